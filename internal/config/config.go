@@ -1,0 +1,277 @@
+// Package config holds a city's program settings: who the issuer is, what a
+// card costs, which documents prove identity and residency, how long a card is
+// valid and how long records are kept.
+//
+// Settings live in one human-edited TOML file in the data directory
+// (cityid.toml). The file is validated at start; every problem is reported at
+// once with the file's line number, and unknown keys are errors so a typo is
+// never silently ignored. Keys missing from the file take their defaults.
+// Default() is the New Haven program; Profile("idnyc") is an IDNYC-style
+// points program.
+package config
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Settings is the whole program configuration.
+type Settings struct {
+	Program   Program       `toml:"program"`
+	Fees      Fees          `toml:"fees"`
+	Card      CardSettings  `toml:"card"`
+	Evidence  Evidence      `toml:"evidence"`
+	Documents []Document    `toml:"documents"`
+	Photo     PhotoSettings `toml:"photo"`
+	Review    Review        `toml:"review"`
+	Retention Retention     `toml:"retention"`
+	Linkage   Linkage       `toml:"linkage"`
+	Security  Security      `toml:"security"`
+}
+
+// Program says who runs the program and in which languages.
+type Program struct {
+	City  string `toml:"city"`
+	State string `toml:"state"`
+	Name  string `toml:"name"`
+	// Title is the card's printed title per language code; the card prints the
+	// titles of the first two Languages.
+	Title map[string]string `toml:"title"`
+	// IssuerURL identifies the issuer in signed credentials (CWT "iss") and is
+	// the base of the published status-list and key URLs.
+	IssuerURL string `toml:"issuer_url"`
+	// Languages are the language codes offered; the first is the default.
+	Languages []string `toml:"languages"`
+	// TimeZone is an IANA zone name; "today" for ages and expiry is taken there.
+	TimeZone string `toml:"time_zone"`
+}
+
+// DefaultLanguage is the first of Languages.
+func (p Program) DefaultLanguage() string {
+	if len(p.Languages) == 0 {
+		return "en"
+	}
+	return p.Languages[0]
+}
+
+// Fees are amounts in cents of Currency.
+type Fees struct {
+	Adult int `toml:"adult"`
+	Child int `toml:"child"`
+	// ChildUnderAge: applicants younger than this pay the child fee (and get
+	// Card.ChildValidityYears).
+	ChildUnderAge int `toml:"child_under_age"`
+	// Senior is charged from SeniorFromAge on; SeniorFromAge 0 means no senior fee.
+	Senior        int `toml:"senior"`
+	SeniorFromAge int `toml:"senior_from_age"`
+	// Replacement is charged for a lost, stolen or damaged card. A renewal
+	// costs the same as a new card for the holder's age.
+	Replacement int    `toml:"replacement"`
+	Currency    string `toml:"currency"`
+	// PaymentMethods are codes; their text is the message key "fee.method.<code>".
+	PaymentMethods []string `toml:"payment_methods"`
+	// WaiverReasons are codes; their text is the message key "fee.waiver.<code>".
+	WaiverReasons []string `toml:"waiver_reasons"`
+}
+
+// CardSettings govern validity, renewal and what is printed.
+type CardSettings struct {
+	ValidityYears      int `toml:"validity_years"`
+	ChildValidityYears int `toml:"child_validity_years"`
+	// RenewalWindowBeforeDays and RenewalWindowAfterDays bound when a card may
+	// be renewed around its expiry date.
+	RenewalWindowBeforeDays int `toml:"renewal_window_before_days"`
+	RenewalWindowAfterDays  int `toml:"renewal_window_after_days"`
+	// PrintedFields are the optional fields a holder may choose to have
+	// printed; a field not listed here is never offered.
+	PrintedFields []string `toml:"printed_fields"`
+	PrimaryColor  string   `toml:"primary_color"`
+	AccentColor   string   `toml:"accent_color"`
+	// SealImage is a PNG or JPEG path (relative to the data directory); empty
+	// prints the city name only.
+	SealImage string `toml:"seal_image"`
+	// AAMVAIIN is the 6-digit issuer number in the PDF417 barcode. AAMVA
+	// issues numbers to states and provinces, not cities, so the default is a
+	// placeholder.
+	AAMVAIIN                 string `toml:"aamva_iin"`
+	AAMVAJurisdictionVersion int    `toml:"aamva_jurisdiction_version"`
+}
+
+// PlaceholderIIN is the default AAMVA issuer number. It is not assigned to any
+// jurisdiction by AAMVA; a program that obtains a real number sets its own.
+const PlaceholderIIN = "990000"
+
+// PrintableFields lists the optional card fields the software knows how to
+// print and a program may offer.
+func PrintableFields() []string {
+	return []string{"sex", "address", "emergency_contact", "veteran", "organ_donor"}
+}
+
+// Evidence modes.
+const (
+	ModeDocuments = "documents" // count documents: N identity + M residency
+	ModePoints    = "points"    // add up points per document
+)
+
+// Evidence are the rules an applicant's documents must meet.
+type Evidence struct {
+	// Mode is ModeDocuments or ModePoints.
+	Mode string `toml:"mode"`
+	// In documents mode: how many distinct documents that prove identity
+	// (identity_points > 0) and residency (residency_points > 0) are needed.
+	IdentityDocuments  int `toml:"identity_documents"`
+	ResidencyDocuments int `toml:"residency_documents"`
+	// In points mode: how many points of each kind are needed.
+	IdentityPoints  int `toml:"identity_points"`
+	ResidencyPoints int `toml:"residency_points"`
+	// RequirePhoto and RequireDOB: at least one counted document must show a
+	// photo / a date of birth.
+	RequirePhoto bool `toml:"require_photo"`
+	RequireDOB   bool `toml:"require_dob"`
+	// MinimumAge is the youngest age at which a person may apply (0 = any age).
+	MinimumAge int `toml:"minimum_age"`
+	// Caretaker rule: applicants aged CaretakerMaxAge or younger who come with
+	// a caretaker who proves the relationship need no photo document when
+	// CaretakerWaivesPhoto is set, and may rely on the caretaker's residency
+	// documents when CaretakerWaivesResidency is set.
+	CaretakerMaxAge          int  `toml:"caretaker_max_age"`
+	CaretakerWaivesPhoto     bool `toml:"caretaker_waives_photo"`
+	CaretakerWaivesResidency bool `toml:"caretaker_waives_residency"`
+}
+
+// Document is one document type in the catalogue. The catalogue records types
+// only: cityid never stores a document's number or an image of it.
+type Document struct {
+	// Code is a stable identifier, [a-z0-9_]; its display name is the message
+	// key "document.<code>" unless Names gives one.
+	Code string `toml:"code"`
+	// Names optionally names a city's own document type per language.
+	Names map[string]string `toml:"names"`
+	// IdentityPoints and ResidencyPoints: in points mode the points the
+	// document is worth; in documents mode a value above zero means the
+	// document proves identity / residency.
+	IdentityPoints  int  `toml:"identity_points"`
+	ResidencyPoints int  `toml:"residency_points"`
+	HasPhoto        bool `toml:"has_photo"`
+	HasDOB          bool `toml:"has_dob"`
+	// An expired document counts for ExpiredIdentityPoints identity points if
+	// it expired less than ExpiredGraceYears ago; otherwise it does not count.
+	ExpiredIdentityPoints int `toml:"expired_identity_points"`
+	ExpiredGraceYears     int `toml:"expired_grace_years"`
+	// MinAge and MaxAge limit who may use the document (0 = no limit), e.g. a
+	// school record only for minors.
+	MinAge int `toml:"min_age"`
+	MaxAge int `toml:"max_age"`
+}
+
+// DocumentName is the display name of d in lang: its own Names entry if the
+// settings file gives one, else fallback("document.<code>") — normally the
+// message catalogue's translation.
+func DocumentName(d Document, lang string, fallback func(key string) string) string {
+	if n := d.Names[lang]; n != "" {
+		return n
+	}
+	return fallback("document." + d.Code)
+}
+
+// Document returns the catalogue entry for code.
+func (s Settings) Document(code string) (Document, bool) {
+	for _, d := range s.Documents {
+		if d.Code == code {
+			return d, true
+		}
+	}
+	return Document{}, false
+}
+
+// PhotoSettings size the stored portrait.
+type PhotoSettings struct {
+	Width       int `toml:"width"`
+	Height      int `toml:"height"`
+	MaxUploadMB int `toml:"max_upload_mb"`
+}
+
+// Review lists the reasons a supervisor may give for rejecting an application;
+// their text is the message key "review.reason.<code>".
+type Review struct {
+	RejectReasons []string `toml:"reject_reasons"`
+}
+
+// Retention sets how long records are kept.
+type Retention struct {
+	DraftDays                 int  `toml:"draft_days"`
+	RejectedDays              int  `toml:"rejected_days"`
+	CardholderAfterExpiryDays int  `toml:"cardholder_after_expiry_days"`
+	NoListMode                bool `toml:"no_list_mode"`
+	NoListGraceDays           int  `toml:"no_list_grace_days"`
+}
+
+// Linkage sets duplicate-detection thresholds (match probabilities).
+// Below AutoClear a pair is not shown; from AutoClear the clerk sees a
+// possible match; from Review a supervisor must decide; from StrongMatch the
+// pair is treated as a likely duplicate.
+type Linkage struct {
+	AutoClear   float64 `toml:"auto_clear"`
+	Review      float64 `toml:"review"`
+	StrongMatch float64 `toml:"strong_match"`
+}
+
+// Security sets staff session and login limits.
+type Security struct {
+	SessionHours     int `toml:"session_hours"`
+	IdleMinutes      int `toml:"idle_minutes"`
+	LoginMaxAttempts int `toml:"login_max_attempts"`
+	LockoutMinutes   int `toml:"lockout_minutes"`
+}
+
+//go:embed profiles/*.toml
+var profiles embed.FS
+
+// DefaultProfile is the profile Default returns and WriteDefault writes.
+const DefaultProfile = "new-haven"
+
+// Default returns the New Haven settings.
+func Default() Settings {
+	s, err := parseProfile(DefaultProfile, Settings{})
+	if err != nil {
+		// The embedded file is checked by the tests; failing here is a build defect.
+		panic(fmt.Sprintf("config: embedded default profile: %v", err))
+	}
+	return s
+}
+
+// Profiles lists the shipped profile names.
+func Profiles() []string {
+	entries, _ := profiles.ReadDir("profiles")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Profile returns a shipped profile by name, e.g. "new-haven" or "idnyc".
+func Profile(name string) (Settings, error) {
+	return parseProfile(name, Default())
+}
+
+// ProfileText returns the commented TOML text of a shipped profile.
+func ProfileText(name string) ([]byte, error) {
+	for _, p := range Profiles() {
+		if p == name {
+			return profiles.ReadFile("profiles/" + name + ".toml")
+		}
+	}
+	return nil, fmt.Errorf("config: unknown profile %q (have %s)", name, strings.Join(Profiles(), ", "))
+}
+
+func parseProfile(name string, base Settings) (Settings, error) {
+	data, err := ProfileText(name)
+	if err != nil {
+		return Settings{}, err
+	}
+	return parseOnto(base, name+".toml", data)
+}
