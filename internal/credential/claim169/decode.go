@@ -18,7 +18,7 @@ import (
 // anything longer did not come from one; 64 KiB decompressed is far above any
 // real credential and stops zip bombs.
 const (
-	MaxPayloadLen         = 4296
+	MaxPayloadLen          = 4296
 	DefaultMaxDecompressed = 64 << 10
 )
 
