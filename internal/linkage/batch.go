@@ -1,0 +1,331 @@
+package linkage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a batch run or an Index.
+type Options struct {
+	Mode       Mode
+	Key        []byte // Bloom mode: the encoding key, from the vault
+	Thresholds Thresholds
+	// Workers is the number of goroutines comparing pairs (default GOMAXPROCS).
+	Workers int
+	// MaxBlock skips blocks larger than this (default 2000): a block of
+	// every "García" born in one year adds pairs faster than it adds matches,
+	// and the other keys still cover its members.
+	MaxBlock int
+	// Progress, if set, is called now and then with the stage name and how
+	// far it has got.
+	Progress func(stage string, done, total int)
+	// Transitive adds, in Dedup, the pairs implied by other pairs (A=B and
+	// B=C give A=C) within small groups; see closePairs.
+	Transitive bool
+	// Seed makes the random-pair sampling of training reproducible.
+	Seed uint64
+}
+
+func (o *Options) defaults() error {
+	if o.Thresholds == (Thresholds{}) {
+		o.Thresholds = Defaults()
+	}
+	t := o.Thresholds
+	if !(0 <= t.AutoClear && t.AutoClear <= t.Review && t.Review <= t.StrongMatch && t.StrongMatch <= 1) {
+		return fmt.Errorf("linkage: thresholds must satisfy 0 ≤ auto_clear ≤ review ≤ strong_match ≤ 1, got %v/%v/%v",
+			t.AutoClear, t.Review, t.StrongMatch)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxBlock <= 0 {
+		o.MaxBlock = 2000
+	}
+	if o.Mode == Bloom_ && len(o.Key) < MinKeyLen {
+		return ErrShortKey
+	}
+	return nil
+}
+
+// Pair is a predicted link between two records (indexes into the input,
+// Right into the second file when linking two files).
+type Pair struct {
+	Left, Right int
+	Probability float64
+}
+
+// Stats describe a batch run.
+type Stats struct {
+	Records    int   `json:"records"`
+	Candidates int64 `json:"candidates"`
+	// TotalPairs is the number of pairs without blocking.
+	TotalPairs int64 `json:"total_pairs"`
+	// ReductionRatio is 1 − Candidates/TotalPairs.
+	ReductionRatio float64 `json:"reduction_ratio"`
+	// CandidateMatches counts candidate pairs with the same Truth label; with
+	// the number of true pairs it gives the blocking's pair completeness.
+	CandidateMatches int64 `json:"candidate_matches"`
+	SkippedBlocks    int   `json:"skipped_blocks"`
+}
+
+// Result is the outcome of a batch run.
+type Result struct {
+	Pairs []Pair
+	Stats Stats
+	Model *Model
+}
+
+// ErrNoRecords is returned for a run with nothing to compare.
+var ErrNoRecords = errors.New("linkage: no records")
+
+// Dedup finds pairs of records in recs that describe the same person.
+func Dedup(ctx context.Context, recs []Record, opt Options) (*Result, error) {
+	return run(ctx, recs, 0, opt)
+}
+
+// Link finds pairs across two files (within-file pairs are not reported).
+// Pair.Left indexes left and Pair.Right indexes right.
+func Link(ctx context.Context, left, right []Record, opt Options) (*Result, error) {
+	all := make([]Record, 0, len(left)+len(right))
+	all = append(append(all, left...), right...)
+	res, err := run(ctx, all, len(left), opt)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.Pairs {
+		res.Pairs[i].Right -= len(left)
+	}
+	return res, nil
+}
+
+// batch is the state of one run.
+type batch struct {
+	opt     Options
+	entries []entry
+	truth   []string
+	split   int // records at index ≥ split are the second file; 0 for dedup
+	blocks  map[uint64][]int32
+	sc      *scorer
+	skipped int
+}
+
+func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, ErrNoRecords
+	}
+	b := &batch{opt: opt, split: split}
+	if err := b.prepare(ctx, recs); err != nil {
+		return nil, err
+	}
+	b.index()
+	b.sc.tf = newTermFreq()
+	for i := range b.entries {
+		b.sc.tf.add(&b.entries[i], 1)
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
+	// Train on the candidates of a sample of records: EM needs a few hundred
+	// thousand pairs, not all of them.
+	stride := max(1, len(b.entries)/50_000)
+	b.sc.model = train(b.entries, func(yield func(i, j int) bool) {
+		seen := make([]int32, len(b.entries))
+		for i := 0; i < len(b.entries); i += stride {
+			if !b.candidates(i, seen, yield) {
+				return
+			}
+		}
+	}, b.sc, rng)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := b.score(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Model = b.sc.model
+	if opt.Transitive && split == 0 {
+		res.Pairs = b.closePairs(res.Pairs)
+	}
+	n := int64(len(recs))
+	if split > 0 {
+		res.Stats.TotalPairs = int64(split) * (n - int64(split))
+	} else {
+		res.Stats.TotalPairs = n * (n - 1) / 2
+	}
+	if res.Stats.TotalPairs > 0 {
+		res.Stats.ReductionRatio = 1 - float64(res.Stats.Candidates)/float64(res.Stats.TotalPairs)
+	}
+	res.Stats.Records = len(recs)
+	res.Stats.SkippedBlocks = b.skipped
+	return res, nil
+}
+
+// parallel runs fn(i) for i in [0, n) on opt.Workers goroutines, reporting
+// progress under stage. fn gets a worker number for per-worker scratch state.
+func (b *batch) parallel(ctx context.Context, stage string, n int, fn func(worker, i int)) error {
+	const chunk = 512
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	if b.opt.Progress != nil {
+		go func() {
+			t := time.NewTicker(250 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					b.opt.Progress(stage, int(done.Load()), n)
+				}
+			}
+		}()
+	}
+	for w := 0; w < b.opt.Workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				hi := min(lo+chunk, n)
+				for i := lo; i < hi; i++ {
+					fn(w, i)
+				}
+				done.Add(int64(hi - lo))
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(stop)
+	if b.opt.Progress != nil {
+		b.opt.Progress(stage, n, n)
+	}
+	return ctx.Err()
+}
+
+func (b *batch) prepare(ctx context.Context, recs []Record) error {
+	nick := NewNicknames()
+	b.sc = &scorer{nick: nick}
+	b.entries = make([]entry, len(recs))
+	b.truth = make([]string, len(recs))
+	var encs []*Encoder
+	if b.opt.Mode == Bloom_ {
+		for range b.opt.Workers {
+			e, err := NewEncoder(b.opt.Key)
+			if err != nil {
+				return err
+			}
+			encs = append(encs, e)
+		}
+	}
+	return b.parallel(ctx, "prepare", len(recs), func(w, i int) {
+		b.truth[i] = recs[i].Truth
+		if encs != nil {
+			enc := encs[w].Encode(recs[i])
+			b.entries[i] = encodedEntry(&enc)
+		} else {
+			b.entries[i] = plainEntry(&recs[i], nick)
+		}
+	})
+}
+
+func (b *batch) index() {
+	b.blocks = make(map[uint64][]int32, len(b.entries))
+	for i := range b.entries {
+		for _, k := range b.entries[i].keys {
+			b.blocks[k] = append(b.blocks[k], int32(i))
+		}
+	}
+	for k, ids := range b.blocks {
+		if len(ids) > b.opt.MaxBlock {
+			delete(b.blocks, k)
+			b.skipped++
+		} else if len(ids) < 2 {
+			delete(b.blocks, k)
+		}
+	}
+}
+
+// candidates calls yield(i, j) for each candidate partner j of record i,
+// once per pair overall (j > i, or across files when linking). seen is
+// per-goroutine scratch of len(entries), holding i+1 for partners already seen.
+func (b *batch) candidates(i int, seen []int32, yield func(i, j int) bool) bool {
+	if b.split > 0 && i >= b.split {
+		return true
+	}
+	for _, k := range b.entries[i].keys {
+		for _, j32 := range b.blocks[k] {
+			j := int(j32)
+			if b.split > 0 {
+				if j < b.split {
+					continue
+				}
+			} else if j <= i {
+				continue
+			}
+			if seen[j] == int32(i+1) {
+				continue
+			}
+			seen[j] = int32(i + 1)
+			if !yield(i, j) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (b *batch) score(ctx context.Context) (*Result, error) {
+	type local struct {
+		pairs           []Pair
+		cands, cmatches int64
+		seen            []int32
+	}
+	locals := make([]local, b.opt.Workers)
+	for w := range locals {
+		locals[w].seen = make([]int32, len(b.entries))
+	}
+	threshold := logit2(b.opt.Thresholds.Review)
+	err := b.parallel(ctx, "compare", len(b.entries), func(w, i int) {
+		l := &locals[w]
+		b.candidates(i, l.seen, func(i, j int) bool {
+			l.cands++
+			if b.truth[i] != "" && b.truth[i] == b.truth[j] {
+				l.cmatches++
+			}
+			_, wt := b.sc.score(&b.entries[i], &b.entries[j])
+			if wt >= threshold {
+				l.pairs = append(l.pairs, Pair{Left: i, Right: j, Probability: fromLogit2(wt)})
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for _, l := range locals {
+		res.Pairs = append(res.Pairs, l.pairs...)
+		res.Stats.Candidates += l.cands
+		res.Stats.CandidateMatches += l.cmatches
+	}
+	slices.SortFunc(res.Pairs, func(x, y Pair) int {
+		if x.Left != y.Left {
+			return x.Left - y.Left
+		}
+		return x.Right - y.Right
+	})
+	return res, nil
+}

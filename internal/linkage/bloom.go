@@ -1,0 +1,314 @@
+package linkage
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"hash"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Bloom-filter parameters: 256 bits per field and 10 bit positions per
+// q-gram keep Dice similarities close to those of the plaintext q-grams for
+// names of up to ~20 letters.
+const (
+	bloomWords  = 4
+	bloomBits   = bloomWords * 64
+	bloomHashes = 10
+	// MinKeyLen is the shortest accepted encoding key (256 bits).
+	MinKeyLen = 32
+)
+
+// ErrShortKey is returned for an encoding key shorter than MinKeyLen.
+var ErrShortKey = errors.New("linkage: encoding key shorter than 32 bytes")
+
+// Bloom is one field's keyed Bloom filter.
+type Bloom [bloomWords]uint64
+
+func (b *Bloom) empty() bool { return *b == Bloom{} }
+
+// Encoding is everything the privacy-preserving mode keeps about a person:
+// per-field keyed Bloom filters of q-grams, keyed hashes of normalized values
+// (for exact agreement and term frequencies), of phonetic keys and of name
+// tokens, and keyed blocking keys. Without the key none of it can be turned
+// back into names by a dictionary attack on plaintext; with the key it still
+// holds no plaintext. It is safe to serialize (JSON, CBOR).
+type Encoding struct {
+	Filters     [numFields]Bloom  `json:"f"`
+	Exact       [numFields]uint64 `json:"x"`
+	Sounds      [numFields]uint64 `json:"p"`
+	GivenTokens []uint64          `json:"g,omitempty"` // tokens and nickname groups
+	SurTokens   []uint64          `json:"s,omitempty"`
+	Keys        []uint64          `json:"k"`
+}
+
+// Encoder turns Records into Encodings under one secret key (from the vault).
+type Encoder struct {
+	key  []byte
+	nick Nicknames
+}
+
+// NewEncoder returns an Encoder for key, which must be at least MinKeyLen bytes.
+func NewEncoder(key []byte) (*Encoder, error) {
+	if len(key) < MinKeyLen {
+		return nil, ErrShortKey
+	}
+	return &Encoder{key: slices.Clone(key), nick: NewNicknames()}, nil
+}
+
+// Encode encodes one record.
+func (e *Encoder) Encode(r Record) Encoding {
+	return e.encodePrepared(prepare(&r, e.nick))
+}
+
+// keyedHasher computes truncated HMAC-SHA256 tags; not safe for concurrent use.
+type keyedHasher struct{ mac hash.Hash }
+
+func (h *keyedHasher) sum(parts ...string) uint64 {
+	h.mac.Reset()
+	for i, p := range parts {
+		if i > 0 {
+			h.mac.Write([]byte{0})
+		}
+		h.mac.Write([]byte(p))
+	}
+	var out [sha256.Size]byte
+	v := binary.LittleEndian.Uint64(h.mac.Sum(out[:0]))
+	if v == 0 {
+		v = 1 // 0 means "missing"
+	}
+	return v
+}
+
+func (e *Encoder) encodePrepared(p *prepared) Encoding {
+	h := &keyedHasher{mac: hmac.New(sha256.New, e.key)}
+	var enc Encoding
+	for f := Field(0); f < numFields; f++ {
+		v := p.display(f)
+		if v == "" {
+			continue
+		}
+		enc.Exact[f] = h.sum("x", f.String(), exactValue(p, f))
+		switch f {
+		case BirthDate, StreetNumber, PostalCode, Phone:
+			enc.Filters[f] = h.bloom(f.String(), positional(v))
+		default:
+			enc.Filters[f] = h.bloom(bloomDomain(f), bigrams(Loose(v)))
+		}
+	}
+	if p.givenSp != "" {
+		enc.Sounds[GivenName] = h.sum("p", p.givenSp)
+		for _, t := range p.given {
+			enc.GivenTokens = append(enc.GivenTokens, h.sum("t", t))
+			for _, g := range e.nick[t] {
+				enc.GivenTokens = append(enc.GivenTokens, h.sum("n", strconv.Itoa(int(g))))
+			}
+		}
+	}
+	if len(p.surSp) > 0 {
+		enc.Sounds[Surname] = h.sum("p", p.surSp[0])
+		for _, t := range p.sur {
+			enc.SurTokens = append(enc.SurTokens, h.sum("t", t))
+		}
+	}
+	if p.citySp != "" {
+		enc.Sounds[City] = h.sum("p", p.citySp)
+	}
+	if !p.dob.zero() {
+		// Day and month in either order: catches swapped dates.
+		m, d := min(p.dob.M, p.dob.D), max(p.dob.M, p.dob.D)
+		enc.Sounds[BirthDate] = h.sum("d", strconv.Itoa(p.dob.Y), strconv.Itoa(m), strconv.Itoa(d))
+	}
+	for _, k := range blockKeys(p, e.nick) {
+		enc.Keys = append(enc.Keys, h.sum("k", k))
+	}
+	return enc
+}
+
+// exactValue is the value whose equality means Exact for field f.
+func exactValue(p *prepared, f Field) string {
+	switch f {
+	case GivenName:
+		return p.givenFull
+	case Surname:
+		s := slices.Clone(p.sur)
+		slices.Sort(s) // swapped surnames are the same surnames
+		return strings.Join(s, " ")
+	}
+	return p.display(f)
+}
+
+func (h *keyedHasher) bloom(field string, grams []string) Bloom {
+	var b Bloom
+	for _, g := range grams {
+		h.mac.Reset()
+		h.mac.Write([]byte(field))
+		h.mac.Write([]byte{0})
+		h.mac.Write([]byte(g))
+		var out [sha256.Size]byte
+		sum := h.mac.Sum(out[:0])
+		// Double hashing: positions h1 + i·h2 (Kirsch–Mitzenmacher).
+		h1 := binary.LittleEndian.Uint64(sum[0:8])
+		h2 := binary.LittleEndian.Uint64(sum[8:16]) | 1
+		for i := uint64(0); i < bloomHashes; i++ {
+			pos := (h1 + i*h2) % bloomBits
+			b[pos/64] |= 1 << (pos % 64)
+		}
+	}
+	return b
+}
+
+// bigrams returns the padded bigrams of s: "ana" → _a an na a_.
+func bigrams(s string) []string {
+	r := []rune("_" + s + "_")
+	if len(r) > maxFieldRunes {
+		r = r[:maxFieldRunes]
+	}
+	out := make([]string, 0, len(r)-1)
+	for i := 0; i+1 < len(r); i++ {
+		out = append(out, string(r[i:i+2]))
+	}
+	return out
+}
+
+// positional returns position-tagged characters, so that a digit typo in a
+// date or postcode costs one gram and "1980" ≠ "1908".
+func positional(s string) []string {
+	out := make([]string, 0, len(s))
+	for i, r := range s {
+		if i >= 32 {
+			break
+		}
+		out = append(out, strconv.Itoa(i)+string(r))
+	}
+	return out
+}
+
+// Dice cut-offs on Bloom filters for the fuzzy levels. One typo in a name of
+// eight letters leaves about 0.78 of the bigrams in common.
+const (
+	strongDice = 0.8
+	weakDice   = 0.65
+)
+
+func diceLevel(a, b *Bloom, strong, weak float64) Level {
+	d := Dice(a[:], b[:])
+	switch {
+	case d >= strong:
+		return Strong
+	case d >= weak:
+		return Weak
+	}
+	return Different
+}
+
+func shareAny(a, b []uint64) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// compareEncoded compares two encodings in the same levels as comparePlain.
+func compareEncoded(a, b *Encoding) Vector {
+	var v Vector
+	for f := Field(0); f < numFields; f++ {
+		v.set(f, compareEncodedField(a, b, f))
+	}
+	g, s := v.Get(GivenName), v.Get(Surname)
+	if g > Strong || s > Strong {
+		gx := crossLevel(&a.Filters[GivenName], &b.Filters[Surname])
+		sx := crossLevel(&a.Filters[Surname], &b.Filters[GivenName])
+		if gx != Missing && sx != Missing && gx+sx < g+s {
+			v.set(GivenName, gx)
+			v.set(Surname, sx)
+		}
+	}
+	st, l2 := v.Get(StreetName), v.Get(Line2)
+	if st >= Weak && l2 >= Weak {
+		stx := crossLevel(&a.Filters[StreetName], &b.Filters[Line2])
+		l2x := crossLevel(&a.Filters[Line2], &b.Filters[StreetName])
+		if stx != Missing && l2x != Missing && stx+l2x < st+l2 {
+			v.set(StreetName, stx)
+			v.set(Line2, l2x)
+		}
+	}
+	return v
+}
+
+// bloomDomain is the HMAC domain of a field's q-grams. Given name and
+// surname share one, and so do the two address lines, so that filters of
+// values written in each other's boxes can still be compared.
+func bloomDomain(f Field) string {
+	switch f {
+	case GivenName, Surname:
+		return "name"
+	case StreetName, Line2:
+		return "addr"
+	}
+	return f.String()
+}
+
+// crossLevel compares filters of two fields of the same domain.
+func crossLevel(a, b *Bloom) Level {
+	if a.empty() || b.empty() {
+		return Missing
+	}
+	d := Dice(a[:], b[:])
+	switch {
+	case d >= 0.999:
+		return Exact
+	case d >= strongDice:
+		return Strong
+	case d >= weakDice:
+		return Weak
+	}
+	return Different
+}
+
+func compareEncodedField(a, b *Encoding, f Field) Level {
+	fa, fb := &a.Filters[f], &b.Filters[f]
+	if fa.empty() || fb.empty() {
+		return Missing
+	}
+	if a.Exact[f] == b.Exact[f] {
+		return Exact
+	}
+	switch f {
+	case SexField, State:
+		return Different
+	case GivenName:
+		if shareAny(a.GivenTokens, b.GivenTokens) {
+			return Strong
+		}
+	case Surname:
+		if shareAny(a.SurTokens, b.SurTokens) {
+			if len(a.SurTokens) == 1 || len(b.SurTokens) == 1 {
+				return Strong
+			}
+			if l := diceLevel(fa, fb, strongDice, weakDice); l == Strong {
+				return Strong
+			}
+			return Weak
+		}
+	case BirthDate:
+		if a.Sounds[f] == b.Sounds[f] {
+			return Strong
+		}
+		return diceLevel(fa, fb, 0.85, 0.7)
+	case StreetNumber, PostalCode, Phone:
+		return diceLevel(fa, fb, 0.7, 0.5)
+	}
+	l := diceLevel(fa, fb, strongDice, weakDice)
+	if l == Different && a.Sounds[f] != 0 && a.Sounds[f] == b.Sounds[f] {
+		return Phonetic
+	}
+	return l
+}

@@ -1,0 +1,91 @@
+package linkage
+
+import (
+	"slices"
+)
+
+// maxCluster bounds the groups that transitive closure expands: a chain of
+// twenty links is more likely a run of errors than one person.
+const maxCluster = 20
+
+// unionFind is a disjoint-set forest over record indexes.
+type unionFind []int32
+
+func newUnionFind(n int) unionFind {
+	u := make(unionFind, n)
+	for i := range u {
+		u[i] = int32(i)
+	}
+	return u
+}
+
+func (u unionFind) find(i int) int {
+	for int(u[i]) != i {
+		u[i] = u[u[i]]
+		i = int(u[i])
+	}
+	return i
+}
+
+func (u unionFind) union(a, b int) {
+	if ra, rb := u.find(a), u.find(b); ra != rb {
+		u[ra] = int32(rb)
+	}
+}
+
+// closePairs adds the pairs implied by transitivity within deduplicated
+// groups: if A is B and B is C, then A is C even when A and C, compared
+// directly, differ in too many fields (each was mistyped differently). An
+// implied pair is kept only if its own probability reaches AutoClear, so a
+// single wrong link cannot pull two strangers together. Its probability is
+// the weakest link of the group, or its own if that is higher.
+func (b *batch) closePairs(pairs []Pair) []Pair {
+	if len(pairs) == 0 {
+		return pairs
+	}
+	u := newUnionFind(len(b.entries))
+	have := make(map[[2]int]bool, len(pairs))
+	for _, p := range pairs {
+		u.union(p.Left, p.Right)
+		have[[2]int{p.Left, p.Right}] = true
+	}
+	groups := map[int][]int{}
+	weakest := map[int]float64{}
+	for _, p := range pairs {
+		r := u.find(p.Left)
+		if w, ok := weakest[r]; !ok || p.Probability < w {
+			weakest[r] = p.Probability
+		}
+	}
+	for i := range b.entries {
+		if r := u.find(i); weakest[r] > 0 {
+			groups[r] = append(groups[r], i)
+		}
+	}
+	floor := logit2(b.opt.Thresholds.AutoClear)
+	for r, g := range groups {
+		if len(g) < 3 || len(g) > maxCluster {
+			continue
+		}
+		for x := 0; x < len(g); x++ {
+			for y := x + 1; y < len(g); y++ {
+				i, j := g[x], g[y]
+				if have[[2]int{i, j}] {
+					continue
+				}
+				_, w := b.sc.score(&b.entries[i], &b.entries[j])
+				if w < floor {
+					continue
+				}
+				pairs = append(pairs, Pair{Left: i, Right: j, Probability: max(weakest[r], fromLogit2(w))})
+			}
+		}
+	}
+	slices.SortFunc(pairs, func(x, y Pair) int {
+		if x.Left != y.Left {
+			return x.Left - y.Left
+		}
+		return x.Right - y.Right
+	})
+	return pairs
+}

@@ -1,0 +1,262 @@
+package linkage
+
+import "strings"
+
+// Vector holds one Level per field, 4 bits each.
+type Vector uint64
+
+// Get returns the level of field f.
+func (v Vector) Get(f Field) Level { return Level(v >> (4 * f) & 0xF) }
+
+func (v *Vector) set(f Field, l Level) {
+	*v = *v&^(0xF<<(4*f)) | Vector(l)<<(4*f)
+}
+
+// Similarity cut-offs for the fuzzy levels (Jaro–Winkler on folded text).
+const (
+	strongJW = 0.94
+	weakJW   = 0.84
+)
+
+func jwLevel(s float64) Level {
+	switch {
+	case s >= strongJW:
+		return Strong
+	case s >= weakJW:
+		return Weak
+	}
+	return Different
+}
+
+// comparePlain compares two prepared records field by field.
+func comparePlain(a, b *prepared, nick Nicknames) Vector {
+	var v Vector
+	g, s := compareGiven(a, b, nick), compareSurname(a.sur, a.surFull, a.surNoSp, a.surDM, a.surSp, b.sur, b.surFull, b.surNoSp, b.surDM, b.surSp)
+	if g > Strong || s > Strong {
+		// Given name and surname written in each other's boxes.
+		gx := compareNameCross(a.given, a.givenDM, a.givenSp, b.sur, b.surDM, b.surSp)
+		sx := compareNameCross(b.given, b.givenDM, b.givenSp, a.sur, a.surDM, a.surSp)
+		if gx != Missing && sx != Missing && gx+sx < g+s {
+			g, s = gx, sx
+		}
+	}
+	v.set(GivenName, g)
+	v.set(Surname, s)
+	v.set(BirthDate, compareDate(a.dob, b.dob))
+	v.set(SexField, compareExact(a.sex, b.sex))
+	v.set(StreetNumber, compareCode(a.num, b.num))
+	st := compareStreet(a.street, a.streetNS, b.street, b.streetNS)
+	l2 := compareText(a.line2, b.line2)
+	if st >= Weak && l2 >= Weak {
+		// Street and second line swapped between the two forms.
+		stx := compareText(a.street, b.line2)
+		l2x := compareText(a.line2, b.street)
+		if stx != Missing && l2x != Missing && stx+l2x < st+l2 {
+			st, l2 = stx, l2x
+		}
+	}
+	v.set(StreetName, st)
+	v.set(Line2, l2)
+	c := compareText(a.city, b.city)
+	if c == Different && a.citySp != "" && a.citySp == b.citySp {
+		c = Phonetic
+	}
+	v.set(City, c)
+	v.set(PostalCode, compareCode(a.post, b.post))
+	v.set(State, compareExact(a.state, b.state))
+	v.set(Email, compareText(a.email, b.email))
+	v.set(Phone, compareCode(a.phone, b.phone))
+	return v
+}
+
+func compareExact(a, b string) Level {
+	switch {
+	case a == "" || b == "":
+		return Missing
+	case a == b:
+		return Exact
+	}
+	return Different
+}
+
+func compareText(a, b string) Level {
+	switch {
+	case a == "" || b == "":
+		return Missing
+	case a == b:
+		return Exact
+	}
+	return jwLevel(JaroWinkler(a, b))
+}
+
+// compareCode compares digit strings (house numbers, postcodes, phones)
+// where one typo is strong and two is weak.
+func compareCode(a, b string) Level {
+	switch {
+	case a == "" || b == "":
+		return Missing
+	case a == b:
+		return Exact
+	}
+	switch d := EditDistance(a, b); {
+	case d == 1:
+		return Strong
+	case d == 2 && len(a) >= 4:
+		return Weak
+	}
+	return Different
+}
+
+func compareStreet(a, ans, b, bns string) Level {
+	if l := compareText(a, b); l != Different && l != Weak {
+		return l
+	}
+	if ans == bns {
+		return Strong // "hampto n cct" and "hampton cct"
+	}
+	return compareText(a, b)
+}
+
+func compareDate(a, b date) Level {
+	switch {
+	case a.zero() || b.zero():
+		return Missing
+	case a.Digits == b.Digits:
+		return Exact
+	case a.Y == b.Y && a.M == b.D && a.D == b.M:
+		return Strong // day and month swapped
+	}
+	switch d := EditDistance(a.Digits, b.Digits); {
+	case d == 1:
+		return Strong
+	case d == 2:
+		return Weak
+	}
+	same := 0
+	if a.Y == b.Y {
+		same++
+	}
+	if a.M == b.M {
+		same++
+	}
+	if a.D == b.D {
+		same++
+	}
+	if same == 2 {
+		return Weak
+	}
+	return Different
+}
+
+// compareGiven compares given names: exact, nicknames, a dropped middle
+// name, an initial, typos and sound.
+func compareGiven(a, b *prepared, nick Nicknames) Level {
+	if len(a.given) == 0 || len(b.given) == 0 {
+		return Missing
+	}
+	if a.givenFull == b.givenFull {
+		if a.foldGiven != b.foldGiven && strings.ContainsRune(a.foldGiven+b.foldGiven, 'ñ') {
+			return Strong
+		}
+		return Exact
+	}
+	a0, b0 := a.given[0], b.given[0]
+	if a0 == b0 || nick.Same(a0, b0) || subset(a.given, b.given) || subset(b.given, a.given) {
+		return Strong
+	}
+	for _, x := range a.given {
+		for _, y := range b.given {
+			if nick.Same(x, y) {
+				return Strong // "María Guadalupe" and "Lupe"
+			}
+		}
+	}
+	l := jwLevel(max(JaroWinkler(a0, b0), JaroWinkler(a.givenFull, b.givenFull)))
+	if l != Different {
+		return l
+	}
+	if (len(a0) == 1 && b0[0] == a0[0]) || (len(b0) == 1 && a0[0] == b0[0]) {
+		return Weak // an initial
+	}
+	if a.givenSp != "" && (a.givenSp == b.givenSp || a.givenDM == b.givenDM) {
+		return Phonetic
+	}
+	return Different
+}
+
+// subset reports whether every token of a is in b.
+func subset(a, b []string) bool {
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			if x == y {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return len(a) > 0
+}
+
+// compareSurname handles two-surname order: swapped, one dropped, run
+// together, hyphenated; then typos and sound.
+func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string, bFull, bNS string, bDM, bSp []string) Level {
+	if len(a) == 0 || len(b) == 0 {
+		return Missing
+	}
+	if aFull == bFull || aNS == bNS || (len(a) == len(b) && subset(a, b)) {
+		return Exact
+	}
+	shared := false
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				shared = true
+			}
+		}
+	}
+	if shared && (len(a) == 1 || len(b) == 1) {
+		return Strong // second surname dropped on one form
+	}
+	best := JaroWinkler(aFull, bFull)
+	best = max(best, JaroWinkler(aNS, bNS))
+	if len(a) > 1 || len(b) > 1 {
+		best = max(best, JaroWinkler(a[0], b[0]))
+	}
+	l := jwLevel(best)
+	if shared && l > Weak {
+		l = Weak // one surname in common, the other differs: maybe kin
+	}
+	if l != Different {
+		return l
+	}
+	for i := range a {
+		for j := range b {
+			if (aSp[i] != "" && aSp[i] == bSp[j]) || (aDM[i] != "" && aDM[i] == bDM[j]) {
+				return Phonetic
+			}
+		}
+	}
+	return Different
+}
+
+// compareNameCross compares a given name with a surname, for forms where
+// the two were swapped.
+func compareNameCross(given []string, gDM, gSp string, sur, sDM, sSp []string) Level {
+	if len(given) == 0 || len(sur) == 0 {
+		return Missing
+	}
+	g := strings.Join(given, " ")
+	s := strings.Join(sur, " ")
+	if g == s || given[0] == sur[0] {
+		return Exact
+	}
+	l := jwLevel(max(JaroWinkler(given[0], sur[0]), JaroWinkler(g, s)))
+	if l == Different && gSp != "" && (gSp == sSp[0] || gDM == sDM[0]) {
+		return Phonetic
+	}
+	return l
+}

@@ -1,0 +1,140 @@
+package linkage
+
+import (
+	"math/bits"
+	"unicode/utf8"
+)
+
+// JaroWinkler returns the Jaro–Winkler similarity of a and b in [0, 1],
+// comparing runes, with the usual prefix scale 0.1 over at most 4 runes.
+func JaroWinkler(a, b string) float64 {
+	if a == b {
+		if a == "" {
+			return 0
+		}
+		return 1
+	}
+	if isASCII(a) && isASCII(b) {
+		return jaroWinkler([]byte(a), []byte(b))
+	}
+	return jaroWinkler([]rune(a), []rune(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func jaroWinkler[T byte | rune](a, b []T) float64 {
+	la, lb := len(a), len(b)
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	if la > maxFieldRunes {
+		a, la = a[:maxFieldRunes], maxFieldRunes
+	}
+	if lb > maxFieldRunes {
+		b, lb = b[:maxFieldRunes], maxFieldRunes
+	}
+	window := max(la, lb)/2 - 1
+	if window < 0 {
+		window = 0
+	}
+	var ma, mb [4]uint64 // match flags; maxFieldRunes ≤ 256
+	matches := 0
+	for i := 0; i < la; i++ {
+		lo, hi := max(0, i-window), min(lb, i+window+1)
+		for j := lo; j < hi; j++ {
+			if mb[j>>6]&(1<<(j&63)) != 0 || a[i] != b[j] {
+				continue
+			}
+			ma[i>>6] |= 1 << (i & 63)
+			mb[j>>6] |= 1 << (j & 63)
+			matches++
+			break
+		}
+	}
+	if matches == 0 {
+		return 0
+	}
+	trans, j := 0, 0
+	for i := 0; i < la; i++ {
+		if ma[i>>6]&(1<<(i&63)) == 0 {
+			continue
+		}
+		for mb[j>>6]&(1<<(j&63)) == 0 {
+			j++
+		}
+		if a[i] != b[j] {
+			trans++
+		}
+		j++
+	}
+	m := float64(matches)
+	jaro := (m/float64(la) + m/float64(lb) + (m-float64(trans/2))/m) / 3
+	prefix := 0
+	for prefix < 4 && prefix < la && prefix < lb && a[prefix] == b[prefix] {
+		prefix++
+	}
+	return jaro + float64(prefix)*0.1*(1-jaro)
+}
+
+// EditDistance returns the optimal-string-alignment distance between a and b
+// (insertions, deletions, substitutions and adjacent transpositions), in runes.
+func EditDistance(a, b string) int {
+	if isASCII(a) && isASCII(b) {
+		return osa([]byte(a), []byte(b))
+	}
+	return osa([]rune(a), []rune(b))
+}
+
+func osa[T byte | rune](a, b []T) int {
+	if len(a) > maxFieldRunes {
+		a = a[:maxFieldRunes]
+	}
+	if len(b) > maxFieldRunes {
+		b = b[:maxFieldRunes]
+	}
+	la, lb := len(a), len(b)
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// Dice returns the Dice coefficient of two equal-length bit sets:
+// 2|A∩B| / (|A|+|B|), 0 when both are empty.
+func Dice(a, b []uint64) float64 {
+	var inter, na, nb int
+	for i := range min(len(a), len(b)) {
+		inter += bits.OnesCount64(a[i] & b[i])
+		na += bits.OnesCount64(a[i])
+		nb += bits.OnesCount64(b[i])
+	}
+	if na+nb == 0 {
+		return 0
+	}
+	return 2 * float64(inter) / float64(na+nb)
+}
