@@ -114,3 +114,25 @@ func KeyID(pub crypto.PublicKey) (string, error) {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// Bound is a Signer with its randomness source fixed, for APIs (such as the
+// status list signer) whose Sign takes only the message.
+type Bound struct {
+	signer Signer
+	rand   io.Reader
+}
+
+// Bind fixes rand as s's randomness source.
+func Bind(s Signer, rand io.Reader) Bound { return Bound{signer: s, rand: rand} }
+
+// KeyID returns the key id.
+func (b Bound) KeyID() string { return b.signer.KeyID() }
+
+// Algorithm returns the algorithm name.
+func (b Bound) Algorithm() string { return b.signer.Algorithm() }
+
+// Public returns the public key.
+func (b Bound) Public() crypto.PublicKey { return b.signer.Public() }
+
+// Sign signs msg with the bound randomness source.
+func (b Bound) Sign(msg []byte) ([]byte, error) { return b.signer.Sign(b.rand, msg) }
