@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cityid/cityid/internal/audit"
+)
+
+// AppendAudit chains e after the last event and inserts it in this
+// transaction, so the event commits if and only if the change it records does.
+// e.At defaults to now; Seq, Prev and Hash are filled in here.
+func (tx *Tx) AppendAudit(ctx context.Context, e audit.Event) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	if e.Outcome == "" {
+		e.Outcome = "ok"
+	}
+	if err := audit.Validate(e); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if tx.dialect == Postgres {
+		// Serialize appenders so the chain has one head.
+		if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7314002)"); err != nil {
+			return fmt.Errorf("audit lock: %w", err)
+		}
+	}
+	prev, err := tx.lastAudit(ctx)
+	if err != nil {
+		return err
+	}
+	e = audit.Next(prev, e)
+	_, err = tx.exec(ctx, `INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, micros(e.At), e.Actor, e.Action, e.RecordType, e.RecordID, e.Purpose, e.Outcome, e.Prev, e.Hash)
+	if err != nil {
+		return fmt.Errorf("append audit event: %w", err)
+	}
+	return nil
+}
+
+func (tx *Tx) lastAudit(ctx context.Context) (*audit.Event, error) {
+	row := tx.queryRow(ctx, `SELECT seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash
+		FROM audit_events ORDER BY seq DESC LIMIT 1`)
+	e, err := scanAudit(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read audit head: %w", err)
+	}
+	return &e, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAudit(s scanner) (audit.Event, error) {
+	var e audit.Event
+	var at int64
+	err := s.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.RecordType, &e.RecordID, &e.Purpose, &e.Outcome, &e.Prev, &e.Hash)
+	e.At = fromMicros(at)
+	return e, err
+}
+
+// AuditFilter selects audit events for display.
+type AuditFilter struct {
+	RecordType, RecordID, Actor, Action string
+	BeforeSeq                           int64 // 0 = from the newest
+	Limit                               int
+}
+
+// AuditEvents lists events newest first.
+func (db *DB) AuditEvents(ctx context.Context, f AuditFilter) ([]audit.Event, error) {
+	q := `SELECT seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash FROM audit_events WHERE 1=1`
+	var args []any
+	if f.RecordType != "" {
+		q += " AND record_type = ?"
+		args = append(args, f.RecordType)
+	}
+	if f.RecordID != "" {
+		q += " AND record_id = ?"
+		args = append(args, f.RecordID)
+	}
+	if f.Actor != "" {
+		q += " AND actor = ?"
+		args = append(args, f.Actor)
+	}
+	if f.Action != "" {
+		q += " AND action = ?"
+		args = append(args, f.Action)
+	}
+	if f.BeforeSeq > 0 {
+		q += " AND seq < ?"
+		args = append(args, f.BeforeSeq)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	q += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", f.Limit)
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit events: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Event
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list audit events: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// WalkAudit calls fn for every event in sequence order, streaming, for verification.
+func (db *DB) WalkAudit(ctx context.Context, fn func(audit.Event) error) error {
+	const page = 5000
+	var after int64
+	for {
+		rows, err := db.query(ctx, `SELECT seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash
+			FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, page)
+		if err != nil {
+			return fmt.Errorf("walk audit: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			e, err := scanAudit(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("walk audit: %w", err)
+			}
+			n++
+			after = e.Seq
+			if err := fn(e); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return fmt.Errorf("walk audit: %w", err)
+		}
+		rows.Close()
+		if n < page {
+			return nil
+		}
+	}
+}
+
+// AuditCount returns the number of events.
+func (db *DB) AuditCount(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM audit_events").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count audit events: %w", err)
+	}
+	return n, nil
+}

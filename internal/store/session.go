@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Session is a staff login session. Only the SHA-256 of the token the client
+// holds is stored, so a database leak does not hand out live sessions.
+type Session struct {
+	IDHash    []byte
+	StaffID   string
+	MFADone   bool
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time // absolute end, whatever the activity
+}
+
+// CreateSession inserts s.
+func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
+	_, err := tx.exec(ctx, "INSERT INTO sessions (id_hash, staff_id, mfa_done, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+		s.IDHash, s.StaffID, boolInt(s.MFADone), micros(s.CreatedAt), micros(s.LastSeen), micros(s.ExpiresAt))
+	if isUnique(err) {
+		return fmt.Errorf("create session: %w", ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByHash returns the session whose token hashes to idHash.
+func (db *DB) SessionByHash(ctx context.Context, idHash []byte) (Session, error) {
+	var s Session
+	var mfa int
+	var created, seen, expires int64
+	err := db.queryRow(ctx, "SELECT id_hash, staff_id, mfa_done, created_at, last_seen, expires_at FROM sessions WHERE id_hash = ?", idHash).
+		Scan(&s.IDHash, &s.StaffID, &mfa, &created, &seen, &expires)
+	if err != nil {
+		return Session{}, notFound(err, "session")
+	}
+	s.MFADone = mfa == 1
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
+	return s, nil
+}
+
+// TouchSession records activity on a session (for the idle timeout).
+func (tx *Tx) TouchSession(ctx context.Context, idHash []byte, at time.Time) error {
+	if _, err := tx.exec(ctx, "UPDATE sessions SET last_seen = ? WHERE id_hash = ?", micros(at), idHash); err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends one session; ending an unknown session is not an error
+// (a double logout must not fail).
+func (tx *Tx) DeleteSession(ctx context.Context, idHash []byte) error {
+	if _, err := tx.exec(ctx, "DELETE FROM sessions WHERE id_hash = ?", idHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteStaffSessions ends every session of a staff member and returns how many there were.
+func (tx *Tx) DeleteStaffSessions(ctx context.Context, staffID string) (int64, error) {
+	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE staff_id = ?", staffID)
+	if err != nil {
+		return 0, fmt.Errorf("delete staff sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete staff sessions: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteDeadSessions removes sessions past their absolute end or idle since
+// before idleSince, and returns how many.
+func (tx *Tx) DeleteDeadSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?", micros(now), micros(idleSince))
+	if err != nil {
+		return 0, fmt.Errorf("delete dead sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete dead sessions: %w", err)
+	}
+	return n, nil
+}
