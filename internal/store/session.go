@@ -75,6 +75,20 @@ func (tx *Tx) DeleteStaffSessions(ctx context.Context, staffID string) (int64, e
 	return n, nil
 }
 
+// DeleteStaffSessionsExcept ends every session of a staff member but one
+// (after a password change, other devices sign in again).
+func (tx *Tx) DeleteStaffSessionsExcept(ctx context.Context, staffID string, keep []byte) (int64, error) {
+	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE staff_id = ? AND id_hash <> ?", staffID, keep)
+	if err != nil {
+		return 0, fmt.Errorf("delete other staff sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete other staff sessions: %w", err)
+	}
+	return n, nil
+}
+
 // DeleteDeadSessions removes sessions past their absolute end or idle since
 // before idleSince, and returns how many.
 func (tx *Tx) DeleteDeadSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {

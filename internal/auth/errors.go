@@ -1,0 +1,31 @@
+package auth
+
+import "errors"
+
+// Error is an authentication failure the client may be told about. Key is
+// its message key; the text never says whether a username exists.
+type Error struct{ Key string }
+
+func (e *Error) Error() string { return e.Key }
+
+// The failures; check with errors.Is, or errors.As(*Error) for the message key.
+var (
+	ErrInvalidCredentials = &Error{"auth.login.failed"}       // wrong username or password, or disabled account
+	ErrLocked             = &Error{"auth.login.locked"}       // too many failures: wait
+	ErrRateLimited        = &Error{"auth.login.rate_limited"} // too many attempts from this address
+	ErrNoSession          = &Error{"auth.session.expired"}    // unknown, ended, idle or expired session
+	ErrWrongStep          = &Error{"auth.session.wrong_step"} // the session is not at this login step
+	ErrBadCode            = &Error{"auth.totp.bad_code"}      // wrong, expired or already used TOTP code
+	ErrForbidden          = &Error{"auth.forbidden"}          // the actor's role does not allow it
+	ErrInvalidToken       = &Error{"auth.token.invalid"}      // unknown, revoked or malformed API token
+	ErrLastAdmin          = &Error{"auth.staff.last_admin"}   // would leave no enabled administrator
+)
+
+// MessageKey returns the message key of an auth error, or fallback.
+func MessageKey(err error, fallback string) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key
+	}
+	return fallback
+}

@@ -1,0 +1,250 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/vault"
+)
+
+// Options are the login and session limits.
+type Options struct {
+	SessionLifetime time.Duration // absolute session length from login
+	IdleTimeout     time.Duration // session ends after this long without a request
+	MaxFailedLogins int           // failures (password or TOTP) before the account locks
+	Lockout         time.Duration // how long a lock lasts
+	PerIPPerMinute  int           // login attempts per client address a minute; 0 = unlimited
+	Argon           Params        // cost of new password hashes
+	Issuer          string        // the account label in authenticator apps
+	ContextWords    []string      // words no password may be made of, e.g. the city name
+}
+
+// DefaultOptions are 12-hour sessions, a 30-minute idle timeout, a
+// 15-minute lock after 5 failures and 10 attempts a minute per address.
+func DefaultOptions() Options {
+	return Options{
+		SessionLifetime: 12 * time.Hour,
+		IdleTimeout:     30 * time.Minute,
+		MaxFailedLogins: 5,
+		Lockout:         15 * time.Minute,
+		PerIPPerMinute:  10,
+		Argon:           DefaultParams(),
+		Issuer:          "cityid",
+	}
+}
+
+// OptionsFrom takes the limits a city set in its settings file; zero values keep the defaults.
+func OptionsFrom(s config.Settings) Options {
+	o := DefaultOptions()
+	sec := s.Security
+	if sec.SessionHours > 0 {
+		o.SessionLifetime = time.Duration(sec.SessionHours) * time.Hour
+	}
+	if sec.IdleMinutes > 0 {
+		o.IdleTimeout = time.Duration(sec.IdleMinutes) * time.Minute
+	}
+	if sec.LoginMaxAttempts > 0 {
+		o.MaxFailedLogins = sec.LoginMaxAttempts
+	}
+	if sec.LockoutMinutes > 0 {
+		o.Lockout = time.Duration(sec.LockoutMinutes) * time.Minute
+	}
+	if s.Program.Name != "" {
+		o.Issuer = s.Program.Name
+	}
+	o.ContextWords = []string{s.Program.City, s.Program.Name}
+	return o
+}
+
+// Service authenticates staff and manages their accounts, sessions and API tokens.
+type Service struct {
+	db     *store.DB
+	vault  *vault.Vault
+	opts   Options
+	now    func() time.Time
+	rand   io.Reader
+	policy *policy
+	ips    *ipLimiter
+
+	dummyOnce sync.Once
+	dummy     string // a hash to verify against for unknown users, so timing does not tell
+
+	keyMu   sync.Mutex
+	dataKey *vault.DataKey // the staff data key, opened once
+}
+
+// NewService returns the auth service. now and rand are injected for tests;
+// production passes time.Now and crypto/rand.Reader.
+func NewService(db *store.DB, v *vault.Vault, opts Options, now func() time.Time, rand io.Reader) *Service {
+	def := DefaultOptions()
+	if opts.SessionLifetime <= 0 {
+		opts.SessionLifetime = def.SessionLifetime
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = def.IdleTimeout
+	}
+	if opts.MaxFailedLogins <= 0 {
+		opts.MaxFailedLogins = def.MaxFailedLogins
+	}
+	if opts.Lockout <= 0 {
+		opts.Lockout = def.Lockout
+	}
+	if opts.Argon == (Params{}) {
+		opts.Argon = def.Argon
+	}
+	if opts.Issuer == "" {
+		opts.Issuer = def.Issuer
+	}
+	return &Service{
+		db: db, vault: v, opts: opts, now: now, rand: rand,
+		policy: newPolicy(opts.ContextWords),
+		ips:    newIPLimiter(opts.PerIPPerMinute),
+	}
+}
+
+// CheckPassword returns the message key of the first policy problem with a
+// new password for username, or "" if it is acceptable. Pages may call it
+// for early feedback; every password change checks it again.
+func (s *Service) CheckPassword(password, username string) string {
+	return s.policy.check(normalizePassword(password), username)
+}
+
+// hash hashes a (normalized) password with the configured cost.
+func (s *Service) hash(password string) (string, error) {
+	return hashPassword(s.opts.Argon, normalizePassword(password), s.rand)
+}
+
+// verify checks a password against a stored hash. A malformed stored hash
+// is logged as an error by the caller and simply does not match.
+func (s *Service) verify(stored, password string) (ok, rehash bool, err error) {
+	return verifyPassword(stored, normalizePassword(password), s.opts.Argon)
+}
+
+// burn spends the same argon2 work as a real check, for unknown users.
+func (s *Service) burn(password string) {
+	s.dummyOnce.Do(func() {
+		h, err := s.hash("cityid timing equalizer")
+		if err == nil {
+			s.dummy = h
+		}
+	})
+	if s.dummy != "" {
+		verifyPassword(s.dummy, password, s.opts.Argon)
+	}
+}
+
+// randomToken returns n random bytes, base64url without padding.
+func (s *Service) randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// newID returns prefix plus 16 random hex digits: random so ids say nothing
+// about how many staff or tokens exist.
+func (s *Service) newID(prefix string) (string, error) {
+	b := make([]byte, 8)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	return prefix + hex.EncodeToString(b), nil
+}
+
+// oneTimeAlphabet has no look-alikes (0/O, 1/l/I), so a password read aloud
+// or copied from paper is typed right.
+const oneTimeAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+// OneTimePassword returns a 20-character random password for a new or reset
+// account (about 99 bits); its holder must change it at first login.
+func (s *Service) OneTimePassword() (string, error) {
+	const n = 20
+	out := make([]byte, 0, n+3)
+	buf := make([]byte, 1)
+	for len(out) < n+3 {
+		if len(out)%6 == 5 {
+			out = append(out, '-') // groups of five are easier to copy
+			continue
+		}
+		if _, err := io.ReadFull(s.rand, buf); err != nil {
+			return "", fmt.Errorf("one-time password: %w", err)
+		}
+		// Rejection sampling keeps every letter equally likely.
+		if int(buf[0]) >= 256-256%len(oneTimeAlphabet) {
+			continue
+		}
+		out = append(out, oneTimeAlphabet[int(buf[0])%len(oneTimeAlphabet)])
+	}
+	return string(out), nil
+}
+
+// tokenHash is what the database stores for session and API tokens.
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// staffKey returns the staff data key that seals TOTP secrets, creating and
+// storing it (wrapped by the master key) on first use.
+func (s *Service) staffKey(ctx context.Context) (vault.DataKey, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.dataKey != nil {
+		return *s.dataKey, nil
+	}
+	const metaKey = "staff_data_key"
+	wrapped, err := s.db.Meta(ctx, metaKey)
+	if errors.Is(err, store.ErrNotFound) {
+		_, fresh, err := s.vault.NewDataKey()
+		if err != nil {
+			return vault.DataKey{}, err
+		}
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			// Another server may have stored one first; use whichever won.
+			wrapped, err = tx.SetMetaIfAbsent(ctx, metaKey, fresh)
+			return err
+		})
+	}
+	if err != nil {
+		return vault.DataKey{}, fmt.Errorf("staff data key: %w", err)
+	}
+	k, err := s.vault.OpenDataKey(wrapped)
+	if err != nil {
+		return vault.DataKey{}, fmt.Errorf("staff data key: %w", err)
+	}
+	s.dataKey = &k
+	return k, nil
+}
+
+func totpBinding(staffID string) vault.Binding {
+	return vault.Binding{Table: "staff", Column: "totp_secret", Row: staffID}
+}
+
+// Audit record types and the actor for attempts by someone not yet known.
+const (
+	recordStaff    = "staff"
+	recordAPIToken = "api_token"
+	actorAnonymous = "anonymous"
+	recordUnknown  = "unknown"
+)
+
+// event builds an audit event at the service's clock.
+func (s *Service) event(actor, action, recordType, recordID, outcome string) audit.Event {
+	return audit.Event{At: s.now(), Actor: actor, Action: action, RecordType: recordType, RecordID: recordID, Outcome: outcome}
+}
+
+// staffEvent appends an audit event about a staff member.
+func (s *Service) staffEvent(ctx context.Context, tx *store.Tx, actor, action, staffID, outcome string) error {
+	return tx.AppendAudit(ctx, s.event(actor, action, recordStaff, staffID, outcome))
+}

@@ -1,0 +1,448 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// Step is what a login session must do next.
+type Step string
+
+// The login steps, in order: a new account changes its one-time password,
+// then enrols TOTP; an enrolled account enters a TOTP code.
+const (
+	StepChangePassword Step = "change_password"
+	StepEnrollTOTP     Step = "enroll_totp"
+	StepTOTP           Step = "totp"
+	StepDone           Step = "done"
+)
+
+// sessionTokenBytes is the entropy of a session token (256 bits).
+const sessionTokenBytes = 32
+
+// touchEvery limits last-seen writes to one a minute per session.
+const touchEvery = time.Minute
+
+// Session is a live login session.
+type Session struct {
+	Actor     Actor
+	MFADone   bool // password and TOTP both checked: the session may act
+	Next      Step // StepDone once MFADone
+	ExpiresAt time.Time
+}
+
+// nextStep is the login step of a staff member whose password was checked.
+func nextStep(r store.Staff, mfaDone bool) Step {
+	switch {
+	case mfaDone:
+		return StepDone
+	case r.MustChangePassword:
+		return StepChangePassword
+	case !r.TOTPEnrolled():
+		return StepEnrollTOTP
+	default:
+		return StepTOTP
+	}
+}
+
+// Login checks a username and password and starts a session that still
+// needs the returned step. Failures are ErrInvalidCredentials (never saying
+// whether the username exists), ErrLocked or ErrRateLimited.
+func (s *Service) Login(ctx context.Context, username, password, clientIP string) (string, Step, error) {
+	now := s.now()
+	if !s.ips.allow(clientIP, now) {
+		return "", "", ErrRateLimited
+	}
+	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
+	if errors.Is(err, store.ErrNotFound) {
+		s.burn(password)
+		return "", "", s.loginFailed(ctx, actorAnonymous, recordUnknown, "failed", ErrInvalidCredentials)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("login: %w", err)
+	}
+	if r.Disabled {
+		s.burn(password)
+		return "", "", s.loginFailed(ctx, actorAnonymous, r.ID, "disabled", ErrInvalidCredentials)
+	}
+	if r.LockedUntil.After(now) {
+		s.burn(password)
+		return "", "", s.loginFailed(ctx, actorAnonymous, r.ID, "locked", ErrLocked)
+	}
+	ok, rehash, err := s.verify(r.PasswordHash, password)
+	if err != nil {
+		// A damaged hash: log the account id (not the username) and fail closed.
+		slog.Error("stored password hash unusable", "staff", r.ID, "err", err)
+	}
+	if !ok {
+		return "", "", s.countFailure(ctx, r.ID, actorAnonymous, "auth.login.password", ErrInvalidCredentials)
+	}
+	var newHash string
+	if rehash {
+		if newHash, err = s.hash(password); err != nil {
+			return "", "", err
+		}
+	}
+	token, err := s.randomToken(sessionTokenBytes)
+	if err != nil {
+		return "", "", err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if newHash != "" {
+			if err := tx.SetStaffPassword(ctx, r.ID, newHash, r.MustChangePassword, now); err != nil {
+				return err
+			}
+		} else if err := tx.ClearFailedLogins(ctx, r.ID); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, store.Session{IDHash: tokenHash(token), StaffID: r.ID,
+			CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.opts.SessionLifetime)}); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, r.ID, "auth.login.password", r.ID, "ok")
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("login: %w", err)
+	}
+	return token, nextStep(r, false), nil
+}
+
+// loginFailed records a refused login that does not count against an
+// account, and returns result.
+func (s *Service) loginFailed(ctx context.Context, actor, recordID, outcome string, result error) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return s.staffEvent(ctx, tx, actor, "auth.login.password", recordID, outcome)
+	})
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	return result
+}
+
+// countFailure counts a wrong password or TOTP code against an account,
+// locks it at the limit, audits both, and returns result.
+func (s *Service) countFailure(ctx context.Context, staffID, actor, action string, result error) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, err := tx.AddFailedLogin(ctx, staffID)
+		if err != nil {
+			return err
+		}
+		if err := s.staffEvent(ctx, tx, actor, action, staffID, "failed"); err != nil {
+			return err
+		}
+		if n < s.opts.MaxFailedLogins {
+			return nil
+		}
+		if err := tx.LockStaff(ctx, staffID, s.now().Add(s.opts.Lockout)); err != nil {
+			return err
+		}
+		// Lock out the session holder too: a guessed password must not
+		// leave a half-open session to try codes from.
+		if _, err := tx.DeleteStaffSessions(ctx, staffID); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, "system", "auth.lockout", staffID, "ok")
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	return result
+}
+
+// liveSession is a checked session with its staff row.
+type liveSession struct {
+	store.Session
+	staff store.Staff
+}
+
+// session loads and checks a session token: it must exist, be within its
+// absolute lifetime and idle timeout, and belong to an enabled account.
+// Dead sessions are deleted on sight.
+func (s *Service) session(ctx context.Context, token string) (liveSession, error) {
+	if token == "" {
+		return liveSession{}, ErrNoSession
+	}
+	h := tokenHash(token)
+	sess, err := s.db.SessionByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return liveSession{}, ErrNoSession
+	}
+	if err != nil {
+		return liveSession{}, fmt.Errorf("session: %w", err)
+	}
+	now := s.now()
+	r, err := s.db.StaffByID(ctx, sess.StaffID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return liveSession{}, fmt.Errorf("session: %w", err)
+	}
+	if err != nil || r.Disabled || !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeen) >= s.opts.IdleTimeout {
+		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, h) }); err != nil {
+			return liveSession{}, fmt.Errorf("session: %w", err)
+		}
+		return liveSession{}, ErrNoSession
+	}
+	if now.Sub(sess.LastSeen) >= touchEvery {
+		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, h, now) }); err != nil {
+			return liveSession{}, fmt.Errorf("session: %w", err)
+		}
+		sess.LastSeen = now
+	}
+	return liveSession{Session: sess, staff: r}, nil
+}
+
+// Session returns the session of a token: ErrNoSession when it is unknown,
+// ended, idle too long or past its lifetime. Callers must check MFADone (or
+// Next) before letting the session act.
+func (s *Service) Session(ctx context.Context, token string) (Session, error) {
+	ls, err := s.session(ctx, token)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Actor: actorOf(ls.staff), MFADone: ls.MFADone, Next: nextStep(ls.staff, ls.MFADone), ExpiresAt: ls.ExpiresAt}, nil
+}
+
+// stepSession is session restricted to one pending login step.
+func (s *Service) stepSession(ctx context.Context, token string, want Step) (liveSession, error) {
+	ls, err := s.session(ctx, token)
+	if err != nil {
+		return liveSession{}, err
+	}
+	if nextStep(ls.staff, ls.MFADone) != want {
+		return liveSession{}, ErrWrongStep
+	}
+	return ls, nil
+}
+
+// ChangePassword sets a new password. A session at the change_password
+// step (a one-time password) or a fully signed-in session may call it; the
+// current password is always required. Field problems come back as
+// person.Errors on current_password and new_password. Other sessions of
+// the account end.
+func (s *Service) ChangePassword(ctx context.Context, token, current, newPassword string) (Step, error) {
+	ls, err := s.session(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	if !ls.MFADone && nextStep(ls.staff, false) != StepChangePassword {
+		return "", ErrWrongStep
+	}
+	ok, _, err := s.verify(ls.staff.PasswordHash, current)
+	if err != nil {
+		slog.Error("stored password hash unusable", "staff", ls.staff.ID, "err", err)
+	}
+	if !ok {
+		fail := person.Errors{{Field: "current_password", Key: "auth.password.wrong_current"}}
+		return "", s.countFailure(ctx, ls.staff.ID, ls.staff.ID, "auth.password.change", fail)
+	}
+	if key := s.CheckPassword(newPassword, ls.staff.Username); key != "" {
+		return "", person.Errors{{Field: "new_password", Key: key}}
+	}
+	if normalizePassword(newPassword) == normalizePassword(current) {
+		return "", person.Errors{{Field: "new_password", Key: "auth.password.same"}}
+	}
+	hash, err := s.hash(newPassword)
+	if err != nil {
+		return "", err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetStaffPassword(ctx, ls.staff.ID, hash, false, s.now()); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteStaffSessionsExcept(ctx, ls.staff.ID, ls.IDHash); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, ls.staff.ID, "auth.password.change", ls.staff.ID, "ok")
+	})
+	if err != nil {
+		return "", fmt.Errorf("change password: %w", err)
+	}
+	ls.staff.MustChangePassword = false
+	return nextStep(ls.staff, ls.MFADone), nil
+}
+
+// BeginTOTP starts TOTP enrollment for a session at the enroll_totp step:
+// it returns the secret to type and the otpauth:// URL to show as a QR code
+// (EnrollmentQR). Calling it again before confirming returns the same
+// secret, so reloading the page does not invalidate a scanned code.
+func (s *Service) BeginTOTP(ctx context.Context, token string) (secret, keyURI string, err error) {
+	ls, err := s.stepSession(ctx, token, StepEnrollTOTP)
+	if err != nil {
+		return "", "", err
+	}
+	key, err := s.staffKey(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	id := ls.staff.ID
+	if len(ls.staff.TOTPSecret) > 0 {
+		b, err := key.Open(totpBinding(id), ls.staff.TOTPSecret)
+		if err != nil {
+			return "", "", fmt.Errorf("open pending TOTP secret: %w", err)
+		}
+		return string(b), otpauthURL(s.opts.Issuer, ls.staff.Username, string(b)), nil
+	}
+	secret, err = newTOTPSecret(s.rand)
+	if err != nil {
+		return "", "", err
+	}
+	sealed, err := key.Seal(totpBinding(id), []byte(secret))
+	if err != nil {
+		return "", "", fmt.Errorf("seal TOTP secret: %w", err)
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetStaffTOTP(ctx, id, sealed, s.now()); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, id, "auth.totp.begin", id, "ok")
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("begin TOTP: %w", err)
+	}
+	return secret, otpauthURL(s.opts.Issuer, ls.staff.Username, secret), nil
+}
+
+// ConfirmTOTP completes enrollment with a code from the app. It completes
+// the login and returns a new session token; the old one stops working.
+func (s *Service) ConfirmTOTP(ctx context.Context, token, code string) (string, error) {
+	ls, err := s.stepSession(ctx, token, StepEnrollTOTP)
+	if err != nil {
+		return "", err
+	}
+	if len(ls.staff.TOTPSecret) == 0 {
+		return "", ErrWrongStep // BeginTOTP first
+	}
+	return s.checkCode(ctx, ls, code, "auth.totp.enroll")
+}
+
+// VerifyTOTP checks the code of an enrolled account, completing the login,
+// and returns a new session token (the old one stops working). A wrong or
+// already used code is ErrBadCode and counts as a failed login.
+func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (string, error) {
+	ls, err := s.stepSession(ctx, token, StepTOTP)
+	if err != nil {
+		return "", err
+	}
+	return s.checkCode(ctx, ls, code, "auth.login.totp")
+}
+
+// checkCode verifies a TOTP code, uses its time step up, and renews the
+// session with MFA done (a new token at the privilege change prevents
+// session fixation).
+func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action string) (string, error) {
+	key, err := s.staffKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	id := ls.staff.ID
+	secret, err := key.Open(totpBinding(id), ls.staff.TOTPSecret)
+	if err != nil {
+		return "", fmt.Errorf("open TOTP secret: %w", err)
+	}
+	raw, err := decodeTOTPSecret(string(secret))
+	if err != nil {
+		return "", fmt.Errorf("stored TOTP secret: %w", err)
+	}
+	now := s.now()
+	step, ok := matchTOTP(raw, code, now)
+	if !ok {
+		return "", s.countFailure(ctx, id, id, action, ErrBadCode)
+	}
+	newToken, err := s.randomToken(sessionTokenBytes)
+	if err != nil {
+		return "", err
+	}
+	replayed := false
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		fresh, err := tx.UseTOTPStep(ctx, id, step)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			replayed = true
+			return nil
+		}
+		if err := tx.ClearFailedLogins(ctx, id); err != nil {
+			return err
+		}
+		if err := tx.DeleteSession(ctx, ls.IDHash); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, store.Session{IDHash: tokenHash(newToken), StaffID: id, MFADone: true,
+			CreatedAt: now, LastSeen: now, ExpiresAt: ls.ExpiresAt}); err != nil {
+			return err
+		}
+		if err := s.staffEvent(ctx, tx, id, action, id, "ok"); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, id, "auth.login", id, "ok")
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", action, err)
+	}
+	if replayed {
+		return "", s.countFailure(ctx, id, id, action, ErrBadCode)
+	}
+	return newToken, nil
+}
+
+// Logout ends one session. An unknown token is not an error.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	h := tokenHash(token)
+	sess, err := s.db.SessionByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteSession(ctx, h); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, sess.StaffID, "auth.logout", sess.StaffID, "ok")
+	})
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// LogoutEverywhere ends every session of the token's account, on every device.
+func (s *Service) LogoutEverywhere(ctx context.Context, token string) error {
+	ls, err := s.session(ctx, token)
+	if err != nil {
+		return err
+	}
+	if !ls.MFADone {
+		return ErrWrongStep
+	}
+	id := ls.staff.ID
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, id, "auth.logout_everywhere", id, "ok")
+	})
+	if err != nil {
+		return fmt.Errorf("logout everywhere: %w", err)
+	}
+	return nil
+}
+
+// PruneSessions deletes expired and idle sessions; serve runs it now and then.
+func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	var n int64
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = tx.DeleteDeadSessions(ctx, now, now.Add(-s.opts.IdleTimeout))
+		return err
+	})
+	return n, err
+}

@@ -1,0 +1,381 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// Staff is a staff account as the rest of the program sees it: no hashes,
+// no secrets.
+type Staff struct {
+	ID                 string
+	Username           string
+	DisplayName        string
+	Role               Role
+	SiteID             string
+	Disabled           bool
+	MustChangePassword bool
+	TOTPEnrolled       bool
+	Locked             bool // too many failed logins; unlocks by itself
+	CreatedAt          time.Time
+}
+
+func (s *Service) staffFrom(r store.Staff) Staff {
+	return Staff{
+		ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: Role(r.Role), SiteID: r.SiteID,
+		Disabled: r.Disabled, MustChangePassword: r.MustChangePassword, TOTPEnrolled: r.TOTPEnrolled(),
+		Locked: r.LockedUntil.After(s.now()), CreatedAt: r.CreatedAt,
+	}
+}
+
+func actorOf(r store.Staff) Actor {
+	return Actor{StaffID: r.ID, Username: r.Username, Role: Role(r.Role), SiteID: r.SiteID}
+}
+
+// NewStaff is a staff account to create.
+type NewStaff struct {
+	Username    string
+	DisplayName string // defaults to the username
+	Role        Role
+	SiteID      string // required for clerks
+	Password    string
+	// MustChangePassword makes the holder choose a new password at first
+	// login; set it whenever someone other than the holder chose Password.
+	MustChangePassword bool
+}
+
+// Limits of account fields.
+const (
+	minUsername    = 3
+	maxUsername    = 32
+	maxDisplayName = 100
+	bootstrapUser  = "admin"
+)
+
+// NormalizeUsername is how usernames are stored and looked up: trimmed, lower case.
+func NormalizeUsername(u string) string { return strings.ToLower(strings.TrimSpace(u)) }
+
+// validUsername: 3–32 of a-z 0-9 . _ -, so usernames are safe in URLs, logs and audit output.
+func validUsername(u string) bool {
+	if len(u) < minUsername || len(u) > maxUsername {
+		return false
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks a new account and returns field errors (message keys).
+func (s *Service) validate(ctx context.Context, in *NewStaff) error {
+	var errs person.Errors
+	add := func(field, key string) { errs = append(errs, person.FieldError{Field: field, Key: key}) }
+	in.Username = NormalizeUsername(in.Username)
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	switch {
+	case in.Username == "":
+		add("username", "error.required")
+	case !validUsername(in.Username):
+		add("username", "auth.staff.username_chars")
+	}
+	switch {
+	case utf8.RuneCountInString(in.DisplayName) > maxDisplayName:
+		add("display_name", "error.too_long")
+	case strings.ContainsFunc(in.DisplayName, unicode.IsControl) || !utf8.ValidString(in.DisplayName):
+		add("display_name", "auth.staff.display_name_chars")
+	}
+	if in.DisplayName == "" {
+		in.DisplayName = in.Username
+	}
+	if !in.Role.Valid() {
+		add("role", "error.invalid_choice")
+	}
+	switch {
+	case in.Role == RoleClerk && in.SiteID == "":
+		add("site", "auth.staff.site_required")
+	case in.SiteID != "":
+		if _, err := s.db.Site(ctx, in.SiteID); errors.Is(err, store.ErrNotFound) {
+			add("site", "auth.staff.site_unknown")
+		} else if err != nil {
+			return err
+		}
+	}
+	if in.Password == "" {
+		add("password", "error.required")
+	} else if key := s.CheckPassword(in.Password, in.Username); key != "" {
+		add("password", key)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// CreateStaff creates an account. Only administrators may; validation
+// problems come back as person.Errors keyed by form field
+// (username, display_name, role, site, password); a taken username is
+// person.Errors{{"username", "auth.staff.username_taken"}}.
+func (s *Service) CreateStaff(ctx context.Context, by Actor, in NewStaff) (Staff, error) {
+	if !by.Can(RoleAdmin) {
+		return Staff{}, ErrForbidden
+	}
+	if err := s.validate(ctx, &in); err != nil {
+		return Staff{}, err
+	}
+	return s.insertStaff(ctx, by, in)
+}
+
+// CreateStaffOneTime creates an account with a generated one-time password,
+// which it returns for the administrator to hand over; the holder must
+// change it and enrol TOTP at first login.
+func (s *Service) CreateStaffOneTime(ctx context.Context, by Actor, in NewStaff) (Staff, string, error) {
+	pw, err := s.OneTimePassword()
+	if err != nil {
+		return Staff{}, "", err
+	}
+	in.Password, in.MustChangePassword = pw, true
+	st, err := s.CreateStaff(ctx, by, in)
+	if err != nil {
+		return Staff{}, "", err
+	}
+	return st, pw, nil
+}
+
+func (s *Service) insertStaff(ctx context.Context, by Actor, in NewStaff) (Staff, error) {
+	id, err := s.newID("stf_")
+	if err != nil {
+		return Staff{}, err
+	}
+	hash, err := s.hash(in.Password)
+	if err != nil {
+		return Staff{}, err
+	}
+	now := s.now()
+	row := store.Staff{
+		ID: id, Username: in.Username, DisplayName: in.DisplayName, Role: string(in.Role), SiteID: in.SiteID,
+		PasswordHash: hash, MustChangePassword: in.MustChangePassword, CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateStaff(ctx, row); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.create", id, "ok")
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return Staff{}, person.Errors{{Field: "username", Key: "auth.staff.username_taken"}}
+	}
+	if err != nil {
+		return Staff{}, fmt.Errorf("create staff: %w", err)
+	}
+	return s.staffFrom(row), nil
+}
+
+// Bootstrap creates the first administrator, "admin" with a one-time
+// password, when there are no staff at all; serve prints the password.
+// created is false (and password empty) when staff already exist.
+func (s *Service) Bootstrap(ctx context.Context) (username, password string, created bool, err error) {
+	pw, err := s.OneTimePassword()
+	if err != nil {
+		return "", "", false, err
+	}
+	id, err := s.newID("stf_")
+	if err != nil {
+		return "", "", false, err
+	}
+	// Hash before the transaction: argon2 is slow and SQLite has one writer.
+	hash, err := s.hash(pw)
+	if err != nil {
+		return "", "", false, err
+	}
+	now := s.now()
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, err := tx.StaffCount(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		row := store.Staff{ID: id, Username: bootstrapUser, DisplayName: "Administrator", Role: string(RoleAdmin),
+			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateStaff(ctx, row); err != nil {
+			return err
+		}
+		created = true
+		return s.staffEvent(ctx, tx, System().StaffID, "staff.bootstrap", id, "ok")
+	})
+	if err != nil {
+		return "", "", false, fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if !created {
+		return "", "", false, nil
+	}
+	return bootstrapUser, pw, true, nil
+}
+
+// ListStaff lists every account by username (administrators only).
+func (s *Service) ListStaff(ctx context.Context, by Actor) ([]Staff, error) {
+	if !by.Can(RoleAdmin) {
+		return nil, ErrForbidden
+	}
+	rows, err := s.db.ListStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Staff, len(rows))
+	for i, r := range rows {
+		out[i] = s.staffFrom(r)
+	}
+	return out, nil
+}
+
+// StaffByID returns one account: administrators see anyone, others themselves.
+func (s *Service) StaffByID(ctx context.Context, by Actor, id string) (Staff, error) {
+	if !by.Can(RoleAdmin) && by.StaffID != id {
+		return Staff{}, ErrForbidden
+	}
+	r, err := s.db.StaffByID(ctx, id)
+	if err != nil {
+		return Staff{}, err
+	}
+	return s.staffFrom(r), nil
+}
+
+// StaffByUsername returns one account by username (administrators only; for the CLI).
+func (s *Service) StaffByUsername(ctx context.Context, by Actor, username string) (Staff, error) {
+	if !by.Can(RoleAdmin) {
+		return Staff{}, ErrForbidden
+	}
+	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
+	if err != nil {
+		return Staff{}, err
+	}
+	return s.staffFrom(r), nil
+}
+
+// DisableStaff disables an account and ends its sessions. An administrator
+// cannot disable themselves or the last enabled administrator.
+func (s *Service) DisableStaff(ctx context.Context, by Actor, id string) error {
+	if !by.Can(RoleAdmin) || by.StaffID == id {
+		return ErrForbidden
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, err := tx.StaffByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Role == string(RoleAdmin) && !r.Disabled {
+			if err := s.keepAnAdmin(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetStaffDisabled(ctx, id, true, s.now()); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.disable", id, "ok")
+	})
+	if err != nil {
+		return fmt.Errorf("disable staff: %w", err)
+	}
+	return nil
+}
+
+// keepAnAdmin fails with ErrLastAdmin unless an enabled administrator other than id exists.
+func (s *Service) keepAnAdmin(ctx context.Context, id string) error {
+	all, err := s.db.ListStaff(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range all {
+		if r.ID != id && r.Role == string(RoleAdmin) && !r.Disabled {
+			return nil
+		}
+	}
+	return ErrLastAdmin
+}
+
+// EnableStaff enables a disabled account and lifts any lock.
+func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
+	if !by.Can(RoleAdmin) {
+		return ErrForbidden
+	}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetStaffDisabled(ctx, id, false, s.now()); err != nil {
+			return err
+		}
+		if err := tx.ClearFailedLogins(ctx, id); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, "ok")
+	})
+	if err != nil {
+		return fmt.Errorf("enable staff: %w", err)
+	}
+	return nil
+}
+
+// ResetStaff gives an account a new one-time password, removes its TOTP
+// secret and ends its sessions: the path back for someone who lost their
+// phone or password. The holder sets a password and enrols TOTP again.
+func (s *Service) ResetStaff(ctx context.Context, by Actor, id string) (string, error) {
+	if !by.Can(RoleAdmin) {
+		return "", ErrForbidden
+	}
+	pw, err := s.OneTimePassword()
+	if err != nil {
+		return "", err
+	}
+	if err := s.reset(ctx, by, id, pw, true); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// SetPassword is the CLI's reset with a chosen password (--password-stdin):
+// the password is checked against the policy and need not be changed, the
+// TOTP secret is removed (enrolled again at next login) and sessions end.
+// It acts as the system actor.
+func (s *Service) SetPassword(ctx context.Context, username, password string) error {
+	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
+	if err != nil {
+		return err
+	}
+	if key := s.CheckPassword(password, r.Username); key != "" {
+		return person.Errors{{Field: "password", Key: key}}
+	}
+	return s.reset(ctx, System(), r.ID, password, false)
+}
+
+func (s *Service) reset(ctx context.Context, by Actor, id, password string, mustChange bool) error {
+	hash, err := s.hash(password)
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		if err := tx.SetStaffPassword(ctx, id, hash, mustChange, now); err != nil {
+			return err
+		}
+		if err := tx.SetStaffTOTP(ctx, id, nil, now); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, "ok")
+	})
+	if err != nil {
+		return fmt.Errorf("reset staff: %w", err)
+	}
+	return nil
+}
