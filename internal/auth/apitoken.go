@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -67,7 +68,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (to
 		if err := tx.CreateAPIToken(ctx, t); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(r.ID, "auth.token.create", recordAPIToken, id, "ok"))
+		return tx.AppendAudit(ctx, s.event(r.ID, "auth.token.create", recordAPIToken, id, audit.OutcomeOK))
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("create API token: %w", err)
@@ -138,7 +139,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by Actor, id string) error
 		if err := tx.RevokeAPIToken(ctx, id, s.now()); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, s.event(by.StaffID, "auth.token.revoke", recordAPIToken, id, "ok"))
+		return tx.AppendAudit(ctx, s.event(by.StaffID, "auth.token.revoke", recordAPIToken, id, audit.OutcomeOK))
 	})
 	if err != nil {
 		return fmt.Errorf("revoke API token: %w", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -62,18 +63,18 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
 	if errors.Is(err, store.ErrNotFound) {
 		s.burn(password)
-		return "", "", s.loginFailed(ctx, actorAnonymous, recordUnknown, "failed", ErrInvalidCredentials)
+		return "", "", s.loginFailed(ctx, recordUnknown, "auth.login.password", ErrInvalidCredentials)
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("login: %w", err)
 	}
 	if r.Disabled {
 		s.burn(password)
-		return "", "", s.loginFailed(ctx, actorAnonymous, r.ID, "disabled", ErrInvalidCredentials)
+		return "", "", s.loginFailed(ctx, r.ID, "auth.login.disabled", ErrInvalidCredentials)
 	}
 	if r.LockedUntil.After(now) {
 		s.burn(password)
-		return "", "", s.loginFailed(ctx, actorAnonymous, r.ID, "locked", ErrLocked)
+		return "", "", s.loginFailed(ctx, r.ID, "auth.login.locked", ErrLocked)
 	}
 	ok, rehash, err := s.verify(r.PasswordHash, password)
 	if err != nil {
@@ -105,7 +106,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 			CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.opts.SessionLifetime)}); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, r.ID, "auth.login.password", r.ID, "ok")
+		return s.staffEvent(ctx, tx, r.ID, "auth.login.password", r.ID, audit.OutcomeOK)
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("login: %w", err)
@@ -113,11 +114,11 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	return token, nextStep(r, false), nil
 }
 
-// loginFailed records a refused login that does not count against an
-// account, and returns result.
-func (s *Service) loginFailed(ctx context.Context, actor, recordID, outcome string, result error) error {
+// loginFailed records a refused login by an anonymous client that does not
+// count against an account, and returns result.
+func (s *Service) loginFailed(ctx context.Context, recordID, action string, result error) error {
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		return s.staffEvent(ctx, tx, actor, "auth.login.password", recordID, outcome)
+		return s.staffEvent(ctx, tx, actorAnonymous, action, recordID, audit.OutcomeDenied)
 	})
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
@@ -133,7 +134,7 @@ func (s *Service) countFailure(ctx context.Context, staffID, actor, action strin
 		if err != nil {
 			return err
 		}
-		if err := s.staffEvent(ctx, tx, actor, action, staffID, "failed"); err != nil {
+		if err := s.staffEvent(ctx, tx, actor, action, staffID, audit.OutcomeDenied); err != nil {
 			return err
 		}
 		if n < s.opts.MaxFailedLogins {
@@ -147,7 +148,7 @@ func (s *Service) countFailure(ctx context.Context, staffID, actor, action strin
 		if _, err := tx.DeleteStaffSessions(ctx, staffID); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, "system", "auth.lockout", staffID, "ok")
+		return s.staffEvent(ctx, tx, System().StaffID, "auth.lockout", staffID, audit.OutcomeOK)
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", action, err)
@@ -257,7 +258,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, newPasswor
 		if _, err := tx.DeleteStaffSessionsExcept(ctx, ls.staff.ID, ls.IDHash); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, ls.staff.ID, "auth.password.change", ls.staff.ID, "ok")
+		return s.staffEvent(ctx, tx, ls.staff.ID, "auth.password.change", ls.staff.ID, audit.OutcomeOK)
 	})
 	if err != nil {
 		return "", fmt.Errorf("change password: %w", err)
@@ -299,7 +300,7 @@ func (s *Service) BeginTOTP(ctx context.Context, token string) (secret, keyURI s
 		if err := tx.SetStaffTOTP(ctx, id, sealed, s.now()); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, id, "auth.totp.begin", id, "ok")
+		return s.staffEvent(ctx, tx, id, "auth.totp.begin", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("begin TOTP: %w", err)
@@ -377,16 +378,16 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 			CreatedAt: now, LastSeen: now, ExpiresAt: ls.ExpiresAt}); err != nil {
 			return err
 		}
-		if err := s.staffEvent(ctx, tx, id, action, id, "ok"); err != nil {
+		if err := s.staffEvent(ctx, tx, id, action, id, audit.OutcomeOK); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, id, "auth.login", id, "ok")
+		return s.staffEvent(ctx, tx, id, "auth.login", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", action, err)
 	}
 	if replayed {
-		return "", s.countFailure(ctx, id, id, action, ErrBadCode)
+		return "", s.countFailure(ctx, id, id, "auth.totp.replayed", ErrBadCode)
 	}
 	return newToken, nil
 }
@@ -405,7 +406,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		if err := tx.DeleteSession(ctx, h); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, sess.StaffID, "auth.logout", sess.StaffID, "ok")
+		return s.staffEvent(ctx, tx, sess.StaffID, "auth.logout", sess.StaffID, audit.OutcomeOK)
 	})
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
@@ -427,7 +428,7 @@ func (s *Service) LogoutEverywhere(ctx context.Context, token string) error {
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, id, "auth.logout_everywhere", id, "ok")
+		return s.staffEvent(ctx, tx, id, "auth.logout_everywhere", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return fmt.Errorf("logout everywhere: %w", err)

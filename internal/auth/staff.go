@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -169,7 +170,7 @@ func (s *Service) insertStaff(ctx context.Context, by Actor, in NewStaff) (Staff
 		if err := tx.CreateStaff(ctx, row); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, by.StaffID, "staff.create", id, "ok")
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.create", id, audit.OutcomeOK)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return Staff{}, person.Errors{{Field: "username", Key: "auth.staff.username_taken"}}
@@ -209,7 +210,7 @@ func (s *Service) Bootstrap(ctx context.Context) (username, password string, cre
 			return err
 		}
 		created = true
-		return s.staffEvent(ctx, tx, System().StaffID, "staff.bootstrap", id, "ok")
+		return s.staffEvent(ctx, tx, System().StaffID, "staff.bootstrap", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return "", "", false, fmt.Errorf("bootstrap admin: %w", err)
@@ -282,7 +283,7 @@ func (s *Service) DisableStaff(ctx context.Context, by Actor, id string) error {
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, by.StaffID, "staff.disable", id, "ok")
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.disable", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return fmt.Errorf("disable staff: %w", err)
@@ -316,7 +317,7 @@ func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 		if err := tx.ClearFailedLogins(ctx, id); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, "ok")
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return fmt.Errorf("enable staff: %w", err)
@@ -372,7 +373,7 @@ func (s *Service) reset(ctx context.Context, by Actor, id, password string, must
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
 			return err
 		}
-		return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, "ok")
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, audit.OutcomeOK)
 	})
 	if err != nil {
 		return fmt.Errorf("reset staff: %w", err)
