@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,43 +45,53 @@ type vector struct {
 // vectorTime is inside every valid vector's validity period.
 var vectorTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// sharedData returns ../shared/data/claim169 beside the repository, or skips.
-func sharedData(t testing.TB) string {
-	t.Helper()
+// vectorDir returns ../shared/data/claim169/test-vectors beside the repository.
+func vectorDir() (string, error) {
 	dir, err := filepath.Abs(".")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			p := filepath.Join(filepath.Dir(dir), "shared", "data", "claim169", "test-vectors")
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("conformance vectors not available at %s: %v", p, err)
-			}
-			return p
+			_, err := os.Stat(p)
+			return p, err
 		}
 	}
-	t.Skip("no go.mod above the test directory, so ../shared/data cannot be found")
-	return ""
+	return "", errors.New("no go.mod above the test directory")
 }
 
-func loadVectors(t testing.TB) []vector {
-	dir := sharedData(t)
+// readVectors reads every vector file in dir.
+func readVectors(dir string) ([]vector, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no vectors in %s (%v)", dir, err)
+		return nil, fmt.Errorf("no vectors in %s (%v)", dir, err)
 	}
 	var vs []vector
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		var v vector
 		if err := json.Unmarshal(b, &v); err != nil {
-			t.Fatalf("%s: %v", f, err)
+			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+// loadVectors returns the conformance vectors or skips when ../shared is absent.
+func loadVectors(t testing.TB) []vector {
+	t.Helper()
+	dir, err := vectorDir()
+	if err != nil {
+		t.Skipf("conformance vectors (../shared/data/claim169) not available: %v", err)
+	}
+	vs, err := readVectors(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return vs
 }
