@@ -140,29 +140,46 @@ func (p *Problem) String() string { return fmt.Sprintf("event %d: %s", p.Seq, p.
 // rewritten with a recomputed hash, or removed); its Hash matches its
 // fields (else it was altered).
 func Verify(next func() (Event, bool, error)) (count int64, p *Problem, err error) {
-	prevHash := make([]byte, HashSize)
+	var c chainCheck
 	for {
 		e, ok, err := next()
 		if err != nil {
-			return count, nil, fmt.Errorf("audit: verify: reading event %d: %w", count+1, err)
+			return c.count, nil, fmt.Errorf("audit: verify: reading event %d: %w", c.count+1, err)
 		}
 		if !ok {
-			return count, nil, nil
+			return c.count, nil, nil
 		}
-		want := count + 1
-		switch {
-		case e.Seq > want && want == e.Seq-1:
-			return count, &Problem{Seq: want, Reason: fmt.Sprintf("gap: event %d missing", want)}, nil
-		case e.Seq > want:
-			return count, &Problem{Seq: want, Reason: fmt.Sprintf("gap: events %d to %d missing", want, e.Seq-1)}, nil
-		case e.Seq < want:
-			return count, &Problem{Seq: want, Reason: fmt.Sprintf("out of order: expected event %d, found event %d", want, e.Seq)}, nil
-		case !bytes.Equal(e.Prev, prevHash):
-			return count, &Problem{Seq: want, Reason: "prev link broken: this event or the one before it was altered"}, nil
-		case !bytes.Equal(e.Hash, Hash(e)):
-			return count, &Problem{Seq: want, Reason: "hash mismatch: event altered"}, nil
+		if p := c.check(e); p != nil {
+			return c.count, p, nil
 		}
-		prevHash = e.Hash
-		count++
 	}
+}
+
+// chainCheck is the state of Verify between events.
+type chainCheck struct {
+	count    int64
+	prevHash []byte
+}
+
+// check accepts e as the next event or returns the problem with it.
+func (c *chainCheck) check(e Event) *Problem {
+	if c.prevHash == nil {
+		c.prevHash = make([]byte, HashSize)
+	}
+	want := c.count + 1
+	switch {
+	case e.Seq == want+1:
+		return &Problem{Seq: want, Reason: fmt.Sprintf("gap: event %d missing", want)}
+	case e.Seq > want:
+		return &Problem{Seq: want, Reason: fmt.Sprintf("gap: events %d to %d missing", want, e.Seq-1)}
+	case e.Seq < want:
+		return &Problem{Seq: want, Reason: fmt.Sprintf("out of order: expected event %d, found event %d", want, e.Seq)}
+	case !bytes.Equal(e.Prev, c.prevHash):
+		return &Problem{Seq: want, Reason: "prev link broken: this event or the one before it was altered"}
+	case !bytes.Equal(e.Hash, Hash(e)):
+		return &Problem{Seq: want, Reason: "hash mismatch: event altered"}
+	}
+	c.prevHash = e.Hash
+	c.count++
+	return nil
 }
