@@ -330,3 +330,31 @@ func (k *Keyring) Published() (*KeySet, error) {
 	}
 	return NewKeySet(keys...)
 }
+
+// LoadKeyInfo reads the key list from a keyring file without unlocking it.
+func LoadKeyInfo(path string) ([]KeyInfo, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing: %w", err)
+	}
+	var doc keyringDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("signing: keyring %s: %w", path, err)
+	}
+	for i := range doc.Keys {
+		doc.Keys[i].Sealed = nil
+	}
+	return doc.Keys, nil
+}
+
+// LoadPublished reads the public keys to publish at time now from a keyring
+// file without unlocking it (public keys are stored in the clear), so a web
+// server can serve the key set without holding the key-encryption key.
+func LoadPublished(path string, now time.Time) (*KeySet, error) {
+	keys, err := LoadKeyInfo(path)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{doc: keyringDoc{Keys: keys}, now: func() time.Time { return now }}
+	return k.Published()
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cityid/cityid/internal/credential/signing"
+)
+
+// cardYears is how long a card is valid (FACTS: 5 years), so how long a
+// retired key must stay published.
+const cardYears = 5
+
+// masterKeyFile holds the data directory's master key until the vault
+// provides it: 32 raw bytes or 64 hex digits.
+const masterKeyFile = "master.key"
+
+func cmdKeys(ctx context.Context, stdio IO, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	fs := newFlagSet(stdio, "keys "+sub, "keys list|rotate|export-public [--data DIR] [flags]",
+		"Manage the credential signing keys: list them, rotate to a new active key, export the public key set.")
+	dataDir := fs.String("data", "cityid-data", "data directory")
+	passEnv := fs.String("passphrase-env", "", "unlock the keyring with the passphrase in this environment variable instead of DIR/master.key")
+	alg := fs.String("alg", signing.ES256, "rotate: algorithm of the new key (ES256 or EdDSA)")
+	asCOSE := fs.Bool("cose", false, "export-public: write the COSE key set (CBOR) instead of the JWK set")
+	out := fs.String("out", "", "export-public: write to this file instead of standard output")
+	if sub != "list" && sub != "rotate" && sub != "export-public" {
+		if sub == "-h" || sub == "--help" || sub == "help" {
+			fs.Usage()
+			return nil
+		}
+		fs.Usage()
+		return errUsage
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	path := filepath.Join(*dataDir, signing.KeyringFile)
+	switch sub {
+	case "export-public":
+		// Public keys need no secret: they are stored in the clear.
+		set, err := signing.LoadPublished(path, time.Now())
+		if err != nil {
+			return err
+		}
+		var b []byte
+		if *asCOSE {
+			b, err = set.MarshalCOSE()
+		} else {
+			b, err = set.MarshalJWKS()
+			b = append(b, '\n')
+		}
+		if err != nil {
+			return err
+		}
+		if *out != "" {
+			return os.WriteFile(*out, b, 0o644)
+		}
+		_, err = stdio.Out.Write(b)
+		return err
+	case "list":
+		set, err := signing.LoadKeyInfo(path)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KEY ID\tALG\tCREATED\tSTATE\tPUBLISHED UNTIL")
+		now := time.Now()
+		for _, k := range set {
+			state, until := "active", "-"
+			if !k.RetiredAt.IsZero() {
+				state, until = "retired", k.VerifyUntil.Format(time.DateOnly)
+				if !now.Before(k.VerifyUntil) {
+					state = "expired"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Alg, k.Created.Format(time.DateOnly), state, until)
+		}
+		return tw.Flush()
+	}
+	unlock, err := keyringUnlock(*dataDir, *passEnv)
+	if err != nil {
+		return err
+	}
+	kr, err := signing.OpenKeyring(path, unlock, rand.Reader, time.Now)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	k, err := kr.Rotate(rand.Reader, *alg, now.AddDate(cardYears, 0, 0).Sub(now))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "new active signing key %s (%s); earlier keys stay published until their cards expire\n", k.ID, k.Alg)
+	fmt.Fprintln(stdio.Out, "republish the public keys: cityid keys export-public")
+	return nil
+}
+
+// keyringUnlock returns how to unlock the keyring: a passphrase from the named
+// environment variable, or the master key from DIR/master.key.
+func keyringUnlock(dataDir, passEnv string) (signing.Unlock, error) {
+	if passEnv != "" {
+		p := os.Getenv(passEnv)
+		if p == "" {
+			return signing.Unlock{}, fmt.Errorf("environment variable %s is empty or unset", passEnv)
+		}
+		return signing.Passphrase([]byte(p)), nil
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return signing.Unlock{}, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", filepath.Join(dataDir, masterKeyFile))
+	}
+	if err != nil {
+		return signing.Unlock{}, err
+	}
+	if len(b) == 32 {
+		return signing.MasterKey(b), nil
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != 32 {
+		return signing.Unlock{}, fmt.Errorf("%s must hold 32 bytes or 64 hex digits", masterKeyFile)
+	}
+	return signing.MasterKey(k), nil
+}

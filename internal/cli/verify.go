@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // card photos
+	_ "image/png"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/verify"
+)
+
+// Limits on what `cityid verify` reads: a phone photo of a card is a few
+// megabytes and at most ~50 megapixels; anything larger is refused before decoding.
+const (
+	maxImageBytes  = 25 << 20
+	maxImagePixels = 50_000_000
+	maxImageSide   = 12_000
+	maxKeysBytes   = 1 << 20
+	fetchTimeout   = 15 * time.Second
+)
+
+// Reasons for input problems, reported in the same JSON shape as verification results.
+const (
+	reasonNoQR        = "no_qr_found"
+	reasonImageTooBig = "image_too_large"
+	reasonUnreadable  = "unreadable_input"
+)
+
+func cmdVerify(ctx context.Context, stdio IO, args []string) error {
+	fs := newFlagSet(stdio, "verify", "verify [--keys FILE|URL] [--status FILE|URL] [--at TIME] PAYLOAD|-|IMAGE",
+		"Verify a card's QR code offline: signature, validity and (with --status) revocation.\n"+
+			"PAYLOAD is the QR text, - reads it from standard input, IMAGE is a PNG or JPEG photo of the card back.\n"+
+			"Prints one JSON object; exits 0 only for a valid card.")
+	keysFrom := fs.String("keys", "", "the city's public keys: JWK set (or COSE key set) file or https URL (required)")
+	statusFrom := fs.String("status", "", "status list token (statuslist+jwt or +cwt) file or URL; without it the status is not checked")
+	atFlag := fs.String("at", "", "judge validity at this RFC 3339 time instead of now")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *keysFrom == "" {
+		fs.Usage()
+		return errUsage
+	}
+	at := time.Now()
+	if *atFlag != "" {
+		t, err := time.Parse(time.RFC3339, *atFlag)
+		if err != nil {
+			fmt.Fprintf(stdio.Err, "cityid verify: --at: %v\n", err)
+			return errUsage
+		}
+		at = t
+	}
+	client := &http.Client{Timeout: fetchTimeout}
+	raw, err := readSource(ctx, client, *keysFrom, maxKeysBytes)
+	if err != nil {
+		return fmt.Errorf("read keys: %w", err)
+	}
+	keys, err := parseKeySet(raw)
+	if err != nil {
+		return fmt.Errorf("keys from %s: %w", *keysFrom, err)
+	}
+	v := &verify.Verifier{Keys: keys}
+	if s := *statusFrom; s != "" {
+		fetch := verify.FileFetch(s)
+		if isURL(s) {
+			fetch = verify.HTTPFetch(client, s)
+		}
+		v.Status = verify.NewListSource(fetch, keys, time.Now)
+	}
+	payload, reason, err := readPayload(stdio.In, fs.Arg(0))
+	var res verify.Result
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "cityid verify: %v\n", err)
+		res = verify.Result{Reason: reason, Status: verify.StatusNotChecked}
+	} else {
+		res = v.Verify(ctx, payload, at)
+	}
+	enc := json.NewEncoder(stdio.Out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(res); err != nil {
+		return err
+	}
+	if !res.Valid {
+		return exitError{1}
+	}
+	return nil
+}
+
+func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }
+
+// readSource reads a file or fetches an http(s) URL, at most limit bytes.
+func readSource(ctx context.Context, client *http.Client, src string, limit int64) ([]byte, error) {
+	var r io.Reader
+	if isURL(src) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s answered %s", src, resp.Status)
+		}
+		r = resp.Body
+	} else {
+		f, err := os.Open(src)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", src, limit)
+	}
+	return b, nil
+}
+
+// parseKeySet accepts a JWK set (JSON) or a COSE key set (CBOR).
+func parseKeySet(b []byte) (*signing.KeySet, error) {
+	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "{") {
+		return signing.ParseJWKS(b)
+	}
+	return signing.ParseCOSE(b)
+}
+
+// readPayload returns the QR text from the argument, standard input or an
+// image file; on failure it also returns the reason code to report.
+func readPayload(stdin io.Reader, arg string) (string, string, error) {
+	if arg == "-" {
+		b, err := io.ReadAll(io.LimitReader(stdin, claim169.MaxPayloadLen+64))
+		if err != nil {
+			return "", reasonUnreadable, err
+		}
+		return strings.TrimSpace(string(b)), "", nil
+	}
+	fi, err := os.Stat(arg)
+	if err != nil || !fi.Mode().IsRegular() {
+		// Not a file: the argument is the payload itself.
+		return strings.TrimSpace(arg), "", nil
+	}
+	if fi.Size() > maxImageBytes {
+		return "", reasonImageTooBig, fmt.Errorf("%s is %d bytes; images over %d bytes are refused", arg, fi.Size(), maxImageBytes)
+	}
+	return decodeQRImage(arg)
+}
+
+// decodeQRImage finds and reads the QR code in a PNG or JPEG photo.
+func decodeQRImage(path string) (string, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", reasonUnreadable, err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return "", reasonUnreadable, fmt.Errorf("%s is not a PNG or JPEG image: %w", path, err)
+	}
+	if cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > maxImagePixels {
+		return "", reasonImageTooBig, fmt.Errorf("%s is %dx%d pixels; at most %d megapixels are accepted", path, cfg.Width, cfg.Height, maxImagePixels/1_000_000)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", reasonUnreadable, err
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return "", reasonUnreadable, fmt.Errorf("decode %s: %w", path, err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", reasonUnreadable, err
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	res, err := gzqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		var nf gozxing.NotFoundException
+		if errors.As(err, &nf) {
+			return "", reasonNoQR, fmt.Errorf("no QR code found in %s", path)
+		}
+		return "", reasonNoQR, fmt.Errorf("QR code in %s could not be read: %w", path, err)
+	}
+	return res.GetText(), "", nil
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/credential/signing"
+)
+
+// keyedDataDir makes a data directory with a master key and one rotated
+// signing key, and returns it with the exported JWK set file and the signer.
+func keyedDataDir(t *testing.T) (dir, jwks string, s signing.Signer) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, masterKeyFile), bytes.Repeat([]byte{9}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	stdio := IO{In: strings.NewReader(""), Out: &out, Err: &errOut}
+	if err := cmdKeys(context.Background(), stdio, []string{"rotate", "--data", dir}); err != nil {
+		t.Fatalf("keys rotate: %v (%s)", err, errOut.String())
+	}
+	jwks = filepath.Join(dir, "jwks.json")
+	if err := cmdKeys(context.Background(), stdio, []string{"export-public", "--data", dir, "--out", jwks}); err != nil {
+		t.Fatalf("keys export-public: %v", err)
+	}
+	unlock, err := keyringUnlock(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := signing.OpenKeyring(filepath.Join(dir, signing.KeyringFile), unlock, rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = kr.Active(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, jwks, s
+}
+
+func runVerify(t *testing.T, stdin string, args ...string) (map[string]any, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := cmdVerify(context.Background(), IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, args)
+	if errors.Is(err, errUsage) {
+		return nil, err
+	}
+	var res map[string]any
+	if jerr := json.Unmarshal(out.Bytes(), &res); jerr != nil {
+		t.Fatalf("verify printed %q (stderr %q), not one JSON object: %v", out.String(), errOut.String(), jerr)
+	}
+	return res, err
+}
+
+func TestVerifyCommand(t *testing.T) {
+	_, jwks, s := keyedDataDir(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	payload, err := claim169.Encode(claim169.Claims{ID: "NHV-9", FullName: "Ana Ruiz", DateOfBirth: "19900102"},
+		claim169.Meta{Issuer: "https://id.example.gov", IssuedAt: now, NotBefore: now, ExpiresAt: now.AddDate(5, 0, 0)}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qr, _, err := claim169.QRCode(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := image.NewGray(image.Rect(0, 0, qr.Bounds().Dx()*6, qr.Bounds().Dy()*6))
+	draw.NearestNeighbor.Scale(photo, photo.Bounds(), qr, qr.Bounds(), draw.Src, nil)
+	dir := t.TempDir()
+	qrFile := writePNG(t, dir, "card.png", photo)
+	blank := writePNG(t, dir, "blank.png", image.NewGray(image.Rect(0, 0, 200, 200)))
+	huge := filepath.Join(dir, "huge.png")
+	if err := os.WriteFile(huge, pngHeader(30000, 30000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tampered := []byte(payload)
+	tampered[len(tampered)/2] ^= 'A' ^ 'B'
+	if tampered[len(tampered)/2] == payload[len(payload)/2] {
+		tampered[len(tampered)/2] = 'C'
+	}
+	tests := []struct {
+		name   string
+		stdin  string
+		args   []string
+		valid  bool
+		reason string
+	}{
+		{"payload argument", "", []string{"--keys", jwks, payload}, true, ""},
+		{"standard input", payload + "\n", []string{"--keys", jwks, "-"}, true, ""},
+		{"photo of the card", "", []string{"--keys", jwks, qrFile}, true, ""},
+		{"tampered", "", []string{"--keys", jwks, string(tampered)}, false, ""},
+		{"expired at --at", "", []string{"--keys", jwks, "--at", now.AddDate(6, 0, 0).Format(time.RFC3339), payload}, false, "expired"},
+		{"no QR in photo", "", []string{"--keys", jwks, blank}, false, reasonNoQR},
+		{"huge image", "", []string{"--keys", jwks, huge}, false, reasonImageTooBig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := runVerify(t, tc.stdin, tc.args...)
+			var ee exitError
+			if tc.valid && err != nil || !tc.valid && (!errors.As(err, &ee) || ee.code != 1) {
+				t.Fatalf("verify returned %v, want valid=%v (exit 0 or 1)", err, tc.valid)
+			}
+			if res["valid"] != tc.valid {
+				t.Errorf("valid = %v, want %v (%v)", res["valid"], tc.valid, res)
+			}
+			if tc.reason != "" && res["reason"] != tc.reason {
+				t.Errorf("reason = %v, want %s", res["reason"], tc.reason)
+			}
+			if tc.valid {
+				claims, _ := res["claims"].(map[string]any)
+				if claims["fullName"] != "Ana Ruiz" || res["status"] != "not_checked" || res["keyId"] != s.KeyID() {
+					t.Errorf("result %v lacks the name, status not_checked or key id %s", res, s.KeyID())
+				}
+			}
+		})
+	}
+	if _, err := runVerify(t, "", payload); !errors.Is(err, errUsage) {
+		t.Errorf("verify without --keys = %v, want a usage error", err)
+	}
+	if _, err := runVerify(t, "", "--keys", jwks, "--at", "yesterday", payload); !errors.Is(err, errUsage) {
+		t.Errorf("verify --at yesterday = %v, want a usage error", err)
+	}
+}
+
+func TestKeysCommand(t *testing.T) {
+	dir, _, first := keyedDataDir(t)
+	var out bytes.Buffer
+	stdio := IO{In: strings.NewReader(""), Out: &out, Err: &out}
+	if err := cmdKeys(context.Background(), stdio, []string{"rotate", "--data", dir, "--alg", "EdDSA"}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := cmdKeys(context.Background(), stdio, []string{"list", "--data", dir}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], first.KeyID()) || !strings.Contains(lines[1], "retired") ||
+		!strings.Contains(lines[2], "EdDSA") || !strings.Contains(lines[2], "active") {
+		t.Errorf("keys list =\n%s\nwant the first key retired and an active EdDSA key", out.String())
+	}
+	out.Reset()
+	if err := cmdKeys(context.Background(), stdio, []string{"export-public", "--data", dir, "--cose"}); err != nil {
+		t.Fatal(err)
+	}
+	set, err := signing.ParseCOSE(out.Bytes())
+	if err != nil || len(set.Keys()) != 2 {
+		t.Fatalf("export-public --cose gave %d keys, %v; want 2", len(set.Keys()), err)
+	}
+	t.Setenv("CITYID_TEST_PASS", "")
+	if err := cmdKeys(context.Background(), stdio, []string{"rotate", "--data", dir, "--passphrase-env", "CITYID_TEST_PASS"}); err == nil {
+		t.Error("rotate with an empty passphrase variable succeeded")
+	}
+	if err := cmdKeys(context.Background(), stdio, []string{"frobnicate"}); !errors.Is(err, errUsage) {
+		t.Errorf("keys frobnicate = %v, want a usage error", err)
+	}
+}
+
+func writePNG(t *testing.T, dir, name string, img image.Image) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pngHeader returns just a PNG signature and IHDR claiming w x h pixels:
+// enough for DecodeConfig, and a file no one should try to decode.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit grayscale
+	chunk := append([]byte("IHDR"), ihdr...)
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = binary.BigEndian.AppendUint32(b, 13)
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
