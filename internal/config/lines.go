@@ -92,7 +92,9 @@ func (s *scanner) peek() byte {
 	return s.data[s.i]
 }
 
-func (s *scanner) hasPrefix(p string) bool { return strings.HasPrefix(string(s.data[s.i:min(len(s.data), s.i+len(p))]), p) }
+func (s *scanner) hasPrefix(p string) bool {
+	return strings.HasPrefix(string(s.data[s.i:min(len(s.data), s.i+len(p))]), p)
+}
 
 func (s *scanner) record(path string) {
 	if _, ok := s.out.at[path]; !ok {
@@ -306,7 +308,7 @@ func (s *scanner) literalString() string {
 	return string(s.data[start:s.i])
 }
 
-// multiline skips a """ or ''' string, counting its lines.
+// multiline skips a """ or ”' string, counting its lines.
 func (s *scanner) multiline(delim string, escapes bool) {
 	s.i += len(delim)
 	for !s.eof() {
@@ -382,7 +384,11 @@ func suggest(key []string) string {
 		}
 		best, bestD := "", 3
 		for name := range names {
-			if d := editDistance(part, name); d < bestD || d == bestD && name < best {
+			d := editDistance(part, name)
+			if len(part) >= 4 && (strings.Contains(name, part) || strings.Contains(part, name)) {
+				d = min(d, 2) // "photo" for "has_photo"
+			}
+			if d < bestD || d == bestD && name < best {
 				best, bestD = name, d
 			}
 		}

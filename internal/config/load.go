@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -135,7 +137,7 @@ func parseOnto(base Settings, name string, data []byte) (Settings, error) {
 				Line: pe.Position.Line, Key: pe.LastKey, Msg: strings.TrimPrefix(pe.Message, "toml: "),
 			}}}
 		}
-		return Settings{}, &Error{File: name, Problems: []Problem{{Msg: err.Error()}}}
+		return Settings{}, &Error{File: name, Problems: []Problem{decodeProblem(err, data)}}
 	}
 	restoreCollections(&s, base, md)
 
@@ -149,6 +151,103 @@ func parseOnto(base Settings, name string, data []byte) (Settings, error) {
 		return Settings{}, &Error{File: name, Problems: probs}
 	}
 	return s, nil
+}
+
+var (
+	decodeErrRE = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+	typeErrRE   = regexp.MustCompile(`^incompatible types: TOML value has type (\S+); destination has type (\S+)$`)
+)
+
+// decodeProblem turns the decoder's type errors ("toml: line 3 (last key
+// "fees.adult"): incompatible types: ...") into a Problem in plain words.
+func decodeProblem(err error, data []byte) Problem {
+	m := decodeErrRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return Problem{Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+	}
+	p := Problem{Key: m[2], Msg: m[3]}
+	lines := scanKeys(data)
+	if n, err := strconv.Atoi(m[1]); err == nil {
+		p.Line = n
+	} else {
+		p.Line = lines.line(p.Key)
+	}
+	t := typeErrRE.FindStringSubmatch(m[3])
+	if t == nil {
+		return p
+	}
+	got := kindOfGoType(t[1])
+	want := map[string]string{
+		"integer": "a whole number", "float": "a number", "boolean": "true or false",
+		"string": "text in quotes", "slice": `a list like ["a", "b"]`, "map": "a table",
+	}[t[2]]
+	if want == "" {
+		want = "a " + t[2]
+	}
+	p.Msg = fmt.Sprintf("must be %s (got %s)", want, got)
+	// In [[documents]] blocks the decoder names the key without its block
+	// and reports the last block's line: find the block whose value has the
+	// wrong kind.
+	if at := lines.all[p.Key]; len(at) > 1 {
+		text := strings.Split(string(data), "\n")
+		for _, n := range at {
+			if n <= len(text) && kindOfValue(text[n-1]) == got {
+				p.Line = n
+				break
+			}
+		}
+	}
+	return p
+}
+
+// kindOfGoType names the decoder's Go type of a TOML value in plain words.
+func kindOfGoType(t string) string {
+	switch {
+	case t == "string":
+		return "text"
+	case t == "int64":
+		return "a whole number"
+	case t == "float64":
+		return "a decimal number"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map"):
+		return "a table"
+	case strings.Contains(t, "time"):
+		return "a date"
+	}
+	return t
+}
+
+var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}|^[0-9]{2}:[0-9]{2}`)
+
+// kindOfValue guesses the kind of the value on a "key = value" line, in the
+// words of kindOfGoType.
+func kindOfValue(line string) string {
+	_, v, ok := strings.Cut(line, "=")
+	if !ok {
+		return ""
+	}
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return ""
+	case v[0] == '"' || v[0] == '\'':
+		return "text"
+	case v[0] == '[':
+		return "a list"
+	case v[0] == '{':
+		return "a table"
+	case strings.HasPrefix(v, "true") || strings.HasPrefix(v, "false"):
+		return "true or false"
+	case dateRE.MatchString(v):
+		return "a date"
+	case !strings.HasPrefix(v, "0x") && strings.ContainsAny(strings.Fields(v)[0], ".eEn"):
+		return "a decimal number" // also inf and nan
+	}
+	return "a whole number"
 }
 
 // collections lists the slice and map settings. The TOML decoder reuses a
@@ -233,7 +332,12 @@ func unknownKeys(md toml.MetaData, lines keyLines) []Problem {
 		isUnknown[strings.Join(k, ".")] = true
 	}
 	var probs []Problem
+	reported := map[string]bool{}
 	for _, k := range undecoded {
+		if reported[strings.Join(k, ".")] {
+			continue
+		}
+		reported[strings.Join(k, ".")] = true
 		inner := false
 		for n := 1; n < len(k); n++ {
 			if isUnknown[strings.Join(k[:n], ".")] {
