@@ -1,0 +1,382 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Card is one row of the cards table. It holds no personal data: the
+// holder's data is sealed in the application the card was issued from.
+type Card struct {
+	ID            string
+	Number        string // 13 digits, compact form
+	ApplicationID string
+	PersonID      string
+	Kind          string // "new", "renewal", "replacement"
+	Status        string
+	StatusListID  string
+	StatusIndex   int
+	KeyID         string
+	IssuedAt      time.Time // midnight UTC of the issue date
+	ExpiresAt     time.Time // midnight UTC of the expiry date
+	PrintedAt     time.Time // first print; zero while in the print queue
+	PrintCount    int
+	HandedOverAt  time.Time
+	Replaces      string // the card this one renews or replaces
+	ReplacedBy    string
+	FeeCents      int
+	WaiverReason  string
+	Reason        string // reason code of the last status change
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const cardColumns = `id, number, application_id, person_id, kind, status, status_list_id, status_index, key_id,
+	issued_at, expires_at, printed_at, print_count, handed_over_at, replaces, replaced_by, fee_cents, waiver_reason,
+	reason, created_at, updated_at`
+
+func scanCard(s scanner) (Card, error) {
+	var c Card
+	var replaces, replacedBy *string
+	var issued, expires, printed, handed, created, updated int64
+	err := s.Scan(&c.ID, &c.Number, &c.ApplicationID, &c.PersonID, &c.Kind, &c.Status, &c.StatusListID, &c.StatusIndex,
+		&c.KeyID, &issued, &expires, &printed, &c.PrintCount, &handed, &replaces, &replacedBy, &c.FeeCents,
+		&c.WaiverReason, &c.Reason, &created, &updated)
+	if err != nil {
+		return Card{}, err
+	}
+	if replaces != nil {
+		c.Replaces = *replaces
+	}
+	if replacedBy != nil {
+		c.ReplacedBy = *replacedBy
+	}
+	c.IssuedAt, c.ExpiresAt, c.PrintedAt = fromMicros(issued), fromMicros(expires), fromMicros(printed)
+	c.HandedOverAt, c.CreatedAt, c.UpdatedAt = fromMicros(handed), fromMicros(created), fromMicros(updated)
+	return c, nil
+}
+
+// InsertCard inserts c. A number or status-list index already taken is
+// ErrConflict (the caller draws again).
+func (tx *Tx) InsertCard(ctx context.Context, c Card) error {
+	ph := strings.TrimSuffix(strings.Repeat("?, ", 21), ", ")
+	_, err := tx.exec(ctx, "INSERT INTO cards ("+cardColumns+") VALUES ("+ph+")",
+		c.ID, c.Number, c.ApplicationID, c.PersonID, c.Kind, c.Status, c.StatusListID, c.StatusIndex, c.KeyID,
+		micros(c.IssuedAt), micros(c.ExpiresAt), micros(c.PrintedAt), c.PrintCount, micros(c.HandedOverAt),
+		nullString(c.Replaces), nullString(c.ReplacedBy), c.FeeCents, c.WaiverReason, c.Reason,
+		micros(c.CreatedAt), micros(c.UpdatedAt))
+	if isUnique(err) {
+		return fmt.Errorf("card: %w", ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert card: %w", err)
+	}
+	return nil
+}
+
+// SetCardStatus moves a card from status from to status to with a reason
+// code; ErrConflict when the card is no longer in status from, so two staff
+// members cannot both change it.
+func (tx *Tx) SetCardStatus(ctx context.Context, id, from, to, reason string, at time.Time) error {
+	res, err := tx.exec(ctx, "UPDATE cards SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = ?",
+		to, reason, micros(at), id, from)
+	if err != nil {
+		return fmt.Errorf("set card status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("card %s is not %s: %w", id, from, ErrConflict)
+	}
+	return nil
+}
+
+// SetCardReplacedBy records the card that renews or replaces id and retires
+// id (status "replaced") if it is still in status from.
+func (tx *Tx) SetCardReplacedBy(ctx context.Context, id, from, by, reason string, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE cards SET status = 'replaced', replaced_by = ?, reason = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND replaced_by IS NULL`, by, reason, micros(at), id, from)
+	if err != nil {
+		return fmt.Errorf("replace card: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("card %s is not %s: %w", id, from, ErrConflict)
+	}
+	return nil
+}
+
+// MarkCardPrinted records a print of id: the first print time is kept and
+// the print count increases.
+func (tx *Tx) MarkCardPrinted(ctx context.Context, id string, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE cards SET printed_at = CASE WHEN printed_at = 0 THEN ? ELSE printed_at END,
+		print_count = print_count + 1, updated_at = ? WHERE id = ?`, micros(at), micros(at), id)
+	if err != nil {
+		return fmt.Errorf("mark card printed: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("card %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// MarkCardHandedOver records that the holder received a printed card; it is
+// ErrConflict when the card was never printed or was already handed over.
+func (tx *Tx) MarkCardHandedOver(ctx context.Context, id string, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE cards SET handed_over_at = ?, updated_at = ?
+		WHERE id = ? AND printed_at <> 0 AND handed_over_at = 0`, micros(at), micros(at), id)
+	if err != nil {
+		return fmt.Errorf("mark card handed over: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("card %s is not printed and waiting: %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// Card returns one card by id.
+func (db *DB) Card(ctx context.Context, id string) (Card, error) {
+	c, err := scanCard(db.queryRow(ctx, "SELECT "+cardColumns+" FROM cards WHERE id = ?", id))
+	if err != nil {
+		return Card{}, notFound(err, "card "+id)
+	}
+	return c, nil
+}
+
+// Card returns one card by id inside the transaction.
+func (tx *Tx) Card(ctx context.Context, id string) (Card, error) {
+	c, err := scanCard(tx.queryRow(ctx, "SELECT "+cardColumns+" FROM cards WHERE id = ?", id))
+	if err != nil {
+		return Card{}, notFound(err, "card "+id)
+	}
+	return c, nil
+}
+
+// CardByNumber returns the card with a compact 13-digit number.
+func (db *DB) CardByNumber(ctx context.Context, number string) (Card, error) {
+	c, err := scanCard(db.queryRow(ctx, "SELECT "+cardColumns+" FROM cards WHERE number = ?", number))
+	if err != nil {
+		return Card{}, notFound(err, "card by number")
+	}
+	return c, nil
+}
+
+// CardFilter selects cards for a list.
+type CardFilter struct {
+	ApplicationID string
+	PersonID      string
+	Statuses      []string
+	Unprinted     bool // only cards never printed (the print queue)
+	Limit         int  // default 50, at most 1000
+	Offset        int
+}
+
+// ListCards returns cards, oldest first.
+func (db *DB) ListCards(ctx context.Context, f CardFilter) ([]Card, error) {
+	q := "SELECT " + cardColumns + " FROM cards WHERE 1=1"
+	var args []any
+	if f.ApplicationID != "" {
+		q += " AND application_id = ?"
+		args = append(args, f.ApplicationID)
+	}
+	if f.PersonID != "" {
+		q += " AND person_id = ?"
+		args = append(args, f.PersonID)
+	}
+	if len(f.Statuses) > 0 {
+		q += " AND status IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(f.Statuses)), ", ") + ")"
+		for _, s := range f.Statuses {
+			args = append(args, s)
+		}
+	}
+	if f.Unprinted {
+		q += " AND printed_at = 0"
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	q += fmt.Sprintf(" ORDER BY created_at, id LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cards: %w", err)
+	}
+	defer rows.Close()
+	var out []Card
+	for rows.Next() {
+		c, err := scanCard(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list cards: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CardIndexUsed reports whether a card already holds index idx of list.
+func (tx *Tx) CardIndexUsed(ctx context.Context, listID string, idx int) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM cards WHERE status_list_id = ? AND status_index = ?", listID, idx).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("card index: %w", err)
+	}
+	return n > 0, nil
+}
+
+// StatusList is one row of status_lists.
+type StatusList struct {
+	ID         string
+	URI        string
+	Bits       int
+	Size       int
+	Used       int // indexes given to cards
+	Compressed []byte
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+const listColumns = "id, uri, bits, size, used, compressed, version, created_at, updated_at"
+
+func scanList(s scanner) (StatusList, error) {
+	var l StatusList
+	var created, updated int64
+	if err := s.Scan(&l.ID, &l.URI, &l.Bits, &l.Size, &l.Used, &l.Compressed, &l.Version, &created, &updated); err != nil {
+		return StatusList{}, err
+	}
+	l.CreatedAt, l.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return l, nil
+}
+
+// InsertStatusList stores a new list; a taken id or URI is ErrConflict.
+func (tx *Tx) InsertStatusList(ctx context.Context, l StatusList) error {
+	_, err := tx.exec(ctx, "INSERT INTO status_lists ("+listColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		l.ID, l.URI, l.Bits, l.Size, l.Used, l.Compressed, l.Version, micros(l.CreatedAt), micros(l.UpdatedAt))
+	if isUnique(err) {
+		return fmt.Errorf("status list %s: %w", l.ID, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert status list: %w", err)
+	}
+	return nil
+}
+
+// UpdateStatusList writes l's compressed list and used count if the stored
+// version is still l.Version, and bumps the version; ErrConflict when
+// another writer changed the list first.
+func (tx *Tx) UpdateStatusList(ctx context.Context, l StatusList, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE status_lists SET compressed = ?, used = ?, version = version + 1, updated_at = ?
+		WHERE id = ? AND version = ?`, l.Compressed, l.Used, micros(at), l.ID, l.Version)
+	if err != nil {
+		return fmt.Errorf("update status list: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("status list %s changed concurrently: %w", l.ID, ErrConflict)
+	}
+	return nil
+}
+
+// StatusList returns one list by id inside the transaction.
+func (tx *Tx) StatusList(ctx context.Context, id string) (StatusList, error) {
+	l, err := scanList(tx.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE id = ?", id))
+	if err != nil {
+		return StatusList{}, notFound(err, "status list "+id)
+	}
+	return l, nil
+}
+
+// StatusList returns one list by id.
+func (db *DB) StatusList(ctx context.Context, id string) (StatusList, error) {
+	l, err := scanList(db.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE id = ?", id))
+	if err != nil {
+		return StatusList{}, notFound(err, "status list "+id)
+	}
+	return l, nil
+}
+
+// StatusListByURI returns the list published at uri.
+func (db *DB) StatusListByURI(ctx context.Context, uri string) (StatusList, error) {
+	l, err := scanList(db.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE uri = ?", uri))
+	if err != nil {
+		return StatusList{}, notFound(err, "status list by uri")
+	}
+	return l, nil
+}
+
+// OpenStatusList returns the newest list with room left (used below
+// maxUsed) inside the transaction, or ErrNotFound when there is none.
+func (tx *Tx) OpenStatusList(ctx context.Context, maxUsed int) (StatusList, error) {
+	l, err := scanList(tx.queryRow(ctx, "SELECT "+listColumns+
+		" FROM status_lists WHERE used < ? ORDER BY created_at DESC, id DESC LIMIT 1", maxUsed))
+	if err != nil {
+		return StatusList{}, notFound(err, "open status list")
+	}
+	return l, nil
+}
+
+// CountStatusLists returns how many lists exist (to number a new one).
+func (tx *Tx) CountStatusLists(ctx context.Context) (int, error) {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM status_lists").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count status lists: %w", err)
+	}
+	return n, nil
+}
+
+// StatusLists returns every list, oldest first.
+func (db *DB) StatusLists(ctx context.Context) ([]StatusList, error) {
+	rows, err := db.query(ctx, "SELECT "+listColumns+" FROM status_lists ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("list status lists: %w", err)
+	}
+	defer rows.Close()
+	var out []StatusList
+	for rows.Next() {
+		l, err := scanList(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list status lists: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// CountVerification adds one check by partner on day (YYYY-MM-DD) with
+// outcome. Only the count is kept, never which card was checked.
+func (db *DB) CountVerification(ctx context.Context, day, partner, outcome string) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO verification_counters (day, partner, outcome, checks) VALUES (?, ?, ?, 1)
+			ON CONFLICT (day, partner, outcome) DO UPDATE SET checks = verification_counters.checks + 1`,
+			day, partner, outcome)
+		if err != nil {
+			return fmt.Errorf("count verification: %w", err)
+		}
+		return nil
+	})
+}
+
+// VerificationCount is one counter row.
+type VerificationCount struct {
+	Day, Partner, Outcome string
+	Checks                int64
+}
+
+// VerificationCounts returns the counters for days from..to (inclusive, YYYY-MM-DD).
+func (db *DB) VerificationCounts(ctx context.Context, from, to string) ([]VerificationCount, error) {
+	rows, err := db.query(ctx, `SELECT day, partner, outcome, checks FROM verification_counters
+		WHERE day >= ? AND day <= ? ORDER BY day, partner, outcome`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("verification counts: %w", err)
+	}
+	defer rows.Close()
+	var out []VerificationCount
+	for rows.Next() {
+		var v VerificationCount
+		if err := rows.Scan(&v.Day, &v.Partner, &v.Outcome, &v.Checks); err != nil {
+			return nil, fmt.Errorf("verification counts: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
