@@ -2,21 +2,16 @@ package photo
 
 import "encoding/binary"
 
-// jpegOrientation returns the EXIF orientation (1–8) of a JPEG, or 1 when
-// there is none or it cannot be read. Phones store the sensor's pixels and
-// say in this tag how to turn them upright; ignoring it gives a photo lying
-// on its side.
-//
-// It walks the marker segments before the image data and reads only tag
-// 0x0112 of IFD0 in an APP1 "Exif" segment, checking every offset against
-// the segment's bounds: the input is untrusted.
-func jpegOrientation(b []byte) int {
+// jpegSegments calls f for each marker segment before the image data
+// (stopping at start of scan) until f returns false. Every length is
+// checked against the input: it is untrusted.
+func jpegSegments(b []byte, f func(marker byte, seg []byte) bool) {
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return 1
+		return
 	}
 	for i := 2; i+4 <= len(b); {
 		if b[i] != 0xFF {
-			return 1
+			return
 		}
 		marker := b[i+1]
 		switch {
@@ -27,21 +22,49 @@ func jpegOrientation(b []byte) int {
 			i += 2 // markers without a length
 			continue
 		case marker == 0xDA || marker == 0xD9: // start of scan, end of image
-			return 1
+			return
 		}
 		n := int(binary.BigEndian.Uint16(b[i+2:]))
 		if n < 2 || i+2+n > len(b) {
-			return 1
+			return
 		}
-		seg := b[i+4 : i+2+n]
-		if marker == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
-			if o := tiffOrientation(seg[6:]); o != 0 {
-				return o
-			}
+		if !f(marker, b[i+4:i+2+n]) {
+			return
 		}
 		i += 2 + n
 	}
-	return 1
+}
+
+// jpegOrientation returns the EXIF orientation (1–8) of a JPEG, or 1 when
+// there is none or it cannot be read. Phones store the sensor's pixels and
+// say in this tag how to turn them upright; ignoring it gives a photo lying
+// on its side. Only tag 0x0112 of IFD0 in an APP1 "Exif" segment is read.
+func jpegOrientation(b []byte) int {
+	o := 1
+	jpegSegments(b, func(marker byte, seg []byte) bool {
+		if marker == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
+			if v := tiffOrientation(seg[6:]); v != 0 {
+				o = v
+				return false
+			}
+		}
+		return true
+	})
+	return o
+}
+
+// jpegProgressive reports whether a JPEG is progressive (SOF2), which the
+// decoder holds as 32-bit coefficients for every sample before it builds the
+// image: several times the memory of a baseline JPEG of the same size.
+func jpegProgressive(b []byte) bool {
+	p := false
+	jpegSegments(b, func(marker byte, _ []byte) bool {
+		if marker == 0xC2 {
+			p = true
+		}
+		return !(marker >= 0xC0 && marker <= 0xC2) // stop at the frame header
+	})
+	return p
 }
 
 // tiffOrientation reads the orientation tag from IFD0 of a TIFF header; 0

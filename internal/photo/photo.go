@@ -173,10 +173,10 @@ func decode(data []byte, maxPixels int) (image.Image, int, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, 0, corrupt(f.name+" header", fmt.Errorf("size %d×%d", cfg.Width, cfg.Height))
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
+	if limit := pixelLimit(f, cfg, data, maxPixels); int64(cfg.Width)*int64(cfg.Height) > limit {
 		return nil, 0, newError(ErrTooManyPixels, KeyTooManyPixels,
-			fmt.Sprintf("%s is %d×%d, more than %d pixels", f.name, cfg.Width, cfg.Height, maxPixels),
-			"max_megapixels", maxPixels/1_000_000)
+			fmt.Sprintf("%s is %d×%d, more than %d pixels", f.name, cfg.Width, cfg.Height, limit),
+			"max_megapixels", max(limit/1_000_000, 1))
 	}
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
@@ -192,6 +192,21 @@ func decode(data []byte, maxPixels int) (image.Image, int, error) {
 		o = jpegOrientation(data)
 	}
 	return img, o, nil
+}
+
+// pixelLimit is maxPixels scaled to the memory a decode of this image
+// takes, so MaxPixels bounds memory (about 4 bytes a pixel) whatever the
+// format: 16-bit PNGs take 8 bytes a pixel, progressive JPEGs about 7.5
+// (32-bit coefficients for 1.5 samples a pixel at 4:2:0, then the image).
+func pixelLimit(f format, cfg image.Config, data []byte, maxPixels int) int64 {
+	limit := int64(maxPixels)
+	switch {
+	case cfg.ColorModel == color.RGBA64Model || cfg.ColorModel == color.NRGBA64Model:
+		return limit / 2
+	case f.name == formatJPEG.name && jpegProgressive(data):
+		return limit * 8 / 15
+	}
+	return limit
 }
 
 // centerCrop returns the largest rectangle of aspect w:h centered in b.

@@ -255,6 +255,8 @@ func TestNormalizeRejects(t *testing.T) {
 	good := encJPEG(t, quadrants(800, 1000))
 	small := s
 	small.MaxUploadBytes = 1000
+	capped := s
+	capped.MaxPixels = 2_000_000
 	tests := []struct {
 		name    string
 		in      []byte
@@ -269,6 +271,8 @@ func TestNormalizeRejects(t *testing.T) {
 		{"jpeg header only", good[:20], s, ErrCorrupt, KeyCorrupt},
 		{"png bomb header", pngHeader(100000, 100000), s, ErrTooManyPixels, KeyTooManyPixels},
 		{"png claims size without data", pngHeader(400, 500), s, ErrCorrupt, KeyCorrupt},
+		{"16-bit png over half the limit", encPNG(t, image.NewNRGBA64(image.Rect(0, 0, 1000, 1100))), capped, ErrTooManyPixels, KeyTooManyPixels},
+		{"progressive jpeg over the limit", progressive(encJPEG(t, quadrants(1000, 1100))), capped, ErrTooManyPixels, KeyTooManyPixels},
 		{"tiny", encPNG(t, quadrants(100, 125)), s, ErrTooSmall, KeyTooSmall},
 		{"panorama crops too small", encJPEG(t, quadrants(3000, 300)), s, ErrTooSmall, KeyTooSmall},
 		{"upload too large", good, small, ErrTooLarge, KeyTooLarge},
@@ -284,6 +288,29 @@ func TestNormalizeRejects(t *testing.T) {
 				t.Errorf("Normalize(%s) error key = %+v, want %q", tt.name, pe, tt.wantKey)
 			}
 		})
+	}
+}
+
+// progressive marks a baseline JPEG as progressive (SOF0 → SOF2): enough
+// for the header checks, which run before decoding.
+func progressive(j []byte) []byte {
+	out := bytes.Clone(j)
+	i := bytes.Index(out, []byte{0xFF, 0xC0})
+	out[i+1] = 0xC2
+	return out
+}
+
+func TestPixelLimitBaseline(t *testing.T) {
+	// The same sizes pass as 8-bit PNG and baseline JPEG.
+	s := DefaultSpec()
+	s.MaxPixels = 2_000_000
+	for name, in := range map[string][]byte{
+		"8-bit png":     encPNG(t, quadrants(1000, 1100)),
+		"baseline jpeg": encJPEG(t, quadrants(1000, 1100)),
+	} {
+		if _, err := Normalize(bytes.NewReader(in), s); err != nil {
+			t.Errorf("Normalize(%s 1000×1100, MaxPixels 2e6) = %v, want success", name, err)
+		}
 	}
 }
 
@@ -333,6 +360,16 @@ func TestMegabytes(t *testing.T) {
 		if got := megabytes(n); got != want {
 			t.Errorf("megabytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestJPEGProgressive(t *testing.T) {
+	j := encJPEG(t, quadrants(16, 16))
+	if jpegProgressive(j) {
+		t.Error("jpegProgressive(baseline) = true")
+	}
+	if !jpegProgressive(progressive(j)) {
+		t.Error("jpegProgressive(SOF2) = false")
 	}
 }
 
@@ -440,6 +477,19 @@ func phoneJPEG(b *testing.B) []byte {
 		img.Cr[i] = uint8(120 + i%30)
 	}
 	return withExif(encJPEG(b, img), 6, "")
+}
+
+func FuzzJPEGOrientation(f *testing.F) {
+	j := encJPEG(f, quadrants(8, 8))
+	for o := uint16(0); o <= 9; o++ {
+		f.Add(withExif(j, o, "x")[:200])
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if o := jpegOrientation(in); o < 1 || o > 8 {
+			t.Fatalf("jpegOrientation = %d, want 1–8", o)
+		}
+		jpegProgressive(in)
+	})
 }
 
 func BenchmarkNormalize12MP(b *testing.B) {
