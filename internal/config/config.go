@@ -134,11 +134,9 @@ type Evidence struct {
 	MinimumAge int `toml:"minimum_age"`
 	// Caretaker rule: applicants aged CaretakerMaxAge or younger who come with
 	// a caretaker who proves the relationship need no photo document when
-	// CaretakerWaivesPhoto is set, and may rely on the caretaker's residency
-	// documents when CaretakerWaivesResidency is set.
-	CaretakerMaxAge          int  `toml:"caretaker_max_age"`
-	CaretakerWaivesPhoto     bool `toml:"caretaker_waives_photo"`
-	CaretakerWaivesResidency bool `toml:"caretaker_waives_residency"`
+	// CaretakerWaivesPhoto is set. CaretakerMaxAge 0 turns the rule off.
+	CaretakerMaxAge      int  `toml:"caretaker_max_age"`
+	CaretakerWaivesPhoto bool `toml:"caretaker_waives_photo"`
 }
 
 // Document is one document type in the catalogue. The catalogue records types
@@ -168,8 +166,8 @@ type Document struct {
 
 // DocumentName is the display name of d in lang: its own Names entry if the
 // settings file gives one, else fallback("document.<code>") — normally the
-// message catalogue's translation.
-func DocumentName(d Document, lang string, fallback func(key string) string) string {
+// message catalogue's translation (an i18n.Printer's T fits).
+func DocumentName(d Document, lang string, fallback func(key string, args ...any) string) string {
 	if n := d.Names[lang]; n != "" {
 		return n
 	}

@@ -300,7 +300,7 @@ func TestLoadSealImage(t *testing.T) {
 }
 
 func TestDocumentName(t *testing.T) {
-	fallback := func(key string) string { return "[" + key + "]" }
+	fallback := func(key string, _ ...any) string { return "[" + key + "]" }
 	custom := Document{Code: "library_card", Names: map[string]string{"en": "Library card", "es": "Tarjeta de biblioteca"}}
 	for _, tt := range []struct {
 		d    Document
