@@ -206,8 +206,8 @@ func (s *Service) staffKey(ctx context.Context) (vault.DataKey, error) {
 	const metaKey = "staff_data_key"
 	wrapped, err := s.db.Meta(ctx, metaKey)
 	if errors.Is(err, store.ErrNotFound) {
-		_, fresh, err := s.vault.NewDataKey()
-		if err != nil {
+		var fresh []byte
+		if _, fresh, err = s.vault.NewDataKey(); err != nil {
 			return vault.DataKey{}, err
 		}
 		err = s.db.InTx(ctx, func(tx *store.Tx) error {
