@@ -153,7 +153,9 @@ func TestEncodeExactBytes(t *testing.T) {
 	}
 }
 
-func pad4(n int) string { return string([]byte{byte('0' + n/1000), byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)}) }
+func pad4(n int) string {
+	return string([]byte{byte('0' + n/1000), byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)})
+}
 
 func TestEncodeErrors(t *testing.T) {
 	tests := []struct {

@@ -3,6 +3,8 @@ package aamva
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,9 +168,12 @@ func fillRecord(rec *Record, e map[string]string) error {
 	}
 	rec.OrganDonor = e["DDK"] == "1"
 	rec.Veteran = e["DDL"] == "1"
-	for id, v := range e {
+	// Our program name is element A of the jurisdiction subfile; take the
+	// first such element in sorted order so the result is deterministic.
+	for _, id := range slices.Sorted(maps.Keys(e)) {
 		if len(id) == 3 && id[0] == 'Z' && id[2] == 'A' {
-			rec.ProgramName = v
+			rec.ProgramName = e[id]
+			break
 		}
 	}
 	return nil
