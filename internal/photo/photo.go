@@ -227,9 +227,11 @@ func centerCrop(b image.Rectangle, w, h int) image.Rectangle {
 // pixels print as the plain light background an ID photo wants.
 //
 // Large reductions (a 12 MP phone photo to 600 × 750 is 5×) go in two steps:
-// a cheap bilinear pass to about twice the target, then Catmull-Rom. A single
-// Catmull-Rom pass is as sharp but several times slower at this ratio, and
-// plain bilinear alone aliases (see BenchmarkNormalize*).
+// a cheap bilinear pass to twice the target, then Catmull-Rom. Measured on a
+// 12 MP photo (BenchmarkScale12MP, TestScaleQuality): one Catmull-Rom pass
+// takes ~270 ms, two steps ~90 ms and stay within ~39 dB PSNR of it; plain
+// bilinear alone takes ~10 ms but aliases (~26 dB). A true bilinear kernel
+// as the first step is as slow as Catmull-Rom.
 func scale(dst *image.RGBA, src image.Image, sr image.Rectangle) { scaleWith(dst, src, sr, twoStep) }
 
 type scaleMethod int

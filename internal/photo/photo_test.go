@@ -10,6 +10,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -464,7 +465,7 @@ func FuzzNormalize(f *testing.F) {
 
 // phoneJPEG is a 4000×3000 (12 MP) JPEG with smooth gradients and noise,
 // about the size and entropy of a phone photo.
-func phoneJPEG(b *testing.B) []byte {
+func phoneJPEG(b testing.TB) []byte {
 	img := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for y := range 3000 {
@@ -523,6 +524,41 @@ func BenchmarkScale12MP(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
 		})
 	}
+}
+
+// TestScaleQuality holds the two-step resampling close to a single
+// Catmull-Rom pass on a noisy 12 MP photo, where aliasing shows.
+func TestScaleQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes a 12 MP JPEG")
+	}
+	img, err := jpeg.Decode(bytes.NewReader(phoneJPEG(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crop := centerCrop(img.Bounds(), 750, 600)
+	run := func(m scaleMethod) *image.RGBA {
+		d := image.NewRGBA(image.Rect(0, 0, 750, 600))
+		scaleWith(d, img, crop, m)
+		return d
+	}
+	ref := run(catmullRom)
+	if got := psnr(ref, run(twoStep)); got < 35 {
+		t.Errorf("PSNR(two-step, Catmull-Rom) = %.1f dB, want ≥ 35", got)
+	}
+	// The check can fail: plain bilinear is far off.
+	if got := psnr(ref, run(bilinear)); got > 30 {
+		t.Errorf("PSNR(bilinear, Catmull-Rom) = %.1f dB, want < 30 (aliasing)", got)
+	}
+}
+
+func psnr(a, b *image.RGBA) float64 {
+	var se float64
+	for i := range a.Pix {
+		d := float64(a.Pix[i]) - float64(b.Pix[i])
+		se += d * d
+	}
+	return 10 * math.Log10(255*255*float64(len(a.Pix))/se)
 }
 
 func BenchmarkDecode12MP(b *testing.B) {
