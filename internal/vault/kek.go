@@ -16,7 +16,8 @@ import (
 // provides one (see Keys.KEK); an HSM over PKCS#11 can provide another, so the
 // vault never needs the master key bytes themselves.
 type KEK interface {
-	// ID is a stable, non-secret identifier of this master key.
+	// ID is a stable, non-secret identifier of this master key, at most
+	// 255 bytes (it is stored in the key check value; see Vault.Check).
 	ID() string
 	// Wrap encrypts a data key.
 	Wrap(dek []byte) ([]byte, error)

@@ -198,6 +198,9 @@ const checkV1 = 1
 // Check returns the key check value to store at first start.
 func (v *Vault) Check() []byte {
 	id := v.kek.ID()
+	if len(id) > 255 {
+		panic("vault: KEK id longer than 255 bytes")
+	}
 	out := []byte{checkV1, byte(len(id))}
 	out = append(out, id...)
 	return append(out, v.indexCheck()...)
