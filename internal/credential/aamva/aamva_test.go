@@ -165,7 +165,9 @@ func TestEncodeErrors(t *testing.T) {
 	}{
 		{"no family name", func(r *Record, _ *Options) { r.FamilyName = " " }, ErrInvalid},
 		{"no birth date", func(r *Record, _ *Options) { r.BirthDate = person.Date{} }, ErrInvalid},
-		{"Chinese name", func(r *Record, _ *Options) { r.FirstName = "王" }, ErrInvalid},
+		{"Chinese name", func(r *Record, _ *Options) { r.FirstName = "王" }, ErrUnencodable},
+		{"missing city", func(r *Record, _ *Options) { r.Address.City = "" }, ErrMissing},
+		{"bad Canadian postal code", func(r *Record, _ *Options) { r.Country, r.Address.PostalCode = "CAN", "K1A\n0B1" }, ErrInvalid},
 		{"line feed in street", func(r *Record, _ *Options) { r.Address.Line1 = "1 Main\nDAQ999" }, ErrInvalid},
 		{"bad state", func(r *Record, _ *Options) { r.Address.State = "Connecticut" }, ErrInvalid},
 		{"bad eye colour", func(r *Record, _ *Options) { r.EyeColor = "PURPLE" }, ErrInvalid},

@@ -28,7 +28,7 @@ var foldSpecial = map[rune]string{
 func toASCII(s string, keep func(r rune) bool) (string, error) {
 	var b strings.Builder
 	space := true // drop leading spaces
-	for _, r := range norm.NFD.String(s) {
+	for i, r := range norm.NFD.String(s) {
 		if unicode.Is(unicode.Mn, r) {
 			continue // combining accent
 		}
@@ -45,7 +45,9 @@ func toASCII(s string, keep func(r rune) bool) (string, error) {
 				continue
 			}
 			if c > unicode.MaxASCII || !keep(c) {
-				return "", fmt.Errorf("%w: %q", ErrUnencodable, c)
+				// No character in the message: it would be a piece of a
+				// name, and error strings can reach logs.
+				return "", fmt.Errorf("%w (at byte %d)", ErrUnencodable, i)
 			}
 			b.WriteRune(c)
 			space = false

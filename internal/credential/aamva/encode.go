@@ -2,6 +2,7 @@ package aamva
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -70,7 +71,7 @@ func encode(rec Record, opt Options, padded bool) ([]byte, error) {
 	}
 	program, err := toASCII(rec.ProgramName, textChar)
 	if err != nil {
-		return nil, fmt.Errorf("program name: %w", err)
+		return nil, fmt.Errorf("%w: program name: %w", ErrInvalid, err)
 	}
 	program, _ = fit(program, maxProgram)
 	if program == "" {
@@ -122,16 +123,16 @@ func encode(rec Record, opt Options, padded bool) ([]byte, error) {
 
 // idElements builds the ID subfile in the order real cards use.
 func idElements(rec Record, opt Options) ([]element, error) {
-	var errs []string
+	var errs []error
 	name := func(what, s string, max int, required bool) (string, Truncation) {
 		v, err := toASCII(s, nameChar)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", what, err))
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			return "", Unknown
 		}
 		if v == "" {
 			if required {
-				errs = append(errs, what+": "+ErrMissing.Error())
+				errs = append(errs, fmt.Errorf("%s: %w", what, ErrMissing))
 			}
 			return "NONE", NotTruncated
 		}
@@ -140,7 +141,7 @@ func idElements(rec Record, opt Options) ([]element, error) {
 	text := func(what, s string, max int) string {
 		v, err := toASCII(s, textChar)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", what, err))
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		}
 		v, _ = fit(v, max)
 		return v
@@ -155,12 +156,12 @@ func idElements(rec Record, opt Options) ([]element, error) {
 		country = "USA"
 	}
 	if country != "USA" && country != "CAN" {
-		errs = append(errs, fmt.Sprintf("country %q: want USA or CAN", country))
+		errs = append(errs, errors.New("country: want USA or CAN"))
 	}
 	date := func(what string, d person.Date, required bool) string {
 		if d.IsZero() {
 			if required {
-				errs = append(errs, what+": "+ErrMissing.Error())
+				errs = append(errs, fmt.Errorf("%s: %w", what, ErrMissing))
 			}
 			return ""
 		}
@@ -172,11 +173,11 @@ func idElements(rec Record, opt Options) ([]element, error) {
 
 	idNumber := text("ID number", rec.IDNumber, maxID+1)
 	if idNumber == "" || len(idNumber) > maxID {
-		errs = append(errs, "ID number: want 1–25 characters")
+		errs = append(errs, errors.New("ID number: want 1–25 characters"))
 	}
 	dcf := text("document discriminator", rec.DocumentDiscriminator, maxID+1)
 	if dcf == "" || len(dcf) > maxID {
-		errs = append(errs, "document discriminator: want 1–25 characters")
+		errs = append(errs, errors.New("document discriminator: want 1–25 characters"))
 	}
 
 	eye := strings.ToUpper(rec.EyeColor)
@@ -184,10 +185,10 @@ func idElements(rec Record, opt Options) ([]element, error) {
 		eye = "UNK"
 	}
 	if !eyeColors[eye] {
-		errs = append(errs, fmt.Sprintf("eye colour %q: want an ANSI D-20 code", rec.EyeColor))
+		errs = append(errs, errors.New("eye colour: want an ANSI D-20 code"))
 	}
 	if rec.HeightInches < 0 || rec.HeightInches > maxHeightInch {
-		errs = append(errs, fmt.Sprintf("height %d in: out of range", rec.HeightInches))
+		errs = append(errs, fmt.Errorf("height %d in: out of range", rec.HeightInches))
 	}
 
 	street, street2, city, state, postal := addressElements(rec, text, &errs)
@@ -235,8 +236,15 @@ func idElements(rec Record, opt Options) ([]element, error) {
 	if rec.Veteran {
 		elems = append(elems, element{"DDL", "1"})
 	}
+	// Every value must be printable ASCII: a stray LF, CR or RS would
+	// let one field forge the next element or end the subfile.
+	for _, e := range elems {
+		if strings.IndexFunc(e.value, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+			errs = append(errs, fmt.Errorf("%s: control or non-ASCII character", e.id))
+		}
+	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return elems, nil
 }
@@ -256,7 +264,7 @@ func sexCode(s person.Sex) string {
 // Newark and IDNYC cards do. With no address, DAG is "NONE" and the
 // postal code all zeros: the standard fills unknown trailing digits with
 // zeros, so all zeros is "unknown".
-func addressElements(rec Record, text func(string, string, int) string, errs *[]string) (street, street2, city, state, postal string) {
+func addressElements(rec Record, text func(string, string, int) string, errs *[]error) (street, street2, city, state, postal string) {
 	a := rec.Address
 	if rec.NoAddress {
 		a = person.Address{City: a.City, State: a.State}
@@ -279,11 +287,11 @@ func addressElements(rec Record, text func(string, string, int) string, errs *[]
 	}
 	city = text("city", a.City, maxCity)
 	if city == "" {
-		*errs = append(*errs, "city: "+ErrMissing.Error())
+		*errs = append(*errs, fmt.Errorf("city: %w", ErrMissing))
 	}
 	state = strings.ToUpper(strings.TrimSpace(a.State))
 	if len(state) != 2 || strings.Trim(state, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		*errs = append(*errs, fmt.Sprintf("state %q: want a 2-letter code", a.State))
+		*errs = append(*errs, errors.New("state: want a 2-letter code"))
 	}
 	digits := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
@@ -293,8 +301,11 @@ func addressElements(rec Record, text func(string, string, int) string, errs *[]
 	}, a.PostalCode)
 	if rec.Country == "CAN" {
 		digits = strings.ToUpper(strings.ReplaceAll(a.PostalCode, " ", ""))
+		if len(digits) != 6 || strings.Trim(digits, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+			*errs = append(*errs, errors.New("postal code: want a 6-character Canadian code"))
+		}
 	} else if len(digits) != 0 && len(digits) != 5 && len(digits) != 9 {
-		*errs = append(*errs, "postal code: want 5 or 9 digits")
+		*errs = append(*errs, errors.New("postal code: want 5 or 9 digits"))
 	}
 	// US: 9 digits, unknown ZIP+4 filled with zeros; then padded with
 	// spaces to the fixed 11 characters.
@@ -303,7 +314,7 @@ func addressElements(rec Record, text func(string, string, int) string, errs *[]
 	}
 	postal = fmt.Sprintf("%-*s", postalLen, digits)
 	if len(postal) > postalLen {
-		*errs = append(*errs, "postal code: too long")
+		*errs = append(*errs, errors.New("postal code: too long"))
 	}
 	return street, street2, city, state, postal
 }

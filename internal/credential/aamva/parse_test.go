@@ -112,3 +112,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncode feeds arbitrary text into every free-text field: Encode must
+// either refuse it or produce data that parses back to the same card
+// number and document discriminator (no field can forge another).
+func FuzzEncode(f *testing.F) {
+	f.Add("García López", "María", "123 Main St", "New Haven", "06511", "Program")
+	f.Add("X\nDAQ999", "A\rB", "C/O\x1e", "NH", "0651", "\n")
+	f.Add("王", "Zoë", "", "", "", "P")
+	f.Fuzz(func(t *testing.T, family, first, street, city, postal, program string) {
+		rec := baseRecord()
+		rec.FamilyName, rec.FirstName, rec.Address.Line1 = family, first, street
+		rec.Address.City, rec.Address.PostalCode, rec.ProgramName = city, postal, program
+		data, err := Encode(rec, testOpts)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrMissing) {
+				t.Fatalf("Encode error %v is neither ErrInvalid nor ErrMissing", err)
+			}
+			return
+		}
+		got, err := Parse(data)
+		if err != nil {
+			t.Fatalf("Parse(Encode()) = %v for %q", err, data)
+		}
+		if got.IDNumber != rec.IDNumber || got.DocumentDiscriminator != rec.DocumentDiscriminator || got.BirthDate != rec.BirthDate {
+			t.Fatalf("Parse(Encode()) changed DAQ/DCF/DBB: %+v from %q", got, data)
+		}
+		for _, b := range data[4:] {
+			if b == '\x1e' {
+				t.Fatalf("RS inside the data: %q", data)
+			}
+		}
+	})
+}
