@@ -1,0 +1,228 @@
+// Package api is cityid's JSON API for staff tools and scripts, served
+// under /api/v1. Every request carries an API token
+// ("Authorization: Bearer cid_…") that acts as the staff member who made
+// it, with their role; there are no cookies, so cross-site requests cannot
+// ride on a browser session. Errors are JSON with a stable code and a
+// message translated by Accept-Language; validation errors list fields.
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/photo"
+	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// API serves /api/v1.
+type API struct {
+	app      *app.App
+	log      *slog.Logger
+	maxPhoto int64
+	mux      *http.ServeMux
+}
+
+// New builds the API on an opened app.
+func New(a *app.App, log *slog.Logger) *API {
+	maxPhoto := photo.DefaultSpec().MaxUploadBytes
+	if mb := a.Settings.Photo.MaxUploadMB; mb > 0 {
+		maxPhoto = int64(mb) << 20
+	}
+	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux()}
+	x.routes()
+	return x
+}
+
+// Handler returns the API's handler (mounted at /api/v1/).
+func (x *API) Handler() http.Handler { return x.mux }
+
+func (x *API) routes() {
+	m, h := x.mux, x.handle
+	m.Handle("GET /api/v1/me", h(x.me))
+	m.Handle("POST /api/v1/applications", h(x.createApplication))
+	m.Handle("POST /api/v1/applications/check", h(x.checkApplication))
+	m.Handle("GET /api/v1/applications", h(x.listApplications))
+	m.Handle("GET /api/v1/applications/{id}", h(x.getApplication))
+	m.Handle("POST /api/v1/applications/{id}/approve", h(x.approve))
+	m.Handle("POST /api/v1/applications/{id}/reject", h(x.reject))
+	m.Handle("GET /api/v1/sites", h(x.listSites))
+	m.Handle("POST /api/v1/sites", h(x.createSite))
+	m.Handle("GET /api/v1/staff", h(x.listStaff))
+	m.Handle("POST /api/v1/staff", h(x.createStaff))
+	m.Handle("POST /api/v1/staff/{id}/disable", h(x.disableStaff))
+	m.Handle("POST /api/v1/staff/{id}/reset", h(x.resetStaff))
+	m.Handle("GET /api/v1/audit", h(x.audit))
+	m.Handle("/api/v1/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
+	}))
+}
+
+// call is an authenticated request's context.
+type call struct {
+	P     i18n.Printer
+	Actor auth.Actor
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// handle authenticates the token, then runs fn; errors become JSON.
+func (x *API) handle(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		c := &call{P: x.app.I18n.Printer(x.app.I18n.Match(r.Header.Get("Accept-Language")))}
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cityid"`)
+			x.writeError(w, r, c, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized"})
+			return
+		}
+		actor, err := x.app.Auth.APIToken(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cityid", error="invalid_token"`)
+			if !errors.Is(err, auth.ErrInvalidToken) {
+				x.writeError(w, r, c, err)
+				return
+			}
+			x.writeError(w, r, c, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized", cause: err})
+			return
+		}
+		c.Actor = actor
+		if err := fn(w, r, c); err != nil {
+			x.writeError(w, r, c, err)
+		}
+	})
+}
+
+// Error is an API failure: Status and Code for programs, Key translated
+// for people, Fields for validation, cause for the log only.
+type Error struct {
+	Status int
+	Code   string
+	Key    string
+	Fields person.Errors
+	cause  error
+}
+
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Code, e.cause)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Code)
+}
+
+func (e *Error) Unwrap() error { return e.cause }
+
+type errorBody struct {
+	Error errorJSON `json:"error"`
+}
+
+type errorJSON struct {
+	Code    string      `json:"code"`
+	Message string      `json:"message"`
+	Fields  []fieldJSON `json:"fields,omitempty"`
+}
+
+type fieldJSON struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// classify maps service errors to API errors.
+func classify(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var ve *enroll.ValidationError
+	if errors.As(err, &ve) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Key: "api.error.validation", Fields: ve.Fields, cause: err}
+	}
+	var pe person.Errors
+	if errors.As(err, &pe) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Key: "api.error.validation", Fields: pe, cause: err}
+	}
+	switch {
+	case errors.Is(err, enroll.ErrForbidden), errors.Is(err, site.ErrForbidden), errors.Is(err, auth.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden", cause: err}
+	case errors.Is(err, enroll.ErrNotFound), errors.Is(err, store.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found", cause: err}
+	case errors.Is(err, enroll.ErrState), errors.Is(err, store.ErrConflict), errors.Is(err, auth.ErrLastAdmin):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Key: "api.error.conflict", cause: err}
+	case errors.Is(err, enroll.ErrPurpose):
+		return &Error{Status: http.StatusBadRequest, Code: "purpose_required", Key: "api.error.purpose", cause: err}
+	case errors.Is(err, auth.ErrRateLimited):
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "auth.login.rate_limited", cause: err}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Key: "api.error.internal", cause: err}
+}
+
+func (x *API) writeError(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	e := classify(err)
+	if e.Status >= 500 {
+		x.log.Error("api request failed", "route", r.Pattern, "err", err)
+	} else {
+		x.log.Info("api request refused", "route", r.Pattern, "status", e.Status, "code", e.Code, "err", err)
+	}
+	body := errorBody{Error: errorJSON{Code: e.Code, Message: c.P.T(e.Key)}}
+	for _, fe := range e.Fields {
+		body.Error.Fields = append(body.Error.Fields, fieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key)})
+	}
+	writeJSON(w, e.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"encoding failed"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+// decode reads one JSON object of at most limit bytes into v, refusing
+// unknown fields and trailing data.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "api.error.json"}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return decodeJSON(r.Body, v)
+}
+
+// decodeJSON is decode's parser, separate so it can be fuzzed.
+func decodeJSON(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty body is an empty object
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "api.error.too_large", cause: err}
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", cause: err}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", cause: errors.New("trailing data after the JSON object")}
+	}
+	return nil
+}

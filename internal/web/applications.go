@@ -1,0 +1,312 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/person"
+)
+
+// summaryRow is one line of a list: no names, no dates of birth.
+type summaryRow struct {
+	ID, Reference, Site, Status, StatusLabel, Category, Language string
+	Draft                                                        bool
+	When                                                         string
+}
+
+func (s *Server) siteNames(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	sites, err := s.app.Sites.List(ctx)
+	if err != nil {
+		s.log.Warn("list sites", "err", err)
+		return out
+	}
+	for _, st := range sites {
+		out[st.ID] = st.Name
+	}
+	return out
+}
+
+func (s *Server) summaryRows(ctx context.Context, c *call, list []enroll.Summary) []summaryRow {
+	names := s.siteNames(ctx)
+	rows := make([]summaryRow, len(list))
+	for i, a := range list {
+		when := a.UpdatedAt
+		if !a.SubmittedAt.IsZero() {
+			when = a.SubmittedAt
+		}
+		rows[i] = summaryRow{ID: a.ID, Reference: a.Reference, Site: names[a.SiteID], Status: string(a.Status),
+			StatusLabel: c.P.T("web.status." + string(a.Status)), Category: c.P.T("web.category." + a.AgeCategory),
+			Language: c.P.T("web.lang.name." + a.Language), Draft: a.Status == enroll.StatusDraft,
+			When: formatTime(when)}
+	}
+	return rows
+}
+
+// applicationList is a clerk's "my site" list (a supervisor sees every site).
+func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := enroll.ListFilter{Limit: 200}
+	if st := r.URL.Query().Get("status"); st != "" {
+		f.Statuses = []enroll.Status{enroll.Status(st)}
+	}
+	list, err := s.app.Enroll.List(r.Context(), c.Actor, f)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "web.applications.title")
+	p.Data = s.summaryRows(r.Context(), c, list)
+	return s.views.render(w, http.StatusOK, "applications", "layout", p)
+}
+
+// queue is the supervisor's review queue, oldest first, all sites.
+func (s *Server) queue(w http.ResponseWriter, r *http.Request, c *call) error {
+	list, err := s.app.Enroll.List(r.Context(), c.Actor, enroll.ListFilter{
+		Statuses: []enroll.Status{enroll.StatusSubmitted, enroll.StatusNeedsReview}, Limit: 200,
+	})
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "web.queue.title")
+	if r.URL.Query().Get("done") != "" {
+		p.Flash = p.T("web.review.done")
+	}
+	p.Data = s.summaryRows(r.Context(), c, list)
+	return s.views.render(w, http.StatusOK, "queue", "layout", p)
+}
+
+func decided(st enroll.Status) bool {
+	return st == enroll.StatusApproved || st == enroll.StatusRejected || st == enroll.StatusIssued
+}
+
+// purposes offered when opening a decided record.
+var purposes = []string{enroll.PurposeReceipt, enroll.PurposeReplacement, enroll.PurposeCorrection,
+	enroll.PurposeFraudReview, enroll.PurposeOwnRequest}
+
+type purposeView struct {
+	Action  string
+	Options []option
+}
+
+// openApplication opens a record for display. A decided record needs a
+// purpose picked from a list; without one the purpose form is shown and
+// nil is returned.
+func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call, defaultPurpose string) (*enroll.Application, error) {
+	id := r.PathValue("id")
+	purpose := r.URL.Query().Get("purpose")
+	if purpose == "" {
+		// The row's status is not personal data; peek at it to know whether
+		// a purpose must be asked. Access is still checked (and audited) by Get.
+		row, err := s.app.DB.Application(r.Context(), id)
+		if err == nil && decided(enroll.Status(row.Status)) && (c.Actor.Role != auth.RoleClerk || row.SiteID == c.Actor.SiteID) {
+			p := s.newPage(r, c, "web.purpose.title")
+			v := purposeView{Action: r.URL.Path}
+			v.Options = append(v.Options, option{Value: "", Label: p.T("web.purpose.choose")})
+			for _, pu := range purposes {
+				v.Options = append(v.Options, option{Value: pu, Label: p.T("web.purpose." + pu)})
+			}
+			p.Data = v
+			return nil, s.views.render(w, http.StatusOK, "purpose", "layout", p)
+		}
+		purpose = defaultPurpose
+	}
+	a, err := s.app.Enroll.Get(r.Context(), c.Actor, id, purpose)
+	if errors.Is(err, enroll.ErrForbidden) {
+		// Do not confirm that another site's record exists.
+		return nil, &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: err}
+	}
+	return a, err
+}
+
+// applicationView shows a whole application; supervisors decide here.
+type applicationView struct {
+	A          *enroll.Application
+	Site       string
+	Status     string
+	Documents  []docRow
+	Evidence   *evidenceView
+	Fee        string
+	Payment    string
+	Sex        string
+	Language   string
+	CanDecide  bool
+	Reasons    []option
+	Decision   string
+	ReceiptURL string
+}
+
+type docRow struct{ Name, Issuer, Expires string }
+
+func (s *Server) applicationView(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.openApplication(w, r, c, enroll.PurposeReview)
+	if a == nil || err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "web.review.title")
+	p.Form.Set("reason", r.URL.Query().Get("reason"))
+	p.Data = s.applicationViewData(r.Context(), c, a)
+	return s.views.render(w, http.StatusOK, "review", "layout", p)
+}
+
+func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.Application) applicationView {
+	st := s.app.Settings
+	v := applicationView{A: a, Status: c.P.T("web.status." + string(a.Status)), Evidence: s.evidenceView(c, a.Evidence)}
+	if site, err := s.app.Sites.Get(ctx, a.SiteID); err == nil {
+		v.Site = site.Name
+	}
+	for _, d := range a.Documents {
+		name := d.Type
+		if doc, ok := st.Document(d.Type); ok {
+			name = config.DocumentName(doc, c.P.Lang, c.P.T)
+		}
+		v.Documents = append(v.Documents, docRow{Name: name, Issuer: d.Issuer, Expires: d.Expires.String()})
+	}
+	v.Fee = fee.Format(a.Quote.AmountCents, st.Fees.Currency, c.P.Lang)
+	v.Payment = paymentText(c.P, st, a.Payment)
+	v.Sex = sexLabel(c.P, a.Person.Sex)
+	v.Language = c.P.T("web.lang.name." + a.Person.Language)
+	v.CanDecide = c.Actor.Can(auth.RoleSupervisor) && (a.Status == enroll.StatusSubmitted || a.Status == enroll.StatusNeedsReview)
+	v.Reasons = append(v.Reasons, option{Value: "", Label: c.P.T("web.review.reason_choose")})
+	for _, rr := range st.Review.RejectReasons {
+		v.Reasons = append(v.Reasons, option{Value: rr, Label: c.P.T("review.reason." + rr)})
+	}
+	if a.DecisionReason != "" {
+		v.Decision = c.P.T("review.reason." + a.DecisionReason)
+	}
+	v.ReceiptURL = "/staff/applications/" + url.PathEscape(a.ID) + "/receipt?purpose=" + enroll.PurposeReceipt
+	return v
+}
+
+func sexLabel(p i18n.Printer, sx person.Sex) string {
+	switch sx {
+	case person.SexFemale:
+		return p.T("web.sex.f")
+	case person.SexMale:
+		return p.T("web.sex.m")
+	case person.SexX:
+		return p.T("web.sex.x")
+	}
+	return p.T("web.sex.not_shown")
+}
+
+func paymentText(p i18n.Printer, st config.Settings, pay fee.Payment) string {
+	if pay.WaiverReason != "" {
+		return p.T("web.receipt.waived", "reason", p.T("fee.waiver."+pay.WaiverReason))
+	}
+	if pay.Method == "" {
+		return p.T("web.receipt.unpaid")
+	}
+	return p.T("web.receipt.paid", "amount", fee.Format(pay.AmountCents, st.Fees.Currency, p.Lang), "method", p.T("fee.method."+pay.Method))
+}
+
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := r.ParseForm(); err != nil {
+		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	}
+	id := r.PathValue("id")
+	if err := s.app.Enroll.Approve(r.Context(), c.Actor, id, strings.TrimSpace(r.PostForm.Get("note"))); err != nil {
+		return s.decisionFailed(w, r, c, id, err)
+	}
+	http.Redirect(w, r, "/staff/queue?done=1", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) reject(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := r.ParseForm(); err != nil {
+		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	}
+	id := r.PathValue("id")
+	err := s.app.Enroll.Reject(r.Context(), c.Actor, id, r.PostForm.Get("reason"), strings.TrimSpace(r.PostForm.Get("note")))
+	if err != nil {
+		return s.decisionFailed(w, r, c, id, err)
+	}
+	http.Redirect(w, r, "/staff/queue?done=1", http.StatusSeeOther)
+	return nil
+}
+
+// decisionFailed re-shows the record with the field errors of a decision.
+func (s *Server) decisionFailed(w http.ResponseWriter, r *http.Request, c *call, id string, err error) error {
+	fe := fieldErrors(err)
+	if fe == nil {
+		return err
+	}
+	a, gerr := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
+	if gerr != nil {
+		return gerr
+	}
+	p := s.newPage(r, c, "web.review.title")
+	p.Form = r.PostForm
+	p.setErrors(fe)
+	p.Data = s.applicationViewData(r.Context(), c, a)
+	return s.views.render(w, http.StatusUnprocessableEntity, "review", "layout", p)
+}
+
+// receiptCopy is the receipt in one language.
+type receiptCopy struct {
+	P         i18n.Printer
+	Lang      string
+	Name      string
+	Reference string
+	Status    string
+	StatusKey string
+	Payment   string
+	Fee       string
+	Next      string
+	Reason    string
+	Date      string
+}
+
+type receiptView struct {
+	Copies []receiptCopy
+	ID     string
+}
+
+// receipt is the printable page handed to the resident: after submission,
+// and again after the decision (approved, or rejected with the reason).
+// It is printed in the resident's language first, then English or Spanish.
+func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.openApplication(w, r, c, enroll.PurposeReceipt)
+	if a == nil || err != nil {
+		return err
+	}
+	st := s.app.Settings
+	langs := []string{a.Person.Language}
+	second := "en"
+	if a.Person.Language == "en" || !s.app.I18n.Has(a.Person.Language) {
+		second = "es"
+	}
+	if !s.app.I18n.Has(a.Person.Language) {
+		langs = []string{"en"}
+	}
+	langs = append(langs, second)
+	v := receiptView{ID: a.ID}
+	for _, l := range langs {
+		pr := s.app.I18n.Printer(l)
+		rc := receiptCopy{P: pr, Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
+			StatusKey: string(a.Status), Status: pr.T("web.status." + string(a.Status)),
+			Payment: paymentText(pr, st, a.Payment), Fee: fee.Format(a.Quote.AmountCents, st.Fees.Currency, l),
+			Next: pr.T("web.receipt.next." + string(a.Status)), Date: formatTime(a.SubmittedAt)}
+		if a.DecisionReason != "" {
+			rc.Reason = pr.T("review.reason." + a.DecisionReason)
+		}
+		v.Copies = append(v.Copies, rc)
+	}
+	p := s.newPage(r, c, "web.receipt.title")
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "receipt", "layout", p)
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}

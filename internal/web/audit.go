@@ -1,0 +1,135 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/store"
+)
+
+const auditPageSize = 50
+
+type auditRow struct {
+	Seq                                              int64
+	At, Actor, Action, RecordType, RecordID, Purpose string
+	Outcome                                          string
+	Denied                                           bool
+}
+
+type auditView struct {
+	Rows   []auditRow
+	Older  string // link to the next page, "" at the end
+	Newest string
+	Chain  *chainStatus
+}
+
+type chainStatus struct {
+	OK      bool
+	Count   int64
+	Message string
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// auditLog shows audit events newest first with filters. Events hold ids,
+// never personal data, so an auditor sees who did what to which record
+// without seeing whose record it is.
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"),
+		RecordID: q.Get("record_id"), Limit: auditPageSize}
+	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
+		f.BeforeSeq = b
+	}
+	events, err := s.app.DB.AuditEvents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	usernames := s.usernames(r.Context(), c)
+	p := s.newPage(r, c, "web.audit.title")
+	p.Form = url.Values{"actor": {f.Actor}, "action": {f.Action}, "record_type": {f.RecordType}, "record_id": {f.RecordID}}
+	v := auditView{}
+	for _, e := range events {
+		actor := e.Actor
+		if u := usernames[e.Actor]; u != "" {
+			actor = u + " (" + e.Actor + ")"
+		}
+		v.Rows = append(v.Rows, auditRow{Seq: e.Seq, At: formatTime(e.At), Actor: actor, Action: e.Action,
+			RecordType: e.RecordType, RecordID: e.RecordID, Purpose: e.Purpose, Outcome: e.Outcome, Denied: e.Outcome == audit.OutcomeDenied})
+	}
+	if len(events) == auditPageSize {
+		nq := url.Values{}
+		for k, vals := range p.Form {
+			if vals[0] != "" {
+				nq.Set(k, vals[0])
+			}
+		}
+		nq.Set("before", strconv.FormatInt(events[len(events)-1].Seq, 10))
+		v.Older = "/staff/audit?" + nq.Encode()
+	}
+	if f.BeforeSeq > 0 {
+		v.Newest = "/staff/audit"
+	}
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "audit", "layout", p)
+}
+
+// usernames maps staff ids to usernames for display. Usernames identify
+// staff, not residents.
+func (s *Server) usernames(ctx context.Context, c *call) map[string]string {
+	out := map[string]string{}
+	rows, err := s.app.DB.ListStaff(ctx)
+	if err != nil {
+		s.log.Warn("list staff for audit page", "err", err)
+		return out
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Username
+	}
+	return out
+}
+
+var errStopWalk = errors.New("stop")
+
+// auditVerify walks the whole chain and reports whether it is intact or
+// where it first breaks.
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c *call) error {
+	var walkErr error
+	seq := func(yield func(audit.Event) bool) {
+		err := s.app.DB.WalkAudit(r.Context(), func(e audit.Event) error {
+			if !yield(e) {
+				return errStopWalk
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopWalk) {
+			walkErr = err
+		}
+	}
+	next, stop := iter.Pull(seq)
+	defer stop()
+	n, problem, err := audit.Verify(func() (audit.Event, bool, error) {
+		e, ok := next()
+		if !ok && walkErr != nil {
+			return e, false, walkErr
+		}
+		return e, ok, nil
+	})
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "web.audit.verify.title")
+	cs := &chainStatus{OK: problem == nil, Count: n}
+	if problem == nil {
+		cs.Message = p.T("web.audit.verify.ok", "n", n)
+	} else {
+		cs.Message = p.T("web.audit.verify.broken", "seq", problem.Seq, "reason", problem.Reason)
+	}
+	p.Data = auditView{Chain: cs}
+	return s.views.render(w, http.StatusOK, "audit", "layout", p)
+}

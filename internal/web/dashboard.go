@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+)
+
+// statusOrder is how statuses are listed on pages.
+var statusOrder = []enroll.Status{enroll.StatusDraft, enroll.StatusSubmitted, enroll.StatusNeedsReview,
+	enroll.StatusApproved, enroll.StatusRejected, enroll.StatusIssued}
+
+type countRow struct {
+	Status enroll.Status
+	Label  string
+	N      int
+}
+
+type dashboardView struct {
+	Counts   []countRow
+	SiteName string
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.newPage(r, c, "web.dashboard.title")
+	var v dashboardView
+	if c.Actor.Can(auth.RoleClerk, auth.RoleSupervisor, auth.RoleAuditor) {
+		m, err := s.app.Enroll.Counts(r.Context(), c.Actor)
+		if err != nil {
+			return err
+		}
+		for _, st := range statusOrder {
+			v.Counts = append(v.Counts, countRow{Status: st, Label: p.T("web.status." + string(st)), N: m[st]})
+		}
+	}
+	if c.Actor.SiteID != "" {
+		if st, err := s.app.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
+			v.SiteName = st.Name
+		}
+	}
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "dashboard", "layout", p)
+}

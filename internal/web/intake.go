@@ -1,0 +1,451 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/photo"
+)
+
+// Document rows on the intake form. Without JavaScript a "more rows"
+// button re-renders with more; the service caps documents at 20.
+const (
+	defaultDocRows = 6
+	maxDocRows     = 20
+	// methodWaiver is the payment-method choice that records a waiver.
+	methodWaiver = fee.MethodWaiver
+)
+
+// intakeView is the intake page's data beyond the form values.
+type intakeView struct {
+	Rows          []int
+	DocOptions    []option
+	SexOptions    []option
+	LangOptions   []option
+	MethodOptions []option
+	WaiverOptions []option
+	Evidence      *evidenceView
+	Fee           string
+	FeeCategory   string
+	Photo         []byte // the draft's stored photo, if any
+	PhotoLost     bool   // a photo was sent but could not be kept
+	Waivers       bool
+}
+
+// evidenceView is the evidence check in plain words.
+type evidenceView struct {
+	OK      bool
+	Summary string
+	Lines   []string
+}
+
+func (s *Server) evidenceView(c *call, res evidence.Result) *evidenceView {
+	v := &evidenceView{OK: res.OK}
+	if res.OK {
+		v.Summary = c.P.T("web.evidence.ok")
+	} else {
+		v.Summary = c.P.T("web.evidence.missing")
+	}
+	for _, m := range append(res.Missing, res.Notes...) {
+		v.Lines = append(v.Lines, c.P.T(m.Key, "n", m.N, "document", s.documentName(c, m.Document)))
+	}
+	return v
+}
+
+// documentName is a catalogue code's display name in the page's language.
+func (s *Server) documentName(c *call, code string) string {
+	if d, ok := s.app.Settings.Document(code); ok {
+		return config.DocumentName(d, c.P.Lang, c.P.T)
+	}
+	return code
+}
+
+// newIdempotencyKey is put in every intake form so a double click or a
+// resubmitted form creates one application.
+func newIdempotencyKey() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("idempotency key: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.newPage(r, c, "web.intake.title")
+	var draft *enroll.Application
+	if id := r.URL.Query().Get("draft"); id != "" {
+		a, err := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
+		if err != nil {
+			return err
+		}
+		if a.Status != enroll.StatusDraft {
+			return &httpError{status: http.StatusConflict, key: "web.error.state", cause: fmt.Errorf("application %s is %s", a.ID, a.Status)}
+		}
+		draft = a
+		p.Form = applicationForm(a)
+	} else {
+		p.Form.Set("language", c.P.Lang)
+	}
+	key, err := newIdempotencyKey()
+	if err != nil {
+		return err
+	}
+	if p.Form.Get("idempotency_key") == "" {
+		p.Form.Set("idempotency_key", key)
+	}
+	v := s.intakeView(c, p.Form, draft)
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "intake", "layout", p)
+}
+
+// intakeView computes the live parts of the page (evidence, fee) from the
+// form values without storing anything.
+func (s *Server) intakeView(c *call, form url.Values, draft *enroll.Application) *intakeView {
+	st := s.app.Settings
+	rows := defaultDocRows
+	if n, err := strconv.Atoi(form.Get("rows")); err == nil && n > rows {
+		rows = min(n, maxDocRows)
+	}
+	v := &intakeView{Waivers: len(st.Fees.WaiverReasons) > 0}
+	for i := range rows {
+		v.Rows = append(v.Rows, i)
+	}
+	v.DocOptions = append(v.DocOptions, option{Value: "", Label: c.P.T("web.intake.doc_none")})
+	for _, d := range st.Documents {
+		v.DocOptions = append(v.DocOptions, option{Value: d.Code, Label: config.DocumentName(d, c.P.Lang, c.P.T)})
+	}
+	v.SexOptions = []option{{"", c.P.T("web.sex.not_shown"), false}, {"F", c.P.T("web.sex.f"), false}, {"M", c.P.T("web.sex.m"), false}, {"X", c.P.T("web.sex.x"), false}}
+	for _, l := range st.Program.Languages {
+		v.LangOptions = append(v.LangOptions, option{Value: l, Label: c.P.T("web.lang.name." + l)})
+	}
+	v.MethodOptions = append(v.MethodOptions, option{Value: "", Label: c.P.T("web.intake.method_choose")})
+	for _, m := range st.Fees.PaymentMethods {
+		v.MethodOptions = append(v.MethodOptions, option{Value: m, Label: c.P.T("fee.method." + m)})
+	}
+	if v.Waivers {
+		v.MethodOptions = append(v.MethodOptions, option{Value: methodWaiver, Label: c.P.T("web.intake.method_waiver")})
+		v.WaiverOptions = append(v.WaiverOptions, option{Value: "", Label: c.P.T("web.intake.waiver_choose")})
+		for _, wr := range st.Fees.WaiverReasons {
+			v.WaiverOptions = append(v.WaiverOptions, option{Value: wr, Label: c.P.T("fee.waiver." + wr)})
+		}
+	}
+	in, _ := intakeFromForm(form, nil)
+	res, q, _ := s.app.Enroll.Check(in)
+	v.Evidence = s.evidenceView(c, res)
+	v.Fee = fee.Format(q.AmountCents, st.Fees.Currency, c.P.Lang)
+	v.FeeCategory = c.P.T("web.category." + q.Category)
+	if draft != nil {
+		v.Photo = draft.Photo
+	}
+	return v
+}
+
+// applicationForm turns a stored application back into form values.
+func applicationForm(a *enroll.Application) url.Values {
+	f := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			f.Set(k, v)
+		}
+	}
+	flag := func(k string, b bool) {
+		if b {
+			f.Set(k, "1")
+		}
+	}
+	p := a.Person
+	set("draft_id", a.ID)
+	set("given_names", p.GivenNames)
+	set("first_surname", p.FirstSurname)
+	set("second_surname", p.SecondSurname)
+	set("date_of_birth", p.DateOfBirth.String())
+	set("sex", string(p.Sex))
+	flag("print_sex", p.PrintSex)
+	flag("no_address", p.NoAddress)
+	flag("print_address", p.PrintAddress)
+	set("address_care_of", p.Address.CareOf)
+	set("address_line1", p.Address.Line1)
+	set("address_line2", p.Address.Line2)
+	set("address_city", p.Address.City)
+	set("address_state", p.Address.State)
+	set("address_postal_code", p.Address.PostalCode)
+	set("language", p.Language)
+	set("phone", p.Phone)
+	set("email", p.Email)
+	set("emergency_contact", p.EmergencyContact)
+	flag("veteran", p.Veteran)
+	flag("organ_donor", p.OrganDonor)
+	flag("caretaker", a.Caretaker)
+	for i, d := range a.Documents {
+		set("doc_type_"+strconv.Itoa(i), d.Type)
+		set("doc_issuer_"+strconv.Itoa(i), d.Issuer)
+		set("doc_expires_"+strconv.Itoa(i), d.Expires.String())
+	}
+	if len(a.Documents) > defaultDocRows {
+		f.Set("rows", strconv.Itoa(len(a.Documents)))
+	}
+	if a.Payment.WaiverReason != "" {
+		f.Set("payment_method", methodWaiver)
+	} else {
+		set("payment_method", a.Payment.Method)
+	}
+	set("waiver_reason", a.Payment.WaiverReason)
+	set("waiver_note", a.Payment.WaiverNote)
+	return f
+}
+
+// intakeFromForm reads the form into an Intake. Dates that do not parse
+// are field errors; everything else is checked by the enroll service.
+// quote, when not nil, sets the amount due for a paid method.
+func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Errors) {
+	var errs person.Errors
+	date := func(field string) person.Date {
+		v := strings.TrimSpace(f.Get(field))
+		if v == "" {
+			return person.Date{}
+		}
+		d, err := person.ParseDate(v)
+		if err != nil {
+			errs = append(errs, person.FieldError{Field: field, Key: "error.date"})
+		}
+		return d
+	}
+	on := func(k string) bool { return f.Get(k) == "1" }
+	p := person.Person{
+		GivenNames: f.Get("given_names"), FirstSurname: f.Get("first_surname"), SecondSurname: f.Get("second_surname"),
+		DateOfBirth: date("date_of_birth"), Sex: person.Sex(f.Get("sex")), PrintSex: on("print_sex"),
+		NoAddress: on("no_address"), PrintAddress: on("print_address"),
+		Address: person.Address{
+			CareOf: f.Get("address_care_of"), Line1: f.Get("address_line1"), Line2: f.Get("address_line2"),
+			City: f.Get("address_city"), State: f.Get("address_state"), PostalCode: f.Get("address_postal_code"),
+		},
+		Language: f.Get("language"), Phone: f.Get("phone"), Email: f.Get("email"),
+		EmergencyContact: f.Get("emergency_contact"), Veteran: on("veteran"), OrganDonor: on("organ_donor"),
+	}
+	in := enroll.Intake{Person: p, Caretaker: on("caretaker"), IdempotencyKey: f.Get("idempotency_key")}
+	for i := range maxDocRows {
+		n := strconv.Itoa(i)
+		typ := strings.TrimSpace(f.Get("doc_type_" + n))
+		if typ == "" {
+			continue
+		}
+		in.Documents = append(in.Documents, evidence.Shown{
+			Type: typ, Issuer: strings.TrimSpace(f.Get("doc_issuer_" + n)), Expires: date("doc_expires_" + n),
+		})
+	}
+	method := f.Get("payment_method")
+	if method == methodWaiver {
+		in.Payment = fee.Payment{WaiverReason: f.Get("waiver_reason"), WaiverNote: strings.TrimSpace(f.Get("waiver_note"))}
+	} else if method != "" {
+		in.Payment = fee.Payment{Method: method}
+		if quote != nil {
+			in.Payment.AmountCents = quote.AmountCents
+		}
+	}
+	return in, errs
+}
+
+// readIntake streams the multipart form: text fields into values, the
+// photo into memory (bounded), never to a temporary file on disk where
+// an unencrypted face would outlive the request.
+func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values, []byte, error) {
+	maxPhoto := photo.DefaultSpec().MaxUploadBytes
+	if mb := s.app.Settings.Photo.MaxUploadMB; mb > 0 {
+		maxPhoto = int64(mb) << 20
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxPhoto+1<<20)
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, "multipart/form-data") {
+		if err := r.ParseForm(); err != nil {
+			return nil, nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+		}
+		return r.PostForm, nil, nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	}
+	vals := url.Values{}
+	var photoBytes []byte
+	const maxField = 4 << 10
+	for fields := 0; ; fields++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, tooLargeOr(err)
+		}
+		if fields > 200 {
+			return nil, nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: errors.New("too many form fields")}
+		}
+		name := part.FormName()
+		if name == "photo" {
+			photoBytes, err = readPart(part, maxPhoto)
+			if err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		b, err := readPart(part, maxField)
+		if err != nil {
+			return nil, nil, err
+		}
+		vals.Add(name, string(b))
+	}
+	return vals, photoBytes, nil
+}
+
+func readPart(part *multipart.Part, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(part, limit+1))
+	if err != nil {
+		return nil, tooLargeOr(err)
+	}
+	if n > limit {
+		if part.FormName() == "photo" {
+			return nil, &httpError{status: http.StatusRequestEntityTooLarge, key: photo.KeyTooLarge, cause: errors.New("photo upload over the limit")}
+		}
+		return nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: fmt.Errorf("form field %q too long", part.FormName())}
+	}
+	return buf.Bytes(), nil
+}
+
+func tooLargeOr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &httpError{status: http.StatusRequestEntityTooLarge, key: "web.error.too_large", cause: err}
+	}
+	return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+}
+
+// intakePost handles the form's buttons: check, more rows, save draft, submit.
+func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) error {
+	form, photoBytes, err := s.readIntake(w, r)
+	if err != nil {
+		return err
+	}
+	action := form.Get("action")
+	p := s.newPage(r, c, "web.intake.title")
+	p.Form = form
+	form.Del("action")
+
+	switch action {
+	case "more":
+		n, _ := strconv.Atoi(form.Get("rows"))
+		form.Set("rows", strconv.Itoa(min(max(n, defaultDocRows)+3, maxDocRows)))
+		return s.rerenderIntake(w, r, c, p, photoBytes, nil, http.StatusOK)
+	case "check":
+		return s.rerenderIntake(w, r, c, p, photoBytes, nil, http.StatusOK)
+	case "draft", "submit":
+	default:
+		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: fmt.Errorf("unknown intake action %q", action)}
+	}
+
+	// The amount due is the program's fee for this person, never a number
+	// from the form.
+	in0, _ := intakeFromForm(form, nil)
+	_, q, _ := s.app.Enroll.Check(in0)
+	in, dateErrs := intakeFromForm(form, &q)
+	in.Photo = photoBytes
+	if len(dateErrs) > 0 {
+		return s.rerenderIntake(w, r, c, p, photoBytes, dateErrs, http.StatusUnprocessableEntity)
+	}
+	id := form.Get("draft_id")
+	var a *enroll.Application
+	if action == "draft" {
+		a, err = s.app.Enroll.SaveDraft(r.Context(), c.Actor, id, in)
+	} else {
+		a, err = s.app.Enroll.Submit(r.Context(), c.Actor, id, in)
+	}
+	if fe := fieldErrors(err); fe != nil {
+		return s.rerenderIntake(w, r, c, p, photoBytes, fe, http.StatusUnprocessableEntity)
+	}
+	if err != nil {
+		return err
+	}
+	if action == "draft" {
+		http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(a.ID)+"&saved=1", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/staff/applications/"+url.PathEscape(a.ID)+"/receipt?purpose="+enroll.PurposeReceipt, http.StatusSeeOther)
+	return nil
+}
+
+// rerenderIntake shows the form again with what was typed. A photo that
+// came with the request would be lost (a file input cannot be refilled),
+// so it is kept by saving the intake as a draft first; only when even a
+// draft cannot be saved is the clerk asked to take the photo again.
+func (s *Server) rerenderIntake(w http.ResponseWriter, r *http.Request, c *call, p *page, photoBytes []byte, errs person.Errors, status int) error {
+	var draft *enroll.Application
+	lost := false
+	if len(photoBytes) > 0 {
+		in, _ := intakeFromForm(p.Form, nil)
+		in.Photo = photoBytes
+		d, err := s.app.Enroll.SaveDraft(r.Context(), c.Actor, p.Form.Get("draft_id"), in)
+		switch {
+		case err == nil:
+			draft = d
+			p.Form.Set("draft_id", d.ID)
+			p.Notice = p.T("web.intake.kept_as_draft")
+		case fieldErrors(err) != nil:
+			lost = true
+			for _, fe := range fieldErrors(err) {
+				if fe.Field == "photo" {
+					errs = append(errs, fe)
+				}
+			}
+		default:
+			return err
+		}
+	} else if id := p.Form.Get("draft_id"); id != "" {
+		d, err := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
+		if err != nil {
+			return err
+		}
+		draft = d
+	}
+	if p.Form.Get("idempotency_key") == "" {
+		key, err := newIdempotencyKey()
+		if err != nil {
+			return err
+		}
+		p.Form.Set("idempotency_key", key)
+	}
+	p.setErrors(errs)
+	v := s.intakeView(c, p.Form, draft)
+	v.PhotoLost = lost
+	p.Data = v
+	return s.views.render(w, status, "intake", "layout", p)
+}
+
+// intakeCheck is the live evidence check: the small script posts the form
+// here and swaps in the fragment; without the header it is the full page.
+func (s *Server) intakeCheck(w http.ResponseWriter, r *http.Request, c *call) error {
+	form, _, err := s.readIntake(w, r)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "web.intake.title")
+	p.Form = form
+	v := s.intakeView(c, form, nil)
+	p.Data = v
+	if r.Header.Get("X-Fragment") == "evidence" {
+		return s.views.render(w, http.StatusOK, "intake", "evidence", p)
+	}
+	return s.views.render(w, http.StatusOK, "intake", "layout", p)
+}

@@ -1,0 +1,45 @@
+package web
+
+import (
+	"net/http"
+	"time"
+)
+
+const langCookie = "cityid_lang"
+
+// language is the cookie's choice when it names a shipped language, else
+// the best match for Accept-Language.
+func (s *Server) language(r *http.Request) string {
+	if ck, err := r.Cookie(langCookie); err == nil && s.app.I18n.Has(ck.Value) {
+		return ck.Value
+	}
+	return s.app.I18n.Match(r.Header.Get("Accept-Language"))
+}
+
+// setLanguage remembers the chosen language and goes back to the page.
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, c *call) error {
+	lang := r.PathValue("lang")
+	if !s.app.I18n.Has(lang) {
+		return &httpError{status: http.StatusNotFound, key: "web.error.not_found"}
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: langCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/staff"), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) setSession(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.sessionCookie(), Value: token, Path: "/",
+		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *Server) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.sessionCookie(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode,
+	})
+}

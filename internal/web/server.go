@@ -1,0 +1,233 @@
+// Package web is the staff portal: server-rendered pages for clerks,
+// supervisors, administrators and auditors, and the HTTP plumbing around
+// them (security headers, cross-origin protection, sessions, language,
+// request logging). The JSON API lives in package api and is mounted here
+// under /api/v1 on its own mux, with token authentication and no cookies.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/app"
+)
+
+// Options configure the portal.
+type Options struct {
+	// PublicURL is the staff portal's address as users see it, e.g.
+	// "https://id.example.gov"; used only for display.
+	PublicURL string
+	// Secure marks cookies Secure and names the session cookie with the
+	// __Host- prefix; set it when clients reach the server over TLS.
+	Secure bool
+	Logger *slog.Logger
+}
+
+// Server is the staff portal and API.
+type Server struct {
+	app     *app.App
+	opts    Options
+	log     *slog.Logger
+	views   *views
+	api     *api.API
+	handler http.Handler
+}
+
+// New builds the portal: templates and assets are parsed once here, so a
+// broken template fails at start, not on a request.
+func New(a *app.App, opts Options) (*Server, error) {
+	if a == nil {
+		return nil, errors.New("web: nil app")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = a.Log
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	v, err := loadViews()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log)}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// sessionCookie is the session cookie's name; __Host- forbids Domain and
+// requires Secure and Path=/, so a sibling subdomain cannot plant one.
+func (s *Server) sessionCookie() string {
+	if s.opts.Secure {
+		return "__Host-cityid_session"
+	}
+	return "cityid_session"
+}
+
+func (s *Server) routes() http.Handler {
+	pages := http.NewServeMux()
+	h := s.handle
+	pages.Handle("GET /static/", s.static())
+	pages.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/staff", http.StatusSeeOther)
+	})
+	pages.Handle("GET /lang/{lang}", h(s.setLanguage))
+
+	pages.Handle("GET /login", h(s.loginForm))
+	pages.Handle("POST /login", h(s.login))
+	pages.Handle("GET /login/password", h(s.passwordForm))
+	pages.Handle("POST /login/password", h(s.changePassword))
+	pages.Handle("GET /login/totp/enroll", h(s.totpEnrollForm))
+	pages.Handle("POST /login/totp/enroll", h(s.totpEnroll))
+	pages.Handle("GET /login/totp", h(s.totpForm))
+	pages.Handle("POST /login/totp", h(s.totpVerify))
+	pages.Handle("POST /logout", h(s.logout))
+	pages.Handle("POST /logout/everywhere", h(s.logoutEverywhere))
+
+	staff := s.staffOnly
+	pages.Handle("GET /staff", staff(s.dashboard))
+
+	pages.Handle("GET /staff/intake", staff(s.intakeForm, roleIntake...))
+	pages.Handle("POST /staff/intake", staff(s.intakePost, roleIntake...))
+	pages.Handle("POST /staff/intake/check", staff(s.intakeCheck, roleIntake...))
+	pages.Handle("GET /staff/applications", staff(s.applicationList, roleIntake...))
+	pages.Handle("GET /staff/applications/{id}", staff(s.applicationView, roleIntake...))
+	pages.Handle("GET /staff/applications/{id}/receipt", staff(s.receipt, roleIntake...))
+	pages.Handle("GET /staff/queue", staff(s.queue, roleReview...))
+	pages.Handle("POST /staff/applications/{id}/approve", staff(s.approve, roleReview...))
+	pages.Handle("POST /staff/applications/{id}/reject", staff(s.reject, roleReview...))
+
+	pages.Handle("GET /staff/audit", staff(s.auditLog, roleAudit...))
+	pages.Handle("GET /staff/audit/verify", staff(s.auditVerify, roleAudit...))
+
+	pages.Handle("GET /staff/admin/sites", staff(s.sitesPage, roleAdmin...))
+	pages.Handle("POST /staff/admin/sites", staff(s.siteCreate, roleAdmin...))
+	pages.Handle("GET /staff/admin/sites/{id}", staff(s.siteEditForm, roleAdmin...))
+	pages.Handle("POST /staff/admin/sites/{id}", staff(s.siteUpdate, roleAdmin...))
+	pages.Handle("GET /staff/admin/staff", staff(s.staffPage, roleAdmin...))
+	pages.Handle("POST /staff/admin/staff", staff(s.staffCreate, roleAdmin...))
+	pages.Handle("POST /staff/admin/staff/{id}/disable", staff(s.staffDisable, roleAdmin...))
+	pages.Handle("POST /staff/admin/staff/{id}/enable", staff(s.staffEnable, roleAdmin...))
+	pages.Handle("POST /staff/admin/staff/{id}/reset", staff(s.staffReset, roleAdmin...))
+	pages.Handle("GET /staff/tokens", staff(s.tokensPage))
+	pages.Handle("POST /staff/tokens", staff(s.tokenCreate))
+	pages.Handle("POST /staff/tokens/{id}/revoke", staff(s.tokenRevoke))
+	pages.Handle("GET /staff/admin/settings", staff(s.settingsPage, roleAdmin...))
+
+	// Browser pages: cross-origin POSTs are refused (Sec-Fetch-Site /
+	// Origin checks), on top of the SameSite=Strict session cookie.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, &httpError{status: http.StatusForbidden, key: "web.error.cross_origin", cause: errors.New("cross-origin request refused")})
+	}))
+	browser := cop.Handler(pages)
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	root.HandleFunc("GET /readyz", s.ready)
+	root.Handle("/api/v1/", s.api.Handler())
+	root.Handle("/", browser)
+	return s.logRequests(securityHeaders(root))
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.app.DB.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "database unavailable\n")
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// csp allows only our own script and style files: no inline code at all.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"media-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter remembers the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs method, route pattern, status and duration. Never the
+// URL's query string, form values or path values: an application id in a
+// path is not personal data, but the pattern is enough and keeps logs lean.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "(unmatched)"
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", route),
+			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// httpError is what a handler returns: the status and message key the
+// client sees, and the cause the log sees.
+type httpError struct {
+	status int
+	key    string
+	cause  error
+}
+
+func (e *httpError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%d %s: %v", e.status, e.key, e.cause)
+	}
+	return fmt.Sprintf("%d %s", e.status, e.key)
+}
+
+func (e *httpError) Unwrap() error { return e.cause }

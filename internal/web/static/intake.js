@@ -1,0 +1,93 @@
+// cityid intake helpers: camera capture and live evidence checking.
+// The form works without this file; it only adds conveniences.
+(function () {
+  "use strict";
+  var form = document.getElementById("intake");
+  if (!form) { return; }
+
+  // --- Camera: getUserMedia -> canvas -> JPEG Blob -> the form's file input.
+  var startBtn = document.getElementById("camera-start");
+  var shotBtn = document.getElementById("camera-shot");
+  var video = document.getElementById("camera-video");
+  var preview = document.getElementById("photo-preview");
+  var input = document.getElementById("f-photo");
+  var stream = null;
+  if (startBtn && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.DataTransfer) {
+    startBtn.hidden = false;
+    startBtn.addEventListener("click", function () {
+      navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 960 } }, audio: false })
+        .then(function (s) {
+          stream = s;
+          video.srcObject = s;
+          video.hidden = false;
+          shotBtn.hidden = false;
+          video.play();
+          shotBtn.focus();
+        })
+        .catch(function () {
+          var msg = document.getElementById("camera-error");
+          if (msg) { msg.hidden = false; }
+        });
+    });
+    shotBtn.addEventListener("click", function () {
+      var w = video.videoWidth, h = video.videoHeight;
+      if (!w || !h) { return; }
+      // Crop to the card's 4:5 portrait around the centre.
+      var cw = Math.min(w, Math.round(h * 4 / 5)), ch = Math.round(cw * 5 / 4);
+      var canvas = document.createElement("canvas");
+      canvas.width = cw; canvas.height = ch;
+      canvas.getContext("2d").drawImage(video, (w - cw) / 2, (h - ch) / 2, cw, ch, 0, 0, cw, ch);
+      canvas.toBlob(function (blob) {
+        var file = new File([blob], "camera.jpg", { type: "image/jpeg" });
+        var dt = new DataTransfer();
+        dt.items.add(file);
+        input.files = dt.files;
+        showPreview(file);
+        if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
+        video.hidden = true; shotBtn.hidden = true;
+      }, "image/jpeg", 0.92);
+    });
+  }
+  function showPreview(file) {
+    if (!preview) { return; }
+    preview.src = URL.createObjectURL(file);
+    preview.hidden = false;
+  }
+  if (input) {
+    input.addEventListener("change", function () {
+      if (input.files && input.files[0]) { showPreview(input.files[0]); }
+    });
+  }
+
+  // --- Live evidence: send the form (without the photo) to the check
+  // endpoint and swap in the rendered result.
+  var box = document.getElementById("evidence");
+  var timer = null;
+  function check() {
+    var fd = new FormData(form);
+    fd.delete("photo");
+    fd.delete("action");
+    fetch(form.getAttribute("data-check"), {
+      method: "POST", body: fd, credentials: "same-origin",
+      headers: { "X-Fragment": "evidence" }
+    }).then(function (r) {
+      if (!r.ok) { throw new Error(String(r.status)); }
+      return r.text();
+    }).then(function (html) {
+      var tpl = document.createElement("template");
+      tpl.innerHTML = html;
+      box.replaceChildren(tpl.content);
+    }).catch(function () { /* the Check button still works */ });
+  }
+  function schedule(e) {
+    var n = e.target && e.target.name || "";
+    if (n.indexOf("doc_") === 0 || n === "date_of_birth" || n === "caretaker") {
+      clearTimeout(timer);
+      timer = setTimeout(check, 300);
+    }
+  }
+  if (box && window.fetch) {
+    form.addEventListener("change", schedule);
+    form.addEventListener("input", schedule);
+  }
+})();
