@@ -174,6 +174,19 @@ func DocumentName(d Document, lang string, fallback func(key string, args ...any
 	return fallback("document." + d.Code)
 }
 
+// Warnings lists settings that are valid but should be changed before a
+// program issues real cards; serve logs them at start.
+func (s Settings) Warnings() []Problem {
+	var w []Problem
+	if s.Card.AAMVAIIN == PlaceholderIIN {
+		w = append(w, Problem{Key: "card.aamva_iin", Msg: fmt.Sprintf("%s is a placeholder that belongs to no issuer", PlaceholderIIN)})
+	}
+	if strings.HasPrefix(s.Program.IssuerURL, "http:") {
+		w = append(w, Problem{Key: "program.issuer_url", Msg: "plain http is only for trying cityid on one machine"})
+	}
+	return w
+}
+
 // Document returns the catalogue entry for code.
 func (s Settings) Document(code string) (Document, bool) {
 	for _, d := range s.Documents {

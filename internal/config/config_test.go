@@ -151,10 +151,14 @@ func TestParseProblems(t *testing.T) {
 				"cityid.toml:4: linkage.strong_match: must be a probability between 0 and 1 (got 1.5)",
 				"cityid.toml:3: linkage.review: must be at least linkage.auto_clear (0.5) (got 0.4)",
 			}},
+		{"documents unreachable", "[evidence]\nidentity_documents = 2\n" + docs,
+			[]string{"cityid.toml:2: evidence.identity_documents: asks for 2 but the whole catalogue offers only 1"}},
+		{"nothing required", "[evidence]\nidentity_documents = 0\nresidency_documents = 0\n",
+			[]string{"cityid.toml:2: evidence.identity_documents: at least one identity or residency document must be required"}},
 		{"evidence mode", "[evidence]\nmode = \"vibes\"\n",
 			[]string{`cityid.toml:2: evidence.mode: "vibes" must be "documents" or "points"`}},
 		{"points unreachable", "[evidence]\nmode = \"points\"\nidentity_points = 3\nresidency_points = 1\n" + docs,
-			[]string{"cityid.toml:3: evidence.identity_points: asks for 3 but all catalogue documents together give only 1"}},
+			[]string{"cityid.toml:3: evidence.identity_points: asks for 3 but the whole catalogue offers only 1"}},
 		{"photo required but none has one", "[evidence]\nrequire_photo = true\n[[documents]]\ncode = \"birth_certificate\"\nidentity_points = 1\nhas_dob = true\n[[documents]]\ncode = \"lease\"\nresidency_points = 1\n",
 			[]string{"cityid.toml:2: evidence.require_photo: no document in the catalogue has has_photo = true"}},
 		{"printed field", "[card]\nprinted_fields = [\"sex\", \"religion\"]\n",
@@ -166,6 +170,80 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{"security idle above session", "[security]\nsession_hours = 1\nidle_minutes = 90\n",
 			[]string{"cityid.toml:3: security.idle_minutes: must be between 1 and 60 (got 90)"}},
+		{"program text required", "[program]\ncity = \" \"\nstate = \"\"\nname = \"\"\n",
+			[]string{
+				"cityid.toml:2: program.city: must not be empty",
+				"cityid.toml:3: program.state: must not be empty",
+				"cityid.toml:4: program.name: must not be empty",
+			}},
+		{"title in a language not offered", "[program.title]\nen = \"Card\"\nfr = \"Carte\"\n",
+			[]string{`cityid.toml:3: program.title.fr: language "fr" is not in program.languages`}},
+		{"language listed twice", "[program]\nlanguages = [\"en\", \"es\", \"en\"]\n",
+			[]string{`cityid.toml:2: program.languages[3]: "en" is listed twice`}},
+		{"issuer url not absolute", "[program]\nissuer_url = \"id.example.gov\"\n",
+			[]string{`cityid.toml:2: program.issuer_url: "id.example.gov" is not an absolute URL like "https://id.example.gov"`}},
+		{"http allowed on localhost", "[program]\nissuer_url = \"http://localhost:8080\"\n[fees]\nadult = -1\n",
+			[]string{"cityid.toml:4: fees.adult: must be 0 or more (got -1)"}},
+		{"payment methods needed when a fee is charged", "[fees]\npayment_methods = []\n",
+			[]string{"cityid.toml:2: fees.payment_methods: must list at least one code"}},
+		{"bad and repeated codes", "[fees]\nwaiver_reasons = [\"Hardship\", \"other\", \"other\"]\n[review]\nreject_reasons = []\n",
+			[]string{
+				`cityid.toml:2: fees.waiver_reasons[1]: "Hardship": a code is a lower-case letter then letters, digits or _ (at most 40)`,
+				`cityid.toml:2: fees.waiver_reasons[3]: "other" is listed twice`,
+				"cityid.toml:4: review.reject_reasons: must list at least one code",
+			}},
+		{"ages out of range", "[fees]\nchild_under_age = 200\nsenior_from_age = 10\n",
+			[]string{
+				"cityid.toml:2: fees.child_under_age: must be between 0 and 125 (got 200)",
+				"cityid.toml:3: fees.senior_from_age: must be between 200 and 125 (got 10)",
+			}},
+		{"senior below child age", "[fees]\nsenior_from_age = 12\n",
+			[]string{"cityid.toml:2: fees.senior_from_age: must be between 18 and 125 (got 12)"}},
+		{"card windows", "[card]\nchild_validity_years = 0\nrenewal_window_before_days = 400\nrenewal_window_after_days = -1\naamva_jurisdiction_version = 100\n",
+			[]string{
+				"cityid.toml:2: card.child_validity_years: must be between 1 and 20 (got 0)",
+				"cityid.toml:3: card.renewal_window_before_days: must be between 0 and 365 (got 400)",
+				"cityid.toml:4: card.renewal_window_after_days: must be between 0 and 3650 (got -1)",
+				"cityid.toml:5: card.aamva_jurisdiction_version: must be between 0 and 99 (got 100)",
+			}},
+		{"evidence ages", "[evidence]\nminimum_age = -1\ncaretaker_max_age = 126\n",
+			[]string{
+				"cityid.toml:2: evidence.minimum_age: must be between 0 and 125 (got -1)",
+				"cityid.toml:3: evidence.caretaker_max_age: must be between 0 and 125 (got 126)",
+			}},
+		{"document age limits and grace", "[[documents]]\ncode = \"passport\"\nidentity_points = 2\nhas_dob = true\nexpired_identity_points = 1\nmin_age = 30\nmax_age = 20\n[[documents]]\ncode = \"lease\"\nresidency_points = 1\n",
+			[]string{
+				"cityid.toml:5: documents[1].expired_identity_points: needs expired_grace_years above 0, or expired documents never count",
+				"cityid.toml:7: documents[1].max_age: must be at least min_age (30) (got 20)",
+			}},
+		{"bad document code", "[[documents]]\ncode = \"Pass Port\"\nidentity_points = 1\nhas_dob = true\n[[documents]]\ncode = \"\"\nresidency_points = 1\n",
+			[]string{
+				`cityid.toml:2: documents[1].code: "Pass Port": a code is a lower-case letter then letters, digits or _ (at most 40)`,
+				"cityid.toml:6: documents[2].code: must not be empty",
+			}},
+		{"empty catalogue", "documents = []\n",
+			[]string{
+				"cityid.toml:1: documents: the catalogue must list at least one [[documents]] entry",
+				"cityid.toml: evidence.identity_documents: asks for 1 but the whole catalogue offers only 0",
+				"cityid.toml: evidence.residency_documents: asks for 1 but the whole catalogue offers only 0",
+				"cityid.toml: evidence.require_dob: no document in the catalogue has has_dob = true",
+			}},
+		{"photo, review, retention", "[photo]\nwidth = 50\nheight = 5000\nmax_upload_mb = 0\n[retention]\ndraft_days = 0\nrejected_days = -1\ncardholder_after_expiry_days = 4000\nno_list_grace_days = 366\n",
+			[]string{
+				"cityid.toml:2: photo.width: must be between 100 and 4000 (got 50)",
+				"cityid.toml:3: photo.height: must be between 100 and 4000 (got 5000)",
+				"cityid.toml:4: photo.max_upload_mb: must be between 1 and 50 (got 0)",
+				"cityid.toml:6: retention.draft_days: must be between 1 and 3650 (got 0)",
+				"cityid.toml:7: retention.rejected_days: must be between 0 and 3650 (got -1)",
+				"cityid.toml:8: retention.cardholder_after_expiry_days: must be between 0 and 3650 (got 4000)",
+				"cityid.toml:9: retention.no_list_grace_days: must be between 0 and 365 (got 366)",
+			}},
+		{"security limits", "[security]\nsession_hours = 0\nlogin_max_attempts = 0\nlockout_minutes = 0\n",
+			[]string{
+				"cityid.toml:2: security.session_hours: must be between 1 and 168 (got 0)",
+				"cityid.toml:3: security.login_max_attempts: must be between 1 and 100 (got 0)",
+				"cityid.toml:4: security.lockout_minutes: must be between 1 and 10080 (got 0)",
+			}},
 		{"unknown key with suggestion", "[fees]\nadullt = 1000\n",
 			[]string{`cityid.toml:2: fees.adullt: unknown setting (did you mean "fees.adult"?)`}},
 		{"unknown table reported once", "[fess]\nadult = 1000\nchild = 500\n",
@@ -296,6 +374,20 @@ func TestLoadSealImage(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.toml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing) = %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	s := Default()
+	want := []Problem{{Key: "card.aamva_iin", Msg: "990000 is a placeholder that belongs to no issuer"}}
+	if diff := cmp.Diff(want, s.Warnings()); diff != "" {
+		t.Errorf("Default().Warnings() mismatch (-want +got):\n%s", diff)
+	}
+	s.Card.AAMVAIIN = "636000"
+	s.Program.IssuerURL = "http://localhost:8080"
+	want = []Problem{{Key: "program.issuer_url", Msg: "plain http is only for trying cityid on one machine"}}
+	if diff := cmp.Diff(want, s.Warnings()); diff != "" {
+		t.Errorf("Warnings() mismatch (-want +got):\n%s", diff)
 	}
 }
 

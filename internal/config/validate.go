@@ -270,7 +270,7 @@ func (s Settings) checkDocuments(c *checker) {
 		c.between(k+".expired_identity_points", d.ExpiredIdentityPoints, 0, max(d.IdentityPoints, 0))
 		c.between(k+".expired_grace_years", d.ExpiredGraceYears, 0, 50)
 		if d.ExpiredIdentityPoints > 0 && d.ExpiredGraceYears == 0 {
-			c.add(k+".expired_grace_years", "must be above 0 when expired_identity_points is set, or expired documents never count")
+			c.add(k+".expired_identity_points", "needs expired_grace_years above 0, or expired documents never count")
 		}
 		c.between(k+".min_age", d.MinAge, 0, maxAge)
 		c.between(k+".max_age", d.MaxAge, 0, maxAge)
@@ -306,29 +306,13 @@ func (s Settings) checkEvidence(c *checker) {
 	}
 	switch e.Mode {
 	case ModeDocuments:
-		c.atLeast("evidence.identity_documents", e.IdentityDocuments, 0)
-		c.atLeast("evidence.residency_documents", e.ResidencyDocuments, 0)
-		if e.IdentityDocuments+e.ResidencyDocuments < 1 {
-			c.add("evidence.identity_documents", "documents mode needs at least one identity or residency document")
-		}
-		if e.IdentityDocuments > idDocs {
-			c.add("evidence.identity_documents", "asks for %d but the catalogue has only %d identity document types", e.IdentityDocuments, idDocs)
-		}
-		if e.ResidencyDocuments > resDocs {
-			c.add("evidence.residency_documents", "asks for %d but the catalogue has only %d residency document types", e.ResidencyDocuments, resDocs)
-		}
+		c.reachable("document",
+			requirement{"evidence.identity_documents", e.IdentityDocuments, idDocs},
+			requirement{"evidence.residency_documents", e.ResidencyDocuments, resDocs})
 	case ModePoints:
-		c.atLeast("evidence.identity_points", e.IdentityPoints, 0)
-		c.atLeast("evidence.residency_points", e.ResidencyPoints, 0)
-		if e.IdentityPoints+e.ResidencyPoints < 1 {
-			c.add("evidence.identity_points", "points mode needs at least one identity or residency point")
-		}
-		if e.IdentityPoints > idPoints {
-			c.add("evidence.identity_points", "asks for %d but all catalogue documents together give only %d", e.IdentityPoints, idPoints)
-		}
-		if e.ResidencyPoints > resPoints {
-			c.add("evidence.residency_points", "asks for %d but all catalogue documents together give only %d", e.ResidencyPoints, resPoints)
-		}
+		c.reachable("point",
+			requirement{"evidence.identity_points", e.IdentityPoints, idPoints},
+			requirement{"evidence.residency_points", e.ResidencyPoints, resPoints})
 	default:
 		c.add("evidence.mode", "%q must be %q or %q", e.Mode, ModeDocuments, ModePoints)
 	}
@@ -340,6 +324,27 @@ func (s Settings) checkEvidence(c *checker) {
 	}
 	c.between("evidence.minimum_age", e.MinimumAge, 0, maxAge)
 	c.between("evidence.caretaker_max_age", e.CaretakerMaxAge, 0, maxAge)
+}
+
+// requirement is an evidence rule (want) and what the whole catalogue could give (have).
+type requirement struct {
+	key        string
+	want, have int
+}
+
+// reachable checks the identity and residency requirements of one mode.
+func (c *checker) reachable(unit string, reqs ...requirement) {
+	total := 0
+	for _, r := range reqs {
+		c.atLeast(r.key, r.want, 0)
+		if r.want > r.have {
+			c.add(r.key, "asks for %d but the whole catalogue offers only %d", r.want, r.have)
+		}
+		total += r.want
+	}
+	if total < 1 {
+		c.add(reqs[0].key, "at least one identity or residency %s must be required", unit)
+	}
 }
 
 func sortedKeys(m map[string]string) []string {
