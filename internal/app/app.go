@@ -1,0 +1,183 @@
+// Package app opens a cityid data directory: settings, master key, database
+// and the services built on them. Every subcommand that touches data goes
+// through Open, so the checks (wrong key, unknown settings) happen once.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/vault"
+)
+
+// File names inside the data directory.
+const (
+	SettingsFile = "cityid.toml"
+	KeyFile      = "master.key"
+	DBFile       = "cityid.db"
+)
+
+// Options say where the data lives and what to inject.
+type Options struct {
+	DataDir string // default "./cityid-data"
+	DBURL   string // "" = SQLite in DataDir; or postgres://…
+	// Create makes the data directory, settings file and key file when
+	// missing (serve, demo, migrate). Other commands refuse a missing dir.
+	Create bool
+	Now    func() time.Time
+	Rand   io.Reader
+	Logger *slog.Logger
+	Auth   *auth.Options // nil = auth.DefaultOptions() adjusted by settings
+}
+
+// App is an opened data directory and its services.
+type App struct {
+	DataDir  string
+	Settings config.Settings
+	DB       *store.DB
+	Keys     *vault.Keys
+	Vault    *vault.Vault
+	Auth     *auth.Service
+	Enroll   *enroll.Service
+	Sites    *site.Service
+	I18n     *i18n.Bundle
+	Now      func() time.Time
+	Rand     io.Reader
+	Log      *slog.Logger
+	// Created reports what Open made: true for a fresh data directory.
+	Created bool
+}
+
+// ErrNoDataDir means the data directory does not exist and Create was false.
+var ErrNoDataDir = errors.New("data directory not found")
+
+// Open opens (and with Create, initializes) the data directory.
+func Open(ctx context.Context, o Options) (*App, error) {
+	if o.DataDir == "" {
+		o.DataDir = "cityid-data"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &App{DataDir: o.DataDir, Now: o.Now, Rand: o.Rand, Log: o.Logger}
+	if _, err := os.Stat(o.DataDir); errors.Is(err, fs.ErrNotExist) {
+		if !o.Create {
+			return nil, fmt.Errorf("%s: %w (run 'cityid serve' once to create it, or pass --data DIR)", o.DataDir, ErrNoDataDir)
+		}
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		a.Created = true
+	}
+
+	settingsPath := filepath.Join(o.DataDir, SettingsFile)
+	if _, err := os.Stat(settingsPath); errors.Is(err, fs.ErrNotExist) && o.Create {
+		if err := config.WriteDefault(settingsPath); err != nil {
+			return nil, fmt.Errorf("write default settings: %w", err)
+		}
+	}
+	settings, err := config.Load(settingsPath)
+	if err != nil {
+		return nil, err
+	}
+	a.Settings = settings
+
+	dsn := o.DBURL
+	if dsn == "" {
+		dsn = filepath.Join(o.DataDir, DBFile)
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	if err := a.openKeys(ctx, o); err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	bundle, err := i18n.Load()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.I18n = bundle
+	ao := auth.OptionsFrom(settings)
+	if o.Auth != nil {
+		ao = *o.Auth
+	}
+	a.Auth = auth.NewService(db, a.Vault, ao, o.Now, o.Rand)
+	a.Enroll = enroll.New(db, a.Vault, settings, o.Now, o.Rand)
+	a.Sites = site.New(db, o.Now, o.Rand)
+	return a, nil
+}
+
+// openKeys migrates the schema, loads the master key (creating it for a new
+// database only) and checks it against the key check value stored at the
+// first start, so a wrong or missing key is a clear error, never garbage data.
+func (a *App) openKeys(ctx context.Context, o Options) error {
+	if _, err := a.DB.Migrate(ctx); err != nil {
+		return err
+	}
+	keyPath := filepath.Join(o.DataDir, KeyFile)
+	_, statErr := os.Stat(keyPath)
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if _, err := a.DB.Meta(ctx, "kek_check"); err == nil {
+			return fmt.Errorf("master key %s is missing but the database holds data sealed with it: restore the key file from your key backup (a new key cannot read existing data)", keyPath)
+		}
+		if !o.Create {
+			return fmt.Errorf("master key %s is missing", keyPath)
+		}
+		if err := vault.CreateKeyFile(keyPath, o.Rand); err != nil {
+			return fmt.Errorf("create master key: %w", err)
+		}
+		o.Logger.Info("created master key", "path", keyPath)
+	}
+	keys, err := vault.LoadKeyFile(keyPath)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	a.Keys = keys
+	a.Vault = vault.New(keys.KEK(), keys.IndexKey(), o.Rand)
+	var stored []byte
+	err = a.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		stored, err = tx.SetMetaIfAbsent(ctx, "kek_check", a.Vault.Check())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.Vault.VerifyCheck(stored); err != nil {
+		return fmt.Errorf("the master key in %s does not match this database (%w); restore the right key file or point --data/--db at the matching database", keyPath, err)
+	}
+	return nil
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	if a.DB == nil {
+		return nil
+	}
+	return a.DB.Close()
+}

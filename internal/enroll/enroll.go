@@ -1,0 +1,129 @@
+// Package enroll runs the application workflow: a clerk takes an intake
+// (person, documents shown, photo, fee), submits it, and a supervisor
+// approves or rejects it. Personal data is sealed by the vault before it
+// reaches the store, and every read and change writes an audit event in the
+// same transaction.
+package enroll
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
+)
+
+// Status is where an application is in the workflow:
+// draft → submitted → (needs_review) → approved | rejected → issued.
+type Status string
+
+// The statuses.
+const (
+	StatusDraft       Status = "draft"
+	StatusSubmitted   Status = "submitted"
+	StatusNeedsReview Status = "needs_review"
+	StatusApproved    Status = "approved"
+	StatusRejected    Status = "rejected"
+	StatusIssued      Status = "issued"
+)
+
+// Age categories, kept in plain text for fees and aggregate statistics.
+const (
+	CategoryAdult = "adult"
+	CategoryChild = "child"
+)
+
+// Purposes a supervisor may state when opening a record.
+const (
+	PurposeReview      = "review"
+	PurposeReceipt     = "receipt"
+	PurposeReplacement = "replacement"
+	PurposeCorrection  = "correction"
+	PurposeFraudReview = "fraud_review"
+	PurposeOwnRequest  = "resident_request"
+)
+
+// Intake is what a clerk enters. Photo holds the raw upload; nil keeps the
+// photo already stored on a draft.
+type Intake struct {
+	Person         person.Person
+	Documents      []evidence.Shown
+	Caretaker      bool
+	Photo          []byte
+	Payment        fee.Payment
+	IdempotencyKey string
+}
+
+// Application is a decrypted application as shown to staff allowed to see it.
+type Application struct {
+	ID          string
+	Reference   string
+	PersonID    string
+	SiteID      string
+	ClerkID     string
+	Status      Status
+	Person      person.Person
+	Documents   []evidence.Shown
+	Caretaker   bool
+	Photo       []byte // normalized JPEG, no metadata
+	Quote       fee.Quote
+	Payment     fee.Payment
+	Evidence    evidence.Result
+	AgeCategory string
+	// Decision
+	DecisionReason string
+	DecisionNote   string
+	DecidedBy      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SubmittedAt    time.Time
+	DecidedAt      time.Time
+}
+
+// Summary is an application without personal data, for queues and lists.
+type Summary struct {
+	ID, Reference, SiteID, ClerkID string
+	Status                         Status
+	Language, AgeCategory          string
+	PaymentMethod                  string
+	EvidenceOK                     bool
+	CreatedAt, UpdatedAt           time.Time
+	SubmittedAt, DecidedAt         time.Time
+}
+
+// Errors callers check with errors.Is.
+var (
+	ErrNotFound  = errors.New("application not found")
+	ErrForbidden = errors.New("not allowed")
+	ErrState     = errors.New("application is not in a state that allows this")
+	ErrPurpose   = errors.New("a purpose is required to open this record")
+)
+
+// ValidationError lists what is wrong with an intake, field by field, as
+// message keys; nothing was stored.
+type ValidationError struct {
+	Fields person.Errors
+}
+
+func (e *ValidationError) Error() string { return "invalid application: " + e.Fields.Error() }
+
+func validationErr(fields person.Errors) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: fields}
+}
+
+// ListFilter selects applications for a queue or list.
+type ListFilter struct {
+	SiteID   string
+	Statuses []Status
+	Limit    int
+	Offset   int
+}
+
+func wrapNotFound(err error, id string) error {
+	return fmt.Errorf("application %s: %w", id, errors.Join(ErrNotFound, err))
+}

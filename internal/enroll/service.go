@@ -1,0 +1,615 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/photo"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/vault"
+)
+
+// Service runs the application workflow.
+type Service struct {
+	db       *store.DB
+	vault    *vault.Vault
+	settings config.Settings
+	photo    photo.Spec
+	now      func() time.Time
+	rand     io.Reader
+}
+
+// New returns a Service. now and random are injected so tests control time
+// and randomness; nil means the real clock and crypto/rand.
+func New(db *store.DB, v *vault.Vault, s config.Settings, now func() time.Time, random io.Reader) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if random == nil {
+		random = rand.Reader
+	}
+	spec := photo.DefaultSpec()
+	if s.Photo.Width > 0 && s.Photo.Height > 0 {
+		spec.Width, spec.Height = s.Photo.Width, s.Photo.Height
+	}
+	if s.Photo.MaxUploadMB > 0 {
+		spec.MaxUploadBytes = int64(s.Photo.MaxUploadMB) << 20
+	}
+	return &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random}
+}
+
+// Settings returns the program settings the service runs with.
+func (s *Service) Settings() config.Settings { return s.settings }
+
+func (s *Service) today() person.Date {
+	loc, err := time.LoadLocation(s.settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return person.DateOf(s.now().In(loc))
+}
+
+// Check evaluates an intake without storing anything: the live view of
+// what is missing and what the fee is. Field errors are included.
+func (s *Service) Check(in Intake) (evidence.Result, fee.Quote, person.Errors) {
+	p := in.Person.Normalize()
+	today := s.today()
+	res := s.evaluate(in, p, today)
+	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
+	errs := p.Validate(today, s.settings.Program.Languages)
+	errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+	if in.Payment.Method != "" {
+		errs = append(errs, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
+	}
+	return res, q, errs
+}
+
+func (s *Service) evaluate(in Intake, p person.Person, today person.Date) evidence.Result {
+	age := 0
+	if !p.DateOfBirth.IsZero() {
+		age = p.DateOfBirth.AgeOn(today)
+	}
+	return evidence.Evaluate(s.settings.Evidence, s.settings.Documents, evidence.Input{
+		Shown: in.Documents, Age: age, Today: today, Caretaker: in.Caretaker,
+	})
+}
+
+func validateDocuments(st config.Settings, docs []evidence.Shown) person.Errors {
+	var errs person.Errors
+	if len(docs) > 20 {
+		errs = append(errs, person.FieldError{Field: "documents", Key: "error.too_many"})
+		return errs
+	}
+	for i, d := range docs {
+		if _, ok := st.Document(d.Type); !ok {
+			errs = append(errs, person.FieldError{Field: fmt.Sprintf("documents.%d.type", i), Key: "error.invalid_choice"})
+		}
+		if len([]rune(d.Issuer)) > 80 {
+			errs = append(errs, person.FieldError{Field: fmt.Sprintf("documents.%d.issuer", i), Key: "error.too_long"})
+		}
+	}
+	return errs
+}
+
+// SaveDraft stores an incomplete intake so the clerk can finish later. Only
+// the fields typed so far are checked for form (not completeness). id ""
+// creates a draft; otherwise the draft id is updated.
+func (s *Service) SaveDraft(ctx context.Context, by auth.Actor, id string, in Intake) (*Application, error) {
+	return s.save(ctx, by, id, in, false)
+}
+
+// Submit validates a complete intake and puts it in the supervisor's queue.
+// With id it completes an existing draft. A repeated IdempotencyKey from the
+// same clerk (double click, retry) returns the application already made.
+func (s *Service) Submit(ctx context.Context, by auth.Actor, id string, in Intake) (*Application, error) {
+	return s.save(ctx, by, id, in, true)
+}
+
+func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake, submit bool) (*Application, error) {
+	if !by.Can(auth.RoleClerk, auth.RoleSupervisor) {
+		return nil, fmt.Errorf("take an application: %w", ErrForbidden)
+	}
+	if by.SiteID == "" {
+		return nil, fmt.Errorf("take an application: staff member has no site: %w", ErrForbidden)
+	}
+	p := in.Person.Normalize()
+	today := s.today()
+	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
+	ev := s.evaluate(in, p, today)
+
+	var errs person.Errors
+	if submit {
+		errs = append(errs, p.Validate(today, s.settings.Program.Languages)...)
+		errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+		if !ev.OK {
+			errs = append(errs, person.FieldError{Field: "documents", Key: "enroll.error.not_enough_documents"})
+		}
+		errs = append(errs, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
+	} else {
+		errs = append(errs, draftChecks(p, today, s.settings.Program.Languages)...)
+		errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+	}
+	var photoJPEG []byte
+	if len(in.Photo) > 0 {
+		var err error
+		photoJPEG, err = photo.Normalize(bytes.NewReader(in.Photo), s.photo)
+		if err != nil {
+			var pe *photo.Error
+			if errors.As(err, &pe) {
+				errs = append(errs, person.FieldError{Field: "photo", Key: pe.Key})
+			} else {
+				return nil, fmt.Errorf("photo: %w", err)
+			}
+		}
+	}
+	if err := validationErr(errs); err != nil {
+		return nil, err
+	}
+	if len(in.IdempotencyKey) > 128 {
+		return nil, validationErr(person.Errors{{Field: "idempotency_key", Key: "error.too_long"}})
+	}
+	// Store only a digest: whatever a client puts in the key never reaches the database.
+	idem := idempotencyDigest(in.IdempotencyKey)
+
+	var out *Application
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		now := s.now().UTC()
+		var row store.Application
+		var dk vault.DataKey
+		existing := false
+		switch {
+		case id != "":
+			r, err := tx.Application(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return wrapNotFound(err, id)
+			}
+			if err != nil {
+				return err
+			}
+			row, existing = r, true
+		case idem != "":
+			r, err := tx.ApplicationByIdempotencyKey(ctx, by.StaffID, idem)
+			if err == nil {
+				row, existing = r, true
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if existing {
+			if err := s.canSee(by, row); err != nil {
+				return s.deny(ctx, by, row.ID, "application.update", err)
+			}
+			if Status(row.Status) != StatusDraft {
+				if idem != "" && row.IdempotencyKey == idem {
+					// A retry of a form already submitted: answer with what exists.
+					a, err := s.open(ctx, tx, row)
+					out = a
+					return err
+				}
+				return fmt.Errorf("application %s is %s: %w", row.ID, row.Status, ErrState)
+			}
+			pr, err := tx.Person(ctx, row.PersonID)
+			if err != nil {
+				return err
+			}
+			if dk, err = s.vault.OpenDataKey(pr.WrappedKey); err != nil {
+				return fmt.Errorf("open data key: %w", err)
+			}
+			if photoJPEG == nil && len(row.Sealed.Photo) > 0 {
+				old, err := dk.Open(binding("photo", row.ID), row.Sealed.Photo)
+				if err != nil {
+					return fmt.Errorf("open photo: %w", err)
+				}
+				photoJPEG = old
+			}
+		} else {
+			var wrapped []byte
+			var err error
+			dk, wrapped, err = s.vault.NewDataKey()
+			if err != nil {
+				return err
+			}
+			personID, err := newID(s.rand, "per")
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertPerson(ctx, store.Person{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
+				return err
+			}
+			appID, err := newID(s.rand, "app")
+			if err != nil {
+				return err
+			}
+			ref, err := NewReference(s.rand)
+			if err != nil {
+				return err
+			}
+			row = store.Application{ID: appID, Reference: ref, PersonID: personID, SiteID: by.SiteID, ClerkID: by.StaffID,
+				IdempotencyKey: idem, CreatedAt: now}
+		}
+		defer dk.Destroy()
+		if submit && photoJPEG == nil {
+			return validationErr(person.Errors{{Field: "photo", Key: "enroll.error.photo_required"}})
+		}
+		row.Status = string(StatusDraft)
+		action := "application.draft"
+		if submit {
+			row.Status = string(StatusSubmitted)
+			row.SubmittedAt = now
+			action = "application.submit"
+		}
+		row.UpdatedAt = now
+		row.Language = p.Language
+		row.AgeCategory = q.Category
+		row.EvidenceOK = ev.OK
+		row.FeeKind, row.FeeCents = string(q.Kind), in.Payment.AmountCents
+		row.PaymentMethod, row.WaiverReason = in.Payment.Method, in.Payment.WaiverReason
+		if !p.DateOfBirth.IsZero() && p.GivenNames != "" && p.FirstSurname != "" {
+			row.NameDOBIndex = s.NameDOBIndex(p.GivenNames, p.Surnames(), p.DateOfBirth)
+		}
+		sealed, err := seal(dk, row.ID, p, in.Documents, in.Caretaker, photoJPEG, notes{WaiverNote: in.Payment.WaiverNote})
+		if err != nil {
+			return err
+		}
+		row.Sealed = sealed
+		if existing {
+			err = tx.UpdateApplication(ctx, row)
+		} else {
+			err = tx.InsertApplication(ctx, row)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: action, RecordType: "application", RecordID: row.ID}); err != nil {
+			return err
+		}
+		out = &Application{ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
+			ClerkID: row.ClerkID, Status: Status(row.Status), Person: p, Documents: in.Documents, Caretaker: in.Caretaker,
+			Photo: photoJPEG, Quote: q, Payment: in.Payment, Evidence: ev, AgeCategory: row.AgeCategory,
+			CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt}
+		return nil
+	})
+	if err != nil && isConflictRetry(err) && idem != "" {
+		// Two identical submissions raced; the other one won. Return it.
+		return s.byIdempotency(ctx, by, idem)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func idempotencyDigest(key string) string {
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}
+
+func isConflictRetry(err error) bool { return errors.Is(err, store.ErrConflict) }
+
+func (s *Service) byIdempotency(ctx context.Context, by auth.Actor, key string) (*Application, error) {
+	var out *Application
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		row, err := tx.ApplicationByIdempotencyKey(ctx, by.StaffID, key)
+		if err != nil {
+			return err
+		}
+		out, err = s.open(ctx, tx, row)
+		return err
+	})
+	return out, err
+}
+
+// draftChecks checks the form of what has been typed, not completeness.
+func draftChecks(p person.Person, today person.Date, langs []string) person.Errors {
+	all := p.Validate(today, langs)
+	var out person.Errors
+	for _, fe := range all {
+		if fe.Key != "error.required" {
+			out = append(out, fe)
+		}
+	}
+	return out
+}
+
+// NameDOBIndex is the keyed blind index for exact search by name and date of birth.
+func (s *Service) NameDOBIndex(given, surnames string, dob person.Date) []byte {
+	return s.vault.BlindIndex("name_dob", given, surnames, dob.String())
+}
+
+// canSee enforces site confinement: clerks see only their own site.
+func (s *Service) canSee(by auth.Actor, row store.Application) error {
+	switch by.Role {
+	case auth.RoleSupervisor:
+		return nil
+	case auth.RoleClerk:
+		if row.SiteID == by.SiteID {
+			return nil
+		}
+	}
+	return ErrForbidden
+}
+
+// deny records a refused attempt and returns err.
+func (s *Service) deny(ctx context.Context, by auth.Actor, id, action string, err error) error {
+	auditErr := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: action, RecordType: "application", RecordID: id, Outcome: "denied"})
+	})
+	return errors.Join(fmt.Errorf("application %s: %w", id, err), auditErr)
+}
+
+// Get opens an application for someone allowed to see it, writing an audit
+// event with the stated purpose. Decided applications need a purpose.
+func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*Application, error) {
+	row, err := s.db.Application(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// Denied-by-guessing is audited like any other refusal.
+		return nil, errors.Join(s.deny(ctx, by, sanitizeID(id), "application.read", ErrNotFound), wrapNotFound(err, id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.canSee(by, row); err != nil {
+		return nil, s.deny(ctx, by, row.ID, "application.read", err)
+	}
+	if purpose == "" {
+		purpose = PurposeReview
+	}
+	if !validPurpose(purpose) {
+		return nil, fmt.Errorf("purpose %q: %w", purpose, ErrPurpose)
+	}
+	var out *Application
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.read", RecordType: "application", RecordID: row.ID, Purpose: purpose}); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.open(ctx, tx, row)
+		return err
+	})
+	return out, err
+}
+
+func validPurpose(p string) bool {
+	switch p {
+	case PurposeReview, PurposeReceipt, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest:
+		return true
+	}
+	return false
+}
+
+// sanitizeID keeps a guessed id usable as an audit record id.
+func sanitizeID(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		if b.Len() >= 40 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "unknown"
+	}
+	return b.String()
+}
+
+// open decrypts a row. Callers have already checked access and audited.
+func (s *Service) open(ctx context.Context, tx *store.Tx, row store.Application) (*Application, error) {
+	pr, err := tx.Person(ctx, row.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	if pr.WrappedKey == nil {
+		return nil, fmt.Errorf("application %s: personal data was erased: %w", row.ID, ErrNotFound)
+	}
+	dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+	if err != nil {
+		return nil, fmt.Errorf("open data key: %w", err)
+	}
+	defer dk.Destroy()
+	u, err := unseal(dk, row)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	a := &Application{ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
+		ClerkID: row.ClerkID, Status: Status(row.Status), Person: u.person, Documents: u.documents.Docs,
+		Caretaker: u.documents.Caretaker, Photo: u.photo, AgeCategory: row.AgeCategory,
+		Payment:        fee.Payment{Method: row.PaymentMethod, AmountCents: row.FeeCents, WaiverReason: row.WaiverReason, WaiverNote: u.notes.WaiverNote},
+		DecisionReason: row.DecisionReason, DecisionNote: u.notes.DecisionNote, DecidedBy: row.DecidedBy,
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt, DecidedAt: row.DecidedAt}
+	a.Quote = fee.Compute(s.settings.Fees, fee.Kind(row.FeeKind), a.Person.DateOfBirth, person.DateOf(row.CreatedAt))
+	if a.Quote.Kind == "" {
+		a.Quote = fee.Compute(s.settings.Fees, fee.KindNew, a.Person.DateOfBirth, person.DateOf(row.CreatedAt))
+	}
+	a.Evidence = evidence.Evaluate(s.settings.Evidence, s.settings.Documents, evidence.Input{
+		Shown: a.Documents, Age: ageOrZero(a.Person.DateOfBirth, today), Today: today, Caretaker: a.Caretaker,
+	})
+	return a, nil
+}
+
+func ageOrZero(dob, today person.Date) int {
+	if dob.IsZero() {
+		return 0
+	}
+	return dob.AgeOn(today)
+}
+
+// List returns summaries without personal data. Clerks see only their site.
+func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summary, error) {
+	sf := store.ApplicationFilter{SiteID: f.SiteID, Limit: f.Limit, Offset: f.Offset}
+	switch by.Role {
+	case auth.RoleClerk:
+		sf.SiteID = by.SiteID
+	case auth.RoleSupervisor:
+	default:
+		return nil, fmt.Errorf("list applications: %w", ErrForbidden)
+	}
+	for _, st := range f.Statuses {
+		sf.Statuses = append(sf.Statuses, string(st))
+	}
+	rows, err := s.db.ListApplications(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(rows))
+	for i, r := range rows {
+		out[i] = Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: Status(r.Status),
+			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, EvidenceOK: r.EvidenceOK,
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt}
+	}
+	return out, nil
+}
+
+// Approve accepts a submitted application.
+func (s *Service) Approve(ctx context.Context, by auth.Actor, id, note string) error {
+	return s.decide(ctx, by, id, StatusApproved, "", note)
+}
+
+// Reject refuses a submitted application with a reason code from settings.
+func (s *Service) Reject(ctx context.Context, by auth.Actor, id, reason, note string) error {
+	ok := false
+	for _, r := range s.settings.Review.RejectReasons {
+		ok = ok || r == reason
+	}
+	if !ok {
+		return validationErr(person.Errors{{Field: "reason", Key: "error.invalid_choice"}})
+	}
+	return s.decide(ctx, by, id, StatusRejected, reason, note)
+}
+
+func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Status, reason, note string) error {
+	if !by.Can(auth.RoleSupervisor) {
+		return s.deny(ctx, by, sanitizeID(id), "application."+decisionVerb(to), ErrForbidden)
+	}
+	if len([]rune(note)) > 500 {
+		return validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		row, err := tx.Application(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return wrapNotFound(err, id)
+		}
+		if err != nil {
+			return err
+		}
+		from := Status(row.Status)
+		if from != StatusSubmitted && from != StatusNeedsReview {
+			return fmt.Errorf("application %s is %s: %w", id, from, ErrState)
+		}
+		var sealedNotes []byte
+		if note != "" {
+			pr, err := tx.Person(ctx, row.PersonID)
+			if err != nil {
+				return err
+			}
+			dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+			if err != nil {
+				return fmt.Errorf("open data key: %w", err)
+			}
+			defer dk.Destroy()
+			old := notes{}
+			if len(row.Sealed.Notes) > 0 {
+				b, err := dk.Open(binding("notes", row.ID), row.Sealed.Notes)
+				if err != nil {
+					return fmt.Errorf("open notes: %w", err)
+				}
+				if err := json.Unmarshal(b, &old); err != nil {
+					return fmt.Errorf("notes: %w", err)
+				}
+			}
+			old.DecisionNote = note
+			if sealedNotes, err = sealJSON(dk, "notes", row.ID, old); err != nil {
+				return err
+			}
+		}
+		now := s.now().UTC()
+		if err := tx.SetApplicationStatus(ctx, id, string(from), string(to), reason, by.StaffID, sealedNotes, now); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("%w: %w", ErrState, err)
+			}
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application." + decisionVerb(to), RecordType: "application", RecordID: id, Purpose: reason})
+	})
+}
+
+func decisionVerb(to Status) string {
+	if to == StatusApproved {
+		return "approve"
+	}
+	return "reject"
+}
+
+// Counts returns application counts by status (all sites for supervisors, own site for clerks).
+func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, error) {
+	site := ""
+	switch by.Role {
+	case auth.RoleClerk:
+		site = by.SiteID
+	case auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor:
+	default:
+		return nil, ErrForbidden
+	}
+	m, err := s.db.CountApplications(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	out := map[Status]int{}
+	for k, v := range m {
+		out[Status(k)] = v
+	}
+	return out, nil
+}
+
+// refAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.
+const refAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// NewReference returns a resident-facing reference like "K7QM-4XTR-9PWA"
+// (12 characters, about 59 bits: unguessable).
+func NewReference(random io.Reader) (string, error) {
+	var b [12]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", fmt.Errorf("reference: %w", err)
+	}
+	out := make([]byte, 0, 14)
+	for i, v := range b {
+		if i == 4 || i == 8 {
+			out = append(out, '-')
+		}
+		// 256 % 31 != 0; the slight bias is irrelevant at 59 bits.
+		out = append(out, refAlphabet[int(v)%len(refAlphabet)])
+	}
+	return string(out), nil
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns prefix_ + 16 random base32 characters (80 bits).
+func newID(random io.Reader, prefix string) (string, error) {
+	var b [10]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", fmt.Errorf("new id: %w", err)
+	}
+	return prefix + "_" + idEncoding.EncodeToString(b[:]), nil
+}
