@@ -219,11 +219,11 @@ func validForm(key string) url.Values {
 	return url.Values{
 		"idempotency_key": {key},
 		"given_names":     {"Zenobia"}, "first_surname": {"Quetzalcóatl"}, "second_surname": {"Ibarra"},
-		"date_of_birth":   {"1988-04-17"}, "sex": {"F"}, "language": {"es"},
-		"address_line1":   {"123 Grand Ave"}, "address_city": {"New Haven"}, "address_state": {"CT"}, "address_postal_code": {"06513"},
-		"doc_type_0":      {"passport"}, "doc_issuer_0": {"Mexico"}, "doc_expires_0": {"2030-01-01"},
-		"doc_type_1":      {"utility_bill"}, "doc_issuer_1": {"United Illuminating"},
-		"payment_method":  {"cash"},
+		"date_of_birth": {"1988-04-17"}, "sex": {"F"}, "language": {"es"},
+		"address_line1": {"123 Grand Ave"}, "address_city": {"New Haven"}, "address_state": {"CT"}, "address_postal_code": {"06513"},
+		"doc_type_0": {"passport"}, "doc_issuer_0": {"Mexico"}, "doc_expires_0": {"2030-01-01"},
+		"doc_type_1": {"utility_bill"}, "doc_issuer_1": {"United Illuminating"},
+		"payment_method": {"cash"},
 	}
 }
 

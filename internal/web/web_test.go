@@ -194,7 +194,6 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	}
 }
 
-
 func TestIntakeSubmitAndReceipt(t *testing.T) {
 	e := newEnv(t)
 	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
