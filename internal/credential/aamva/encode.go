@@ -39,10 +39,15 @@ var eyeColors = map[string]bool{
 
 type element struct{ id, value string }
 
+type subfile struct {
+	typ   string
+	elems []element
+}
+
 // Encode returns the AAMVA data for rec: the header, one "ID" subfile
 // with the elements an identification card carries, and a jurisdiction
 // subfile with the program name. The result is what the PDF417 symbol
-// encodes; see Symbol.
+// encodes; see NewBarcode.
 func Encode(rec Record, opt Options) ([]byte, error) { return encode(rec, opt, false) }
 
 // encode keeps trailing spaces of the program name when padded is set;
@@ -80,10 +85,7 @@ func encode(rec Record, opt Options, padded bool) ([]byte, error) {
 	if padded {
 		program += strings.Repeat(" ", len(rec.ProgramName)-len(strings.TrimRight(rec.ProgramName, " ")))
 	}
-	subfiles := []struct {
-		typ   string
-		elems []element
-	}{{"ID", id}, {ztype, []element{{ztype + "A", program}}}}
+	subfiles := []subfile{{"ID", id}, {ztype, []element{{ztype + "A", program}}}}
 
 	bodies := make([][]byte, len(subfiles))
 	for i, sf := range subfiles {
