@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -207,5 +208,29 @@ func TestDegradedImageDecodes(t *testing.T) {
 	f.Close()
 	if got := zxingDecode(t, path); !bytes.Equal(got, b.Data) {
 		t.Errorf("degraded symbol: ZXingReader read %q, want %q", got, b.Data)
+	}
+}
+
+// TestSymbolECLevel checks, through an independent decoder, that the
+// symbol uses error correction level 5 as DL/ID cards do.
+func TestSymbolECLevel(t *testing.T) {
+	b, err := NewBarcode(baseRecord(), testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writePNG(t, b)
+	zxingDecode(t, path) // skips when ZXingReader is absent
+	out, err := exec.Command("ZXingReader", "-format", "PDF417", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var level string
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "EC Level:"); ok {
+			level = strings.TrimSpace(v)
+		}
+	}
+	if level != "5" {
+		t.Errorf("ZXingReader EC Level = %q, want 5", level)
 	}
 }
