@@ -105,11 +105,11 @@ func (tx *Tx) SetCardReplacedBy(ctx context.Context, id, from, by, reason string
 	return nil
 }
 
-// MarkCardPrinted records a print of id: the first print time is kept and
-// the print count increases.
-func (tx *Tx) MarkCardPrinted(ctx context.Context, id string, at time.Time) error {
+// MarkCardPrinted records a print of id signed with key keyID: the first
+// print time is kept and the print count increases.
+func (tx *Tx) MarkCardPrinted(ctx context.Context, id, keyID string, at time.Time) error {
 	res, err := tx.exec(ctx, `UPDATE cards SET printed_at = CASE WHEN printed_at = 0 THEN ? ELSE printed_at END,
-		print_count = print_count + 1, updated_at = ? WHERE id = ?`, micros(at), micros(at), id)
+		print_count = print_count + 1, key_id = ?, updated_at = ? WHERE id = ?`, micros(at), keyID, micros(at), id)
 	if err != nil {
 		return fmt.Errorf("mark card printed: %w", err)
 	}
@@ -165,8 +165,9 @@ type CardFilter struct {
 	ApplicationID string
 	PersonID      string
 	Statuses      []string
-	Unprinted     bool // only cards never printed (the print queue)
-	Limit         int  // default 50, at most 1000
+	Unprinted     bool      // only cards never printed (the print queue)
+	ExpiresBefore time.Time // only cards expiring before this (zero: any)
+	Limit         int       // default 50, at most 1000
 	Offset        int
 }
 
@@ -190,6 +191,10 @@ func (db *DB) ListCards(ctx context.Context, f CardFilter) ([]Card, error) {
 	}
 	if f.Unprinted {
 		q += " AND printed_at = 0"
+	}
+	if !f.ExpiresBefore.IsZero() {
+		q += " AND expires_at < ?"
+		args = append(args, micros(f.ExpiresBefore))
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50

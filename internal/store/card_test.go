@@ -74,7 +74,7 @@ func TestCardRoundTrip(t *testing.T) {
 			t.Errorf("hand over before print err = %v, want ErrConflict", err)
 		}
 		for i := 0; i < 2; i++ {
-			if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.MarkCardPrinted(ctx, "crd_1", now.Add(time.Duration(i)*time.Hour)) }); err != nil {
+			if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.MarkCardPrinted(ctx, "crd_1", "kid2", now.Add(time.Duration(i)*time.Hour)) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -82,7 +82,7 @@ func TestCardRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ = db.Card(ctx, "crd_1")
-		if !got.PrintedAt.Equal(now) || got.PrintCount != 2 || !got.HandedOverAt.Equal(now) {
+		if !got.PrintedAt.Equal(now) || got.PrintCount != 2 || !got.HandedOverAt.Equal(now) || got.KeyID != "kid2" {
 			t.Errorf("after two prints and a handover: printed %v count %d handed %v; want first print, 2, %v", got.PrintedAt, got.PrintCount, got.HandedOverAt, now)
 		}
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.SetCardStatus(ctx, "crd_1", "active", "revoked", "fraud", now) }); err != nil {

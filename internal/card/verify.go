@@ -1,0 +1,43 @@
+package card
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/verify"
+)
+
+// Verify checks a scanned or pasted QR payload for partner (a verifier
+// partner id, "" for the public page) against the published keys and the
+// local status lists, read straight from the database. It counts the check
+// per partner, day and outcome and records nothing else: not the card, not
+// the holder.
+func (s *Service) Verify(ctx context.Context, partner, payload string) verify.Result {
+	keys, err := s.keys.Published()
+	if err != nil {
+		return verify.Result{Status: verify.StatusUnavailable, Reason: verify.ReasonStatusUnavailable}
+	}
+	v := verify.Verifier{Keys: keys, Status: localStatus{s.db}}
+	res := v.Verify(ctx, payload, s.now())
+	outcome := res.Reason
+	if res.Valid {
+		outcome = verify.StatusValid
+	}
+	if partner == "" {
+		partner = "public"
+	}
+	// A failed counter update must not fail the verification itself.
+	_ = s.db.CountVerification(ctx, s.today().String(), safeID(partner), outcome)
+	return res
+}
+
+// Counts returns the verification counters for days from..to (YYYY-MM-DD),
+// for auditors, administrators and supervisors.
+func (s *Service) Counts(ctx context.Context, by auth.Actor, from, to string) ([]store.VerificationCount, error) {
+	if !by.Can(auth.RoleAuditor, auth.RoleAdmin, auth.RoleSupervisor) {
+		return nil, fmt.Errorf("verification counts: %w", ErrForbidden)
+	}
+	return s.db.VerificationCounts(ctx, from, to)
+}
