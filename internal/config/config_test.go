@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -286,23 +287,11 @@ func TestParseProblems(t *testing.T) {
 				return
 			}
 			got := strings.Split(err.Error(), "\n")
-			if diff := cmp.Diff(sortedCopy(tt.want), sortedCopy(got)); diff != "" {
+			if diff := cmp.Diff(slices.Sorted(slices.Values(tt.want)), slices.Sorted(slices.Values(got))); diff != "" {
 				t.Errorf("Parse(%q) problems mismatch (-want +got):\n%s", tt.in, diff)
 			}
 		})
 	}
-}
-
-func sortedCopy(s []string) []string {
-	c := append([]string(nil), s...)
-	for i := range c {
-		for j := i + 1; j < len(c); j++ {
-			if c[j] < c[i] {
-				c[i], c[j] = c[j], c[i]
-			}
-		}
-	}
-	return c
 }
 
 func TestParseOverlaysDefaults(t *testing.T) {
