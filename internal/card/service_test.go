@@ -1,0 +1,459 @@
+package card
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/credential/statuslist"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/store/storetest"
+	"github.com/cityid/cityid/internal/verify"
+)
+
+var ctx = context.Background()
+
+// clock is a settable time source shared by the app and the card service.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type env struct {
+	app        *app.App
+	cards      *Service
+	keys       *signing.Keyring
+	clock      *clock
+	clerk      auth.Actor
+	supervisor auth.Actor
+}
+
+var start = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+
+func newEnv(t testing.TB, dbURL string) *env {
+	t.Helper()
+	clk := &clock{t: start}
+	dir := filepath.Join(t.TempDir(), "data")
+	opts := auth.DefaultOptions()
+	opts.Argon = auth.TestParams()
+	a, err := app.Open(ctx, app.Options{DataDir: dir, DBURL: dbURL, Create: true, Now: clk.Now, Auth: &opts})
+	if err != nil {
+		t.Fatalf("app.Open: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	kr, err := signing.OpenKeyring(filepath.Join(dir, signing.KeyringFile), signing.MasterKey(bytes.Repeat([]byte{9}, 32)), rand.Reader, clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Rotate(rand.Reader, signing.ES256, 6*365*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(a.DB, a.Enroll, kr, a.I18n, a.Settings, Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := auth.System()
+	st, err := a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(user string, role auth.Role) auth.Actor {
+		s, err := a.Auth.CreateStaff(ctx, sys, auth.NewStaff{Username: user, DisplayName: user, Role: role, SiteID: st.ID, Password: "tangerine lighthouse across seventeen rivers"})
+		if err != nil {
+			t.Fatalf("CreateStaff(%s): %v", user, err)
+		}
+		return auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
+	}
+	return &env{app: a, cards: svc, keys: kr, clock: clk, clerk: mk("clerk", auth.RoleClerk), supervisor: mk("super", auth.RoleSupervisor)}
+}
+
+func each(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, "")) })
+	t.Run("postgres", func(t *testing.T) {
+		url, ok := storetest.PostgresURL(t)
+		if !ok {
+			t.Skipf("%s not set", storetest.EnvPostgres)
+		}
+		fn(t, newEnv(t, url))
+	})
+}
+
+func testPhoto(t testing.TB) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 480, 600))
+	for y := 0; y < 600; y++ {
+		for x := 0; x < 480; x++ {
+			dx, dy := float64(x-240)/120, float64(y-260)/160
+			c := color.RGBA{0xe8, 0xee, 0xf4, 0xff}
+			if dx*dx+dy*dy <= 1 {
+				c = color.RGBA{0xc8, 0x96, 0x64, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// approved submits and approves an application for José Ñúñez Peña.
+func (e *env) approved(t testing.TB, key string) *enroll.Application {
+	t.Helper()
+	in := enroll.Intake{
+		Person: person.Person{
+			GivenNames: "José Luis", FirstSurname: "Ñúñez", SecondSurname: "Peña",
+			DateOfBirth: person.Date{Year: 1985, Month: 7, Day: 14}, Sex: person.SexMale, PrintSex: true,
+			Address:      person.Address{Line1: "200 Orange St", City: "New Haven", State: "CT", PostalCode: "06510"},
+			PrintAddress: true, Language: "es", Veteran: true,
+		},
+		Documents: []evidence.Shown{
+			{Type: "passport", Issuer: "Ecuador", Expires: person.Date{Year: 2029, Month: 1, Day: 1}},
+			{Type: "utility_bill", Issuer: "United Illuminating"},
+		},
+		Photo: testPhoto(t), Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: key,
+	}
+	a, err := e.app.Enroll.Submit(ctx, e.clerk, "", in)
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if err := e.app.Enroll.Approve(ctx, e.supervisor, a.ID, ""); err != nil {
+		t.Fatalf("Approve: %v", err)
+	}
+	return a
+}
+
+func (e *env) issue(t testing.TB, key string) Card {
+	t.Helper()
+	a := e.approved(t, key)
+	c, err := e.cards.Issue(ctx, e.supervisor, a.ID)
+	if err != nil {
+		t.Fatalf("Issue: %v", err)
+	}
+	return c
+}
+
+// payload returns the signed QR payload printed on c.
+func (e *env) payload(t testing.TB, c Card) string {
+	t.Helper()
+	app, err := e.app.Enroll.Get(ctx, e.supervisor, c.ApplicationID, enroll.PurposeReview)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := e.keys.Active()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, err := e.cards.artworkPayload(ctx, app, c, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestIssue(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		a := e.approved(t, "k1")
+		if _, err := e.cards.Issue(ctx, e.clerk, a.ID); !errors.Is(err, ErrForbidden) {
+			t.Errorf("Issue by a clerk err = %v, want ErrForbidden", err)
+		}
+		c, err := e.cards.Issue(ctx, e.supervisor, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := person.DateOf(start.In(e.cards.loc))
+		if c.Status != StatusActive || c.Kind != KindNew || c.IssuedOn != today || c.ExpiresOn != today.AddYears(5) {
+			t.Errorf("Issue = %s %s issued %s expires %s; want active new card issued %s for 5 years", c.Status, c.Kind, c.IssuedOn, c.ExpiresOn, today)
+		}
+		if _, err := ParseNumber(c.Number.Compact()); err != nil || c.StatusIndex < 0 || c.StatusIndex >= minListSize {
+			t.Errorf("Issue number %q (%v), index %d; want a valid number and an index in [0, %d)", c.Number, err, c.StatusIndex, minListSize)
+		}
+		if _, err := e.cards.Issue(ctx, e.supervisor, a.ID); !errors.Is(err, ErrState) {
+			t.Errorf("second Issue err = %v, want ErrState", err)
+		}
+		got, err := e.app.Enroll.Get(ctx, e.supervisor, a.ID, enroll.PurposeReview)
+		if err != nil || got.Status != enroll.StatusIssued {
+			t.Errorf("application after Issue = %v, %v; want issued", got.Status, err)
+		}
+		q, err := e.cards.Queue(ctx, 10)
+		if err != nil || len(q) != 1 || q[0].ID != c.ID {
+			t.Errorf("Queue = %v, %v; want the new card", q, err)
+		}
+		events, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{RecordType: "card", RecordID: c.ID})
+		if err != nil || len(events) != 1 || events[0].Action != "card.issue" {
+			t.Errorf("audit for the card = %+v, %v; want one card.issue", events, err)
+		}
+	})
+}
+
+// servedList fetches list id through the HTTP handler and parses it with
+// the published keys, as a verifier would.
+func (e *env) servedList(t *testing.T, id, accept string) *statuslist.List {
+	t.Helper()
+	srv := httptest.NewServer(e.cards.StatusListHandler())
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+StatusPath+id, nil)
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET status list = %s", resp.Status)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=900" {
+		t.Errorf("Cache-Control = %q, want public, max-age=900 (the 15-minute ttl)", cc)
+	}
+	// A conditional request with the ETag is answered 304.
+	req2, _ := http.NewRequest(http.MethodGet, srv.URL+StatusPath+id, nil)
+	req2.Header.Set("Accept", accept)
+	req2.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	if resp2, err := http.DefaultClient.Do(req2); err != nil || resp2.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional GET = %v, %v; want 304", resp2.Status, err)
+	} else {
+		resp2.Body.Close()
+	}
+	pub, err := e.keys.Published()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFor := func(kid string) (crypto.PublicKey, error) {
+		k, ok := pub.Lookup(kid)
+		if !ok {
+			return nil, errors.New("unknown key")
+		}
+		return k.Public, nil
+	}
+	parse := statuslist.ParseJWT
+	if resp.Header.Get("Content-Type") == statuslist.CWTType {
+		parse = statuslist.ParseCWT
+	}
+	l, meta, err := parse(body.Bytes(), keyFor, e.clock.Now())
+	if err != nil {
+		t.Fatalf("parse served list (%s): %v", resp.Header.Get("Content-Type"), err)
+	}
+	if meta.URI != "https://id.newhavenct.gov/status/"+id {
+		t.Errorf("served list sub = %q, want the list URI", meta.URI)
+	}
+	return l
+}
+
+func TestLifecycle(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.issue(t, "k1")
+		steps := []struct {
+			name   string
+			do     func() (Card, error)
+			err    error
+			status Status
+			entry  statuslist.Status
+		}{
+			{"bad reason", func() (Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "whim") }, ErrReason, StatusActive, statuslist.Valid},
+			{"clerk suspends", func() (Card, error) { return e.cards.Suspend(ctx, e.clerk, c.ID, "investigation") }, ErrForbidden, StatusActive, statuslist.Valid},
+			{"reinstate active", func() (Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, ErrState, StatusActive, statuslist.Valid},
+			{"suspend", func() (Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, nil, StatusSuspended, statuslist.Suspended},
+			{"suspend again", func() (Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, ErrState, StatusSuspended, statuslist.Suspended},
+			{"reinstate", func() (Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, nil, StatusActive, statuslist.Valid},
+			{"revoke", func() (Card, error) { return e.cards.Revoke(ctx, e.supervisor, c.ID, "fraud") }, nil, StatusRevoked, statuslist.Invalid},
+			{"reinstate revoked", func() (Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, ErrState, StatusRevoked, statuslist.Invalid},
+			{"replace revoked", func() (Card, error) {
+				return e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000})
+			}, ErrState, StatusRevoked, statuslist.Invalid},
+		}
+		for _, st := range steps {
+			_, err := st.do()
+			if !errors.Is(err, st.err) || (st.err == nil && err != nil) {
+				t.Fatalf("%s: err = %v, want %v", st.name, err, st.err)
+			}
+			got, err := e.cards.Get(ctx, c.ID)
+			if err != nil || got.Status != st.status {
+				t.Errorf("%s: status = %s, %v; want %s", st.name, got.Status, err, st.status)
+			}
+			for _, format := range []string{statuslist.JWTContentType, statuslist.CWTType} {
+				if v, err := e.servedList(t, c.StatusListID, format).Get(c.StatusIndex); err != nil || v != st.entry {
+					t.Errorf("%s: served %s entry %d = %v, %v; want %v", st.name, format, c.StatusIndex, v, err, st.entry)
+				}
+			}
+		}
+	})
+}
+
+func TestVerifyBeforeAndAfterRevoke(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.issue(t, "k1")
+		p := e.payload(t, c)
+		if res := e.cards.Verify(ctx, "bank_1", p); !res.Valid || res.Status != verify.StatusValid || res.Claims["fullName"] != "José Luis Ñúñez Peña" {
+			t.Fatalf("Verify(issued card) = %+v, want valid for José Luis Ñúñez Peña", res)
+		}
+		if _, err := e.cards.Revoke(ctx, e.supervisor, c.ID, "fraud"); err != nil {
+			t.Fatal(err)
+		}
+		if res := e.cards.Verify(ctx, "bank_1", p); res.Valid || res.Reason != verify.ReasonRevoked {
+			t.Errorf("Verify(revoked card) = valid %v reason %q, want invalid with reason revoked", res.Valid, res.Reason)
+		}
+		e.cards.Verify(ctx, "", "NOT-A-CARD")
+		counts, err := e.cards.Counts(ctx, e.supervisor, "2026-01-01", "2026-12-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"bank_1/valid": 1, "bank_1/revoked": 1, "public/malformed": 1}
+		got := map[string]int64{}
+		for _, v := range counts {
+			got[v.Partner+"/"+v.Outcome] += v.Checks
+		}
+		if len(got) != len(want) || got["bank_1/valid"] != 1 || got["bank_1/revoked"] != 1 || got["public/malformed"] != 1 {
+			t.Errorf("counters = %v, want %v (counts only)", got, want)
+		}
+	})
+}
+
+func TestRenewalWindow(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.issue(t, "k1")
+		old := e.payload(t, c)
+		pay := fee.Payment{Method: "cash", AmountCents: 1000}
+		expiry := c.ExpiresOn.Time().Add(15 * time.Hour)
+		for _, tt := range []struct {
+			name string
+			at   time.Time
+			err  error
+		}{
+			{"right after issue", start, ErrWindow},
+			{"61 days before expiry", expiry.AddDate(0, 0, -61), ErrWindow},
+			{"181 days after expiry", expiry.AddDate(0, 0, 181), ErrWindow},
+		} {
+			e.clock.Set(tt.at)
+			if _, err := e.cards.Renew(ctx, e.supervisor, c.ID, pay); !errors.Is(err, tt.err) {
+				t.Errorf("Renew %s: err = %v, want %v", tt.name, err, tt.err)
+			}
+		}
+		e.clock.Set(expiry.AddDate(0, 0, -30))
+		if _, err := e.cards.Renew(ctx, e.supervisor, c.ID, fee.Payment{}); err == nil {
+			t.Error("Renew without payment succeeded, want a PaymentError")
+		}
+		n, err := e.cards.Renew(ctx, e.supervisor, c.ID, pay)
+		if err != nil {
+			t.Fatalf("Renew 30 days before expiry: %v", err)
+		}
+		today := person.DateOf(e.clock.Now().In(e.cards.loc))
+		if n.Kind != KindRenewal || n.Replaces != c.ID || n.ExpiresOn != today.AddYears(5) || n.Number == c.Number {
+			t.Errorf("renewal = %+v; want a new number replacing %s, valid 5 years from %s", n, c.ID, today)
+		}
+		if got, _ := e.cards.Get(ctx, c.ID); got.Status != StatusReplaced || got.ReplacedBy != n.ID {
+			t.Errorf("old card = %s replaced by %q; want replaced by %s", got.Status, got.ReplacedBy, n.ID)
+		}
+		if res := e.cards.Verify(ctx, "p", old); res.Valid || res.Reason != verify.ReasonRevoked {
+			t.Errorf("Verify(renewed card's old QR) = valid %v reason %q, want revoked", res.Valid, res.Reason)
+		}
+		if res := e.cards.Verify(ctx, "p", e.payload(t, n)); !res.Valid {
+			t.Errorf("Verify(new card) = %+v, want valid", res)
+		}
+	})
+}
+
+func TestReplacementFee(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.issue(t, "k1")
+		var pe *PaymentError
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 500}); !errors.As(err, &pe) {
+			t.Errorf("Replace paying $5 of $10: err = %v, want a PaymentError", err)
+		}
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "bored", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, ErrReason) {
+			t.Errorf("Replace for an unknown reason: err = %v, want ErrReason", err)
+		}
+		n, err := e.cards.Replace(ctx, e.supervisor, c.ID, "stolen", fee.Payment{Method: "waiver", WaiverReason: "hardship"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Kind != KindReplacement || n.FeeCents != 0 || n.WaiverReason != "hardship" || n.ExpiresOn != c.ExpiresOn {
+			t.Errorf("replacement = %+v; want a waived replacement keeping expiry %s", n, c.ExpiresOn)
+		}
+		if v, _ := e.servedList(t, c.StatusListID, "").Get(c.StatusIndex); v != statuslist.Invalid {
+			t.Errorf("old card's entry = %v, want invalid", v)
+		}
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, ErrState) {
+			t.Errorf("replacing a replaced card: err = %v, want ErrState", err)
+		}
+	})
+}
+
+func TestPrintHandOverReprint(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		a, b := e.issue(t, "k1"), e.issue(t, "k2")
+		if _, err := e.cards.HandOver(ctx, e.clerk, a.ID); !errors.Is(err, ErrState) {
+			t.Errorf("HandOver before printing: err = %v, want ErrState", err)
+		}
+		pdf, err := e.cards.Print(ctx, e.supervisor, []string{a.ID, b.ID}, CardPages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(regexp.MustCompile(`/Type /Page\b`).FindAll(pdf, -1)); n != 4 {
+			t.Errorf("batch PDF has %d pages, want 4 (front and back of 2 cards)", n)
+		}
+		if q, _ := e.cards.Queue(ctx, 10); len(q) != 0 {
+			t.Errorf("queue after printing = %d cards, want 0", len(q))
+		}
+		if _, err := e.cards.HandOver(ctx, e.clerk, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Reprint within the grace period, then not.
+		if _, err := e.cards.Print(ctx, e.supervisor, []string{a.ID}, CardPages); err != nil {
+			t.Errorf("reprint the day of handover: %v", err)
+		}
+		e.clock.Set(start.AddDate(0, 0, e.app.Settings.Retention.NoListGraceDays+1))
+		if _, err := e.cards.Print(ctx, e.supervisor, []string{a.ID}, CardPages); !errors.Is(err, ErrReprint) {
+			t.Errorf("reprint after the grace period: err = %v, want ErrReprint", err)
+		}
+		got, _ := e.cards.Get(ctx, a.ID)
+		if got.PrintCount != 2 {
+			t.Errorf("print count = %d, want 2", got.PrintCount)
+		}
+		png, err := e.cards.Preview(ctx, e.clerk, b.ID, Front)
+		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+			t.Errorf("Preview = %d bytes, %v; want a PNG", len(png), err)
+		}
+	})
+}
+
+func TestKeysHandlers(t *testing.T) {
+	e := newEnv(t, "")
+	for path, h := range map[string]http.Handler{"/.well-known/jwks.json": e.cards.JWKSHandler(), "/.well-known/cose-keys": e.cards.COSEKeysHandler()} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		var parse func([]byte) (*signing.KeySet, error) = signing.ParseJWKS
+		if path == "/.well-known/cose-keys" {
+			parse = signing.ParseCOSE
+		}
+		set, err := parse(rec.Body.Bytes())
+		if rec.Code != 200 || err != nil || len(set.Keys()) != 1 {
+			t.Errorf("GET %s = %d, %v, %d keys; want one key", path, rec.Code, err, len(set.Keys()))
+		}
+	}
+}
