@@ -70,7 +70,9 @@ func styleFor(s config.Settings, tr Translator, seal []byte) (render.Style, erro
 }
 
 // printed reports whether the program offers field to be printed.
-func (s *Service) printed(field string) bool { return slices.Contains(s.settings.Card.PrintedFields, field) }
+func (s *Service) printed(field string) bool {
+	return slices.Contains(s.settings.Card.PrintedFields, field)
+}
 
 func formatAddress(a person.Address) string {
 	var parts []string

@@ -16,9 +16,9 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card/render"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/fee"
-	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
