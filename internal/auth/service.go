@@ -76,8 +76,7 @@ type Service struct {
 	policy *policy
 	ips    *ipLimiter
 
-	dummyOnce sync.Once
-	dummy     string // a hash to verify against for unknown users, so timing does not tell
+	dummy string // a hash to verify against for unknown users, so timing does not tell
 
 	keyMu   sync.Mutex
 	dataKey *vault.DataKey // the staff data key, opened once
@@ -109,6 +108,7 @@ func NewService(db *store.DB, v *vault.Vault, opts Options, now func() time.Time
 		db: db, vault: v, opts: opts, now: now, rand: rand,
 		policy: newPolicy(opts.ContextWords),
 		ips:    newIPLimiter(opts.PerIPPerMinute),
+		dummy:  dummyHash(opts.Argon, rand),
 	}
 }
 
@@ -130,17 +130,19 @@ func (s *Service) verify(stored, password string) (ok, rehash bool, err error) {
 	return verifyPassword(stored, normalizePassword(password), s.opts.Argon)
 }
 
-// burn spends the same argon2 work as a real check, for unknown users.
+// burn spends the same argon2 work as a real check, for unknown, disabled
+// and locked accounts, so response time does not tell them apart.
 func (s *Service) burn(password string) {
-	s.dummyOnce.Do(func() {
-		h, err := s.hash("cityid timing equalizer")
-		if err == nil {
-			s.dummy = h
-		}
-	})
-	if s.dummy != "" {
-		verifyPassword(s.dummy, password, s.opts.Argon)
-	}
+	verifyPassword(s.dummy, password, s.opts.Argon)
+}
+
+// dummyHash is a well-formed hash at the current cost that no password
+// matches: its "hash" part is random bytes, not the output of argon2.
+func dummyHash(p Params, rand io.Reader) string {
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	io.ReadFull(rand, salt)
+	io.ReadFull(rand, key)
+	return formatPHC(p, salt, key)
 }
 
 // randomToken returns n random bytes, base64url without padding.

@@ -266,6 +266,10 @@ func TestUnknownUserIsGeneric(t *testing.T) {
 		if !errors.Is(errUnknown, auth.ErrInvalidCredentials) || errUnknown != errWrong {
 			t.Errorf("Login(unknown) error = %v, Login(wrong password) error = %v; want the same ErrInvalidCredentials", errUnknown, errWrong)
 		}
+		// A password no account can have (over 1 KiB) fails without hashing it all.
+		if _, _, err := f.svc.Login(ctx, "ana", goodPassword+strings.Repeat("x", 1<<20), "10.0.0.1"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Errorf("Login(1 MiB password) error = %v, want ErrInvalidCredentials", err)
+		}
 		evs, err := db.AuditEvents(ctx, store.AuditFilter{RecordID: "unknown"})
 		if err != nil || len(evs) != 1 || evs[0].Actor != "anonymous" || evs[0].Outcome != "denied" {
 			t.Fatalf("audit events for unknown user = %+v, %v; want one anonymous denied event", evs, err)

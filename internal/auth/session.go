@@ -24,6 +24,10 @@ const (
 	StepDone           Step = "done"
 )
 
+// maxPasswordBytes is the longest password in bytes that can match: the
+// policy allows MaxPasswordLen characters of at most 4 UTF-8 bytes.
+const maxPasswordBytes = 4 * MaxPasswordLen
+
 // sessionTokenBytes is the entropy of a session token (256 bits).
 const sessionTokenBytes = 32
 
@@ -62,22 +66,25 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	}
 	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
 	if errors.Is(err, store.ErrNotFound) {
-		s.burn(password)
+		s.burn(password[:min(len(password), maxPasswordBytes)])
 		return "", "", s.loginFailed(ctx, recordUnknown, "auth.login.password", ErrInvalidCredentials)
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("login: %w", err)
 	}
 	if r.Disabled {
-		s.burn(password)
+		s.burn(password[:min(len(password), maxPasswordBytes)])
 		return "", "", s.loginFailed(ctx, r.ID, "auth.login.disabled", ErrInvalidCredentials)
 	}
 	if r.LockedUntil.After(now) {
-		s.burn(password)
+		s.burn(password[:min(len(password), maxPasswordBytes)])
 		return "", "", s.loginFailed(ctx, r.ID, "auth.login.locked", ErrLocked)
 	}
-	ok, rehash, err := s.verify(r.PasswordHash, password)
-	if err != nil {
+	var ok, rehash bool
+	if len(password) > maxPasswordBytes {
+		// No stored password is this long; do not hash megabytes to say so.
+		s.burn(password[:maxPasswordBytes])
+	} else if ok, rehash, err = s.verify(r.PasswordHash, password); err != nil {
 		// A damaged hash: log the account id (not the username) and fail closed.
 		slog.Error("stored password hash unusable", "staff", r.ID, "err", err)
 	}
@@ -143,9 +150,10 @@ func (s *Service) countFailure(ctx context.Context, staffID, actor, action strin
 		if err := tx.LockStaff(ctx, staffID, s.now().Add(s.opts.Lockout)); err != nil {
 			return err
 		}
-		// Lock out the session holder too: a guessed password must not
-		// leave a half-open session to try codes from.
-		if _, err := tx.DeleteStaffSessions(ctx, staffID); err != nil {
+		// End half-open sessions too: a guessed password must not leave a
+		// session to try more codes from. Signed-in sessions stay, so
+		// someone typing wrong passwords cannot throw the owner out.
+		if _, err := tx.DeletePendingSessions(ctx, staffID); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, System().StaffID, "auth.lockout", staffID, audit.OutcomeOK)

@@ -56,7 +56,7 @@ func TestTOTPFailuresLock(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, db, nil)
 		f.addStaff(t, "ana", auth.RoleSupervisor)
-		_, secret := f.enroll(t, "ana")
+		signedIn, secret := f.enroll(t, "ana")
 		f.clock.Advance(time.Minute)
 		tok, _, err := f.svc.Login(ctx, "ana", goodPassword, "10.0.0.1")
 		if err != nil {
@@ -73,6 +73,10 @@ func TestTOTPFailuresLock(t *testing.T) {
 		}
 		if _, _, err := f.svc.Login(ctx, "ana", goodPassword, "10.0.0.1"); !errors.Is(err, auth.ErrLocked) {
 			t.Errorf("Login after 5 wrong codes: error = %v, want ErrLocked", err)
+		}
+		// Someone guessing must not be able to throw the owner out of a signed-in session.
+		if s, err := f.svc.Session(ctx, signedIn); err != nil || !s.MFADone {
+			t.Errorf("Session(owner's signed-in session) after the lock = %+v, %v; want alive", s, err)
 		}
 	})
 }

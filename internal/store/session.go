@@ -62,43 +62,38 @@ func (tx *Tx) DeleteSession(ctx context.Context, idHash []byte) error {
 	return nil
 }
 
-// DeleteStaffSessions ends every session of a staff member and returns how many there were.
-func (tx *Tx) DeleteStaffSessions(ctx context.Context, staffID string) (int64, error) {
-	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE staff_id = ?", staffID)
+// deleteSessions deletes the sessions matching where and returns how many.
+func (tx *Tx) deleteSessions(ctx context.Context, what, where string, args ...any) (int64, error) {
+	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE "+where, args...)
 	if err != nil {
-		return 0, fmt.Errorf("delete staff sessions: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("delete staff sessions: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return n, nil
+}
+
+// DeleteStaffSessions ends every session of a staff member and returns how many there were.
+func (tx *Tx) DeleteStaffSessions(ctx context.Context, staffID string) (int64, error) {
+	return tx.deleteSessions(ctx, "delete staff sessions", "staff_id = ?", staffID)
 }
 
 // DeleteStaffSessionsExcept ends every session of a staff member but one
 // (after a password change, other devices sign in again).
 func (tx *Tx) DeleteStaffSessionsExcept(ctx context.Context, staffID string, keep []byte) (int64, error) {
-	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE staff_id = ? AND id_hash <> ?", staffID, keep)
-	if err != nil {
-		return 0, fmt.Errorf("delete other staff sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete other staff sessions: %w", err)
-	}
-	return n, nil
+	return tx.deleteSessions(ctx, "delete other staff sessions", "staff_id = ? AND id_hash <> ?", staffID, keep)
+}
+
+// DeletePendingSessions ends a staff member's sessions that have not
+// completed MFA, and returns how many there were.
+func (tx *Tx) DeletePendingSessions(ctx context.Context, staffID string) (int64, error) {
+	return tx.deleteSessions(ctx, "delete pending sessions", "staff_id = ? AND mfa_done = 0", staffID)
 }
 
 // DeleteDeadSessions removes sessions past their absolute end or idle since
 // before idleSince, and returns how many.
 func (tx *Tx) DeleteDeadSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	res, err := tx.exec(ctx, "DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?", micros(now), micros(idleSince))
-	if err != nil {
-		return 0, fmt.Errorf("delete dead sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete dead sessions: %w", err)
-	}
-	return n, nil
+	return tx.deleteSessions(ctx, "delete dead sessions", "expires_at <= ? OR last_seen < ?", micros(now), micros(idleSince))
 }

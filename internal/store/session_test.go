@@ -54,6 +54,13 @@ func TestSessions(t *testing.T) {
 
 		var n int64
 		mustTx(t, db, func(c context.Context, tx *store.Tx) (err error) {
+			n, err = tx.DeletePendingSessions(c, "stf_b") // b1 has completed MFA
+			return err
+		})
+		if n != 0 {
+			t.Errorf("DeletePendingSessions(stf_b) deleted %d, want 0", n)
+		}
+		mustTx(t, db, func(c context.Context, tx *store.Tx) (err error) {
 			n, err = tx.DeleteStaffSessionsExcept(c, "stf_a", a1.IDHash)
 			return err
 		})
