@@ -2,12 +2,15 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -148,9 +151,20 @@ func parseOnto(base Settings, name string, data []byte) (Settings, error) {
 		probs = append(probs, p)
 	}
 	if len(probs) > 0 {
+		// In file order, as an administrator reads; problems with no line last.
+		slices.SortStableFunc(probs, func(a, b Problem) int {
+			return cmp.Compare(lineOrder(a.Line), lineOrder(b.Line))
+		})
 		return Settings{}, &Error{File: name, Problems: probs}
 	}
 	return s, nil
+}
+
+func lineOrder(line int) int {
+	if line == 0 {
+		return math.MaxInt
+	}
+	return line
 }
 
 var (
