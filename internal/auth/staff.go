@@ -80,44 +80,103 @@ func validUsername(u string) bool {
 // validate checks a new account and returns field errors (message keys).
 func (s *Service) validate(ctx context.Context, in *NewStaff) error {
 	var errs person.Errors
-	add := func(field, key string) { errs = append(errs, person.FieldError{Field: field, Key: key}) }
 	in.Username = NormalizeUsername(in.Username)
-	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	switch {
 	case in.Username == "":
-		add("username", "error.required")
+		errs = append(errs, person.FieldError{Field: "username", Key: "error.required"})
 	case !validUsername(in.Username):
-		add("username", "auth.staff.username_chars")
+		errs = append(errs, person.FieldError{Field: "username", Key: "auth.staff.username_chars"})
 	}
-	switch {
-	case utf8.RuneCountInString(in.DisplayName) > maxDisplayName:
-		add("display_name", "error.too_long")
-	case strings.ContainsFunc(in.DisplayName, unicode.IsControl) || !utf8.ValidString(in.DisplayName):
-		add("display_name", "auth.staff.display_name_chars")
+	p := Profile{DisplayName: in.DisplayName, Role: in.Role, SiteID: in.SiteID}
+	perrs, err := s.validateProfile(ctx, &p)
+	if err != nil {
+		return err
 	}
+	errs = append(errs, perrs...)
+	in.DisplayName = p.DisplayName
 	if in.DisplayName == "" {
 		in.DisplayName = in.Username
 	}
-	if !in.Role.Valid() {
-		add("role", "error.invalid_choice")
-	}
-	switch {
-	case in.Role == RoleClerk && in.SiteID == "":
-		add("site", "auth.staff.site_required")
-	case in.SiteID != "":
-		if _, err := s.db.Site(ctx, in.SiteID); errors.Is(err, store.ErrNotFound) {
-			add("site", "auth.staff.site_unknown")
-		} else if err != nil {
-			return err
-		}
-	}
 	if in.Password == "" {
-		add("password", "error.required")
+		errs = append(errs, person.FieldError{Field: "password", Key: "error.required"})
 	} else if key := s.CheckPassword(in.Password, in.Username); key != "" {
-		add("password", key)
+		errs = append(errs, person.FieldError{Field: "password", Key: key})
 	}
 	if len(errs) > 0 {
 		return errs
+	}
+	return nil
+}
+
+// Profile is what an administrator may change about an account.
+type Profile struct {
+	DisplayName string
+	Role        Role
+	SiteID      string // required for clerks
+}
+
+// validateProfile checks and trims p; err is only a database failure.
+func (s *Service) validateProfile(ctx context.Context, p *Profile) (person.Errors, error) {
+	var errs person.Errors
+	add := func(field, key string) { errs = append(errs, person.FieldError{Field: field, Key: key}) }
+	p.DisplayName = strings.TrimSpace(p.DisplayName)
+	switch {
+	case utf8.RuneCountInString(p.DisplayName) > maxDisplayName:
+		add("display_name", "error.too_long")
+	case strings.ContainsFunc(p.DisplayName, unicode.IsControl) || !utf8.ValidString(p.DisplayName):
+		add("display_name", "auth.staff.display_name_chars")
+	}
+	if !p.Role.Valid() {
+		add("role", "error.invalid_choice")
+	}
+	switch {
+	case p.Role == RoleClerk && p.SiteID == "":
+		add("site", "auth.staff.site_required")
+	case p.SiteID != "":
+		if _, err := s.db.Site(ctx, p.SiteID); errors.Is(err, store.ErrNotFound) {
+			add("site", "auth.staff.site_unknown")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return errs, nil
+}
+
+// UpdateStaff changes an account's display name, role and site
+// (administrators only). Demoting the last enabled administrator is
+// ErrLastAdmin; field problems are person.Errors. A changed role or site
+// takes effect at the account's next request: sessions read it afresh.
+func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profile) error {
+	if !by.Can(RoleAdmin) {
+		return ErrForbidden
+	}
+	errs, err := s.validateProfile(ctx, &p)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, err := tx.StaffByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Role == string(RoleAdmin) && p.Role != RoleAdmin && !r.Disabled {
+			if err := s.keepAnAdmin(ctx, id); err != nil {
+				return err
+			}
+		}
+		if p.DisplayName == "" {
+			p.DisplayName = r.Username
+		}
+		if err := tx.UpdateStaffProfile(ctx, id, p.DisplayName, string(p.Role), p.SiteID, s.now()); err != nil {
+			return err
+		}
+		return s.staffEvent(ctx, tx, by.StaffID, "staff.update", id, audit.OutcomeOK)
+	})
+	if err != nil {
+		return fmt.Errorf("update staff: %w", err)
 	}
 	return nil
 }
@@ -212,6 +271,10 @@ func (s *Service) Bootstrap(ctx context.Context) (username, password string, cre
 		created = true
 		return s.staffEvent(ctx, tx, System().StaffID, "staff.bootstrap", id, audit.OutcomeOK)
 	})
+	if errors.Is(err, store.ErrConflict) {
+		// Another server starting at the same moment created it.
+		return "", "", false, nil
+	}
 	if err != nil {
 		return "", "", false, fmt.Errorf("bootstrap admin: %w", err)
 	}

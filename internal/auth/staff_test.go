@@ -198,3 +198,47 @@ func TestCreateStaffOneTime(t *testing.T) {
 		}
 	})
 }
+
+func TestUpdateStaff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, nil)
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateSite(ctx, store.Site{ID: "site_lib", Name: "Library", Kind: "partner", Active: true, CreatedAt: f.clock.Now()})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		admin := f.addStaff(t, "boss", auth.RoleAdmin)
+		ana := f.addStaff(t, "ana", auth.RoleSupervisor)
+		tok, _ := f.enroll(t, "ana")
+		adminActor := auth.Actor{StaffID: admin.ID, Username: "boss", Role: auth.RoleAdmin}
+
+		var fe person.Errors
+		if err := f.svc.UpdateStaff(ctx, adminActor, ana.ID, auth.Profile{Role: auth.RoleClerk}); !errors.As(err, &fe) || fe.For("site") != "auth.staff.site_required" {
+			t.Errorf("UpdateStaff(clerk without site) error = %v, want site auth.staff.site_required", err)
+		}
+		if err := f.svc.UpdateStaff(ctx, adminActor, ana.ID, auth.Profile{DisplayName: " Ana Ruiz ", Role: auth.RoleClerk, SiteID: "site_lib"}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.svc.Session(ctx, tok)
+		want := auth.Actor{StaffID: ana.ID, Username: "ana", Role: auth.RoleClerk, SiteID: "site_lib"}
+		if err != nil || s.Actor != want {
+			t.Errorf("Session().Actor after UpdateStaff = %+v, %v; want %+v (the change applies at once)", s.Actor, err, want)
+		}
+		if got, _ := f.svc.StaffByID(ctx, adminActor, ana.ID); got.DisplayName != "Ana Ruiz" {
+			t.Errorf("DisplayName = %q, want %q", got.DisplayName, "Ana Ruiz")
+		}
+		if err := f.svc.UpdateStaff(ctx, adminActor, admin.ID, auth.Profile{Role: auth.RoleAuditor}); !errors.Is(err, auth.ErrLastAdmin) {
+			t.Errorf("UpdateStaff(demote the last admin) error = %v, want ErrLastAdmin", err)
+		}
+		if err := f.svc.UpdateStaff(ctx, want, admin.ID, auth.Profile{Role: auth.RoleAdmin}); !errors.Is(err, auth.ErrForbidden) {
+			t.Errorf("UpdateStaff by a clerk error = %v, want ErrForbidden", err)
+		}
+		if err := f.svc.UpdateStaff(ctx, adminActor, "stf_nobody", auth.Profile{Role: auth.RoleAdmin}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UpdateStaff(unknown id) error = %v, want ErrNotFound", err)
+		}
+		if a := actions(t, db, ana.ID); a[len(a)-1] != admin.ID+" staff.update" {
+			t.Errorf("last audit action for ana = %q, want %q", a[len(a)-1], admin.ID+" staff.update")
+		}
+	})
+}
