@@ -66,6 +66,16 @@ func (f *fixture) addStaff(t *testing.T, username string, role auth.Role) auth.S
 	return st
 }
 
+func (f *fixture) addSite(t *testing.T, id, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.CreateSite(ctx, store.Site{ID: id, Name: name, Kind: "partner", Active: true, CreatedAt: f.clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // enroll logs in with goodPassword, enrols TOTP and returns the signed-in token and the secret.
 func (f *fixture) enroll(t *testing.T, username string) (token, secret string) {
 	t.Helper()

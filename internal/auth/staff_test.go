@@ -19,11 +19,7 @@ func TestCreateStaffValidation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db, nil)
-		if err := db.InTx(ctx, func(tx *store.Tx) error {
-			return tx.CreateSite(ctx, store.Site{ID: "site_hall", Name: "City Hall", Kind: "city_hall", Active: true, CreatedAt: f.clock.Now()})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		f.addSite(t, "site_hall", "City Hall")
 		f.addStaff(t, "taken", auth.RoleAdmin)
 		for _, tc := range []struct {
 			name string
@@ -203,11 +199,7 @@ func TestUpdateStaff(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newFixture(t, db, nil)
-		if err := db.InTx(ctx, func(tx *store.Tx) error {
-			return tx.CreateSite(ctx, store.Site{ID: "site_lib", Name: "Library", Kind: "partner", Active: true, CreatedAt: f.clock.Now()})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		f.addSite(t, "site_lib", "Library")
 		admin := f.addStaff(t, "boss", auth.RoleAdmin)
 		ana := f.addStaff(t, "ana", auth.RoleSupervisor)
 		tok, _ := f.enroll(t, "ana")
