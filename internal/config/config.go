@@ -162,6 +162,10 @@ type Document struct {
 	// school record only for minors.
 	MinAge int `toml:"min_age"`
 	MaxAge int `toml:"max_age"`
+	// AskIssuer lets the clerk record who issued the document (e.g. the state
+	// of a licence). Off by default: the issuer of a passport or national ID
+	// would record the holder's nationality.
+	AskIssuer bool `toml:"ask_issuer"`
 }
 
 // DocumentName is the display name of d in lang: its own Names entry if the

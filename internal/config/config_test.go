@@ -465,3 +465,42 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDocsErrorExample keeps the error example in docs/settings.md true: it
+// is the output for the generated file with the six edits below.
+func TestDocsErrorExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/settings.md")
+	if err != nil {
+		t.Skipf("docs/settings.md not found: %v", err)
+	}
+	_, block, ok := strings.Cut(string(doc), "```text\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok {
+		t.Fatal("docs/settings.md has no ```text block")
+	}
+	data, err := ProfileText(DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	for _, e := range [][2]string{
+		{"adult = 1000", "adult = -5"},
+		{`currency = "USD"`, `currency = "usd"`},
+		{`printed_fields = ["sex",`, `printed_fields = ["religion", "sex",`},
+		{"code = \"utility_bill\"\nresidency_points = 1", "code = \"utility_bill\"\nresidency_points = -1"},
+		{"code = \"lease\"\nresidency_points = 1", "code = \"lease\"\nresidency_points = 1\nphoto = false"},
+		{"session_hours = 12", "sesion_hours = 12"},
+	} {
+		if !strings.Contains(s, e[0]) {
+			t.Fatalf("default profile no longer contains %q", e[0])
+		}
+		s = strings.Replace(s, e[0], e[1], 1)
+	}
+	_, err = Parse("cityid.toml", []byte(s))
+	if err == nil {
+		t.Fatal("Parse(edited default) error = nil")
+	}
+	if diff := cmp.Diff(strings.TrimSpace(block), err.Error()); diff != "" {
+		t.Errorf("docs/settings.md error example is stale (-doc +actual):\n%s", diff)
+	}
+}

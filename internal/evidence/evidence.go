@@ -14,9 +14,28 @@ import (
 // Shown is one document the applicant showed the clerk.
 type Shown struct {
 	Type string // a catalogue code, e.g. "passport"
-	// Issuer is recorded for the clerk's own checks; the rules do not use it.
+	// Issuer (e.g. a licence's state) is kept only for types whose catalogue
+	// entry sets ask_issuer (see Minimize); the rules do not use it.
 	Issuer  string
 	Expires person.Date // zero: no expiry or not recorded
+}
+
+// Minimize returns shown without the issuers of document types whose
+// catalogue entry does not ask for one (and of unknown types), so an issuer
+// that would reveal nationality is never stored.
+func Minimize(docs []config.Document, shown []Shown) []Shown {
+	ask := map[string]bool{}
+	for _, d := range docs {
+		ask[d.Code] = d.AskIssuer
+	}
+	out := make([]Shown, len(shown))
+	for i, sh := range shown {
+		if !ask[sh.Type] {
+			sh.Issuer = ""
+		}
+		out[i] = sh
+	}
+	return out
 }
 
 // Input is what the evaluation needs to know about the applicant.

@@ -134,6 +134,22 @@ func TestEvaluateIDNYC(t *testing.T) {
 	})
 }
 
+func TestMinimize(t *testing.T) {
+	s := profile(t, "new-haven")
+	in := []Shown{
+		{Type: "passport", Issuer: "some country", Expires: today},
+		{Type: "driver_license_local", Issuer: "CT"},
+		{Type: "no_such_type", Issuer: "x"},
+	}
+	want := []Shown{{Type: "passport", Expires: today}, {Type: "driver_license_local", Issuer: "CT"}, {Type: "no_such_type"}}
+	if diff := cmp.Diff(want, Minimize(s.Documents, in)); diff != "" {
+		t.Errorf("Minimize mismatch (-want +got):\n%s", diff)
+	}
+	if in[0].Issuer != "some country" {
+		t.Error("Minimize changed its input")
+	}
+}
+
 // TestMessages checks that every key Evaluate produces reads in plain words
 // in every shipped language, with the count filled in.
 func TestMessages(t *testing.T) {
