@@ -136,6 +136,8 @@ func TestParseProblems(t *testing.T) {
 				`cityid.toml:2: fees.payment_methods[2]: "waiver" is reserved`,
 				"cityid.toml:11: program.city: must not be empty",
 			}},
+		{"language without translations", "[program]\nlanguages = [\"en\", \"es\", \"zh\"]\n",
+			[]string{`cityid.toml:2: program.languages[3]: "zh" has no translations in this version of cityid (it has en, es)`}},
 		{"bad issuer url", "[program]\nissuer_url = \"http://id.example.gov\"\n",
 			[]string{`cityid.toml:2: program.issuer_url: "http://id.example.gov" must use https (http is allowed only for localhost)`}},
 		{"unknown time zone", "[program]\ntime_zone = \"Mars/Olympus\"\n",

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/text/currency"
 	"golang.org/x/text/language"
+
+	"github.com/cityid/cityid/internal/i18n"
 )
 
 // Validate checks every setting and returns an *Error listing every problem
@@ -126,13 +128,21 @@ func (s Settings) checkProgram(c *checker) {
 	if len(p.Languages) == 0 {
 		c.add("program.languages", "must list at least one language code, the default first")
 	}
+	// A language offered must have translations, or its pages would be English.
+	shipped, err := i18n.Load()
+	if err != nil {
+		c.add("program.languages", "cannot load the translations: %v", err)
+	}
 	seen := map[string]bool{}
 	for i, l := range p.Languages {
 		k := fmt.Sprintf("program.languages[%d]", i+1)
-		if _, err := language.Parse(l); err != nil || l != strings.ToLower(l) || strings.Contains(l, "_") {
+		switch _, err := language.Parse(l); {
+		case err != nil || l != strings.ToLower(l) || strings.Contains(l, "_"):
 			c.add(k, "%q is not a language code such as \"en\" or \"es\"", l)
-		} else if seen[l] {
+		case seen[l]:
 			c.add(k, "%q is listed twice", l)
+		case shipped != nil && !shipped.Has(l):
+			c.add(k, "%q has no translations in this version of cityid (it has %s)", l, strings.Join(shipped.Languages(), ", "))
 		}
 		seen[l] = true
 	}

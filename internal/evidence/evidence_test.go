@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -208,4 +209,32 @@ func containsBrace(s string) bool {
 		}
 	}
 	return false
+}
+
+// TestMoreDocumentsNeverHurt: showing one more catalogue document never
+// turns an acceptable set into an unacceptable one, nor lowers the points.
+func TestMoreDocumentsNeverHurt(t *testing.T) {
+	for _, name := range config.Profiles() {
+		s := profile(t, name)
+		r := rand.New(rand.NewPCG(1, 2))
+		for range 2000 {
+			var shown []Shown
+			for range r.IntN(5) {
+				d := s.Documents[r.IntN(len(s.Documents))]
+				sh := Shown{Type: d.Code}
+				if r.IntN(3) == 0 {
+					sh.Expires = today.AddYears(r.IntN(9) - 5)
+				}
+				shown = append(shown, sh)
+			}
+			in := Input{Shown: shown, Age: r.IntN(80), Today: today, Caretaker: r.IntN(2) == 0}
+			before := Evaluate(s.Evidence, s.Documents, in)
+			extra := s.Documents[r.IntN(len(s.Documents))]
+			in.Shown = append(append([]Shown(nil), shown...), Shown{Type: extra.Code})
+			after := Evaluate(s.Evidence, s.Documents, in)
+			if before.OK && !after.OK || after.IdentityPoints < before.IdentityPoints || after.ResidencyPoints < before.ResidencyPoints {
+				t.Fatalf("%s: adding %s to %+v: before %+v, after %+v", name, extra.Code, shown, before, after)
+			}
+		}
+	}
 }
