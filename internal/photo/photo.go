@@ -139,6 +139,11 @@ func Normalize(r io.Reader, s Spec) ([]byte, error) {
 			fmt.Sprintf("cropped photo is %d×%d, need at least %d×%d", uw, uh, s.MinWidth, s.MinHeight),
 			"min_width", s.MinWidth, "min_height", s.MinHeight)
 	}
+	if (orientation < 2 || orientation > 8) && crop == b && b.Dx() == s.Width && b.Dy() == s.Height {
+		if stripped, ok := stripJPEG(data); ok {
+			return stripped, nil
+		}
+	}
 	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
 	scale(dst, img, crop)
 	out := orient(dst, orientation)
