@@ -48,7 +48,7 @@ func (o *Options) defaults() error {
 	if o.MaxBlock <= 0 {
 		o.MaxBlock = 2000
 	}
-	if o.Mode == Bloom_ && len(o.Key) < MinKeyLen {
+	if o.Mode == ModeBloom && len(o.Key) < MinKeyLen {
 		return ErrShortKey
 	}
 	return nil
@@ -133,17 +133,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		b.sc.tf.add(&b.entries[i], 1)
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
-	// Train on the candidates of a sample of records: EM needs a few hundred
-	// thousand pairs, not all of them.
-	stride := max(1, len(b.entries)/50_000)
-	b.sc.model = train(b.entries, func(yield func(i, j int) bool) {
-		seen := make([]int32, len(b.entries))
-		for i := 0; i < len(b.entries); i += stride {
-			if !b.candidates(i, seen, yield) {
-				return
-			}
-		}
-	}, b.sc, rng)
+	b.sc.model = train(b.entries, b.sc, opt.MaxBlock, rng)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -221,7 +211,7 @@ func (b *batch) prepare(ctx context.Context, recs []Record) error {
 	b.entries = make([]entry, len(recs))
 	b.truth = make([]string, len(recs))
 	var encs []*Encoder
-	if b.opt.Mode == Bloom_ {
+	if b.opt.Mode == ModeBloom {
 		for range b.opt.Workers {
 			e, err := NewEncoder(b.opt.Key)
 			if err != nil {

@@ -40,7 +40,8 @@ type Encoding struct {
 	Filters     [numFields]Bloom  `json:"f"`
 	Exact       [numFields]uint64 `json:"x"`
 	Sounds      [numFields]uint64 `json:"p"`
-	GivenTokens []uint64          `json:"g,omitempty"` // tokens and nickname groups
+	GivenFirst  []uint64          `json:"g1,omitempty"` // first given name and its nickname groups
+	GivenTokens []uint64          `json:"g,omitempty"`  // every given name and their nickname groups
 	SurTokens   []uint64          `json:"s,omitempty"`
 	Keys        []uint64          `json:"k"`
 }
@@ -101,11 +102,15 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 	}
 	if p.givenSp != "" {
 		enc.Sounds[GivenName] = h.sum("p", p.givenSp)
-		for _, t := range p.given {
-			enc.GivenTokens = append(enc.GivenTokens, h.sum("t", t))
+		for i, t := range p.given {
+			toks := []uint64{h.sum("t", t)}
 			for _, g := range e.nick[t] {
-				enc.GivenTokens = append(enc.GivenTokens, h.sum("n", strconv.Itoa(int(g))))
+				toks = append(toks, h.sum("n", strconv.Itoa(int(g))))
 			}
+			if i == 0 {
+				enc.GivenFirst = toks
+			}
+			enc.GivenTokens = append(enc.GivenTokens, toks...)
 		}
 	}
 	if len(p.surSp) > 0 {
@@ -285,8 +290,14 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 	case SexField, State:
 		return Different
 	case GivenName:
-		if shareAny(a.GivenTokens, b.GivenTokens) {
+		if shareAny(a.GivenFirst, b.GivenTokens) || shareAny(b.GivenFirst, a.GivenTokens) {
 			return Strong
+		}
+		if l := diceLevel(fa, fb, strongDice, weakDice); l != Different {
+			return l
+		}
+		if shareAny(a.GivenTokens, b.GivenTokens) {
+			return Weak // a shared middle name only
 		}
 	case Surname:
 		if shareAny(a.SurTokens, b.SurTokens) {

@@ -164,16 +164,31 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	if a0 == b0 || nick.Same(a0, b0) || subset(a.given, b.given) || subset(b.given, a.given) {
 		return Strong
 	}
-	for _, x := range a.given {
-		for _, y := range b.given {
-			if nick.Same(x, y) {
-				return Strong // "María Guadalupe" and "Lupe"
-			}
+	// A first name against any name of the other form: "Lupe" and "María
+	// Guadalupe". Sharing only a middle name ("María José", "Ana María") is
+	// weaker: siblings often do.
+	for _, y := range b.given[1:] {
+		if a0 == y || nick.Same(a0, y) {
+			return Strong
+		}
+	}
+	for _, x := range a.given[1:] {
+		if x == b0 || nick.Same(x, b0) {
+			return Strong
+		}
+	}
+	shared := false
+	for _, x := range a.given[1:] {
+		for _, y := range b.given[1:] {
+			shared = shared || x == y
 		}
 	}
 	l := jwLevel(max(JaroWinkler(a0, b0), JaroWinkler(a.givenFull, b.givenFull)))
 	if l != Different {
 		return l
+	}
+	if shared {
+		return Weak
 	}
 	if (len(a0) == 1 && b0[0] == a0[0]) || (len(b0) == 1 && a0[0] == b0[0]) {
 		return Weak // an initial

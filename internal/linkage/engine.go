@@ -13,25 +13,25 @@ type Mode uint8
 
 // Modes.
 const (
-	// Plain compares normalized plaintext.
-	Plain Mode = iota
-	// Bloom compares keyed Bloom-filter encodings only.
-	Bloom_
+	// ModePlain compares normalized plaintext.
+	ModePlain Mode = iota
+	// ModeBloom compares keyed Bloom-filter encodings only.
+	ModeBloom
 )
 
 // ParseMode reads "plain" or "bloom".
 func ParseMode(s string) (Mode, bool) {
 	switch s {
 	case "plain", "":
-		return Plain, true
+		return ModePlain, true
 	case "bloom":
-		return Bloom_, true
+		return ModeBloom, true
 	}
-	return Plain, false
+	return ModePlain, false
 }
 
 func (m Mode) String() string {
-	if m == Bloom_ {
+	if m == ModeBloom {
 		return "bloom"
 	}
 	return "plain"
@@ -106,10 +106,14 @@ func fnv64(s string) uint64 {
 
 // entry is one record ready for comparison in either mode.
 type entry struct {
-	p     *prepared // Plain mode
-	e     *Encoding // Bloom mode
+	p     *prepared // ModePlain
+	e     *Encoding // ModeBloom
 	keys  []uint64
 	exact [numFields]uint64 // value ids for term frequencies
+	// Training keys: birth date (day and month in either order) and the
+	// sounds of given name and surname.
+	dobKey, nameKey uint64
+	addrKey         uint64 // house number, street and postcode
 }
 
 func plainEntry(r *Record, nick Nicknames) entry {
@@ -123,11 +127,35 @@ func plainEntry(r *Record, nick Nicknames) entry {
 			en.exact[f] = fnv64(v)
 		}
 	}
+	if !p.dob.zero() {
+		en.dobKey = fnv64(strconv.Itoa(p.dob.Y) + "|" + strconv.Itoa(min(p.dob.M, p.dob.D)) + "|" + strconv.Itoa(max(p.dob.M, p.dob.D)))
+	}
+	if p.givenSp != "" && len(p.surSp) > 0 && p.surSp[0] != "" {
+		en.nameKey = pairKey(fnv64(p.givenSp), fnv64(p.surSp[0]))
+	}
+	if p.num != "" && p.street != "" && p.post != "" {
+		en.addrKey = fnv64(p.post + "|" + p.num + "|" + p.street)
+	}
 	return en
 }
 
+// pairKey combines two keys regardless of order (given and surname swapped).
+func pairKey(a, b uint64) uint64 {
+	if a > b {
+		a, b = b, a
+	}
+	return a*0x9E3779B97F4A7C15 ^ b
+}
+
 func encodedEntry(e *Encoding) entry {
-	return entry{e: e, keys: e.Keys, exact: e.Exact}
+	en := entry{e: e, keys: e.Keys, exact: e.Exact, dobKey: e.Sounds[BirthDate]}
+	if e.Sounds[GivenName] != 0 && e.Sounds[Surname] != 0 {
+		en.nameKey = pairKey(e.Sounds[GivenName], e.Sounds[Surname])
+	}
+	if x := e.Exact; x[StreetNumber] != 0 && x[StreetName] != 0 && x[PostalCode] != 0 {
+		en.addrKey = (x[StreetNumber]*31+x[StreetName])*31 + x[PostalCode]
+	}
+	return en
 }
 
 // scorer compares entries and turns vectors into weights; tf holds value
@@ -145,15 +173,79 @@ func (s *scorer) compare(a, b *entry) Vector {
 	if a.e != nil && b.e != nil {
 		return compareEncoded(a.e, b.e)
 	}
-	return Vector(math.MaxUint64) // mixed modes never match: every field Missing-like
+	return allMissing // mixed modes have nothing in common to compare
 }
 
-// fieldWeight is the weight of field f at level l for the pair (a, b).
-func (s *scorer) fieldWeight(a *entry, f Field, l Level) float64 {
-	if l == Exact && s.tf != nil && isTF(f) && a.exact[f] != 0 {
-		return s.model.tfWeight(f, s.tf.share(f, a.exact[f]))
+// allMissing is the vector with every field Missing.
+var allMissing = func() (v Vector) {
+	for f := Field(0); f < numFields; f++ {
+		v.set(f, Missing)
 	}
-	return s.model.weight(f, l)
+	return v
+}()
+
+// addressFields describe where a person lives; they agree or disagree
+// together (one move changes them all), so they are scored as a group.
+var addressFields = [...]Field{StreetNumber, StreetName, Line2, PostalCode, City, State}
+
+func isAddress(f Field) bool {
+	for _, g := range addressFields {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+// sameFamily reports whether v says the two records give one address and
+// one surname: the pattern of relatives as much as of duplicates.
+func sameFamily(v Vector) bool {
+	return v.Get(StreetNumber) == Exact && v.Get(StreetName) <= Strong && v.Get(Surname) <= Strong
+}
+
+// weights returns the weight of each field for the pair (a, b) compared as v:
+//   - exact agreement on a term-frequency field is weighted by how common
+//     the value is;
+//   - between people with one surname at one address, the personal fields
+//     are weighed against relatives (UHousehold), not strangers;
+//   - address fields count as one piece of evidence (one move changes them
+//     all): the strongest agreement and the strongest disagreement in full,
+//     the others at a quarter.
+func (s *scorer) weights(a *entry, v Vector) (w [numFields]float64) {
+	m := s.model
+	household := m.Household && sameFamily(v)
+	for f := Field(0); f < numFields; f++ {
+		l := v.Get(f)
+		if l == Missing || !m.Used[f] {
+			continue
+		}
+		u := m.U[f][l]
+		if household && !isAddress(f) {
+			u = m.UHousehold[f][l]
+		}
+		w[f] = math.Log2(math.Max(m.M[f][l], floor) / math.Max(u, floor))
+		if l == Exact && s.tf != nil && isTF(f) && a.exact[f] != 0 && !(household && !isAddress(f)) {
+			w[f] = m.tfWeight(f, s.tf.share(f, a.exact[f]))
+		}
+	}
+	best := Field(numFields)
+	for _, f := range addressFields {
+		if w[f] > 0 && (best == numFields || w[f] > w[best]) {
+			best = f
+		}
+	}
+	worst := Field(numFields)
+	for _, f := range addressFields {
+		if w[f] < 0 && (worst == numFields || w[f] < w[worst]) {
+			worst = f
+		}
+	}
+	for _, f := range addressFields {
+		if f != best && f != worst {
+			w[f] *= 0.25
+		}
+	}
+	return w
 }
 
 func isTF(f Field) bool {
@@ -165,18 +257,17 @@ func isTF(f Field) bool {
 	return false
 }
 
-// score returns the match weight (log2 odds) and probability of a pair.
+// score returns the comparison vector and match weight (log2 odds) of a pair.
 func (s *scorer) score(a, b *entry) (Vector, float64) {
 	v := s.compare(a, b)
-	w := logit2(s.model.Prior)
-	for f := Field(0); f < numFields; f++ {
-		l := v.Get(f)
-		if l >= numLevels {
-			return v, math.Inf(-1)
-		}
-		w += s.fieldWeight(a, f, l)
+	if v == allMissing {
+		return v, math.Inf(-1)
 	}
-	return v, w
+	total := logit2(s.model.Prior)
+	for _, x := range s.weights(a, v) {
+		total += x
+	}
+	return v, total
 }
 
 // termFreq counts how many records hold each value of the TF fields.
@@ -215,9 +306,21 @@ func (t *termFreq) share(f Field, id uint64) float64 {
 	return float64(n) / float64(t.total[f])
 }
 
-// train estimates a Model: u from random pairs, m and the prior by EM over
-// candidate pairs. rng makes the sampling reproducible.
-func train(entries []entry, cands func(yield func(i, j int) bool), sc *scorer, rng *rand.Rand) *Model {
+// trainPairs is the most pairs EM looks at per training rule.
+const trainPairs = 1_000_000
+
+// train estimates a Model from a population: u from random pairs, m and the
+// prior by EM over two sets of pairs, as Splink does, because EM over the
+// blocked candidates themselves finds the wrong class (pairs that share a
+// common name) in populations with many namesakes:
+//   - pairs born on the same day (day and month in either order): their
+//     non-matches are random pairs in every other field, so EM estimates m
+//     for every field but the date of birth;
+//   - pairs whose given name and surname sound alike: EM estimates m for
+//     the date of birth.
+//
+// rng makes the sampling reproducible.
+func train(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) *Model {
 	m := DefaultModel()
 	n := len(entries)
 	if n < 2 {
@@ -226,7 +329,6 @@ func train(entries []entry, cands func(yield func(i, j int) bool), sc *scorer, r
 	// u from random pairs: almost all random pairs are non-matches.
 	samples := min(n*(n-1)/2, 400_000)
 	var uc [numFields][numLevels]float64
-	var present [numFields]float64
 	for k := 0; k < samples; k++ {
 		i, j := rng.IntN(n), rng.IntN(n)
 		if i == j {
@@ -242,7 +344,6 @@ func train(entries []entry, cands func(yield func(i, j int) bool), sc *scorer, r
 		for l := Level(0); l < Missing; l++ {
 			sum += uc[f][l]
 		}
-		present[f] = sum
 		m.Used[f] = sum > 0.01*float64(samples)
 		if sum == 0 {
 			continue
@@ -252,11 +353,98 @@ func train(entries []entry, cands func(yield func(i, j int) bool), sc *scorer, r
 			m.U[f][l] = (uc[f][l] + 1) / (sum + float64(Missing))
 		}
 	}
-	hist := make(map[Vector]float64)
-	cands(func(i, j int) bool {
-		hist[sc.compare(&entries[i], &entries[j])]++
-		return true
-	})
-	m.em(hist, 30)
+	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, maxBlock, rng)
+	histB, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng)
+	a, b := *m, *m
+	var skipA, skipB [numFields]bool
+	skipA[BirthDate] = true
+	skipB[GivenName], skipB[Surname] = true, true
+	shareA := a.em(histA, 40, skipA)
+	b.em(histB, 40, skipB)
+	m.M = a.M
+	if len(histB) > 0 {
+		m.M[BirthDate] = b.M[BirthDate]
+	}
+	m.constrain()
+	m.householdShare(entries, sc, maxBlock, rng)
+	// The prior is the chance that two records picked at random are one
+	// person: matches born the same day, over the share of matches whose
+	// dates agree, over all pairs.
+	matches := shareA * float64(pairsA) / math.Max(m.M[BirthDate][Exact]+m.M[BirthDate][Strong], 0.3)
+	m.Prior = math.Min(math.Max(matches/(float64(n)*float64(n-1)/2), 1e-9), 0.5)
 	return m
+}
+
+// ruleHistogram counts comparison vectors over the pairs that share key
+// (sampled down to trainPairs) and returns the number of such pairs.
+func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBlock int, rng *rand.Rand) (map[Vector]float64, int64) {
+	blocks := map[uint64][]int32{}
+	for i := range entries {
+		if k := key(&entries[i]); k != 0 {
+			blocks[k] = append(blocks[k], int32(i))
+		}
+	}
+	var total int64
+	for _, ids := range blocks {
+		if len(ids) <= maxBlock {
+			total += int64(len(ids)) * int64(len(ids)-1) / 2
+		}
+	}
+	hist := map[Vector]float64{}
+	if total == 0 {
+		return hist, 0
+	}
+	keep := math.Min(1, float64(trainPairs)/float64(total))
+	for _, ids := range blocks {
+		if len(ids) > maxBlock {
+			continue
+		}
+		for x := range ids {
+			for y := x + 1; y < len(ids); y++ {
+				if keep < 1 && rng.Float64() >= keep {
+					continue
+				}
+				hist[sc.compare(&entries[ids[x]], &entries[ids[y]])] += 1 / keep
+			}
+		}
+	}
+	return hist, total
+}
+
+// householdShare decides how much the population lives in families. Among
+// pairs that share an address and a surname, it counts those who are plainly
+// two people (different given names and birth dates): siblings, parents,
+// spouses. Where they are common (at least 5% of such pairs; synthetic New
+// Haven), a shared surname and birth date at one address are weak evidence;
+// where there are none (FEBRL, which has no families), they keep their full
+// weight. UHousehold mixes the family and stranger distributions
+// accordingly.
+func (m *Model) householdShare(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) {
+	hist, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.addrKey }, sc, maxBlock, rng)
+	var family, relatives float64
+	for v, n := range hist {
+		if v.Get(Surname) > Strong {
+			continue
+		}
+		family += n
+		if v.Get(GivenName) == Different && v.Get(BirthDate) == Different {
+			relatives += n
+		}
+	}
+	pi := 0.0
+	if family >= 30 {
+		pi = math.Min(relatives/family/0.05, 1)
+	}
+	m.setHousehold(pi)
+}
+
+// setHousehold sets UHousehold to a share pi of the family distribution.
+func (m *Model) setHousehold(pi float64) {
+	hh := householdU()
+	m.Household = pi > 0
+	for f := Field(0); f < numFields; f++ {
+		for l := Level(0); l < numLevels; l++ {
+			m.UHousehold[f][l] = pi*hh[f][l] + (1-pi)*m.U[f][l]
+		}
+	}
 }

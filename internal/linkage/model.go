@@ -34,23 +34,23 @@ type Decision string
 
 // Decisions.
 const (
-	Clear    Decision = "clear"
-	Possible Decision = "possible" // between AutoClear and Review: kept for statistics only
-	Review   Decision = "review"
-	Strong_  Decision = "strong_match"
+	DecisionClear    Decision = "clear"
+	DecisionPossible Decision = "possible" // between AutoClear and Review: counted, not shown
+	DecisionReview   Decision = "review"
+	DecisionStrong   Decision = "strong_match"
 )
 
 // Decide maps a probability to a Decision.
 func (t Thresholds) Decide(p float64) Decision {
 	switch {
 	case p >= t.StrongMatch:
-		return Strong_
+		return DecisionStrong
 	case p >= t.Review:
-		return Review
+		return DecisionReview
 	case p >= t.AutoClear:
-		return Possible
+		return DecisionPossible
 	}
-	return Clear
+	return DecisionClear
 }
 
 // tfFields are the fields whose exact agreement is weighted by how common the
@@ -64,6 +64,12 @@ type Model struct {
 	M     [numFields][numLevels]float64 `json:"m"`
 	U     [numFields][numLevels]float64 `json:"u"`
 	Prior float64                       `json:"prior"`
+	// UHousehold is u among non-matches who live at the same address
+	// (relatives, flatmates): for them a shared surname or birth date is far
+	// less rare than between strangers. It replaces U for the personal
+	// fields when the addresses agree, if Household is set.
+	UHousehold [numFields][numLevels]float64 `json:"u_household"`
+	Household  bool                          `json:"household"`
 	// Used records which fields carry data in this population; unused fields
 	// are left out of the score.
 	Used [numFields]bool `json:"used"`
@@ -73,7 +79,7 @@ type Model struct {
 // (an empty index): typical agreement rates of true duplicates and random
 // pairs in a city's population. Train replaces them with estimates.
 func DefaultModel() *Model {
-	m := &Model{Prior: 0.02}
+	m := &Model{Prior: 1e-6, Household: true, UHousehold: householdU()}
 	for f := Field(0); f < numFields; f++ {
 		m.Used[f] = true
 		m.M[f] = [numLevels]float64{0.85, 0.07, 0.03, 0.01, 0.04, 0}
@@ -96,6 +102,53 @@ func DefaultModel() *Model {
 	m.U[State] = [numLevels]float64{0.9, 0, 0, 0, 0.1, 0}
 	m.M[State] = [numLevels]float64{0.98, 0, 0, 0, 0.02, 0}
 	return m
+}
+
+// householdU is the distribution of the personal fields between two
+// different people at one address: relatives share a surname more often than
+// not, twins a birth date, a father and son ("Sr." and "Jr.") a given name.
+// These shares come from household composition, not from any one file, so
+// they are fixed here rather than estimated: EM cannot tell a family from a
+// duplicate without labels.
+func householdU() (u [numFields][numLevels]float64) {
+	for f := Field(0); f < numFields; f++ {
+		u[f] = [numLevels]float64{0.01, 0.01, 0.03, 0.02, 0.93, 0}
+	}
+	u[GivenName] = [numLevels]float64{0.05, 0.03, 0.02, 0.01, 0.89, 0}
+	u[Surname] = [numLevels]float64{0.55, 0.10, 0.10, 0.02, 0.23, 0}
+	u[BirthDate] = [numLevels]float64{0.03, 0.03, 0.05, 0, 0.89, 0}
+	u[SexField] = [numLevels]float64{0.5, 0, 0, 0, 0.5, 0}
+	u[Phone] = [numLevels]float64{0.3, 0.01, 0.02, 0, 0.67, 0}
+	u[Email] = [numLevels]float64{0.01, 0.01, 0.03, 0, 0.95, 0}
+	return u
+}
+
+// constrain keeps EM estimates within what duplicates of one person can
+// look like, falling back to DefaultModel for a field whose estimate EM has
+// pulled towards another class (a household, a run of namesakes):
+//   - true duplicates agree (exactly or nearly) on names and birth date at
+//     least 60% of the time;
+//   - they give a wholly different given name (not a nickname, typo or
+//     sound-alike) at most 2% of the time, and a different surname or birth
+//     date at most 10%.
+func (m *Model) constrain() {
+	def := DefaultModel()
+	for _, f := range []Field{GivenName, Surname, BirthDate} {
+		if m.M[f][Exact]+m.M[f][Strong] < 0.6 {
+			m.M[f] = def.M[f]
+		}
+		limit := 0.10
+		if f == GivenName {
+			limit = 0.02
+		}
+		if d := m.M[f][Different]; d > limit {
+			scale := (1 - limit) / (1 - d)
+			for l := Level(0); l < Missing; l++ {
+				m.M[f][l] *= scale
+			}
+			m.M[f][Different] = limit
+		}
+	}
 }
 
 // floor keeps every probability away from zero so no single level can veto
@@ -130,9 +183,26 @@ func logit2(p float64) float64 {
 
 func fromLogit2(w float64) float64 { return 1 / (1 + math.Exp2(-w)) }
 
-// em estimates m and the prior from a histogram of comparison vectors over
-// candidate pairs, holding u (estimated from random pairs) fixed.
-func (m *Model) em(hist map[Vector]float64, iterations int) {
+// em estimates m, and the share of matches among candidate pairs, from a
+// histogram of comparison vectors over candidate pairs. Blocking makes
+// candidate non-matches agree far more often than random pairs do (they
+// share a surname, a birth date, an address), so the E step uses its own
+// non-match distribution uc, estimated alongside m and started from u; the
+// model keeps u from random pairs for scoring, as Fellegi–Sunter intends.
+// It returns the estimated share of matches among the candidates.
+// Fields in skip (those the training pairs were blocked on) are left out.
+func (m *Model) em(hist map[Vector]float64, iterations int, skip [numFields]bool) float64 {
+	share, _ := m.emBoth(hist, iterations, skip, true)
+	return share
+}
+
+// emU runs EM with m held fixed and returns the share of matches and the
+// non-match distribution.
+func (m *Model) emU(hist map[Vector]float64, iterations int, skip [numFields]bool) (float64, [numFields][numLevels]float64) {
+	return m.emBoth(hist, iterations, skip, false)
+}
+
+func (m *Model) emBoth(hist map[Vector]float64, iterations int, skip [numFields]bool, updateM bool) (float64, [numFields][numLevels]float64) {
 	type row struct {
 		v Vector
 		n float64
@@ -143,41 +213,49 @@ func (m *Model) em(hist map[Vector]float64, iterations int) {
 		rows = append(rows, row{v, n})
 		total += n
 	}
+	uc := m.U
 	if total == 0 {
-		return
+		return 0, uc
+	}
+	lambda := 0.1
+	w := func(f Field, l Level) float64 {
+		if l == Missing || !m.Used[f] || skip[f] {
+			return 0
+		}
+		return math.Log2(math.Max(m.M[f][l], floor) / math.Max(uc[f][l], floor))
 	}
 	for it := 0; it < iterations; it++ {
-		var mc [numFields][numLevels]float64
+		var mc, nc [numFields][numLevels]float64
 		var matched float64
-		lp := logit2(m.Prior)
+		lp := logit2(lambda)
 		for _, r := range rows {
-			w := lp
+			x := lp
 			for f := Field(0); f < numFields; f++ {
-				w += m.weight(f, r.v.Get(f))
+				x += w(f, r.v.Get(f))
 			}
-			p := fromLogit2(w) * r.n
-			matched += p
+			p := fromLogit2(x)
+			matched += p * r.n
 			for f := Field(0); f < numFields; f++ {
-				mc[f][r.v.Get(f)] += p
+				mc[f][r.v.Get(f)] += p * r.n
+				nc[f][r.v.Get(f)] += (1 - p) * r.n
 			}
 		}
-		m.Prior = math.Min(math.Max(matched/total, 1e-6), 0.99)
+		lambda = math.Min(math.Max(matched/total, 1e-6), 0.999)
 		for f := Field(0); f < numFields; f++ {
-			var sum float64
-			for l := Level(0); l < Missing; l++ {
-				sum += mc[f][l]
-			}
-			if sum == 0 {
-				continue
-			}
-			for l := Level(0); l < Missing; l++ {
-				m.M[f][l] = math.Max(mc[f][l]/sum, floor)
+			if !skip[f] {
+				if updateM {
+					normalize(&mc[f], &m.M[f])
+				}
+				normalize(&nc[f], &uc[f])
 			}
 		}
 	}
 	// A level can only count for a match if it is better than the one below:
 	// keep m/u non-increasing down the levels so a "different" never scores
 	// above a "weak" by an artefact of small counts.
+	if !updateM {
+		return lambda, uc
+	}
 	for f := Field(0); f < numFields; f++ {
 		prev := math.Inf(1)
 		for l := Level(0); l < Missing; l++ {
@@ -191,5 +269,21 @@ func (m *Model) em(hist map[Vector]float64, iterations int) {
 				prev = w
 			}
 		}
+	}
+	return lambda, uc
+}
+
+// normalize turns counts over the non-missing levels into probabilities in
+// dst, leaving dst as it was when there are no counts.
+func normalize(counts, dst *[numLevels]float64) {
+	var sum float64
+	for l := Level(0); l < Missing; l++ {
+		sum += counts[l]
+	}
+	if sum == 0 {
+		return
+	}
+	for l := Level(0); l < Missing; l++ {
+		dst[l] = math.Max(counts[l]/sum, floor)
 	}
 }

@@ -320,10 +320,12 @@ func (g *Generator) Relative(p person.Person, rel Relation) person.Person {
 		}
 	case Junior:
 		r = p
+		// Born 18–40 years later (or earlier when p is young), on another day.
 		years := 18 + g.rng.IntN(23)
-		dob := p.DateOfBirth.AddYears(years)
+		shift := 1 + g.rng.IntN(300)
+		dob := person.DateOf(p.DateOfBirth.Time().AddDate(years, 0, shift))
 		if !dob.Before(g.today) {
-			dob = p.DateOfBirth.AddYears(-years)
+			dob = person.DateOf(p.DateOfBirth.Time().AddDate(-years, 0, shift))
 		}
 		r.DateOfBirth = dob
 		r.Phone, r.Email = "", ""

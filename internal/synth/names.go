@@ -67,7 +67,7 @@ var origins = []origin{
 	{
 		name: "vietnamese", share: 40, middle: 0.8, spanish: 0,
 		female: []string{"Thị Lan", "Thị Hoa", "Ngọc Anh", "Thị Mai", "Thu Hà", "Thị Hương", "Kim Linh", "Bảo Ngọc"},
-		male: []string{"Văn Minh", "Văn Hùng", "Đức Anh", "Quốc Bảo", "Văn Long", "Minh Tuấn", "Thanh Sơn", "Hữu Phước"},
+		male:   []string{"Văn Minh", "Văn Hùng", "Đức Anh", "Quốc Bảo", "Văn Long", "Minh Tuấn", "Thanh Sơn", "Hữu Phước"},
 		surnames: []string{"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ",
 			"Đặng", "Bùi", "Đỗ"},
 	},

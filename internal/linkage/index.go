@@ -1,0 +1,334 @@
+package linkage
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"unsafe"
+)
+
+// Candidate is a resident who may be the applicant being screened.
+type Candidate struct {
+	ID          string   `json:"id"`
+	Probability float64  `json:"probability"`
+	Weight      float64  `json:"weight"` // log2 odds
+	Decision    Decision `json:"decision"`
+}
+
+// FieldScore explains one field of a comparison.
+type FieldScore struct {
+	Field string `json:"field"`
+	// Left and Right are the normalized values compared; empty in Bloom
+	// mode, where there is no plaintext to show.
+	Left   string  `json:"left"`
+	Right  string  `json:"right"`
+	Level  string  `json:"level"`
+	Weight float64 `json:"weight"` // log2(m/u), term-frequency adjusted
+}
+
+// Explanation breaks a score down field by field, for the review screen.
+type Explanation struct {
+	Fields      []FieldScore `json:"fields"`
+	PriorWeight float64      `json:"prior_weight"`
+	Weight      float64      `json:"weight"`
+	Probability float64      `json:"probability"`
+	Decision    Decision     `json:"decision"`
+}
+
+func (s *scorer) explain(a, b *entry, t Thresholds) Explanation {
+	v := s.compare(a, b)
+	ex := Explanation{PriorWeight: logit2(s.model.Prior)}
+	ex.Weight = ex.PriorWeight
+	w := s.weights(a, v)
+	for f := Field(0); f < numFields; f++ {
+		if !s.model.Used[f] {
+			continue
+		}
+		l := v.Get(f)
+		fs := FieldScore{Field: f.String(), Level: l.String(), Weight: w[f]}
+		if a.p != nil && b.p != nil {
+			fs.Left, fs.Right = a.p.display(f), b.p.display(f)
+		}
+		ex.Weight += fs.Weight
+		ex.Fields = append(ex.Fields, fs)
+	}
+	ex.Probability = fromLogit2(ex.Weight)
+	ex.Decision = t.Decide(ex.Probability)
+	return ex
+}
+
+// Errors from the Index.
+var (
+	ErrUnknownID = errors.New("linkage: id not in index")
+	ErrMode      = errors.New("linkage: operation not available in this mode")
+)
+
+// Index screens one application at a time against every resident: an
+// in-memory blocking index, rebuilt at start from the database (the caller
+// feeds it with Add or AddEncoding) and updated on every change. It is safe
+// for concurrent use.
+type Index struct {
+	mu       sync.RWMutex
+	opt      Options
+	sc       *scorer
+	enc      *Encoder // ModeBloom only
+	entries  []entry
+	ids      []string
+	slot     map[string]int32
+	free     []int32
+	postings map[uint64][]int32
+}
+
+// NewIndex returns an empty index. model may be nil for DefaultModel; Train
+// re-estimates it once the index is loaded.
+func NewIndex(opt Options, model *Model) (*Index, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	if model == nil {
+		model = DefaultModel()
+	}
+	ix := &Index{opt: opt, slot: map[string]int32{}, postings: map[uint64][]int32{},
+		sc: &scorer{nick: NewNicknames(), model: model, tf: newTermFreq()}}
+	if opt.Mode == ModeBloom {
+		e, err := NewEncoder(opt.Key)
+		if err != nil {
+			return nil, err
+		}
+		ix.enc = e
+	}
+	return ix, nil
+}
+
+// Model returns the index's current parameters.
+func (ix *Index) Model() *Model {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	m := *ix.sc.model
+	return &m
+}
+
+// entryOf prepares r for this index's mode.
+func (ix *Index) entryOf(r *Record) entry {
+	if ix.enc != nil {
+		e := ix.enc.Encode(*r)
+		return encodedEntry(&e)
+	}
+	return plainEntry(r, ix.sc.nick)
+}
+
+// Add inserts or replaces the record of resident id.
+func (ix *Index) Add(id string, r Record) {
+	e := ix.entryOf(&r)
+	ix.put(id, e)
+}
+
+// AddEncoding inserts or replaces a resident known only by an Encoding
+// ("no list" mode). It requires a ModeBloom index.
+func (ix *Index) AddEncoding(id string, e Encoding) error {
+	if ix.enc == nil {
+		return fmt.Errorf("AddEncoding: %w", ErrMode)
+	}
+	ix.put(id, encodedEntry(&e))
+	return nil
+}
+
+// Encode returns the Encoding of r under the index's key (ModeBloom only),
+// to be stored instead of the record.
+func (ix *Index) Encode(r Record) (Encoding, error) {
+	if ix.enc == nil {
+		return Encoding{}, fmt.Errorf("Encode: %w", ErrMode)
+	}
+	return ix.enc.Encode(r), nil
+}
+
+func (ix *Index) put(id string, e entry) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.removeLocked(id)
+	var s int32
+	if n := len(ix.free); n > 0 {
+		s, ix.free = ix.free[n-1], ix.free[:n-1]
+		ix.entries[s], ix.ids[s] = e, id
+	} else {
+		s = int32(len(ix.entries))
+		ix.entries = append(ix.entries, e)
+		ix.ids = append(ix.ids, id)
+	}
+	ix.slot[id] = s
+	for _, k := range e.keys {
+		ix.postings[k] = append(ix.postings[k], s)
+	}
+	ix.sc.tf.add(&ix.entries[s], 1)
+}
+
+// Remove deletes resident id; it reports whether id was present.
+func (ix *Index) Remove(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.removeLocked(id)
+}
+
+func (ix *Index) removeLocked(id string) bool {
+	s, ok := ix.slot[id]
+	if !ok {
+		return false
+	}
+	e := &ix.entries[s]
+	ix.sc.tf.add(e, -1)
+	for _, k := range e.keys {
+		p := ix.postings[k]
+		if i := slices.Index(p, s); i >= 0 {
+			p[i] = p[len(p)-1]
+			p = p[:len(p)-1]
+		}
+		if len(p) == 0 {
+			delete(ix.postings, k)
+		} else {
+			ix.postings[k] = p
+		}
+	}
+	*e = entry{}
+	ix.ids[s] = ""
+	ix.free = append(ix.free, s)
+	delete(ix.slot, id)
+	return true
+}
+
+// Len returns the number of residents in the index.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.slot)
+}
+
+// Screen returns the residents who may be the person in r, with probability
+// at or above the Review threshold, most probable first.
+func (ix *Index) Screen(r Record) []Candidate {
+	e := ix.entryOf(&r)
+	return ix.screen(&e)
+}
+
+// ScreenEncoding is Screen for an application known only by its Encoding.
+func (ix *Index) ScreenEncoding(enc Encoding) ([]Candidate, error) {
+	if ix.enc == nil {
+		return nil, fmt.Errorf("ScreenEncoding: %w", ErrMode)
+	}
+	e := encodedEntry(&enc)
+	return ix.screen(&e), nil
+}
+
+func (ix *Index) screen(e *entry) []Candidate {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	threshold := logit2(ix.opt.Thresholds.Review)
+	seen := make(map[int32]struct{}, 64)
+	var out []Candidate
+	for _, k := range e.keys {
+		p := ix.postings[k]
+		if len(p) > ix.opt.MaxBlock {
+			continue // as in batch runs: the other keys cover a common name
+		}
+		for _, s := range p {
+			if _, dup := seen[s]; dup {
+				continue
+			}
+			seen[s] = struct{}{}
+			_, w := ix.sc.score(e, &ix.entries[s])
+			if w >= threshold {
+				pr := fromLogit2(w)
+				out = append(out, Candidate{ID: ix.ids[s], Probability: pr, Weight: w, Decision: ix.opt.Thresholds.Decide(pr)})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Candidate) int {
+		switch {
+		case a.Weight > b.Weight:
+			return -1
+		case a.Weight < b.Weight:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Explain breaks down the comparison of r with resident id.
+func (ix *Index) Explain(id string, r Record) (Explanation, error) {
+	e := ix.entryOf(&r)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s, ok := ix.slot[id]
+	if !ok {
+		return Explanation{}, ErrUnknownID
+	}
+	return ix.sc.explain(&e, &ix.entries[s], ix.opt.Thresholds), nil
+}
+
+// Train re-estimates the model from the residents in the index (u from
+// random pairs, m and the prior by EM over blocked pairs). Call it after the
+// index is loaded at start; seed makes it reproducible.
+func (ix *Index) Train(seed uint64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	live := make([]entry, 0, len(ix.slot))
+	for _, s := range ix.slot {
+		live = append(live, ix.entries[s])
+	}
+	if len(live) < 2 {
+		return
+	}
+	model := train(live, ix.sc, ix.opt.MaxBlock, rand.New(rand.NewPCG(seed, 0x5eed)))
+	ix.sc.model = model
+}
+
+// MemoryBytes estimates the heap held by the index (entries, strings,
+// postings and maps); BenchmarkScreen measures it too.
+func (ix *Index) MemoryBytes() int64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	const mapEntry = 48 // bucket share per map entry, roughly
+	n := int64(cap(ix.entries)) * int64(unsafe.Sizeof(entry{}))
+	n += int64(cap(ix.ids)) * int64(unsafe.Sizeof(""))
+	for i := range ix.entries {
+		e := &ix.entries[i]
+		n += int64(cap(e.keys)) * 8
+		if e.p != nil {
+			n += e.p.size()
+		}
+		if e.e != nil {
+			n += int64(unsafe.Sizeof(Encoding{})) + int64(cap(e.e.GivenFirst)+cap(e.e.GivenTokens)+cap(e.e.SurTokens))*8
+		}
+		n += int64(len(ix.ids[i]))
+	}
+	n += int64(len(ix.slot)) * (mapEntry + 4)
+	for _, p := range ix.postings {
+		n += mapEntry + 24 + int64(cap(p))*4
+	}
+	for _, f := range tfFields {
+		n += int64(len(ix.sc.tf.counts[f])) * (mapEntry + 12)
+	}
+	return n
+}
+
+func (p *prepared) size() int64 {
+	n := int64(unsafe.Sizeof(*p))
+	strs := func(ss []string) {
+		n += int64(cap(ss)) * 16
+		for _, s := range ss {
+			n += int64(len(s))
+		}
+	}
+	strs(p.given)
+	strs(p.sur)
+	strs(p.surDM)
+	strs(p.surSp)
+	for _, s := range []string{p.givenFull, p.givenDM, p.givenSp, p.surFull, p.surNoSp, p.foldGiven,
+		p.foldSur, p.dob.Digits, p.sex, p.num, p.street, p.streetNS, p.line2, p.city, p.citySp,
+		p.post, p.state, p.email, p.phone} {
+		n += int64(len(s))
+	}
+	return n
+}
