@@ -1,5 +1,241 @@
 package cli
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
-func cmdLinkage(ctx context.Context, stdio IO, args []string) error { return errNotBuilt }
+	"github.com/cityid/cityid/internal/linkage"
+)
+
+func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
+	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]",
+		"Find records that describe the same person (one file) or link two files.\n"+
+			"Writes predicted pairs as CSV (id_l,id_r,probability); with --eval, the last line\n"+
+			"is a JSON object with precision, recall and F1 computed from the files' own truth.")
+	format := fs.String("format", "febrl", "input format: febrl (rec-N-org/dup ids give the truth) or csv (needs --map)")
+	mode := fs.String("mode", "plain", "compare plaintext (plain) or keyed Bloom-filter encodings only (bloom)")
+	eval := fs.Bool("eval", false, "print an evaluation JSON line last (needs truth in the files)")
+	out := fs.String("out", "", "write pairs to this file instead of standard output")
+	mapping := fs.String("map", "", "csv: field=column list, e.g. id=unique_id,given_name=first,surname=last,date_of_birth=dob")
+	truth := fs.String("truth-column", "", "csv: column holding a cluster label for --eval")
+	keyFile := fs.String("key-file", "", "bloom: file with the encoding key (32+ bytes, raw or hex); default a fresh random key")
+	transitive := fs.Bool("transitive", true, "one file: add pairs implied by others (A=B, B=C give A=C) in small groups")
+	workers := fs.Int("workers", 0, "goroutines comparing pairs (default: all CPUs)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	files := fs.Args()
+	if len(files) < 1 || len(files) > 2 {
+		fmt.Fprintln(stdio.Err, "cityid linkage: give one file to deduplicate or two files to link")
+		fs.Usage()
+		return errUsage
+	}
+	var m linkage.Mapping
+	switch *format {
+	case "febrl":
+		m = linkage.FEBRLMapping()
+	case "csv":
+		if *mapping == "" {
+			fmt.Fprintln(stdio.Err, "cityid linkage: --format csv needs --map field=column,...")
+			return errUsage
+		}
+		var err error
+		if m, err = linkage.ParseMapping(*mapping); err != nil {
+			return err
+		}
+		m.Truth = *truth
+	default:
+		fmt.Fprintf(stdio.Err, "cityid linkage: unknown --format %q (febrl or csv)\n", *format)
+		return errUsage
+	}
+	md, ok := linkage.ParseMode(*mode)
+	if !ok {
+		fmt.Fprintf(stdio.Err, "cityid linkage: unknown --mode %q (plain or bloom)\n", *mode)
+		return errUsage
+	}
+	opt := linkage.Options{Mode: md, Workers: *workers, Transitive: *transitive, Progress: linkageProgress(stdio.Err)}
+	if md == linkage.ModeBloom {
+		key, err := encodingKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		opt.Key = key
+	}
+
+	start := time.Now()
+	var sets [][]linkage.Record
+	for _, name := range files {
+		recs, err := readRecords(name, m)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, recs)
+	}
+	var res *linkage.Result
+	var err error
+	var right []linkage.Record
+	if len(sets) == 2 {
+		right = sets[1]
+		res, err = linkage.Link(ctx, sets[0], right, opt)
+	} else {
+		res, err = linkage.Dedup(ctx, sets[0], opt)
+	}
+	if err != nil {
+		return fmt.Errorf("linking: %w", err)
+	}
+	elapsed := time.Since(start)
+
+	w := stdio.Out
+	var closeOut func() error
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		w, closeOut = f, f.Close
+	}
+	if err := writePairs(w, sets[0], right, res.Pairs); err != nil {
+		if closeOut != nil {
+			closeOut()
+		}
+		return fmt.Errorf("writing pairs: %w", err)
+	}
+	if closeOut != nil {
+		if err := closeOut(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+	}
+	fmt.Fprintf(stdio.Err, "linkage: %d records, %d candidate pairs (reduction ratio %.6f), %d predicted pairs, %.2fs\n",
+		res.Stats.Records, res.Stats.Candidates, res.Stats.ReductionRatio, len(res.Pairs), elapsed.Seconds())
+	if *eval {
+		ev := linkage.Evaluate(sets[0], right, res)
+		if ev.TruePairs == 0 {
+			fmt.Fprintln(stdio.Err, "linkage: warning: the files carry no truth labels; precision and recall are 0")
+		}
+		line, _ := json.Marshal(struct {
+			Records          int     `json:"records"`
+			Candidates       int64   `json:"candidates"`
+			Precision        float64 `json:"precision"`
+			Recall           float64 `json:"recall"`
+			F1               float64 `json:"f1"`
+			Seconds          float64 `json:"seconds"`
+			TruePairs        int64   `json:"true_pairs"`
+			Predicted        int     `json:"predicted"`
+			PairCompleteness float64 `json:"pair_completeness"`
+			ReductionRatio   float64 `json:"reduction_ratio"`
+			Mode             string  `json:"mode"`
+		}{ev.Records, ev.Candidates, round(ev.Precision), round(ev.Recall), round(ev.F1), round(elapsed.Seconds()),
+			ev.TruePairs, ev.Predicted, round(ev.PairCompleteness), round(ev.ReductionRatio), md.String()})
+		fmt.Fprintln(stdio.Out, string(line))
+	}
+	return nil
+}
+
+func round(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 6, 64), 64)
+	return v
+}
+
+func readRecords(name string, m linkage.Mapping) ([]linkage.Record, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := linkage.ReadCSV(f, m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return recs, nil
+}
+
+func writePairs(w io.Writer, left, right []linkage.Record, pairs []linkage.Pair) error {
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
+	other := right
+	if other == nil {
+		other = left
+	}
+	cw.Write([]string{"id_l", "id_r", "probability"})
+	for _, p := range pairs {
+		cw.Write([]string{left[p.Left].ID, other[p.Right].ID, strconv.FormatFloat(p.Probability, 'f', 6, 64)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// encodingKey reads a key file (raw bytes or hex) or makes a fresh random
+// key, which is enough when one run encodes both files.
+func encodingKey(path string) ([]byte, error) {
+	if path == "" {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("encoding key: %w", err)
+		}
+		return key, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("encoding key: %w", err)
+	}
+	if h, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil {
+		b = h
+	}
+	if len(b) < linkage.MinKeyLen {
+		return nil, fmt.Errorf("encoding key %s: %w", path, linkage.ErrShortKey)
+	}
+	return b, nil
+}
+
+// linkageProgress reports long runs on w: a bar redrawn in place on a terminal,
+// a line every few seconds otherwise (logs, pipes).
+func linkageProgress(w io.Writer) func(stage string, done, total int) {
+	f, ok := w.(*os.File)
+	tty := false
+	if ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	var mu sync.Mutex
+	var last time.Time
+	lastStage := ""
+	return func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if total == 0 {
+			return
+		}
+		frac := float64(done) / float64(total)
+		if tty {
+			const width = 30
+			n := int(frac * width)
+			fmt.Fprintf(w, "\r%-8s [%s%s] %3.0f%%", stage, strings.Repeat("#", n), strings.Repeat(" ", width-n), frac*100)
+			if done >= total {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		if total < 100_000 {
+			return // small runs finish before anyone would read a line
+		}
+		if stage != lastStage || time.Since(last) >= 5*time.Second || done >= total {
+			fmt.Fprintf(w, "linkage: %s %d/%d (%.0f%%)\n", stage, done, total, frac*100)
+			last, lastStage = time.Now(), stage
+		}
+	}
+}
