@@ -19,6 +19,7 @@ import (
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/synth"
@@ -62,8 +63,14 @@ func Load(ctx context.Context, a *app.App, o Options) (Result, error) {
 	gen := synth.New(o.Seed)
 	r := rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed))
 	portraits := make([][]byte, 12)
+	spec := photo.DefaultSpec()
+	if a.Settings.Photo.Width > 0 {
+		spec.Width, spec.Height = a.Settings.Photo.Width, a.Settings.Photo.Height
+	}
 	for i := range portraits {
-		portraits[i] = Portrait(r)
+		if portraits[i], err = Portrait(r, spec.Width, spec.Height); err != nil {
+			return res, err
+		}
 	}
 	type job struct {
 		i       int
@@ -80,7 +87,8 @@ func Load(ctx context.Context, a *app.App, o Options) (Result, error) {
 		q := fee.Compute(a.Settings.Fees, fee.KindNew, p.DateOfBirth, today)
 		pay := fee.Payment{Method: a.Settings.Fees.PaymentMethods[r.IntN(len(a.Settings.Fees.PaymentMethods))], AmountCents: q.AmountCents}
 		if r.IntN(10) == 0 && len(a.Settings.Fees.WaiverReasons) > 0 {
-			pay = fee.Payment{Method: "waiver", WaiverReason: a.Settings.Fees.WaiverReasons[r.IntN(len(a.Settings.Fees.WaiverReasons))]}
+			pay = fee.Payment{Method: "waiver", WaiverReason: a.Settings.Fees.WaiverReasons[r.IntN(len(a.Settings.Fees.WaiverReasons))],
+				WaiverNote: "demo waiver"}
 		}
 		if q.AmountCents == 0 {
 			pay = fee.Payment{Method: a.Settings.Fees.PaymentMethods[0]}

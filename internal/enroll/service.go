@@ -74,7 +74,7 @@ func (s *Service) Check(in Intake) (evidence.Result, fee.Quote, person.Errors) {
 	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
 	errs := p.Validate(today, s.settings.Program.Languages)
 	errs = append(errs, validateDocuments(s.settings, in.Documents)...)
-	if in.Payment.Method != "" {
+	if in.Payment.Method != "" || in.Payment.WaiverReason != "" {
 		errs = append(errs, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
 	}
 	return res, q, errs
@@ -129,6 +129,9 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		return nil, fmt.Errorf("take an application: staff member has no site: %w", ErrForbidden)
 	}
 	p := in.Person.Normalize()
+	// Issuers are kept only for document types that ask for one, so an
+	// issuer that would reveal nationality is never stored.
+	in.Documents = evidence.Minimize(s.settings.Documents, in.Documents)
 	today := s.today()
 	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
 	ev := s.evaluate(in, p, today)

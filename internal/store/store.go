@@ -80,6 +80,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// The database holds sealed personal data and password hashes: owner only.
+	// Run a write so the WAL and shared-memory files exist, then restrict all three.
+	if _, err := w.ExecContext(ctx, "PRAGMA user_version"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("restrict database file permissions: %w", err)
+		}
+	}
 	return db, nil
 }
 

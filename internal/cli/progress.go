@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// meter shows how far a long command has got: a redrawn bar on a
+// terminal, a line every few seconds otherwise (logs, CI).
+type meter struct {
+	w      io.Writer
+	label  string
+	total  int64
+	done   int64
+	tty    bool
+	start  time.Time
+	last   time.Time
+	closed bool
+}
+
+func newMeter(w io.Writer, label string, total int64) *meter {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	now := time.Now()
+	return &meter{w: w, label: label, total: total, tty: tty, start: now, last: now}
+}
+
+// Set records n units done and redraws when due.
+func (p *meter) Set(n int64) {
+	p.done = n
+	now := time.Now()
+	interval := 5 * time.Second
+	if p.tty {
+		interval = 100 * time.Millisecond
+	}
+	if now.Sub(p.last) < interval && n != p.total {
+		return
+	}
+	p.last = now
+	p.draw(now)
+}
+
+func (p *meter) draw(now time.Time) {
+	elapsed := now.Sub(p.start).Seconds()
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(p.done) / elapsed
+	}
+	if !p.tty {
+		if p.total > 0 {
+			fmt.Fprintf(p.w, "%s: %d/%d (%.0f%%, %.0f/s)\n", p.label, p.done, p.total, 100*float64(p.done)/float64(p.total), rate)
+		} else {
+			fmt.Fprintf(p.w, "%s: %d (%.0f/s)\n", p.label, p.done, rate)
+		}
+		return
+	}
+	const width = 30
+	frac := 0.0
+	if p.total > 0 {
+		frac = float64(p.done) / float64(p.total)
+	}
+	filled := int(frac * width)
+	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+	fmt.Fprintf(p.w, "\r%s %s %d/%d %.0f/s ", p.label, bar, p.done, p.total, rate)
+}
+
+// Done finishes the display.
+func (p *meter) Done() {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	p.draw(time.Now())
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}

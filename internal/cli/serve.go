@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/web"
+)
+
+func cmdServe(ctx context.Context, stdio IO, args []string) error {
+	fs := newFlagSet(stdio, "serve", "serve [--data DIR] [--addr HOST:PORT] [--db URL] [--demo]",
+		"Run the staff portal, the JSON API and the health checks.\n\n"+
+			"On first start it creates the data directory (settings file cityid.toml, master key,\n"+
+			"SQLite database) and prints the staff URL and a one-time administrator password.")
+	dataDir := fs.String("data", "cityid-data", "data directory (settings, master key, SQLite database)")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dbURL := fs.String("db", "", "PostgreSQL URL (postgres://user@host/db) instead of SQLite in the data directory")
+	demo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database)")
+	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
+	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	debug := fs.Bool("debug", false, "log at debug level")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
+
+	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	for _, w := range a.Settings.Warnings() {
+		logger.Warn("settings", "key", w.Key, "warning", w.Msg)
+	}
+	user, password, created, err := a.Auth.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("create the first administrator: %w", err)
+	}
+	if *demo {
+		if err := seedDemo(ctx, stdio, a, *demoN, 1); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another cityid running? try --addr 127.0.0.1:8081)", *addr, err)
+	}
+	base := *publicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	fmt.Fprintf(stdio.Out, "cityid is serving %s\n", a.Settings.Program.Name)
+	fmt.Fprintf(stdio.Out, "  data:      %s (%s)\n", *dataDir, a.DB.Dialect())
+	fmt.Fprintf(stdio.Out, "  staff URL: %s/staff/\n", base)
+	if created {
+		fmt.Fprintf(stdio.Out, "  first login: user %q, one-time password %s\n", user, password)
+		fmt.Fprintln(stdio.Out, "  (you will set your own password and an authenticator app at first login)")
+	}
+	fmt.Fprintln(stdio.Out, "Press Ctrl+C to stop.")
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return httpSrv.Shutdown(shutCtx)
+}
