@@ -1,0 +1,31 @@
+-- cityid schema 3: retention. Purge runs (counts only, never names or person
+-- ids) and the keyed match encodings that "no list" mode keeps after a
+-- cardholder's personal data is erased.
+
+-- One row per purge run that changed (or tried to change) data. judged_at is
+-- the instant due times were judged at; started_at is the server clock. The
+-- clock-skew check refuses a run whose judged_at lies before an earlier run's.
+CREATE TABLE retention_runs (
+  id          TEXT PRIMARY KEY,
+  started_at  BIGINT NOT NULL,
+  judged_at   BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL DEFAULT 0,
+  no_list     INTEGER NOT NULL DEFAULT 0,
+  erased      BIGINT NOT NULL DEFAULT 0,
+  reduced     BIGINT NOT NULL DEFAULT 0,
+  counts      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX retention_runs_judged ON retention_runs(judged_at);
+
+-- Keyed privacy-preserving match encodings (linkage.Encoding, JSON) of people
+-- whose personal data was erased in "no list" mode, so duplicate detection
+-- still catches a second application by the same person. No plaintext.
+CREATE TABLE match_encodings (
+  person_id  TEXT PRIMARY KEY REFERENCES persons(id),
+  encoding   BYTEA NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+-- When a person's data key was destroyed while the person row had to stay
+-- (cards refer to it): 0 while the person is whole.
+ALTER TABLE persons ADD COLUMN erased_at BIGINT NOT NULL DEFAULT 0;
