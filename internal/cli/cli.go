@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
 )
 
@@ -131,6 +130,3 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
-
-// oneLine trims a multi-line message for terminal output.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

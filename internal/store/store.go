@@ -180,13 +180,6 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	return nil
 }
 
-// queryer is what both *sql.DB and *sql.Tx offer; read helpers use it.
-type queryer interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
 // rebind turns the ? placeholders of our SQL into $1, $2… for PostgreSQL.
 // Our SQL never has a literal ? inside strings.
 func rebind(d Dialect, q string) string {
@@ -213,10 +206,6 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return tx.tx.QueryRowContext(ctx, rebind(tx.dialect, q), args...)
-}
-
-func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, rebind(tx.dialect, q), args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
