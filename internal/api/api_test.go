@@ -190,6 +190,10 @@ func TestCreateSubmitApprove(t *testing.T) {
 	if err := json.Unmarshal(g.Body, &full); err != nil || full.Person.GivenNames != "Zenobia" || len(full.Photo) == 0 {
 		t.Fatalf("supervisor GET = %d; name %q, photo %d bytes", g.Status, full.Person.GivenNames, len(full.Photo))
 	}
+	// A passport's issuer would record nationality: it is never stored.
+	if len(full.Documents) == 0 || full.Documents[0].Issuer != "" {
+		t.Errorf("documents = %+v, want the passport without its issuer", full.Documents)
+	}
 	if r := e.call(t, "sup", "", "POST", "/api/v1/applications/"+a1.ID+"/approve", map[string]string{"note": "ok"}); r.Status != http.StatusOK {
 		t.Fatalf("approve = %d %s", r.Status, r.Body)
 	}

@@ -252,6 +252,7 @@ func (s *Server) decisionFailed(w http.ResponseWriter, r *http.Request, c *call,
 // receiptCopy is the receipt in one language.
 type receiptCopy struct {
 	P         i18n.Printer
+	Program   string
 	Lang      string
 	Name      string
 	Reference string
@@ -290,7 +291,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 	v := receiptView{ID: a.ID}
 	for _, l := range langs {
 		pr := s.app.I18n.Printer(l)
-		rc := receiptCopy{P: pr, Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
+		rc := receiptCopy{P: pr, Program: s.programName(l), Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
 			StatusKey: string(a.Status), Status: pr.T("web.status." + string(a.Status)),
 			Payment: paymentText(pr, st, a.Payment), Fee: fee.Format(a.Quote.AmountCents, st.Fees.Currency, l),
 			Next: pr.T("web.receipt.next." + string(a.Status)), Date: formatTime(a.SubmittedAt)}

@@ -58,14 +58,34 @@ type env struct {
 
 const testPassword = "lanterns drift over quiet harbor 42"
 
-// newEnv opens a real app on a temporary SQLite database and serves it.
+// newEnv opens a real app on a temporary SQLite database, serves it, and
+// adds two sites.
 func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := newBareEnv(t)
+	var err error
+	e.siteA, err = e.app.Sites.Create(context.Background(), e.admin, site.Site{Name: "City Hall", Kind: site.KindCityHall})
+	if err != nil {
+		t.Fatalf("create site: %v", err)
+	}
+	e.siteB, err = e.app.Sites.Create(context.Background(), e.admin, site.Site{Name: "Junta for Progressive Action", Kind: site.KindPartner})
+	if err != nil {
+		t.Fatalf("create site: %v", err)
+	}
+	return e
+}
+
+// newBareEnv is newEnv without sites.
+func newBareEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
 	ao := auth.DefaultOptions()
 	ao.Argon = auth.TestParams()
 	ao.PerIPPerMinute = 0
+	// The test clock jumps 30 s per TOTP step; keep sessions from idling out.
+	ao.IdleTimeout = 24 * time.Hour
+	ao.SessionLifetime = 48 * time.Hour
 	logs := &syncBuffer{}
 	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "data"), Create: true, Now: clk.Now, Auth: &ao})
 	if err != nil {
@@ -84,14 +104,6 @@ func newEnv(t testing.TB) *env {
 	}
 	// A system-made administrator to set things up through the services.
 	e.admin = auth.System()
-	e.siteA, err = a.Sites.Create(ctx, e.admin, site.Site{Name: "City Hall", Kind: site.KindCityHall})
-	if err != nil {
-		t.Fatalf("create site: %v", err)
-	}
-	e.siteB, err = a.Sites.Create(ctx, e.admin, site.Site{Name: "Junta for Progressive Action", Kind: site.KindPartner})
-	if err != nil {
-		t.Fatalf("create site: %v", err)
-	}
 	return e
 }
 
@@ -222,7 +234,7 @@ func validForm(key string) url.Values {
 		"date_of_birth": {"1988-04-17"}, "sex": {"F"}, "language": {"es"},
 		"address_line1": {"123 Grand Ave"}, "address_city": {"New Haven"}, "address_state": {"CT"}, "address_postal_code": {"06513"},
 		"doc_type_0": {"passport"}, "doc_issuer_0": {"Mexico"}, "doc_expires_0": {"2030-01-01"},
-		"doc_type_1": {"utility_bill"}, "doc_issuer_1": {"United Illuminating"},
+		"doc_type_1": {"utility_bill"}, "doc_type_2": {"state_id"}, "doc_issuer_2": {"Connecticut"},
 		"payment_method": {"cash"},
 	}
 }

@@ -41,6 +41,7 @@ type intakeView struct {
 	Evidence      *evidenceView
 	Fee           string
 	FeeCategory   string
+	AskIssuer     string // space-separated document codes whose issuer may be recorded
 	Photo         []byte // the draft's stored photo, if any
 	PhotoLost     bool   // a photo was sent but could not be kept
 	Waivers       bool
@@ -125,9 +126,14 @@ func (s *Server) intakeView(c *call, form url.Values, draft *enroll.Application)
 		v.Rows = append(v.Rows, i)
 	}
 	v.DocOptions = append(v.DocOptions, option{Value: "", Label: c.P.T("web.intake.doc_none")})
+	var ask []string
 	for _, d := range st.Documents {
 		v.DocOptions = append(v.DocOptions, option{Value: d.Code, Label: config.DocumentName(d, c.P.Lang, c.P.T)})
+		if d.AskIssuer {
+			ask = append(ask, d.Code)
+		}
 	}
+	v.AskIssuer = strings.Join(ask, " ")
 	v.SexOptions = []option{{"", c.P.T("web.sex.not_shown"), false}, {"F", c.P.T("web.sex.f"), false}, {"M", c.P.T("web.sex.m"), false}, {"X", c.P.T("web.sex.x"), false}}
 	for _, l := range st.Program.Languages {
 		v.LangOptions = append(v.LangOptions, option{Value: l, Label: c.P.T("web.lang.name." + l)})
@@ -206,6 +212,18 @@ func applicationForm(a *enroll.Application) url.Values {
 	set("waiver_reason", a.Payment.WaiverReason)
 	set("waiver_note", a.Payment.WaiverNote)
 	return f
+}
+
+// minimizeForm drops issuers the catalogue does not ask for (a passport's
+// issuer would record nationality), so they are neither stored nor echoed
+// back into a re-rendered form.
+func (s *Server) minimizeForm(f url.Values) {
+	for i := range maxDocRows {
+		n := strconv.Itoa(i)
+		if d, ok := s.app.Settings.Document(f.Get("doc_type_" + n)); !ok || !d.AskIssuer {
+			f.Del("doc_issuer_" + n)
+		}
+	}
 }
 
 // intakeFromForm reads the form into an Intake. Dates that do not parse
@@ -339,6 +357,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
+	s.minimizeForm(form)
 	action := form.Get("action")
 	p := s.newPage(r, c, "web.intake.title")
 	p.Form = form
@@ -440,6 +459,7 @@ func (s *Server) intakeCheck(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
+	s.minimizeForm(form)
 	p := s.newPage(r, c, "web.intake.title")
 	p.Form = form
 	v := s.intakeView(c, form, nil)

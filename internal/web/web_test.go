@@ -261,10 +261,14 @@ func TestIntakeValidationSpanishKeepsValues(t *testing.T) {
 	if !strings.Contains(body, required) || !strings.Contains(body, "Hay un problema") {
 		t.Errorf("error page is not in Spanish: want %q and the summary title", required)
 	}
-	for _, kept := range []string{`value="Quetzalcóatl"`, `value="Apt 4B"`, `value="1988-04-17"`, `value="United Illuminating"`} {
+	for _, kept := range []string{`value="Quetzalcóatl"`, `value="Apt 4B"`, `value="1988-04-17"`, `value="Connecticut"`} {
 		if !strings.Contains(r.Body, kept) {
-			t.Errorf("re-rendered form lost %s", kept)
+			t.Errorf("re-rendered form lost %s; %s", kept, regexpFind(r.Body, `(?s)(<tr>\s*<th scope="row">2.*?</tr>)`))
 		}
+	}
+	// The passport's issuer (nationality) is not echoed back.
+	if strings.Contains(r.Body, `value="Mexico"`) {
+		t.Error("the passport issuer came back in the form")
 	}
 	if !strings.Contains(r.Body, `id="f-given-names"`) || !strings.Contains(r.Body, `href="#f-given-names"`) ||
 		!strings.Contains(r.Body, `aria-describedby="err-given-names"`) || !strings.Contains(r.Body, `role="alert"`) {

@@ -59,11 +59,27 @@
     });
   }
 
+  // --- Issuers only where the catalogue asks for one (a passport's issuer
+  // would record nationality); the server drops the others anyway.
+  var ask = (form.getAttribute("data-ask-issuer") || "").split(" ");
+  function syncIssuer(sel) {
+    var iss = form.elements["doc_issuer_" + sel.name.slice("doc_type_".length)];
+    if (!iss) { return; }
+    var on = ask.indexOf(sel.value) >= 0;
+    iss.disabled = !on;
+    if (!on) { iss.value = ""; }
+  }
+  Array.prototype.forEach.call(form.querySelectorAll("select[name^='doc_type_']"), syncIssuer);
+  form.addEventListener("change", function (e) {
+    if (e.target.name && e.target.name.indexOf("doc_type_") === 0) { syncIssuer(e.target); }
+  });
+
   // --- Live evidence: send the form (without the photo) to the check
   // endpoint and swap in the rendered result.
   var box = document.getElementById("evidence");
-  var timer = null;
+  var timer = null, sent = 0, shown = 0;
   function check() {
+    var seq = ++sent;
     var fd = new FormData(form);
     fd.delete("photo");
     fd.delete("action");
@@ -74,6 +90,8 @@
       if (!r.ok) { throw new Error(String(r.status)); }
       return r.text();
     }).then(function (html) {
+      if (seq < shown) { return; } // a newer answer is already on screen
+      shown = seq;
       var tpl = document.createElement("template");
       tpl.innerHTML = html;
       box.replaceChildren(tpl.content);
