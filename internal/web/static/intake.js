@@ -95,6 +95,9 @@
       var tpl = document.createElement("template");
       tpl.innerHTML = html;
       box.replaceChildren(tpl.content);
+      // The fee follows the date of birth (child or adult).
+      var fee = document.getElementById("fee-due"), upd = document.getElementById("fee-due-update");
+      if (fee && upd) { fee.textContent = upd.textContent; }
     }).catch(function () { /* the Check button still works */ });
   }
   function schedule(e) {
