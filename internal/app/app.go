@@ -17,6 +17,7 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/site"
@@ -42,6 +43,9 @@ type Options struct {
 	Rand   io.Reader
 	Logger *slog.Logger
 	Auth   *auth.Options // nil = auth.DefaultOptions() adjusted by settings
+	// Screening loads the duplicate-screening index (every pending
+	// application and cardholder) and screens each submission (serve, demo).
+	Screening bool
 }
 
 // App is an opened data directory and its services.
@@ -54,6 +58,7 @@ type App struct {
 	Auth     *auth.Service
 	Enroll   *enroll.Service
 	Sites    *site.Service
+	Screener *dedup.Screener // nil unless Options.Screening
 	I18n     *i18n.Bundle
 	Now      func() time.Time
 	Rand     io.Reader
@@ -129,6 +134,21 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	a.Auth = auth.NewService(db, a.Vault, ao, o.Now, o.Rand)
 	a.Enroll = enroll.New(db, a.Vault, settings, o.Now, o.Rand)
 	a.Sites = site.New(db, o.Now, o.Rand)
+	if o.Screening {
+		sc, err := dedup.New(settings.Linkage)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		st, err := sc.Load(ctx, a.Enroll)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		o.Logger.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds())
+		a.Enroll.SetScreener(sc)
+		a.Screener = sc
+	}
 	return a, nil
 }
 

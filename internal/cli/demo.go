@@ -26,7 +26,7 @@ func cmdDemo(ctx context.Context, stdio IO, args []string) error {
 		return errUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger})
+	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger, Screening: true})
 	if err != nil {
 		return err
 	}

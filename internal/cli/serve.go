@@ -35,7 +35,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
 
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger})
+	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger, Screening: true})
 	if err != nil {
 		return err
 	}

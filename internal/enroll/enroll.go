@@ -72,6 +72,8 @@ type Application struct {
 	Payment     fee.Payment
 	Evidence    evidence.Result
 	AgeCategory string
+	// ReviewReason says why it waits for a supervisor (possible duplicate, screening failed).
+	ReviewReason string
 	// Decision
 	DecisionReason string
 	DecisionNote   string
@@ -88,6 +90,7 @@ type Summary struct {
 	Status                         Status
 	Language, AgeCategory          string
 	PaymentMethod                  string
+	ReviewReason                   string
 	EvidenceOK                     bool
 	CreatedAt, UpdatedAt           time.Time
 	SubmittedAt, DecidedAt         time.Time

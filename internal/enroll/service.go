@@ -33,6 +33,7 @@ type Service struct {
 	photo    photo.Spec
 	now      func() time.Time
 	rand     io.Reader
+	screener Screener // nil: no duplicate screening
 }
 
 // New returns a Service. now and random are injected so tests control time
@@ -170,6 +171,14 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	// Store only a digest: whatever a client puts in the key never reaches the database.
 	idem := idempotencyDigest(in.IdempotencyKey)
 
+	// Screen outside the transaction: it reads only the in-memory index. A
+	// failure never loses the application; it goes to review instead.
+	var matches []Match
+	var screenErr error
+	if submit && s.screener != nil {
+		matches, screenErr = s.screener.Screen(id, p)
+	}
+
 	var out *Application
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now().UTC()
@@ -252,10 +261,22 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		}
 		row.Status = string(StatusDraft)
 		action := "application.draft"
+		var candidates []store.DuplicateCandidate
 		if submit {
 			row.Status = string(StatusSubmitted)
 			row.SubmittedAt = now
 			action = "application.submit"
+			for _, m := range matches {
+				if m.ID != row.ID {
+					candidates = append(candidates, store.DuplicateCandidate{ApplicationID: row.ID, CandidateID: m.ID, Probability: m.Probability, CreatedAt: now})
+				}
+			}
+			switch {
+			case screenErr != nil:
+				row.Status, row.ReviewReason = string(StatusNeedsReview), ReviewScreeningFailed
+			case len(candidates) > 0:
+				row.Status, row.ReviewReason = string(StatusNeedsReview), ReviewPossibleDuplicate
+			}
 		}
 		row.UpdatedAt = now
 		row.Language = p.Language
@@ -279,10 +300,15 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		if err != nil {
 			return err
 		}
+		if len(candidates) > 0 {
+			if err := tx.InsertDuplicateCandidates(ctx, candidates); err != nil {
+				return err
+			}
+		}
 		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: action, RecordType: "application", RecordID: row.ID}); err != nil {
 			return err
 		}
-		out = &Application{ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
+		out = &Application{ReviewReason: row.ReviewReason, ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
 			ClerkID: row.ClerkID, Status: Status(row.Status), Person: p, Documents: in.Documents, Caretaker: in.Caretaker,
 			Photo: photoJPEG, Quote: q, Payment: in.Payment, Evidence: ev, AgeCategory: row.AgeCategory,
 			CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt}
@@ -294,6 +320,9 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	}
 	if err != nil {
 		return nil, err
+	}
+	if submit && s.screener != nil && (out.Status == StatusSubmitted || out.Status == StatusNeedsReview) {
+		s.screener.Add(out.ID, out.Person)
 	}
 	return out, nil
 }
@@ -439,7 +468,7 @@ func (s *Service) open(ctx context.Context, tx *store.Tx, row store.Application)
 		ClerkID: row.ClerkID, Status: Status(row.Status), Person: u.person, Documents: u.documents.Docs,
 		Caretaker: u.documents.Caretaker, Photo: u.photo, AgeCategory: row.AgeCategory,
 		Payment:        fee.Payment{Method: row.PaymentMethod, AmountCents: row.FeeCents, WaiverReason: row.WaiverReason, WaiverNote: u.notes.WaiverNote},
-		DecisionReason: row.DecisionReason, DecisionNote: u.notes.DecisionNote, DecidedBy: row.DecidedBy,
+		DecisionReason: row.DecisionReason, ReviewReason: row.ReviewReason, DecisionNote: u.notes.DecisionNote, DecidedBy: row.DecidedBy,
 		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt, DecidedAt: row.DecidedAt}
 	a.Quote = fee.Compute(s.settings.Fees, fee.Kind(row.FeeKind), a.Person.DateOfBirth, person.DateOf(row.CreatedAt))
 	if a.Quote.Kind == "" {
@@ -478,7 +507,7 @@ func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summ
 	out := make([]Summary, len(rows))
 	for i, r := range rows {
 		out[i] = Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: Status(r.Status),
-			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, EvidenceOK: r.EvidenceOK,
+			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, ReviewReason: r.ReviewReason, EvidenceOK: r.EvidenceOK,
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt}
 	}
 	return out, nil
@@ -498,7 +527,13 @@ func (s *Service) Reject(ctx context.Context, by auth.Actor, id, reason, note st
 	if !ok {
 		return validationErr(person.Errors{{Field: "reason", Key: "error.invalid_choice"}})
 	}
-	return s.decide(ctx, by, id, StatusRejected, reason, note)
+	if err := s.decide(ctx, by, id, StatusRejected, reason, note); err != nil {
+		return err
+	}
+	if s.screener != nil {
+		s.screener.Remove(id)
+	}
+	return nil
 }
 
 func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Status, reason, note string) error {

@@ -77,6 +77,7 @@ type Application struct {
 	PaymentMethod  string
 	WaiverReason   string
 	DecisionReason string
+	ReviewReason   string // why it needs a supervisor: "possible_duplicate", "screening_failed"
 	DecidedBy      string
 	NameDOBIndex   []byte
 	Sealed         Sealed
@@ -87,14 +88,14 @@ type Application struct {
 }
 
 const appColumns = `id, reference, person_id, site_id, clerk_id, status, idempotency_key, language, age_category,
-	evidence_ok, fee_kind, fee_cents, payment_method, waiver_reason, decision_reason, decided_by, name_dob_index,
+	evidence_ok, fee_kind, fee_cents, payment_method, waiver_reason, decision_reason, review_reason, decided_by, name_dob_index,
 	given_names, first_surname, second_surname, date_of_birth, sex, address, contact, extras, documents, photo, notes,
 	created_at, updated_at, submitted_at, decided_at`
 
 func appArgs(a Application) []any {
 	return []any{a.ID, a.Reference, a.PersonID, a.SiteID, a.ClerkID, a.Status, nullString(a.IdempotencyKey),
 		a.Language, a.AgeCategory, boolInt(a.EvidenceOK), a.FeeKind, a.FeeCents, a.PaymentMethod, a.WaiverReason,
-		a.DecisionReason, nullString(a.DecidedBy), a.NameDOBIndex,
+		a.DecisionReason, a.ReviewReason, nullString(a.DecidedBy), a.NameDOBIndex,
 		a.Sealed.GivenNames, a.Sealed.FirstSurname, a.Sealed.SecondSurname, a.Sealed.DateOfBirth, a.Sealed.Sex,
 		a.Sealed.Address, a.Sealed.Contact, a.Sealed.Extras, a.Sealed.Documents, a.Sealed.Photo, a.Sealed.Notes,
 		micros(a.CreatedAt), micros(a.UpdatedAt), micros(a.SubmittedAt), micros(a.DecidedAt)}
@@ -113,7 +114,7 @@ func scanApplication(s scanner) (Application, error) {
 	var evOK int
 	var created, updated, submitted, decided int64
 	err := s.Scan(&a.ID, &a.Reference, &a.PersonID, &a.SiteID, &a.ClerkID, &a.Status, &idem, &a.Language, &a.AgeCategory,
-		&evOK, &a.FeeKind, &a.FeeCents, &a.PaymentMethod, &a.WaiverReason, &a.DecisionReason, &decidedBy, &a.NameDOBIndex,
+		&evOK, &a.FeeKind, &a.FeeCents, &a.PaymentMethod, &a.WaiverReason, &a.DecisionReason, &a.ReviewReason, &decidedBy, &a.NameDOBIndex,
 		&a.Sealed.GivenNames, &a.Sealed.FirstSurname, &a.Sealed.SecondSurname, &a.Sealed.DateOfBirth, &a.Sealed.Sex,
 		&a.Sealed.Address, &a.Sealed.Contact, &a.Sealed.Extras, &a.Sealed.Documents, &a.Sealed.Photo, &a.Sealed.Notes,
 		&created, &updated, &submitted, &decided)
@@ -134,7 +135,7 @@ func scanApplication(s scanner) (Application, error) {
 
 // InsertApplication inserts a; a repeated (clerk, idempotency key) is ErrConflict.
 func (tx *Tx) InsertApplication(ctx context.Context, a Application) error {
-	ph := strings.TrimSuffix(strings.Repeat("?, ", 32), ", ")
+	ph := strings.TrimSuffix(strings.Repeat("?, ", 33), ", ")
 	_, err := tx.exec(ctx, "INSERT INTO applications ("+appColumns+") VALUES ("+ph+")", appArgs(a)...)
 	if isUnique(err) {
 		return fmt.Errorf("application: %w", ErrConflict)
@@ -148,12 +149,12 @@ func (tx *Tx) InsertApplication(ctx context.Context, a Application) error {
 // UpdateApplication rewrites every mutable column of a.
 func (tx *Tx) UpdateApplication(ctx context.Context, a Application) error {
 	res, err := tx.exec(ctx, `UPDATE applications SET status = ?, language = ?, age_category = ?, evidence_ok = ?,
-		fee_kind = ?, fee_cents = ?, payment_method = ?, waiver_reason = ?, decision_reason = ?, decided_by = ?,
+		fee_kind = ?, fee_cents = ?, payment_method = ?, waiver_reason = ?, decision_reason = ?, review_reason = ?, decided_by = ?,
 		name_dob_index = ?, given_names = ?, first_surname = ?, second_surname = ?, date_of_birth = ?, sex = ?,
 		address = ?, contact = ?, extras = ?, documents = ?, photo = ?, notes = ?,
 		updated_at = ?, submitted_at = ?, decided_at = ? WHERE id = ?`,
 		a.Status, a.Language, a.AgeCategory, boolInt(a.EvidenceOK), a.FeeKind, a.FeeCents, a.PaymentMethod,
-		a.WaiverReason, a.DecisionReason, nullString(a.DecidedBy), a.NameDOBIndex,
+		a.WaiverReason, a.DecisionReason, a.ReviewReason, nullString(a.DecidedBy), a.NameDOBIndex,
 		a.Sealed.GivenNames, a.Sealed.FirstSurname, a.Sealed.SecondSurname, a.Sealed.DateOfBirth, a.Sealed.Sex,
 		a.Sealed.Address, a.Sealed.Contact, a.Sealed.Extras, a.Sealed.Documents, a.Sealed.Photo, a.Sealed.Notes,
 		micros(a.UpdatedAt), micros(a.SubmittedAt), micros(a.DecidedAt), a.ID)
@@ -240,6 +241,7 @@ func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]Applic
 type ApplicationSummary struct {
 	ID, Reference, SiteID, ClerkID, Status       string
 	Language, AgeCategory, PaymentMethod         string
+	ReviewReason                                 string
 	EvidenceOK                                   bool
 	CreatedAt, UpdatedAt, SubmittedAt, DecidedAt time.Time
 }
@@ -254,7 +256,7 @@ type ApplicationFilter struct {
 
 // ListApplications returns summaries, oldest submission first for queues.
 func (db *DB) ListApplications(ctx context.Context, f ApplicationFilter) ([]ApplicationSummary, error) {
-	q := `SELECT id, reference, site_id, clerk_id, status, language, age_category, payment_method, evidence_ok,
+	q := `SELECT id, reference, site_id, clerk_id, status, language, age_category, payment_method, review_reason, evidence_ok,
 		created_at, updated_at, submitted_at, decided_at FROM applications WHERE 1=1`
 	var args []any
 	if f.SiteID != "" {
@@ -285,7 +287,7 @@ func (db *DB) ListApplications(ctx context.Context, f ApplicationFilter) ([]Appl
 		var evOK int
 		var c, u, sub, d int64
 		if err := rows.Scan(&s.ID, &s.Reference, &s.SiteID, &s.ClerkID, &s.Status, &s.Language, &s.AgeCategory,
-			&s.PaymentMethod, &evOK, &c, &u, &sub, &d); err != nil {
+			&s.PaymentMethod, &s.ReviewReason, &evOK, &c, &u, &sub, &d); err != nil {
 			return nil, fmt.Errorf("list applications: %w", err)
 		}
 		s.EvidenceOK = evOK == 1

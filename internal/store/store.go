@@ -208,6 +208,10 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return tx.tx.QueryRowContext(ctx, rebind(tx.dialect, q), args...)
 }
 
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, rebind(tx.dialect, q), args...)
+}
+
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.r.QueryRowContext(ctx, rebind(db.dialect, q), args...)
 }

@@ -80,6 +80,7 @@ CREATE TABLE applications (
   payment_method  TEXT NOT NULL DEFAULT '',
   waiver_reason   TEXT NOT NULL DEFAULT '',
   decision_reason TEXT NOT NULL DEFAULT '',
+  review_reason   TEXT NOT NULL DEFAULT '',
   decided_by      TEXT REFERENCES staff(id),
   name_dob_index  BLOB,
   given_names     BLOB, -- sealed
@@ -103,6 +104,24 @@ CREATE INDEX applications_queue ON applications(status, submitted_at);
 CREATE INDEX applications_site ON applications(site_id, status, updated_at);
 CREATE INDEX applications_name_dob ON applications(name_dob_index);
 CREATE INDEX applications_person ON applications(person_id);
+
+-- Possible duplicates found by screening at submission, for the supervisor.
+CREATE TABLE duplicate_candidates (
+  application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+  candidate_id   TEXT NOT NULL,
+  probability    REAL NOT NULL,
+  created_at     BIGINT NOT NULL,
+  PRIMARY KEY (application_id, candidate_id)
+);
+
+-- Pairs a supervisor decided are different people, so they are not flagged again.
+CREATE TABLE distinct_people (
+  first_id   TEXT NOT NULL,
+  second_id  TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  decided_at BIGINT NOT NULL,
+  PRIMARY KEY (first_id, second_id)
+);
 
 -- The hash-chained audit log. Ids and action codes only; never personal data.
 CREATE TABLE audit_events (

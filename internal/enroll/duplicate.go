@@ -1,0 +1,177 @@
+package enroll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// Screener finds earlier records that may be the same person (package
+// dedup implements it over the linkage engine). Screening runs at every
+// submission against pending applications and cardholders.
+type Screener interface {
+	// Screen returns likely matches for p, never including self.
+	Screen(self string, p person.Person) ([]Match, error)
+	// Add puts (or replaces) a record in the index; Remove takes it out.
+	Add(id string, p person.Person)
+	Remove(id string)
+	// Explain compares p with one indexed record field by field.
+	Explain(candidateID string, p person.Person) (Explanation, error)
+}
+
+// Match is a possible earlier record of the same person.
+type Match struct {
+	ID          string
+	Probability float64
+}
+
+// Explanation breaks a match score down field by field for the reviewer.
+type Explanation struct {
+	Probability float64
+	Fields      []FieldComparison
+}
+
+// FieldComparison is one compared field: the normalized values and how they agreed.
+type FieldComparison struct {
+	Field       string
+	Left, Right string
+	Level       string // "exact", "strong_fuzzy", "weak_fuzzy", "phonetic", "different", "missing"
+	Weight      float64
+}
+
+// Review reasons: why an application waits for a supervisor.
+const (
+	ReviewPossibleDuplicate = "possible_duplicate"
+	ReviewScreeningFailed   = "screening_failed"
+)
+
+// SetScreener turns on duplicate screening at submission.
+func (s *Service) SetScreener(sc Screener) { s.screener = sc }
+
+// EachPerson decrypts every application in one of statuses and calls fn.
+// It is for rebuilding the screening index at start: a system task, not a
+// staff member's look, so it writes no per-record audit events.
+func (s *Service) EachPerson(ctx context.Context, statuses []Status, fn func(id string, p person.Person) error) error {
+	var st []string
+	for _, v := range statuses {
+		st = append(st, string(v))
+	}
+	return s.db.EachApplication(ctx, st, func(row store.Application) error {
+		pr, err := s.db.Person(ctx, row.PersonID)
+		if err != nil {
+			return err
+		}
+		if pr.WrappedKey == nil {
+			return nil // erased
+		}
+		dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+		if err != nil {
+			return fmt.Errorf("open data key: %w", err)
+		}
+		u, err := unseal(dk, row)
+		dk.Destroy()
+		if err != nil {
+			return err
+		}
+		return fn(row.ID, u.person)
+	})
+}
+
+// ScreenedStatuses are the applications a new submission is compared with.
+func ScreenedStatuses() []Status {
+	return []Status{StatusSubmitted, StatusNeedsReview, StatusApproved, StatusIssued}
+}
+
+// DuplicateReview is one possible duplicate of an application, decrypted for the supervisor.
+type DuplicateReview struct {
+	Candidate   *Application
+	Probability float64
+	Explanation Explanation
+}
+
+// Duplicates opens an application's possible duplicates side by side. Every
+// candidate opened is an audited read with purpose fraud_review.
+func (s *Service) Duplicates(ctx context.Context, by auth.Actor, id string) (*Application, []DuplicateReview, error) {
+	if !by.Can(auth.RoleSupervisor) {
+		return nil, nil, s.deny(ctx, by, sanitizeID(id), "application.read", ErrForbidden)
+	}
+	app, err := s.Get(ctx, by, id, PurposeFraudReview)
+	if err != nil {
+		return nil, nil, err
+	}
+	cands, err := s.db.DuplicateCandidates(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []DuplicateReview
+	for _, c := range cands {
+		other, err := s.Get(ctx, by, c.CandidateID, PurposeFraudReview)
+		if errors.Is(err, ErrNotFound) {
+			continue // erased since screening
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		r := DuplicateReview{Candidate: other, Probability: c.Probability}
+		if s.screener != nil {
+			if ex, err := s.screener.Explain(c.CandidateID, app.Person); err == nil {
+				r.Explanation = ex
+			}
+		}
+		out = append(out, r)
+	}
+	return app, out, nil
+}
+
+// ResolveDuplicate records a supervisor's decision on one candidate pair.
+// Different people: the pair is remembered and never flagged again; when no
+// candidates remain the application returns to the normal queue. Same
+// person: the new application is rejected as a duplicate.
+func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candidateID string, same bool, note string) error {
+	if !by.Can(auth.RoleSupervisor) {
+		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", ErrForbidden)
+	}
+	if same {
+		if err := s.Reject(ctx, by, id, "duplicate", note); err != nil {
+			return err
+		}
+		return s.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.ClearDuplicateCandidates(ctx, id); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.duplicate_same", RecordType: "application", RecordID: id})
+		})
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		row, err := tx.Application(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return wrapNotFound(err, id)
+		}
+		if err != nil {
+			return err
+		}
+		left, err := tx.DeleteDuplicateCandidate(ctx, id, candidateID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if err := tx.MarkDistinct(ctx, id, candidateID, by.StaffID, now); err != nil {
+			return err
+		}
+		if left == 0 && Status(row.Status) == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
+			row.Status, row.ReviewReason, row.UpdatedAt = string(StatusSubmitted), "", now
+			if err := tx.UpdateApplication(ctx, row); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_distinct", RecordType: "application", RecordID: id})
+	})
+}

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DuplicateCandidate is a possible earlier record of the same person, found
+// by screening an application at submission.
+type DuplicateCandidate struct {
+	ApplicationID string
+	CandidateID   string // the other application
+	Probability   float64
+	CreatedAt     time.Time
+}
+
+// InsertDuplicateCandidates records screening results for an application.
+func (tx *Tx) InsertDuplicateCandidates(ctx context.Context, cs []DuplicateCandidate) error {
+	for _, c := range cs {
+		_, err := tx.exec(ctx, `INSERT INTO duplicate_candidates (application_id, candidate_id, probability, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (application_id, candidate_id) DO UPDATE SET probability = excluded.probability`,
+			c.ApplicationID, c.CandidateID, c.Probability, micros(c.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("insert duplicate candidate: %w", err)
+		}
+	}
+	return nil
+}
+
+// DuplicateCandidates lists an application's open candidates, most likely first.
+func (db *DB) DuplicateCandidates(ctx context.Context, applicationID string) ([]DuplicateCandidate, error) {
+	rows, err := db.query(ctx, `SELECT application_id, candidate_id, probability, created_at FROM duplicate_candidates
+		WHERE application_id = ? ORDER BY probability DESC, candidate_id`, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("list duplicate candidates: %w", err)
+	}
+	defer rows.Close()
+	var out []DuplicateCandidate
+	for rows.Next() {
+		var c DuplicateCandidate
+		var at int64
+		if err := rows.Scan(&c.ApplicationID, &c.CandidateID, &c.Probability, &at); err != nil {
+			return nil, fmt.Errorf("list duplicate candidates: %w", err)
+		}
+		c.CreatedAt = fromMicros(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteDuplicateCandidate removes one resolved candidate and returns how many remain.
+func (tx *Tx) DeleteDuplicateCandidate(ctx context.Context, applicationID, candidateID string) (int, error) {
+	res, err := tx.exec(ctx, "DELETE FROM duplicate_candidates WHERE application_id = ? AND candidate_id = ?", applicationID, candidateID)
+	if err != nil {
+		return 0, fmt.Errorf("resolve duplicate candidate: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, fmt.Errorf("duplicate candidate %s/%s: %w", applicationID, candidateID, ErrNotFound)
+	}
+	var left int
+	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM duplicate_candidates WHERE application_id = ?", applicationID).Scan(&left); err != nil {
+		return 0, fmt.Errorf("count duplicate candidates: %w", err)
+	}
+	return left, nil
+}
+
+// ClearDuplicateCandidates removes every candidate of an application (after a decision).
+func (tx *Tx) ClearDuplicateCandidates(ctx context.Context, applicationID string) error {
+	if _, err := tx.exec(ctx, "DELETE FROM duplicate_candidates WHERE application_id = ?", applicationID); err != nil {
+		return fmt.Errorf("clear duplicate candidates: %w", err)
+	}
+	return nil
+}
+
+func orderedPair(a, b string) (string, string) {
+	if b < a {
+		return b, a
+	}
+	return a, b
+}
+
+// MarkDistinct remembers that two records are different people.
+func (tx *Tx) MarkDistinct(ctx context.Context, a, b, by string, at time.Time) error {
+	first, second := orderedPair(a, b)
+	_, err := tx.exec(ctx, `INSERT INTO distinct_people (first_id, second_id, decided_by, decided_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (first_id, second_id) DO NOTHING`, first, second, by, micros(at))
+	if err != nil {
+		return fmt.Errorf("mark distinct: %w", err)
+	}
+	return nil
+}
+
+// DistinctFrom returns the ids a supervisor has said are not the same person as id.
+func (db *DB) DistinctFrom(ctx context.Context, id string) (map[string]bool, error) {
+	rows, err := db.query(ctx, `SELECT first_id, second_id FROM distinct_people WHERE first_id = ? OR second_id = ?`, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("distinct people: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, fmt.Errorf("distinct people: %w", err)
+		}
+		if a == id {
+			out[b] = true
+		} else {
+			out[a] = true
+		}
+	}
+	return out, rows.Err()
+}
+
+// EachApplication calls fn for every application in one of statuses, in id
+// order, a page at a time (for rebuilding the screening index at start).
+func (db *DB) EachApplication(ctx context.Context, statuses []string, fn func(Application) error) error {
+	const page = 1000
+	after := ""
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")
+	for {
+		args := []any{after}
+		for _, s := range statuses {
+			args = append(args, s)
+		}
+		args = append(args, page)
+		rows, err := db.query(ctx, "SELECT "+appColumns+" FROM applications WHERE id > ? AND status IN ("+in+") ORDER BY id LIMIT ?", args...)
+		if err != nil {
+			return fmt.Errorf("walk applications: %w", err)
+		}
+		var batch []Application
+		for rows.Next() {
+			a, err := scanApplication(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("walk applications: %w", err)
+			}
+			batch = append(batch, a)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("walk applications: %w", err)
+		}
+		for _, a := range batch {
+			if err := fn(a); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		after = batch[len(batch)-1].ID
+	}
+}
