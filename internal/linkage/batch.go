@@ -29,6 +29,9 @@ type Options struct {
 	// Transitive adds, in Dedup, the pairs implied by other pairs (A=B and
 	// B=C give A=C) within small groups; see closePairs.
 	Transitive bool
+	// DuplicateRate is the share of applications that are second
+	// applications by a resident (default 0.02); Index uses it as the prior.
+	DuplicateRate float64
 	// Seed makes the random-pair sampling of training reproducible.
 	Seed uint64
 }
@@ -47,6 +50,9 @@ func (o *Options) defaults() error {
 	}
 	if o.MaxBlock <= 0 {
 		o.MaxBlock = 2000
+	}
+	if o.DuplicateRate <= 0 || o.DuplicateRate >= 1 {
+		o.DuplicateRate = 0.02
 	}
 	if o.Mode == ModeBloom && len(o.Key) < MinKeyLen {
 		return ErrShortKey

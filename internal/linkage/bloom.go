@@ -231,7 +231,7 @@ func compareEncoded(a, b *Encoding) Vector {
 	if g > Strong || s > Strong {
 		gx := crossLevel(&a.Filters[GivenName], &b.Filters[Surname])
 		sx := crossLevel(&a.Filters[Surname], &b.Filters[GivenName])
-		if gx != Missing && sx != Missing && gx+sx < g+s {
+		if gx != Missing && sx != Missing && gx <= g && sx <= s && (gx < g || sx < s) {
 			v.set(GivenName, gx)
 			v.set(Surname, sx)
 		}
@@ -290,8 +290,10 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 	case SexField, State:
 		return Different
 	case GivenName:
-		if shareAny(a.GivenFirst, b.GivenTokens) || shareAny(b.GivenFirst, a.GivenTokens) {
-			return Strong
+		if shareAny(a.GivenFirst, b.GivenFirst) ||
+			(len(a.GivenFirst) == len(a.GivenTokens) && shareAny(a.GivenFirst, b.GivenTokens)) ||
+			(len(b.GivenFirst) == len(b.GivenTokens) && shareAny(b.GivenFirst, a.GivenTokens)) {
+			return Strong // same first name or nickname; or a single name found among the other's
 		}
 		if l := diceLevel(fa, fb, strongDice, weakDice); l != Different {
 			return l
@@ -314,8 +316,10 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 			return Strong
 		}
 		return diceLevel(fa, fb, 0.85, 0.7)
-	case StreetNumber, PostalCode, Phone:
-		return diceLevel(fa, fb, 0.7, 0.5)
+	case Phone: // ten digits: one typo leaves 0.9
+		return diceLevel(fa, fb, 0.85, 0.75)
+	case StreetNumber, PostalCode:
+		return diceLevel(fa, fb, 0.65, 0.5)
 	}
 	l := diceLevel(fa, fb, strongDice, weakDice)
 	if l == Different && a.Sounds[f] != 0 && a.Sounds[f] == b.Sounds[f] {

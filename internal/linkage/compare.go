@@ -36,7 +36,9 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 		// Given name and surname written in each other's boxes.
 		gx := compareNameCross(a.given, a.givenDM, a.givenSp, b.sur, b.surDM, b.surSp)
 		sx := compareNameCross(b.given, b.givenDM, b.givenSp, a.sur, a.surDM, a.surSp)
-		if gx != Missing && sx != Missing && gx+sx < g+s {
+		// Only when both fit better swapped: "Jean Frantz Jean-Louis" and
+		// "Jean Jean-Baptiste" are not a swap.
+		if gx != Missing && sx != Missing && gx <= g && sx <= s && (gx < g || sx < s) {
 			g, s = gx, sx
 		}
 	}
@@ -167,19 +169,25 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	// A first name against any name of the other form: "Lupe" and "María
 	// Guadalupe". Sharing only a middle name ("María José", "Ana María") is
 	// weaker: siblings often do.
-	for _, y := range b.given[1:] {
-		if a0 == y || nick.Same(a0, y) {
-			return Strong
+	// Only when one form has a single given name: "María Concepción" and
+	// "Dolores María" are more likely sisters.
+	if len(a.given) == 1 {
+		for _, y := range b.given[1:] {
+			if a0 == y || nick.Same(a0, y) {
+				return Strong
+			}
 		}
 	}
-	for _, x := range a.given[1:] {
-		if x == b0 || nick.Same(x, b0) {
-			return Strong
+	if len(b.given) == 1 {
+		for _, x := range a.given[1:] {
+			if x == b0 || nick.Same(x, b0) {
+				return Strong
+			}
 		}
 	}
 	shared := false
-	for _, x := range a.given[1:] {
-		for _, y := range b.given[1:] {
+	for _, x := range a.given {
+		for _, y := range b.given {
 			shared = shared || x == y
 		}
 	}
@@ -242,8 +250,8 @@ func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string
 		best = max(best, JaroWinkler(a[0], b[0]))
 	}
 	l := jwLevel(best)
-	if shared && l > Weak {
-		l = Weak // one surname in common, the other differs: maybe kin
+	if shared {
+		return Weak // one surname in common, the other differs: maybe kin
 	}
 	if l != Different {
 		return l
@@ -266,7 +274,7 @@ func compareNameCross(given []string, gDM, gSp string, sur, sDM, sSp []string) L
 	}
 	g := strings.Join(given, " ")
 	s := strings.Join(sur, " ")
-	if g == s || given[0] == sur[0] {
+	if g == s {
 		return Exact
 	}
 	l := jwLevel(max(JaroWinkler(given[0], sur[0]), JaroWinkler(g, s)))

@@ -164,6 +164,17 @@ type scorer struct {
 	nick  Nicknames
 	model *Model
 	tf    *termFreq
+	// prior, if set, replaces model.Prior: the index screens with the chance
+	// that an application is a given resident, not that two random records
+	// of a file are one person.
+	prior float64
+}
+
+func (s *scorer) priorWeight() float64 {
+	if s.prior > 0 {
+		return logit2(s.prior)
+	}
+	return logit2(s.model.Prior)
 }
 
 func (s *scorer) compare(a, b *entry) Vector {
@@ -200,7 +211,7 @@ func isAddress(f Field) bool {
 // sameFamily reports whether v says the two records give one address and
 // one surname: the pattern of relatives as much as of duplicates.
 func sameFamily(v Vector) bool {
-	return v.Get(StreetNumber) == Exact && v.Get(StreetName) <= Strong && v.Get(Surname) <= Strong
+	return v.Get(StreetNumber) == Exact && v.Get(StreetName) <= Strong && v.Get(Surname) <= Weak
 }
 
 // weights returns the weight of each field for the pair (a, b) compared as v:
@@ -263,7 +274,7 @@ func (s *scorer) score(a, b *entry) (Vector, float64) {
 	if v == allMissing {
 		return v, math.Inf(-1)
 	}
-	total := logit2(s.model.Prior)
+	total := s.priorWeight()
 	for _, x := range s.weights(a, v) {
 		total += x
 	}
@@ -306,27 +317,13 @@ func (t *termFreq) share(f Field, id uint64) float64 {
 	return float64(n) / float64(t.total[f])
 }
 
-// trainPairs is the most pairs EM looks at per training rule.
-const trainPairs = 1_000_000
-
-// train estimates a Model from a population: u from random pairs, m and the
-// prior by EM over two sets of pairs, as Splink does, because EM over the
-// blocked candidates themselves finds the wrong class (pairs that share a
-// common name) in populations with many namesakes:
-//   - pairs born on the same day (day and month in either order): their
-//     non-matches are random pairs in every other field, so EM estimates m
-//     for every field but the date of birth;
-//   - pairs whose given name and surname sound alike: EM estimates m for
-//     the date of birth.
-//
-// rng makes the sampling reproducible.
-func train(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) *Model {
-	m := DefaultModel()
+// estimateU sets U from random pairs: almost all random pairs are
+// non-matches. It also marks which fields the population fills in.
+func (m *Model) estimateU(entries []entry, sc *scorer, rng *rand.Rand) {
 	n := len(entries)
 	if n < 2 {
-		return m
+		return
 	}
-	// u from random pairs: almost all random pairs are non-matches.
 	samples := min(n*(n-1)/2, 400_000)
 	var uc [numFields][numLevels]float64
 	for k := 0; k < samples; k++ {
@@ -353,6 +350,29 @@ func train(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) *Model {
 			m.U[f][l] = (uc[f][l] + 1) / (sum + float64(Missing))
 		}
 	}
+}
+
+// trainPairs is the most pairs EM looks at per training rule.
+const trainPairs = 1_000_000
+
+// train estimates a Model from a population: u from random pairs, m and the
+// prior by EM over two sets of pairs, as Splink does, because EM over the
+// blocked candidates themselves finds the wrong class (pairs that share a
+// common name) in populations with many namesakes:
+//   - pairs born on the same day (day and month in either order): their
+//     non-matches are random pairs in every other field, so EM estimates m
+//     for every field but the date of birth;
+//   - pairs whose given name and surname sound alike: EM estimates m for
+//     the date of birth.
+//
+// rng makes the sampling reproducible.
+func train(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) *Model {
+	m := DefaultModel()
+	n := len(entries)
+	if n < 2 {
+		return m
+	}
+	m.estimateU(entries, sc, rng)
 	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, maxBlock, rng)
 	histB, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng)
 	a, b := *m, *m

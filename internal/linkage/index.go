@@ -39,7 +39,7 @@ type Explanation struct {
 
 func (s *scorer) explain(a, b *entry, t Thresholds) Explanation {
 	v := s.compare(a, b)
-	ex := Explanation{PriorWeight: logit2(s.model.Prior)}
+	ex := Explanation{PriorWeight: s.priorWeight()}
 	ex.Weight = ex.PriorWeight
 	w := s.weights(a, v)
 	for f := Field(0); f < numFields; f++ {
@@ -220,9 +220,17 @@ func (ix *Index) ScreenEncoding(enc Encoding) ([]Candidate, error) {
 	return ix.screen(&e), nil
 }
 
+// screenPrior is the prior that an application is one given resident: the
+// share of applications that are second applications, spread over everyone.
+func (ix *Index) screenPrior() float64 {
+	return ix.opt.DuplicateRate / float64(max(len(ix.slot), 1))
+}
+
 func (ix *Index) screen(e *entry) []Candidate {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	sc := *ix.sc
+	sc.prior = ix.screenPrior()
 	threshold := logit2(ix.opt.Thresholds.Review)
 	seen := make(map[int32]struct{}, 64)
 	var out []Candidate
@@ -236,7 +244,7 @@ func (ix *Index) screen(e *entry) []Candidate {
 				continue
 			}
 			seen[s] = struct{}{}
-			_, w := ix.sc.score(e, &ix.entries[s])
+			_, w := sc.score(e, &ix.entries[s])
 			if w >= threshold {
 				pr := fromLogit2(w)
 				out = append(out, Candidate{ID: ix.ids[s], Probability: pr, Weight: w, Decision: ix.opt.Thresholds.Decide(pr)})
@@ -264,12 +272,17 @@ func (ix *Index) Explain(id string, r Record) (Explanation, error) {
 	if !ok {
 		return Explanation{}, ErrUnknownID
 	}
-	return ix.sc.explain(&e, &ix.entries[s], ix.opt.Thresholds), nil
+	sc := *ix.sc
+	sc.prior = ix.screenPrior()
+	return sc.explain(&e, &ix.entries[s], ix.opt.Thresholds), nil
 }
 
-// Train re-estimates the model from the residents in the index (u from
-// random pairs, m and the prior by EM over blocked pairs). Call it after the
-// index is loaded at start; seed makes it reproducible.
+// Train re-estimates, from the residents in the index, what depends on the
+// population: u from random pairs and how much it lives in families. It
+// keeps m, which a population of distinct residents cannot teach (it has no
+// duplicates); m comes from the Model given to NewIndex, estimated by a
+// batch run on data with duplicates, or DefaultModel. Call it after the index
+// is loaded at start; seed makes it reproducible.
 func (ix *Index) Train(seed uint64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -280,8 +293,11 @@ func (ix *Index) Train(seed uint64) {
 	if len(live) < 2 {
 		return
 	}
-	model := train(live, ix.sc, ix.opt.MaxBlock, rand.New(rand.NewPCG(seed, 0x5eed)))
-	ix.sc.model = model
+	m := *ix.sc.model
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	m.estimateU(live, ix.sc, rng)
+	m.householdShare(live, ix.sc, ix.opt.MaxBlock, rng)
+	ix.sc.model = &m
 }
 
 // MemoryBytes estimates the heap held by the index (entries, strings,

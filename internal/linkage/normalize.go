@@ -122,13 +122,18 @@ func GivenTokens(s string) []string {
 		if e, ok := givenAbbrev[t]; ok {
 			t = e
 		}
-		if particles[t] && len(toks) > 1 { // "María de los Ángeles"
+		if (particles[t] || givenMarkers[t]) && len(toks) > 1 { // "María de los Ángeles", "Thị Lan"
 			continue
 		}
 		out = append(out, t)
 	}
 	return out
 }
+
+// givenMarkers are parts of given names that say little about the person:
+// the Vietnamese middle names Văn and Thị mark sex and are shared by half the
+// community.
+var givenMarkers = map[string]bool{"van": true, "thi": true}
 
 var givenAbbrev = map[string]string{
 	"ma": "maria", "ma.": "maria", "jse": "jose", "fco": "francisco", "gpe": "guadalupe",

@@ -456,20 +456,23 @@ func SpanishKey(name string) string {
 	}
 	front := func(c byte) bool { return c == 'e' || c == 'i' || c == 'y' }
 	var b []byte
+	consonants := 0
 	emit := func(c byte) {
+		consonants++
 		if len(b) > 0 && b[len(b)-1] == c {
 			return
 		}
 		b = append(b, c)
 	}
-	for i := 0; i < n && len(b) < phoneticLen; i++ {
+	vowel := func(c byte) bool { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' }
+	for i := 0; i < n && consonants < phoneticLen; i++ {
 		c := s[i]
 		switch c {
 		case 'a', 'e', 'i', 'o', 'u':
-			if i == 0 {
-				emit('a')
-			} else if len(b) > 0 && b[len(b)-1] != '_' {
-				b = append(b, '_') // vowel separator so "rosa" ≠ "rrs"; removed below
+			if len(b) == 0 {
+				emit('a') // an initial vowel, also after a silent h: "Hernández", "Ernández"
+			} else if b[len(b)-1] != '_' {
+				b = append(b, '_') // separates letters that vowels kept apart; removed below
 			}
 		case 'h':
 			// silent (ch is handled at c)
@@ -518,10 +521,10 @@ func SpanishKey(name string) string {
 				emit('l')
 			}
 		case 'y':
-			if i == n-1 {
-				if i == 0 {
+			if !vowel(at(i + 1)) { // a vowel unless a vowel follows: "Smyth", "Yolanda"
+				if len(b) == 0 {
 					emit('a')
-				} else if len(b) > 0 && b[len(b)-1] != '_' {
+				} else if b[len(b)-1] != '_' {
 					b = append(b, '_')
 				}
 			} else {

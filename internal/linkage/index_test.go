@@ -1,0 +1,179 @@
+package linkage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/synth"
+)
+
+// loadIndex fills an index with n synthetic residents (ids r0…) and trains it.
+func loadIndex(t testing.TB, opt Options, n int) (*Index, []person.Person, *synth.Generator) {
+	t.Helper()
+	ix, err := NewIndex(opt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := synth.New(5)
+	people := make([]person.Person, n)
+	for i := range people {
+		people[i] = g.Person()
+		ix.Add(fmt.Sprintf("r%d", i), FromPerson("", people[i]))
+	}
+	ix.Train(1)
+	return ix, people, g
+}
+
+func TestIndexScreen(t *testing.T) {
+	for _, mode := range []Mode{ModePlain, ModeBloom} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ix, people, g := loadIndex(t, Options{Mode: mode, Key: testKey()}, 5000)
+			found, flagged := 0, 0
+			const trials = 300
+			for i := 0; i < trials; i++ {
+				dup := g.Duplicate(people[i])
+				c := ix.Screen(FromPerson("", dup))
+				if len(c) > 0 && c[0].ID == fmt.Sprintf("r%d", i) {
+					found++
+				}
+				twin := g.Relative(people[i], synth.Twin)
+				for _, x := range ix.Screen(FromPerson("", twin)) {
+					if x.ID == fmt.Sprintf("r%d", i) {
+						flagged++
+					}
+				}
+			}
+			t.Logf("%s: duplicates found first %d/%d, twins flagged %d/%d", mode, found, trials, flagged, trials)
+			if found < trials*85/100 {
+				t.Errorf("Screen(duplicate) put the original first %d/%d times, want ≥ 85%%", found, trials)
+			}
+			if flagged > trials*5/100 {
+				t.Errorf("Screen(twin) flagged the sibling %d/%d times, want ≤ 5%%", flagged, trials)
+			}
+		})
+	}
+}
+
+func TestIndexAddRemoveExplain(t *testing.T) {
+	ix, err := NewIndex(Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := person.Person{GivenNames: "José Luis", FirstSurname: "García", SecondSurname: "Zelaya",
+		DateOfBirth: person.Date{Year: 1980, Month: 3, Day: 7}, Sex: person.SexMale,
+		Address: person.Address{Line1: "12 Chapel Street", City: "New Haven", State: "CT", PostalCode: "06511"}}
+	ix.Add("a", FromPerson("", p))
+	app := p
+	app.GivenNames, app.SecondSurname = "Pepe", ""
+	app.DateOfBirth = person.Date{Year: 1980, Month: 7, Day: 3}
+	c := ix.Screen(FromPerson("", app))
+	if len(c) != 1 || c[0].ID != "a" || c[0].Decision == DecisionClear {
+		t.Fatalf("Screen(nickname, dropped surname, swapped date) = %+v, want resident a for review", c)
+	}
+	ex, err := ix.Explain("a", FromPerson("", app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := map[string]string{}
+	for _, f := range ex.Fields {
+		levels[f.Field] = f.Level
+	}
+	want := map[string]string{"given_name": "strong", "surname": "strong", "date_of_birth": "strong", "street": "exact"}
+	for f, l := range want {
+		if levels[f] != l {
+			t.Errorf("Explain field %s level = %q, want %q (all: %+v)", f, levels[f], l, ex.Fields)
+		}
+	}
+	if ex.Fields[0].Left == "" || ex.Probability != c[0].Probability {
+		t.Errorf("Explain = %+v, want normalized values and probability %v", ex, c[0].Probability)
+	}
+	if !ix.Remove("a") || ix.Remove("a") || ix.Len() != 0 {
+		t.Errorf("Remove twice / Len = %d, want true, false, 0", ix.Len())
+	}
+	if c := ix.Screen(FromPerson("", app)); len(c) != 0 {
+		t.Errorf("Screen after Remove = %+v, want none", c)
+	}
+	if _, err := ix.Explain("a", FromPerson("", app)); !errors.Is(err, ErrUnknownID) {
+		t.Errorf("Explain(removed) error = %v, want ErrUnknownID", err)
+	}
+}
+
+// TestEncodingOnly screens with encodings alone, as in "no list" mode, after
+// a JSON round trip, and checks that no plaintext is kept.
+func TestEncodingOnly(t *testing.T) {
+	opt := Options{Mode: ModeBloom, Key: testKey()}
+	ix, err := NewIndex(opt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := synth.New(9)
+	var people []person.Person
+	for i := 0; i < 500; i++ {
+		p := g.Person()
+		people = append(people, p)
+		enc, err := ix.Encode(FromPerson("", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{p.FirstSurname, Fold(p.FirstSurname), p.DateOfBirth.String()} {
+			if len(s) > 3 && json.Valid(b) && contains(string(b), s) {
+				t.Fatalf("encoding JSON contains plaintext %q", s)
+			}
+		}
+		var back Encoding
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.AddEncoding(fmt.Sprint(i), back); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := 0
+	for i := 0; i < 100; i++ {
+		enc, _ := ix.Encode(FromPerson("", g.Duplicate(people[i])))
+		c, err := ix.ScreenEncoding(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) > 0 && c[0].ID == fmt.Sprint(i) {
+			found++
+		}
+	}
+	if found < 85 {
+		t.Errorf("ScreenEncoding(duplicate) found the resident first %d/100 times, want ≥ 85", found)
+	}
+	enc, _ := ix.Encode(FromPerson("", people[42]))
+	if c, _ := ix.ScreenEncoding(enc); len(c) == 0 || c[0].ID != "42" || c[0].Decision != DecisionStrong {
+		t.Errorf("ScreenEncoding(same application again) = %+v, want 42 as a strong match", c)
+	}
+	other, _ := NewIndex(Options{Mode: ModeBloom, Key: append([]byte{1}, testKey()[1:]...)}, nil)
+	enc2, _ := other.Encode(FromPerson("", people[42]))
+	if c, _ := ix.ScreenEncoding(enc2); len(c) != 0 {
+		t.Errorf("ScreenEncoding under another key = %+v, want nothing (keys must not be interchangeable)", c)
+	}
+	plain, _ := NewIndex(Options{}, nil)
+	if err := plain.AddEncoding("x", enc); !errors.Is(err, ErrMode) {
+		t.Errorf("plain AddEncoding error = %v, want ErrMode", err)
+	}
+	if _, err := NewIndex(Options{Mode: ModeBloom, Key: []byte("short")}, nil); !errors.Is(err, ErrShortKey) {
+		t.Errorf("NewIndex(short key) error = %v, want ErrShortKey", err)
+	}
+}
+
+func contains(s, sub string) bool { return len(sub) > 0 && len(s) >= len(sub) && indexOf(s, sub) >= 0 }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
