@@ -12,10 +12,11 @@ import (
 	"github.com/cityid/cityid/internal/store"
 )
 
-func parseForm(r *http.Request) error {
-	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+// parseForm reads a small urlencoded form (64 KiB at most).
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+		return tooLargeOr(err)
 	}
 	return nil
 }
@@ -60,7 +61,7 @@ func (s *Server) sitesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	in := site.Site{Name: strings.TrimSpace(r.PostForm.Get("name")), Kind: r.PostForm.Get("kind"), Address: strings.TrimSpace(r.PostForm.Get("address"))}
@@ -93,7 +94,7 @@ func (s *Server) siteEditForm(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) siteUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	id := r.PathValue("id")
@@ -170,7 +171,7 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	f := r.PostForm
@@ -260,7 +261,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	p := s.newPage(r, c, "web.tokens.title")

@@ -208,8 +208,8 @@ func paymentText(p i18n.Printer, st config.Settings, pay fee.Payment) string {
 }
 
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	if err := s.app.Enroll.Approve(r.Context(), c.Actor, id, strings.TrimSpace(r.PostForm.Get("note"))); err != nil {
@@ -220,8 +220,8 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	id := r.PathValue("id")
 	err := s.app.Enroll.Reject(r.Context(), c.Actor, id, r.PostForm.Get("reason"), strings.TrimSpace(r.PostForm.Get("note")))

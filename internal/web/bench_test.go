@@ -33,7 +33,7 @@ func BenchmarkStaffPages(b *testing.B) {
 			actor := auth.Actor{StaffID: st.ID, Username: name, Role: auth.RoleClerk, SiteID: e.siteA.ID}
 			for j := range 25 {
 				_, err := e.app.Enroll.SaveDraft(ctx, actor, "", enroll.Intake{Person: person.Person{
-					GivenNames: "Ana", FirstSurname: fmt.Sprintf("Bench%d", j), Language: "en"}})
+					GivenNames: "Ana", FirstSurname: fmt.Sprintf("Bench%c", rune('a'+j)), Language: "en"}})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -27,8 +27,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
 	token, next, err := s.app.Auth.Login(r.Context(), user, pass, clientIP(r))
@@ -91,8 +91,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 	if _, ok, err := s.atStep(w, r, c, auth.StepChangePassword); !ok {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	cur, nw, again := r.PostForm.Get("current_password"), r.PostForm.Get("new_password"), r.PostForm.Get("new_password_again")
 	var errs person.Errors
@@ -159,8 +159,8 @@ func (s *Server) totpEnroll(w http.ResponseWriter, r *http.Request, c *call) err
 	if _, ok, err := s.atStep(w, r, c, auth.StepEnrollTOTP); !ok {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	token, err := s.app.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")))
 	if err == nil {
@@ -192,8 +192,8 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 	if _, ok, err := s.atStep(w, r, c, auth.StepTOTP); !ok {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	if err := parseForm(w, r); err != nil {
+		return err
 	}
 	token, err := s.app.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")))
 	if err == nil {

@@ -74,7 +74,10 @@ func (p *page) Nav() []navLink {
 	a := p.c.Actor
 	links := []navLink{{"/staff", p.T("web.nav.home")}}
 	if a.Can(roleIntake...) {
-		links = append(links, navLink{"/staff/intake", p.T("web.nav.intake")}, navLink{"/staff/applications", p.T("web.nav.applications")})
+		if a.SiteID != "" { // intake is taken at a site
+			links = append(links, navLink{"/staff/intake", p.T("web.nav.intake")})
+		}
+		links = append(links, navLink{"/staff/applications", p.T("web.nav.applications")})
 	}
 	if a.Can(roleReview...) {
 		links = append(links, navLink{"/staff/queue", p.T("web.nav.queue")})
@@ -187,6 +190,12 @@ func (p *page) control(name, labelKey, typ string) input {
 		desc = append(desc, in.ErrID)
 	}
 	in.Describe = strings.Join(desc, " ")
+	return in
+}
+
+// AC sets the autocomplete hint, e.g. "username", "new-password", "one-time-code".
+func (in input) AC(v string) input {
+	in.Autocomplete = v
 	return in
 }
 

@@ -57,7 +57,11 @@ func New(a *app.App, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log)}
-	s.handler = s.routes()
+	static, err := s.static()
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes(static)
 	return s, nil
 }
 
@@ -73,10 +77,10 @@ func (s *Server) sessionCookie() string {
 	return "cityid_session"
 }
 
-func (s *Server) routes() http.Handler {
+func (s *Server) routes(static http.Handler) http.Handler {
 	pages := http.NewServeMux()
 	h := s.handle
-	pages.Handle("GET /static/", s.static())
+	pages.Handle("GET /static/", static)
 	pages.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
 	})

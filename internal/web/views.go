@@ -89,14 +89,14 @@ func (v *views) render(w http.ResponseWriter, status int, name, tmpl string, dat
 	return err
 }
 
-func (s *Server) static() http.Handler {
+func (s *Server) static() (http.Handler, error) {
 	sub, err := fs.Sub(staticFiles, "static")
 	if err != nil {
-		panic(err) // the embed pattern guarantees the directory
+		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
-	})
+	}), nil
 }
