@@ -1,0 +1,453 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DueClass names a rule by which a person's data falls due for erasure.
+type DueClass string
+
+// The rules. DueDraft, DueRejected and DueExpired erase the person
+// entirely; DueNoList erases their personal data but keeps the person row,
+// their cards and a match encoding.
+const (
+	DueDraft    DueClass = "drafts"
+	DueRejected DueClass = "rejected"
+	DueExpired  DueClass = "cardholders_expired"
+	DueNoList   DueClass = "no_list"
+)
+
+// DueQuery says when each rule's records fall due: a record whose reference
+// time lies before the cut-off is due. A zero cut-off disables the rule.
+type DueQuery struct {
+	DraftIdleBefore  time.Time // drafts last touched before
+	RejectedBefore   time.Time // rejected applications decided before
+	ExpiredBefore    time.Time // cardholders whose last card expired before
+	HandedOverBefore time.Time // "no list": last card handed over before
+}
+
+// dueSQL selects the person ids a rule makes due, oldest first; args are
+// bound from the cut-offs. Every rule excludes people with another
+// application still in progress, so a person is judged as a whole.
+func dueSQL(c DueClass, q DueQuery) (string, []any, bool) {
+	switch c {
+	case DueDraft:
+		if q.DraftIdleBefore.IsZero() {
+			return "", nil, false
+		}
+		return `SELECT a.person_id FROM applications a WHERE a.status = 'draft' AND a.updated_at < ?
+			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
+			AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.person_id = a.person_id AND o.status <> 'draft')
+			GROUP BY a.person_id ORDER BY MIN(a.updated_at), a.person_id`, []any{micros(q.DraftIdleBefore)}, true
+	case DueRejected:
+		if q.RejectedBefore.IsZero() {
+			return "", nil, false
+		}
+		return `SELECT a.person_id FROM applications a WHERE a.status = 'rejected' AND a.decided_at < ?
+			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
+			AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.person_id = a.person_id AND o.status NOT IN ('draft', 'rejected'))
+			GROUP BY a.person_id ORDER BY MIN(a.decided_at), a.person_id`, []any{micros(q.RejectedBefore)}, true
+	case DueExpired:
+		if q.ExpiredBefore.IsZero() {
+			return "", nil, false
+		}
+		return `SELECT c.person_id FROM cards c GROUP BY c.person_id HAVING MAX(c.expires_at) < ?
+			ORDER BY MAX(c.expires_at), c.person_id`, []any{micros(q.ExpiredBefore)}, true
+	case DueNoList:
+		if q.HandedOverBefore.IsZero() {
+			return "", nil, false
+		}
+		// Every card handed over (or no longer active), the last hand-over
+		// before the cut-off, data not yet erased, and not already due in full.
+		return `SELECT c.person_id FROM cards c JOIN persons p ON p.id = c.person_id
+			WHERE p.erased_at = 0 AND p.wrapped_key IS NOT NULL
+			GROUP BY c.person_id
+			HAVING MAX(c.handed_over_at) > 0 AND MAX(c.handed_over_at) < ?
+			AND MIN(CASE WHEN c.handed_over_at = 0 AND c.status IN ('active', 'suspended') THEN 0 ELSE 1 END) = 1
+			AND MAX(c.expires_at) >= ?
+			ORDER BY MAX(c.handed_over_at), c.person_id`,
+			[]any{micros(q.HandedOverBefore), micros(q.ExpiredBefore)}, true
+	}
+	return "", nil, false
+}
+
+// DuePersons returns up to limit ids of people due under rule c, oldest
+// first. Erasing them and asking again gives the next ones, so a purge is a
+// loop of small batches that can stop anywhere.
+// offset skips people a caller chose to leave (e.g. data it could not open).
+func (db *DB) DuePersons(ctx context.Context, c DueClass, q DueQuery, limit, offset int) ([]string, error) {
+	s, args, ok := dueSQL(c, q)
+	if !ok {
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = 500
+	}
+	rows, err := db.query(ctx, s+fmt.Sprintf(" LIMIT %d OFFSET %d", limit, max(offset, 0)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("due persons (%s): %w", c, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("due persons (%s): %w", c, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// CountDue counts the people due under rule c (for dry runs and reports).
+func (db *DB) CountDue(ctx context.Context, c DueClass, q DueQuery) (int, error) {
+	s, args, ok := dueSQL(c, q)
+	if !ok {
+		return 0, nil
+	}
+	var n int
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM ("+s+") d", args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count due (%s): %w", c, err)
+	}
+	return n, nil
+}
+
+// Erased counts the rows one erasure removed or blanked.
+type Erased struct {
+	Persons, Applications, Cards, Encodings int
+}
+
+// Add sums two counts.
+func (e Erased) Add(o Erased) Erased {
+	return Erased{e.Persons + o.Persons, e.Applications + o.Applications, e.Cards + o.Cards, e.Encodings + o.Encodings}
+}
+
+// ErasePerson deletes a person entirely: cards, match encoding, applications
+// (and with them every sealed column) and the person row with the wrapped
+// data key. With SQLite's secure_delete the freed pages are zeroed. A person
+// already gone erases nothing and is not an error (purges are idempotent).
+func (tx *Tx) ErasePerson(ctx context.Context, personID string) (Erased, error) {
+	var e Erased
+	steps := []struct {
+		q string
+		n *int
+	}{
+		{"DELETE FROM cards WHERE person_id = ?", &e.Cards},
+		{"DELETE FROM match_encodings WHERE person_id = ?", &e.Encodings},
+		{"DELETE FROM applications WHERE person_id = ?", &e.Applications},
+		{"DELETE FROM persons WHERE id = ?", &e.Persons},
+	}
+	for _, s := range steps {
+		res, err := tx.exec(ctx, s.q, personID)
+		if err != nil {
+			return Erased{}, fmt.Errorf("erase person: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		*s.n = int(n)
+	}
+	return e, nil
+}
+
+// sealedColumns are every applications column that holds personal data or
+// a value derived from it, other than the name/date-of-birth blind index.
+const sealedColumnsNull = `given_names = NULL, first_surname = NULL, second_surname = NULL, date_of_birth = NULL,
+	sex = NULL, address = NULL, contact = NULL, extras = NULL, documents = NULL, photo = NULL, notes = NULL`
+
+// ReducePerson is the "no list" erasure: it stores the person's match
+// encoding, blanks every sealed column of their applications and destroys
+// their data key, keeping the person row (cards refer to it), the cards and
+// the keyed name/date-of-birth blind index. A person already reduced is
+// left alone and counts nothing.
+func (tx *Tx) ReducePerson(ctx context.Context, personID string, encoding []byte, at time.Time) (Erased, error) {
+	var e Erased
+	res, err := tx.exec(ctx, "UPDATE persons SET wrapped_key = NULL, erased_at = ? WHERE id = ? AND erased_at = 0", micros(at), personID)
+	if err != nil {
+		return Erased{}, fmt.Errorf("reduce person: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Erased{}, nil
+	}
+	e.Persons = 1
+	if encoding != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO match_encodings (person_id, encoding, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (person_id) DO UPDATE SET encoding = excluded.encoding, created_at = excluded.created_at`,
+			personID, encoding, micros(at)); err != nil {
+			return Erased{}, fmt.Errorf("reduce person: store encoding: %w", err)
+		}
+		e.Encodings = 1
+	}
+	res, err = tx.exec(ctx, "UPDATE applications SET "+sealedColumnsNull+", updated_at = ? WHERE person_id = ?", micros(at), personID)
+	if err != nil {
+		return Erased{}, fmt.Errorf("reduce person: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	e.Applications = int(n)
+	return e, nil
+}
+
+// PersonApplications returns the applications of a person, newest first.
+func (tx *Tx) PersonApplications(ctx context.Context, personID string) ([]Application, error) {
+	rows, err := tx.tx.QueryContext(ctx, rebind(tx.dialect,
+		"SELECT "+appColumns+" FROM applications WHERE person_id = ? ORDER BY created_at DESC, id"), personID)
+	if err != nil {
+		return nil, fmt.Errorf("person applications: %w", err)
+	}
+	defer rows.Close()
+	var out []Application
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, fmt.Errorf("person applications: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// MatchEncoding is a stored "no list" match encoding.
+type MatchEncoding struct {
+	PersonID  string
+	Encoding  []byte
+	CreatedAt time.Time
+}
+
+// MatchEncodings returns the stored encodings after person id after (""
+// from the start), at most limit, for rebuilding the duplicate index.
+func (db *DB) MatchEncodings(ctx context.Context, after string, limit int) ([]MatchEncoding, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	rows, err := db.query(ctx, fmt.Sprintf(
+		"SELECT person_id, encoding, created_at FROM match_encodings WHERE person_id > ? ORDER BY person_id LIMIT %d", limit), after)
+	if err != nil {
+		return nil, fmt.Errorf("match encodings: %w", err)
+	}
+	defer rows.Close()
+	var out []MatchEncoding
+	for rows.Next() {
+		var m MatchEncoding
+		var at int64
+		if err := rows.Scan(&m.PersonID, &m.Encoding, &at); err != nil {
+			return nil, fmt.Errorf("match encodings: %w", err)
+		}
+		m.CreatedAt = fromMicros(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// RetentionRun is one purge run, with counts only.
+type RetentionRun struct {
+	ID         string
+	StartedAt  time.Time // server clock
+	JudgedAt   time.Time // the instant due times were judged at
+	FinishedAt time.Time // zero while running or when interrupted
+	NoList     bool
+	Erased     int    // people erased entirely
+	Reduced    int    // people reduced to a card and a match encoding
+	Counts     string // JSON object of counts per rule
+}
+
+// InsertRetentionRun records the start of a run.
+func (tx *Tx) InsertRetentionRun(ctx context.Context, r RetentionRun) error {
+	if r.Counts == "" {
+		r.Counts = "{}"
+	}
+	_, err := tx.exec(ctx, `INSERT INTO retention_runs (id, started_at, judged_at, finished_at, no_list, erased, reduced, counts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, micros(r.StartedAt), micros(r.JudgedAt), micros(r.FinishedAt),
+		boolInt(r.NoList), r.Erased, r.Reduced, r.Counts)
+	if err != nil {
+		return fmt.Errorf("insert retention run: %w", err)
+	}
+	return nil
+}
+
+// UpdateRetentionRun stores a run's progress (in the transaction of the
+// batch it counts, so counts and erasures commit together).
+func (tx *Tx) UpdateRetentionRun(ctx context.Context, r RetentionRun) error {
+	res, err := tx.exec(ctx, `UPDATE retention_runs SET finished_at = ?, erased = ?, reduced = ?, counts = ? WHERE id = ?`,
+		micros(r.FinishedAt), r.Erased, r.Reduced, r.Counts, r.ID)
+	if err != nil {
+		return fmt.Errorf("update retention run: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("retention run %s: %w", r.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// RetentionRuns returns the latest runs, newest first.
+func (db *DB) RetentionRuns(ctx context.Context, limit int) ([]RetentionRun, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 20
+	}
+	rows, err := db.query(ctx, fmt.Sprintf(`SELECT id, started_at, judged_at, finished_at, no_list, erased, reduced, counts
+		FROM retention_runs ORDER BY started_at DESC, id DESC LIMIT %d`, limit))
+	if err != nil {
+		return nil, fmt.Errorf("retention runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RetentionRun
+	for rows.Next() {
+		var r RetentionRun
+		var s, j, f int64
+		var noList int
+		if err := rows.Scan(&r.ID, &s, &j, &f, &noList, &r.Erased, &r.Reduced, &r.Counts); err != nil {
+			return nil, fmt.Errorf("retention runs: %w", err)
+		}
+		r.StartedAt, r.JudgedAt, r.FinishedAt, r.NoList = fromMicros(s), fromMicros(j), fromMicros(f), noList == 1
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// LatestRunStart returns the latest server-clock start of any run (zero
+// when none), for the clock-skew check.
+func (db *DB) LatestRunStart(ctx context.Context) (time.Time, error) {
+	var v sql.NullInt64
+	if err := db.queryRow(ctx, "SELECT MAX(started_at) FROM retention_runs").Scan(&v); err != nil {
+		return time.Time{}, fmt.Errorf("latest retention run: %w", err)
+	}
+	return fromMicros(v.Int64), nil
+}
+
+// Holding is how many records of one data class the database holds, by age.
+type Holding struct {
+	Class   string
+	Buckets [4]int // age < 30 days, 30–89 days, 90–364 days, 365 days and over
+}
+
+// Total sums the buckets.
+func (h Holding) Total() int { return h.Buckets[0] + h.Buckets[1] + h.Buckets[2] + h.Buckets[3] }
+
+// Data classes counted by Holdings.
+const (
+	ClassDrafts           = "drafts"
+	ClassPending          = "pending"
+	ClassApproved         = "approved_not_issued"
+	ClassRejected         = "rejected"
+	ClassCardholdersData  = "cardholders_with_data"
+	ClassCardholdersNoPII = "cardholders_without_data"
+	ClassDataKeys         = "data_keys"
+	ClassMatchEncodings   = "match_encodings"
+	ClassErasedPersons    = "erased_persons"
+)
+
+// HoldingClasses lists the classes in report order.
+var HoldingClasses = []string{ClassDrafts, ClassPending, ClassApproved, ClassRejected, ClassCardholdersData,
+	ClassCardholdersNoPII, ClassDataKeys, ClassMatchEncodings, ClassErasedPersons}
+
+// Holdings counts what the database holds today per data class and age
+// (age from the record's creation, judged at now). Erased persons are the
+// people erased entirely by all recorded runs plus those reduced.
+func (db *DB) Holdings(ctx context.Context, now time.Time) ([]Holding, error) {
+	day := int64(24 * time.Hour / time.Microsecond)
+	n := micros(now)
+	bucket := func(col string) string {
+		return fmt.Sprintf(`CASE WHEN %[1]s > %[2]d THEN 0 WHEN %[1]s > %[3]d THEN 1 WHEN %[1]s > %[4]d THEN 2 ELSE 3 END`,
+			col, n-30*day, n-90*day, n-365*day)
+	}
+	queries := []struct{ class, q string }{
+		{ClassDrafts, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status = 'draft' GROUP BY b"},
+		{ClassPending, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status IN ('submitted', 'needs_review') GROUP BY b"},
+		{ClassApproved, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status = 'approved' GROUP BY b"},
+		{ClassRejected, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status = 'rejected' GROUP BY b"},
+		{ClassCardholdersData, "SELECT " + bucket("p.created_at") + ` b, COUNT(*) FROM persons p
+			WHERE p.wrapped_key IS NOT NULL AND EXISTS (SELECT 1 FROM cards c WHERE c.person_id = p.id) GROUP BY b`},
+		{ClassCardholdersNoPII, "SELECT " + bucket("p.created_at") + ` b, COUNT(*) FROM persons p
+			WHERE p.wrapped_key IS NULL AND EXISTS (SELECT 1 FROM cards c WHERE c.person_id = p.id) GROUP BY b`},
+		{ClassDataKeys, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM persons WHERE wrapped_key IS NOT NULL GROUP BY b"},
+		{ClassMatchEncodings, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM match_encodings GROUP BY b"},
+	}
+	var out []Holding
+	for _, q := range queries {
+		h := Holding{Class: q.class}
+		if err := db.scanBuckets(ctx, q.q, &h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	// Erased entirely: no rows left to age, so all count as "today" by
+	// run; kept in the last bucket by the age of the run that erased them.
+	h := Holding{Class: ClassErasedPersons}
+	if err := db.scanBuckets(ctx, "SELECT "+bucket("started_at")+" b, CAST(SUM(erased) AS BIGINT) FROM retention_runs GROUP BY b", &h); err != nil {
+		return nil, err
+	}
+	out = append(out, h)
+	return out, nil
+}
+
+func (db *DB) scanBuckets(ctx context.Context, q string, h *Holding) error {
+	rows, err := db.query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("holdings %s: %w", h.Class, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b int
+		var c sql.NullInt64
+		if err := rows.Scan(&b, &c); err != nil {
+			return fmt.Errorf("holdings %s: %w", h.Class, err)
+		}
+		if b < 0 || b >= len(h.Buckets) {
+			return errors.New("holdings: bucket out of range")
+		}
+		h.Buckets[b] += int(c.Int64)
+	}
+	return rows.Err()
+}
+
+// WrappedKeyBatch returns up to limit persons (id, wrapped key) whose data
+// key is wrapped by a master key other than kekID, for master-key rotation.
+func (db *DB) WrappedKeyBatch(ctx context.Context, notKEK string, limit int) ([]Person, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	rows, err := db.query(ctx, fmt.Sprintf(`SELECT id, wrapped_key, kek_id, created_at FROM persons
+		WHERE wrapped_key IS NOT NULL AND kek_id <> ? ORDER BY id LIMIT %d`, limit), notKEK)
+	if err != nil {
+		return nil, fmt.Errorf("wrapped keys: %w", err)
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		var p Person
+		var c int64
+		if err := rows.Scan(&p.ID, &p.WrappedKey, &p.KEKID, &c); err != nil {
+			return nil, fmt.Errorf("wrapped keys: %w", err)
+		}
+		p.CreatedAt = fromMicros(c)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// CountWrappedKeys counts data keys wrapped by kekID (or by any other key
+// when other is true).
+func (db *DB) CountWrappedKeys(ctx context.Context, kekID string, other bool) (int, error) {
+	op := "="
+	if other {
+		op = "<>"
+	}
+	var n int
+	err := db.queryRow(ctx, "SELECT COUNT(*) FROM persons WHERE wrapped_key IS NOT NULL AND kek_id "+op+" ?", kekID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count wrapped keys: %w", err)
+	}
+	return n, nil
+}
+
+// RewrapPerson replaces a person's wrapped data key, only if it is still
+// the one read (so a key destroyed meanwhile by a purge stays destroyed).
+func (tx *Tx) RewrapPerson(ctx context.Context, id string, old, wrapped []byte, kekID string) (bool, error) {
+	res, err := tx.exec(ctx, "UPDATE persons SET wrapped_key = ?, kek_id = ? WHERE id = ? AND wrapped_key = ?", wrapped, kekID, id, old)
+	if err != nil {
+		return false, fmt.Errorf("rewrap person: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
