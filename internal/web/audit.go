@@ -46,13 +46,19 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.BeforeSeq = b
 	}
+	usernames := s.usernames(r.Context(), c)
+	// The actor filter takes a staff id or a username.
+	for id, u := range usernames {
+		if f.Actor != "" && u == f.Actor {
+			f.Actor = id
+		}
+	}
 	events, err := s.app.DB.AuditEvents(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	usernames := s.usernames(r.Context(), c)
 	p := s.newPage(r, c, "web.audit.title")
-	p.Form = url.Values{"actor": {f.Actor}, "action": {f.Action}, "record_type": {f.RecordType}, "record_id": {f.RecordID}}
+	p.Form = url.Values{"actor": {q.Get("actor")}, "action": {f.Action}, "record_type": {f.RecordType}, "record_id": {f.RecordID}}
 	v := auditView{}
 	for _, e := range events {
 		actor := e.Actor

@@ -75,8 +75,8 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-// newBareEnv is newEnv without sites.
-func newBareEnv(t testing.TB) *env {
+// newBareEnv is newEnv without sites; opts adjust the auth options.
+func newBareEnv(t testing.TB, opts ...func(*auth.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)}
@@ -86,6 +86,9 @@ func newBareEnv(t testing.TB) *env {
 	// The test clock jumps 30 s per TOTP step; keep sessions from idling out.
 	ao.IdleTimeout = 24 * time.Hour
 	ao.SessionLifetime = 48 * time.Hour
+	for _, o := range opts {
+		o(&ao)
+	}
 	logs := &syncBuffer{}
 	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "data"), Create: true, Now: clk.Now, Auth: &ao})
 	if err != nil {

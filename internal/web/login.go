@@ -21,6 +21,13 @@ func clientIP(r *http.Request) string {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.Token != "" {
+		// Already signed in (or half-way): continue where the session is.
+		if sess, err := s.app.Auth.Session(r.Context(), c.Token); err == nil {
+			http.Redirect(w, r, stepPath(sess.Next), http.StatusSeeOther)
+			return nil
+		}
+	}
 	p := s.newPage(r, c, "web.login.title")
 	p.Form.Set("next", localPath(r.URL.Query().Get("next"), ""))
 	return s.views.render(w, http.StatusOK, "login", "layout", p)

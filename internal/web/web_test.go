@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -486,4 +489,67 @@ func TestLanguageSwitch(t *testing.T) {
 	if r := c.get(t, "/lang/es?next=//evil.example/"); r.Location != "/staff" {
 		t.Errorf("open redirect: %q", r.Location)
 	}
+}
+
+func TestLoginRateLimited(t *testing.T) {
+	e := newBareEnv(t, func(o *auth.Options) { o.PerIPPerMinute = 3 })
+	c := e.client()
+	var last resp
+	for i := range 5 {
+		last = c.post(t, "/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "password": {"wrong password here"}})
+	}
+	msg := e.app.I18n.T("en", "auth.login.rate_limited")
+	if last.Status != http.StatusTooManyRequests || !strings.Contains(text(last.Body), msg) {
+		t.Errorf("5 logins a minute from one address = %d, want 429 saying %q", last.Status, msg)
+	}
+}
+
+func TestAuditPagingAndFilter(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.addStaff(t, "aud1", auth.RoleAuditor, "")
+	for i := range 60 {
+		if _, err := e.app.Sites.Create(ctx, e.admin, site.Site{Name: fmt.Sprintf("Site %d", i), Kind: site.KindMobile}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.signIn(t, "aud1", testPassword)
+	first := c.get(t, "/staff/audit")
+	older := regexpFind(first.Body, `href="(/staff/audit\?before=[0-9]+)"`)
+	if older == "" {
+		t.Fatal("first audit page has no link to older events")
+	}
+	second := c.get(t, html.UnescapeString(older))
+	if second.Status != http.StatusOK || !strings.Contains(second.Body, ">1</td>") {
+		t.Errorf("second page = %d, want it to reach event 1", second.Status)
+	}
+	// Filter by username: only that account's events.
+	f := c.get(t, "/staff/audit?actor=aud1")
+	if strings.Contains(f.Body, "site.create") || !strings.Contains(f.Body, "auth.") {
+		t.Errorf("filter actor=aud1 shows other actors' events or none of its own")
+	}
+}
+
+// FuzzIntakeForm checks the form reader on arbitrary form bodies: no panic,
+// bad dates are field errors, and never more documents than rows.
+func FuzzIntakeForm(f *testing.F) {
+	f.Add(validForm("k").Encode())
+	f.Add("date_of_birth=1990-02-30&doc_type_0=passport&doc_expires_0=x")
+	f.Add("doc_type_19=lease&doc_type_20=lease&payment_method=waiver&waiver_reason=other")
+	f.Add("%zz=1&given_names=%00")
+	f.Fuzz(func(t *testing.T, body string) {
+		vals, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		in, errs := intakeFromForm(vals, nil)
+		if len(in.Documents) > maxDocRows {
+			t.Fatalf("%d documents from the form, at most %d rows", len(in.Documents), maxDocRows)
+		}
+		for _, fe := range errs {
+			if fe.Key != "error.date" {
+				t.Fatalf("unexpected field error %+v", fe)
+			}
+		}
+	})
 }
