@@ -139,7 +139,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		b.sc.tf.add(&b.entries[i], 1)
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
-	b.sc.model = train(b.entries, b.sc, opt.MaxBlock, rng)
+	b.sc.model = train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, rng)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -352,6 +352,9 @@ func (m *Model) estimateU(entries []entry, sc *scorer, rng *rand.Rand) {
 	}
 }
 
+// minTrain is the smallest population train estimates parameters from.
+const minTrain = 200
+
 // trainPairs is the most pairs EM looks at per training rule.
 const trainPairs = 1_000_000
 
@@ -366,10 +369,13 @@ const trainPairs = 1_000_000
 //     the date of birth.
 //
 // rng makes the sampling reproducible.
-func train(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) *Model {
+func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, rng *rand.Rand) *Model {
 	m := DefaultModel()
 	n := len(entries)
-	if n < 2 {
+	if n < minTrain {
+		// Too few records to estimate anything: default parameters, and a
+		// prior from the usual share of duplicates.
+		m.Prior = math.Min(2*dupRate/float64(max(n-1, 1)), 0.5)
 		return m
 	}
 	m.estimateU(entries, sc, rng)

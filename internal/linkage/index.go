@@ -290,7 +290,7 @@ func (ix *Index) Train(seed uint64) {
 	for _, s := range ix.slot {
 		live = append(live, ix.entries[s])
 	}
-	if len(live) < 2 {
+	if len(live) < minTrain {
 		return
 	}
 	m := *ix.sc.model

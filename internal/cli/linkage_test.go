@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/synth"
+)
+
+// writeFEBRL writes n synthetic residents in FEBRL format, with a duplicate
+// application for every fourth.
+func writeFEBRL(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id\r\n")
+	row := func(id string, p person.Person) {
+		dob := strings.ReplaceAll(p.DateOfBirth.String(), "-", "")
+		fmt.Fprintf(&b, "%s, %s, %s, , %s, %s, %s, %s, %s, %s, \r\n", id, p.GivenNames, p.Surnames(),
+			p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.PostalCode, p.Address.State, dob)
+	}
+	g := synth.New(21)
+	for i := 0; i < n; i++ {
+		p := g.Person()
+		row(fmt.Sprintf("rec-%d-org", i), p)
+		if i%4 == 0 {
+			row(fmt.Sprintf("rec-%d-dup-0", i), g.Duplicate(p))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), IO{In: strings.NewReader(""), Out: &out, Err: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestLinkageCommand(t *testing.T) {
+	path := writeFEBRL(t, 400)
+	for _, mode := range []string{"plain", "bloom"} {
+		t.Run(mode, func(t *testing.T) {
+			code, out, errOut := runCLI("linkage", "--format", "febrl", "--mode", mode, "--eval", path)
+			if code != 0 {
+				t.Fatalf("linkage exit = %d, want 0; stderr:\n%s", code, errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if lines[0] != "id_l,id_r,probability" {
+				t.Errorf("first line = %q, want the CSV header", lines[0])
+			}
+			if !strings.HasPrefix(lines[1], "rec-") || strings.Count(lines[1], ",") != 2 {
+				t.Errorf("second line = %q, want id_l,id_r,probability", lines[1])
+			}
+			var ev struct {
+				Records    int     `json:"records"`
+				Candidates int     `json:"candidates"`
+				Precision  float64 `json:"precision"`
+				Recall     float64 `json:"recall"`
+				F1         float64 `json:"f1"`
+				Seconds    float64 `json:"seconds"`
+			}
+			last := lines[len(lines)-1]
+			if err := json.Unmarshal([]byte(last), &ev); err != nil {
+				t.Fatalf("last line %q is not JSON: %v", last, err)
+			}
+			if ev.Records != 500 || ev.Candidates == 0 || ev.F1 < 0.85 || ev.Seconds <= 0 {
+				t.Errorf("evaluation = %+v, want 500 records, candidates, F1 ≥ 0.85", ev)
+			}
+		})
+	}
+}
+
+func TestLinkageCommandOutFileAndCSV(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("id,first,last,dob,cluster\n1,José,García,1980-03-07,a\n2,Pepe,Garcia,1980-07-03,a\n3,Ana,Pérez,1991-01-01,b\n"), 0o600)
+	outPath := filepath.Join(dir, "pairs.csv")
+	code, out, errOut := runCLI("linkage", "--format", "csv", "--map", "id=id,given_name=first,surname=last,date_of_birth=dob",
+		"--truth-column", "cluster", "--eval", "--out", outPath, in)
+	if code != 0 {
+		t.Fatalf("exit = %d; stderr: %s", code, errOut)
+	}
+	pairs, _ := os.ReadFile(outPath)
+	if got := string(pairs); !strings.Contains(got, "1,2,") {
+		t.Errorf("pairs file = %q, want the pair 1,2", got)
+	}
+	if !strings.HasPrefix(out, "{") || !strings.Contains(out, `"recall":1`) {
+		t.Errorf("stdout = %q, want only the evaluation line with recall 1", out)
+	}
+}
+
+func TestLinkageCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("name,age\nana,3\n"), 0o600)
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, nil, 0o600)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no file", []string{"linkage"}, 2, "give one file"},
+		{"three files", []string{"linkage", bad, bad, bad}, 2, "give one file"},
+		{"unknown format", []string{"linkage", "--format", "xml", bad}, 2, "unknown --format"},
+		{"unknown mode", []string{"linkage", "--mode", "fast", bad}, 2, "unknown --mode"},
+		{"csv without map", []string{"linkage", "--format", "csv", bad}, 2, "--map"},
+		{"missing file", []string{"linkage", filepath.Join(dir, "nope.csv")}, 1, "no such file"},
+		{"wrong columns", []string{"linkage", bad}, 1, "column missing"},
+		{"empty file", []string{"linkage", empty}, 1, "no header"},
+		{"bad mapping", []string{"linkage", "--format", "csv", "--map", "shoe=size", bad}, 1, "unknown field"},
+		{"short key", []string{"linkage", "--mode", "bloom", "--key-file", bad, bad}, 1, "shorter than 32"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("cityid %v = exit %d, stderr %q; want exit %d mentioning %q", tt.args, code, errOut, tt.code, tt.want)
+			}
+		})
+	}
+}
