@@ -106,7 +106,7 @@ func New(db *store.DB, v *vault.Vault, matchKey []byte, p Policy, o Options) (*E
 
 // Classes in purge order: the full erasures first, so a cardholder whose
 // cards expired long ago is erased, not merely reduced.
-var Classes = []store.DueClass{store.DueDraft, store.DueRejected, store.DueExpired, store.DueNoList}
+var Classes = []store.DueClass{store.DuePreapp, store.DueDraft, store.DueRejected, store.DueExpired, store.DueNoList}
 
 // Cutoffs returns the due query judged at: a record is due when its
 // reference time plus its retention period plus the margin lies before at.
@@ -153,6 +153,11 @@ const metaNoList = "retention_no_list"
 func (e *Engine) Plan(ctx context.Context, at time.Time) (Plan, error) {
 	q := e.Cutoffs(at)
 	p := Plan{JudgedAt: at.UTC(), NoList: e.pol.NoList, Due: map[store.DueClass]int{}}
+	n, err := e.db.CountExpiredPreapplications(ctx, at.Add(-e.o.Margin))
+	if err != nil {
+		return Plan{}, err
+	}
+	p.Due[store.DuePreapp] = n
 	for _, c := range Classes {
 		n, err := e.db.CountDue(ctx, c, q)
 		if err != nil {
@@ -230,7 +235,11 @@ func (e *Engine) Purge(ctx context.Context, at time.Time) (Result, error) {
 	}
 	q := e.Cutoffs(at)
 	for _, c := range Classes {
-		if err := e.purgeClass(ctx, c, q, &run, &res); err != nil {
+		purge := func() error { return e.purgeClass(ctx, c, q, &run, &res) }
+		if c == store.DuePreapp {
+			purge = func() error { return e.purgePreapps(ctx, at, &run, &res) }
+		}
+		if err := purge(); err != nil {
 			// The committed batches are whole; fold them out of the WAL even
 			// when stopping early.
 			cpErr := e.db.Checkpoint(context.WithoutCancel(ctx))
@@ -270,7 +279,7 @@ const (
 )
 
 func (e *Engine) setCounts(run *store.RetentionRun, res *Result) error {
-	counts := map[string]int{"applications": res.Rows.Applications, "cards": res.Rows.Cards,
+	counts := map[string]int{"applications": res.Rows.Applications, "preapplication_rows": res.Rows.Preapplications, "cards": res.Rows.Cards,
 		"encodings": res.Rows.Encodings, "skipped": res.Skipped}
 	for c, n := range res.Done {
 		counts[string(c)] = n
@@ -371,6 +380,40 @@ func (e *Engine) purgeClass(ctx context.Context, c store.DueClass, q store.DueQu
 			e.o.AfterBatch(c, res.Done[c])
 		}
 	}
+}
+
+// purgePreapps erases the pre-applications that expired (plus the margin)
+// before at, in one transaction with its audit event. Their expiry is set
+// by the resident site when they are made.
+func (e *Engine) purgePreapps(ctx context.Context, at time.Time, run *store.RetentionRun, res *Result) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var n int
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if n, err = tx.PurgePreapplications(ctx, at.Add(-e.o.Margin)); err != nil || n == 0 {
+			return err
+		}
+		r, r2 := *run, *res
+		r2.Done = copyCounts(res.Done)
+		r2.Done[store.DuePreapp] += n
+		r2.Rows.Preapplications += n
+		if err := e.setCounts(&r, &r2); err != nil {
+			return err
+		}
+		if err := tx.UpdateRetentionRun(ctx, r); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: e.o.Now().UTC(), Actor: systemActor, Action: "retention.erase",
+			RecordType: recordRun, RecordID: run.ID, Purpose: string(store.DuePreapp)})
+	})
+	if err != nil {
+		return err
+	}
+	res.Done[store.DuePreapp] += n
+	res.Rows.Preapplications += n
+	return nil
 }
 
 func copyCounts(m map[store.DueClass]int) map[store.DueClass]int {

@@ -449,3 +449,64 @@ func TestShreddingLeavesNoTrace(t *testing.T) {
 		t.Errorf("WAL is %d bytes after the purge, want truncated to 0", fi.Size())
 	}
 }
+
+// TestSchedulerPurges: the scheduler purges after its delay and again each
+// interval, and stops with its context.
+func TestSchedulerPurges(t *testing.T) {
+	e := newEnv(t, "")
+	r := e.rejected(t, resident(1, "Paz"))
+	e.clock.AddDays(92)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runs := 0
+	s := &Scheduler{Engine: e.engine(t, defaultPolicy, Options{}), Interval: time.Millisecond, Delay: time.Millisecond, Now: e.clock.Now,
+		after: func(res Result, err error) {
+			if err != nil {
+				t.Errorf("scheduled purge: %v", err)
+			}
+			if runs++; runs == 2 {
+				cancel()
+			}
+		}}
+	done := make(chan struct{})
+	go func() { s.Run(sctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("scheduler did not stop after its context was cancelled")
+	}
+	if runs != 2 || e.exists(t, r.ID) {
+		t.Errorf("scheduler ran %d purges, application exists = %v; want 2 runs and the rejected application gone", runs, e.exists(t, r.ID))
+	}
+}
+
+// TestReport counts holdings per class and previews purges.
+func TestReport(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.draft(t, resident(1, "Quela"))
+		e.submitted(t, resident(2, "Rita"))
+		e.rejected(t, resident(3, "Sara"))
+		e.cardholder(t, resident(4, "Tania"), true)
+		e.clock.AddDays(10)
+		eng := e.engine(t, Policy{DraftDays: 30, RejectedDays: 90, CardholderAfterExpiryDays: 365, NoList: true, NoListGraceDays: 30}, Options{})
+		rep, err := eng.Report(ctx, e.clock.Now(), 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{store.ClassPreapplications: 0, store.ClassDrafts: 1, store.ClassPending: 1, store.ClassApproved: 0,
+			store.ClassRejected: 1, store.ClassCardholdersData: 1, store.ClassCardholdersNoPII: 0, store.ClassDataKeys: 4,
+			store.ClassMatchEncodings: 0, store.ClassErasedPersons: 0}
+		got := rep.Counts()
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("Report counts[%s] = %d, want %d (all: %v)", k, got[k], v, got)
+			}
+		}
+		if rep.DueNow.Total() != 0 || rep.DueSoon.Due[store.DueDraft] != 1 || rep.DueSoon.Due[store.DueNoList] != 1 {
+			t.Errorf("Report due now %v, in 30 days %v; want nothing now, then the draft and the no-list cardholder", rep.DueNow.Due, rep.DueSoon.Due)
+		}
+		if rep.LastRun != nil || !rep.NextPurge.IsZero() {
+			t.Errorf("Report before any run: last %v next %v, want none", rep.LastRun, rep.NextPurge)
+		}
+	})
+}

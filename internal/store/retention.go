@@ -15,6 +15,7 @@ type DueClass string
 // entirely; DueNoList erases their personal data but keeps the person row,
 // their cards and a match encoding.
 const (
+	DuePreapp   DueClass = "preapplications" // expired pre-applications (see PurgePreapplications)
 	DueDraft    DueClass = "drafts"
 	DueRejected DueClass = "rejected"
 	DueExpired  DueClass = "cardholders_expired"
@@ -118,12 +119,23 @@ func (db *DB) CountDue(ctx context.Context, c DueClass, q DueQuery) (int, error)
 
 // Erased counts the rows one erasure removed or blanked.
 type Erased struct {
-	Persons, Applications, Cards, Encodings int
+	Persons, Applications, Preapplications, Cards, Encodings int
 }
 
 // Add sums two counts.
 func (e Erased) Add(o Erased) Erased {
-	return Erased{e.Persons + o.Persons, e.Applications + o.Applications, e.Cards + o.Cards, e.Encodings + o.Encodings}
+	return Erased{e.Persons + o.Persons, e.Applications + o.Applications, e.Preapplications + o.Preapplications,
+		e.Cards + o.Cards, e.Encodings + o.Encodings}
+}
+
+// CountExpiredPreapplications counts pre-applications that expired before
+// `before` (PurgePreapplications erases them).
+func (db *DB) CountExpiredPreapplications(ctx context.Context, before time.Time) (int, error) {
+	var n int
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM preapplications WHERE expires_at <= ?", micros(before)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count expired pre-applications: %w", err)
+	}
+	return n, nil
 }
 
 // ErasePerson deletes a person entirely: cards, match encoding, applications
@@ -139,6 +151,9 @@ func (tx *Tx) ErasePerson(ctx context.Context, personID string) (Erased, error) 
 		{"DELETE FROM cards WHERE person_id = ?", &e.Cards},
 		{"DELETE FROM match_encodings WHERE person_id = ?", &e.Encodings},
 		{"DELETE FROM applications WHERE person_id = ?", &e.Applications},
+		{"DELETE FROM waitlist WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id = ?)", nil},
+		{"DELETE FROM lottery_entries WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id = ?)", nil},
+		{"DELETE FROM preapplications WHERE person_id = ?", &e.Preapplications},
 		{"DELETE FROM persons WHERE id = ?", &e.Persons},
 	}
 	for _, s := range steps {
@@ -146,8 +161,10 @@ func (tx *Tx) ErasePerson(ctx context.Context, personID string) (Erased, error) 
 		if err != nil {
 			return Erased{}, fmt.Errorf("erase person: %w", err)
 		}
-		n, _ := res.RowsAffected()
-		*s.n = int(n)
+		if s.n != nil {
+			n, _ := res.RowsAffected()
+			*s.n = int(n)
+		}
 	}
 	return e, nil
 }
@@ -326,6 +343,7 @@ func (h Holding) Total() int { return h.Buckets[0] + h.Buckets[1] + h.Buckets[2]
 
 // Data classes counted by Holdings.
 const (
+	ClassPreapplications  = "preapplications"
 	ClassDrafts           = "drafts"
 	ClassPending          = "pending"
 	ClassApproved         = "approved_not_issued"
@@ -338,7 +356,7 @@ const (
 )
 
 // HoldingClasses lists the classes in report order.
-var HoldingClasses = []string{ClassDrafts, ClassPending, ClassApproved, ClassRejected, ClassCardholdersData,
+var HoldingClasses = []string{ClassPreapplications, ClassDrafts, ClassPending, ClassApproved, ClassRejected, ClassCardholdersData,
 	ClassCardholdersNoPII, ClassDataKeys, ClassMatchEncodings, ClassErasedPersons}
 
 // Holdings counts what the database holds today per data class and age
@@ -352,6 +370,7 @@ func (db *DB) Holdings(ctx context.Context, now time.Time) ([]Holding, error) {
 			col, n-30*day, n-90*day, n-365*day)
 	}
 	queries := []struct{ class, q string }{
+		{ClassPreapplications, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM preapplications WHERE used_at = 0 GROUP BY b"},
 		{ClassDrafts, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status = 'draft' GROUP BY b"},
 		{ClassPending, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status IN ('submitted', 'needs_review') GROUP BY b"},
 		{ClassApproved, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM applications WHERE status = 'approved' GROUP BY b"},
