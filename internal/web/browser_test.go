@@ -230,6 +230,20 @@ func TestBrowserJourney(t *testing.T) {
 		screenshot(t, bctx, "receipt.png", "")
 	}
 	receiptURL := get("receipt url", chromedp.Location())
+	// Usable at 360 px: nothing wider than the screen but the tables,
+	// which scroll inside their own box.
+	run("narrow screen",
+		chromedp.EmulateViewport(360, 740),
+		chromedp.Navigate(base+"/staff/intake"),
+		chromedp.WaitVisible(chromedp.CSS("#f-given-names")),
+	)
+	if w, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > 360 {
+		t.Errorf("intake page at 360 px is %d px wide (%v), want no horizontal scrolling", w, err)
+	}
+	if shots {
+		screenshot(t, bctx, "intake-360.png", "")
+	}
+	run("wide screen", chromedp.EmulateReset())
 	if reference == "" {
 		t.Fatal("receipt shows no reference")
 	}

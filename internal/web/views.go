@@ -32,13 +32,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02")
 	},
-	"seq": func(n int) []int {
-		out := make([]int, n)
-		for i := range out {
-			out[i] = i
-		}
-		return out
-	},
+	"inc": func(i int) int { return i + 1 }, // rows are counted from 1 for people
 	"dataURL": func(mime string, b []byte) template.URL {
 		// Only our own re-encoded images reach here (photo.Normalize, auth QR).
 		return template.URL("data:" + mime + ";base64," + encodeBase64(b))
