@@ -98,6 +98,9 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		draft = a
 		p.Form = applicationForm(a)
+		if r.URL.Query().Get("saved") != "" {
+			p.Flash = p.T("web.intake.saved")
+		}
 	} else {
 		p.Form.Set("language", c.P.Lang)
 	}
@@ -393,6 +396,13 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	if fe := fieldErrors(err); fe != nil {
 		return s.rerenderIntake(w, r, c, p, photoBytes, fe, http.StatusUnprocessableEntity)
+	}
+	if errors.Is(err, enroll.ErrState) && id != "" && action == "submit" {
+		// The draft was submitted already: a second click on Submit, or
+		// the same draft submitted from another tab. Show what exists.
+		if done, gerr := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReceipt); gerr == nil && done.Status != enroll.StatusDraft {
+			a, err = done, nil
+		}
 	}
 	if err != nil {
 		return err

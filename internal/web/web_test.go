@@ -553,3 +553,31 @@ func FuzzIntakeForm(f *testing.F) {
 		}
 	})
 }
+
+func TestDraftResumeAndSubmitTwice(t *testing.T) {
+	e := newEnv(t)
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	c := e.signIn(t, "clerk1", testPassword)
+	form := validForm("first-key")
+	form.Set("action", "draft")
+	r := c.postMultipart(t, "/staff/intake", form, testPNG(t))
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "saved=1") {
+		t.Fatalf("save draft = %d %q", r.Status, r.Location)
+	}
+	page := c.get(t, r.Location)
+	if !strings.Contains(text(page.Body), "Draft saved.") || !strings.Contains(page.Body, `value="Zenobia"`) || !strings.Contains(page.Body, "data:image/jpeg;base64,") {
+		t.Fatal("resumed draft lacks the flash, the typed name or the photo")
+	}
+	// Submit the resumed draft twice (its form has a fresh key).
+	vals := url.Values{}
+	for k, v := range validForm(regexpFind(page.Body, `name="idempotency_key" value="([^"]+)"`)) {
+		vals[k] = v
+	}
+	vals.Set("draft_id", regexpFind(page.Body, `name="draft_id" value="([^"]+)"`))
+	vals.Set("action", "submit")
+	r1 := c.postMultipart(t, "/staff/intake", vals, nil)
+	r2 := c.postMultipart(t, "/staff/intake", vals, nil)
+	if r1.Status != http.StatusSeeOther || r2.Status != http.StatusSeeOther || r1.Location != r2.Location {
+		t.Errorf("submit a draft twice = %d %q, %d %q; want the same receipt twice", r1.Status, r1.Location, r2.Status, r2.Location)
+	}
+}
