@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/site"
+)
+
+// residentsDir makes a data directory whose clock stood at `at`, with
+// `rejected` rejected and `pending` submitted applications, and returns the
+// directory and the application ids (rejected first).
+func residentsDir(t *testing.T, at time.Time, rejected, pending int) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := auth.DefaultOptions()
+	opts.Argon = auth.TestParams()
+	a, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Now: func() time.Time { return at }, Auth: &opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	sys := auth.System()
+	st, err := a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(user string, role auth.Role) auth.Actor {
+		s, err := a.Auth.CreateStaff(ctx, sys, auth.NewStaff{Username: user, DisplayName: user, Role: role, SiteID: st.ID,
+			Password: "tangerine lighthouse across seventeen rivers"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
+	}
+	clerk, sup := mk("clerk", auth.RoleClerk), mk("super", auth.RoleSupervisor)
+	photo := plainPhoto(t)
+	names := []string{"Amaru", "Killa", "Sisa", "Wayra", "Inti", "Nina", "Urpi", "Yupanqui"}
+	var ids []string
+	for i := range rejected + pending {
+		in := enroll.Intake{
+			Person: person.Person{GivenNames: names[i%len(names)], FirstSurname: "Quispe", SecondSurname: "Mamani",
+				DateOfBirth: person.Date{Year: 1970 + i, Month: 4, Day: 2}, Sex: person.SexX,
+				Address:  person.Address{Line1: "10 Chapel St", City: "New Haven", State: "CT", PostalCode: "06511"},
+				Language: "es"},
+			Documents: []evidence.Shown{{Type: "passport", Issuer: "Bolivia", Expires: person.Date{Year: 2031, Month: 1, Day: 1}},
+				{Type: "utility_bill", Issuer: "United Illuminating"}},
+			Photo: photo, Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: fmt.Sprintf("key-%d", i),
+		}
+		app, err := a.Enroll.Submit(ctx, clerk, "", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < rejected {
+			if err := a.Enroll.Reject(ctx, sup, app.ID, "not_resident", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, app.ID)
+	}
+	return dir, ids
+}
+
+func plainPhoto(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 480, 600))
+	for y := range 600 {
+		for x := range 480 {
+			dx, dy := float64(x-240)/120, float64(y-260)/160
+			c := color.RGBA{0xe8, 0xee, 0xf4, 0xff}
+			if dx*dx+dy*dy <= 1 {
+				c = color.RGBA{0xc8, 0x96, 0x64, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// runCmd runs one of this package's command functions in-process.
+func runCmd(t *testing.T, cmd func(context.Context, IO, []string) error, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := cmd(context.Background(), IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, args)
+	return out.String(), err
+}
+
+// lastJSON decodes the last line of out into v.
+func lastJSON(t *testing.T, out string, v any) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), v); err != nil {
+		t.Fatalf("last line of output is not JSON: %v\n%s", err, out)
+	}
+}
+
+func TestPurgeAndPrivacyReport(t *testing.T) {
+	dir, ids := residentsDir(t, time.Now().AddDate(0, 0, -200), 2, 1)
+
+	out, err := runCmd(t, cmdPurge, "--data", dir, "--dry-run")
+	if err != nil {
+		t.Fatalf("purge --dry-run: %v\n%s", err, out)
+	}
+	var dry purgeSummary
+	lastJSON(t, out, &dry)
+	if !dry.DryRun || dry.Due["rejected"] != 2 || dry.Done != nil {
+		t.Errorf("purge --dry-run = %+v, want 2 rejected due and nothing done", dry)
+	}
+
+	future := time.Now().AddDate(2, 0, 0).Format(time.RFC3339)
+	if out, err := runCmd(t, cmdPurge, "--data", dir, "--now", future); err == nil || !strings.Contains(err.Error(), "--dry-run") {
+		t.Errorf("purge --now <2 years ahead> = %v (%s), want a refusal pointing at --dry-run", err, out)
+	}
+
+	out, err = runCmd(t, cmdPurge, "--data", dir)
+	if err != nil {
+		t.Fatalf("purge: %v\n%s", err, out)
+	}
+	var done purgeSummary
+	lastJSON(t, out, &done)
+	if done.DryRun || done.Done["rejected"] != 2 || !done.Finished || done.Run == "" || done.Rows.Applications != 2 {
+		t.Errorf("purge = %+v, want 2 rejected erased in a finished run", done)
+	}
+
+	out, err = runCmd(t, cmdPrivacy, "report", "--data", dir)
+	if err != nil {
+		t.Fatalf("privacy report: %v\n%s", err, out)
+	}
+	var rep privacySummary
+	lastJSON(t, out, &rep)
+	want := map[string]int{"drafts": 0, "pending": 1, "rejected": 0, "cardholders_with_data": 0, "cardholders_without_data": 0,
+		"data_keys": 1, "erased_persons": 2}
+	for k, v := range want {
+		if got, ok := rep.Counts[k]; !ok || got != v {
+			t.Errorf("privacy report counts[%s] = %d (present %v), want %d", k, got, ok, v)
+		}
+	}
+	if rep.LastPurge == nil || rep.NextPurge == nil || !rep.NextPurge.After(*rep.LastPurge) {
+		t.Errorf("privacy report last/next purge = %v/%v, want both, next after last", rep.LastPurge, rep.NextPurge)
+	}
+	for _, id := range ids {
+		if strings.Contains(out, id) {
+			t.Errorf("privacy report shows application id %s", id)
+		}
+	}
+	if _, err := runCmd(t, cmdPrivacy, "list"); err == nil {
+		t.Error("privacy list: want a usage error")
+	}
+}
