@@ -129,7 +129,7 @@ func TestBrowserJourney(t *testing.T) {
 		)
 	}
 	signOut := func() {
-		run("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-username")))
+		run("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
 	}
 
 	// 1. The administrator's first sign-in with the bootstrap password.
