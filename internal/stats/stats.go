@@ -144,7 +144,7 @@ func Compute(ctx context.Context, src Source, loc *time.Location, from, to Month
 	if to.start(time.UTC).Before(from.start(time.UTC)) {
 		from, to = to, from
 	}
-	if from.Add(maxMonths-1).start(time.UTC).Before(to.start(time.UTC)) {
+	if from.Add(maxMonths - 1).start(time.UTC).Before(to.start(time.UTC)) {
 		return Report{}, fmt.Errorf("statistics span more than %d months", maxMonths)
 	}
 	c := newCounter()
