@@ -1,0 +1,221 @@
+package resident
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+)
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func newID(random io.Reader, prefix string) (string, error) {
+	var b [10]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", fmt.Errorf("new id: %w", err)
+	}
+	return prefix + "_" + idEncoding.EncodeToString(b[:]), nil
+}
+
+// requestDigest keeps a client's request key out of the database.
+func requestDigest(purpose, key string) string {
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(purpose + "\x00" + key))
+	return hex.EncodeToString(sum[:16])
+}
+
+// limiter is a token bucket per key (a client address, a reference code),
+// held in memory and bounded: when full it forgets the idlest half. Several
+// app servers each keep their own; the database constraints, not the
+// limiter, guarantee fairness.
+type limiter struct {
+	mu      sync.Mutex
+	rate    float64 // tokens per second
+	burst   float64
+	max     int
+	buckets map[string]*bucket
+	now     func() time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(perMinute, burst, max int, now func() time.Time) *limiter {
+	return &limiter{rate: float64(perMinute) / 60, burst: float64(burst), max: max, buckets: map[string]*bucket{}, now: now}
+}
+
+// allow takes cost tokens from key's bucket, reporting whether it had them.
+func (l *limiter) allow(key string, cost float64) bool {
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.max {
+			l.evict(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < cost {
+		return false
+	}
+	b.tokens -= cost
+	return true
+}
+
+// has reports whether key's bucket holds cost tokens, without taking them.
+func (l *limiter) has(key string, cost float64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return l.burst >= cost
+	}
+	return min(l.burst, b.tokens+l.now().Sub(b.last).Seconds()*l.rate) >= cost
+}
+
+// evict drops buckets that have refilled (they hold no information), then
+// arbitrary ones until half the room is free.
+func (l *limiter) evict(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+	for k := range l.buckets {
+		if len(l.buckets) < l.max/2 {
+			break
+		}
+		delete(l.buckets, k)
+	}
+}
+
+// pow issues and checks proof-of-work challenges: the browser must find a
+// nonce such that SHA-256(challenge ":" nonce) starts with Bits zero bits
+// (about 2^Bits hashes: a second on a cheap phone, a real cost for a bot
+// sending thousands). Challenges are HMAC-signed, expire, and are accepted
+// once. No third party, no cookie, no tracking.
+type pow struct {
+	key  []byte
+	bits int
+	ttl  time.Duration
+	now  func() time.Time
+	rand io.Reader
+
+	mu   sync.Mutex
+	used map[string]time.Time
+}
+
+func newPOW(key []byte, bitsNeeded int, now func() time.Time, random io.Reader) *pow {
+	return &pow{key: key, bits: bitsNeeded, ttl: 30 * time.Minute, now: now, rand: random, used: map[string]time.Time{}}
+}
+
+// challenge returns a fresh signed challenge: base64url(expiry ‖ random ‖ mac).
+func (p *pow) challenge() (string, error) {
+	var b [8 + 12 + 16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(p.now().Add(p.ttl).Unix()))
+	if _, err := io.ReadFull(p.rand, b[8:20]); err != nil {
+		return "", fmt.Errorf("challenge: %w", err)
+	}
+	m := hmac.New(sha256.New, p.key)
+	m.Write(b[:20])
+	copy(b[20:], m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// check verifies a solved challenge and spends it.
+func (p *pow) check(challenge, nonce string) bool {
+	if len(challenge) > 64 || len(nonce) > 20 || nonce == "" {
+		return false
+	}
+	if _, err := strconv.ParseUint(nonce, 10, 64); err != nil {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(challenge)
+	if err != nil || len(raw) != 36 {
+		return false
+	}
+	m := hmac.New(sha256.New, p.key)
+	m.Write(raw[:20])
+	if !hmac.Equal(m.Sum(nil)[:16], raw[20:]) {
+		return false
+	}
+	exp := time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0)
+	now := p.now()
+	if now.After(exp) {
+		return false
+	}
+	if leadingZeros(sha256.Sum256([]byte(challenge+":"+nonce))) < p.bits {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, seen := p.used[challenge]; seen {
+		return false
+	}
+	if len(p.used) > 100_000 {
+		for k, e := range p.used {
+			if now.After(e) {
+				delete(p.used, k)
+			}
+		}
+	}
+	p.used[challenge] = exp
+	return true
+}
+
+func leadingZeros(sum [32]byte) int {
+	n := 0
+	for _, b := range sum {
+		if b != 0 {
+			return n + bits.LeadingZeros8(b)
+		}
+		n += 8
+	}
+	return n
+}
+
+// Solve finds a nonce for challenge at the given difficulty; the load driver
+// and tests use it the way pow.js does in the browser.
+func Solve(challenge string, bitsNeeded int) string {
+	for i := uint64(0); ; i++ {
+		n := strconv.FormatUint(i, 10)
+		if leadingZeros(sha256.Sum256([]byte(challenge+":"+n))) >= bitsNeeded {
+			return n
+		}
+	}
+}
+
+// clientKey is the rate-limit key of a request's address: the IP without
+// the port, IPv6 cut to its /64 (one household or phone).
+func clientKey(remoteAddr string) string {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}

@@ -1,0 +1,72 @@
+package resident
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/store"
+)
+
+type kioskData struct {
+	Site    store.Site
+	Ticket  *booking.Ticket
+	Lobby   booking.Lobby
+	Refresh bool
+}
+
+func (s *Site) siteFor(r *http.Request) (store.Site, error) {
+	st, err := s.app.DB.Site(r.Context(), r.PathValue("site"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Active) {
+		return store.Site{}, &publicError{status: http.StatusNotFound, key: "resident.error.not_found", cause: err}
+	}
+	return st, err
+}
+
+// kiosk is the walk-in page on a tablet in the lobby: one big button.
+func (s *Site) kiosk(w http.ResponseWriter, r *http.Request, p *page) error {
+	st, err := s.siteFor(r)
+	if err != nil {
+		return err
+	}
+	p.TitleK = "resident.kiosk.title"
+	p.Data = &kioskData{Site: st}
+	return s.render(w, http.StatusOK, "kiosk", p)
+}
+
+func (s *Site) takeTicket(w http.ResponseWriter, r *http.Request, p *page) error {
+	st, err := s.siteFor(r)
+	if err != nil {
+		return err
+	}
+	if !s.forms.allow("kiosk:"+clientKey(r.RemoteAddr), 0.2) {
+		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("kiosk rate limit")}
+	}
+	t, err := s.booking.Take(r.Context(), st.ID)
+	if err != nil {
+		return err
+	}
+	l, err := s.booking.Lobby(r.Context(), st.ID)
+	if err != nil {
+		return err
+	}
+	p.TitleK = "resident.kiosk.title"
+	p.Data = &kioskData{Site: st, Ticket: &t, Lobby: l}
+	return s.render(w, http.StatusOK, "kiosk", p)
+}
+
+// lobby is the screen in the waiting room; it reloads itself every 10
+// seconds (a meta refresh: no script).
+func (s *Site) lobby(w http.ResponseWriter, r *http.Request, p *page) error {
+	st, err := s.siteFor(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.booking.Lobby(r.Context(), st.ID)
+	if err != nil {
+		return err
+	}
+	p.TitleK = "resident.lobby.title"
+	p.Data = &kioskData{Site: st, Lobby: l, Refresh: true}
+	return s.render(w, http.StatusOK, "lobby", p)
+}

@@ -1,0 +1,520 @@
+package resident
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"image/png"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
+
+	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+)
+
+func (s *Site) today() person.Date { return person.DateOf(s.app.Now().In(s.loc)) }
+
+type docOption struct {
+	Code, Label string
+	Identity    bool
+	Residency   bool
+}
+
+// docGroups splits the document catalogue into "who you are" and "where
+// you live" (a document good for both appears in both).
+func (s *Site) docGroups(p *page) (identity, residency []docOption) {
+	for _, d := range s.app.Settings.Documents {
+		o := docOption{Code: d.Code, Label: config.DocumentName(d, p.Lang, p.T), Identity: d.IdentityPoints > 0, Residency: d.ResidencyPoints > 0}
+		if o.Identity {
+			identity = append(identity, o)
+		}
+		if o.Residency {
+			residency = append(residency, o)
+		}
+	}
+	return identity, residency
+}
+
+// evidenceLines says in plain words what is still missing.
+func (s *Site) evidenceLines(p *page, res evidence.Result) []string {
+	var out []string
+	for _, m := range append(append([]evidence.Missing(nil), res.Missing...), res.Notes...) {
+		name := m.Document
+		if d, ok := s.app.Settings.Document(m.Document); ok {
+			name = config.DocumentName(d, p.Lang, p.T)
+		}
+		out = append(out, p.T(m.Key, "n", m.N, "document", name))
+	}
+	return out
+}
+
+type homeData struct {
+	Fees      []feeLine
+	Bring     []string
+	Identity  []docOption
+	Residency []docOption
+}
+
+type feeLine struct{ Label, Amount string }
+
+func (s *Site) home(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.home.title"
+	f := s.app.Settings.Fees
+	d := &homeData{}
+	money := func(c int) string {
+		if c == 0 {
+			return p.T("resident.fee.free")
+		}
+		return fee.Format(c, f.Currency, p.Lang)
+	}
+	d.Fees = append(d.Fees, feeLine{p.T("resident.fee.adult"), money(f.Adult)})
+	if f.ChildUnderAge > 0 {
+		d.Fees = append(d.Fees, feeLine{p.T("resident.fee.child", "age", f.ChildUnderAge), money(f.Child)})
+	}
+	if f.SeniorFromAge > 0 {
+		d.Fees = append(d.Fees, feeLine{p.T("resident.fee.senior", "age", f.SeniorFromAge), money(f.Senior)})
+	}
+	res := evidence.Evaluate(s.app.Settings.Evidence, s.app.Settings.Documents, evidence.Input{Age: 30, Today: s.today()})
+	d.Bring = s.evidenceLines(p, res)
+	d.Identity, d.Residency = s.docGroups(p)
+	p.Data = d
+	return s.render(w, http.StatusOK, "home", p)
+}
+
+type checklistData struct {
+	Identity, Residency []docOption
+	Asked, OK           bool
+	Lines               []string
+}
+
+func (s *Site) checklist(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.checklist.title"
+	p.Form = r.URL.Query()
+	in, errs := ParseChecklist(p.Form, s.app.Settings)
+	d := &checklistData{}
+	d.Identity, d.Residency = s.docGroups(p)
+	p.setErrors(errs)
+	if in.Asked && len(errs) == 0 {
+		age := in.Age
+		if p.Form.Get("age") == "" {
+			age = 30
+		}
+		res := evidence.Evaluate(s.app.Settings.Evidence, s.app.Settings.Documents, evidence.Input{Shown: in.Documents, Age: age, Today: s.today()})
+		d.Asked, d.OK, d.Lines = true, res.OK, s.evidenceLines(p, res)
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "checklist", p)
+}
+
+type applyData struct {
+	Identity, Residency []docOption
+	Langs               []langLink
+	Challenge           string
+	Reminders           bool
+}
+
+func (s *Site) applyData(p *page) (*applyData, error) {
+	d := &applyData{Reminders: s.opts.Notify != nil}
+	d.Identity, d.Residency = s.docGroups(p)
+	for _, l := range s.app.Settings.Program.Languages {
+		d.Langs = append(d.Langs, langLink{Lang: l, Label: s.app.I18n.T(l, "resident.lang.name"), Current: p.V("language") == l})
+	}
+	if s.pow != nil {
+		c, err := s.pow.challenge()
+		if err != nil {
+			return nil, err
+		}
+		d.Challenge = c
+	}
+	if p.Form.Get("request_key") == "" {
+		k, err := newID(s.app.Rand, "req")
+		if err != nil {
+			return nil, err
+		}
+		p.Form.Set("request_key", k)
+	}
+	return d, nil
+}
+
+func (s *Site) applyForm(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.apply.title"
+	p.Form.Set("language", p.Lang)
+	d, err := s.applyData(p)
+	if err != nil {
+		return err
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "apply", p)
+}
+
+// guard applies the rate limit and the proof-of-work to a form post. A
+// browser without JavaScript sends no solution; it is let through at five
+// times the cost, so a few honest no-script visits still work while a bot
+// gains nothing by skipping the work.
+func (s *Site) guard(r *http.Request) error {
+	cost := 1.0
+	if s.pow != nil && !s.pow.check(r.PostFormValue("pow_challenge"), r.PostFormValue("pow_nonce")) {
+		cost = 5
+	}
+	if !s.forms.allow(clientKey(r.RemoteAddr), cost) {
+		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("form rate limit")}
+	}
+	return nil
+}
+
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return &publicError{status: http.StatusBadRequest, key: "resident.error.bad_form", cause: err}
+	}
+	return nil
+}
+
+type appliedData struct {
+	Code   string
+	QR     string // data: URL of a PNG
+	Expiry string
+	Sites  []store.Site
+}
+
+func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.apply.title"
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p.Form = r.PostForm
+	if err := s.guard(r); err != nil {
+		return err
+	}
+	in, errs := ParseApply(r.PostForm, s.app.Settings, p.Lang)
+	if len(errs) == 0 || !hasField(errs, "form") {
+		errs = append(errs, in.Person.Validate(s.today(), s.app.Settings.Program.Languages)...)
+	}
+	if len(errs) > 0 {
+		p.setErrors(dedupe(errs))
+		d, err := s.applyData(p)
+		if err != nil {
+			return err
+		}
+		p.Data = d
+		return s.render(w, http.StatusUnprocessableEntity, "apply", p)
+	}
+	if s.opts.Notify == nil {
+		in.RemindBy = ""
+	}
+	pre, code, err := s.preapps.Create(r.Context(), in.Person, evidence.Minimize(s.app.Settings.Documents, in.Documents), in.RemindBy, r.PostFormValue("request_key"))
+	if err != nil {
+		return err
+	}
+	qrURL, err := qrDataURL(QRPayload(code))
+	if err != nil {
+		return err
+	}
+	sites, err := s.bookableSites(r.Context())
+	if err != nil {
+		return err
+	}
+	p.TitleK = "resident.applied.title"
+	p.Form = nil
+	p.Data = &appliedData{Code: code, QR: qrURL, Expiry: formatDate(pre.ExpiresAt.In(s.loc), p.Lang), Sites: sites}
+	return s.render(w, http.StatusOK, "applied", p)
+}
+
+func hasField(errs person.Errors, f string) bool {
+	for _, e := range errs {
+		if e.Field == f {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(errs person.Errors) person.Errors {
+	seen := map[string]bool{}
+	var out person.Errors
+	for _, e := range errs {
+		// Map the person package's address fields to our form's names.
+		if e.Field == "date_of_birth" {
+			e.Field = "dob"
+		}
+		if !seen[e.Field] {
+			seen[e.Field] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// qrDataURL renders text as a QR code PNG in a data: URL (QR alphanumeric
+// mode for upper-case payloads, medium error correction, 4-module margin).
+func qrDataURL(text string) (string, error) {
+	code, err := qr.Encode(text, qr.M, qr.Auto)
+	if err != nil {
+		return "", fmt.Errorf("qr: %w", err)
+	}
+	n := code.Bounds().Dx()
+	scaled, err := barcode.Scale(code, n*8, n*8)
+	if err != nil {
+		return "", fmt.Errorf("qr: %w", err)
+	}
+	var buf bytes.Buffer
+	// A quiet zone of 4 modules on a white page is the CSS padding's job.
+	if err := png.Encode(&buf, scaled); err != nil {
+		return "", fmt.Errorf("qr: %w", err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+}
+
+var monthKeys = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+var dayKeys = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// formatDate writes "Tuesday, March 10" / "martes, 10 de marzo" from the catalog.
+func formatDate(t time.Time, lang string) string { return t.Format("2006-01-02") }
+
+func (s *Site) longDate(p *page, t time.Time) string {
+	return p.T("resident.date.long", "weekday", p.T("resident.day."+dayKeys[t.Weekday()]),
+		"day", t.Day(), "month", p.T("resident.month."+monthKeys[t.Month()-1]), "year", t.Year())
+}
+
+func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
+
+func (s *Site) bookableSites(ctx context.Context) ([]store.Site, error) {
+	all, err := s.app.DB.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := s.booking.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Site
+	for _, st := range all {
+		if _, ok := rules[st.ID]; ok && st.Active {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// slotView is a slot as the resident sees it.
+type slotView struct {
+	ID, Day, Time string
+	Free          int
+}
+
+type bookData struct {
+	Sites      []store.Site
+	Site       *store.Site
+	Code       string
+	Booked     *slotView
+	BookedSite string
+	Slots      []slotView
+	Waiting    int
+	Full       bool
+	Lottery    bool
+	NextOpen   string
+	Just       string // "booked", "cancelled", "waitlisted", "entered", "full"
+	Challenge  string
+	Reminder   bool
+}
+
+func (s *Site) bookStart(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.book.title"
+	sites, err := s.bookableSites(r.Context())
+	if err != nil {
+		return err
+	}
+	p.Data = &bookData{Sites: sites}
+	return s.render(w, http.StatusOK, "book", p)
+}
+
+func (s *Site) slotView(p *page, sl store.Slot) slotView {
+	t := sl.StartsAt.In(s.loc)
+	return slotView{ID: sl.ID, Day: s.longDate(p, t), Time: s.clockTime(t), Free: sl.Capacity - sl.Booked}
+}
+
+// book handles every step of booking: find (code + site), book a slot,
+// cancel, join the waitlist, enter the lottery. Codes travel in form
+// bodies, never in URLs.
+func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.book.title"
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p.Form = r.PostForm
+	ctx := r.Context()
+	sites, err := s.bookableSites(ctx)
+	if err != nil {
+		return err
+	}
+	d := &bookData{Sites: sites}
+	p.Data = d
+	step := r.PostFormValue("step")
+	if step != "find" {
+		if err := s.guard(r); err != nil {
+			return err
+		}
+	} else if !s.lookups.allow(clientKey(r.RemoteAddr), 1) {
+		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("lookup rate limit")}
+	}
+	code, cerr := ParseCode(r.PostFormValue("code"))
+	var pre *Preapplication
+	if cerr == nil {
+		pre, cerr = s.preapps.Load(ctx, code)
+	}
+	if cerr != nil {
+		if !errors.Is(cerr, ErrBadCode) && !errors.Is(cerr, ErrUnknownCode) {
+			return cerr
+		}
+		p.setErrors(person.Errors{{Field: "code", Key: "resident.error.code"}})
+		return s.render(w, http.StatusUnprocessableEntity, "book", p)
+	}
+	d.Code = code
+	siteID := r.PostFormValue("site")
+	for i := range sites {
+		if sites[i].ID == siteID {
+			d.Site = &sites[i]
+		}
+	}
+	switch step {
+	case "book":
+		a, err := s.booking.Book(ctx, booking.Request{SlotID: r.PostFormValue("slot"), PreappID: pre.ID, PersonKey: pre.PersonKey,
+			RequestKey: r.PostFormValue("request_key"), Rebook: true})
+		switch {
+		case err == nil:
+			d.Just = "booked"
+			if !a.Repeat {
+				s.remind(ctx, pre, a.Appointment)
+			}
+		case errors.Is(err, booking.ErrFull), errors.Is(err, booking.ErrPast), errors.Is(err, booking.ErrNotReleased), errors.Is(err, booking.ErrNotFound):
+			s.log.Debug("booking refused", "err", err)
+			d.Just = "full"
+		default:
+			return err
+		}
+	case "cancel":
+		if err := s.booking.Cancel(ctx, pre.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		d.Just = "cancelled"
+	case "waitlist":
+		if d.Site != nil {
+			if _, err := s.booking.Join(ctx, d.Site.ID, pre.ID, pre.PersonKey); err != nil && !errors.Is(err, booking.ErrWaiting) {
+				return err
+			}
+			d.Just = "waitlisted"
+		}
+	case "lottery":
+		if d.Site != nil {
+			next, lottery, err := s.booking.NextRelease(ctx, d.Site.ID)
+			if err != nil {
+				return err
+			}
+			if lottery {
+				if err := s.booking.Enter(ctx, d.Site.ID, next, pre.ID, pre.PersonKey); err != nil && !errors.Is(err, booking.ErrWaiting) {
+					return err
+				}
+				d.Just = "entered"
+			}
+		}
+	case "find":
+	default:
+		return &publicError{status: http.StatusBadRequest, key: "resident.error.bad_form", cause: fmt.Errorf("unknown step")}
+	}
+	return s.showBooking(w, r, p, d, pre)
+}
+
+// showBooking renders the resident's booking, or the open slots of the
+// chosen site, or the waitlist and lottery choices when none is free.
+func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *bookData, pre *Preapplication) error {
+	ctx := r.Context()
+	a, sl, err := s.booking.Appointment(ctx, pre.ID)
+	switch {
+	case err == nil:
+		v := s.slotView(p, sl)
+		d.Booked = &v
+		d.Reminder = pre.RemindBy != ""
+		if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
+			d.BookedSite = st.Name + ", " + st.Address
+			if d.Site == nil {
+				d.Site = &st
+			}
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if _, pos, err := s.booking.Position(ctx, pre.ID); err == nil {
+		d.Waiting = pos
+	}
+	if d.Site != nil {
+		slots, err := s.booking.Open(ctx, d.Site.ID, 60)
+		if err != nil {
+			return err
+		}
+		for _, sl := range slots {
+			if d.Booked == nil || sl.ID != d.Booked.ID {
+				d.Slots = append(d.Slots, s.slotView(p, sl))
+			}
+		}
+		d.Full = len(d.Slots) == 0
+		next, lottery, err := s.booking.NextRelease(ctx, d.Site.ID)
+		if err != nil {
+			return err
+		}
+		if !next.IsZero() {
+			t := next.In(s.loc)
+			d.NextOpen = s.longDate(p, t) + " " + s.clockTime(t)
+			d.Lottery = lottery
+		}
+	}
+	k, err := newID(s.app.Rand, "req")
+	if err != nil {
+		return err
+	}
+	p.Form.Set("request_key", k)
+	if s.pow != nil {
+		if d.Challenge, err = s.pow.challenge(); err != nil {
+			return err
+		}
+	}
+	status := http.StatusOK
+	if d.Just == "full" {
+		status = http.StatusConflict
+	}
+	return s.render(w, status, "booked", p)
+}
+
+// remind sends the booking confirmation to a resident who asked for
+// reminders: the time and place only.
+func (s *Site) remind(ctx context.Context, pre *Preapplication, a store.Appointment) {
+	if s.opts.Notify == nil || pre.RemindBy == "" {
+		return
+	}
+	if err := s.sendReminder(ctx, pre, a); err != nil {
+		s.log.Warn("reminder not sent", "appointment", a.ID, "err", err)
+	}
+}
+
+func (s *Site) statusForm(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.status.title"
+	return s.render(w, http.StatusOK, "status", p)
+}
+
+func (s *Site) lostForm(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.lost.title"
+	if s.opts.Cards == nil {
+		return &publicError{status: http.StatusNotFound, key: "resident.lost.unavailable", cause: errors.New("no card service")}
+	}
+	return s.render(w, http.StatusOK, "lost", p)
+}
+
+func strip(s string) string { return strings.TrimSpace(s) }

@@ -1,0 +1,420 @@
+// Package resident is the public site residents use on their phones: learn
+// what the card is for, what it costs and what to bring; check their
+// documents against the city's rules; pre-apply without an account; book,
+// move or cancel a visit (or wait in line or in a lottery when the slots are
+// gone); check their application's status; report a lost card; and take a
+// numbered ticket at a site's kiosk.
+//
+// Pages are server-rendered HTML with one small stylesheet and one optional
+// script (the proof-of-work that slows bots down). There are no cookies, no
+// outside scripts, no trackers. The language is in the path (/es/…), chosen
+// from the browser at /, and switchable on every page.
+package resident
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/notify"
+	"github.com/cityid/cityid/internal/person"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Cards is what the site needs from the card service (*card.Service
+// implements it): the cards made from an application, and suspending one
+// when its holder reports it lost.
+type Cards interface {
+	List(ctx context.Context, f card.Filter) ([]card.Card, error)
+	Suspend(ctx context.Context, by auth.Actor, id, reason string) (card.Card, error)
+}
+
+// Limits are the per-client rate limits; zero fields take the defaults.
+type Limits struct {
+	// Forms: pre-applications, bookings, kiosk tickets per client address.
+	FormsPerMinute, FormsBurst int
+	// Lookups: status and lost-card lookups per client address.
+	LookupsPerMinute, LookupsBurst int
+	// CodeFailures: wrong dates of birth allowed per reference code per hour,
+	// so a code cannot be used to guess a birth date.
+	CodeFailures int
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.FormsPerMinute, 6)
+	def(&l.FormsBurst, 12)
+	def(&l.LookupsPerMinute, 5)
+	def(&l.LookupsBurst, 10)
+	def(&l.CodeFailures, 5)
+	return l
+}
+
+// Options configure the site.
+type Options struct {
+	// Cards enables "card ready at site X" and lost-card reports; nil hides them.
+	Cards Cards
+	// Notify sends reminders to residents who ask for them; nil: none offered.
+	Notify notify.Sender
+	// PowBits is the proof-of-work difficulty in leading zero bits (default
+	// 16; negative turns the challenge off, e.g. for a kiosk network).
+	PowBits int
+	Limits  Limits
+	Logger  *slog.Logger
+}
+
+// Site is the public site's handler.
+type Site struct {
+	app      *app.App
+	opts     Options
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	preapps  *Preapps
+	booking  *booking.Service
+	loc      *time.Location
+	forms    *limiter
+	lookups  *limiter
+	failures *limiter
+	pow      *pow
+	langs    []string
+}
+
+// New builds the public site for a: templates are parsed once here, so a
+// broken template fails at start.
+func New(a *app.App, opts Options) (http.Handler, error) { return NewSite(a, opts) }
+
+// NewSite is New returning the concrete type (for the staff portal and tests).
+func NewSite(a *app.App, opts Options) (*Site, error) {
+	if a == nil {
+		return nil, errors.New("resident: nil app")
+	}
+	now, random := a.Now, a.Rand
+	if now == nil {
+		now = time.Now
+	}
+	if random == nil {
+		random = rand.Reader
+	}
+	log := opts.Logger
+	if log == nil {
+		log = a.Log
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.PowBits == 0 {
+		opts.PowBits = 16
+	}
+	opts.Limits = opts.Limits.withDefaults()
+	loc, err := time.LoadLocation(a.Settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Site{app: a, opts: opts, log: log, pages: pages, loc: loc,
+		preapps:  PreappsFor(a),
+		booking:  booking.New(a.DB, loc, now, random),
+		forms:    newLimiter(opts.Limits.FormsPerMinute, opts.Limits.FormsBurst, 100_000, now),
+		lookups:  newLimiter(opts.Limits.LookupsPerMinute, opts.Limits.LookupsBurst, 100_000, now),
+		failures: newLimiter(opts.Limits.CodeFailures, opts.Limits.CodeFailures, 100_000, func() time.Time { return now() }),
+	}
+	// The failure bucket refills CodeFailures per hour, not per minute.
+	s.failures.rate = float64(opts.Limits.CodeFailures) / 3600
+	if opts.PowBits > 0 {
+		// The key is derived from the master key so every app server behind
+		// a load balancer accepts the others' challenges.
+		s.pow = newPOW(a.Vault.BlindIndex("resident.pow.key"), opts.PowBits, now, random)
+	}
+	for _, l := range a.Settings.Program.Languages {
+		if a.I18n.Has(l) {
+			s.langs = append(s.langs, l)
+		}
+	}
+	if len(s.langs) == 0 {
+		s.langs = a.I18n.Languages()
+	}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// PreappsFor returns the pre-application store of an app, expiring after
+// the program's draft retention period (30 days when unset).
+func PreappsFor(a *app.App) *Preapps {
+	days := a.Settings.Retention.DraftDays
+	if days <= 0 {
+		days = 30
+	}
+	now, random := a.Now, a.Rand
+	if now == nil {
+		now = time.Now
+	}
+	if random == nil {
+		random = rand.Reader
+	}
+	return NewPreapps(a.DB, a.Vault, time.Duration(days)*24*time.Hour, now, random)
+}
+
+// Booking is the site's booking service.
+func (s *Site) Booking() *booking.Service { return s.booking }
+
+// Preapps is the site's pre-application store.
+func (s *Site) Preapps() *Preapps { return s.preapps }
+
+func (s *Site) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.root)
+	m.Handle("GET /assets/", s.static())
+	// One set of routes per language: /es/… and /en/… never collide with
+	// the staff portal's paths when both share a mux.
+	for _, l := range s.langs {
+		h := func(fn handlerFunc) http.Handler { return s.handle(l, fn) }
+		for pattern, fn := range map[string]handlerFunc{
+			"GET /{$}":                 s.home,
+			"GET /checklist":           s.checklist,
+			"GET /apply":               s.applyForm,
+			"POST /apply":              s.apply,
+			"GET /book":                s.bookStart,
+			"POST /book":               s.book,
+			"GET /status":              s.statusForm,
+			"POST /status":             s.status,
+			"GET /lost":                s.lostForm,
+			"POST /lost":               s.lost,
+			"GET /form.pdf":            s.blankForm,
+			"GET /sites/{site}/kiosk":  s.kiosk,
+			"POST /sites/{site}/kiosk": s.takeTicket,
+			"GET /sites/{site}/lobby":  s.lobby,
+		} {
+			method, path, _ := strings.Cut(pattern, " ")
+			m.Handle(method+" /"+l+path, h(fn))
+		}
+	}
+	return m
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *page) error
+
+// csp: our own files only; the QR code is an inline data: image.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// ServeHTTP serves the site with its security headers. No cookies are set.
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", csp)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	s.mux.ServeHTTP(w, r)
+}
+
+// root sends a visitor to the best language their browser asks for.
+func (s *Site) root(w http.ResponseWriter, r *http.Request) {
+	lang := s.app.I18n.Match(r.Header.Get("Accept-Language"))
+	if !slices.Contains(s.langs, lang) {
+		lang = s.langs[0]
+	}
+	w.Header().Set("Vary", "Accept-Language")
+	http.Redirect(w, r, "/"+lang+"/", http.StatusSeeOther)
+}
+
+func (s *Site) static() http.Handler {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	files := http.StripPrefix("/assets/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// publicError is what a handler returns for the resident to see: a status
+// and a message key; the cause goes to the log only.
+type publicError struct {
+	status int
+	key    string
+	cause  error
+}
+
+func (e *publicError) Error() string { return fmt.Sprintf("%d %s: %v", e.status, e.key, e.cause) }
+func (e *publicError) Unwrap() error { return e.cause }
+
+// handle resolves the language, runs fn and renders its error, if any.
+func (s *Site) handle(lang string, fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		p := s.newPage(r, lang, "")
+		if err := fn(w, r, p); err != nil {
+			s.fail(w, p, err)
+		}
+	})
+}
+
+func (s *Site) fail(w http.ResponseWriter, p *page, err error) {
+	var pe *publicError
+	if !errors.As(err, &pe) {
+		pe = &publicError{status: http.StatusInternalServerError, key: "resident.error.server", cause: err}
+	}
+	if pe.status >= 500 {
+		s.log.Error("resident site", "err", err)
+	}
+	if pe.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	p.TitleK = "resident.error.title"
+	p.Message = p.T(pe.key)
+	if rerr := s.render(w, pe.status, "error", p); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+	}
+}
+
+// render writes a page through a buffer, so a template error is a clean 500.
+func (s *Site) render(w http.ResponseWriter, status int, name string, p *page) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("resident: no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("resident: render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	base, err := template.New("base").ParseFS(templateFiles, "templates/_*.html")
+	if err != nil {
+		return nil, fmt.Errorf("resident: parse layout: %w", err)
+	}
+	entries, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, e := range entries {
+		name := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".html")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.ParseFS(templateFiles, e); err != nil {
+			return nil, fmt.Errorf("resident: parse %s: %w", e, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// page is what every template gets.
+type page struct {
+	p       i18n.Printer
+	Lang    string
+	TitleK  string
+	Program string
+	Path    string // path after the language, for the language switch
+	Langs   []langLink
+	Form    url.Values
+	Errs    []fieldMsg
+	errs    map[string]string
+	Message string // an error page's text
+	PowBits int
+	Data    any
+}
+
+type langLink struct {
+	Href, Label, Lang string
+	Current           bool
+}
+
+type fieldMsg struct{ Field, Message string }
+
+func (s *Site) newPage(r *http.Request, lang, titleKey string) *page {
+	rest := strings.TrimPrefix(r.URL.Path, "/"+lang)
+	if rest == "" {
+		rest = "/"
+	}
+	p := &page{p: s.app.I18n.Printer(lang), Lang: lang, TitleK: titleKey, Path: rest, Form: url.Values{}, errs: map[string]string{}}
+	p.Program = s.app.Settings.Program.Title[lang]
+	if p.Program == "" {
+		p.Program = s.app.Settings.Program.Name
+	}
+	if s.pow != nil {
+		p.PowBits = s.pow.bits
+	}
+	for _, l := range s.langs {
+		p.Langs = append(p.Langs, langLink{Href: "/" + l + rest, Label: s.app.I18n.T(l, "resident.lang.name"), Lang: l, Current: l == lang})
+	}
+	return p
+}
+
+// T translates key in the page's language.
+func (p *page) T(key string, args ...any) string { return p.p.T(key, args...) }
+
+// Title is the translated page title.
+func (p *page) Title() string { return p.T(p.TitleK) }
+
+// V is a form value as the resident typed it.
+func (p *page) V(field string) string { return p.Form.Get(field) }
+
+// Has reports whether a checkbox or multi-value field holds v.
+func (p *page) Has(field, v string) bool { return slices.Contains(p.Form[field], v) }
+
+// E is field's translated error message, or "".
+func (p *page) E(field string) string { return p.errs[field] }
+
+// URL prefixes a path with the page's language.
+func (p *page) URL(path string) string { return "/" + p.Lang + path }
+
+// setErrors translates field errors for the summary and the fields.
+func (p *page) setErrors(errs person.Errors) {
+	for _, fe := range errs {
+		if _, dup := p.errs[fe.Field]; dup {
+			continue
+		}
+		msg := p.T(fe.Key)
+		if k := "resident.field." + fe.Field; p.T(k) != k {
+			msg = p.T(k) + ": " + msg
+		}
+		p.errs[fe.Field] = p.T(fe.Key)
+		p.Errs = append(p.Errs, fieldMsg{Field: fe.Field, Message: msg})
+	}
+}

@@ -1,0 +1,237 @@
+package resident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/vault"
+)
+
+// Public status codes, each a message key "resident.status.<code>".
+const (
+	StatusPreapplied   = "preapplied" // pre-applied, not yet seen by a clerk
+	StatusPending      = "pending"    // submitted, under review
+	StatusNeedsDocs    = "needs_documents"
+	StatusApproved     = "approved"      // approved, card being made
+	StatusCardReady    = "card_ready"    // printed, ready at a site
+	StatusCardActive   = "card_active"   // handed over
+	StatusCardInactive = "card_inactive" // suspended, revoked, expired, replaced
+	StatusRejected     = "rejected"
+)
+
+// Lookup is what a status check shows the resident.
+type Lookup struct {
+	Status   string
+	Reason   string // rejected: a review reason code
+	Site     string // card ready at / appointment at
+	Appt     string // appointment time, if any
+	appID    string
+	personID string
+}
+
+// errNoMatch is the one answer for a wrong code, a wrong date of birth or
+// no such application: the page must not tell them apart.
+var errNoMatch = errors.New("no application matches this code and date of birth")
+
+// lookup finds an application or pre-application by code and checks the
+// date of birth against the sealed one.
+func (s *Site) lookup(ctx context.Context, code string, dob person.Date) (*Lookup, error) {
+	if pre, err := s.preapps.Load(ctx, code); err == nil {
+		if pre.Person.DateOfBirth != dob {
+			return nil, errNoMatch
+		}
+		if pre.ApplicationID == "" {
+			l := &Lookup{Status: StatusPreapplied}
+			if a, sl, err := s.booking.Appointment(ctx, pre.ID); err == nil {
+				l.Appt = sl.StartsAt.In(s.loc).Format("2006-01-02 15:04")
+				if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
+					l.Site = st.Name
+				}
+			}
+			return l, nil
+		}
+		row, err := s.app.DB.Application(ctx, pre.ApplicationID)
+		if err != nil {
+			return nil, errNoMatch
+		}
+		return s.applicationStatus(ctx, row)
+	} else if !errors.Is(err, ErrUnknownCode) {
+		return nil, err
+	}
+	row, err := s.app.DB.ApplicationByReference(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoMatch
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.dobMatches(ctx, row, dob)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errNoMatch
+	}
+	return s.applicationStatus(ctx, row)
+}
+
+func (s *Site) dobMatches(ctx context.Context, row store.Application, dob person.Date) (bool, error) {
+	per, err := s.app.DB.Person(ctx, row.PersonID)
+	if err != nil || per.WrappedKey == nil || row.Sealed.DateOfBirth == nil {
+		return false, nil //nolint:nilerr // an erased person matches nothing
+	}
+	dk, err := s.app.Vault.OpenDataKey(per.WrappedKey)
+	if err != nil {
+		return false, fmt.Errorf("status lookup: %w", err)
+	}
+	defer dk.Destroy()
+	b, err := dk.Open(vault.Binding{Table: "applications", Column: "date_of_birth", Row: row.ID}, row.Sealed.DateOfBirth)
+	if err != nil {
+		return false, fmt.Errorf("status lookup: %w", err)
+	}
+	return string(b) == dob.String(), nil
+}
+
+func (s *Site) applicationStatus(ctx context.Context, row store.Application) (*Lookup, error) {
+	l := &Lookup{appID: row.ID, personID: row.PersonID}
+	switch enroll.Status(row.Status) {
+	case enroll.StatusDraft, enroll.StatusSubmitted, enroll.StatusNeedsReview:
+		l.Status = StatusPending
+	case enroll.StatusApproved:
+		l.Status = StatusApproved
+	case enroll.StatusRejected:
+		l.Status, l.Reason = StatusRejected, row.DecisionReason
+		if row.DecisionReason == "insufficient_identity" || row.DecisionReason == "insufficient_residency" {
+			l.Status = StatusNeedsDocs
+		}
+	case enroll.StatusIssued:
+		l.Status = StatusApproved
+		if s.opts.Cards != nil {
+			cards, err := s.opts.Cards.List(ctx, card.Filter{ApplicationID: row.ID})
+			if err != nil {
+				return nil, err
+			}
+			if len(cards) > 0 {
+				c := cards[len(cards)-1]
+				switch {
+				case c.Status != card.StatusActive:
+					l.Status = StatusCardInactive
+				case !c.HandedOverAt.IsZero():
+					l.Status = StatusCardActive
+				case !c.PrintedAt.IsZero():
+					l.Status = StatusCardReady
+					if st, err := s.app.DB.Site(ctx, row.SiteID); err == nil {
+						l.Site = st.Name + ", " + st.Address
+					}
+				}
+			}
+		}
+	default:
+		l.Status = StatusPending
+	}
+	return l, nil
+}
+
+// checkLookup runs the shared part of status and lost-card posts: limits,
+// parsing, lookup. A wrong date of birth costs the code one of its few
+// attempts an hour, so a code cannot be used to guess a birth date.
+func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
+	if err := parseForm(r); err != nil {
+		return nil, err
+	}
+	p.Form = r.PostForm
+	if !s.lookups.allow(clientKey(r.RemoteAddr), 1) {
+		return nil, &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("lookup rate limit")}
+	}
+	var errs person.Errors
+	code, err := ParseCode(r.PostFormValue("code"))
+	if err != nil {
+		errs = append(errs, person.FieldError{Field: "code", Key: "resident.error.code_format"})
+	}
+	dob, key := parseDate(r.PostForm, "dob")
+	if key != "" {
+		errs = append(errs, person.FieldError{Field: "dob", Key: key})
+	}
+	if len(errs) > 0 {
+		p.setErrors(errs)
+		return nil, nil
+	}
+	if !s.failures.has(code, 1) {
+		return nil, &publicError{status: http.StatusTooManyRequests, key: "resident.error.code_locked", cause: errors.New("code locked")}
+	}
+	l, err := s.lookup(r.Context(), code, dob)
+	if errors.Is(err, errNoMatch) {
+		s.failures.allow(code, 1)
+		p.setErrors(person.Errors{{Field: "code", Key: "resident.error.no_match"}})
+		return nil, nil
+	}
+	return l, err
+}
+
+func (s *Site) status(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.status.title"
+	l, err := s.checkLookup(r, p)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		return s.render(w, http.StatusUnprocessableEntity, "status", p)
+	}
+	p.Form.Del("code")
+	p.Data = l
+	return s.render(w, http.StatusOK, "status", p)
+}
+
+// residentActor is who suspends a card reported lost by its holder: the
+// audit log records "resident", and the card service's supervisor check is
+// met because the code and date of birth proved the holder.
+func residentActor() auth.Actor {
+	return auth.Actor{StaffID: "resident", Username: "resident", Role: auth.RoleSupervisor}
+}
+
+type lostData struct{ Suspended, None bool }
+
+func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.TitleK = "resident.lost.title"
+	if s.opts.Cards == nil {
+		return &publicError{status: http.StatusNotFound, key: "resident.lost.unavailable", cause: errors.New("no card service")}
+	}
+	l, err := s.checkLookup(r, p)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		return s.render(w, http.StatusUnprocessableEntity, "lost", p)
+	}
+	d := &lostData{}
+	if l.appID != "" {
+		cards, err := s.opts.Cards.List(r.Context(), card.Filter{ApplicationID: l.appID, Statuses: []card.Status{card.StatusActive}})
+		if err != nil {
+			return err
+		}
+		for _, c := range cards {
+			if _, err := s.opts.Cards.Suspend(r.Context(), residentActor(), c.ID, "reported_lost"); err != nil && !errors.Is(err, card.ErrState) {
+				return err
+			}
+			d.Suspended = true
+		}
+		if !d.Suspended {
+			// Already suspended or no active card: say so, and log the report.
+			_ = s.app.DB.InTx(r.Context(), func(tx *store.Tx) error {
+				return tx.AppendAudit(r.Context(), audit.Event{At: s.app.Now(), Actor: "resident", Action: "card.report_lost", RecordType: "application", RecordID: l.appID, Outcome: "no_active_card"})
+			})
+		}
+	}
+	d.None = !d.Suspended
+	p.Form = nil
+	p.Data = d
+	return s.render(w, http.StatusOK, "lost", p)
+}

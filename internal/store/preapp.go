@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Preapplication is a resident's pre-application as stored: ids, a keyed
+// hash of the reference code, and sealed personal data.
+type Preapplication struct {
+	ID             string
+	RefIndex       []byte // keyed blind index of the reference code
+	PersonID       string
+	PersonKey      []byte // keyed blind index of name and date of birth
+	IdempotencyKey string // digest of the form's request key; "" = none
+	Language       string
+	Remind         bool
+	Person         []byte // sealed JSON
+	Documents      []byte // sealed JSON
+	ApplicationID  string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	UsedAt         time.Time
+}
+
+const preappCols = "id, ref_index, person_id, person_key, idempotency_key, language, remind, person, documents, application_id, created_at, expires_at, used_at"
+
+func scanPreapp(s scanner) (Preapplication, error) {
+	var p Preapplication
+	var idem *string
+	var remind int
+	var created, expires, used int64
+	err := s.Scan(&p.ID, &p.RefIndex, &p.PersonID, &p.PersonKey, &idem, &p.Language, &remind, &p.Person, &p.Documents,
+		&p.ApplicationID, &created, &expires, &used)
+	if err != nil {
+		return Preapplication{}, err
+	}
+	if idem != nil {
+		p.IdempotencyKey = *idem
+	}
+	p.Remind = remind == 1
+	p.CreatedAt, p.ExpiresAt, p.UsedAt = fromMicros(created), fromMicros(expires), fromMicros(used)
+	return p, nil
+}
+
+// InsertPreapplication stores p; a reused reference or idempotency key is ErrConflict.
+func (tx *Tx) InsertPreapplication(ctx context.Context, p Preapplication) error {
+	_, err := tx.exec(ctx, "INSERT INTO preapplications ("+preappCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		p.ID, p.RefIndex, p.PersonID, p.PersonKey, nullString(p.IdempotencyKey), p.Language, boolInt(p.Remind),
+		p.Person, p.Documents, p.ApplicationID, micros(p.CreatedAt), micros(p.ExpiresAt), micros(p.UsedAt))
+	if isUnique(err) {
+		return fmt.Errorf("pre-application %s: %w", p.ID, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert pre-application: %w", err)
+	}
+	return nil
+}
+
+// PreapplicationByRef returns the unexpired pre-application whose reference
+// code hashes to refIndex at time now; expired ones are ErrNotFound.
+func (db *DB) PreapplicationByRef(ctx context.Context, refIndex []byte, now time.Time) (Preapplication, error) {
+	p, err := scanPreapp(db.queryRow(ctx, "SELECT "+preappCols+" FROM preapplications WHERE ref_index = ? AND expires_at > ?", refIndex, micros(now)))
+	if err != nil {
+		return Preapplication{}, notFound(err, "pre-application")
+	}
+	return p, nil
+}
+
+// Preapplication returns a pre-application by id (expired or not).
+func (db *DB) Preapplication(ctx context.Context, id string) (Preapplication, error) {
+	p, err := scanPreapp(db.queryRow(ctx, "SELECT "+preappCols+" FROM preapplications WHERE id = ?", id))
+	if err != nil {
+		return Preapplication{}, notFound(err, "pre-application "+id)
+	}
+	return p, nil
+}
+
+// PreapplicationByIdempotencyKey returns the pre-application a form's
+// request key already made (a resubmitted form).
+func (tx *Tx) PreapplicationByIdempotencyKey(ctx context.Context, key string) (Preapplication, error) {
+	p, err := scanPreapp(tx.queryRow(ctx, "SELECT "+preappCols+" FROM preapplications WHERE idempotency_key = ?", key))
+	if err != nil {
+		return Preapplication{}, notFound(err, "pre-application")
+	}
+	return p, nil
+}
+
+// MarkPreapplicationUsed records the application a clerk made from it.
+func (tx *Tx) MarkPreapplicationUsed(ctx context.Context, id, applicationID string, at time.Time) error {
+	res, err := tx.exec(ctx, "UPDATE preapplications SET application_id = ?, used_at = ? WHERE id = ?", applicationID, micros(at), id)
+	if err != nil {
+		return fmt.Errorf("mark pre-application used: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("pre-application %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// PurgePreapplications deletes pre-applications that expired before now,
+// their waitlist and lottery entries and their person rows (the data keys:
+// crypto-shredding), and returns how many it removed. Appointments keep no
+// personal data and are cancelled.
+func (tx *Tx) PurgePreapplications(ctx context.Context, now time.Time) (int, error) {
+	rows, err := tx.query(ctx, "SELECT id, person_id FROM preapplications WHERE expires_at <= ?", micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("purge pre-applications: %w", err)
+	}
+	type pair struct{ id, person string }
+	var due []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.id, &p.person); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("purge pre-applications: %w", err)
+		}
+		due = append(due, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("purge pre-applications: %w", err)
+	}
+	for _, p := range due {
+		for _, q := range []string{
+			"UPDATE slots SET booked = booked - 1 WHERE id IN (SELECT slot_id FROM appointments WHERE preapp_id = ? AND status = 'booked')",
+			"UPDATE appointments SET status = 'expired' WHERE preapp_id = ? AND status = 'booked'",
+			"DELETE FROM waitlist WHERE preapp_id = ?",
+			"DELETE FROM lottery_entries WHERE preapp_id = ?",
+			"DELETE FROM preapplications WHERE id = ?",
+		} {
+			if _, err := tx.exec(ctx, q, p.id); err != nil {
+				return 0, fmt.Errorf("purge pre-application %s: %w", p.id, err)
+			}
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM persons WHERE id = ? AND NOT EXISTS (SELECT 1 FROM applications WHERE person_id = ?)", p.person, p.person); err != nil {
+			return 0, fmt.Errorf("purge pre-application %s: %w", p.id, err)
+		}
+	}
+	return len(due), nil
+}
