@@ -389,7 +389,9 @@ func (s *Service) deny(ctx context.Context, by auth.Actor, id, action string, er
 }
 
 // Get opens an application for someone allowed to see it, writing an audit
-// event with the stated purpose. Decided applications need a purpose.
+// event with the stated purpose. Decided applications need a stated
+// purpose; a cardholder's (issued) record needs a supervisor and one of
+// CardholderPurposes (see checkPurpose).
 func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*Application, error) {
 	row, err := s.db.Application(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -402,11 +404,9 @@ func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*
 	if err := s.canSee(by, row); err != nil {
 		return nil, s.deny(ctx, by, row.ID, "application.read", err)
 	}
-	if purpose == "" {
-		purpose = PurposeReview
-	}
-	if !validPurpose(purpose) {
-		return nil, fmt.Errorf("purpose %q: %w", purpose, ErrPurpose)
+	purpose, err = s.checkPurpose(ctx, by, row, purpose)
+	if err != nil {
+		return nil, err
 	}
 	var out *Application
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -1,0 +1,123 @@
+package enroll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// CardholderPurposes are the only reasons to open a cardholder's record
+// (an issued application): routine review is over once the card exists.
+var CardholderPurposes = []string{PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
+
+// checkPurpose decides which purpose a read is recorded with, or refuses
+// it (audited as denied): a decided application needs a purpose stated by
+// the reader, and a cardholder's record a supervisor with one of
+// CardholderPurposes. Work in progress defaults to review.
+func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row store.Application, purpose string) (string, error) {
+	st := Status(row.Status)
+	switch {
+	case purpose != "" && !validPurpose(purpose):
+		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose %q: %w", purpose, ErrPurpose))
+	case st == StatusIssued && by.Role != auth.RoleSupervisor:
+		return "", s.deny(ctx, by, row.ID, "application.read", ErrForbidden)
+	case st == StatusIssued && !slices.Contains(CardholderPurposes, purpose):
+		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("cardholder record: %w", ErrPurpose))
+	case purpose == "" && (st == StatusApproved || st == StatusRejected):
+		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("decided record: %w", ErrPurpose))
+	case purpose == "":
+		return PurposeReview, nil
+	}
+	return purpose, nil
+}
+
+// ErrSearch means a search lacked one of the three fields it needs.
+var ErrSearch = errors.New("search needs given names, surnames and date of birth")
+
+// Search finds applications of one person by exact given names, surnames
+// and date of birth, through the keyed blind index: there is no partial
+// or name-only search and no browsing of cardholders. Only supervisors
+// search, stating a purpose; the search is audited with how many records
+// it found (never with what was searched for), and results carry no
+// personal data. Opening one is a Get with a purpose.
+func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames string, dob person.Date, purpose string) ([]Summary, error) {
+	deny := func(err error) error {
+		auditErr := s.db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search", Purpose: sanitizePurpose(purpose), Outcome: audit.OutcomeDenied})
+		})
+		return errors.Join(fmt.Errorf("search: %w", err), auditErr)
+	}
+	if by.Role != auth.RoleSupervisor {
+		return nil, deny(ErrForbidden)
+	}
+	if !slices.Contains(CardholderPurposes, purpose) && purpose != PurposeReview {
+		return nil, deny(ErrPurpose)
+	}
+	p := person.Person{GivenNames: given, FirstSurname: surnames}.Normalize()
+	if p.GivenNames == "" || p.FirstSurname == "" || dob.IsZero() {
+		return nil, fmt.Errorf("search: %w", ErrSearch)
+	}
+	rows, err := s.db.ApplicationsByNameDOB(ctx, s.NameDOBIndex(p.GivenNames, p.FirstSurname, dob))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, 0, len(rows))
+	for _, r := range rows {
+		if Status(r.Status) == StatusDraft {
+			continue
+		}
+		out = append(out, Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: Status(r.Status),
+			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, EvidenceOK: r.EvidenceOK,
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt})
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		// The count goes in the record id: an audit event holds ids only.
+		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search",
+			RecordType: "search_results", RecordID: strconv.Itoa(len(out)), Purpose: purpose})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sanitizePurpose keeps an arbitrary purpose out of a denied event.
+func sanitizePurpose(p string) string {
+	if validPurpose(p) {
+		return p
+	}
+	return ""
+}
+
+// Access is everything cityid holds about one person's application, for
+// the resident's own access request: the decrypted record and every audit
+// event about it (who looked, when, why).
+type Access struct {
+	Application *Application
+	Events      []audit.Event // newest first
+}
+
+// AccessExport opens a record for the resident's own access request: a
+// supervisor only, recorded with purpose resident_request. It is the one
+// export of a person's data, and covers one person.
+func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*Access, error) {
+	if by.Role != auth.RoleSupervisor {
+		return nil, s.deny(ctx, by, sanitizeID(id), "application.access_export", ErrForbidden)
+	}
+	a, err := s.Get(ctx, by, id, PurposeOwnRequest)
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.db.AuditEvents(ctx, store.AuditFilter{RecordType: "application", RecordID: a.ID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	return &Access{Application: a, Events: events}, nil
+}
