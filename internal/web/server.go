@@ -85,6 +85,9 @@ func (s *Server) routes(static http.Handler) http.Handler {
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
 	})
 	pages.Handle("GET /lang/{lang}", h(s.setLanguage))
+	pages.Handle("/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
+		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such page")}
+	}))
 
 	pages.Handle("GET /login", h(s.loginForm))
 	pages.Handle("POST /login", h(s.login))
@@ -109,6 +112,11 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("GET /staff/queue", staff(s.queue, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/approve", staff(s.approve, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/reject", staff(s.reject, roleReview...))
+
+	pages.Handle("GET /staff/stats", staff(s.statsPage, roleStats...))
+	pages.Handle("GET /staff/search", staff(s.searchForm, roleReview...))
+	pages.Handle("POST /staff/search", staff(s.search, roleReview...))
+	pages.Handle("GET /staff/applications/{id}/access", staff(s.accessExport, roleReview...))
 
 	pages.Handle("GET /staff/audit", staff(s.auditLog, roleAudit...))
 	pages.Handle("GET /staff/audit/verify", staff(s.auditVerify, roleAudit...))
@@ -143,7 +151,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	root.HandleFunc("GET /readyz", s.ready)
 	root.Handle("/api/v1/", s.api.Handler())
 	root.Handle("/", browser)
-	return s.logRequests(securityHeaders(root))
+	return s.logRequests(securityHeaders(s.opts.Secure, root))
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -163,9 +171,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"media-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")

@@ -581,3 +581,13 @@ func TestDraftResumeAndSubmitTwice(t *testing.T) {
 		t.Errorf("submit a draft twice = %d %q, %d %q; want the same receipt twice", r1.Status, r1.Location, r2.Status, r2.Location)
 	}
 }
+
+func TestUnknownPageTranslated(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.lang = "es"
+	r := c.get(t, "/no/such/page")
+	if r.Status != http.StatusNotFound || !strings.Contains(text(r.Body), "No se encontró.") {
+		t.Errorf("GET /no/such/page = %d %q, want 404 in Spanish", r.Status, text(r.Body))
+	}
+}

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/resident"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// residentRoutes adds the clerk's side of the resident site: loading a
+// pre-application by its code (typed, or scanned: a QR scanner types the
+// payload into the field) and the walk-in line (call next, lobby numbers).
+func (s *Server) residentRoutes(pages *http.ServeMux) {
+	staff := s.staffOnly
+	pages.Handle("GET /staff/preapp", staff(s.preappForm, roleIntake...))
+	pages.Handle("POST /staff/preapp", staff(s.preappLoad, roleIntake...))
+	pages.Handle("GET /staff/line", staff(s.linePage, roleIntake...))
+	pages.Handle("POST /staff/line/next", staff(s.lineNext, roleIntake...))
+}
+
+type preappView struct {
+	Line     *booking.Lobby
+	Called   int
+	Desk     string
+	Bookings int
+	SiteName string
+}
+
+func (s *Server) preappForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.newPage(r, c, "web.preapp.title")
+	p.Data = &preappView{}
+	return s.views.render(w, http.StatusOK, "preapp", "layout", p)
+}
+
+// preappLoad opens the pre-application, saves it as a draft application at
+// the clerk's site (audited by the enroll service) and sends the clerk to
+// the intake form with everything filled in. The pre-application then
+// points at the application, so the resident's code shows its status.
+func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.newPage(r, c, "web.preapp.title")
+	p.Data = &preappView{}
+	if err := r.ParseForm(); err != nil {
+		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+	}
+	p.Form = url.Values{"code": {r.PostFormValue("code")}}
+	code, err := resident.ParseQR(r.PostFormValue("code"))
+	if err != nil {
+		p.setErrors(person.Errors{{Field: "code", Key: "web.preapp.bad_code"}})
+		return s.views.render(w, http.StatusUnprocessableEntity, "preapp", "layout", p)
+	}
+	pres := resident.PreappsFor(s.app)
+	pre, err := pres.Load(r.Context(), code)
+	if errors.Is(err, resident.ErrUnknownCode) {
+		p.setErrors(person.Errors{{Field: "code", Key: "web.preapp.unknown"}})
+		return s.views.render(w, http.StatusNotFound, "preapp", "layout", p)
+	}
+	if err != nil {
+		return err
+	}
+	if pre.ApplicationID != "" {
+		http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(pre.ApplicationID), http.StatusSeeOther)
+		return nil
+	}
+	in := pre.Intake()
+	key, err := newIdempotencyKey()
+	if err != nil {
+		return err
+	}
+	in.IdempotencyKey = "preapp-" + key
+	a, err := s.app.Enroll.SaveDraft(r.Context(), c.Actor, "", in)
+	if err != nil {
+		return err
+	}
+	if err := pres.MarkUsed(r.Context(), pre.ID, a.ID); err != nil {
+		return err
+	}
+	if b, err := s.booking().Appointment(r.Context(), pre.ID); err == nil && b.SiteID == c.Actor.SiteID {
+		if err := s.app.DB.InTx(r.Context(), func(tx *store.Tx) error { return tx.AttendAppointment(r.Context(), b.ID, s.app.Now()) }); err != nil {
+			return err
+		}
+	}
+	http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(a.ID), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) booking() *booking.Service {
+	return booking.New(s.app.DB, nil, s.app.Now, s.app.Rand)
+}
+
+// linePage shows the clerk's site's walk-in line and its booking numbers.
+func (s *Server) linePage(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderLine(w, r, c, 0, "")
+}
+
+func (s *Server) renderLine(w http.ResponseWriter, r *http.Request, c *call, called int, desk string) error {
+	p := s.newPage(r, c, "web.line.title")
+	if c.Actor.SiteID == "" {
+		return &httpError{status: http.StatusForbidden, key: "web.line.no_site", cause: errors.New("staff member has no site")}
+	}
+	b := s.booking()
+	l, err := b.Lobby(r.Context(), c.Actor.SiteID)
+	if err != nil {
+		return err
+	}
+	n, _, _, err := s.app.DB.BookingCounts(r.Context(), c.Actor.SiteID)
+	if err != nil {
+		return err
+	}
+	v := &preappView{Line: &l, Called: called, Desk: desk, Bookings: n}
+	if st, err := s.app.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
+		v.SiteName = st.Name
+	}
+	p.Form = url.Values{"desk": {desk}}
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "line", "layout", p)
+}
+
+// lineNext calls the next walk-in ticket to the clerk's desk.
+func (s *Server) lineNext(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.Actor.SiteID == "" {
+		return &httpError{status: http.StatusForbidden, key: "web.line.no_site", cause: errors.New("staff member has no site")}
+	}
+	desk := r.PostFormValue("desk")
+	if len([]rune(desk)) > 20 {
+		desk = string([]rune(desk)[:20])
+	}
+	t, err := s.booking().CallNext(r.Context(), c.Actor.SiteID, desk)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.renderLine(w, r, c, -1, desk)
+	}
+	if err != nil {
+		return fmt.Errorf("call next: %w", err)
+	}
+	return s.renderLine(w, r, c, t.Number, desk)
+}

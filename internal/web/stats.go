@@ -1,0 +1,133 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/stats"
+)
+
+// roleStats may see aggregate statistics (never personal data).
+var roleStats = []auth.Role{auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor}
+
+type statsView struct {
+	From, To string
+	CSVURL   string
+	Measures []string // translated column headings
+	Charts   []template.HTML
+	Tables   []statsTable
+}
+
+type statsTable struct {
+	Caption string
+	Rows    []statsRow
+	Total   statsRow
+}
+
+type statsRow struct {
+	Label string
+	Cells []stats.Cell
+}
+
+// statsReport computes the report the request asks for: ?from= and ?to=
+// months (YYYY-MM), by default the twelve months up to this one.
+func (s *Server) statsReport(r *http.Request) (stats.Report, error) {
+	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	to := stats.MonthOf(s.app.Now(), loc)
+	from := to.Add(-11)
+	q := r.URL.Query()
+	if v := q.Get("to"); v != "" {
+		if to, err = stats.ParseMonth(v); err != nil {
+			return stats.Report{}, &httpError{status: http.StatusBadRequest, key: "stats.error.month", cause: err}
+		}
+		from = to.Add(-11)
+	}
+	if v := q.Get("from"); v != "" {
+		if from, err = stats.ParseMonth(v); err != nil {
+			return stats.Report{}, &httpError{status: http.StatusBadRequest, key: "stats.error.month", cause: err}
+		}
+	}
+	rep, err := stats.Compute(r.Context(), s.app.DB, loc, from, to)
+	if errors.Is(err, stats.ErrSpan) {
+		return rep, &httpError{status: http.StatusBadRequest, key: "stats.error.span", cause: err}
+	}
+	return rep, err
+}
+
+// statsLabeler names dimension keys in the reader's language.
+func (s *Server) statsLabeler(p i18n.Printer, sites map[string]string) stats.Labeler {
+	return func(d stats.Dimension, key string) string {
+		switch {
+		case key == "total":
+			return p.T("stats.total")
+		case key == "unknown":
+			return p.T("stats.unknown")
+		case d == stats.BySite:
+			if n := sites[key]; n != "" {
+				return n
+			}
+		case d == stats.ByAge:
+			return p.T("web.category." + key)
+		case d == stats.ByLanguage:
+			return p.T("web.lang.name." + key)
+		case d == stats.ByPayment && strings.HasPrefix(key, stats.PaymentWaiver):
+			return p.T("stats.payment.waiver", "reason", p.T("fee.waiver."+strings.TrimPrefix(key, stats.PaymentWaiver)))
+		case d == stats.ByPayment:
+			return p.T("stats.payment." + key)
+		}
+		return key
+	}
+}
+
+// statsPage shows the aggregate statistics with charts, or the CSV with
+// ?format=csv. Small cells are suppressed by package stats.
+func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	rep, err := s.statsReport(r)
+	if err != nil {
+		return err
+	}
+	label := s.statsLabeler(c.P, s.siteNames(r.Context()))
+	if r.URL.Query().Get("format") == "csv" {
+		var buf bytes.Buffer
+		if err := stats.WriteCSV(&buf, rep, label); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="cityid-statistics-`+rep.From+`-`+rep.To+`.csv"`)
+		_, err := buf.WriteTo(w)
+		return err
+	}
+	p := s.newPage(r, c, "stats.title")
+	p.Form.Set("from", rep.From)
+	p.Form.Set("to", rep.To)
+	v := statsView{From: rep.From, To: rep.To, CSVURL: "/staff/stats?format=csv&from=" + rep.From + "&to=" + rep.To}
+	for _, m := range stats.Measures {
+		v.Measures = append(v.Measures, p.T("stats.measure."+string(m)))
+	}
+	span := p.T("stats.span", "from", rep.From, "to", rep.To)
+	for _, d := range []stats.Dimension{stats.ByMonth, stats.BySite, stats.ByLanguage} {
+		title := p.T("stats.chart." + string(d))
+		svg := stats.BarChart("chart-"+string(d), title, title+". "+span+". "+p.T("stats.suppressed_note"),
+			stats.Bars(rep.Table(d), stats.Submitted, label))
+		v.Charts = append(v.Charts, template.HTML(svg)) // built by stats.BarChart, which escapes every text
+	}
+	for _, t := range rep.Tables {
+		st := statsTable{Caption: p.T("stats.by." + string(t.Dimension)),
+			Total: statsRow{Label: label(t.Dimension, t.Total.Key), Cells: t.Total.Cells}}
+		for _, row := range t.Rows {
+			st.Rows = append(st.Rows, statsRow{Label: label(t.Dimension, row.Key), Cells: row.Cells})
+		}
+		v.Tables = append(v.Tables, st)
+	}
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "stats", "layout", p)
+}
