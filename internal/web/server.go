@@ -102,6 +102,9 @@ func (s *Server) routes(static http.Handler) http.Handler {
 
 	staff := s.staffOnly
 	pages.Handle("GET /staff", staff(s.dashboard))
+	pages.HandleFunc("GET /staff/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/staff", http.StatusSeeOther)
+	})
 
 	pages.Handle("GET /staff/intake", staff(s.intakeForm, roleIntake...))
 	pages.Handle("POST /staff/intake", staff(s.intakePost, roleIntake...))
