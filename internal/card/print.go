@@ -123,7 +123,10 @@ func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c
 		LastName: p.Surnames(), DateOfBirth: strings.ReplaceAll(p.DateOfBirth.String(), "-", ""), Language: iso6393[p.Language]}
 	rec := aamva.Record{FamilyName: p.Surnames(), BirthDate: p.DateOfBirth, IssueDate: c.IssuedOn, ExpiryDate: c.ExpiresOn,
 		IDNumber: c.Number.Compact(), DocumentDiscriminator: strings.ToUpper(strings.TrimPrefix(c.ID, "crd_")),
-		ProgramName: s.settings.Program.Name, NoAddress: true}
+		ProgramName: s.settings.Program.Name, NoAddress: true,
+		// AAMVA requires a city and state even when no street is printed:
+		// the program's own, where every holder lives.
+		Address: person.Address{City: s.settings.Program.City, State: s.settings.Program.State}}
 	rec.FirstName, rec.MiddleNames, _ = strings.Cut(p.GivenNames, " ")
 	if p.PrintSex && p.Sex != person.SexNotShown && s.printed("sex") {
 		rc.Fields = append(rc.Fields, render.Field{Label: bilingual(s.tr, s.settings, "card.label.sex"), Value: string(p.Sex)})

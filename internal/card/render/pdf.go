@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -199,43 +200,40 @@ func (p *pdfWriter) modules(x, y, mod float64, sym image.Image) {
 	p.fill(white)
 	p.pdf.Rect(x, y, float64(b.Dx())*mod, float64(b.Dy())*mod, "F")
 	p.fill(black)
-	rowRuns := func(sy int) [][2]int {
-		var runs [][2]int
+	// Runs of dark modules per row, computed once.
+	rows := make([][][2]int, b.Dy())
+	for sy := range rows {
 		start := -1
-		for sx := b.Min.X; sx <= b.Max.X; sx++ {
-			d := sx < b.Max.X && dark(sym.At(sx, sy))
+		for sx := 0; sx <= b.Dx(); sx++ {
+			d := sx < b.Dx() && darkAt(sym, b.Min.X+sx, b.Min.Y+sy)
 			switch {
 			case d && start < 0:
-				start = sx - b.Min.X
+				start = sx
 			case !d && start >= 0:
-				runs = append(runs, [2]int{start, sx - b.Min.X})
+				rows[sy] = append(rows[sy], [2]int{start, sx})
 				start = -1
 			}
 		}
-		return runs
 	}
-	same := func(a, b [][2]int) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
-	for sy := b.Min.Y; sy < b.Max.Y; {
-		runs := rowRuns(sy)
+	for sy := 0; sy < len(rows); {
 		n := 1
-		for sy+n < b.Max.Y && same(runs, rowRuns(sy+n)) {
+		for sy+n < len(rows) && slices.Equal(rows[sy], rows[sy+n]) {
 			n++
 		}
-		for _, r := range runs {
-			p.pdf.Rect(x+float64(r[0])*mod, y+float64(sy-b.Min.Y)*mod, float64(r[1]-r[0])*mod, float64(n)*mod, "F")
+		for _, r := range rows[sy] {
+			p.pdf.Rect(x+float64(r[0])*mod, y+float64(sy)*mod, float64(r[1]-r[0])*mod, float64(n)*mod, "F")
 		}
 		sy += n
 	}
+}
+
+// darkAt is dark(sym.At(x, y)) without the interface conversions for the
+// gray images the barcode encoders produce.
+func darkAt(sym image.Image, x, y int) bool {
+	if g, ok := sym.(*image.Gray); ok {
+		return g.GrayAt(x, y).Y < 0x80
+	}
+	return dark(sym.At(x, y))
 }
 
 // cropMarks draws short hairlines outside each corner of a card at x, y.
