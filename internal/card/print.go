@@ -234,7 +234,8 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 	cards := make([]Card, 0, len(ids))
 	art := make([]render.Card, 0, len(ids))
 	for _, id := range ids {
-		c, app, err := s.open(ctx, by, id, enroll.PurposeReview)
+		// Check before opening the holder's record: a refused print reads nothing.
+		c, err := s.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -243,6 +244,10 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 		}
 		if !s.reprintAllowed(c, now) {
 			return nil, fmt.Errorf("card %s: %w", c.ID, ErrReprint)
+		}
+		app, err := s.apps.Get(ctx, by, c.ApplicationID, enroll.PurposeReview)
+		if err != nil {
+			return nil, fmt.Errorf("card %s: %w", c.ID, err)
 		}
 		rc, err := s.artwork(ctx, app, c, signer)
 		if err != nil {

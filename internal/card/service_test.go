@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,15 +122,18 @@ func testPhoto(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
-// approved submits and approves an application for José Ñúñez Peña.
+// approved submits and approves an application for José Ñúñez Peña, who
+// chooses to print sex, address and veteran status unless key ends in
+// "-plain".
 func (e *env) approved(t testing.TB, key string) *enroll.Application {
 	t.Helper()
+	extras := !strings.HasSuffix(key, "-plain")
 	in := enroll.Intake{
 		Person: person.Person{
 			GivenNames: "José Luis", FirstSurname: "Ñúñez", SecondSurname: "Peña",
-			DateOfBirth: person.Date{Year: 1985, Month: 7, Day: 14}, Sex: person.SexMale, PrintSex: true,
+			DateOfBirth: person.Date{Year: 1985, Month: 7, Day: 14}, Sex: person.SexMale, PrintSex: extras,
 			Address:      person.Address{Line1: "200 Orange St", City: "New Haven", State: "CT", PostalCode: "06510"},
-			PrintAddress: true, Language: "es", Veteran: true,
+			PrintAddress: extras, Language: "es", Veteran: extras,
 		},
 		Documents: []evidence.Shown{
 			{Type: "passport", Issuer: "Ecuador", Expires: person.Date{Year: 2029, Month: 1, Day: 1}},
@@ -406,7 +410,7 @@ func TestReplacementFee(t *testing.T) {
 
 func TestPrintHandOverReprint(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
-		a, b := e.issue(t, "k1"), e.issue(t, "k2")
+		a, b := e.issue(t, "k1"), e.issue(t, "k2-plain")
 		if _, err := e.cards.HandOver(ctx, e.clerk, a.ID); !errors.Is(err, ErrState) {
 			t.Errorf("HandOver before printing: err = %v, want ErrState", err)
 		}
