@@ -14,28 +14,57 @@ import (
 )
 
 // CardholderPurposes are the only reasons to open a cardholder's record
-// (an issued application): routine review is over once the card exists.
+// (a card was handed over and the reprint grace period is over): routine
+// work is done once the person holds the card.
 var CardholderPurposes = []string{PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
 
 // checkPurpose decides which purpose a read is recorded with, or refuses
-// it (audited as denied): a decided application needs a purpose stated by
-// the reader, and a cardholder's record a supervisor with one of
-// CardholderPurposes. Work in progress defaults to review.
+// it (audited as denied). A decided or issued application needs a purpose
+// stated by the reader (the card desk states one to print, preview and
+// reprint a card until Retention.NoListGraceDays after handing it over);
+// after that grace period the record is a cardholder's and needs a
+// supervisor and one of CardholderPurposes. Work in progress defaults to
+// review.
 func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row store.Application, purpose string) (string, error) {
 	st := Status(row.Status)
-	switch {
-	case purpose != "" && !validPurpose(purpose):
+	if purpose != "" && !validPurpose(purpose) {
 		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose %q: %w", purpose, ErrPurpose))
-	case st == StatusIssued && by.Role != auth.RoleSupervisor:
-		return "", s.deny(ctx, by, row.ID, "application.read", ErrForbidden)
-	case st == StatusIssued && !slices.Contains(CardholderPurposes, purpose):
-		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("cardholder record: %w", ErrPurpose))
-	case purpose == "" && (st == StatusApproved || st == StatusRejected):
-		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("decided record: %w", ErrPurpose))
-	case purpose == "":
+	}
+	if st == StatusIssued {
+		holder, err := s.cardHandedOver(ctx, row.ID)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case holder && by.Role != auth.RoleSupervisor:
+			return "", s.deny(ctx, by, row.ID, "application.read", ErrForbidden)
+		case holder && !slices.Contains(CardholderPurposes, purpose):
+			return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("cardholder record: %w", ErrPurpose))
+		}
+	}
+	if purpose == "" {
+		if st == StatusApproved || st == StatusRejected || st == StatusIssued {
+			return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("decided record: %w", ErrPurpose))
+		}
 		return PurposeReview, nil
 	}
 	return purpose, nil
+}
+
+// cardHandedOver reports whether a card of the application reached its
+// holder longer ago than the reprint grace period.
+func (s *Service) cardHandedOver(ctx context.Context, appID string) (bool, error) {
+	grace := s.settings.Retention.NoListGraceDays
+	cards, err := s.db.ListCards(ctx, store.CardFilter{ApplicationID: appID, Limit: 1000})
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cards {
+		if !c.HandedOverAt.IsZero() && !s.now().Before(c.HandedOverAt.AddDate(0, 0, grace)) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // ErrSearch means a search lacked one of the three fields it needs.

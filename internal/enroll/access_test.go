@@ -3,7 +3,6 @@ package enroll_test
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
@@ -12,8 +11,9 @@ import (
 	"github.com/cityid/cityid/internal/store"
 )
 
-// issued submits, approves and marks an application issued (as the card
-// service does when it issues the card).
+// issued submits, approves and marks an application issued, with a card
+// handed over longer ago than the reprint grace period (as the card
+// service records it): the record is a cardholder's.
 func issued(t *testing.T, e *env, given, surname string) *enroll.Application {
 	t.Helper()
 	a, err := e.app.Enroll.Submit(ctx, e.clerkA, "", intake(t, given, surname))
@@ -23,8 +23,19 @@ func issued(t *testing.T, e *env, given, surname string) *enroll.Application {
 	if err := e.app.Enroll.Approve(ctx, e.supervisor, a.ID, ""); err != nil {
 		t.Fatal(err)
 	}
+	handed := fixedNow.AddDate(0, 0, -e.app.Settings.Retention.NoListGraceDays-1)
 	err = e.app.DB.InTx(ctx, func(tx *store.Tx) error {
-		return tx.SetApplicationStatus(ctx, a.ID, "approved", "issued", "", e.supervisor.StaffID, nil, time.Now())
+		if err := tx.SetApplicationStatus(ctx, a.ID, "approved", "issued", "", e.supervisor.StaffID, nil, handed); err != nil {
+			return err
+		}
+		list := "sl_" + a.ID
+		if err := tx.InsertStatusList(ctx, store.StatusList{ID: list, URI: "https://id.example/status/" + list, Bits: 1, Size: 8,
+			Compressed: []byte{0}, Version: 1, CreatedAt: handed, UpdatedAt: handed}); err != nil {
+			return err
+		}
+		return tx.InsertCard(ctx, store.Card{ID: "crd_" + a.ID, Number: a.ID, ApplicationID: a.ID, PersonID: a.PersonID, Kind: "new",
+			Status: "active", StatusListID: list, KeyID: "k", IssuedAt: handed, ExpiresAt: handed.AddDate(5, 0, 0),
+			PrintedAt: handed, PrintCount: 1, HandedOverAt: handed, CreatedAt: handed, UpdatedAt: handed})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +63,19 @@ func TestPurposeBoundAccess(t *testing.T) {
 		if err := e.app.Enroll.Reject(ctx, e.supervisor, decided.ID, "other", ""); err != nil {
 			t.Fatal(err)
 		}
+		printing, err := e.app.Enroll.Submit(ctx, e.clerkA, "", intake(t, "Luz", "Condori"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.app.Enroll.Approve(ctx, e.supervisor, printing.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		err = e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+			return tx.SetApplicationStatus(ctx, printing.ID, "approved", "issued", "", e.supervisor.StaffID, nil, fixedNow)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		tests := []struct {
 			name    string
 			who     auth.Actor
@@ -70,6 +94,8 @@ func TestPurposeBoundAccess(t *testing.T) {
 			{"decided, no purpose", e.clerkA, decided.ID, "", enroll.ErrPurpose},
 			{"decided, receipt", e.clerkA, decided.ID, enroll.PurposeReceipt, nil},
 			{"decided, other site's clerk", e.clerkB, decided.ID, enroll.PurposeReceipt, enroll.ErrForbidden},
+			{"issued, card not handed over yet", e.clerkA, printing.ID, enroll.PurposeReview, nil},
+			{"issued, no purpose", e.clerkA, printing.ID, "", enroll.ErrPurpose},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
