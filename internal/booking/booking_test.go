@@ -50,7 +50,7 @@ func d(s string) person.Date {
 func TestRulesValidate(t *testing.T) {
 	bad := booking.DefaultRules()
 	bad.SlotMinutes = 1
-	bad.Weekly["xyz"] = []booking.Hours{{"10:00", "09:00"}}
+	bad.Weekly["xyz"] = []booking.Hours{{Open: "10:00", Close: "09:00"}}
 	err := bad.Validate()
 	if !errors.Is(err, booking.ErrRules) {
 		t.Fatalf("Validate(bad) = %v, want ErrRules", err)
@@ -84,7 +84,7 @@ func TestReleaseAt(t *testing.T) {
 func TestPublishBookRebookCancel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		r := booking.DefaultRules()
-		r.Weekly = map[string][]booking.Hours{"tue": {{"09:00", "10:00"}}, "wed": {{"09:00", "10:00"}}}
+		r.Weekly = map[string][]booking.Hours{"tue": {{Open: "09:00", Close: "10:00"}}, "wed": {{Open: "09:00", Close: "10:00"}}}
 		r.SlotMinutes, r.Capacity = 30, 1
 		r.Release = booking.Release{DaysAhead: 7, At: "08:00"}
 		s, c := setup(t, db, r)
@@ -157,7 +157,7 @@ func TestPublishBookRebookCancel(t *testing.T) {
 func TestLottery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		r := booking.DefaultRules()
-		r.Weekly = map[string][]booking.Hours{"tue": {{"09:00", "10:00"}}}
+		r.Weekly = map[string][]booking.Hours{"tue": {{Open: "09:00", Close: "10:00"}}}
 		r.SlotMinutes, r.Capacity, r.Lottery = 30, 2, true
 		r.Release = booking.Release{DaysAhead: 7, At: "08:00"}
 		s, c := setup(t, db, r)

@@ -167,20 +167,11 @@ func (s *Service) Open(ctx context.Context, siteID string, limit int) ([]Slot, e
 // NextRelease returns the earliest future release time of a site's slots
 // (zero when none is scheduled), so the site can say when to come back.
 func (s *Service) NextRelease(ctx context.Context, siteID string) (time.Time, bool, error) {
-	now := s.now()
-	slots, err := s.db.Slots(ctx, store.SlotFilter{SiteID: siteID, From: now})
-	if err != nil {
-		return time.Time{}, false, err
+	at, lottery, err := s.db.NextRelease(ctx, siteID, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, false, nil
 	}
-	var next time.Time
-	lottery := false
-	for _, sl := range slots {
-		pending := sl.ReleaseAt.After(now) || (sl.Lottery && !sl.Drawn)
-		if pending && (next.IsZero() || sl.ReleaseAt.Before(next)) {
-			next, lottery = sl.ReleaseAt, sl.Lottery
-		}
-	}
-	return next, lottery, nil
+	return at, lottery, err
 }
 
 // Request is a booking attempt.

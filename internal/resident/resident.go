@@ -194,6 +194,7 @@ func (s *Site) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.root)
 	m.Handle("GET /assets/", s.static())
+	m.HandleFunc("/", s.notFound)
 	// One set of routes per language: /es/… and /en/… never collide with
 	// the staff portal's paths when both share a mux.
 	for _, l := range s.langs {
@@ -246,6 +247,20 @@ func (s *Site) root(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Vary", "Accept-Language")
 	http.Redirect(w, r, "/"+lang+"/", http.StatusSeeOther)
+}
+
+// notFound answers any other path in the browser's language.
+func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
+	lang := s.app.I18n.Match(r.Header.Get("Accept-Language"))
+	if !slices.Contains(s.langs, lang) {
+		lang = s.langs[0]
+	}
+	p := s.newPage(r, lang, "resident.error.title")
+	p.Path = "/"
+	for i := range p.Langs {
+		p.Langs[i].Href = "/" + p.Langs[i].Lang + "/"
+	}
+	s.fail(w, p, &publicError{status: http.StatusNotFound, key: "resident.error.not_found", cause: errors.New("no such page")})
 }
 
 func (s *Site) static() http.Handler {

@@ -583,3 +583,29 @@ func (tx *Tx) Slot(ctx context.Context, id string) (Slot, error) {
 	}
 	return s, nil
 }
+
+// BookingCounts returns a site's live bookings, the distinct people holding
+// them and the distinct slots they fill (for a site's own numbers and for
+// checking that a rush kept its invariants).
+func (db *DB) BookingCounts(ctx context.Context, siteID string) (bookings, people, slots int, err error) {
+	err = db.queryRow(ctx, "SELECT COUNT(*), COUNT(DISTINCT person_key), COUNT(DISTINCT slot_id) FROM appointments WHERE site_id = ? AND status = 'booked'", siteID).
+		Scan(&bookings, &people, &slots)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("booking counts: %w", err)
+	}
+	return bookings, people, slots, nil
+}
+
+// NextRelease returns the earliest release time after now among a site's
+// future slots, or of a lottery window not drawn yet (ErrNotFound if none),
+// and whether that window is a lottery.
+func (db *DB) NextRelease(ctx context.Context, siteID string, now time.Time) (time.Time, bool, error) {
+	var at int64
+	var lottery int
+	err := db.queryRow(ctx, `SELECT release_at, lottery FROM slots WHERE site_id = ? AND starts_at > ?
+		AND (release_at > ? OR (lottery = 1 AND drawn = 0)) ORDER BY release_at LIMIT 1`, siteID, micros(now), micros(now)).Scan(&at, &lottery)
+	if err != nil {
+		return time.Time{}, false, notFound(err, "next release")
+	}
+	return fromMicros(at), lottery == 1, nil
+}
