@@ -293,3 +293,16 @@ func (s *Service) keysHandler(contentType string, marshal func(*signing.KeySet) 
 		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(body)))
 	})
 }
+
+// StatusListIDs returns the ids of every status list, oldest first.
+func (s *Service) StatusListIDs(ctx context.Context) ([]string, error) {
+	lists, err := s.db.StatusLists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(lists))
+	for i, l := range lists {
+		ids[i] = l.ID
+	}
+	return ids, nil
+}
