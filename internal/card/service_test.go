@@ -11,8 +11,11 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -460,4 +463,68 @@ func TestKeysHandlers(t *testing.T) {
 			t.Errorf("GET %s = %d, %v, %d keys; want one key", path, rec.Code, err, len(set.Keys()))
 		}
 	}
+}
+
+// TestPreviewBackScansAndVerifies reads the QR off the 300-dpi preview of
+// the back with ZXingReader, as a verifier's phone would, and verifies it.
+func TestPreviewBackScansAndVerifies(t *testing.T) {
+	const zxing = "/usr/bin/ZXingReader"
+	if _, err := os.Stat(zxing); err != nil {
+		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", zxing, err)
+	}
+	e := newEnv(t, "")
+	c := e.issue(t, "k1")
+	back, err := e.cards.Preview(ctx, e.supervisor, c.ID, Back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "back.png")
+	if err := os.WriteFile(path, back, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(zxing, "-format", "QRCode", "-bytes", path).Output()
+	if err != nil {
+		t.Fatalf("ZXingReader: %v", err)
+	}
+	res := e.cards.Verify(ctx, "desk", string(out))
+	if !res.Valid || res.Claims["id"] != c.Number.Compact() {
+		t.Errorf("Verify(scanned preview) = %+v, want valid for card %s", res, c.Number.Compact())
+	}
+}
+
+// TestConcurrentIssue issues cards in parallel: every card gets its own
+// number and status-list index even when writers collide.
+func TestConcurrentIssue(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		const n = 8
+		var apps []*enroll.Application
+		for i := range n {
+			apps = append(apps, e.approved(t, "c"+strconv.Itoa(i)))
+		}
+		var wg sync.WaitGroup
+		cards := make([]Card, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cards[i], errs[i] = e.cards.Issue(ctx, e.supervisor, apps[i].ID)
+			}()
+		}
+		wg.Wait()
+		idx, nums := map[int]bool{}, map[string]bool{}
+		for i, c := range cards {
+			if errs[i] != nil {
+				t.Fatalf("Issue %d: %v", i, errs[i])
+			}
+			idx[c.StatusIndex], nums[c.Number.Compact()] = true, true
+		}
+		if len(idx) != n || len(nums) != n {
+			t.Errorf("%d cards got %d distinct indexes and %d distinct numbers, want %d each", n, len(idx), len(nums), n)
+		}
+		l, err := e.app.DB.StatusList(ctx, cards[0].StatusListID)
+		if err != nil || l.Used != n {
+			t.Errorf("status list used = %d, %v; want %d", l.Used, err, n)
+		}
+	})
 }
