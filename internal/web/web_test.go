@@ -591,3 +591,14 @@ func TestUnknownPageTranslated(t *testing.T) {
 		t.Errorf("GET /no/such/page = %d %q, want 404 in Spanish", r.Status, text(r.Body))
 	}
 }
+
+func TestStaticAssets(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	for path, ct := range map[string]string{"/static/app.css": "text/css", "/static/intake.js": "text/javascript"} {
+		r := c.get(t, path)
+		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), ct) {
+			t.Errorf("GET %s = %d %q, want 200 %s", path, r.Status, r.Header.Get("Content-Type"), ct)
+		}
+	}
+}
