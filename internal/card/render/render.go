@@ -22,6 +22,8 @@ import (
 	_ "image/png"  // seal decoding
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
@@ -134,11 +136,9 @@ func New(s Style) (*Renderer, error) {
 func initials(city string) string {
 	var b strings.Builder
 	for _, w := range strings.Fields(city) {
-		for _, r := range w {
-			if b.Len() < 3 && (r >= 'A' && r <= 'Z' || r > 0x7f) {
-				b.WriteRune(r)
-			}
-			break
+		r, _ := utf8.DecodeRuneInString(w)
+		if b.Len() < 3 && unicode.IsUpper(r) {
+			b.WriteRune(r)
 		}
 	}
 	return b.String()

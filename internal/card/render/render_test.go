@@ -336,3 +336,11 @@ func TestParseColor(t *testing.T) {
 		}
 	}
 }
+
+func TestInitials(t *testing.T) {
+	for in, want := range map[string]string{"New Haven": "NH", "San Francisco": "SF", "Ávila": "Á", "City of New York": "CNY", "el paso": ""} {
+		if got := initials(in); got != want {
+			t.Errorf("initials(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
