@@ -64,6 +64,7 @@ func (x *API) routes() {
 	m.Handle("POST /api/v1/staff/{id}/disable", h(x.disableStaff))
 	m.Handle("POST /api/v1/staff/{id}/reset", h(x.resetStaff))
 	m.Handle("GET /api/v1/audit", h(x.audit))
+	m.Handle("GET /api/v1/stats", h(x.stats))
 	m.Handle("/api/v1/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
 	}))

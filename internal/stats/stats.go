@@ -12,6 +12,7 @@ package stats
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -129,6 +130,32 @@ func ParseMonth(s string) (Month, error) {
 	return Month{t.Year(), t.Month()}, nil
 }
 
+// ErrMonth is wrapped by Span's errors about malformed months.
+var ErrMonth = errors.New("month must be YYYY-MM")
+
+// Span reads the months a request asks for ("" for either is the default):
+// by default the twelve months up to the one now falls in; to alone ends
+// the twelve months there.
+func Span(now time.Time, loc *time.Location, from, to string) (Month, Month, error) {
+	end := MonthOf(now, loc)
+	if to != "" {
+		m, err := ParseMonth(to)
+		if err != nil {
+			return Month{}, Month{}, fmt.Errorf("to: %w", errors.Join(err, ErrMonth))
+		}
+		end = m
+	}
+	start := end.Add(-11)
+	if from != "" {
+		m, err := ParseMonth(from)
+		if err != nil {
+			return Month{}, Month{}, fmt.Errorf("from: %w", errors.Join(err, ErrMonth))
+		}
+		start = m
+	}
+	return start, end, nil
+}
+
 // Source is where counts come from (a *store.DB).
 type Source interface {
 	WalkStatsApplications(ctx context.Context, from, to time.Time, fn func(store.StatsApplication)) error
@@ -138,6 +165,9 @@ type Source interface {
 // maxMonths bounds a report's span.
 const maxMonths = 120
 
+// ErrSpan means a report was asked for more than maxMonths months.
+var ErrSpan = errors.New("statistics span too many months")
+
 // Compute counts everything from month from to month to (inclusive), with
 // months in loc (the program's time zone), and suppresses small cells.
 func Compute(ctx context.Context, src Source, loc *time.Location, from, to Month) (Report, error) {
@@ -145,7 +175,7 @@ func Compute(ctx context.Context, src Source, loc *time.Location, from, to Month
 		from, to = to, from
 	}
 	if from.Add(maxMonths - 1).start(time.UTC).Before(to.start(time.UTC)) {
-		return Report{}, fmt.Errorf("statistics span more than %d months", maxMonths)
+		return Report{}, fmt.Errorf("more than %d months: %w", maxMonths, ErrSpan)
 	}
 	c := newCounter()
 	lo, hi := from.start(loc), to.Add(1).start(loc)

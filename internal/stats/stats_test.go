@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/xml"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -293,4 +294,27 @@ func FuzzParseMonth(f *testing.F) {
 			t.Fatalf("ParseMonth(%q).String() = %q", s, m.String())
 		}
 	})
+}
+
+func TestSpan(t *testing.T) {
+	now := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC) // still December in New York
+	ny, _ := time.LoadLocation("America/New_York")
+	for _, tt := range []struct {
+		from, to, want string
+		err            bool
+	}{
+		{"", "", "2025-01..2025-12", false},
+		{"", "2026-06", "2025-07..2026-06", false},
+		{"2024-01", "2024-03", "2024-01..2024-03", false},
+		{"2024-1", "", "", true},
+		{"", "June", "", true},
+	} {
+		f, to, err := Span(now, ny, tt.from, tt.to)
+		if (err != nil) != tt.err || (!tt.err && f.String()+".."+to.String() != tt.want) {
+			t.Errorf("Span(%q, %q) = %s..%s, %v; want %s (error %v)", tt.from, tt.to, f, to, err, tt.want, tt.err)
+		}
+		if err != nil && !errors.Is(err, ErrMonth) {
+			t.Errorf("Span(%q, %q) error %v does not wrap ErrMonth", tt.from, tt.to, err)
+		}
+	}
 }

@@ -42,19 +42,10 @@ func (s *Server) statsReport(r *http.Request) (stats.Report, error) {
 	if err != nil {
 		loc = time.UTC
 	}
-	to := stats.MonthOf(s.app.Now(), loc)
-	from := to.Add(-11)
 	q := r.URL.Query()
-	if v := q.Get("to"); v != "" {
-		if to, err = stats.ParseMonth(v); err != nil {
-			return stats.Report{}, &httpError{status: http.StatusBadRequest, key: "stats.error.month", cause: err}
-		}
-		from = to.Add(-11)
-	}
-	if v := q.Get("from"); v != "" {
-		if from, err = stats.ParseMonth(v); err != nil {
-			return stats.Report{}, &httpError{status: http.StatusBadRequest, key: "stats.error.month", cause: err}
-		}
+	from, to, err := stats.Span(s.app.Now(), loc, q.Get("from"), q.Get("to"))
+	if err != nil {
+		return stats.Report{}, &httpError{status: http.StatusBadRequest, key: "stats.error.month", cause: err}
 	}
 	rep, err := stats.Compute(r.Context(), s.app.DB, loc, from, to)
 	if errors.Is(err, stats.ErrSpan) {
