@@ -195,7 +195,7 @@ func leadingZeros(sum [32]byte) int {
 }
 
 // Solve finds a nonce for challenge at the given difficulty; the load driver
-// and tests use it the way pow.js does in the browser.
+// and tests use it the way site.js does in the browser.
 func Solve(challenge string, bitsNeeded int) string {
 	for i := uint64(0); ; i++ {
 		n := strconv.FormatUint(i, 10)

@@ -1,11 +1,15 @@
-// Proof-of-work for the resident site's forms: find a number n such that
+// The resident site's only script. (1) Proof-of-work for forms: find a number n such that
 // SHA-256(challenge + ":" + n) starts with the required zero bits, then
 // submit. About a second on a cheap phone; it makes mass submissions by
 // bots expensive without any third-party CAPTCHA. Forms still work without
 // JavaScript (the server then counts the request five times against the
-// rate limit).
+// rate limit). (2) The lobby screen reloads itself every 10 seconds.
 (function () {
   "use strict";
+  var refresh = document.querySelector("[data-refresh]");
+  if (refresh) {
+    setTimeout(function () { location.reload(); }, 1000 * (parseInt(refresh.getAttribute("data-refresh"), 10) || 10));
+  }
   if (!window.crypto || !crypto.subtle || !window.TextEncoder) return;
   var enc = new TextEncoder();
   function zeros(buf) {

@@ -1,0 +1,225 @@
+package resident
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium starts a headless Chromium with a fresh profile and a 360×740
+// phone viewport, or skips saying why.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := ""
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			exe = p
+		}
+	}
+	if exe == "" {
+		if p, err := exec.LookPath("chromium"); err == nil {
+			exe = p
+		}
+	}
+	if exe == "" {
+		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(360, 740),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank"), chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 120*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// axeSource reads axe-core from testdata (npm ci in testdata/axe), or "".
+func axeSource(t *testing.T) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	axe string
+}
+
+func (b *browser) fail(step string, err error) {
+	b.t.Helper()
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+	b.t.Fatalf("%s: %v (at %s)\n%s", step, err, loc, body)
+}
+
+func (b *browser) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	for i, a := range actions {
+		sctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		_, err := chromedp.Run(sctx, a)
+		cancel()
+		if err != nil {
+			b.fail(fmt.Sprintf("%s (action %d)", step, i), err)
+		}
+	}
+}
+
+func (b *browser) text(step, css string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		b.fail(step, err)
+	}
+	return strings.TrimSpace(v)
+}
+
+// check runs axe-core on the page (serious and critical violations fail
+// the test) and checks the page fits a 360 px screen without sideways
+// scrolling.
+func (b *browser) check(step string) {
+	b.t.Helper()
+	width, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		b.fail(step+": width", err)
+	}
+	if width > 360 {
+		b.t.Errorf("%s: page is %d px wide on a 360 px screen", step, width)
+	}
+	if b.axe == "" {
+		return
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](b.axe+";true")); err != nil {
+		b.fail(step+": inject axe", err)
+	}
+	js := `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5)}))))`
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.fail(step+": axe", err)
+	}
+	var v []map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		b.fail(step+": axe result", err)
+	}
+	for _, x := range v {
+		b.t.Errorf("%s: accessibility: %v", step, x)
+	}
+}
+
+// TestBrowserResidentJourney drives the whole resident path in Spanish on
+// a phone-sized screen, with the proof-of-work solved by site.js: checklist
+// → pre-apply (first with mistakes) → book → status, checking every page
+// with axe-core.
+func TestBrowserResidentJourney(t *testing.T) {
+	ctx := chromium(t)
+	b := &browser{t: t, ctx: ctx, axe: axeSource(t)}
+	if b.axe == "" {
+		t.Log("axe-core not installed (cd internal/resident/testdata/axe && npm ci): accessibility checks skipped")
+	}
+	e := newEnv(t, false, Options{})
+	base := e.ts.URL
+
+	b.run("home", chromedp.Navigate(base+"/es/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h := b.text("home title", "h1"); h != "La tarjeta de identificación de la ciudad" {
+		t.Errorf("home h1 = %q", h)
+	}
+	b.check("home")
+
+	b.run("checklist",
+		chromedp.Navigate(base+"/es/checklist"),
+		chromedp.Click(chromedp.CSS("#f-doc-id-passport")),
+		chromedp.Click(chromedp.CSS("#f-doc-res-utility_bill")),
+		chromedp.Click(chromedp.CSS(`button[name=check]`)),
+		chromedp.WaitVisible(chromedp.CSS(".result.ok")),
+	)
+	if got := b.text("checklist result", "#result-title"); got != "Sí, estos documentos son suficientes." {
+		t.Errorf("checklist result = %q", got)
+	}
+	b.check("checklist result")
+
+	b.run("to apply", chromedp.Click(chromedp.CSS(".result a.button")), chromedp.WaitVisible(chromedp.CSS("#f-given_names")))
+	b.check("apply form")
+	b.run("apply with mistakes",
+		chromedp.SendKeys(chromedp.CSS("#f-given_names"), "María José"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob"), "31"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob-m"), "2"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob-y"), "1990"),
+		chromedp.Click(chromedp.CSS(`form.pow button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#errors")),
+	)
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-given_names"))); v != "María José" {
+		t.Errorf("after errors the given name is %q, want what was typed", v)
+	}
+	if errs := b.text("error summary", "#errors"); !strings.Contains(errs, "Escriba una fecha real") || !strings.Contains(errs, "Primer apellido") {
+		t.Errorf("error summary = %q", errs)
+	}
+	b.check("apply errors")
+	b.run("apply",
+		chromedp.SetValue(chromedp.CSS("#f-dob"), "14"),
+		chromedp.SendKeys(chromedp.CSS("#f-first_surname"), "Hernández"),
+		chromedp.SendKeys(chromedp.CSS("#f-address_line1"), "45 Grand Ave"),
+		chromedp.SendKeys(chromedp.CSS("#f-address_city"), "New Haven"),
+		chromedp.SendKeys(chromedp.CSS("#f-address_postal_code"), "06513"),
+		chromedp.Click(chromedp.CSS("#f-doc-id-passport")),
+		chromedp.Click(chromedp.CSS("#f-doc-res-lease")),
+		chromedp.Click(chromedp.CSS(`form.pow button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#code")),
+	)
+	code := codeRE.FindString(b.text("code", "#code"))
+	if code == "" {
+		t.Fatalf("no code on the done page")
+	}
+	b.check("applied")
+
+	b.run("find slots", chromedp.Click(chromedp.CSS(`form[action="/es/book"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-slot-0")))
+	b.check("slots")
+	b.run("book", chromedp.Click(chromedp.CSS(`form.pow button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#appt-title")))
+	if got := b.text("booked", ".result.ok h2"); got != "Su cita está hecha." {
+		t.Errorf("booking result = %q", got)
+	}
+	when := b.text("when", ".when")
+	b.check("booked")
+
+	b.run("status",
+		chromedp.Navigate(base+"/es/status"),
+		chromedp.SendKeys(chromedp.CSS("#f-code"), strings.ToLower(code)),
+		chromedp.SendKeys(chromedp.CSS("#f-dob"), "14"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob-m"), "2"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob-y"), "1990"),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#st-title")),
+	)
+	if got := b.text("status", "#st-title"); got != "Tenemos su solicitud en línea." {
+		t.Errorf("status = %q", got)
+	}
+	b.check("status")
+	t.Logf("booked %s for code %s", when, code)
+
+	for _, path := range []string{"/es/lost", "/es/sites/" + e.siteID + "/kiosk", "/es/sites/" + e.siteID + "/lobby", "/en/"} {
+		b.run("open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("h1")))
+		b.check(path)
+	}
+}

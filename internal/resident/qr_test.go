@@ -1,0 +1,45 @@
+package resident
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// TestQRDecodes reads the pre-application QR code back with an independent
+// decoder (gozxing) and parses it the way the clerk's scan does.
+func TestQRDecodes(t *testing.T) {
+	for _, code := range []string{"K7QM-4XTR-9PWA", "2222-ZZZZ-9999"} {
+		t.Run(code, func(t *testing.T) {
+			u, err := qrDataURL(QRPayload(code))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(u, "data:image/png;base64,"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			got, err := ParseQR(res.GetText())
+			if err != nil || got != code {
+				t.Errorf("ParseQR(decoded %q) = %q, %v; want %s", res.GetText(), got, err, code)
+			}
+		})
+	}
+}
