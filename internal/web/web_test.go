@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -599,6 +600,49 @@ func TestStaticAssets(t *testing.T) {
 		r := c.get(t, path)
 		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), ct) {
 			t.Errorf("GET %s = %d %q, want 200 %s", path, r.Status, r.Header.Get("Content-Type"), ct)
+		}
+	}
+}
+
+// TestNoUntranslatedKeys visits every page of every role in both languages
+// and fails on a message key shown instead of its text.
+func TestNoUntranslatedKeys(t *testing.T) {
+	e := newEnv(t)
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	e.addStaff(t, "sup1", auth.RoleSupervisor, "")
+	e.addStaff(t, "boss1", auth.RoleAdmin, "")
+	e.addStaff(t, "aud1", auth.RoleAuditor, "")
+	cc := e.signIn(t, "clerk1", testPassword)
+	form := validForm("keys")
+	form.Set("action", "submit")
+	r := cc.postMultipart(t, "/staff/intake", form, testPNG(t))
+	id := regexpFind(r.Location, `/staff/applications/([^/]+)/receipt`)
+	key := regexp.MustCompile(`\b(web|api|fee|review|auth|error|evidence|document|photo|enroll)\.[a-z_]+(\.[a-z_]+)*\b`)
+	pages := map[string][]string{
+		"clerk1": {"/staff", "/staff/intake", "/staff/applications", "/staff/applications/" + id, "/staff/applications/" + id + "/receipt?purpose=receipt", "/staff/tokens"},
+		"sup1":   {"/staff", "/staff/queue", "/staff/applications/" + id},
+		"boss1":  {"/staff", "/staff/admin/sites", "/staff/admin/sites/" + e.siteA.ID, "/staff/admin/staff", "/staff/admin/settings", "/staff/tokens"},
+		"aud1":   {"/staff", "/staff/audit", "/staff/audit/verify"},
+	}
+	for user, paths := range pages {
+		c := e.signIn(t, user, testPassword)
+		for _, lang := range []string{"en", "es"} {
+			c.lang = lang
+			for _, p := range paths {
+				r := c.get(t, p)
+				if r.Status != http.StatusOK {
+					t.Errorf("%s GET %s (%s) = %d", user, p, lang, r.Status)
+					continue
+				}
+				// Audit action names (auth.login…) are data, not text.
+				body := text(r.Body)
+				if p == "/staff/audit" {
+					continue
+				}
+				if m := key.FindString(body); m != "" {
+					t.Errorf("%s GET %s (%s) shows the key %q", user, p, lang, m)
+				}
+			}
 		}
 	}
 }
