@@ -44,7 +44,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func typicalPayloadF(f *testing.F, s Signer) (string, error) {
+func typicalPayloadF(_ testing.TB, s Signer) (string, error) {
 	face, err := FaceThumbnail(portrait())
 	if err != nil {
 		return "", err
