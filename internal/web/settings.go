@@ -38,6 +38,10 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, c *call) e
 		{c.P.T("web.settings.child_under"), itoa(st.Fees.ChildUnderAge)},
 		{c.P.T("web.settings.replacement"), money(st.Fees.Replacement)},
 	}
+	if st.Fees.SeniorFromAge > 0 {
+		v.Fees = append(v.Fees, fact{c.P.T("web.category.senior"), money(st.Fees.Senior)},
+			fact{c.P.T("web.settings.senior_from"), itoa(st.Fees.SeniorFromAge)})
+	}
 	if st.Evidence.Mode == config.ModePoints {
 		v.Rules = c.P.T("web.settings.rules_points", "identity", st.Evidence.IdentityPoints, "residency", st.Evidence.ResidencyPoints)
 	} else {
