@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/cityid/cityid/internal/config"
-	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/i18n"
 )
 
@@ -53,9 +51,6 @@ func (s *Server) residentLangs(lang string) []string {
 // export of one person's data; there is no bulk export.
 func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) error {
 	acc, err := s.app.Enroll.AccessExport(r.Context(), c.Actor, r.PathValue("id"))
-	if errors.Is(err, enroll.ErrForbidden) {
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: err}
-	}
 	if err != nil {
 		return err
 	}
