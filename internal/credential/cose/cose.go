@@ -28,13 +28,6 @@ const (
 	TagCWT      = 61
 )
 
-// Header labels (RFC 9052 section 3.1).
-const (
-	headerAlg = 1
-	headerKid = 4
-	headerIV  = 5
-)
-
 // Errors reported by this package; callers test them with errors.Is.
 var (
 	ErrNotCOSE   = errors.New("not a COSE structure")
@@ -80,7 +73,8 @@ var EncMode = func() cbor.EncMode {
 	return em
 }()
 
-// header holds the header parameters this package understands; others are ignored
+// header holds the header parameters this package understands (RFC 9052
+// section 3.1 labels: 1 alg, 2 crit, 4 kid, 5 IV); others are ignored
 // as RFC 9052 allows for parameters that are not marked critical.
 type header struct {
 	Alg  cbor.RawMessage `cbor:"1,keyasint,omitempty"`
