@@ -266,6 +266,33 @@ func TestTamperEveryByte(t *testing.T) {
 	}
 }
 
+// TestTamperEverySignedByte flips each byte of the COSE_Sign1 itself (then
+// recompresses, so zlib's checksum cannot be what catches it): the signature
+// must cover every byte that matters, and the rest must fail to parse.
+func TestTamperEverySignedByte(t *testing.T) {
+	s := testSigner(t, "EdDSA")
+	ks := keySetOf(t, s)
+	good, err := Encode(typicalClaims(), typicalMeta(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := Base45Decode(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := inflate(raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range signed {
+		b := bytes.Clone(signed)
+		b[i] ^= 0x01
+		if cred, err := Decode(Base45Encode(deflate(b)), Options{Keys: ks, At: issued}); err == nil {
+			t.Fatalf("COSE byte %d flipped still verified: %+v", i, cred.Claims)
+		}
+	}
+}
+
 func TestBase45(t *testing.T) {
 	// Examples from RFC 9285 section 4.
 	tests := []struct{ in, out string }{

@@ -1,0 +1,110 @@
+package cose
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"testing"
+)
+
+type testSigner struct {
+	alg  string
+	priv crypto.Signer
+}
+
+func (s testSigner) KeyID() string     { return "k1" }
+func (s testSigner) Algorithm() string { return s.alg }
+func (s testSigner) Sign(r io.Reader, msg []byte) ([]byte, error) {
+	if k, ok := s.priv.(ed25519.PrivateKey); ok {
+		return ed25519.Sign(k, msg), nil
+	}
+	h := sha256.Sum256(msg)
+	rr, ss, err := ecdsa.Sign(r, s.priv.(*ecdsa.PrivateKey), h[:])
+	if err != nil {
+		return nil, err
+	}
+	sig := make([]byte, 64)
+	rr.FillBytes(sig[:32])
+	ss.FillBytes(sig[32:])
+	return sig, nil
+}
+
+func TestSign1(t *testing.T) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edPub, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		signer testSigner
+		verify crypto.PublicKey
+		want   error
+	}{
+		{"ES256", testSigner{"ES256", ec}, &ec.PublicKey, nil},
+		{"EdDSA", testSigner{"EdDSA", ed}, edPub, nil},
+		{"ES256 message, Ed25519 key", testSigner{"ES256", ec}, edPub, ErrAlgorithm},
+		{"EdDSA message, P-256 key", testSigner{"EdDSA", ed}, &ec.PublicKey, ErrAlgorithm},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, err := Sign1(rand.Reader, tc.signer, []byte("payload"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tag, content, err := Unwrap(msg)
+			if err != nil || tag != TagSign1 {
+				t.Fatalf("Unwrap = %d, %v; want tag 18", tag, err)
+			}
+			m, err := ParseSign1(content)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(m.KeyID) != "k1" || string(m.Payload) != "payload" {
+				t.Errorf("parsed kid %q payload %q, want k1 and payload", m.KeyID, m.Payload)
+			}
+			if err := m.Verify(tc.verify); !errors.Is(err, tc.want) {
+				t.Errorf("Verify = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseSign1Rejects(t *testing.T) {
+	enc := func(v any) []byte {
+		b, err := EncMode.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	prot := enc(map[int64]any{1: -7})
+	crit := enc(map[int64]any{1: -7, 2: []int64{99}})
+	tests := map[string]struct {
+		in   []byte
+		want error
+	}{
+		"not an array":         {enc(map[int64]any{1: 2}), ErrNotCOSE},
+		"three items":          {enc([]any{prot, map[int64]any{}, []byte("p")}), ErrNotCOSE},
+		"detached payload":     {enc([]any{prot, map[int64]any{}, nil, []byte{}}), ErrNotCOSE},
+		"critical parameter":   {enc([]any{crit, map[int64]any{}, []byte("p"), []byte{}}), ErrNotCOSE},
+		"no alg":               {enc([]any{[]byte{}, map[int64]any{}, []byte("p"), []byte{}}), ErrAlgorithm},
+		"duplicate map keys":   {[]byte{0x84, 0x43, 0xa1, 0x01, 0x26, 0xa2, 0x04, 0x40, 0x04, 0x40, 0x41, 'p', 0x40}, ErrNotCOSE},
+		"alg only unprotected": {enc([]any{[]byte{}, map[int64]any{1: -7}, []byte("p"), []byte{}}), ErrAlgorithm},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseSign1(tc.in); !errors.Is(err, tc.want) {
+				t.Errorf("ParseSign1 = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
