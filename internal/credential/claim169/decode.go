@@ -70,7 +70,7 @@ func Decode(payload string, opts Options) (*Credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tag == cose.TagEncrypt0 || (tag == 0 && len(content) > 0 && content[0] == 0x83) {
+	if tag == cose.TagEncrypt0 {
 		if opts.DecryptKey == nil {
 			return nil, ErrEncrypted
 		}
