@@ -111,9 +111,20 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 	return nil
 }
 
-// keyringUnlock returns how to unlock the keyring: a passphrase from the named
-// environment variable, or the master key from DIR/master.key.
+// masterKeySource supplies the data directory's master key. fileMasterKey
+// reads DIR/master.key; the vault will provide the real one (key file or HSM).
+type masterKeySource interface {
+	MasterKey(dataDir string) ([]byte, error)
+}
+
+// keyringUnlock returns how to unlock the keyring in dataDir: a passphrase
+// from the named environment variable, or the data directory's master key.
+// Wiring the vault means replacing fileMasterKey{} here.
 func keyringUnlock(dataDir, passEnv string) (signing.Unlock, error) {
+	return unlockWith(fileMasterKey{}, dataDir, passEnv)
+}
+
+func unlockWith(src masterKeySource, dataDir, passEnv string) (signing.Unlock, error) {
 	if passEnv != "" {
 		p := os.Getenv(passEnv)
 		if p == "" {
@@ -121,19 +132,30 @@ func keyringUnlock(dataDir, passEnv string) (signing.Unlock, error) {
 		}
 		return signing.Passphrase([]byte(p)), nil
 	}
-	b, err := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return signing.Unlock{}, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", filepath.Join(dataDir, masterKeyFile))
-	}
+	k, err := src.MasterKey(dataDir)
 	if err != nil {
 		return signing.Unlock{}, err
 	}
+	return signing.MasterKey(k), nil
+}
+
+type fileMasterKey struct{}
+
+// MasterKey reads DIR/master.key: 32 raw bytes or 64 hex digits.
+func (fileMasterKey) MasterKey(dataDir string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", filepath.Join(dataDir, masterKeyFile))
+	}
+	if err != nil {
+		return nil, err
+	}
 	if len(b) == 32 {
-		return signing.MasterKey(b), nil
+		return b, nil
 	}
 	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(k) != 32 {
-		return signing.Unlock{}, fmt.Errorf("%s must hold 32 bytes or 64 hex digits", masterKeyFile)
+		return nil, fmt.Errorf("%s must hold 32 bytes or 64 hex digits", masterKeyFile)
 	}
-	return signing.MasterKey(k), nil
+	return k, nil
 }
