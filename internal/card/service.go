@@ -432,6 +432,10 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 	if !slices.Contains(from, old.Status) {
 		return Card{}, fmt.Errorf("card %s is %s, cannot %s: %w", old.ID, old.Status, action, ErrState)
 	}
+	if kind == KindReplacement && old.ExpiresOn.Before(today) {
+		// A replacement keeps the expiry date: an expired card is renewed instead.
+		return Card{}, fmt.Errorf("card %s expired on %s, renew it instead: %w", old.ID, old.ExpiresOn, ErrState)
+	}
 	q := fee.Compute(s.settings.Fees, feeKind, app.Person.DateOfBirth, today)
 	if errs := fee.ValidatePayment(s.settings.Fees, q, pay); len(errs) > 0 {
 		return Card{}, &PaymentError{Fields: errs}

@@ -528,3 +528,53 @@ func TestConcurrentIssue(t *testing.T) {
 		}
 	})
 }
+
+func TestExpireDue(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.issue(t, "k1")
+		p := e.payload(t, c)
+		e.clock.Set(c.ExpiresOn.Time().AddDate(0, 0, 2))
+		if got := c.EffectiveStatus(person.DateOf(e.clock.Now())); got != StatusExpired {
+			t.Errorf("EffectiveStatus after expiry = %s, want expired", got)
+		}
+		n, err := e.cards.ExpireDue(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("ExpireDue = %d, %v; want 1", n, err)
+		}
+		if got, _ := e.cards.Get(ctx, c.ID); got.Status != StatusExpired {
+			t.Errorf("status after ExpireDue = %s, want expired", got.Status)
+		}
+		if res := e.cards.Verify(ctx, "p", p); res.Valid || res.Reason != verify.ReasonExpired {
+			t.Errorf("Verify(expired card) = valid %v reason %q, want expired", res.Valid, res.Reason)
+		}
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, ErrState) {
+			t.Errorf("Replace(expired card) err = %v, want ErrState (renew instead)", err)
+		}
+		if _, err := e.cards.Renew(ctx, e.supervisor, c.ID, fee.Payment{Method: "cash", AmountCents: 1000}); err != nil {
+			t.Errorf("Renew(expired card, 2 days after expiry) = %v, want a new card", err)
+		}
+		if n, err := e.cards.ExpireDue(ctx); err != nil || n != 0 {
+			t.Errorf("second ExpireDue = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+// FuzzVerify feeds arbitrary text to the verifier endpoint's function: it
+// must never panic, never call garbage valid, and always give a reason.
+func FuzzVerify(f *testing.F) {
+	e := newEnv(f, "")
+	c := e.issue(f, "k1")
+	good := e.payload(f, c)
+	for _, s := range []string{good, good[:len(good)/2], good + "A", "", "HC1:6BF", "NCFOXN%TSMAHN-H", "::::", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		res := e.cards.Verify(ctx, "fuzz", payload)
+		if res.Valid && payload != good {
+			t.Fatalf("Verify(%q) = valid; only the genuine payload is", payload)
+		}
+		if !res.Valid && res.Reason == "" {
+			t.Fatalf("Verify(%q) = invalid without a reason", payload)
+		}
+	})
+}
