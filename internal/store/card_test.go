@@ -74,7 +74,9 @@ func TestCardRoundTrip(t *testing.T) {
 			t.Errorf("hand over before print err = %v, want ErrConflict", err)
 		}
 		for i := 0; i < 2; i++ {
-			if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.MarkCardPrinted(ctx, "crd_1", "kid2", now.Add(time.Duration(i)*time.Hour)) }); err != nil {
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
+				return tx.MarkCardPrinted(ctx, "crd_1", "kid2", now.Add(time.Duration(i)*time.Hour))
+			}); err != nil {
 				t.Fatal(err)
 			}
 		}
