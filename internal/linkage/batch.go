@@ -19,7 +19,7 @@ type Options struct {
 	Thresholds Thresholds
 	// Workers is the number of goroutines comparing pairs (default GOMAXPROCS).
 	Workers int
-	// MaxBlock skips blocks larger than this (default 2000): a block of
+	// MaxBlock skips blocks larger than this (default 500): a block of
 	// every "García" born in one year adds pairs faster than it adds matches,
 	// and the other keys still cover its members.
 	MaxBlock int
@@ -49,7 +49,7 @@ func (o *Options) defaults() error {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	if o.MaxBlock <= 0 {
-		o.MaxBlock = 2000
+		o.MaxBlock = 500
 	}
 	if o.DuplicateRate <= 0 || o.DuplicateRate >= 1 {
 		o.DuplicateRate = 0.02

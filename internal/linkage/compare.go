@@ -191,7 +191,11 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 			shared = shared || x == y
 		}
 	}
-	l := jwLevel(max(JaroWinkler(a0, b0), JaroWinkler(a.givenFull, b.givenFull)))
+	sim := JaroWinkler(a0, b0)
+	if len(a.given) > 1 || len(b.given) > 1 {
+		sim = max(sim, JaroWinkler(a.givenFull, b.givenFull))
+	}
+	l := jwLevel(sim)
 	if l != Different {
 		return l
 	}
@@ -245,9 +249,8 @@ func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string
 		return Strong // second surname dropped on one form
 	}
 	best := JaroWinkler(aFull, bFull)
-	best = max(best, JaroWinkler(aNS, bNS))
 	if len(a) > 1 || len(b) > 1 {
-		best = max(best, JaroWinkler(a[0], b[0]))
+		best = max(best, JaroWinkler(aNS, bNS), JaroWinkler(a[0], b[0]))
 	}
 	l := jwLevel(best)
 	if shared {

@@ -208,7 +208,8 @@ func (ix *Index) Len() int {
 // at or above the Review threshold, most probable first.
 func (ix *Index) Screen(r Record) []Candidate {
 	e := ix.entryOf(&r)
-	return ix.screen(&e)
+	c, _ := ix.screen(&e)
+	return c
 }
 
 // ScreenEncoding is Screen for an application known only by its Encoding.
@@ -217,7 +218,8 @@ func (ix *Index) ScreenEncoding(enc Encoding) ([]Candidate, error) {
 		return nil, fmt.Errorf("ScreenEncoding: %w", ErrMode)
 	}
 	e := encodedEntry(&enc)
-	return ix.screen(&e), nil
+	c, _ := ix.screen(&e)
+	return c, nil
 }
 
 // screenPrior is the prior that an application is one given resident: the
@@ -226,7 +228,9 @@ func (ix *Index) screenPrior() float64 {
 	return ix.opt.DuplicateRate / float64(max(len(ix.slot), 1))
 }
 
-func (ix *Index) screen(e *entry) []Candidate {
+// screen returns the candidates at or above Review and how many residents
+// it compared.
+func (ix *Index) screen(e *entry) ([]Candidate, int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	sc := *ix.sc
@@ -260,7 +264,7 @@ func (ix *Index) screen(e *entry) []Candidate {
 		}
 		return 0
 	})
-	return out
+	return out, len(seen)
 }
 
 // Explain breaks down the comparison of r with resident id.

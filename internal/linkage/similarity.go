@@ -100,9 +100,13 @@ func osa[T byte | rune](a, b []T) int {
 		b = b[:maxFieldRunes]
 	}
 	la, lb := len(a), len(b)
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	var buf [3 * 33]int // short strings (dates, postcodes, names) need no allocation
+	var prev2, prev, cur []int
+	if lb < 33 {
+		prev2, prev, cur = buf[0:lb+1], buf[33:33+lb+1], buf[66:66+lb+1]
+	} else {
+		prev2, prev, cur = make([]int, lb+1), make([]int, lb+1), make([]int, lb+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}
