@@ -212,7 +212,14 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, c *call) error 
 		return err
 	}
 	id := r.PathValue("id")
-	if err := s.app.Enroll.Approve(r.Context(), c.Actor, id, strings.TrimSpace(r.PostForm.Get("note"))); err != nil {
+	if err := s.app.Enroll.Approve(r.Context(), c.Actor, id, strings.TrimSpace(r.PostForm.Get("approve_note"))); err != nil {
+		// Both forms on the page have a note; the approve form's is approve_note.
+		fe := fieldErrors(err) // shares the error's slice
+		for i := range fe {
+			if fe[i].Field == "note" {
+				fe[i].Field = "approve_note"
+			}
+		}
 		return s.decisionFailed(w, r, c, id, err)
 	}
 	http.Redirect(w, r, "/staff/queue?done=1", http.StatusSeeOther)

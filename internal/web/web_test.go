@@ -391,7 +391,7 @@ func TestAuditorSeesNoPersonalData(t *testing.T) {
 	if r := cs.get(t, "/staff/applications/"+id); !strings.Contains(r.Body, "Zenobia") {
 		t.Fatalf("supervisor view = %d without the name", r.Status)
 	}
-	if r := cs.post(t, "/staff/applications/"+id+"/approve", url.Values{"note": {"Zenobia looked fine"}}); r.Status != http.StatusSeeOther {
+	if r := cs.post(t, "/staff/applications/"+id+"/approve", url.Values{"approve_note": {"Zenobia looked fine"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("approve = %d: %s", r.Status, text(r.Body))
 	}
 	ca := e.signIn(t, "aud1", testPassword)
@@ -605,7 +605,8 @@ func TestStaticAssets(t *testing.T) {
 }
 
 // TestNoUntranslatedKeys visits every page of every role in both languages
-// and fails on a message key shown instead of its text.
+// and fails on a message key shown instead of its text, or on a duplicate
+// element id (labels and error links would point at the wrong control).
 func TestNoUntranslatedKeys(t *testing.T) {
 	e := newEnv(t)
 	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
@@ -633,6 +634,13 @@ func TestNoUntranslatedKeys(t *testing.T) {
 				if r.Status != http.StatusOK {
 					t.Errorf("%s GET %s (%s) = %d", user, p, lang, r.Status)
 					continue
+				}
+				seen := map[string]bool{}
+				for _, m := range regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(r.Body, -1) {
+					if seen[m[1]] {
+						t.Errorf("%s GET %s: duplicate id %q", user, p, m[1])
+					}
+					seen[m[1]] = true
 				}
 				// Audit action names (auth.login…) are data, not text.
 				body := text(r.Body)
