@@ -28,7 +28,6 @@ type call struct {
 	P     i18n.Printer
 	Actor auth.Actor // zero on public pages
 	Token string     // session token, "" when none
-	Name  string     // display name of the signed-in staff member
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -73,7 +72,6 @@ func (s *Server) staffOnly(fn handlerFunc, roles ...auth.Role) http.Handler {
 			return
 		}
 		c.Token, c.Actor = ck.Value, sess.Actor
-		c.Name = sess.Actor.Username
 		if len(roles) > 0 && !sess.Actor.Can(roles...) {
 			s.renderError(w, r, &httpError{status: http.StatusForbidden, key: "web.error.forbidden", cause: errors.New("role not allowed on " + r.Pattern)})
 			return
