@@ -178,6 +178,9 @@ func TestCreateSubmitApprove(t *testing.T) {
 	if l.Status != http.StatusOK || !strings.Contains(string(l.Body), a1.ID) || strings.Contains(string(l.Body), "Zenobia") {
 		t.Errorf("list = %d %s; want the id and no name", l.Status, l.Body)
 	}
+	if r := e.call(t, "sup", "", "GET", "/api/v1/applications?status=bogus", nil); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("list with an unknown status = %d, want 422", r.Status)
+	}
 	// Clerk of another site: refused.
 	if r := e.call(t, "clerkb", "", "GET", "/api/v1/applications/"+a1.ID, nil); r.Status != http.StatusForbidden {
 		t.Errorf("clerk of another site GET = %d, want 403", r.Status)

@@ -262,8 +262,13 @@ func (x *API) listApplications(w http.ResponseWriter, r *http.Request, c *call) 
 	f := enroll.ListFilter{SiteID: q.Get("site_id"), Limit: 50}
 	for _, st := range q["status"] {
 		for _, one := range strings.Split(st, ",") {
-			if one != "" {
-				f.Statuses = append(f.Statuses, enroll.Status(one))
+			switch s := enroll.Status(one); s {
+			case "":
+			case enroll.StatusDraft, enroll.StatusSubmitted, enroll.StatusNeedsReview,
+				enroll.StatusApproved, enroll.StatusRejected, enroll.StatusIssued:
+				f.Statuses = append(f.Statuses, s)
+			default:
+				return &enroll.ValidationError{Fields: person.Errors{{Field: "status", Key: "error.invalid_choice"}}}
 			}
 		}
 	}
