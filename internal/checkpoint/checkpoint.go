@@ -36,6 +36,9 @@ type Options struct {
 	MaxAge time.Duration
 	// Poll is how often Run looks at the log head; default 10s.
 	Poll time.Duration
+	// Gap is the least time between two looks, however often Notify is
+	// called, so a busy server pays for one MAX(seq) per Gap; default 1s.
+	Gap time.Duration
 	Now  func() time.Time
 	Rand io.Reader
 	Log  *slog.Logger
@@ -77,6 +80,9 @@ func New(db *store.DB, v *vault.Vault, o Options) *Service {
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Second
 	}
+	if o.Gap <= 0 {
+		o.Gap = time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -114,6 +120,11 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		case err != nil && ctx.Err() == nil:
 			s.o.Log.Warn("audit checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(s.o.Gap):
 		}
 		select {
 		case <-ctx.Done():

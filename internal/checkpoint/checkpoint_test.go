@@ -350,7 +350,7 @@ func TestRewrapKeepsTheKey(t *testing.T) {
 
 func TestRunSignsAfterNotify(t *testing.T) {
 	db := storetest.SQLite(t)
-	s := New(db, newVault(t), Options{Every: 3, Poll: time.Hour})
+	s := New(db, newVault(t), Options{Every: 3, Poll: time.Hour, Gap: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	appendEvents(t, db, 3)
