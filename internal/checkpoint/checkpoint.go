@@ -38,7 +38,7 @@ type Options struct {
 	Poll time.Duration
 	// Gap is the least time between two looks, however often Notify is
 	// called, so a busy server pays for one MAX(seq) per Gap; default 1s.
-	Gap time.Duration
+	Gap  time.Duration
 	Now  func() time.Time
 	Rand io.Reader
 	Log  *slog.Logger
