@@ -87,6 +87,9 @@ type Options struct {
 	PowBits int
 	Limits  Limits
 	Logger  *slog.Logger
+	// NotFound answers paths the site does not know (a portal mounting the
+	// site at / passes its own 404 page); nil renders the site's own.
+	NotFound http.Handler
 }
 
 // Site is the public site's handler.
@@ -194,7 +197,11 @@ func (s *Site) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.root)
 	m.Handle("GET /assets/", s.static())
-	m.HandleFunc("/", s.notFound)
+	if s.opts.NotFound != nil {
+		m.Handle("/", s.opts.NotFound)
+	} else {
+		m.HandleFunc("/", s.notFound)
+	}
 	// One set of routes per language: /es/… and /en/… never collide with
 	// the staff portal's paths when both share a mux.
 	for _, l := range s.langs {

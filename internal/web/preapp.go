@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/person"
@@ -12,10 +13,28 @@ import (
 	"github.com/cityid/cityid/internal/store"
 )
 
-// residentRoutes adds the clerk's side of the resident site: loading a
-// pre-application by its code (typed, or scanned: a QR scanner types the
-// payload into the field) and the walk-in line (call next, lobby numbers).
-func (s *Server) residentRoutes(pages *http.ServeMux) {
+// mountResident puts the public resident site at / (its pages live under
+// /en/, /es/…, its assets under /assets/, so they never meet the portal's
+// paths) and adds the clerk's side: loading a pre-application by its code
+// (typed, or scanned: a QR scanner types the payload into the field) and
+// the walk-in line (call next, lobby numbers).
+func (s *Server) mountResident(pages *http.ServeMux) {
+	notFound := s.handle(func(w http.ResponseWriter, r *http.Request, c *call) error {
+		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such page")}
+	})
+	o := s.opts.Public
+	if o.Logger == nil {
+		o.Logger = s.log
+	}
+	o.NotFound = notFound
+	pub, err := resident.New(s.app, o)
+	if err != nil {
+		// Templates are parsed at start and tested; keep the portal up anyway.
+		s.log.Error("resident site disabled", "err", err)
+		pages.Handle("/", notFound)
+	} else {
+		pages.Handle("/", pub)
+	}
 	staff := s.staffOnly
 	pages.Handle("GET /staff/preapp", staff(s.preappForm, roleIntake...))
 	pages.Handle("POST /staff/preapp", staff(s.preappLoad, roleIntake...))
@@ -32,7 +51,7 @@ type preappView struct {
 }
 
 func (s *Server) preappForm(w http.ResponseWriter, r *http.Request, c *call) error {
-	p := s.newPage(r, c, "web.preapp.title")
+	p := s.newPage(r, c, "booking.staff.preapp_title")
 	p.Data = &preappView{}
 	return s.views.render(w, http.StatusOK, "preapp", "layout", p)
 }
@@ -42,7 +61,7 @@ func (s *Server) preappForm(w http.ResponseWriter, r *http.Request, c *call) err
 // the intake form with everything filled in. The pre-application then
 // points at the application, so the resident's code shows its status.
 func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) error {
-	p := s.newPage(r, c, "web.preapp.title")
+	p := s.newPage(r, c, "booking.staff.preapp_title")
 	p.Data = &preappView{}
 	if err := r.ParseForm(); err != nil {
 		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
@@ -50,13 +69,13 @@ func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) err
 	p.Form = url.Values{"code": {r.PostFormValue("code")}}
 	code, err := resident.ParseQR(r.PostFormValue("code"))
 	if err != nil {
-		p.setErrors(person.Errors{{Field: "code", Key: "web.preapp.bad_code"}})
+		p.setErrors(person.Errors{{Field: "code", Key: "booking.staff.bad_code"}})
 		return s.views.render(w, http.StatusUnprocessableEntity, "preapp", "layout", p)
 	}
 	pres := resident.PreappsFor(s.app)
 	pre, err := pres.Load(r.Context(), code)
 	if errors.Is(err, resident.ErrUnknownCode) {
-		p.setErrors(person.Errors{{Field: "code", Key: "web.preapp.unknown"}})
+		p.setErrors(person.Errors{{Field: "code", Key: "booking.staff.unknown_code"}})
 		return s.views.render(w, http.StatusNotFound, "preapp", "layout", p)
 	}
 	if err != nil {
@@ -79,7 +98,7 @@ func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := pres.MarkUsed(r.Context(), pre.ID, a.ID); err != nil {
 		return err
 	}
-	if b, err := s.booking().Appointment(r.Context(), pre.ID); err == nil && b.SiteID == c.Actor.SiteID {
+	if b, _, err := s.booking().Appointment(r.Context(), pre.ID); err == nil && b.SiteID == c.Actor.SiteID {
 		if err := s.app.DB.InTx(r.Context(), func(tx *store.Tx) error { return tx.AttendAppointment(r.Context(), b.ID, s.app.Now()) }); err != nil {
 			return err
 		}
@@ -88,8 +107,14 @@ func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) err
 	return nil
 }
 
+// booking is the booking service in the program's time zone (ticket days
+// must match the kiosk's).
 func (s *Server) booking() *booking.Service {
-	return booking.New(s.app.DB, nil, s.app.Now, s.app.Rand)
+	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return booking.New(s.app.DB, loc, s.app.Now, s.app.Rand)
 }
 
 // linePage shows the clerk's site's walk-in line and its booking numbers.
@@ -98,9 +123,9 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) renderLine(w http.ResponseWriter, r *http.Request, c *call, called int, desk string) error {
-	p := s.newPage(r, c, "web.line.title")
+	p := s.newPage(r, c, "booking.staff.line_title")
 	if c.Actor.SiteID == "" {
-		return &httpError{status: http.StatusForbidden, key: "web.line.no_site", cause: errors.New("staff member has no site")}
+		return &httpError{status: http.StatusForbidden, key: "booking.staff.no_site", cause: errors.New("staff member has no site")}
 	}
 	b := s.booking()
 	l, err := b.Lobby(r.Context(), c.Actor.SiteID)
@@ -123,7 +148,7 @@ func (s *Server) renderLine(w http.ResponseWriter, r *http.Request, c *call, cal
 // lineNext calls the next walk-in ticket to the clerk's desk.
 func (s *Server) lineNext(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.Actor.SiteID == "" {
-		return &httpError{status: http.StatusForbidden, key: "web.line.no_site", cause: errors.New("staff member has no site")}
+		return &httpError{status: http.StatusForbidden, key: "booking.staff.no_site", cause: errors.New("staff member has no site")}
 	}
 	desk := r.PostFormValue("desk")
 	if len([]rune(desk)) > 20 {

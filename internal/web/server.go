@@ -16,6 +16,7 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/resident"
 )
 
 // Options configure the portal.
@@ -27,6 +28,8 @@ type Options struct {
 	// __Host- prefix; set it when clients reach the server over TLS.
 	Secure bool
 	Logger *slog.Logger
+	// Public configures the resident site mounted at / (cards, reminders).
+	Public resident.Options
 }
 
 // Server is the staff portal and API.
@@ -81,13 +84,8 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages := http.NewServeMux()
 	h := s.handle
 	pages.Handle("GET /static/", static)
-	pages.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/staff", http.StatusSeeOther)
-	})
 	pages.Handle("GET /lang/{lang}", h(s.setLanguage))
-	pages.Handle("/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such page")}
-	}))
+	s.mountResident(pages) // the public resident site at /, and the clerk pages for it
 
 	pages.Handle("GET /login", h(s.loginForm))
 	pages.Handle("POST /login", h(s.login))

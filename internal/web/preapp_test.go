@@ -1,0 +1,159 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/resident"
+)
+
+var preCodeRE = regexp.MustCompile(`[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}`)
+
+// preapplyPublic sends the public pre-application form through the portal
+// (the resident site is mounted at /) and returns the resident's code.
+func preapplyPublic(t *testing.T, e *env) string {
+	t.Helper()
+	c := e.client()
+	page := c.get(t, "/es/apply")
+	if page.Status != http.StatusOK {
+		t.Fatalf("GET /es/apply through the portal = %d", page.Status)
+	}
+	f := url.Values{
+		"given_names": {"Lucía"}, "first_surname": {"Ramírez"}, "second_surname": {"Ñúñez"},
+		"dob_day": {"3"}, "dob_month": {"11"}, "dob_year": {"1979"}, "sex": {"F"},
+		"address_line1": {"200 Orange St"}, "address_city": {"New Haven"}, "address_state": {"CT"}, "address_postal_code": {"06510"},
+		"doc": {"passport", "lease"}, "language": {"es"},
+		"request_key": {regexpFind(page.Body, `name="request_key" value="([^"]+)"`)},
+	}
+	r := c.post(t, "/es/apply", f)
+	code := preCodeRE.FindString(r.Body)
+	if r.Status != http.StatusOK || code == "" {
+		t.Fatalf("POST /es/apply = %d, no code\n%s", r.Status, r.Body)
+	}
+	return code
+}
+
+// TestPreappToApplication: a clerk types (or scans) the resident's QR
+// payload and gets the intake form filled in as a draft at their site; the
+// resident's code then reports the application's status.
+func TestPreappToApplication(t *testing.T) {
+	e := newEnv(t)
+	code := preapplyPublic(t, e)
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	c := e.signIn(t, "clerk1", testPassword)
+
+	if r := c.post(t, "/staff/preapp", url.Values{"code": {"not a code"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad code = %d, want 422", r.Status)
+	}
+	if r := c.post(t, "/staff/preapp", url.Values{"code": {"2222-3333-4444"}}); r.Status != http.StatusNotFound {
+		t.Errorf("unknown code = %d, want 404", r.Status)
+	}
+	r := c.post(t, "/staff/preapp", url.Values{"code": {resident.QRPayload(code)}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/staff/intake?draft=") {
+		t.Fatalf("load = %d %q, want a redirect to the draft", r.Status, r.Location)
+	}
+	form := c.get(t, r.Location)
+	for _, want := range []string{`value="Lucía"`, `value="Ramírez"`, `value="Ñúñez"`, `value="1979-11-03"`, `value="200 Orange St"`, `value="passport" selected`, `value="lease" selected`} {
+		if !strings.Contains(form.Body, want) {
+			t.Errorf("intake form lacks %s", want)
+		}
+	}
+	// Loading it again opens the same draft, not a second one.
+	again := c.post(t, "/staff/preapp", url.Values{"code": {strings.ToLower(code)}})
+	if again.Location != r.Location {
+		t.Errorf("second load = %q, want %q", again.Location, r.Location)
+	}
+	st := e.client().post(t, "/en/status", url.Values{"code": {code}, "dob_day": {"3"}, "dob_month": {"11"}, "dob_year": {"1979"}})
+	if !strings.Contains(st.Body, "Your application is being checked.") {
+		t.Errorf("status after intake:\n%s", text(st.Body))
+	}
+}
+
+func TestWalkInLine(t *testing.T) {
+	e := newEnv(t)
+	for range 2 {
+		if r := e.client().post(t, "/en/sites/"+e.siteA.ID+"/kiosk", url.Values{}); r.Status != http.StatusOK {
+			t.Fatalf("kiosk = %d", r.Status)
+		}
+	}
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	c := e.signIn(t, "clerk1", testPassword)
+	c.lang = "en"
+	r := c.post(t, "/staff/line/next", url.Values{"desk": {"4"}})
+	if !strings.Contains(text(r.Body), "Number 1 called.") || !strings.Contains(text(r.Body), "Waiting: 1") {
+		t.Errorf("call next:\n%s", text(r.Body))
+	}
+	lobby := e.client().get(t, "/en/sites/"+e.siteA.ID+"/lobby")
+	if !strings.Contains(text(lobby.Body), "Desk 4") {
+		t.Errorf("lobby:\n%s", text(lobby.Body))
+	}
+}
+
+// TestBrowserClerkLoadsPreapp: in headless Chromium, a signed-in clerk
+// types the code from the resident's phone and lands on the filled intake
+// form.
+func TestBrowserClerkLoadsPreapp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromiumPath()
+	if exe == "" {
+		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
+	}
+	e := newEnv(t)
+	code := preapplyPublic(t, e)
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	c := e.signIn(t, "clerk1", testPassword)
+	u, _ := url.Parse(e.ts.URL)
+	var session string
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == e.srv.sessionCookie() {
+			session = ck.Value
+		}
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1024, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx, chromedp.Navigate(e.ts.URL+"/healthz")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+	defer cancel()
+	setCookie := fmt.Sprintf(`document.cookie = %q; true`, e.srv.sessionCookie()+"="+session+"; path=/")
+	err := chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](setCookie)(ctx, tg)
+			return err
+		}),
+		chromedp.Navigate(e.ts.URL+"/staff/preapp"),
+		chromedp.WaitVisible(chromedp.CSS("#f-code")),
+		chromedp.SendKeys(chromedp.CSS("#f-code"), resident.QRPayload(code)+"\n"),
+		chromedp.WaitVisible(chromedp.CSS("input[name=given_names]")),
+	)
+	if err != nil {
+		dctx, dcancel := context.WithTimeout(bctx, 5*time.Second)
+		defer dcancel()
+		loc, _ := chromedp.Run(dctx, chromedp.Location())
+		body, _ := chromedp.Run(dctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("load pre-application in the browser: %v (at %s)\n%s", err, loc, body)
+	}
+	given, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("input[name=given_names]")))
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if given != "Lucía" || !strings.Contains(loc, "/staff/intake?draft=") {
+		t.Errorf("after loading: given names %q at %s; want Lucía on the draft's intake form", given, loc)
+	}
+}
