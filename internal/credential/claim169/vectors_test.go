@@ -185,7 +185,7 @@ func TestVectors(t *testing.T) {
 				t.Errorf("claims differ: %s\ngot %v", d, got)
 			}
 			m := cred.Meta
-			gotMeta := [5]any{m.Issuer, m.Subject, unix(m.ExpiresAt), unix(m.NotBefore), unix(m.IssuedAt)}
+			gotMeta := [5]any{m.Issuer, m.Subject, unixOrZero(m.ExpiresAt), unixOrZero(m.NotBefore), unixOrZero(m.IssuedAt)}
 			wantMeta := [5]any{v.Meta.Issuer, v.Meta.Subject, v.Meta.ExpiresAt, v.Meta.NotBefore, v.Meta.IssuedAt}
 			if gotMeta != wantMeta {
 				t.Errorf("meta = %v, want %v", gotMeta, wantMeta)
@@ -217,7 +217,7 @@ func TestVectorsRefuseWithoutKeys(t *testing.T) {
 	}
 }
 
-func unix(t time.Time) int64 {
+func unixOrZero(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}

@@ -110,7 +110,8 @@ func (h header) alg() (int64, bool, error) {
 }
 
 // Unwrap strips an optional CWT tag (61) and returns the COSE tag number (0 when
-// the structure is untagged) and the untagged CBOR content.
+// the structure is untagged) and the untagged CBOR content. It reads the tag
+// heads in place, without copying; the content is checked by whoever decodes it.
 func Unwrap(data []byte) (tag uint64, content []byte, err error) {
 	if len(data) == 0 {
 		return 0, nil, fmt.Errorf("%w: empty input", ErrNotCOSE)
@@ -120,20 +121,55 @@ func Unwrap(data []byte) (tag uint64, content []byte, err error) {
 	}
 	content = data
 	for range 2 {
+		if len(content) == 0 {
+			return 0, nil, fmt.Errorf("%w: tag without content", ErrNotCOSE)
+		}
 		if content[0]>>5 != 6 { // major type 6 is a tag
 			return tag, content, nil
 		}
-		var rt cbor.RawTag
-		if err := DecMode.Unmarshal(content, &rt); err != nil {
-			return 0, nil, fmt.Errorf("%w: %v", ErrNotCOSE, err)
+		n, rest, err := readHead(content)
+		if err != nil {
+			return 0, nil, err
 		}
-		tag, content = rt.Number, rt.Content
+		tag, content = n, rest
 		if tag != TagCWT {
+			if len(content) == 0 {
+				return 0, nil, fmt.Errorf("%w: tag without content", ErrNotCOSE)
+			}
 			return tag, content, nil
 		}
 		tag = 0
 	}
 	return 0, nil, fmt.Errorf("%w: nested CWT tags", ErrNotCOSE)
+}
+
+// readHead decodes the argument of the CBOR head at the start of b.
+func readHead(b []byte) (uint64, []byte, error) {
+	ai := b[0] & 0x1f
+	b = b[1:]
+	var size int
+	switch {
+	case ai < 24:
+		return uint64(ai), b, nil
+	case ai == 24:
+		size = 1
+	case ai == 25:
+		size = 2
+	case ai == 26:
+		size = 4
+	case ai == 27:
+		size = 8
+	default:
+		return 0, nil, fmt.Errorf("%w: malformed CBOR head", ErrNotCOSE)
+	}
+	if len(b) < size {
+		return 0, nil, fmt.Errorf("%w: truncated CBOR head", ErrNotCOSE)
+	}
+	var n uint64
+	for _, c := range b[:size] {
+		n = n<<8 | uint64(c)
+	}
+	return n, b[size:], nil
 }
 
 // appendHead appends a CBOR head of major type mt with argument n.
