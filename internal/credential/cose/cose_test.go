@@ -108,3 +108,39 @@ func TestParseSign1Rejects(t *testing.T) {
 		})
 	}
 }
+
+func TestUnwrap(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      []byte
+		tag     uint64
+		content []byte
+		wantErr bool
+	}{
+		{"untagged array", []byte{0x84, 1}, 0, []byte{0x84, 1}, false},
+		{"Sign1", []byte{0xd2, 0x84}, TagSign1, []byte{0x84}, false},
+		{"CWT around Sign1", []byte{0xd8, 61, 0xd2, 0x84}, TagSign1, []byte{0x84}, false},
+		{"Encrypt0", []byte{0xd0, 0x83}, TagEncrypt0, []byte{0x83}, false},
+		{"two-byte tag number", []byte{0xd9, 0x01, 0x00, 0x80}, 256, []byte{0x80}, false},
+		{"empty", nil, 0, nil, true},
+		{"tag without content", []byte{0xd2}, 0, nil, true},
+		{"truncated tag head", []byte{0xda, 0x00, 0x01}, 0, nil, true},
+		{"reserved head", []byte{0xdc, 0x84}, 0, nil, true},
+		{"CWT tag alone", []byte{0xd8, 61}, 0, nil, true},
+		{"nested CWT tags", []byte{0xd8, 61, 0xd8, 61, 0x84}, 0, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tag, content, err := Unwrap(tc.in)
+			if tc.wantErr {
+				if !errors.Is(err, ErrNotCOSE) {
+					t.Fatalf("Unwrap(% x) = %v, want ErrNotCOSE", tc.in, err)
+				}
+				return
+			}
+			if err != nil || tag != tc.tag || string(content) != string(tc.content) {
+				t.Errorf("Unwrap(% x) = %d, % x, %v; want %d, % x", tc.in, tag, content, err, tc.tag, tc.content)
+			}
+		})
+	}
+}
