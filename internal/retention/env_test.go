@@ -217,7 +217,7 @@ func (e *env) cardholder(t testing.TB, in enroll.Intake, handOver bool) (*enroll
 
 // whole reports whether application id still opens with its personal data.
 func (e *env) whole(id string) bool {
-	a, err := e.app.Enroll.Get(ctx, e.supervisor, id, enroll.PurposeReview)
+	a, err := e.app.Enroll.Get(ctx, e.supervisor, id, enroll.PurposeFraudReview)
 	return err == nil && a.Person.GivenNames != ""
 }
 

@@ -327,24 +327,23 @@ func (e *Engine) purgeClass(ctx context.Context, c store.DueClass, q store.DueQu
 		err = e.db.InTx(ctx, func(tx *store.Tx) error {
 			at := e.o.Now().UTC()
 			batch, done = store.Erased{}, 0
-			for _, id := range ids {
-				var n store.Erased
-				var err error
-				if c == store.DueNoList {
-					enc, ok := encodings[id]
-					if !ok {
-						continue
-					}
-					n, err = tx.ReducePerson(ctx, id, enc, at)
-				} else {
-					n, err = tx.ErasePerson(ctx, id)
-				}
+			if c != store.DueNoList {
+				n, err := tx.ErasePersons(ctx, ids)
 				if err != nil {
 					return err
 				}
-				if n.Persons > 0 {
-					done++
+				batch, done = n, n.Persons
+			}
+			for _, id := range ids {
+				enc, ok := encodings[id]
+				if !ok {
+					continue
 				}
+				n, err := tx.ReducePerson(ctx, id, enc, at)
+				if err != nil {
+					return err
+				}
+				done += n.Persons
 				batch = batch.Add(n)
 			}
 			r := *run

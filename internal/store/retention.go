@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -33,7 +34,9 @@ type DueQuery struct {
 
 // dueSQL selects the person ids a rule makes due, oldest first; args are
 // bound from the cut-offs. Every rule excludes people with another
-// application still in progress, so a person is judged as a whole.
+// application still in progress, so a person is judged as a whole. A person
+// with two due applications may be listed twice (erasing twice is a no-op);
+// leaving out GROUP BY lets the index give the order without a sort.
 func dueSQL(c DueClass, q DueQuery) (string, []any, bool) {
 	switch c {
 	case DueDraft:
@@ -43,7 +46,7 @@ func dueSQL(c DueClass, q DueQuery) (string, []any, bool) {
 		return `SELECT a.person_id FROM applications a WHERE a.status = 'draft' AND a.updated_at < ?
 			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
 			AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.person_id = a.person_id AND o.status <> 'draft')
-			GROUP BY a.person_id ORDER BY MIN(a.updated_at), a.person_id`, []any{micros(q.DraftIdleBefore)}, true
+			ORDER BY a.updated_at, a.person_id`, []any{micros(q.DraftIdleBefore)}, true
 	case DueRejected:
 		if q.RejectedBefore.IsZero() {
 			return "", nil, false
@@ -51,7 +54,7 @@ func dueSQL(c DueClass, q DueQuery) (string, []any, bool) {
 		return `SELECT a.person_id FROM applications a WHERE a.status = 'rejected' AND a.decided_at < ?
 			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
 			AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.person_id = a.person_id AND o.status NOT IN ('draft', 'rejected'))
-			GROUP BY a.person_id ORDER BY MIN(a.decided_at), a.person_id`, []any{micros(q.RejectedBefore)}, true
+			ORDER BY a.decided_at, a.person_id`, []any{micros(q.RejectedBefore)}, true
 	case DueExpired:
 		if q.ExpiredBefore.IsZero() {
 			return "", nil, false
@@ -111,7 +114,7 @@ func (db *DB) CountDue(ctx context.Context, c DueClass, q DueQuery) (int, error)
 		return 0, nil
 	}
 	var n int
-	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM ("+s+") d", args...).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, "SELECT COUNT(DISTINCT person_id) FROM ("+s+") d", args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count due (%s): %w", c, err)
 	}
 	return n, nil
@@ -139,27 +142,42 @@ func (db *DB) CountExpiredPreapplications(ctx context.Context, before time.Time)
 }
 
 // ErasePerson deletes a person entirely: cards, match encoding, applications
-// (and with them every sealed column) and the person row with the wrapped
-// data key. With SQLite's secure_delete the freed pages are zeroed. A person
-// already gone erases nothing and is not an error (purges are idempotent).
+// (and with them every sealed column), pre-applications and the person row
+// with the wrapped data key. With SQLite's secure_delete the freed pages are
+// zeroed. A person already gone erases nothing and is not an error (purges
+// are idempotent).
 func (tx *Tx) ErasePerson(ctx context.Context, personID string) (Erased, error) {
+	return tx.ErasePersons(ctx, []string{personID})
+}
+
+// ErasePersons is ErasePerson for a batch of people, a statement per table.
+// Repeated ids are fine.
+func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, error) {
 	var e Erased
+	if len(personIDs) == 0 {
+		return e, nil
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(personIDs)), ", ") + ")"
+	args := make([]any, len(personIDs))
+	for i, id := range personIDs {
+		args[i] = id
+	}
 	steps := []struct {
 		q string
 		n *int
 	}{
-		{"DELETE FROM cards WHERE person_id = ?", &e.Cards},
-		{"DELETE FROM match_encodings WHERE person_id = ?", &e.Encodings},
-		{"DELETE FROM applications WHERE person_id = ?", &e.Applications},
-		{"DELETE FROM waitlist WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id = ?)", nil},
-		{"DELETE FROM lottery_entries WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id = ?)", nil},
-		{"DELETE FROM preapplications WHERE person_id = ?", &e.Preapplications},
-		{"DELETE FROM persons WHERE id = ?", &e.Persons},
+		{"DELETE FROM cards WHERE person_id IN " + in, &e.Cards},
+		{"DELETE FROM match_encodings WHERE person_id IN " + in, &e.Encodings},
+		{"DELETE FROM applications WHERE person_id IN " + in, &e.Applications},
+		{"DELETE FROM waitlist WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")", nil},
+		{"DELETE FROM lottery_entries WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")", nil},
+		{"DELETE FROM preapplications WHERE person_id IN " + in, &e.Preapplications},
+		{"DELETE FROM persons WHERE id IN " + in, &e.Persons},
 	}
 	for _, s := range steps {
-		res, err := tx.exec(ctx, s.q, personID)
+		res, err := tx.exec(ctx, s.q, args...)
 		if err != nil {
-			return Erased{}, fmt.Errorf("erase person: %w", err)
+			return Erased{}, fmt.Errorf("erase persons: %w", err)
 		}
 		if s.n != nil {
 			n, _ := res.RowsAffected()
