@@ -454,6 +454,12 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 		if !slices.Contains(from, Status(cur.Status)) {
 			return fmt.Errorf("card %s is %s, cannot %s: %w", cur.ID, cur.Status, action, ErrState)
 		}
+		// The old card's list is locked before the open list the new card
+		// draws from, always in that order (the open list is the newest),
+		// so two reissues cannot deadlock on PostgreSQL.
+		if err := s.setListEntry(ctx, tx, cur.StatusListID, cur.StatusIndex, listValue(StatusReplaced), now); err != nil {
+			return err
+		}
 		row, err := s.newCard(ctx, tx, store.Card{ApplicationID: cur.ApplicationID, PersonID: cur.PersonID, Kind: string(kind),
 			KeyID: signer.KeyID(), IssuedAt: issued.Time(), ExpiresAt: expires.Time(), Replaces: cur.ID,
 			FeeCents: pay.AmountCents, WaiverReason: pay.WaiverReason}, now)
@@ -464,9 +470,6 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}
-			return err
-		}
-		if err := s.setListEntry(ctx, tx, cur.StatusListID, cur.StatusIndex, listValue(StatusReplaced), now); err != nil {
 			return err
 		}
 		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: action, RecordType: "card", RecordID: row.ID, Purpose: reason}); err != nil {

@@ -51,6 +51,10 @@ func (s *Service) allocate(ctx context.Context, tx *store.Tx, now time.Time) (st
 	if err != nil {
 		return "", 0, err
 	}
+	// Lock the list (and re-read its version) before drawing from it.
+	if l, err = tx.StatusListForUpdate(ctx, l.ID); err != nil {
+		return "", 0, err
+	}
 	shape, err := statuslist.New(l.Bits, l.Size)
 	if err != nil {
 		return "", 0, err
@@ -98,7 +102,7 @@ func (s *Service) createList(ctx context.Context, tx *store.Tx, now time.Time) (
 
 // setListEntry sets entry idx of list id to v in the transaction.
 func (s *Service) setListEntry(ctx context.Context, tx *store.Tx, id string, idx int, v statuslist.Status, now time.Time) error {
-	l, err := tx.StatusList(ctx, id)
+	l, err := tx.StatusListForUpdate(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -291,6 +291,21 @@ func (tx *Tx) StatusList(ctx context.Context, id string) (StatusList, error) {
 	return l, nil
 }
 
+// StatusListForUpdate returns list id and, on PostgreSQL, locks its row
+// until the transaction ends, so concurrent writers of one list queue up
+// instead of failing their version check. (SQLite has one writer anyway.)
+func (tx *Tx) StatusListForUpdate(ctx context.Context, id string) (StatusList, error) {
+	q := "SELECT " + listColumns + " FROM status_lists WHERE id = ?"
+	if tx.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	l, err := scanList(tx.queryRow(ctx, q, id))
+	if err != nil {
+		return StatusList{}, notFound(err, "status list "+id)
+	}
+	return l, nil
+}
+
 // StatusList returns one list by id.
 func (db *DB) StatusList(ctx context.Context, id string) (StatusList, error) {
 	l, err := scanList(db.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE id = ?", id))
