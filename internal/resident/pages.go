@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/boombuler/barcode"
@@ -225,7 +224,7 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 	}
 	p.TitleK = "resident.applied.title"
 	p.Form = nil
-	p.Data = &appliedData{Code: code, QR: qrURL, Expiry: formatDate(pre.ExpiresAt.In(s.loc), p.Lang), Sites: sites}
+	p.Data = &appliedData{Code: code, QR: qrURL, Expiry: longDate(p.T, pre.ExpiresAt.In(s.loc)), Sites: sites}
 	return s.render(w, http.StatusOK, "applied", p)
 }
 
@@ -277,13 +276,14 @@ func qrDataURL(text string) (string, error) {
 var monthKeys = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 var dayKeys = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
-// formatDate writes "Tuesday, March 10" / "martes, 10 de marzo" from the catalog.
-func formatDate(t time.Time, lang string) string { return t.Format("2006-01-02") }
-
-func (s *Site) longDate(p *page, t time.Time) string {
-	return p.T("resident.date.long", "weekday", p.T("resident.day."+dayKeys[t.Weekday()]),
-		"day", t.Day(), "month", p.T("resident.month."+monthKeys[t.Month()-1]), "year", t.Year())
+// longDate writes "Tuesday, March 10, 2026" / "martes 10 de marzo de 2026"
+// from the catalog, so every language orders it its own way.
+func longDate(tr func(key string, args ...any) string, t time.Time) string {
+	return tr("resident.date.long", "weekday", tr("resident.day."+dayKeys[t.Weekday()]),
+		"day", t.Day(), "month", tr("resident.month."+monthKeys[t.Month()-1]), "year", t.Year())
 }
+
+func (s *Site) longDate(p *page, t time.Time) string { return longDate(p.T, t) }
 
 func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
 
@@ -516,5 +516,3 @@ func (s *Site) lostForm(w http.ResponseWriter, r *http.Request, p *page) error {
 	}
 	return s.render(w, http.StatusOK, "lost", p)
 }
-
-func strip(s string) string { return strings.TrimSpace(s) }

@@ -38,7 +38,7 @@ func Reminder(p i18n.Printer, pre *Preapplication, when time.Time, place string)
 	case "email":
 		m.Channel, m.To = notify.Email, pre.Person.Email
 	}
-	m.Body = p.T("resident.remind.body", "date", when.Format("2006-01-02"), "time", when.Format("15:04"), "place", place)
+	m.Body = p.T("resident.remind.body", "date", longDate(p.T, when), "time", when.Format("15:04"), "place", place)
 	return m
 }
 

@@ -2,18 +2,22 @@ package resident
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/site"
 )
 
 func TestRootPicksBrowserLanguage(t *testing.T) {
@@ -253,4 +257,69 @@ func TestBlankFormPDF(t *testing.T) {
 	if !strings.Contains(r.body, "/FontFile2") {
 		t.Error("form.pdf does not embed its TrueType font (accents would not render)")
 	}
+}
+
+// TestRemindersAndExpiry: the day-before reminder goes out once, to those
+// who asked; an unbooked pre-application expires after the draft period
+// and is purged with its data key.
+func TestRemindersAndExpiry(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	ctx := context.Background()
+	f := applyForm("Ana", "García")
+	f.Set("remind", "sms")
+	f.Set("phone", "203-555-0100")
+	code := e.preapply(t, f)
+	pre, err := e.site.Preapps().Load(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A site that releases slots 60 days ahead, so the visit is after the
+	// pre-application's normal expiry.
+	st, err := e.app.Sites.Create(ctx, auth.System(), site.Site{Name: "Far Hall", Kind: site.KindPartner, Address: "9 Long Rd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := booking.DefaultRules()
+	r.Release.DaysAhead = 60
+	if err := e.site.Booking().SetRules(ctx, st.ID, r); err != nil {
+		t.Fatal(err)
+	}
+	far := person.DateOf(e.clk.Now().AddDate(0, 0, 45))
+	if _, err := e.site.Booking().Publish(ctx, st.ID, far, far); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := e.site.Booking().Open(ctx, st.ID, 0)
+	last := open[len(open)-1]
+	if _, err := e.site.Booking().Book(ctx, booking.Request{SlotID: last.ID, PreappID: pre.ID, PersonKey: pre.PersonKey}); err != nil {
+		t.Fatal(err)
+	}
+	other := e.preapply(t, applyForm("Beto", "Ruiz"))
+
+	days := e.app.Settings.Retention.DraftDays
+	if days <= 0 {
+		days = 30
+	}
+	e.clk.t = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC).AddDate(0, 0, days).Add(time.Hour)
+	if _, err := e.site.Preapps().Load(ctx, other); !errors.Is(err, ErrUnknownCode) {
+		t.Errorf("Load(expired) = %v, want ErrUnknownCode", err)
+	}
+	if _, err := e.site.Preapps().Load(ctx, code); err != nil {
+		t.Errorf("a booked pre-application must live until its visit: %v", err)
+	}
+	if n, err := e.site.Preapps().Purge(ctx); err != nil || n != 1 {
+		t.Errorf("Purge = %d, %v; want 1", n, err)
+	}
+
+	e.clk.t = last.StartsAt.Add(-20 * time.Hour)
+	for want := range []int{1, 0} {
+		n, err := e.site.SendReminders(ctx, 24*time.Hour)
+		if err != nil || n != 1-want {
+			t.Fatalf("SendReminders run %d = %d, %v; want %d", want+1, n, err, 1-want)
+		}
+	}
+	m := e.out.msgs[len(e.out.msgs)-1]
+	if m.Channel != "sms" || m.To != "203-555-0100" || !strings.Contains(m.Body, "Far Hall, 9 Long Rd") || strings.Contains(m.Body, "Ana") || strings.Contains(m.Body, code) {
+		t.Errorf("reminder = %+v; want an SMS with the place, no name, no code", m)
+	}
+
 }
