@@ -243,7 +243,7 @@ func TestBrowserJourney(t *testing.T) {
 	if shots {
 		screenshot(t, bctx, "intake-360.png", "")
 	}
-	run("wide screen", chromedp.EmulateReset())
+	run("wide screen", chromedp.EmulateViewport(1024, 900))
 	if reference == "" {
 		t.Fatal("receipt shows no reference")
 	}
@@ -256,6 +256,11 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`a[href^="/staff/applications/app_"]`)),
 		chromedp.Click(chromedp.CSS(`a[href^="/staff/applications/app_"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#approve")),
+	)
+	if shots {
+		screenshot(t, bctx, "review.png", "")
+	}
+	run("approve",
 		chromedp.Click(chromedp.CSS("#approve")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
