@@ -43,6 +43,8 @@ func commands() []command {
 		{"audit", "check the tamper-evident audit log", cmdAudit},
 		{"demo", "load synthetic residents through the normal intake path", cmdDemo},
 		{"linkage", "find duplicate people in a file (record linkage)", cmdLinkage},
+		{"verify", "verify a card's QR code offline", cmdVerify},
+		{"keys", "manage credential signing keys: list, rotate, export-public", cmdKeys},
 	}
 	cmds = append(cmds, extraCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

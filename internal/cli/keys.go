@@ -3,25 +3,24 @@ package cli
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/vault"
 )
 
 // cardYears is how long a card is valid (FACTS: 5 years), so how long a
 // retired key must stay published.
 const cardYears = 5
 
-// masterKeyFile holds the data directory's master key until the vault
-// provides it: 32 raw bytes or 64 hex digits.
-const masterKeyFile = "master.key"
+// masterKeyFile is the data directory's vault key file (internal/app.KeyFile).
+const masterKeyFile = app.KeyFile
 
 func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 	sub := ""
@@ -112,16 +111,15 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 }
 
 // masterKeySource supplies the data directory's master key. fileMasterKey
-// reads DIR/master.key; the vault will provide the real one (key file or HSM).
+// is the vault key file in the data directory.
 type masterKeySource interface {
 	MasterKey(dataDir string) ([]byte, error)
 }
 
 // keyringUnlock returns how to unlock the keyring in dataDir: a passphrase
 // from the named environment variable, or the data directory's master key.
-// Wiring the vault means replacing fileMasterKey{} here.
 func keyringUnlock(dataDir, passEnv string) (signing.Unlock, error) {
-	return unlockWith(fileMasterKey{}, dataDir, passEnv)
+	return unlockWith(vaultMasterKey{}, dataDir, passEnv)
 }
 
 func unlockWith(src masterKeySource, dataDir, passEnv string) (signing.Unlock, error) {
@@ -139,23 +137,19 @@ func unlockWith(src masterKeySource, dataDir, passEnv string) (signing.Unlock, e
 	return signing.MasterKey(k), nil
 }
 
-type fileMasterKey struct{}
+// vaultMasterKey derives the keyring's key from the data directory's master
+// key file (see internal/vault), so the signing keys are sealed under it.
+type vaultMasterKey struct{}
 
-// MasterKey reads DIR/master.key: 32 raw bytes or 64 hex digits.
-func (fileMasterKey) MasterKey(dataDir string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
+// MasterKey loads DIR/master.key and derives the signing-keyring key from it.
+func (vaultMasterKey) MasterKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, masterKeyFile)
+	keys, err := vault.LoadKeyFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", filepath.Join(dataDir, masterKeyFile))
+		return nil, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", path)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("master key: %w", err)
 	}
-	if len(b) == 32 {
-		return b, nil
-	}
-	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(k) != 32 {
-		return nil, fmt.Errorf("%s must hold 32 bytes or 64 hex digits", masterKeyFile)
-	}
-	return k, nil
+	return keys.Derive("signing-keyring")
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/vault"
 )
 
 // keyedDataDir makes a data directory with a master key and one rotated
@@ -27,7 +28,7 @@ import (
 func keyedDataDir(t *testing.T) (dir, jwks string, s signing.Signer) {
 	t.Helper()
 	dir = t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, masterKeyFile), bytes.Repeat([]byte{9}, 32), 0o600); err != nil {
+	if err := vault.CreateKeyFile(filepath.Join(dir, masterKeyFile), rand.Reader); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer

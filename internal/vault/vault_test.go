@@ -456,3 +456,24 @@ func BenchmarkBlindIndex(b *testing.B) {
 		v.BlindIndex("name_dob", "María José", "García López", "1990-07-25")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	_, keys := testVault(t)
+	a, err := keys.Derive("signing-keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := keys.Derive("signing-keys")
+	c, _ := keys.Derive("something-else")
+	other, _ := GenerateKeys(rand.Reader)
+	d, _ := other.Derive("signing-keys")
+	if len(a) != 32 || !bytes.Equal(a, b) {
+		t.Errorf("Derive is not a stable 32-byte key: %x vs %x", a, b)
+	}
+	if bytes.Equal(a, c) || bytes.Equal(a, d) {
+		t.Error("Derive gave the same key for another purpose or another master key")
+	}
+	if bytes.Equal(a, keys.master[:]) {
+		t.Error("Derive returned the master key itself")
+	}
+}
