@@ -40,6 +40,8 @@ func (s *Server) mountResident(pages *http.ServeMux) {
 	pages.Handle("POST /staff/preapp", staff(s.preappLoad, roleIntake...))
 	pages.Handle("GET /staff/line", staff(s.linePage, roleIntake...))
 	pages.Handle("POST /staff/line/next", staff(s.lineNext, roleIntake...))
+	pages.Handle("GET /staff/admin/booking", staff(s.bookingAdmin, roleAdmin...))
+	pages.Handle("POST /staff/admin/booking", staff(s.bookingAdminPost, roleAdmin...))
 }
 
 type preappView struct {

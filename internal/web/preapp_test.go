@@ -157,3 +157,37 @@ func TestBrowserClerkLoadsPreapp(t *testing.T) {
 		t.Errorf("after loading: given names %q at %s; want Lucía on the draft's intake form", given, loc)
 	}
 }
+
+func TestBookingAdmin(t *testing.T) {
+	e := newEnv(t)
+	e.addStaff(t, "admin1", auth.RoleAdmin, "")
+	c := e.signIn(t, "admin1", testPassword)
+	c.lang = "en"
+	if r := c.get(t, "/staff/admin/booking"); r.Status != http.StatusOK || !strings.Contains(r.Body, "slot_minutes") {
+		t.Fatalf("GET booking admin = %d", r.Status)
+	}
+	post := func(vals url.Values) resp {
+		vals.Set("site", e.siteA.ID)
+		return c.post(t, "/staff/admin/booking", vals)
+	}
+	if r := post(url.Values{"action": {"publish"}, "from": {"2026-03-03"}, "to": {"2026-03-04"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Save this site") {
+		t.Errorf("publish without rules = %d", r.Status)
+	}
+	if r := post(url.Values{"action": {"rules"}, "rules": {`{"slot_minutes": 1, "capacity": 2, "release": {"at": "08:00"}}`}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "slot_minutes 1") {
+		t.Errorf("invalid rules = %d\n%s", r.Status, text(r.Body))
+	}
+	rules := `{"weekly": {"tue": [{"open": "09:00", "close": "10:00"}], "wed": [{"open": "09:00", "close": "10:00"}]}, "slot_minutes": 30, "capacity": 2, "release": {"days_ahead": 7, "at": "08:00"}}`
+	if r := post(url.Values{"action": {"rules"}, "rules": {rules}}); r.Status != http.StatusOK {
+		t.Fatalf("save rules = %d\n%s", r.Status, text(r.Body))
+	}
+	if r := post(url.Values{"action": {"holiday"}, "day": {"2026-03-04"}}); r.Status != http.StatusOK {
+		t.Fatalf("holiday = %d", r.Status)
+	}
+	r := post(url.Values{"action": {"publish"}, "from": {"2026-03-03"}, "to": {"2026-03-04"}})
+	if !strings.Contains(text(r.Body), "2 new slots published.") {
+		t.Errorf("publish:\n%s", text(r.Body))
+	}
+	if r := e.client().get(t, "/staff/admin/booking"); r.Status == http.StatusOK && strings.Contains(r.Body, "slot_minutes") {
+		t.Error("the booking admin page is open without signing in")
+	}
+}
