@@ -46,7 +46,10 @@ func (m Mode) String() string {
 //   - n: the phonetic keys of given name (nickname-canonical) and first
 //     surname, in sorted order so given/surname swaps still block;
 //   - a: postcode + house number + start of the street's phonetic key
-//     (catches changed names and mistyped dates at the same address).
+//     (catches changed names and mistyped dates at the same address);
+//   - c: town + the street's (or second line's) phonetic key (number and
+//     postcode mistyped, lines swapped);
+//   - e, t: e-mail address, phone number.
 func blockKeys(p *prepared, nick Nicknames) []string {
 	keys := make([]string, 0, 6)
 	year := ""
@@ -83,6 +86,20 @@ func blockKeys(p *prepared, nick Nicknames) []string {
 	}
 	if p.givenSp != "" && year != "" {
 		keys = append(keys, "g|"+p.givenSp+"|"+year)
+	}
+	if p.city != "" && p.streetNS != "" {
+		// Same street in the same town, whatever the number and postcode typos.
+		keys = append(keys, "c|"+strings.ReplaceAll(p.city, " ", "")+"|"+SpanishKey(p.streetNS))
+	}
+	if l2 := strings.ReplaceAll(p.line2, " ", ""); p.city != "" && len(l2) > 4 {
+		// The second line under the same key: forms where the two lines were swapped.
+		keys = append(keys, "c|"+strings.ReplaceAll(p.city, " ", "")+"|"+SpanishKey(l2))
+	}
+	if p.email != "" {
+		keys = append(keys, "e|"+p.email)
+	}
+	if p.phone != "" {
+		keys = append(keys, "t|"+p.phone)
 	}
 	if p.post != "" && p.num != "" && p.street != "" {
 		sk := SpanishKey(strings.ReplaceAll(p.street, " ", ""))
