@@ -159,6 +159,9 @@ func (e *Engine) Plan(ctx context.Context, at time.Time) (Plan, error) {
 	}
 	p.Due[store.DuePreapp] = n
 	for _, c := range Classes {
+		if c == store.DuePreapp {
+			continue // counted above: pre-applications carry their own expiry
+		}
 		n, err := e.db.CountDue(ctx, c, q)
 		if err != nil {
 			return Plan{}, err

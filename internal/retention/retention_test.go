@@ -510,3 +510,39 @@ func TestReport(t *testing.T) {
 		}
 	})
 }
+
+// TestPreapplicationsExpire: a pre-application is erased (with its person
+// row and data key) a margin after its own expiry, and counted.
+func TestPreapplicationsExpire(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		now := e.clock.Now()
+		_, wrapped, err := e.app.Vault.NewDataKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertPerson(ctx, store.Person{ID: "per_pre1", WrappedKey: wrapped, KEKID: e.app.Vault.KEKID(), CreatedAt: now}); err != nil {
+				return err
+			}
+			return tx.InsertPreapplication(ctx, store.Preapplication{ID: "pre_1", RefIndex: []byte("ref1"), PersonID: "per_pre1",
+				PersonKey: []byte("pk1"), Person: []byte("sealed"), Documents: []byte("sealed"), CreatedAt: now, ExpiresAt: now.Add(days(14))})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng := e.engine(t, defaultPolicy, Options{})
+		e.clock.Set(now.Add(days(14) + margin - time.Minute))
+		res, err := eng.Purge(ctx, e.clock.Now())
+		if err != nil || res.Done[store.DuePreapp] != 0 {
+			t.Fatalf("purge before expiry + margin: done %v, %v; want nothing", res.Done, err)
+		}
+		e.clock.Set(now.Add(days(14) + margin + time.Minute))
+		res, err = eng.Purge(ctx, e.clock.Now())
+		if err != nil || res.Done[store.DuePreapp] != 1 || res.Plan.Due[store.DuePreapp] != 1 {
+			t.Fatalf("purge after expiry + margin: plan %v done %v, %v; want 1", res.Plan.Due, res.Done, err)
+		}
+		if _, err := e.app.DB.Person(ctx, "per_pre1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("pre-application's person after purge: %v, want ErrNotFound", err)
+		}
+	})
+}
