@@ -69,8 +69,8 @@ func cmdPrivacy(ctx context.Context, stdio IO, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "\nretention: drafts %d days, rejected %d days, cardholders %d days after card expiry; \"no list\" mode %v (grace %d days)\n",
-		rep.Policy.DraftDays, rep.Policy.RejectedDays, rep.Policy.CardholderAfterExpiryDays, rep.Policy.NoList, rep.Policy.NoListGraceDays)
+	fmt.Fprintf(stdio.Out, "\nretention: drafts %d days, rejected %d days, cardholders %d days after card expiry; \"no list\" mode %s (grace %d days)\n",
+		rep.Policy.DraftDays, rep.Policy.RejectedDays, rep.Policy.CardholderAfterExpiryDays, map[bool]string{true: "on", false: "off"}[rep.Policy.NoList], rep.Policy.NoListGraceDays)
 	fmt.Fprintf(stdio.Out, "a purge now would erase %d people; within 30 days %d\n", rep.DueNow.Total(), rep.DueSoon.Total())
 	if rep.LastRun != nil {
 		last, next := rep.LastRun.StartedAt, rep.NextPurge

@@ -42,7 +42,7 @@ type purgeSummary struct {
 	ModeSwap bool           `json:"mode_change"`
 	Due      map[string]int `json:"due"`
 	Done     map[string]int `json:"done,omitempty"`
-	Rows     *store.Erased  `json:"rows,omitempty"`
+	Rows     map[string]int `json:"rows,omitempty"` // rows deleted or blanked per table
 	Skipped  int            `json:"skipped,omitempty"`
 	Run      string         `json:"run,omitempty"`
 	Finished bool           `json:"finished"`
@@ -96,7 +96,9 @@ func cmdPurge(ctx context.Context, stdio IO, args []string) error {
 			return err
 		}
 		plan = res.Plan
-		sum.Done, sum.Rows, sum.Skipped, sum.Run, sum.Finished = classCounts(res.Done), &res.Rows, res.Skipped, res.RunID, res.Finished
+		sum.Done, sum.Skipped, sum.Run, sum.Finished = classCounts(res.Done), res.Skipped, res.RunID, res.Finished
+		sum.Rows = map[string]int{"persons": res.Rows.Persons, "applications": res.Rows.Applications,
+			"preapplications": res.Rows.Preapplications, "cards": res.Rows.Cards, "match_encodings": res.Rows.Encodings}
 	}
 	sum.Due, sum.ModeSwap = classCounts(plan.Due), plan.ModeChange
 	tw := tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)

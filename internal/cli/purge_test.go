@@ -137,7 +137,7 @@ func TestPurgeAndPrivacyReport(t *testing.T) {
 	}
 	var done purgeSummary
 	lastJSON(t, out, &done)
-	if done.DryRun || done.Done["rejected"] != 2 || !done.Finished || done.Run == "" || done.Rows.Applications != 2 {
+	if done.DryRun || done.Done["rejected"] != 2 || !done.Finished || done.Run == "" || done.Rows["applications"] != 2 {
 		t.Errorf("purge = %+v, want 2 rejected erased in a finished run", done)
 	}
 
