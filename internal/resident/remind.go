@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/store"
@@ -14,19 +15,23 @@ import (
 // sendReminder tells a resident who opted in the time and place of their
 // visit; the message holds nothing else.
 func (s *Site) sendReminder(ctx context.Context, pre *Preapplication, a store.Appointment) error {
-	sl, err := s.app.DB.Slot(ctx, a.SlotID)
+	return sendReminder(ctx, s.app, s.opts.Notify, s.loc, pre, a)
+}
+
+func sendReminder(ctx context.Context, a *app.App, sender notify.Sender, loc *time.Location, pre *Preapplication, ap store.Appointment) error {
+	sl, err := a.DB.Slot(ctx, ap.SlotID)
 	if err != nil {
 		return err
 	}
-	st, err := s.app.DB.Site(ctx, a.SiteID)
+	st, err := a.DB.Site(ctx, ap.SiteID)
 	if err != nil {
 		return err
 	}
-	m := Reminder(s.app.I18n.Printer(pre.Person.Language), pre, sl.StartsAt.In(s.loc), st.Name+", "+st.Address)
+	m := Reminder(a.I18n.Printer(pre.Person.Language), pre, sl.StartsAt.In(loc), st.Name+", "+st.Address)
 	if m.To == "" {
 		return errors.New("no contact for the chosen channel")
 	}
-	return s.opts.Notify.Send(ctx, m)
+	return sender.Send(ctx, m)
 }
 
 // Reminder builds the message for a pre-application's appointment.
@@ -43,31 +48,41 @@ func Reminder(p i18n.Printer, pre *Preapplication, when time.Time, place string)
 }
 
 // SendReminders sends a reminder for every live booking starting within
-// the next `ahead` (e.g. 24 hours) whose resident opted in, once each. The
-// server runs it periodically; it returns how many went out.
+// the next `ahead` (e.g. 24 hours) whose resident opted in, once each, with
+// the site's sender. It returns how many went out.
 func (s *Site) SendReminders(ctx context.Context, ahead time.Duration) (int, error) {
 	if s.opts.Notify == nil {
 		return 0, nil
 	}
-	now := s.app.Now()
-	due, err := s.app.DB.DueReminders(ctx, now, now.Add(ahead))
+	return Remind(ctx, s.app, s.opts.Notify, ahead)
+}
+
+// Remind is SendReminders for a server without a Site at hand: `cityid
+// serve` runs it every few minutes with its configured sender.
+func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Duration) (int, error) {
+	loc, err := time.LoadLocation(a.Settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	pres := PreappsFor(a)
+	now := a.Now()
+	due, err := a.DB.DueReminders(ctx, now, now.Add(ahead))
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
-	for _, a := range due {
-		pre, err := s.preapps.ByID(ctx, a.PreappID)
-		if err != nil {
-			continue
-		}
-		if pre.RemindBy != "" {
-			if err := s.sendReminder(ctx, pre, a); err != nil {
-				s.log.Warn("reminder not sent", "appointment", a.ID, "err", err)
+	for _, ap := range due {
+		pre, err := pres.ByID(ctx, ap.PreappID)
+		if err == nil && pre.RemindBy != "" {
+			if err := sendReminder(ctx, a, sender, loc, pre, ap); err != nil {
+				if a.Log != nil {
+					a.Log.Warn("reminder not sent", "appointment", ap.ID, "err", err)
+				}
 				continue
 			}
 			sent++
 		}
-		if err := s.app.DB.InTx(ctx, func(tx *store.Tx) error { return tx.MarkReminded(ctx, a.ID) }); err != nil {
+		if err := a.DB.InTx(ctx, func(tx *store.Tx) error { return tx.MarkReminded(ctx, ap.ID) }); err != nil {
 			return sent, fmt.Errorf("reminders: %w", err)
 		}
 	}
