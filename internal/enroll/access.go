@@ -1,6 +1,7 @@
 package enroll
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +128,7 @@ func sanitizePurpose(p string) string {
 
 // Access is everything cityid holds about one person's application, for
 // the resident's own access request: the decrypted record and every audit
-// event about it (who looked, when, why).
+// event about it and its cards (who looked, when, why).
 type Access struct {
 	Application *Application
 	Events      []audit.Event // newest first
@@ -148,5 +149,18 @@ func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*
 	if err != nil {
 		return nil, err
 	}
+	// The resident's cards: printed, handed over, suspended, replaced…
+	cards, err := s.db.ListCards(ctx, store.CardFilter{ApplicationID: a.ID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cards {
+		more, err := s.db.AuditEvents(ctx, store.AuditFilter{RecordType: "card", RecordID: c.ID, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, more...)
+	}
+	slices.SortFunc(events, func(x, y audit.Event) int { return cmp.Compare(y.Seq, x.Seq) })
 	return &Access{Application: a, Events: events}, nil
 }
