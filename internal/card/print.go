@@ -8,8 +8,10 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cityid/cityid/internal/audit"
@@ -183,6 +185,30 @@ func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c
 	return rc, payload, nil
 }
 
+// artworks runs artwork for a batch on every CPU: signing, the QR's
+// penalty scoring and the face thumbnail cost more than laying out the PDF.
+func (s *Service) artworks(ctx context.Context, apps []*enroll.Application, cards []Card, signer signing.Signer) ([]render.Card, error) {
+	out := make([]render.Card, len(cards))
+	errs := make([]error, len(cards))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(cards)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = s.artwork(ctx, apps[i], cards[i], signer)
+			}
+		}()
+	}
+	for i := range cards {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
 // open loads a card and its holder's application (an audited read).
 func (s *Service) open(ctx context.Context, by auth.Actor, id, purpose string) (Card, *enroll.Application, error) {
 	c, err := s.Get(ctx, id)
@@ -232,7 +258,7 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 	}
 	now := s.now().UTC()
 	cards := make([]Card, 0, len(ids))
-	art := make([]render.Card, 0, len(ids))
+	apps := make([]*enroll.Application, 0, len(ids))
 	for _, id := range ids {
 		// Check before opening the holder's record: a refused print reads nothing.
 		c, err := s.Get(ctx, id)
@@ -249,11 +275,11 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 		if err != nil {
 			return nil, fmt.Errorf("card %s: %w", c.ID, err)
 		}
-		rc, err := s.artwork(ctx, app, c, signer)
-		if err != nil {
-			return nil, err
-		}
-		cards, art = append(cards, c), append(art, rc)
+		cards, apps = append(cards, c), append(apps, app)
+	}
+	art, err := s.artworks(ctx, apps, cards, signer)
+	if err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	if err := s.renderer.PDF(&buf, art, render.PDFOptions{Sheet: sheet, Title: s.settings.Program.Name, Created: now}); err != nil {
