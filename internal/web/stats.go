@@ -20,8 +20,13 @@ type statsView struct {
 	From, To string
 	CSVURL   string
 	Measures []string // translated column headings
-	Charts   []template.HTML
+	Charts   []statsChart
 	Tables   []statsTable
+}
+
+type statsChart struct {
+	Title string
+	SVG   template.HTML
 }
 
 type statsTable struct {
@@ -109,7 +114,8 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		title := p.T("stats.chart." + string(d))
 		svg := stats.BarChart("chart-"+string(d), title, title+". "+span+". "+p.T("stats.suppressed_note"),
 			stats.Bars(rep.Table(d), stats.Submitted, label))
-		v.Charts = append(v.Charts, template.HTML(svg)) // built by stats.BarChart, which escapes every text
+		// Built by stats.BarChart, which escapes every text it writes.
+		v.Charts = append(v.Charts, statsChart{Title: title, SVG: template.HTML(svg)})
 	}
 	for _, t := range rep.Tables {
 		st := statsTable{Caption: p.T("stats.by." + string(t.Dimension)),
