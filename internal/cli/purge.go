@@ -26,7 +26,16 @@ func retentionEngine(a *app.App, o retention.Options) (*retention.Engine, error)
 // until ctx ends; `cityid serve` runs it in a goroutine. A failure to set
 // it up is logged, not fatal: the server still serves.
 func runRetentionScheduler(ctx context.Context, a *app.App) {
-	eng, err := retentionEngine(a, retention.Options{})
+	var o retention.Options
+	if a.Screener != nil {
+		// Erased people leave the in-memory duplicate-screening index too.
+		o.Erased = func(ids []string) {
+			for _, id := range ids {
+				a.Screener.Remove(id)
+			}
+		}
+	}
+	eng, err := retentionEngine(a, o)
 	if err != nil {
 		a.Log.Error("retention scheduler not started", "error", err)
 		return

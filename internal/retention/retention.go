@@ -68,6 +68,10 @@ type Options struct {
 	// AfterBatch, when set, is called after each committed batch (tests use
 	// it to interrupt a run).
 	AfterBatch func(class store.DueClass, done int)
+	// Erased, when set, is called after each committed batch with the ids
+	// of the applications whose personal data the batch erased, so the
+	// server can drop them from in-memory indexes (duplicate screening).
+	Erased func(applicationIDs []string)
 }
 
 // Engine runs purges over one database.
@@ -326,10 +330,17 @@ func (e *Engine) purgeClass(ctx context.Context, c store.DueClass, q store.DueQu
 			}
 		}
 		var batch store.Erased
+		var appIDs []string
 		done := 0
 		err = e.db.InTx(ctx, func(tx *store.Tx) error {
 			at := e.o.Now().UTC()
 			batch, done = store.Erased{}, 0
+			if e.o.Erased != nil {
+				var err error
+				if appIDs, err = tx.ApplicationIDsOf(ctx, ids); err != nil {
+					return err
+				}
+			}
 			if c != store.DueNoList {
 				n, err := tx.ErasePersons(ctx, ids)
 				if err != nil {
@@ -377,6 +388,9 @@ func (e *Engine) purgeClass(ctx context.Context, c store.DueClass, q store.DueQu
 			run.Reduced += done
 		} else {
 			run.Erased += done
+		}
+		if e.o.Erased != nil && len(appIDs) > 0 {
+			e.o.Erased(appIDs)
 		}
 		if e.o.AfterBatch != nil {
 			e.o.AfterBatch(c, res.Done[c])

@@ -156,7 +156,8 @@ func TestPurgeIdempotent(t *testing.T) {
 			e.rejected(t, resident(i, "Karen"))
 		}
 		e.clock.AddDays(92)
-		eng := e.engine(t, defaultPolicy, Options{})
+		var dropped []string
+		eng := e.engine(t, defaultPolicy, Options{Erased: func(ids []string) { dropped = append(dropped, ids...) }})
 		first, err := eng.Purge(ctx, e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
@@ -165,6 +166,9 @@ func TestPurgeIdempotent(t *testing.T) {
 		second, err := eng.Purge(ctx, e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(dropped) != 3 {
+			t.Errorf("Erased hook got %v, want the 3 application ids", dropped)
 		}
 		if first.Done[store.DueRejected] != 3 || second.Plan.Total() != 0 || second.Done[store.DueRejected] != 0 {
 			t.Errorf("first purge erased %v, second planned %d and erased %v; want 3 then 0", first.Done, second.Plan.Total(), second.Done)

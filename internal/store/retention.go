@@ -187,6 +187,33 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 	return e, nil
 }
 
+// ApplicationIDsOf returns the ids of the applications of the given people
+// (for dropping them from in-memory indexes after an erasure).
+func (tx *Tx) ApplicationIDsOf(ctx context.Context, personIDs []string) ([]string, error) {
+	if len(personIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(personIDs))
+	for i, id := range personIDs {
+		args[i] = id
+	}
+	q := "SELECT id FROM applications WHERE person_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(personIDs)), ", ") + ") ORDER BY id"
+	rows, err := tx.tx.QueryContext(ctx, rebind(tx.dialect, q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("application ids: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("application ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // sealedColumns are every applications column that holds personal data or
 // a value derived from it, other than the name/date-of-birth blind index.
 const sealedColumnsNull = `given_names = NULL, first_surname = NULL, second_surname = NULL, date_of_birth = NULL,
