@@ -387,3 +387,30 @@ func TestOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestOneDailyCheckpointAcrossServers(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	clk := &testClock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	v := newVault(t)
+	a := New(db, v, Options{Every: 1000, Now: clk.Now})
+	b := New(db, v, Options{Every: 1000, Now: clk.Now})
+	appendEvents(t, db, 3)
+	for _, s := range []*Service{a, b} {
+		if _, err := s.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(25 * time.Hour)
+	appendEvents(t, db, 2)
+	if got, err := a.Tick(ctx); err != nil || !cmp.Equal(sizes(got), []int64{5}) {
+		t.Errorf("server A's daily Tick = %v, %v; want [5]", sizes(got), err)
+	}
+	appendEvents(t, db, 1)
+	if got, err := b.Tick(ctx); err != nil || len(got) != 0 {
+		t.Errorf("server B's Tick just after A's daily checkpoint = %v, %v; want none", sizes(got), err)
+	}
+	if diff := cmp.Diff([]int64{3, 5}, storedSizes(t, db)); diff != "" {
+		t.Errorf("stored checkpoints (-want +got):\n%s", diff)
+	}
+}
