@@ -266,7 +266,7 @@ func (e *Engine) Purge(ctx context.Context, at time.Time) (Result, error) {
 			return err
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: run.FinishedAt, Actor: systemActor, Action: "retention.purge_done",
-			RecordType: recordRun, RecordID: id})
+			RecordType: recordRun, RecordID: id, Purpose: countPurpose("total", run.Erased+run.Reduced)})
 	}); err != nil {
 		return res, err
 	}
@@ -377,7 +377,7 @@ func (e *Engine) purgeClass(ctx context.Context, c store.DueClass, q store.DueQu
 				return err
 			}
 			return tx.AppendAudit(ctx, audit.Event{At: at, Actor: systemActor, Action: "retention.erase",
-				RecordType: recordRun, RecordID: run.ID, Purpose: string(c)})
+				RecordType: recordRun, RecordID: run.ID, Purpose: countPurpose(c, done)})
 		})
 		if err != nil {
 			return err
@@ -422,7 +422,7 @@ func (e *Engine) purgePreapps(ctx context.Context, at time.Time, run *store.Rete
 			return err
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: e.o.Now().UTC(), Actor: systemActor, Action: "retention.erase",
-			RecordType: recordRun, RecordID: run.ID, Purpose: string(store.DuePreapp)})
+			RecordType: recordRun, RecordID: run.ID, Purpose: countPurpose(store.DuePreapp, n)})
 	})
 	if err != nil {
 		return err
@@ -431,6 +431,11 @@ func (e *Engine) purgePreapps(ctx context.Context, at time.Time, run *store.Rete
 	res.Rows.Preapplications += n
 	return nil
 }
+
+// countPurpose puts a batch's count into its audit event, so the hash chain
+// itself records how many people each purge erased ("rejected.500"); the
+// audit format allows short identifiers only, and never names.
+func countPurpose[S ~string](class S, n int) string { return fmt.Sprintf("%s.%d", class, n) }
 
 func copyCounts(m map[store.DueClass]int) map[store.DueClass]int {
 	out := make(map[store.DueClass]int, len(m))

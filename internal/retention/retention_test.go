@@ -188,8 +188,8 @@ func TestPurgeIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ev) != 1 || ev[0].RecordID != first.RunID || ev[0].Purpose != "rejected" {
-			t.Errorf("retention.erase events = %+v, want one for run %s, purpose rejected", ev, first.RunID)
+		if len(ev) != 1 || ev[0].RecordID != first.RunID || ev[0].Purpose != "rejected.3" {
+			t.Errorf("retention.erase events = %+v, want one for run %s, purpose rejected.3", ev, first.RunID)
 		}
 	})
 }
