@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
@@ -226,6 +228,12 @@ func (s *Service) catchUp(ctx context.Context, force bool) ([]audit.Checkpoint, 
 	if head < nextMultiple && !force && s.o.Now().Sub(s.lastAt) < s.o.MaxAge {
 		return nil, nil
 	}
+	// Checkpoints other servers signed ahead of this one: the tree must
+	// match them on the way, or the log changed after they were signed.
+	ahead, err := s.checkpointsAfter(ctx, s.tree.Size())
+	if err != nil {
+		return nil, err
+	}
 	var signed []audit.Checkpoint
 	for s.tree.Size() < head {
 		events, err := s.db.AuditAfter(ctx, s.tree.Size(), int(min(head-s.tree.Size(), 5000)))
@@ -240,6 +248,11 @@ func (s *Service) catchUp(ctx context.Context, force bool) ([]audit.Checkpoint, 
 			if p := s.add(e); p != nil {
 				s.broken = p
 				return signed, fmt.Errorf("%w: %s", ErrBroken, p)
+			}
+			if root, ok := ahead[s.tree.Size()]; ok && root != s.tree.Root() {
+				s.broken = &audit.Problem{Seq: s.tree.Size(), Reason: fmt.Sprintf(
+					"events 1 to %d do not match the signed checkpoint of that size: the log was rewritten", s.tree.Size())}
+				return signed, fmt.Errorf("%w: %s", ErrBroken, s.broken)
 			}
 			if s.tree.Size()%s.o.Every == 0 && s.tree.Size() > s.lastSize {
 				cp, err := s.sign(ctx)
@@ -324,6 +337,28 @@ func (s *Service) storedCheckpoints(ctx context.Context) ([]audit.Checkpoint, er
 		return nil, fmt.Errorf("%w: %s", ErrBroken, p)
 	}
 	return cps, nil
+}
+
+// checkpointsAfter returns the roots of stored checkpoints larger than
+// size, each signature verified.
+func (s *Service) checkpointsAfter(ctx context.Context, size int64) (map[int64]tlog.Hash, error) {
+	rows, err := s.db.AuditCheckpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]tlog.Hash{}
+	for _, r := range rows {
+		if r.Size <= size {
+			continue
+		}
+		cp, err := audit.VerifyCheckpoint(r.Note, s.key.origin, s.key.verifier)
+		if err != nil || cp.Size != r.Size {
+			s.broken = &audit.Problem{Seq: r.Size, Reason: fmt.Sprintf("stored checkpoint of size %d does not verify: it was forged or altered", r.Size)}
+			return nil, fmt.Errorf("%w: %s", ErrBroken, s.broken)
+		}
+		out[r.Size] = cp.Root
+	}
+	return out, nil
 }
 
 // sign signs the current tree head and stores it.

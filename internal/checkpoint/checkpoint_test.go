@@ -414,3 +414,27 @@ func TestOneDailyCheckpointAcrossServers(t *testing.T) {
 		t.Errorf("stored checkpoints (-want +got):\n%s", diff)
 	}
 }
+
+func TestSignerChecksOtherServersCheckpoints(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	v := newVault(t)
+	a := New(db, v, Options{Every: 10})
+	b := New(db, v, Options{Every: 10})
+	appendEvents(t, db, 3)
+	if _, err := b.Tick(ctx); err != nil { // B has seen events 1–3
+		t.Fatal(err)
+	}
+	appendEvents(t, db, 3)
+	if _, err := a.Sign(ctx); err != nil { // A pins 6
+		t.Fatal(err)
+	}
+	rewriteFrom(t, db, raw(t, db), 5) // then events 5–6 are rewritten
+	appendEvents(t, db, 4)
+	if _, err := b.Tick(ctx); !errors.Is(err, ErrBroken) {
+		t.Errorf("B's Tick over the rewritten events = %v, want ErrBroken", err)
+	}
+	if got := storedSizes(t, db); !cmp.Equal(got, []int64{3, 6}) {
+		t.Errorf("stored checkpoints = %v, want [3 6] (none over the rewritten log)", got)
+	}
+}
