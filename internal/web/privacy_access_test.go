@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/checkpoint"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -340,5 +341,27 @@ func TestStatsPage(t *testing.T) {
 	}
 	if r := ca.get(t, "/staff/stats?from=2026-1"); r.Status != http.StatusBadRequest {
 		t.Errorf("bad month = %d, want 400", r.Status)
+	}
+}
+
+func TestAuditorExportsCheckpoints(t *testing.T) {
+	e := newEnv(t)
+	e.addStaff(t, "aud1", auth.RoleAuditor, "")
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	ca := e.signIn(t, "aud1", testPassword)
+	if r := ca.get(t, "/staff/audit/checkpoints"); r.Status != http.StatusNotFound {
+		t.Errorf("export before any checkpoint = %d, want 404", r.Status)
+	}
+	cp, err := checkpoint.New(e.app.DB, e.app.Vault, checkpoint.Options{Origin: "id.example.gov/audit"}).Sign(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ca.get(t, "/staff/audit/checkpoints")
+	ex, err := checkpoint.ParseExport(strings.NewReader(r.Body))
+	if r.Status != http.StatusOK || err != nil || len(ex.Checkpoints) != 1 || ex.Checkpoints[0].Size != cp.Size {
+		t.Fatalf("export = %d, %v, %+v; want the one checkpoint of size %d", r.Status, err, ex, cp.Size)
+	}
+	if r := e.signIn(t, "clerk1", testPassword).get(t, "/staff/audit/checkpoints"); r.Status != http.StatusForbidden {
+		t.Errorf("clerk export = %d, want 403", r.Status)
 	}
 }

@@ -122,6 +122,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 
 	pages.Handle("GET /staff/audit", staff(s.auditLog, roleAudit...))
 	pages.Handle("GET /staff/audit/verify", staff(s.auditVerify, roleAudit...))
+	pages.Handle("GET /staff/audit/checkpoints", staff(s.auditCheckpoints, roleAudit...))
 	pages.Handle("GET /staff/privacy", staff(s.privacyPage, rolePrivacy...))
 
 	pages.Handle("GET /staff/admin/sites", staff(s.sitesPage, roleAdmin...))

@@ -1,0 +1,27 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+
+	"github.com/cityid/cityid/internal/checkpoint"
+)
+
+// auditCheckpoints lets the auditor download the log's verifier key and
+// every signed checkpoint (the same file as `cityid audit
+// export-checkpoints`), to hand to a third party who keeps it.
+func (s *Server) auditCheckpoints(w http.ResponseWriter, r *http.Request, c *call) error {
+	var buf bytes.Buffer
+	_, err := checkpoint.Export(r.Context(), s.app.DB, &buf)
+	if errors.Is(err, checkpoint.ErrNoKey) {
+		return &httpError{status: http.StatusNotFound, key: "checkpoint.none", cause: err}
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="cityid-audit-checkpoints.txt"`)
+	_, err = buf.WriteTo(w)
+	return err
+}
