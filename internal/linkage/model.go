@@ -196,12 +196,6 @@ func (m *Model) em(hist map[Vector]float64, iterations int, skip [numFields]bool
 	return share
 }
 
-// emU runs EM with m held fixed and returns the share of matches and the
-// non-match distribution.
-func (m *Model) emU(hist map[Vector]float64, iterations int, skip [numFields]bool) (float64, [numFields][numLevels]float64) {
-	return m.emBoth(hist, iterations, skip, false)
-}
-
 func (m *Model) emBoth(hist map[Vector]float64, iterations int, skip [numFields]bool, updateM bool) (float64, [numFields][numLevels]float64) {
 	type row struct {
 		v Vector
