@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +23,7 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/vault"
 )
 
 // residentsDir makes a data directory whose clock stood at `at`, with
@@ -164,5 +169,39 @@ func TestPurgeAndPrivacyReport(t *testing.T) {
 	}
 	if _, err := runCmd(t, cmdPrivacy, "list"); err == nil {
 		t.Error("privacy list: want a usage error")
+	}
+}
+
+// TestPurgeRefusesWithoutTheKey: a missing or wrong master key stops the
+// purge before it erases anything.
+func TestPurgeRefusesWithoutTheKey(t *testing.T) {
+	dir, _ := residentsDir(t, time.Now().AddDate(0, 0, -200), 1, 0)
+	key := filepath.Join(dir, app.KeyFile)
+	if err := os.Rename(key, key+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, cmdPurge, "--data", dir); err == nil || !strings.Contains(err.Error(), "master key") {
+		t.Errorf("purge without master.key: %v, want a master key error", err)
+	}
+	if err := vault.CreateKeyFile(key, rand.Reader); err != nil { // a different key
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, cmdPurge, "--data", dir); !errors.Is(err, vault.ErrWrongKey) {
+		t.Errorf("purge with another master key: %v, want ErrWrongKey", err)
+	}
+	if err := os.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(key+".away", key); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, cmdPurge, "--data", dir, "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dry purgeSummary
+	lastJSON(t, out, &dry)
+	if dry.Due["rejected"] != 1 {
+		t.Errorf("after the refused purges, due = %v; want the rejected application still there", dry.Due)
 	}
 }
