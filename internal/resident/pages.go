@@ -287,7 +287,18 @@ func (s *Site) longDate(p *page, t time.Time) string { return longDate(p.T, t) }
 
 func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
 
+// bookableSites lists the active sites with booking rules. The list is
+// kept for a few seconds: under a rush every request needs it, and read
+// connections are the scarce resource.
 func (s *Site) bookableSites(ctx context.Context) ([]store.Site, error) {
+	now := time.Now()
+	s.sitesMu.Lock()
+	if now.Before(s.sitesUntil) {
+		out := s.sitesCache
+		s.sitesMu.Unlock()
+		return out, nil
+	}
+	s.sitesMu.Unlock()
 	all, err := s.app.DB.Sites(ctx)
 	if err != nil {
 		return nil, err
@@ -302,6 +313,9 @@ func (s *Site) bookableSites(ctx context.Context) ([]store.Site, error) {
 			out = append(out, st)
 		}
 	}
+	s.sitesMu.Lock()
+	s.sitesCache, s.sitesUntil = out, now.Add(5*time.Second)
+	s.sitesMu.Unlock()
 	return out, nil
 }
 
@@ -323,6 +337,7 @@ type bookData struct {
 	Lottery    bool
 	NextOpen   string
 	Just       string // "booked", "cancelled", "waitlisted", "entered", "full"
+	More       bool   // booked just now: offer "change the time" instead of the list
 	Challenge  string
 	Reminder   bool
 }
@@ -391,7 +406,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 			RequestKey: r.PostFormValue("request_key"), Rebook: true})
 		switch {
 		case err == nil:
-			d.Just = "booked"
+			d.Just, d.More = "booked", true
 			if !a.Repeat {
 				s.remind(ctx, pre, a.Appointment)
 			}
@@ -452,10 +467,14 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
-	if _, pos, err := s.booking.Position(ctx, pre.ID); err == nil {
-		d.Waiting = pos
+	if d.Booked == nil {
+		if _, pos, err := s.booking.Position(ctx, pre.ID); err == nil {
+			d.Waiting = pos
+		}
 	}
-	if d.Site != nil {
+	// Right after booking, the page confirms it and offers no list: moving
+	// is one "find" away. This keeps the answer light under a rush.
+	if d.Site != nil && d.Just != "booked" {
 		slots, err := s.booking.Open(ctx, d.Site.ID, 60)
 		if err != nil {
 			return err

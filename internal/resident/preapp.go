@@ -165,14 +165,14 @@ func (s *Preapps) Load(ctx context.Context, typed string) (*Preapplication, erro
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.db.PreapplicationByRef(ctx, s.refIndex(code), s.now())
+	row, wrapped, err := s.db.PreapplicationAndKey(ctx, s.refIndex(code), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnknownCode
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.open(ctx, row)
+	return s.openWith(row, wrapped)
 }
 
 func (s *Preapps) open(ctx context.Context, row store.Preapplication) (*Preapplication, error) {
@@ -180,10 +180,14 @@ func (s *Preapps) open(ctx context.Context, row store.Preapplication) (*Preappli
 	if err != nil {
 		return nil, err
 	}
-	if per.WrappedKey == nil {
+	return s.openWith(row, per.WrappedKey)
+}
+
+func (s *Preapps) openWith(row store.Preapplication, wrapped []byte) (*Preapplication, error) {
+	if wrapped == nil {
 		return nil, ErrUnknownCode // crypto-shredded
 	}
-	dk, err := s.vault.OpenDataKey(per.WrappedKey)
+	dk, err := s.vault.OpenDataKey(wrapped)
 	if err != nil {
 		return nil, fmt.Errorf("pre-application %s: %w", row.ID, err)
 	}

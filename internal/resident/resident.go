@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
@@ -35,6 +36,7 @@ import (
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
 )
 
 //go:embed templates/*.html
@@ -107,6 +109,10 @@ type Site struct {
 	failures *limiter
 	pow      *pow
 	langs    []string
+
+	sitesMu    sync.Mutex
+	sitesCache []store.Site
+	sitesUntil time.Time
 }
 
 // New builds the public site for a: templates are parsed once here, so a

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -140,3 +141,21 @@ func (tx *Tx) PurgePreapplications(ctx context.Context, now time.Time) (int, err
 	}
 	return len(due), nil
 }
+
+// PreapplicationAndKey is PreapplicationByRef with its person's wrapped data
+// key in the same query (nil once crypto-shredded): one read instead of two
+// on the busiest path of the resident site.
+func (db *DB) PreapplicationAndKey(ctx context.Context, refIndex []byte, now time.Time) (Preapplication, []byte, error) {
+	var wrapped []byte
+	row := db.queryRow(ctx, "SELECT p."+strings.ReplaceAll(preappCols, ", ", ", p.")+", k.wrapped_key FROM preapplications p JOIN persons k ON k.id = p.person_id WHERE p.ref_index = ? AND p.expires_at > ?", refIndex, micros(now))
+	p, err := scanPreapp(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &wrapped)...) }))
+	if err != nil {
+		return Preapplication{}, nil, notFound(err, "pre-application")
+	}
+	return p, wrapped, nil
+}
+
+// scanFunc adapts a function to the scanner interface.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
