@@ -40,6 +40,8 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// Background jobs stop with ctx (Ctrl+C, SIGTERM).
+	go checkpointService(a).Run(ctx) // signed audit checkpoints: every 1000 events, at least daily
 
 	for _, w := range a.Settings.Warnings() {
 		logger.Warn("settings", "key", w.Key, "warning", w.Msg)
