@@ -180,9 +180,22 @@ func TestLottery(t *testing.T) {
 			t.Errorf("early Draw = %v, want ErrNotReleased", err)
 		}
 		c.t = window
-		won, waiting, err := s.Draw(ctx, "site_a", window)
-		if err != nil || won != 4 || waiting != 3 {
-			t.Fatalf("Draw = %d won, %d waitlisted, %v; want 4, 3", won, waiting, err)
+		if err := s.DrawDue(ctx, "site_a"); err != nil {
+			t.Fatal(err)
+		}
+		booked := 0
+		for i := range 7 {
+			if _, _, err := s.Appointment(ctx, fmt.Sprintf("pre_%d", i)); err == nil {
+				booked++
+			}
+		}
+		if booked != 4 {
+			t.Fatalf("after DrawDue %d of 7 entrants hold a booking, want 4 (2 slots × 2 seats)", booked)
+		}
+		for i := range 7 {
+			if _, pos, err := s.Position(ctx, fmt.Sprintf("pre_%d", i)); err == nil && (pos < 1 || pos > 3) {
+				t.Errorf("waitlist position %d out of 1..3", pos)
+			}
 		}
 		if open, _ := s.Open(ctx, "site_a", 0); len(open) != 0 {
 			t.Errorf("after a full draw Open = %d slots, want 0", len(open))

@@ -434,6 +434,24 @@ func (s *Service) Draw(ctx context.Context, siteID string, window time.Time) (wo
 	return won, waitlisted, err
 }
 
+// DrawDue runs every lottery of a site whose release time has passed. The
+// resident site calls it when someone looks at the site, so no scheduler is
+// needed; two draws racing for one window cannot both commit (the second
+// fails on the one-booking-per-person index and rolls back), and a drawn
+// window is never drawn again.
+func (s *Service) DrawDue(ctx context.Context, siteID string) error {
+	windows, err := s.db.DueLotteryWindows(ctx, siteID, s.now())
+	if err != nil {
+		return err
+	}
+	for _, w := range windows {
+		if _, _, err := s.Draw(ctx, siteID, w); err != nil {
+			return fmt.Errorf("draw %s: %w", w.Format(time.RFC3339), err)
+		}
+	}
+	return nil
+}
+
 func (s *Service) shuffle(e []store.LotteryEntry) error {
 	for i := len(e) - 1; i > 0; i-- {
 		j, err := s.uniform(i + 1)

@@ -452,6 +452,13 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 // chosen site, or the waitlist and lottery choices when none is free.
 func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *bookData, pre *Preapplication) error {
 	ctx := r.Context()
+	if d.Site != nil {
+		// A lottery whose release time has passed is drawn by the first
+		// visitor after it, so the winners see their time right away.
+		if err := s.booking.DrawDue(ctx, d.Site.ID); err != nil {
+			s.log.Warn("lottery draw", "site", d.Site.ID, "err", err)
+		}
+	}
 	a, sl, err := s.booking.Appointment(ctx, pre.ID)
 	switch {
 	case err == nil:

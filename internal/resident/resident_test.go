@@ -323,3 +323,52 @@ func TestRemindersAndExpiry(t *testing.T) {
 	}
 
 }
+
+// TestLotteryOverHTTP: with a lottery site, residents enter the draw, and
+// after the release the first look at the site draws it; each entrant
+// then sees a time or a place in line.
+func TestLotteryOverHTTP(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	ctx := context.Background()
+	st, err := e.app.Sites.Create(ctx, auth.System(), site.Site{Name: "Mobile Unit", Kind: site.KindMobile, Address: "Fair Haven"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := booking.DefaultRules()
+	r.Weekly = map[string][]booking.Hours{"thu": {{Open: "09:00", Close: "09:30"}}}
+	r.SlotMinutes, r.Capacity, r.Lottery = 15, 1, true
+	r.Release = booking.Release{DaysAhead: 1, At: "12:00"}
+	if err := e.site.Booking().SetRules(ctx, st.ID, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.site.Booking().Publish(ctx, st.ID, person.Date{Year: 2026, Month: 3, Day: 5}, person.Date{Year: 2026, Month: 3, Day: 5}); err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for i, name := range []string{"Ana", "Beto", "Carla"} {
+		code := e.preapply(t, applyForm(name, "Vega"))
+		codes = append(codes, code)
+		find := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {st.ID}})
+		if !strings.Contains(find.body, "Entrar al sorteo") {
+			t.Fatalf("resident %d sees no lottery:\n%s", i, find.body)
+		}
+		f := solved(find.body, url.Values{"step": {"lottery"}, "code": {code}, "site": {st.ID}}, 4)
+		if r := e.do(t, "POST", "/es/book", f); !strings.Contains(r.body, "Está en el sorteo.") {
+			t.Fatalf("enter lottery %d = %d\n%s", i, r.status, r.body)
+		}
+	}
+	e.clk.t = time.Date(2026, 3, 4, 17, 1, 0, 0, time.UTC) // 12:01 in New Haven
+	won, waiting := 0, 0
+	for _, code := range codes {
+		r := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {st.ID}})
+		switch {
+		case strings.Contains(r.body, "Su cita"):
+			won++
+		case strings.Contains(r.body, "lista de espera"):
+			waiting++
+		}
+	}
+	if won != 2 || waiting != 1 {
+		t.Errorf("after the draw: %d with a time, %d waiting; want 2 and 1", won, waiting)
+	}
+}

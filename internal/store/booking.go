@@ -609,3 +609,22 @@ func (db *DB) NextRelease(ctx context.Context, siteID string, now time.Time) (ti
 	}
 	return fromMicros(at), lottery == 1, nil
 }
+
+// DueLotteryWindows lists a site's lottery release times that have passed
+// without a draw.
+func (db *DB) DueLotteryWindows(ctx context.Context, siteID string, now time.Time) ([]time.Time, error) {
+	rows, err := db.query(ctx, "SELECT DISTINCT release_at FROM slots WHERE site_id = ? AND lottery = 1 AND drawn = 0 AND release_at <= ? ORDER BY release_at", siteID, micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("due lottery windows: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var at int64
+		if err := rows.Scan(&at); err != nil {
+			return nil, fmt.Errorf("due lottery windows: %w", err)
+		}
+		out = append(out, fromMicros(at))
+	}
+	return out, rows.Err()
+}
