@@ -249,3 +249,6 @@ func (e *env) preapply(t testing.TB, f url.Values) string {
 	}
 	return code
 }
+
+// The real card service is what the site suspends lost cards through.
+var _ Cards = (*card.Service)(nil)
