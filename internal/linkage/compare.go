@@ -202,6 +202,9 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	if shared {
 		return Weak
 	}
+	if len(a0) >= 3 && len(b0) >= 3 && EditDistance(a0, b0) == 1 {
+		return Weak // one letter off in a short name: "Wei", "Wci"
+	}
 	if (len(a0) == 1 && b0[0] == a0[0]) || (len(b0) == 1 && a0[0] == b0[0]) {
 		return Weak // an initial
 	}

@@ -114,9 +114,11 @@ func householdU() (u [numFields][numLevels]float64) {
 	for f := Field(0); f < numFields; f++ {
 		u[f] = [numLevels]float64{0.01, 0.01, 0.03, 0.02, 0.93, 0}
 	}
-	u[GivenName] = [numLevels]float64{0.05, 0.03, 0.02, 0.01, 0.89, 0}
+	u[GivenName] = [numLevels]float64{0.05, 0.01, 0.02, 0.01, 0.91, 0}
 	u[Surname] = [numLevels]float64{0.55, 0.10, 0.10, 0.02, 0.23, 0}
-	u[BirthDate] = [numLevels]float64{0.03, 0.03, 0.05, 0, 0.89, 0}
+	// Relatives' birth dates differ by years: only twins agree, and a near
+	// miss (one digit, same year and month) is rare.
+	u[BirthDate] = [numLevels]float64{0.03, 0.005, 0.01, 0, 0.955, 0}
 	u[SexField] = [numLevels]float64{0.5, 0, 0, 0, 0.5, 0}
 	u[Phone] = [numLevels]float64{0.3, 0.01, 0.02, 0, 0.67, 0}
 	u[Email] = [numLevels]float64{0.01, 0.01, 0.03, 0, 0.95, 0}
