@@ -44,7 +44,9 @@ func commands() []command {
 		{"demo", "load synthetic residents through the normal intake path", cmdDemo},
 		{"linkage", "find duplicate people in a file (record linkage)", cmdLinkage},
 		{"verify", "verify a card's QR code offline", cmdVerify},
-		{"keys", "manage credential signing keys: list, rotate, export-public", cmdKeys},
+		{"keys", "manage keys: signing keys (list, rotate, export-public) and the master key (rotate-master)", cmdKeys},
+		{"purge", "erase what the retention settings say is due (crypto-shredding)", cmdPurge},
+		{"privacy", "privacy report: what personal data the system holds, as counts", cmdPrivacy},
 	}
 	cmds = append(cmds, extraCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

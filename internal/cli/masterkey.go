@@ -11,8 +11,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
@@ -172,6 +174,9 @@ func (r *rotation) run(ctx context.Context) (rotationStatus, error) {
 		return st, err
 	}
 	if err := a.DB.Checkpoint(ctx); err != nil {
+		return st, err
+	}
+	if err := rekeySigningKeyring(r.dir, a.Keys, newKeys, r.rand); err != nil {
 		return st, err
 	}
 	if err := swapKeyFiles(cur, next, old); err != nil {
@@ -350,8 +355,47 @@ func (r *rotation) finishSwap(ctx context.Context) (rotationStatus, error) {
 	if err := v.VerifyCheck(stored); err != nil {
 		return rotationStatus{}, fmt.Errorf("neither %s nor %s matches the database: %w", cur, next, err)
 	}
+	if prev, err := vault.LoadKeyFile(cur); err == nil {
+		if err := rekeySigningKeyring(r.dir, prev, keys, r.rand); err != nil {
+			return rotationStatus{}, err
+		}
+	}
 	if err := swapKeyFiles(cur, next, old); err != nil {
 		return rotationStatus{}, err
 	}
 	return rotationStatus{NewKEK: v.KEKID(), Finished: true}, nil
+}
+
+// rekeySigningKeyring re-seals the credential signing keyring, which is
+// locked with a key derived from the master key, under the new master key.
+// It is idempotent: a keyring already under the new key is left alone, so a
+// rotation interrupted after this step finishes cleanly.
+func rekeySigningKeyring(dir string, from, to *vault.Keys, random io.Reader) error {
+	path := filepath.Join(dir, signing.KeyringFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	unlock := func(k *vault.Keys) (signing.Unlock, error) {
+		d, err := k.Derive("signing-keyring")
+		return signing.MasterKey(d), err
+	}
+	newUnlock, err := unlock(to)
+	if err != nil {
+		return err
+	}
+	if _, err := signing.OpenKeyring(path, newUnlock, random, time.Now); err == nil {
+		return nil // already rekeyed
+	}
+	oldUnlock, err := unlock(from)
+	if err != nil {
+		return err
+	}
+	kr, err := signing.OpenKeyring(path, oldUnlock, random, time.Now)
+	if err != nil {
+		return fmt.Errorf("signing keyring %s opens with neither the old nor the new master key: %w", path, err)
+	}
+	if err := kr.Rekey(random, newUnlock); err != nil {
+		return fmt.Errorf("re-seal the signing keyring under the new master key: %w", err)
+	}
+	return nil
 }

@@ -68,6 +68,11 @@ func TestRotateMaster(t *testing.T) {
 	}
 	oldKEK := a.Vault.KEKID()
 	a.Close()
+	// A signing keyring, locked with a key derived from the master key.
+	var keysOut bytes.Buffer
+	if err := cmdKeys(ctx, IO{In: strings.NewReader(""), Out: &keysOut, Err: &keysOut}, []string{"rotate", "--data", dir}); err != nil {
+		t.Fatalf("keys rotate: %v (%s)", err, keysOut.String())
+	}
 
 	// Interrupted after the first batch of two.
 	cctx, cancel := context.WithCancel(ctx)
@@ -104,6 +109,11 @@ func TestRotateMaster(t *testing.T) {
 	newKeys, err := vault.LoadKeyFile(cur)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The signing keyring follows the new master key.
+	keysOut.Reset()
+	if err := cmdKeys(ctx, IO{In: strings.NewReader(""), Out: &keysOut, Err: &keysOut}, []string{"list", "--data", dir}); err != nil {
+		t.Errorf("keys list after master-key rotation: %v (%s)", err, keysOut.String())
 	}
 	newVault := vault.New(newKeys.KEK(), newKeys.IndexKey(), rand.Reader)
 	a, err = app.Open(ctx, app.Options{DataDir: dir})

@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/smtp"
+	"os"
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/notify"
+	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/web"
 )
 
@@ -26,6 +30,10 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	debug := fs.Bool("debug", false, "log at debug level")
+	smtpAddr := fs.String("smtp", "", "SMTP relay HOST:PORT for appointment reminders (default: reminders go to the log);\n"+
+		"user and password from CITYID_SMTP_USER and CITYID_SMTP_PASSWORD")
+	smtpFrom := fs.String("smtp-from", "", "sender address for reminders, e.g. idcard@city.gov")
+	smsDomain := fs.String("sms-email-domain", "", "email-to-SMS gateway domain for text reminders")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,8 +48,14 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	defer a.Close()
+	sender, err := reminderSender(*smtpAddr, *smtpFrom, *smsDomain, logger)
+	if err != nil {
+		return err
+	}
 	// Background jobs stop with ctx (Ctrl+C, SIGTERM).
 	go checkpointService(a).Run(ctx) // signed audit checkpoints: every 1000 events, at least daily
+	go runRetentionScheduler(ctx, a) // purge what retention says is due: 5 minutes after start, then daily
+	go every(ctx, 5*time.Minute, func() { housekeeping(ctx, a, sender) })
 
 	for _, w := range a.Settings.Warnings() {
 		logger.Warn("settings", "key", w.Key, "warning", w.Msg)
@@ -64,7 +78,8 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger})
+	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger,
+		Public: resident.Options{Notify: sender, Logger: logger}})
 	if err != nil {
 		ln.Close()
 		return err
@@ -101,4 +116,55 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return httpSrv.Shutdown(shutCtx)
+}
+
+// reminderSender picks how opted-in residents get appointment reminders: an
+// SMTP relay when configured, else the log (which never records the recipient).
+func reminderSender(addr, from, smsDomain string, logger *slog.Logger) (notify.Sender, error) {
+	if addr == "" {
+		return notify.Log{Logger: logger}, nil
+	}
+	var auth smtp.Auth
+	if user := os.Getenv("CITYID_SMTP_USER"); user != "" {
+		host, _, _ := net.SplitHostPort(addr)
+		auth = smtp.PlainAuth("", user, os.Getenv("CITYID_SMTP_PASSWORD"), host)
+	}
+	s, err := notify.NewSMTP(addr, from, auth, smsDomain)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp: %w", err)
+	}
+	return s, nil
+}
+
+// every runs fn now and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// housekeeping is the frequent background work: reminders for tomorrow's
+// appointments, expired pre-applications, stale sessions. Errors are logged
+// without personal data and retried next time.
+func housekeeping(ctx context.Context, a *app.App, sender notify.Sender) {
+	if n, err := resident.Remind(ctx, a, sender, 24*time.Hour); err != nil {
+		a.Log.Warn("reminders", "error", err)
+	} else if n > 0 {
+		a.Log.Info("reminders sent", "count", n)
+	}
+	if n, err := resident.PreappsFor(a).Purge(ctx); err != nil {
+		a.Log.Warn("expired pre-applications", "error", err)
+	} else if n > 0 {
+		a.Log.Info("expired pre-applications erased", "count", n)
+	}
+	if _, err := a.Auth.PruneSessions(ctx); err != nil {
+		a.Log.Warn("prune sessions", "error", err)
+	}
 }

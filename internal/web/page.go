@@ -78,13 +78,22 @@ func (p *page) Nav() []navLink {
 			links = append(links, navLink{"/staff/intake", p.T("web.nav.intake")})
 		}
 		links = append(links, navLink{"/staff/applications", p.T("web.nav.applications")})
+		if a.SiteID != "" {
+			links = append(links, navLink{"/staff/preapp", p.T("booking.staff.preapp_title")}, navLink{"/staff/line", p.T("booking.staff.line_title")})
+		}
 	}
 	if a.Can(roleReview...) {
-		links = append(links, navLink{"/staff/queue", p.T("web.nav.queue")})
+		links = append(links, navLink{"/staff/queue", p.T("web.nav.queue")}, navLink{"/staff/search", p.T("search.title")})
 	}
 	if a.Can(roleAdmin...) {
 		links = append(links, navLink{"/staff/admin/sites", p.T("web.nav.sites")}, navLink{"/staff/admin/staff", p.T("web.nav.staff")},
-			navLink{"/staff/admin/settings", p.T("web.nav.settings")})
+			navLink{"/staff/admin/booking", p.T("booking.staff.admin_title")}, navLink{"/staff/admin/settings", p.T("web.nav.settings")})
+	}
+	if a.Can(roleStats...) {
+		links = append(links, navLink{"/staff/stats", p.T("stats.title")})
+	}
+	if a.Can(rolePrivacy...) {
+		links = append(links, navLink{"/staff/privacy", p.T("privacy.title")})
 	}
 	if a.Can(roleAudit...) {
 		links = append(links, navLink{"/staff/audit", p.T("web.nav.audit")})

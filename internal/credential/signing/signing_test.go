@@ -235,3 +235,30 @@ func TestSignerES256RawSignature(t *testing.T) {
 		t.Error("raw r||s signature does not verify")
 	}
 }
+
+func TestRekey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyringFile)
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	kr, err := OpenKeyring(path, MasterKey(oldKey), rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Rotate(rand.Reader, "ES256", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := kr.Active()
+	if err := kr.Rekey(rand.Reader, MasterKey(newKey)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenKeyring(path, MasterKey(oldKey), rand.Reader, time.Now); !errors.Is(err, ErrWrongSecret) {
+		t.Errorf("old secret after Rekey: err = %v, want ErrWrongSecret", err)
+	}
+	kr2, err := OpenKeyring(path, MasterKey(newKey), rand.Reader, time.Now)
+	if err != nil {
+		t.Fatalf("new secret after Rekey: %v", err)
+	}
+	after, err := kr2.Active()
+	if err != nil || after.KeyID() != before.KeyID() {
+		t.Errorf("active key after Rekey = %v, %v; want %s", after, err, before.KeyID())
+	}
+}
