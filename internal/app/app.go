@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/i18n"
@@ -59,6 +61,8 @@ type App struct {
 	Enroll   *enroll.Service
 	Sites    *site.Service
 	Screener *dedup.Screener // nil unless Options.Screening
+	Keyring  *signing.Keyring // credential signing keys; nil when the data dir has none and Create is false
+	Cards    *card.Service    // nil when Keyring is nil
 	I18n     *i18n.Bundle
 	Now      func() time.Time
 	Rand     io.Reader
@@ -134,6 +138,10 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	a.Auth = auth.NewService(db, a.Vault, ao, o.Now, o.Rand)
 	a.Enroll = enroll.New(db, a.Vault, settings, o.Now, o.Rand)
 	a.Sites = site.New(db, o.Now, o.Rand)
+	if err := a.openCards(o); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if o.Screening {
 		sc, err := dedup.New(settings.Linkage)
 		if err != nil {
@@ -191,6 +199,52 @@ func (a *App) openKeys(ctx context.Context, o Options) error {
 	if err := a.Vault.VerifyCheck(stored); err != nil {
 		return fmt.Errorf("the master key in %s does not match this database (%w); restore the right key file or point --data/--db at the matching database", keyPath, err)
 	}
+	return nil
+}
+
+// cardValidity is how long a retired signing key stays published: the
+// longest card lifetime in the settings.
+func cardValidity(s config.Settings) time.Duration {
+	years := max(s.Card.ValidityYears, s.Card.ChildValidityYears, 1)
+	return time.Duration(years)*365*24*time.Hour + 366*24*time.Hour
+}
+
+// openCards opens the credential signing keyring (sealed under a key derived
+// from the master key) and the card service. A new data directory gets its
+// first signing key.
+func (a *App) openCards(o Options) error {
+	path := filepath.Join(a.DataDir, signing.KeyringFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !o.Create {
+		return nil
+	}
+	secret, err := a.Keys.Derive("signing-keyring")
+	if err != nil {
+		return err
+	}
+	kr, err := signing.OpenKeyring(path, signing.MasterKey(secret), a.Rand, a.Now)
+	if err != nil {
+		return fmt.Errorf("signing keyring %s: %w", path, err)
+	}
+	if len(kr.Keys()) == 0 {
+		if _, err := kr.Rotate(a.Rand, signing.ES256, cardValidity(a.Settings)); err != nil {
+			return fmt.Errorf("create the first signing key: %w", err)
+		}
+		a.Log.Info("created the first credential signing key", "path", path)
+	}
+	var seal []byte
+	if p := a.Settings.Card.SealImage; p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(a.DataDir, p)
+		}
+		if seal, err = os.ReadFile(p); err != nil {
+			return fmt.Errorf("card.seal_image: %w", err)
+		}
+	}
+	cards, err := card.New(a.DB, a.Enroll, kr, a.I18n, a.Settings, card.Options{Now: a.Now, Rand: a.Rand, Seal: seal})
+	if err != nil {
+		return err
+	}
+	a.Keyring, a.Cards = kr, cards
 	return nil
 }
 

@@ -79,7 +79,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		base = "http://" + ln.Addr().String()
 	}
 	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger,
-		Public: resident.Options{Notify: sender, Logger: logger}})
+		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}})
 	if err != nil {
 		ln.Close()
 		return err
@@ -167,4 +167,20 @@ func housekeeping(ctx context.Context, a *app.App, sender notify.Sender) {
 	if _, err := a.Auth.PruneSessions(ctx); err != nil {
 		a.Log.Warn("prune sessions", "error", err)
 	}
+	if a.Cards != nil {
+		if n, err := a.Cards.ExpireDue(ctx); err != nil {
+			a.Log.Warn("expire cards", "error", err)
+		} else if n > 0 {
+			a.Log.Info("cards expired", "count", n)
+		}
+	}
+}
+
+// residentCards gives the resident site the card service, or nil (no
+// lost-card reports) when there is none; a typed nil would not compare nil.
+func residentCards(a *app.App) resident.Cards {
+	if a.Cards == nil {
+		return nil
+	}
+	return a.Cards
 }
