@@ -60,7 +60,7 @@ type App struct {
 	Auth     *auth.Service
 	Enroll   *enroll.Service
 	Sites    *site.Service
-	Screener *dedup.Screener // nil unless Options.Screening
+	Screener *dedup.Screener  // nil unless Options.Screening
 	Keyring  *signing.Keyring // credential signing keys; nil when the data dir has none and Create is false
 	Cards    *card.Service    // nil when Keyring is nil
 	I18n     *i18n.Bundle

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
-	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 )
 
@@ -46,12 +44,12 @@ type cardEnv struct {
 	cards *card.Service
 }
 
-// openCards parses the common flags plus fs's own, opens the data directory
-// and builds the card service with the keyring in it.
+// openCards parses the common flags plus fs's own and opens the data
+// directory with its card service (the signing keyring is sealed under the
+// master key; see internal/app).
 func openCards(ctx context.Context, fs *flag.FlagSet, args []string) (*cardEnv, error) {
 	dataDir := fs.String("data", "cityid-data", "data directory")
 	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
-	passEnv := fs.String("passphrase-env", "", "unlock the signing keyring with the passphrase in this environment variable")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -59,32 +57,11 @@ func openCards(ctx context.Context, fs *flag.FlagSet, args []string) (*cardEnv, 
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := keyringUnlock(*dataDir, *passEnv)
-	if err != nil {
+	if a.Cards == nil {
 		a.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s has no signing keyring: run 'cityid keys rotate --data %s' or 'cityid serve' once", *dataDir, *dataDir)
 	}
-	kr, err := signing.OpenKeyring(filepath.Join(*dataDir, signing.KeyringFile), unlock, rand.Reader, a.Now)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	var seal []byte
-	if p := a.Settings.Card.SealImage; p != "" {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(*dataDir, p)
-		}
-		if seal, err = os.ReadFile(p); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("card.seal_image: %w", err)
-		}
-	}
-	svc, err := card.New(a.DB, a.Enroll, kr, a.I18n, a.Settings, card.Options{Now: a.Now, Rand: a.Rand, Seal: seal})
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	return &cardEnv{app: a, cards: svc}, nil
+	return &cardEnv{app: a, cards: a.Cards}, nil
 }
 
 // actor resolves --as to an enabled staff member.

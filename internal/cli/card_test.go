@@ -37,17 +37,15 @@ func TestCardCommands(t *testing.T) {
 	if err != nil || len(approved) < 2 {
 		t.Fatalf("demo left %d approved applications (%v), want at least 2", len(approved), err)
 	}
-	// The keyring is unlocked with a passphrase here: 'keys' cannot yet
-	// derive its key from the vault's master.key format.
-	t.Setenv("CITYID_TEST_KEYRING", "correct horse battery staple")
-	if err := cmdKeys(ctx, IO{Out: &out, Err: &out}, []string{"rotate", "--data", dir, "--passphrase-env", "CITYID_TEST_KEYRING"}); err != nil {
+	// A second signing key: cards are signed with the newest.
+	if err := cmdKeys(ctx, IO{Out: &out, Err: &out}, []string{"rotate", "--data", dir}); err != nil {
 		t.Fatalf("keys rotate: %v\n%s", err, out.String())
 	}
 
-	if got, err := runCard(t, "issue", "--data", dir, "--passphrase-env", "CITYID_TEST_KEYRING", approved[0].ID); err == nil {
+	if got, err := runCard(t, "issue", "--data", dir, approved[0].ID); err == nil {
 		t.Errorf("card issue without --as succeeded: %s", got)
 	}
-	got, err := runCard(t, "issue", "--data", dir, "--passphrase-env", "CITYID_TEST_KEYRING", "--as", "demo-supervisor", approved[0].ID, approved[1].ID)
+	got, err := runCard(t, "issue", "--data", dir, "--as", "demo-supervisor", approved[0].ID, approved[1].ID)
 	if err != nil {
 		t.Fatalf("card issue: %v\n%s", err, got)
 	}
@@ -55,19 +53,19 @@ func TestCardCommands(t *testing.T) {
 		t.Errorf("card issue printed %q, want two lines of id and grouped number", got)
 	}
 	pdf := filepath.Join(t.TempDir(), "batch.pdf")
-	if got, err := runCard(t, "print", "--data", dir, "--passphrase-env", "CITYID_TEST_KEYRING", "--as", "demo-supervisor", "--queue", "10", "--out", pdf); err != nil {
+	if got, err := runCard(t, "print", "--data", dir, "--as", "demo-supervisor", "--queue", "10", "--out", pdf); err != nil {
 		t.Fatalf("card print: %v\n%s", err, got)
 	}
 	b, err := os.ReadFile(pdf)
 	if err != nil || len(regexp.MustCompile(`/Type /Page\b`).FindAll(b, -1)) != 4 {
 		t.Errorf("batch.pdf: %v, want 4 pages (2 cards, front and back)", err)
 	}
-	got, err = runCard(t, "list", "--data", dir, "--passphrase-env", "CITYID_TEST_KEYRING")
+	got, err = runCard(t, "list", "--data", dir)
 	if err != nil || strings.Count(got, "active") != 2 {
 		t.Errorf("card list = %q, %v; want two active cards", got, err)
 	}
 	lists := filepath.Join(t.TempDir(), "status")
-	if got, err := runCard(t, "status-lists", "--data", dir, "--passphrase-env", "CITYID_TEST_KEYRING", "--out", lists); err != nil {
+	if got, err := runCard(t, "status-lists", "--data", dir, "--out", lists); err != nil {
 		t.Fatalf("card status-lists: %v\n%s", err, got)
 	}
 	for _, f := range []string{"1.jwt", "1.cwt"} {
