@@ -19,9 +19,10 @@ type Options struct {
 	Thresholds Thresholds
 	// Workers is the number of goroutines comparing pairs (default GOMAXPROCS).
 	Workers int
-	// MaxBlock skips blocks larger than this (default 500): a block of
-	// every "García" born in one year adds pairs faster than it adds matches,
-	// and the other keys still cover its members.
+	// MaxBlock skips blocks larger than this: a block of every "García"
+	// born in one year adds pairs faster than it adds matches, and the other
+	// keys (birth date, address, e-mail, phone) still cover its members.
+	// Default 500, lowered for large runs (see maxBlockFor).
 	MaxBlock int
 	// Progress, if set, is called now and then with the stage name and how
 	// far it has got.
@@ -34,6 +35,18 @@ type Options struct {
 	DuplicateRate float64
 	// Seed makes the random-pair sampling of training reproducible.
 	Seed uint64
+
+	autoBlock bool // MaxBlock was defaulted: scale it with the population
+}
+
+// maxBlockFor returns the block-size cap for a population of n: 500 up to
+// 100,000 records, then shrinking so the number of pairs grows about
+// linearly (50 at 1,000,000, where birth-date and address blocks hold ~30).
+func (o *Options) maxBlockFor(n int) int {
+	if !o.autoBlock || n <= 100_000 {
+		return o.MaxBlock
+	}
+	return max(50, o.MaxBlock*100_000/n)
 }
 
 func (o *Options) defaults() error {
@@ -50,6 +63,7 @@ func (o *Options) defaults() error {
 	}
 	if o.MaxBlock <= 0 {
 		o.MaxBlock = 500
+		o.autoBlock = true
 	}
 	if o.DuplicateRate <= 0 || o.DuplicateRate >= 1 {
 		o.DuplicateRate = 0.02
@@ -129,6 +143,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	if len(recs) == 0 {
 		return nil, ErrNoRecords
 	}
+	opt.MaxBlock = opt.maxBlockFor(len(recs))
 	b := &batch{opt: opt, split: split}
 	if err := b.prepare(ctx, recs); err != nil {
 		return nil, err

@@ -235,12 +235,13 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 	defer ix.mu.RUnlock()
 	sc := *ix.sc
 	sc.prior = ix.screenPrior()
+	maxBlock := ix.opt.maxBlockFor(len(ix.slot))
 	threshold := logit2(ix.opt.Thresholds.Review)
 	seen := make(map[int32]struct{}, 64)
 	var out []Candidate
 	for _, k := range e.keys {
 		p := ix.postings[k]
-		if len(p) > ix.opt.MaxBlock {
+		if len(p) > maxBlock {
 			continue // as in batch runs: the other keys cover a common name
 		}
 		for _, s := range p {
