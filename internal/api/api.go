@@ -24,6 +24,7 @@ import (
 	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/throttle"
 )
 
 // API serves /api/v1.
@@ -32,6 +33,8 @@ type API struct {
 	log      *slog.Logger
 	maxPhoto int64
 	mux      *http.ServeMux
+	// verifyLimit is the per-token budget of POST /api/v1/verify.
+	verifyLimit *throttle.Limiter
 }
 
 // New builds the API on an opened app.
@@ -40,7 +43,7 @@ func New(a *app.App, log *slog.Logger) *API {
 	if mb := a.Settings.Photo.MaxUploadMB; mb > 0 {
 		maxPhoto = int64(mb) << 20
 	}
-	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux()}
+	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now)}
 	x.routes()
 	return x
 }
@@ -65,6 +68,7 @@ func (x *API) routes() {
 	m.Handle("POST /api/v1/staff/{id}/reset", h(x.resetStaff))
 	m.Handle("GET /api/v1/audit", h(x.audit))
 	m.Handle("GET /api/v1/stats", h(x.stats))
+	m.Handle("POST /api/v1/verify", h(x.verify))
 	m.Handle("/api/v1/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
 	}))

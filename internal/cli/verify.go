@@ -3,19 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // card photos
-	_ "image/png"
 	"io"
 	"net/http"
 	"os"
 	"strings"
 	"time"
-
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
@@ -25,18 +18,15 @@ import (
 // Limits on what `cityid verify` reads: a phone photo of a card is a few
 // megabytes and at most ~50 megapixels; anything larger is refused before decoding.
 const (
-	maxImageBytes  = 25 << 20
-	maxImagePixels = 50_000_000
-	maxImageSide   = 12_000
-	maxKeysBytes   = 1 << 20
-	fetchTimeout   = 15 * time.Second
+	maxImageBytes = verify.MaxImageBytes
+	maxKeysBytes  = 1 << 20
+	fetchTimeout  = 15 * time.Second
 )
 
 // Reasons for input problems, reported in the same JSON shape as verification results.
 const (
-	reasonNoQR        = "no_qr_found"
-	reasonImageTooBig = "image_too_large"
-	reasonUnreadable  = "unreadable_input"
+	reasonImageTooBig = verify.ReasonImageTooBig
+	reasonUnreadable  = verify.ReasonUnreadable
 )
 
 func cmdVerify(ctx context.Context, stdio IO, args []string) error {
@@ -172,32 +162,9 @@ func decodeQRImage(path string) (string, string, error) {
 		return "", reasonUnreadable, err
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	text, err := verify.DecodeQRImage(f, maxImageBytes)
 	if err != nil {
-		return "", reasonUnreadable, fmt.Errorf("%s is not a PNG or JPEG image: %w", path, err)
+		return "", verify.InputReason(err), fmt.Errorf("%s: %w", path, err)
 	}
-	if cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > maxImagePixels {
-		return "", reasonImageTooBig, fmt.Errorf("%s is %dx%d pixels; at most %d megapixels are accepted", path, cfg.Width, cfg.Height, maxImagePixels/1_000_000)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", reasonUnreadable, err
-	}
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return "", reasonUnreadable, fmt.Errorf("decode %s: %w", path, err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", reasonUnreadable, err
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	res, err := gzqr.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		var nf gozxing.NotFoundException
-		if errors.As(err, &nf) {
-			return "", reasonNoQR, fmt.Errorf("no QR code found in %s", path)
-		}
-		return "", reasonNoQR, fmt.Errorf("QR code in %s could not be read: %w", path, err)
-	}
-	return res.GetText(), "", nil
+	return text, "", nil
 }

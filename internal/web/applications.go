@@ -138,6 +138,7 @@ type applicationView struct {
 	Sex        string
 	Language   string
 	CanDecide  bool
+	CanIssue   bool
 	Reasons    []option
 	Decision   string
 	ReceiptURL string
@@ -174,6 +175,7 @@ func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.App
 	v.Sex = sexLabel(c.P, a.Person.Sex)
 	v.Language = c.P.T("web.lang.name." + a.Person.Language)
 	v.CanDecide = c.Actor.Can(auth.RoleSupervisor) && (a.Status == enroll.StatusSubmitted || a.Status == enroll.StatusNeedsReview)
+	v.CanIssue = s.canIssue(c.Actor, a)
 	v.Reasons = append(v.Reasons, option{Value: "", Label: c.P.T("web.review.reason_choose")})
 	for _, rr := range st.Review.RejectReasons {
 		v.Reasons = append(v.Reasons, option{Value: rr, Label: c.P.T("review.reason." + rr)})

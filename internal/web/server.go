@@ -86,6 +86,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("GET /static/", static)
 	pages.Handle("GET /lang/{lang}", h(s.setLanguage))
 	s.mountResident(pages) // the public resident site at /, and the clerk pages for it
+	s.mountCards(pages)    // card pages, the public verifier, keys and status lists
 
 	pages.Handle("GET /login", h(s.loginForm))
 	pages.Handle("POST /login", h(s.login))

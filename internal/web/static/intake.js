@@ -112,3 +112,21 @@
     form.addEventListener("input", schedule);
   }
 })();
+
+// cityid verifier page: a handheld scanner types the QR payload and ends
+// with Enter; submit then instead of adding a line. Shift+Enter still
+// makes a new line for someone typing by hand.
+(function () {
+  "use strict";
+  var box = document.getElementById("f-payload");
+  var form = document.getElementById("verify-form");
+  if (!box || !form) { return; }
+  box.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && box.value.trim() !== "") {
+      e.preventDefault();
+      form.submit();
+    }
+  });
+  var verdict = document.getElementById("verdict");
+  if (verdict) { verdict.focus(); }
+})();

@@ -1,0 +1,96 @@
+// Package throttle limits how often a key (a client address, an API token)
+// may do something: a token bucket per key, held in memory and bounded.
+// Several servers each keep their own buckets; a throttle slows abuse, it
+// does not enforce fairness across a cluster.
+package throttle
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// Limiter is a set of token buckets, one per key. The zero value is not
+// usable; a nil *Limiter allows everything.
+type Limiter struct {
+	mu      sync.Mutex
+	rate    float64 // tokens per second
+	burst   float64
+	max     int
+	buckets map[string]*bucket
+	now     func() time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// New returns a limiter refilling perMinute tokens a minute up to burst,
+// keeping at most maxKeys buckets (when full it forgets the idlest ones,
+// which only makes it more lenient). now nil means time.Now.
+func New(perMinute, burst, maxKeys int, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	if maxKeys < 2 {
+		maxKeys = 2
+	}
+	return &Limiter{rate: float64(perMinute) / 60, burst: float64(burst), max: maxKeys, buckets: map[string]*bucket{}, now: now}
+}
+
+// Allow takes one token from key's bucket. When the bucket is empty it
+// reports false and how long until a token is back (for Retry-After).
+func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.max {
+			l.evict(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(l.burst, b.tokens+d.Seconds()*l.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		if l.rate <= 0 {
+			return false, time.Hour
+		}
+		wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+		return false, wait
+	}
+	b.tokens--
+	return true, 0
+}
+
+// RetryAfter is wait as whole seconds for a Retry-After header, at least 1.
+func RetryAfter(wait time.Duration) int {
+	return max(1, int(math.Ceil(wait.Seconds())))
+}
+
+// evict drops buckets that have refilled (they hold no information), then
+// arbitrary ones until half the room is free.
+func (l *Limiter) evict(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+	for k := range l.buckets {
+		if len(l.buckets) < l.max/2 {
+			break
+		}
+		delete(l.buckets, k)
+	}
+}

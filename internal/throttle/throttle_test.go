@@ -1,0 +1,59 @@
+package throttle
+
+import (
+	"testing"
+	"time"
+)
+
+func TestAllow(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	l := New(60, 3, 100, func() time.Time { return now })
+	for i := range 3 {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatalf("Allow(a) #%d = false, want true within the burst of 3", i+1)
+		}
+	}
+	ok, wait := l.Allow("a")
+	if ok || wait != time.Second {
+		t.Errorf("Allow(a) after the burst = %v, %v; want false, 1s", ok, wait)
+	}
+	if ok, _ := l.Allow("b"); !ok {
+		t.Error("Allow(b) = false; want true: keys have their own buckets")
+	}
+	now = now.Add(time.Second)
+	if ok, _ := l.Allow("a"); !ok {
+		t.Error("Allow(a) a second later = false, want true (one token refilled)")
+	}
+	if ok, _ := l.Allow("a"); ok {
+		t.Error("Allow(a) again = true, want false")
+	}
+}
+
+func TestBounded(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	l := New(1, 1, 10, func() time.Time { return now })
+	for i := range 1000 {
+		l.Allow(string(rune('a' + i%26)) + string(rune(i)))
+	}
+	if n := len(l.buckets); n > 10 {
+		t.Errorf("buckets = %d after 1000 keys, want at most 10", n)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Duration
+		want int
+	}{{0, 1}, {100 * time.Millisecond, 1}, {1500 * time.Millisecond, 2}, {time.Minute, 60}} {
+		if got := RetryAfter(tc.in); got != tc.want {
+			t.Errorf("RetryAfter(%v) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNilAllows(t *testing.T) {
+	var l *Limiter
+	if ok, _ := l.Allow("x"); !ok {
+		t.Error("nil Limiter Allow = false, want true")
+	}
+}

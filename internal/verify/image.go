@@ -1,0 +1,86 @@
+package verify
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // phone photos of a card back
+	_ "image/png"
+	"io"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqr "github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// Limits on a photo of a card: a phone photo is a few megabytes and at most
+// ~50 megapixels; anything larger is refused before its pixels are decoded.
+const (
+	MaxImageBytes  = 25 << 20
+	MaxImagePixels = 50_000_000
+	MaxImageSide   = 12_000
+)
+
+// Reasons for input problems, reported in Result.Reason like verification
+// outcomes (message keys "verify.reason.<code>").
+const (
+	ReasonNoQR        = "no_qr_found"
+	ReasonImageTooBig = "image_too_large"
+	ReasonUnreadable  = "unreadable_input"
+)
+
+// Errors DecodeQRImage returns, checked with errors.Is.
+var (
+	ErrImageTooLarge = errors.New("image too large")
+	ErrNotImage      = errors.New("not a PNG or JPEG image")
+	ErrNoQR          = errors.New("no QR code found")
+)
+
+// InputReason is the Result reason code for an error from DecodeQRImage.
+func InputReason(err error) string {
+	switch {
+	case errors.Is(err, ErrImageTooLarge):
+		return ReasonImageTooBig
+	case errors.Is(err, ErrNoQR):
+		return ReasonNoQR
+	}
+	return ReasonUnreadable
+}
+
+// DecodeQRImage finds and reads the QR code in a PNG or JPEG image of at
+// most maxBytes (MaxImageBytes when maxBytes <= 0 or larger), checking the
+// image's size from its header before decoding any pixels.
+func DecodeQRImage(r io.Reader, maxBytes int64) (string, error) {
+	if maxBytes <= 0 || maxBytes > MaxImageBytes {
+		maxBytes = MaxImageBytes
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("read image: %w", err)
+	}
+	if int64(len(b)) > maxBytes {
+		return "", fmt.Errorf("image over %d bytes: %w", maxBytes, ErrImageTooLarge)
+	}
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNotImage, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide || cfg.Width*cfg.Height > MaxImagePixels {
+		return "", fmt.Errorf("image is %dx%d pixels, at most %d megapixels are accepted: %w", cfg.Width, cfg.Height, MaxImagePixels/1_000_000, ErrImageTooLarge)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return "", fmt.Errorf("decode image: %w: %w", ErrNotImage, err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNoQR, err)
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	res, err := gzqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNoQR, err)
+	}
+	return res.GetText(), nil
+}

@@ -1,0 +1,452 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/throttle"
+)
+
+// maxCardList is how many cards one list page shows.
+const maxCardList = 200
+
+// mountCards adds the card pages for supervisors, the public verifier page
+// and the public key and status-list endpoints verifiers fetch. Without a
+// card service (no signing keyring in the data directory) none exist.
+func (s *Server) mountCards(pages *http.ServeMux) {
+	if s.app.Cards == nil {
+		return
+	}
+	staff, h := s.staffOnly, s.handle
+	pages.Handle("GET /staff/cards", staff(s.cardList, roleReview...))
+	pages.Handle("POST /staff/cards/print", staff(s.cardPrint, roleReview...))
+	pages.Handle("GET /staff/cards/{id}", staff(s.cardView, roleReview...))
+	pages.Handle("GET /staff/cards/{id}/preview/{side}", staff(s.cardPreview, roleReview...))
+	pages.Handle("POST /staff/cards/{id}/{action}", staff(s.cardAction, roleReview...))
+	pages.Handle("POST /staff/applications/{id}/issue", staff(s.cardIssue, roleReview...))
+
+	v := &verifier{s: s, limit: throttle.New(verifyPagePerMinute, verifyPageBurst, verifyPageClients, s.app.Now)}
+	pages.Handle("GET /verify", h(v.form))
+	pages.Handle("POST /verify", h(v.check))
+
+	// Public, cacheable, no session: what offline verifiers fetch.
+	pages.Handle("GET /status/{id}", s.app.Cards.StatusListHandler())
+	pages.Handle("GET /.well-known/jwks.json", s.app.Cards.JWKSHandler())
+	pages.Handle("GET /.well-known/cose-keys", s.app.Cards.COSEKeysHandler())
+}
+
+// cardRow is one card in a list.
+type cardRow struct {
+	card.Card
+	StatusText string
+	Printed    bool
+}
+
+type cardListView struct {
+	Tab      string
+	Tabs     []navLink
+	Statuses []option
+	Rows     []cardRow
+	Queue    bool // rows can be selected for printing
+	Counts   []verifyCount
+}
+
+type verifyCount struct {
+	Outcome string
+	Checks  int64
+}
+
+// cardTabs are the lists: the print queue, printed cards waiting to be
+// handed over, and all cards by status.
+var cardTabs = []string{"queue", "printed", "status"}
+
+func (s *Server) cardList(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	p := s.newPage(r, c, "cards_web.list.title")
+	if typed := strings.TrimSpace(q.Get("number")); typed != "" {
+		p.Form.Set("number", typed)
+		found, err := s.app.Cards.ByNumber(ctx, typed)
+		if err == nil {
+			http.Redirect(w, r, "/staff/cards/"+url.PathEscape(found.ID), http.StatusSeeOther)
+			return nil
+		}
+		switch {
+		case errors.Is(err, card.ErrCheckDigit):
+			p.setErrors(person.Errors{{Field: "number", Key: "error.card_number.check_digit"}})
+		case errors.Is(err, card.ErrFormat):
+			p.setErrors(person.Errors{{Field: "number", Key: "error.card_number.format"}})
+		case errors.Is(err, card.ErrNotFound):
+			p.setErrors(person.Errors{{Field: "number", Key: "card.error.not_found"}})
+		default:
+			return err
+		}
+	}
+	tab := q.Get("tab")
+	if !slices.Contains(cardTabs, tab) {
+		tab = "queue"
+	}
+	v := &cardListView{Tab: tab, Queue: tab == "queue"}
+	for _, t := range cardTabs {
+		v.Tabs = append(v.Tabs, navLink{Href: "/staff/cards?tab=" + t, Label: c.P.T("cards_web.tab." + t)})
+	}
+	var rows []card.Card
+	var err error
+	switch tab {
+	case "queue":
+		rows, err = s.app.Cards.Queue(ctx, maxCardList)
+	case "printed":
+		var all []card.Card
+		all, err = s.app.Cards.List(ctx, card.Filter{Statuses: []card.Status{card.StatusActive}, Limit: 1000})
+		for _, cd := range all {
+			if !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero() {
+				rows = append(rows, cd)
+			}
+		}
+	case "status":
+		st := card.Status(q.Get("status"))
+		p.Form.Set("status", string(st))
+		f := card.Filter{Limit: maxCardList}
+		if slices.Contains(allStatuses, st) {
+			f.Statuses = []card.Status{st}
+		}
+		rows, err = s.app.Cards.List(ctx, f)
+		v.Statuses = append(v.Statuses, option{Value: "", Label: c.P.T("cards_web.status.any")})
+		for _, st := range allStatuses {
+			v.Statuses = append(v.Statuses, option{Value: string(st), Label: c.P.T("card.status." + string(st))})
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, cd := range rows {
+		v.Rows = append(v.Rows, cardRow{Card: cd, StatusText: c.P.T("card.status." + string(cd.Status)), Printed: !cd.PrintedAt.IsZero()})
+	}
+	v.Counts = s.verificationCounts(r, c)
+	p.Data = v
+	status := http.StatusOK
+	if len(p.Errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return s.views.render(w, status, "cards", "layout", p)
+}
+
+var allStatuses = []card.Status{card.StatusActive, card.StatusSuspended, card.StatusRevoked, card.StatusExpired, card.StatusReplaced}
+
+// verificationCounts sums today's verification counters by outcome, over
+// every partner: counts only, nothing about which cards were checked.
+func (s *Server) verificationCounts(r *http.Request, c *call) []verifyCount {
+	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	today := s.app.Now().In(loc).Format("2006-01-02")
+	counts, err := s.app.Cards.Counts(r.Context(), c.Actor, today, today)
+	if err != nil {
+		s.log.Warn("verification counts", "err", err)
+		return nil
+	}
+	sum := map[string]int64{}
+	var order []string
+	for _, vc := range counts {
+		if _, ok := sum[vc.Outcome]; !ok {
+			order = append(order, vc.Outcome)
+		}
+		sum[vc.Outcome] += vc.Checks
+	}
+	slices.Sort(order)
+	var out []verifyCount
+	for _, o := range order {
+		label := c.P.T("verify.reason." + o)
+		if o == "valid" {
+			label = c.P.T("verify.status.valid")
+		}
+		out = append(out, verifyCount{Outcome: label, Checks: sum[o]})
+	}
+	return out
+}
+
+// cardPrint sends the selected cards as one PDF: card pages for the card
+// printer (which records them as printed) or a letter proof sheet.
+func (s *Server) cardPrint(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ids := r.PostForm["id"]
+	if len(ids) == 0 || len(ids) > maxCardList {
+		return &httpError{status: http.StatusBadRequest, key: "cards_web.error.select", cause: errors.New("print: no cards selected")}
+	}
+	sheet, name := card.CardPages, "cards.pdf"
+	if r.PostForm.Get("sheet") == "proof" {
+		sheet, name = card.ProofSheet, "proof.pdf"
+	}
+	pdf, err := s.app.Cards.Print(r.Context(), c.Actor, ids, sheet)
+	if err != nil {
+		return cardError(err)
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	_, err = w.Write(pdf)
+	return err
+}
+
+type cardView struct {
+	C            card.Card
+	Status       string
+	Kind         string
+	Reason       string
+	SuspendOpts  []option
+	ReinstOpts   []option
+	RevokeOpts   []option
+	ReplaceOpts  []option
+	MethodOpts   []option
+	WaiverOpts   []option
+	Waivers      bool
+	ReplaceFee   string
+	CanHandOver  bool
+	CanSuspend   bool
+	CanReinstate bool
+	CanRevoke    bool
+	CanRenew     bool
+	CanReplace   bool
+}
+
+func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error {
+	cd, err := s.app.Cards.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return cardError(err)
+	}
+	p := s.newPage(r, c, "cards_web.card.title")
+	if done := r.URL.Query().Get("done"); done != "" && c.P.T("cards_web.done."+done) != "cards_web.done."+done {
+		p.Flash = p.T("cards_web.done." + done)
+	}
+	return s.renderCard(w, http.StatusOK, p, c, cd)
+}
+
+func (s *Server) renderCard(w http.ResponseWriter, status int, p *page, c *call, cd card.Card) error {
+	st := s.app.Settings
+	v := &cardView{C: cd, Status: c.P.T("card.status." + string(cd.Status)), Kind: c.P.T("card.kind." + string(cd.Kind))}
+	if cd.Reason != "" {
+		v.Reason = reasonText(c.P, cd.Reason)
+	}
+	active, suspended := cd.Status == card.StatusActive, cd.Status == card.StatusSuspended
+	v.CanHandOver = active && !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero()
+	v.CanSuspend, v.CanReinstate = active, suspended
+	v.CanRevoke = active || suspended
+	v.CanRenew = active || cd.Status == card.StatusExpired
+	v.CanReplace = active || suspended
+	v.SuspendOpts = reasonOptions(c.P, card.SuspendReasons)
+	v.ReinstOpts = reasonOptions(c.P, card.ReinstateReasons)
+	v.RevokeOpts = reasonOptions(c.P, card.RevokeReasons)
+	v.ReplaceOpts = reasonOptions(c.P, card.ReplacementReasons)
+	v.MethodOpts = append(v.MethodOpts, option{Value: "", Label: c.P.T("web.intake.method_choose")})
+	for _, m := range st.Fees.PaymentMethods {
+		v.MethodOpts = append(v.MethodOpts, option{Value: m, Label: c.P.T("fee.method." + m)})
+	}
+	if v.Waivers = len(st.Fees.WaiverReasons) > 0; v.Waivers {
+		v.MethodOpts = append(v.MethodOpts, option{Value: fee.MethodWaiver, Label: c.P.T("web.intake.method_waiver")})
+		v.WaiverOpts = append(v.WaiverOpts, option{Value: "", Label: c.P.T("web.intake.waiver_choose")})
+		for _, wr := range st.Fees.WaiverReasons {
+			v.WaiverOpts = append(v.WaiverOpts, option{Value: wr, Label: c.P.T("fee.waiver." + wr)})
+		}
+	}
+	v.ReplaceFee = fee.Format(st.Fees.Replacement, st.Fees.Currency, c.P.Lang)
+	p.Data = v
+	return s.views.render(w, status, "card", "layout", p)
+}
+
+// reasonText is a reason code's text: "card.reason.<code>", or the code.
+func reasonText(pr i18n.Printer, code string) string {
+	if t := pr.T("card.reason." + code); t != "card.reason."+code {
+		return t
+	}
+	return code
+}
+
+func reasonOptions(pr i18n.Printer, codes []string) []option {
+	out := []option{{Value: "", Label: pr.T("cards_web.reason_choose")}}
+	for _, code := range codes {
+		out = append(out, option{Value: code, Label: reasonText(pr, code)})
+	}
+	return out
+}
+
+// cardPreview serves one side of the card as a PNG. It shows the holder's
+// data, so only signed-in supervisors reach it, the card service audits
+// the read, and nothing may cache it.
+func (s *Server) cardPreview(w http.ResponseWriter, r *http.Request, c *call) error {
+	side := card.Side(r.PathValue("side"))
+	if side != card.Front && side != card.Back {
+		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such card side")}
+	}
+	png, err := s.app.Cards.Preview(r.Context(), c.Actor, r.PathValue("id"), side)
+	if err != nil {
+		return cardError(err)
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(png)
+	return err
+}
+
+// cardAction runs a lifecycle change from the card page.
+func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx, id, f := r.Context(), r.PathValue("id"), r.PostForm
+	reason := f.Get("reason")
+	cs := s.app.Cards
+	var out card.Card
+	var err error
+	action := r.PathValue("action")
+	switch action {
+	case "handover":
+		out, err = cs.HandOver(ctx, c.Actor, id)
+	case "suspend":
+		out, err = cs.Suspend(ctx, c.Actor, id, reason)
+	case "reinstate":
+		out, err = cs.Reinstate(ctx, c.Actor, id, reason)
+	case "revoke":
+		out, err = cs.Revoke(ctx, c.Actor, id, reason)
+	case "renew", "replace":
+		var pay fee.Payment
+		pay, err = s.cardPayment(r, c, id, action, f)
+		if err == nil && action == "renew" {
+			out, err = cs.Renew(ctx, c.Actor, id, pay)
+		} else if err == nil {
+			out, err = cs.Replace(ctx, c.Actor, id, reason, pay)
+		}
+	default:
+		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such card action")}
+	}
+	if err != nil {
+		return s.cardFormError(w, r, c, id, err)
+	}
+	http.Redirect(w, r, "/staff/cards/"+url.PathEscape(out.ID)+"?done="+action, http.StatusSeeOther)
+	return nil
+}
+
+// cardPayment reads the fee fields (the intake page's) for a renewal or a
+// replacement; the amount is the program's fee for it, which for a renewal
+// depends on the holder's age (an audited read, as Renew makes anyway).
+func (s *Server) cardPayment(r *http.Request, c *call, id, action string, f url.Values) (fee.Payment, error) {
+	method := f.Get("payment_method")
+	if method == fee.MethodWaiver {
+		return fee.Payment{WaiverReason: f.Get("waiver_reason"), WaiverNote: strings.TrimSpace(f.Get("waiver_note"))}, nil
+	}
+	if method == "" {
+		return fee.Payment{}, nil
+	}
+	st := s.app.Settings.Fees
+	pay := fee.Payment{Method: method, AmountCents: st.Replacement}
+	if action == "renew" {
+		cd, err := s.app.Cards.Get(r.Context(), id)
+		if err != nil {
+			return fee.Payment{}, err
+		}
+		a, err := s.app.Enroll.Get(r.Context(), c.Actor, cd.ApplicationID, enroll.PurposeReplacement)
+		if err != nil {
+			return fee.Payment{}, err
+		}
+		loc, lerr := time.LoadLocation(s.app.Settings.Program.TimeZone)
+		if lerr != nil {
+			loc = time.UTC
+		}
+		today := person.DateOf(s.app.Now().In(loc))
+		pay.AmountCents = fee.Compute(st, fee.KindRenewal, a.Person.DateOfBirth, today).AmountCents
+	}
+	return pay, nil
+}
+
+// cardFormError shows a refused change on the card page, translated;
+// anything else goes to the error page.
+func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, id string, err error) error {
+	cd, gerr := s.app.Cards.Get(r.Context(), id)
+	if gerr != nil {
+		return cardError(err)
+	}
+	p := s.newPage(r, c, "cards_web.card.title")
+	p.Form = r.PostForm
+	var pe *card.PaymentError
+	var msg string
+	switch {
+	case errors.As(err, &pe):
+		p.setErrors(pe.Fields)
+	case errors.Is(err, card.ErrWindow):
+		opens, closes := s.renewalWindow(cd)
+		msg = c.P.T("card.error.renewal_window", "opens", opens, "closes", closes)
+	case errors.Is(err, card.ErrReason):
+		p.setErrors(person.Errors{{Field: "reason", Key: "card.error.reason"}})
+	case errors.Is(err, card.ErrState), errors.Is(err, card.ErrReprint), errors.Is(err, enroll.ErrState):
+		_, key := classifyCard(err)
+		msg = c.P.T(key)
+	default:
+		return cardError(err)
+	}
+	if msg != "" {
+		p.Errs = append(p.Errs, fieldMsg{Field: "", ID: "card-actions", Message: msg})
+	}
+	s.log.Info("card change refused", "route", r.Pattern, "err", err)
+	return s.renderCard(w, http.StatusUnprocessableEntity, p, c, cd)
+}
+
+// renewalWindow is when cd may be renewed, as dates.
+func (s *Server) renewalWindow(cd card.Card) (string, string) {
+	cc := s.app.Settings.Card
+	exp := cd.ExpiresOn.Time()
+	return person.DateOf(exp.AddDate(0, 0, -cc.RenewalWindowBeforeDays)).String(), person.DateOf(exp.AddDate(0, 0, cc.RenewalWindowAfterDays)).String()
+}
+
+// cardIssue turns an approved application into a card and opens its page.
+func (s *Server) cardIssue(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	cd, err := s.app.Cards.Issue(r.Context(), c.Actor, r.PathValue("id"))
+	if err != nil {
+		return cardError(err)
+	}
+	http.Redirect(w, r, "/staff/cards/"+url.PathEscape(cd.ID)+"?done=issue", http.StatusSeeOther)
+	return nil
+}
+
+// classifyCard maps card service errors to a status and message key.
+func classifyCard(err error) (int, string) {
+	switch {
+	case errors.Is(err, card.ErrNotFound):
+		return http.StatusNotFound, "web.error.not_found"
+	case errors.Is(err, card.ErrForbidden):
+		return http.StatusForbidden, "web.error.forbidden"
+	case errors.Is(err, card.ErrReprint):
+		return http.StatusConflict, "card.error.reprint_grace"
+	case errors.Is(err, card.ErrState), errors.Is(err, enroll.ErrState):
+		return http.StatusConflict, "card.error.state"
+	case errors.Is(err, card.ErrReason):
+		return http.StatusBadRequest, "card.error.reason"
+	}
+	return 0, ""
+}
+
+// cardError wraps a card service error for renderError.
+func cardError(err error) error {
+	if status, key := classifyCard(err); status != 0 {
+		return &httpError{status: status, key: key, cause: err}
+	}
+	return err
+}
+
+// canIssue reports whether the staff member may issue a card for a.
+func (s *Server) canIssue(by auth.Actor, a *enroll.Application) bool {
+	return s.app.Cards != nil && by.Can(roleReview...) && a.Status == enroll.StatusApproved
+}

@@ -1,0 +1,153 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/throttle"
+	"github.com/cityid/cityid/internal/verify"
+)
+
+// Limits of the public verifier page: a phone photo of a card back, and a
+// budget per client address (a desk scanning all day stays below it).
+const (
+	maxVerifyPhoto      = 8 << 20
+	verifyPagePerMinute = 30
+	verifyPageBurst     = 20
+	verifyPageClients   = 10_000
+)
+
+// verifier is the public page where anyone checks a card: a handheld 2-D
+// scanner types the QR payload into the text box, or a phone uploads a
+// photo of the card back. It needs no sign-in and keeps nothing but the
+// per-day outcome counters the card service records (partner "web").
+type verifier struct {
+	s     *Server
+	limit *throttle.Limiter
+}
+
+// verifyView is what verifier.html shows.
+type verifyView struct {
+	Done      bool // a check was made
+	Valid     bool
+	Genuine   bool // the signature verified: the data below is the city's
+	Reason    string
+	Status    string
+	Expired   bool
+	Name      string
+	BirthDate string
+	Face      template.URL // data: URL of the signed face image, "" when none
+	Expires   string
+}
+
+func (v *verifier) form(w http.ResponseWriter, r *http.Request, c *call) error {
+	w.Header().Set("Cache-Control", "no-store")
+	p := v.s.newPage(r, c, "cards_web.verify.title")
+	p.Data = &verifyView{}
+	return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
+}
+
+func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error {
+	// Results show a holder's name and face: never cache them.
+	w.Header().Set("Cache-Control", "no-store")
+	if ok, wait := v.limit.Allow(clientIP(r)); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfter(wait)))
+		return &httpError{status: http.StatusTooManyRequests, key: "cards_web.error.rate_limited", cause: errors.New("verifier rate limit")}
+	}
+	payload, reason, err := readVerifyForm(w, r)
+	if err != nil {
+		return err
+	}
+	p := v.s.newPage(r, c, "cards_web.verify.title")
+	if payload == "" && reason == "" {
+		p.setErrors(person.Errors{{Field: "payload", Key: "cards_web.verify.payload_required"}})
+		p.Data = &verifyView{}
+		return v.s.views.render(w, http.StatusUnprocessableEntity, "verifier", "layout", p)
+	}
+	res := verify.Result{Reason: reason, Status: verify.StatusNotChecked}
+	if reason == "" {
+		res = v.s.app.Cards.Verify(r.Context(), "web", payload)
+	}
+	p.Data = resultView(c.P, res)
+	return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
+}
+
+// readVerifyForm reads the payload typed or scanned into the form, or the
+// QR code in an uploaded photo; for an unreadable photo it returns the
+// reason code to show instead.
+func readVerifyForm(w http.ResponseWriter, r *http.Request) (payload, reason string, err error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxVerifyPhoto+64<<10)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(1 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		return "", "", tooLargeOr(err)
+	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
+	}
+	if f, _, ferr := r.FormFile("photo"); ferr == nil {
+		defer f.Close()
+		return decodePhoto(f)
+	} else if !errors.Is(ferr, http.ErrMissingFile) && !errors.Is(ferr, http.ErrNotMultipart) {
+		return "", "", tooLargeOr(ferr)
+	}
+	return parsePayloadField(r.PostFormValue("payload"))
+}
+
+// parsePayloadField cleans what a scanner typed: surrounding whitespace and
+// the Enter it sends; a payload longer than any card's is refused unread.
+func parsePayloadField(s string) (payload, reason string, err error) {
+	s = strings.TrimSpace(s)
+	if len(s) > claim169.MaxPayloadLen {
+		return "", verify.ReasonTooLarge, nil
+	}
+	return s, "", nil
+}
+
+func decodePhoto(f multipart.File) (string, string, error) {
+	text, err := verify.DecodeQRImage(io.Reader(f), maxVerifyPhoto)
+	if err != nil {
+		return "", verify.InputReason(err), nil
+	}
+	return strings.TrimSpace(text), "", nil
+}
+
+// resultView turns a verification result into the words on the page.
+func resultView(pr i18n.Printer, res verify.Result) *verifyView {
+	v := &verifyView{Done: true, Valid: res.Valid, Genuine: res.Claims != nil && res.KeyID != "",
+		Status: pr.T("verify.status." + res.Status), Expired: res.Reason == verify.ReasonExpired}
+	if res.Reason != "" {
+		v.Reason = pr.T("verify.reason." + res.Reason)
+	}
+	if res.ExpiresAt != nil {
+		// The QR's exp is the day after the printed expiry date (valid through it).
+		v.Expires = res.ExpiresAt.Add(-time.Second).UTC().Format("2006-01-02")
+	}
+	if res.Claims == nil {
+		return v
+	}
+	v.Name, _ = res.Claims["fullName"].(string)
+	if dob, _ := res.Claims["dateOfBirth"].(string); len(dob) == 8 {
+		v.BirthDate = dob[:4] + "-" + dob[4:6] + "-" + dob[6:]
+	} else {
+		v.BirthDate = dob
+	}
+	// verify only ever sets an image data URL here; check anyway, since the
+	// template trusts it as a URL.
+	if face, _ := res.Claims["face"].(string); strings.HasPrefix(face, "data:image/") && !strings.ContainsAny(face, "\"'<> ") {
+		v.Face = template.URL(face)
+	}
+	return v
+}
