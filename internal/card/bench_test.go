@@ -1,9 +1,11 @@
-package card
+package card_test
 
 import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/cityid/cityid/internal/card"
 )
 
 // BenchmarkPrint prints a batch end to end: opening each holder's record
@@ -19,7 +21,7 @@ func BenchmarkPrint(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		if _, err := e.cards.Print(ctx, e.supervisor, ids, CardPages); err != nil {
+		if _, err := e.cards.Print(ctx, e.supervisor, ids, card.CardPages); err != nil {
 			b.Fatal(err)
 		}
 	}

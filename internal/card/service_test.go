@@ -1,10 +1,9 @@
-package card
+package card_test
 
 import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/rand"
 	"errors"
 	"image"
 	"image/color"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/enroll"
@@ -48,7 +48,7 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type env struct {
 	app        *app.App
-	cards      *Service
+	cards      *card.Service
 	keys       *signing.Keyring
 	clock      *clock
 	clerk      auth.Actor
@@ -68,14 +68,9 @@ func newEnv(t testing.TB, dbURL string) *env {
 		t.Fatalf("app.Open: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
-	kr, err := signing.OpenKeyring(filepath.Join(dir, signing.KeyringFile), signing.MasterKey(bytes.Repeat([]byte{9}, 32)), rand.Reader, clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kr.Rotate(rand.Reader, signing.ES256, 6*365*24*time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := New(a.DB, a.Enroll, kr, a.I18n, a.Settings, Options{Now: clk.Now})
+	// The data directory's own keyring, sealed under its master key.
+	kr := a.Keyring
+	svc, err := card.New(a.DB, a.Enroll, kr, a.I18n, a.Settings, card.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +149,7 @@ func (e *env) approved(t testing.TB, key string) *enroll.Application {
 	return a
 }
 
-func (e *env) issue(t testing.TB, key string) Card {
+func (e *env) issue(t testing.TB, key string) card.Card {
 	t.Helper()
 	a := e.approved(t, key)
 	c, err := e.cards.Issue(ctx, e.supervisor, a.ID)
@@ -165,7 +160,7 @@ func (e *env) issue(t testing.TB, key string) Card {
 }
 
 // payload returns the signed QR payload printed on c.
-func (e *env) payload(t testing.TB, c Card) string {
+func (e *env) payload(t testing.TB, c card.Card) string {
 	t.Helper()
 	app, err := e.app.Enroll.Get(ctx, e.supervisor, c.ApplicationID, enroll.PurposeReview)
 	if err != nil {
@@ -175,7 +170,7 @@ func (e *env) payload(t testing.TB, c Card) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, p, err := e.cards.artworkPayload(ctx, app, c, signer)
+	p, err := e.cards.ArtworkPayloadForTest(ctx, app, c, signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,22 +180,22 @@ func (e *env) payload(t testing.TB, c Card) string {
 func TestIssue(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		a := e.approved(t, "k1")
-		if _, err := e.cards.Issue(ctx, e.clerk, a.ID); !errors.Is(err, ErrForbidden) {
-			t.Errorf("Issue by a clerk err = %v, want ErrForbidden", err)
+		if _, err := e.cards.Issue(ctx, e.clerk, a.ID); !errors.Is(err, card.ErrForbidden) {
+			t.Errorf("Issue by a clerk err = %v, want card.ErrForbidden", err)
 		}
 		c, err := e.cards.Issue(ctx, e.supervisor, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		today := person.DateOf(start.In(e.cards.loc))
-		if c.Status != StatusActive || c.Kind != KindNew || c.IssuedOn != today || c.ExpiresOn != today.AddYears(5) {
+		today := person.DateOf(start.In(e.cards.LocationForTest()))
+		if c.Status != card.StatusActive || c.Kind != card.KindNew || c.IssuedOn != today || c.ExpiresOn != today.AddYears(5) {
 			t.Errorf("Issue = %s %s issued %s expires %s; want active new card issued %s for 5 years", c.Status, c.Kind, c.IssuedOn, c.ExpiresOn, today)
 		}
-		if _, err := ParseNumber(c.Number.Compact()); err != nil || c.StatusIndex < 0 || c.StatusIndex >= minListSize {
-			t.Errorf("Issue number %q (%v), index %d; want a valid number and an index in [0, %d)", c.Number, err, c.StatusIndex, minListSize)
+		if _, err := card.ParseNumber(c.Number.Compact()); err != nil || c.StatusIndex < 0 || c.StatusIndex >= card.MinListSizeForTest {
+			t.Errorf("Issue number %q (%v), index %d; want a valid number and an index in [0, %d)", c.Number, err, c.StatusIndex, card.MinListSizeForTest)
 		}
-		if _, err := e.cards.Issue(ctx, e.supervisor, a.ID); !errors.Is(err, ErrState) {
-			t.Errorf("second Issue err = %v, want ErrState", err)
+		if _, err := e.cards.Issue(ctx, e.supervisor, a.ID); !errors.Is(err, card.ErrState) {
+			t.Errorf("second Issue err = %v, want card.ErrState", err)
 		}
 		got, err := e.app.Enroll.Get(ctx, e.supervisor, a.ID, enroll.PurposeReview)
 		if err != nil || got.Status != enroll.StatusIssued {
@@ -223,7 +218,7 @@ func (e *env) servedList(t *testing.T, id, accept string) *statuslist.List {
 	t.Helper()
 	srv := httptest.NewServer(e.cards.StatusListHandler())
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+StatusPath+id, nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+card.StatusPath+id, nil)
 	req.Header.Set("Accept", accept)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -239,7 +234,7 @@ func (e *env) servedList(t *testing.T, id, accept string) *statuslist.List {
 		t.Errorf("Cache-Control = %q, want public, max-age=900 (the 15-minute ttl)", cc)
 	}
 	// A conditional request with the ETag is answered 304.
-	req2, _ := http.NewRequest(http.MethodGet, srv.URL+StatusPath+id, nil)
+	req2, _ := http.NewRequest(http.MethodGet, srv.URL+card.StatusPath+id, nil)
 	req2.Header.Set("Accept", accept)
 	req2.Header.Set("If-None-Match", resp.Header.Get("ETag"))
 	if resp2, err := http.DefaultClient.Do(req2); err != nil || resp2.StatusCode != http.StatusNotModified {
@@ -277,22 +272,22 @@ func TestLifecycle(t *testing.T) {
 		c := e.issue(t, "k1")
 		steps := []struct {
 			name   string
-			do     func() (Card, error)
+			do     func() (card.Card, error)
 			err    error
-			status Status
+			status card.Status
 			entry  statuslist.Status
 		}{
-			{"bad reason", func() (Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "whim") }, ErrReason, StatusActive, statuslist.Valid},
-			{"clerk suspends", func() (Card, error) { return e.cards.Suspend(ctx, e.clerk, c.ID, "investigation") }, ErrForbidden, StatusActive, statuslist.Valid},
-			{"reinstate active", func() (Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, ErrState, StatusActive, statuslist.Valid},
-			{"suspend", func() (Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, nil, StatusSuspended, statuslist.Suspended},
-			{"suspend again", func() (Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, ErrState, StatusSuspended, statuslist.Suspended},
-			{"reinstate", func() (Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, nil, StatusActive, statuslist.Valid},
-			{"revoke", func() (Card, error) { return e.cards.Revoke(ctx, e.supervisor, c.ID, "fraud") }, nil, StatusRevoked, statuslist.Invalid},
-			{"reinstate revoked", func() (Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, ErrState, StatusRevoked, statuslist.Invalid},
-			{"replace revoked", func() (Card, error) {
+			{"bad reason", func() (card.Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "whim") }, card.ErrReason, card.StatusActive, statuslist.Valid},
+			{"clerk suspends", func() (card.Card, error) { return e.cards.Suspend(ctx, e.clerk, c.ID, "investigation") }, card.ErrForbidden, card.StatusActive, statuslist.Valid},
+			{"reinstate active", func() (card.Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, card.ErrState, card.StatusActive, statuslist.Valid},
+			{"suspend", func() (card.Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, nil, card.StatusSuspended, statuslist.Suspended},
+			{"suspend again", func() (card.Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, card.ErrState, card.StatusSuspended, statuslist.Suspended},
+			{"reinstate", func() (card.Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, nil, card.StatusActive, statuslist.Valid},
+			{"revoke", func() (card.Card, error) { return e.cards.Revoke(ctx, e.supervisor, c.ID, "fraud") }, nil, card.StatusRevoked, statuslist.Invalid},
+			{"reinstate revoked", func() (card.Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, card.ErrState, card.StatusRevoked, statuslist.Invalid},
+			{"replace revoked", func() (card.Card, error) {
 				return e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000})
-			}, ErrState, StatusRevoked, statuslist.Invalid},
+			}, card.ErrState, card.StatusRevoked, statuslist.Invalid},
 		}
 		for _, st := range steps {
 			_, err := st.do()
@@ -352,9 +347,9 @@ func TestRenewalWindow(t *testing.T) {
 			at   time.Time
 			err  error
 		}{
-			{"right after issue", start, ErrWindow},
-			{"61 days before expiry", expiry.AddDate(0, 0, -61), ErrWindow},
-			{"181 days after expiry", expiry.AddDate(0, 0, 181), ErrWindow},
+			{"right after issue", start, card.ErrWindow},
+			{"61 days before expiry", expiry.AddDate(0, 0, -61), card.ErrWindow},
+			{"181 days after expiry", expiry.AddDate(0, 0, 181), card.ErrWindow},
 		} {
 			e.clock.Set(tt.at)
 			if _, err := e.cards.Renew(ctx, e.supervisor, c.ID, pay); !errors.Is(err, tt.err) {
@@ -363,17 +358,17 @@ func TestRenewalWindow(t *testing.T) {
 		}
 		e.clock.Set(expiry.AddDate(0, 0, -30))
 		if _, err := e.cards.Renew(ctx, e.supervisor, c.ID, fee.Payment{}); err == nil {
-			t.Error("Renew without payment succeeded, want a PaymentError")
+			t.Error("Renew without payment succeeded, want a card.PaymentError")
 		}
 		n, err := e.cards.Renew(ctx, e.supervisor, c.ID, pay)
 		if err != nil {
 			t.Fatalf("Renew 30 days before expiry: %v", err)
 		}
-		today := person.DateOf(e.clock.Now().In(e.cards.loc))
-		if n.Kind != KindRenewal || n.Replaces != c.ID || n.ExpiresOn != today.AddYears(5) || n.Number == c.Number {
+		today := person.DateOf(e.clock.Now().In(e.cards.LocationForTest()))
+		if n.Kind != card.KindRenewal || n.Replaces != c.ID || n.ExpiresOn != today.AddYears(5) || n.Number == c.Number {
 			t.Errorf("renewal = %+v; want a new number replacing %s, valid 5 years from %s", n, c.ID, today)
 		}
-		if got, _ := e.cards.Get(ctx, c.ID); got.Status != StatusReplaced || got.ReplacedBy != n.ID {
+		if got, _ := e.cards.Get(ctx, c.ID); got.Status != card.StatusReplaced || got.ReplacedBy != n.ID {
 			t.Errorf("old card = %s replaced by %q; want replaced by %s", got.Status, got.ReplacedBy, n.ID)
 		}
 		if res := e.cards.Verify(ctx, "p", old); res.Valid || res.Reason != verify.ReasonRevoked {
@@ -388,25 +383,25 @@ func TestRenewalWindow(t *testing.T) {
 func TestReplacementFee(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		c := e.issue(t, "k1")
-		var pe *PaymentError
+		var pe *card.PaymentError
 		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 500}); !errors.As(err, &pe) {
-			t.Errorf("Replace paying $5 of $10: err = %v, want a PaymentError", err)
+			t.Errorf("Replace paying $5 of $10: err = %v, want a card.PaymentError", err)
 		}
-		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "bored", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, ErrReason) {
-			t.Errorf("Replace for an unknown reason: err = %v, want ErrReason", err)
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "bored", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, card.ErrReason) {
+			t.Errorf("Replace for an unknown reason: err = %v, want card.ErrReason", err)
 		}
 		n, err := e.cards.Replace(ctx, e.supervisor, c.ID, "stolen", fee.Payment{Method: "waiver", WaiverReason: "hardship"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.Kind != KindReplacement || n.FeeCents != 0 || n.WaiverReason != "hardship" || n.ExpiresOn != c.ExpiresOn {
+		if n.Kind != card.KindReplacement || n.FeeCents != 0 || n.WaiverReason != "hardship" || n.ExpiresOn != c.ExpiresOn {
 			t.Errorf("replacement = %+v; want a waived replacement keeping expiry %s", n, c.ExpiresOn)
 		}
 		if v, _ := e.servedList(t, c.StatusListID, "").Get(c.StatusIndex); v != statuslist.Invalid {
 			t.Errorf("old card's entry = %v, want invalid", v)
 		}
-		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, ErrState) {
-			t.Errorf("replacing a replaced card: err = %v, want ErrState", err)
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, card.ErrState) {
+			t.Errorf("replacing a replaced card: err = %v, want card.ErrState", err)
 		}
 	})
 }
@@ -414,10 +409,10 @@ func TestReplacementFee(t *testing.T) {
 func TestPrintHandOverReprint(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		a, b := e.issue(t, "k1"), e.issue(t, "k2-plain")
-		if _, err := e.cards.HandOver(ctx, e.clerk, a.ID); !errors.Is(err, ErrState) {
-			t.Errorf("HandOver before printing: err = %v, want ErrState", err)
+		if _, err := e.cards.HandOver(ctx, e.clerk, a.ID); !errors.Is(err, card.ErrState) {
+			t.Errorf("HandOver before printing: err = %v, want card.ErrState", err)
 		}
-		pdf, err := e.cards.Print(ctx, e.supervisor, []string{a.ID, b.ID}, CardPages)
+		pdf, err := e.cards.Print(ctx, e.supervisor, []string{a.ID, b.ID}, card.CardPages)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,18 +426,18 @@ func TestPrintHandOverReprint(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Reprint within the grace period, then not.
-		if _, err := e.cards.Print(ctx, e.supervisor, []string{a.ID}, CardPages); err != nil {
+		if _, err := e.cards.Print(ctx, e.supervisor, []string{a.ID}, card.CardPages); err != nil {
 			t.Errorf("reprint the day of handover: %v", err)
 		}
 		e.clock.Set(start.AddDate(0, 0, e.app.Settings.Retention.NoListGraceDays+1))
-		if _, err := e.cards.Print(ctx, e.supervisor, []string{a.ID}, CardPages); !errors.Is(err, ErrReprint) {
-			t.Errorf("reprint after the grace period: err = %v, want ErrReprint", err)
+		if _, err := e.cards.Print(ctx, e.supervisor, []string{a.ID}, card.CardPages); !errors.Is(err, card.ErrReprint) {
+			t.Errorf("reprint after the grace period: err = %v, want card.ErrReprint", err)
 		}
 		got, _ := e.cards.Get(ctx, a.ID)
 		if got.PrintCount != 2 {
 			t.Errorf("print count = %d, want 2", got.PrintCount)
 		}
-		png, err := e.cards.Preview(ctx, e.clerk, b.ID, Front)
+		png, err := e.cards.Preview(ctx, e.clerk, b.ID, card.Front)
 		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 			t.Errorf("Preview = %d bytes, %v; want a PNG", len(png), err)
 		}
@@ -474,7 +469,7 @@ func TestPreviewBackScansAndVerifies(t *testing.T) {
 	}
 	e := newEnv(t, "")
 	c := e.issue(t, "k1")
-	back, err := e.cards.Preview(ctx, e.supervisor, c.ID, Back)
+	back, err := e.cards.Preview(ctx, e.supervisor, c.ID, card.Back)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +497,7 @@ func TestConcurrentIssue(t *testing.T) {
 			apps = append(apps, e.approved(t, "c"+strconv.Itoa(i)))
 		}
 		var wg sync.WaitGroup
-		cards := make([]Card, n)
+		cards := make([]card.Card, n)
 		errs := make([]error, n)
 		for i := range n {
 			wg.Add(1)
@@ -534,21 +529,21 @@ func TestExpireDue(t *testing.T) {
 		c := e.issue(t, "k1")
 		p := e.payload(t, c)
 		e.clock.Set(c.ExpiresOn.Time().AddDate(0, 0, 2))
-		if got := c.EffectiveStatus(person.DateOf(e.clock.Now())); got != StatusExpired {
+		if got := c.EffectiveStatus(person.DateOf(e.clock.Now())); got != card.StatusExpired {
 			t.Errorf("EffectiveStatus after expiry = %s, want expired", got)
 		}
 		n, err := e.cards.ExpireDue(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("ExpireDue = %d, %v; want 1", n, err)
 		}
-		if got, _ := e.cards.Get(ctx, c.ID); got.Status != StatusExpired {
+		if got, _ := e.cards.Get(ctx, c.ID); got.Status != card.StatusExpired {
 			t.Errorf("status after ExpireDue = %s, want expired", got.Status)
 		}
 		if res := e.cards.Verify(ctx, "p", p); res.Valid || res.Reason != verify.ReasonExpired {
 			t.Errorf("Verify(expired card) = valid %v reason %q, want expired", res.Valid, res.Reason)
 		}
-		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, ErrState) {
-			t.Errorf("Replace(expired card) err = %v, want ErrState (renew instead)", err)
+		if _, err := e.cards.Replace(ctx, e.supervisor, c.ID, "lost", fee.Payment{Method: "cash", AmountCents: 1000}); !errors.Is(err, card.ErrState) {
+			t.Errorf("Replace(expired card) err = %v, want card.ErrState (renew instead)", err)
 		}
 		if _, err := e.cards.Renew(ctx, e.supervisor, c.ID, fee.Payment{Method: "cash", AmountCents: 1000}); err != nil {
 			t.Errorf("Renew(expired card, 2 days after expiry) = %v, want a new card", err)

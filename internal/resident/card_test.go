@@ -1,19 +1,14 @@
 package resident
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
-	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
@@ -26,13 +21,8 @@ import (
 func TestLostCardWithCardService(t *testing.T) {
 	e := newEnv(t, false, Options{})
 	ctx := context.Background()
-	kr, err := signing.OpenKeyring(filepath.Join(e.app.DataDir, signing.KeyringFile), signing.MasterKey(bytes.Repeat([]byte{7}, 32)), rand.Reader, e.clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kr.Rotate(rand.Reader, signing.ES256, 6*365*24*time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	// The data directory's own keyring, sealed under its master key.
+	kr := e.app.Keyring
 	cards, err := card.New(e.app.DB, e.app.Enroll, kr, e.app.I18n, e.app.Settings, card.Options{Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
-	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
@@ -62,13 +61,8 @@ func newEnv(t testing.TB, dbURL string) *env {
 		t.Fatalf("app.Open: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
-	kr, err := signing.OpenKeyring(filepath.Join(dir, signing.KeyringFile), signing.MasterKey(bytes.Repeat([]byte{9}, 32)), rand.Reader, clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kr.Rotate(rand.Reader, signing.ES256, 6*365*24*time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	// The data directory's own keyring, sealed under its master key.
+	kr := a.Keyring
 	cards, err := card.New(a.DB, a.Enroll, kr, a.I18n, a.Settings, card.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,20 @@
+package card
+
+import (
+	"context"
+	"time"
+
+	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/enroll"
+)
+
+// Hooks for the external tests (package card_test), which need internal/app
+// and so cannot live in package card.
+
+func (s *Service) ArtworkPayloadForTest(ctx context.Context, app *enroll.Application, c Card, signer signing.Signer) (string, error) {
+	_, p, err := s.artworkPayload(ctx, app, c, signer)
+	return p, err
+}
+
+func (s *Service) LocationForTest() *time.Location { return s.loc }
+const MinListSizeForTest = minListSize
