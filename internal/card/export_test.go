@@ -17,4 +17,5 @@ func (s *Service) ArtworkPayloadForTest(ctx context.Context, app *enroll.Applica
 }
 
 func (s *Service) LocationForTest() *time.Location { return s.loc }
+
 const MinListSizeForTest = minListSize
