@@ -33,7 +33,7 @@ func TestBounded(t *testing.T) {
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	l := New(1, 1, 10, func() time.Time { return now })
 	for i := range 1000 {
-		l.Allow(string(rune('a' + i%26)) + string(rune(i)))
+		l.Allow(string(rune('a'+i%26)) + string(rune(i)))
 	}
 	if n := len(l.buckets); n > 10 {
 		t.Errorf("buckets = %d after 1000 keys, want at most 10", n)

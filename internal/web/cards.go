@@ -305,11 +305,14 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	ctx, id, f := r.Context(), r.PathValue("id"), r.PostForm
-	reason := f.Get("reason")
+	action := r.PathValue("action")
+	// Each form on the card page names its fields after its action, so
+	// the page has no two controls with the same id.
+	field := func(name string) string { return f.Get(action + "_" + name) }
+	reason := field("reason")
 	cs := s.app.Cards
 	var out card.Card
 	var err error
-	action := r.PathValue("action")
 	switch action {
 	case "handover":
 		out, err = cs.HandOver(ctx, c.Actor, id)
@@ -321,7 +324,7 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 		out, err = cs.Revoke(ctx, c.Actor, id, reason)
 	case "renew", "replace":
 		var pay fee.Payment
-		pay, err = s.cardPayment(r, c, id, action, f)
+		pay, err = s.cardPayment(r, c, id, action, field)
 		if err == nil && action == "renew" {
 			out, err = cs.Renew(ctx, c.Actor, id, pay)
 		} else if err == nil {
@@ -331,7 +334,7 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such card action")}
 	}
 	if err != nil {
-		return s.cardFormError(w, r, c, id, err)
+		return s.cardFormError(w, r, c, id, action, err)
 	}
 	http.Redirect(w, r, "/staff/cards/"+url.PathEscape(out.ID)+"?done="+action, http.StatusSeeOther)
 	return nil
@@ -340,10 +343,10 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 // cardPayment reads the fee fields (the intake page's) for a renewal or a
 // replacement; the amount is the program's fee for it, which for a renewal
 // depends on the holder's age (an audited read, as Renew makes anyway).
-func (s *Server) cardPayment(r *http.Request, c *call, id, action string, f url.Values) (fee.Payment, error) {
-	method := f.Get("payment_method")
+func (s *Server) cardPayment(r *http.Request, c *call, id, action string, field func(string) string) (fee.Payment, error) {
+	method := field("payment_method")
 	if method == fee.MethodWaiver {
-		return fee.Payment{WaiverReason: f.Get("waiver_reason"), WaiverNote: strings.TrimSpace(f.Get("waiver_note"))}, nil
+		return fee.Payment{WaiverReason: field("waiver_reason"), WaiverNote: strings.TrimSpace(field("waiver_note"))}, nil
 	}
 	if method == "" {
 		return fee.Payment{}, nil
@@ -371,7 +374,7 @@ func (s *Server) cardPayment(r *http.Request, c *call, id, action string, f url.
 
 // cardFormError shows a refused change on the card page, translated;
 // anything else goes to the error page.
-func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, id string, err error) error {
+func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, id, action string, err error) error {
 	cd, gerr := s.app.Cards.Get(r.Context(), id)
 	if gerr != nil {
 		return cardError(err)
@@ -382,12 +385,19 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 	var msg string
 	switch {
 	case errors.As(err, &pe):
-		p.setErrors(pe.Fields)
+		errs := make(person.Errors, len(pe.Fields))
+		for i, fe := range pe.Fields {
+			if fe.Field == "payment_amount" {
+				fe.Field = "payment_method"
+			}
+			errs[i] = person.FieldError{Field: action + "_" + fe.Field, Key: fe.Key}
+		}
+		p.setErrors(errs)
 	case errors.Is(err, card.ErrWindow):
 		opens, closes := s.renewalWindow(cd)
 		msg = c.P.T("card.error.renewal_window", "opens", opens, "closes", closes)
 	case errors.Is(err, card.ErrReason):
-		p.setErrors(person.Errors{{Field: "reason", Key: "card.error.reason"}})
+		p.setErrors(person.Errors{{Field: action + "_reason", Key: "card.error.reason"}})
 	case errors.Is(err, card.ErrState), errors.Is(err, card.ErrReprint), errors.Is(err, enroll.ErrState):
 		_, key := classifyCard(err)
 		msg = c.P.T(key)
@@ -398,7 +408,11 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 		p.Errs = append(p.Errs, fieldMsg{Field: "", ID: "card-actions", Message: msg})
 	}
 	s.log.Info("card change refused", "route", r.Pattern, "err", err)
-	return s.renderCard(w, http.StatusUnprocessableEntity, p, c, cd)
+	status := http.StatusUnprocessableEntity
+	if st, _ := classifyCard(err); st == http.StatusConflict {
+		status = st
+	}
+	return s.renderCard(w, status, p, c, cd)
 }
 
 // renewalWindow is when cd may be renewed, as dates.

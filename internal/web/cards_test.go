@@ -1,0 +1,317 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/verify"
+)
+
+// cardEnv is an env with a clerk at site A, a supervisor, and one
+// application submitted by the clerk and approved by the supervisor.
+type cardEnv struct {
+	*env
+	clerk, sup *client
+	supActor   auth.Actor
+	appID      string
+}
+
+func newCardEnv(t *testing.T) *cardEnv {
+	t.Helper()
+	e := newEnv(t)
+	if e.app.Cards == nil {
+		t.Fatal("app.Open on a new data dir made no card service")
+	}
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	e.addStaff(t, "sup1", auth.RoleSupervisor, "")
+	ce := &cardEnv{env: e, clerk: e.signIn(t, "clerk1", testPassword), sup: e.signIn(t, "sup1", testPassword)}
+	ce.supActor = mustActor(t, e, "sup1")
+	ce.appID = submitted(t, ce.clerk, "card-flow")
+	r := ce.sup.post(t, "/staff/applications/"+ce.appID+"/approve", url.Values{})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("approve = %d: %s", r.Status, text(r.Body))
+	}
+	return ce
+}
+
+// issue presses "Issue card" on the application and returns the card id.
+func (ce *cardEnv) issue(t *testing.T) string {
+	t.Helper()
+	page := ce.sup.get(t, "/staff/applications/"+ce.appID+"?purpose=replacement")
+	if !strings.Contains(page.Body, `id="issue-card"`) {
+		t.Errorf("approved application page (%d) has no Issue card button", page.Status)
+	}
+	r := ce.sup.post(t, "/staff/applications/"+ce.appID+"/issue", url.Values{})
+	id := regexpFind(r.Location, `^/staff/cards/(crd_[a-z2-7]+)\?done=issue$`)
+	if r.Status != http.StatusSeeOther || id == "" {
+		t.Fatalf("POST issue = %d %q, want 303 to the card page: %s", r.Status, r.Location, text(r.Body))
+	}
+	return id
+}
+
+// check verifies payload on the public page as a stranger would.
+func (ce *cardEnv) check(t *testing.T, payload string) string {
+	t.Helper()
+	r := ce.client().post(t, "/verify", url.Values{"payload": {payload}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("POST /verify = %d: %s", r.Status, text(r.Body))
+	}
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("POST /verify Cache-Control = %q, want no-store", cc)
+	}
+	return text(r.Body)
+}
+
+func TestCardLifecycleOverHTTP(t *testing.T) {
+	ce := newCardEnv(t)
+	ctx := context.Background()
+	id := ce.issue(t)
+
+	page := ce.sup.get(t, "/staff/cards/"+id+"?done=issue")
+	if page.Status != http.StatusOK || !strings.Contains(text(page.Body), "The card was issued") {
+		t.Fatalf("card page = %d: %s", page.Status, text(page.Body))
+	}
+	queue := ce.sup.get(t, "/staff/cards")
+	if !strings.Contains(queue.Body, `value="`+id+`"`) {
+		t.Errorf("print queue does not list %s", id)
+	}
+	for _, side := range []string{"front", "back"} {
+		r := ce.sup.get(t, "/staff/cards/"+id+"/preview/"+side)
+		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(r.Body, "\x89PNG") || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("preview %s = %d %q %q, want 200 image/png no-store", side, r.Status, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
+		}
+	}
+	for _, sheet := range []string{"proof", "cards"} {
+		r := ce.sup.post(t, "/staff/cards/print", url.Values{"id": {id}, "sheet": {sheet}})
+		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(r.Body, "%PDF") {
+			t.Fatalf("print %s = %d %q %.20q, want 200 application/pdf starting %%PDF", sheet, r.Status, r.Header.Get("Content-Type"), r.Body)
+		}
+	}
+	if printed := ce.sup.get(t, "/staff/cards?tab=printed"); !strings.Contains(printed.Body, "/staff/cards/"+id) {
+		t.Error("printed list does not show the printed card")
+	}
+	if r := ce.sup.post(t, "/staff/cards/"+id+"/handover", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("handover = %d: %s", r.Status, text(r.Body))
+	}
+
+	payload, err := ce.app.Cards.QRPayload(ctx, ce.supActor, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ce.check(t, payload); !strings.Contains(got, "GENUINE AND VALID") || !strings.Contains(got, "Zenobia") {
+		t.Errorf("/verify of a fresh card = %q, want GENUINE AND VALID with the holder's name", got)
+	}
+
+	steps := []struct {
+		action, reason string
+		wantValid      bool
+		wantReason     string
+	}{
+		{"suspend", "investigation", false, "The card is suspended."},
+		{"reinstate", "resolved", true, ""},
+		{"revoke", "fraud", false, "The card has been revoked."},
+	}
+	for _, st := range steps {
+		r := ce.sup.post(t, "/staff/cards/"+id+"/"+st.action, url.Values{st.action + "_reason": {st.reason}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("%s = %d: %s", st.action, r.Status, text(r.Body))
+		}
+		got := ce.check(t, payload)
+		valid := strings.Contains(got, "GENUINE AND VALID")
+		if valid != st.wantValid || !strings.Contains(got, st.wantReason) || (!valid && !strings.Contains(got, "NOT VALID")) {
+			t.Errorf("after %s, /verify = %q; want valid %v with %q", st.action, got, st.wantValid, st.wantReason)
+		}
+	}
+	// A revoked card cannot be suspended: the refusal is shown on the page, translated.
+	r := ce.sup.post(t, "/staff/cards/"+id+"/suspend", url.Values{"suspend_reason": {"other"}})
+	if r.Status != http.StatusConflict || !strings.Contains(text(r.Body), "cannot be changed") {
+		t.Errorf("suspend a revoked card = %d %q, want 409 with card.error.state", r.Status, text(r.Body))
+	}
+	// Counts only: today's checks by outcome.
+	counts := text(ce.sup.get(t, "/staff/cards").Body)
+	if !strings.Contains(counts, "Verifications today") || !strings.Contains(counts, "The card has been revoked.") {
+		t.Errorf("cards page counts = %q, want today's verification outcomes", counts)
+	}
+}
+
+func TestCardPagesNeedSupervisor(t *testing.T) {
+	ce := newCardEnv(t)
+	for _, path := range []string{"/staff/cards", "/staff/cards/crd_aaaaaaaaaaaaaaaa"} {
+		if r := ce.clerk.get(t, path); r.Status != http.StatusForbidden {
+			t.Errorf("clerk GET %s = %d, want 403", path, r.Status)
+		}
+	}
+	if r := ce.clerk.post(t, "/staff/applications/"+ce.appID+"/issue", url.Values{}); r.Status != http.StatusForbidden {
+		t.Errorf("clerk POST issue = %d, want 403", r.Status)
+	}
+	if r := ce.client().get(t, "/staff/cards"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
+		t.Errorf("anonymous GET /staff/cards = %d %q, want a redirect to /login", r.Status, r.Location)
+	}
+}
+
+func TestCardNumberLookup(t *testing.T) {
+	ce := newCardEnv(t)
+	id := ce.issue(t)
+	cd, err := ce.app.Cards.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := cd.Number.String()
+	typo := []byte(cd.Number.Compact())
+	typo[3] = '0' + (typo[3]-'0'+1)%10
+	tests := []struct {
+		name, lang, typed string
+		status            int
+		want              string
+	}{
+		{"spaces and dashes", "en", strings.ReplaceAll(num, " ", "-"), http.StatusSeeOther, ""},
+		{"typo in Spanish", "es", string(typo), http.StatusUnprocessableEntity, "Este número de tarjeta tiene un error"},
+		{"typo in English", "en", string(typo), http.StatusUnprocessableEntity, "This card number has a typo"},
+		{"too short", "en", "123", http.StatusUnprocessableEntity, "Enter the 13 digits"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ce.sup.lang = tc.lang
+			defer func() { ce.sup.lang = "" }()
+			r := ce.sup.get(t, "/staff/cards?number="+url.QueryEscape(tc.typed))
+			if r.Status != tc.status {
+				t.Fatalf("lookup %q = %d, want %d: %s", tc.typed, r.Status, tc.status, text(r.Body))
+			}
+			if tc.status == http.StatusSeeOther && r.Location != "/staff/cards/"+id {
+				t.Errorf("lookup %q went to %q, want /staff/cards/%s", tc.typed, r.Location, id)
+			}
+			if !strings.Contains(text(r.Body), tc.want) {
+				t.Errorf("lookup %q (%s) page does not say %q: %s", tc.typed, tc.lang, tc.want, text(r.Body))
+			}
+		})
+	}
+}
+
+func TestVerifyPhotoUpload(t *testing.T) {
+	ce := newCardEnv(t)
+	id := ce.issue(t)
+	back, err := ce.app.Cards.Preview(context.Background(), ce.supActor, id, card.Back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, body := multipartForm(t, url.Values{}, back)
+	// The verifier's file field is "photo", as multipartForm names it.
+	req, _ := http.NewRequest(http.MethodPost, ce.ts.URL+"/verify", body)
+	req.Header.Set("Content-Type", ct)
+	r := ce.client().do(t, req)
+	if got := text(r.Body); r.Status != http.StatusOK || !strings.Contains(got, "GENUINE AND VALID") || !strings.Contains(r.Body, `id="verdict-face" src="data:image/`) {
+		t.Errorf("POST /verify with a photo of the back = %d %q, want GENUINE AND VALID with the face", r.Status, got)
+	}
+	// A photo with no QR code in it says so.
+	ct, body = multipartForm(t, url.Values{}, testPNG(t))
+	req, _ = http.NewRequest(http.MethodPost, ce.ts.URL+"/verify", body)
+	req.Header.Set("Content-Type", ct)
+	if got := text(ce.client().do(t, req).Body); !strings.Contains(got, "No QR code was found") {
+		t.Errorf("POST /verify with a photo without QR = %q, want the no-QR reason", got)
+	}
+}
+
+func TestVerifyPageSpanishAndEmpty(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.lang = "es"
+	if r := c.get(t, "/verify"); r.Status != http.StatusOK || !strings.Contains(text(r.Body), "Verificar una tarjeta") {
+		t.Errorf("GET /verify (es) = %d %q", r.Status, text(r.Body))
+	}
+	if r := c.post(t, "/verify", url.Values{"payload": {"  "}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(text(r.Body), "Primero escanee") {
+		t.Errorf("POST /verify empty = %d %q, want 422 asking for the code", r.Status, text(r.Body))
+	}
+	if r := c.post(t, "/verify", url.Values{"payload": {"NCFOXN%TSMAHK"}}); !strings.Contains(text(r.Body), "NO VÁLIDA") {
+		t.Errorf("POST /verify garbage = %q, want NO VÁLIDA", text(r.Body))
+	}
+}
+
+func TestPublicKeyAndStatusEndpoints(t *testing.T) {
+	ce := newCardEnv(t)
+	id := ce.issue(t)
+	cd, err := ce.app.Cards.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/.well-known/jwks.json", "/.well-known/cose-keys", "/status/" + cd.StatusListID} {
+		r := ce.client().get(t, path)
+		if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "max-age") || len(r.Body) == 0 {
+			t.Errorf("GET %s = %d, Cache-Control %q, %d bytes; want 200, cacheable, a body", path, r.Status, r.Header.Get("Cache-Control"), len(r.Body))
+		}
+	}
+}
+
+// apiVerify posts body to /api/v1/verify with token ("" for none).
+func (e *env) apiVerify(t testing.TB, token string, body []byte) resp {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/api/v1/verify", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.client().do(t, req)
+}
+
+func TestAPIVerify(t *testing.T) {
+	ce := newCardEnv(t)
+	ctx := context.Background()
+	id := ce.issue(t)
+	payload, err := ce.app.Cards.QRPayload(ctx, ce.supActor, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ce.app.Cards.Preview(ctx, ce.supActor, id, card.Back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Any staff member's API token may verify; a clerk's here.
+	tok := ce.token(t, "clerk1")
+	byPayload, _ := json.Marshal(map[string]string{"payload": payload})
+	byImage, _ := json.Marshal(map[string]string{"image": base64.StdEncoding.EncodeToString(back)})
+	for name, body := range map[string][]byte{"payload": byPayload, "image": byImage} {
+		r := ce.apiVerify(t, tok, body)
+		var res verify.Result
+		if err := json.Unmarshal([]byte(r.Body), &res); err != nil || r.Status != http.StatusOK {
+			t.Fatalf("API verify by %s = %d %s (%v)", name, r.Status, r.Body, err)
+		}
+		if !res.Valid || res.Status != verify.StatusValid || res.KeyID == "" || res.ExpiresAt == nil || res.Claims["fullName"] != "Zenobia Quetzalcóatl Ibarra" {
+			t.Errorf("API verify by %s = %+v, want valid with claims, key id and expiry", name, res)
+		}
+	}
+	if r := ce.apiVerify(t, "", byPayload); r.Status != http.StatusUnauthorized {
+		t.Errorf("API verify without a token = %d, want 401", r.Status)
+	}
+	bad := []struct{ name, body string }{
+		{"empty object", `{}`},
+		{"both", `{"payload":"x","image":"eA=="}`},
+		{"unknown field", `{"card":"x"}`},
+		{"not base64", `{"image":"***"}`},
+	}
+	for _, b := range bad {
+		if r := ce.apiVerify(t, tok, []byte(b.body)); r.Status != http.StatusBadRequest {
+			t.Errorf("API verify %s = %d %s, want 400", b.name, r.Status, r.Body)
+		}
+	}
+	// Flood: the per-token bucket runs dry and says when to come back;
+	// another token is unaffected.
+	var limited resp
+	for range 200 {
+		if limited = ce.apiVerify(t, tok, byPayload); limited.Status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if limited.Status != http.StatusTooManyRequests || limited.Header.Get("Retry-After") == "" {
+		t.Errorf("API verify flood = %d (Retry-After %q), want 429 with Retry-After", limited.Status, limited.Header.Get("Retry-After"))
+	}
+	if r := ce.apiVerify(t, ce.token(t, "sup1"), byPayload); r.Status != http.StatusOK {
+		t.Errorf("API verify with another token during the flood = %d, want 200", r.Status)
+	}
+}
