@@ -95,6 +95,10 @@ func BenchmarkDedup(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "run-s")
 		ev := Evaluate(recs, nil, res)
 		b.ReportMetric(ev.F1, "F1")
+		b.ReportMetric(ev.Precision, "precision")
+		b.ReportMetric(ev.Recall, "recall")
+		b.ReportMetric(ev.PairCompleteness, "PC")
+		b.ReportMetric(res.Model.Prior*1e9, "prior-e9")
 		b.ReportMetric(float64(ev.Candidates)/float64(len(recs)), "cands/rec")
 	}
 }
