@@ -21,6 +21,7 @@ type meter struct {
 	start  time.Time
 	last   time.Time
 	closed bool
+	drawn  int64 // done at the last draw
 }
 
 func newMeter(w io.Writer, label string, total int64) *meter {
@@ -48,6 +49,7 @@ func (p *meter) Set(n int64) {
 }
 
 func (p *meter) draw(now time.Time) {
+	p.drawn = p.done
 	elapsed := now.Sub(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
@@ -77,7 +79,9 @@ func (p *meter) Done() {
 		return
 	}
 	p.closed = true
-	p.draw(time.Now())
+	if p.drawn != p.done || p.tty {
+		p.draw(time.Now())
+	}
 	if p.tty {
 		fmt.Fprintln(p.w)
 	}
