@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -313,5 +314,40 @@ func TestAPIVerify(t *testing.T) {
 	}
 	if r := ce.apiVerify(t, ce.token(t, "sup1"), byPayload); r.Status != http.StatusOK {
 		t.Errorf("API verify with another token during the flood = %d, want 200", r.Status)
+	}
+}
+
+func TestCardPagesTranslated(t *testing.T) {
+	ce := newCardEnv(t)
+	id := ce.issue(t)
+	payload, err := ce.app.Cards.QRPayload(context.Background(), ce.supActor, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`\b(cards_web|card|verify|web|fee|error)\.[a-z_]+(\.[a-z_]+)*\b`)
+	paths := []string{"/staff/cards", "/staff/cards?tab=printed", "/staff/cards?tab=status&status=active", "/staff/cards/" + id, "/verify"}
+	for _, lang := range []string{"en", "es"} {
+		ce.sup.lang = lang
+		pages := map[string]resp{}
+		for _, p := range paths {
+			pages["GET "+p] = ce.sup.get(t, p)
+		}
+		pages["POST /verify"] = ce.sup.post(t, "/verify", url.Values{"payload": {payload}})
+		for name, r := range pages {
+			if r.Status != http.StatusOK {
+				t.Errorf("%s (%s) = %d", name, lang, r.Status)
+				continue
+			}
+			seen := map[string]bool{}
+			for _, m := range regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(r.Body, -1) {
+				if seen[m[1]] {
+					t.Errorf("%s: duplicate id %q", name, m[1])
+				}
+				seen[m[1]] = true
+			}
+			if m := key.FindString(text(r.Body)); m != "" {
+				t.Errorf("%s (%s) shows the key %q", name, lang, m)
+			}
+		}
 	}
 }
