@@ -351,3 +351,30 @@ func TestCardPagesTranslated(t *testing.T) {
 		}
 	}
 }
+
+func TestCardRenewReplaceOverHTTP(t *testing.T) {
+	ce := newCardEnv(t)
+	id := ce.issue(t)
+	// A new card is far from its renewal window: the refusal names it.
+	r := ce.sup.post(t, "/staff/cards/"+id+"/renew", url.Values{"renew_payment_method": {"cash"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(text(r.Body), "This card can be renewed from 20") {
+		t.Errorf("renew a new card = %d %q, want 422 with the renewal window", r.Status, text(r.Body))
+	}
+	// A replacement needs a reason and a payment; errors sit on the replace form's fields.
+	r = ce.sup.post(t, "/staff/cards/"+id+"/replace", url.Values{"replace_reason": {"lost"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `href="#f-replace-payment-method"`) {
+		t.Errorf("replace without payment = %d, want 422 pointing at the replace form's payment method: %s", r.Status, text(r.Body))
+	}
+	r = ce.sup.post(t, "/staff/cards/"+id+"/replace", url.Values{"replace_reason": {"lost"}, "replace_payment_method": {"cash"}})
+	newID := regexpFind(r.Location, `^/staff/cards/(crd_[a-z2-7]+)\?done=replace$`)
+	if r.Status != http.StatusSeeOther || newID == "" || newID == id {
+		t.Fatalf("replace = %d %q, want 303 to a new card: %s", r.Status, r.Location, text(r.Body))
+	}
+	old, err := ce.app.Cards.Get(context.Background(), id)
+	if err != nil || old.Status != card.StatusReplaced || old.ReplacedBy != newID {
+		t.Errorf("old card after replace = %s replaced by %q (%v), want replaced by %s", old.Status, old.ReplacedBy, err, newID)
+	}
+	if page := text(ce.sup.get(t, "/staff/cards/"+newID).Body); !strings.Contains(page, "Replacement") || !strings.Contains(page, id) {
+		t.Errorf("new card page = %q, want a replacement linking the old card", page)
+	}
+}
