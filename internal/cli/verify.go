@@ -25,6 +25,7 @@ const (
 
 // Reasons for input problems, reported in the same JSON shape as verification results.
 const (
+	reasonNoQR        = verify.ReasonNoQR
 	reasonImageTooBig = verify.ReasonImageTooBig
 	reasonUnreadable  = verify.ReasonUnreadable
 )
