@@ -378,3 +378,19 @@ func TestCardRenewReplaceOverHTTP(t *testing.T) {
 		t.Errorf("new card page = %q, want a replacement linking the old card", page)
 	}
 }
+
+func TestVerifyPageRateLimited(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	var r resp
+	for range verifyPageBurst + 1 {
+		r = c.post(t, "/verify", url.Values{"payload": {"NCFOXN%TSMAHK"}})
+	}
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(text(r.Body), "Too many checks") {
+		t.Errorf("POST /verify past the burst = %d (Retry-After %q) %q, want 429 with Retry-After and a translated message", r.Status, r.Header.Get("Retry-After"), text(r.Body))
+	}
+	// The form itself is still served.
+	if g := c.get(t, "/verify"); g.Status != http.StatusOK {
+		t.Errorf("GET /verify while limited = %d, want 200", g.Status)
+	}
+}
