@@ -24,10 +24,12 @@ const maxCardList = 200
 // and the public key and status-list endpoints verifiers fetch. Without a
 // card service (no signing keyring in the data directory) none exist.
 func (s *Server) mountCards(pages *http.ServeMux) {
+	staff, h := s.staffOnly, s.handle
+	// In the nav for statistics roles; shows nothing when cards are off.
+	pages.Handle("GET /staff/verifications", staff(s.verificationsPage, roleStats...))
 	if s.app.Cards == nil {
 		return
 	}
-	staff, h := s.staffOnly, s.handle
 	pages.Handle("GET /staff/cards", staff(s.cardList, roleReview...))
 	pages.Handle("POST /staff/cards/print", staff(s.cardPrint, roleReview...))
 	pages.Handle("GET /staff/cards/{id}", staff(s.cardView, roleReview...))
@@ -62,8 +64,8 @@ type cardListView struct {
 }
 
 type verifyCount struct {
-	Outcome string
-	Checks  int64
+	Day, Outcome string
+	Checks       int64
 }
 
 // cardTabs are the lists: the print queue, printed cards waiting to be
@@ -132,7 +134,8 @@ func (s *Server) cardList(w http.ResponseWriter, r *http.Request, c *call) error
 	for _, cd := range rows {
 		v.Rows = append(v.Rows, cardRow{Card: cd, StatusText: c.P.T("card.status." + string(cd.Status)), Printed: !cd.PrintedAt.IsZero()})
 	}
-	v.Counts = s.verificationCounts(r, c)
+	today := s.localDay(s.app.Now())
+	v.Counts = s.verificationCounts(r, c, today, today)
 	p.Data = v
 	status := http.StatusOK
 	if len(p.Errs) > 0 {
@@ -143,37 +146,60 @@ func (s *Server) cardList(w http.ResponseWriter, r *http.Request, c *call) error
 
 var allStatuses = []card.Status{card.StatusActive, card.StatusSuspended, card.StatusRevoked, card.StatusExpired, card.StatusReplaced}
 
-// verificationCounts sums today's verification counters by outcome, over
-// every partner: counts only, nothing about which cards were checked.
-func (s *Server) verificationCounts(r *http.Request, c *call) []verifyCount {
-	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
+// verificationCounts sums the verification counters of days from..to by
+// day and outcome, over every partner: counts only, nothing about which
+// cards were checked. Newest day first.
+func (s *Server) verificationCounts(r *http.Request, c *call, from, to string) []verifyCount {
+	if s.app.Cards == nil {
+		return nil
 	}
-	today := s.app.Now().In(loc).Format("2006-01-02")
-	counts, err := s.app.Cards.Counts(r.Context(), c.Actor, today, today)
+	counts, err := s.app.Cards.Counts(r.Context(), c.Actor, from, to)
 	if err != nil {
 		s.log.Warn("verification counts", "err", err)
 		return nil
 	}
-	sum := map[string]int64{}
-	var order []string
+	sum := map[[2]string]int64{}
+	var keys [][2]string
 	for _, vc := range counts {
-		if _, ok := sum[vc.Outcome]; !ok {
-			order = append(order, vc.Outcome)
+		k := [2]string{vc.Day, vc.Outcome}
+		if _, ok := sum[k]; !ok {
+			keys = append(keys, k)
 		}
-		sum[vc.Outcome] += vc.Checks
+		sum[k] += vc.Checks
 	}
-	slices.Sort(order)
-	var out []verifyCount
-	for _, o := range order {
-		label := c.P.T("verify.reason." + o)
-		if o == "valid" {
+	slices.SortFunc(keys, func(a, b [2]string) int {
+		if a[0] != b[0] {
+			return strings.Compare(b[0], a[0])
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	out := make([]verifyCount, 0, len(keys))
+	for _, k := range keys {
+		label := c.P.T("verify.reason." + k[1])
+		if k[1] == "valid" {
 			label = c.P.T("verify.status.valid")
 		}
-		out = append(out, verifyCount{Outcome: label, Checks: sum[o]})
+		out = append(out, verifyCount{Day: k[0], Outcome: label, Checks: sum[k]})
 	}
 	return out
+}
+
+// localDay is the program's calendar day of t, as YYYY-MM-DD.
+func (s *Server) localDay(t time.Time) string {
+	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02")
+}
+
+// verificationsPage shows the last 30 days of verification counters to
+// supervisors, administrators and auditors.
+func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	now := s.app.Now()
+	p := s.newPage(r, c, "cards_web.counts.page_title")
+	p.Data = s.verificationCounts(r, c, s.localDay(now.AddDate(0, 0, -29)), s.localDay(now))
+	return s.views.render(w, http.StatusOK, "verifications", "layout", p)
 }
 
 // cardPrint sends the selected cards as one PDF: card pages for the card

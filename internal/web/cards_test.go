@@ -394,3 +394,31 @@ func TestVerifyPageRateLimited(t *testing.T) {
 		t.Errorf("GET /verify while limited = %d, want 200", g.Status)
 	}
 }
+
+func TestVerificationCountsPage(t *testing.T) {
+	ce := newCardEnv(t)
+	ce.addStaff(t, "aud1", auth.RoleAuditor, "")
+	ce.addStaff(t, "boss1", auth.RoleAdmin, "")
+	id := ce.issue(t)
+	payload, err := ce.app.Cards.QRPayload(context.Background(), ce.supActor, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		ce.check(t, payload)
+	}
+	ce.check(t, "NCFOXN%TSMAHK")
+	for _, user := range []string{"aud1", "boss1", "sup1"} {
+		r := ce.signIn(t, user, testPassword).get(t, "/staff/verifications")
+		got := text(r.Body)
+		if r.Status != http.StatusOK || !regexp.MustCompile(`2026-03-02\s+Valid\s+3\b`).MatchString(got) || !strings.Contains(got, "This is not a valid city ID card code.") {
+			t.Errorf("%s GET /staff/verifications = %d %q, want today's 3 valid checks and the malformed one", user, r.Status, got)
+		}
+		if strings.Contains(r.Body, payload[:20]) || strings.Contains(got, "Zenobia") {
+			t.Errorf("%s: the counts page shows a payload or a name", user)
+		}
+	}
+	if r := ce.clerk.get(t, "/staff/verifications"); r.Status != http.StatusForbidden {
+		t.Errorf("clerk GET /staff/verifications = %d, want 403", r.Status)
+	}
+}

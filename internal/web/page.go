@@ -91,7 +91,7 @@ func (p *page) Nav() []navLink {
 			navLink{"/staff/admin/booking", p.T("booking.staff.admin_title")}, navLink{"/staff/admin/settings", p.T("web.nav.settings")})
 	}
 	if a.Can(roleStats...) {
-		links = append(links, navLink{"/staff/stats", p.T("stats.title")})
+		links = append(links, navLink{"/staff/stats", p.T("stats.title")}, navLink{"/staff/verifications", p.T("cards_web.nav_verifications")})
 	}
 	if a.Can(rolePrivacy...) {
 		links = append(links, navLink{"/staff/privacy", p.T("privacy.title")})
