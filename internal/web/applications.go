@@ -139,6 +139,7 @@ type applicationView struct {
 	Language   string
 	CanDecide  bool
 	CanIssue   bool
+	Cards      []cardRow // the application's cards, for supervisors
 	Reasons    []option
 	Decision   string
 	ReceiptURL string
@@ -176,6 +177,7 @@ func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.App
 	v.Language = c.P.T("web.lang.name." + a.Person.Language)
 	v.CanDecide = c.Actor.Can(auth.RoleSupervisor) && (a.Status == enroll.StatusSubmitted || a.Status == enroll.StatusNeedsReview)
 	v.CanIssue = s.canIssue(c.Actor, a)
+	v.Cards = s.applicationCards(ctx, c, a.ID)
 	v.Reasons = append(v.Reasons, option{Value: "", Label: c.P.T("web.review.reason_choose")})
 	for _, rr := range st.Review.RejectReasons {
 		v.Reasons = append(v.Reasons, option{Value: rr, Label: c.P.T("review.reason." + rr)})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -484,6 +485,24 @@ func cardError(err error) error {
 		return &httpError{status: status, key: key, cause: err}
 	}
 	return err
+}
+
+// applicationCards lists an application's cards for supervisors (card
+// rows hold no personal data); nil for other roles or when cards are off.
+func (s *Server) applicationCards(ctx context.Context, c *call, applicationID string) []cardRow {
+	if s.app.Cards == nil || !c.Actor.Can(roleReview...) {
+		return nil
+	}
+	cards, err := s.app.Cards.List(ctx, card.Filter{ApplicationID: applicationID, Limit: 20})
+	if err != nil {
+		s.log.Warn("application cards", "err", err)
+		return nil
+	}
+	out := make([]cardRow, len(cards))
+	for i, cd := range cards {
+		out[i] = cardRow{Card: cd, StatusText: c.P.T("card.status." + string(cd.Status)), Printed: !cd.PrintedAt.IsZero()}
+	}
+	return out
 }
 
 // canIssue reports whether the staff member may issue a card for a.

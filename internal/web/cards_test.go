@@ -76,6 +76,10 @@ func TestCardLifecycleOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	id := ce.issue(t)
 
+	if app := ce.sup.get(t, "/staff/applications/"+ce.appID+"?purpose=replacement"); !strings.Contains(app.Body, `href="/staff/cards/`+id+`"`) || strings.Contains(app.Body, `id="issue-card"`) {
+		t.Errorf("issued application page: links the card %v, offers Issue again %v; want true, false",
+			strings.Contains(app.Body, `href="/staff/cards/`+id+`"`), strings.Contains(app.Body, `id="issue-card"`))
+	}
 	page := ce.sup.get(t, "/staff/cards/"+id+"?done=issue")
 	if page.Status != http.StatusOK || !strings.Contains(text(page.Body), "The card was issued") {
 		t.Fatalf("card page = %d: %s", page.Status, text(page.Body))
