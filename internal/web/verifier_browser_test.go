@@ -86,6 +86,11 @@ func TestBrowserVerifier(t *testing.T) {
 	run("scan", chromedp.SetValue(chromedp.CSS("#f-payload"), payload), chromedp.SendKeys(chromedp.CSS("#f-payload"), "\r"),
 		chromedp.WaitVisible(chromedp.CSS("#verdict-word")))
 	verdict("scanned payload")
+	// The next card is scanned straight away, with the verdict focused.
+	run("scan the next card", chromedp.SendKeys(chromedp.CSS("#verdict"), payload[:40]+"\r"), chromedp.WaitVisible(chromedp.CSS("#verdict-reason")))
+	if reason, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#verdict-reason"))); err != nil || !strings.Contains(reason, "not a valid city ID card code") {
+		t.Errorf("a second scan (a truncated code) = %q (%v), want the malformed reason", reason, err)
+	}
 
 	run("upload a photo", chromedp.Navigate(ce.ts.URL+"/verify"), chromedp.WaitVisible(chromedp.CSS("#f-photo")),
 		chromedp.SetUploadFiles(chromedp.CSS("#f-photo"), []string{backPath}),

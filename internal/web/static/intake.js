@@ -127,6 +127,16 @@
       form.submit();
     }
   });
+  // The verdict takes focus so screen readers read it; the next scan
+  // still lands in the box: a printable key typed outside a form field
+  // moves focus there before the character is inserted.
   var verdict = document.getElementById("verdict");
   if (verdict) { verdict.focus(); }
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (t === box || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) { return; }
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) { return; }
+    box.value = "";
+    box.focus();
+  });
 })();
