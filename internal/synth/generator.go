@@ -35,8 +35,8 @@ func NewAt(seed int64, today person.Date) *Generator {
 	return &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0xc17f1d)), today: today}
 }
 
-// Languages are the language codes generated people use.
-var Languages = []string{"en", "es"}
+// Languages returns the language codes generated people use.
+func Languages() []string { return []string{"en", "es"} }
 
 // pick draws from list with a mild Zipf-like skew: the first entries are the
 // most common.

@@ -15,7 +15,7 @@ func TestPersonValidates(t *testing.T) {
 	langs := map[string]int{}
 	for i := 0; i < 5000; i++ {
 		p := g.Person()
-		if errs := p.Validate(today, Languages); errs != nil {
+		if errs := p.Validate(today, Languages()); errs != nil {
 			t.Fatalf("Person() #%d = %+v, Validate = %v, want no errors", i, p, errs)
 		}
 		if p.Address.CareOf == "" && (p.Address.PostalCode[:3] != "065" || p.Address.City != "New Haven") {
@@ -61,7 +61,7 @@ func TestDuplicateValidatesAndDiffers(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		p := g.Person()
 		d := g.Duplicate(p)
-		if errs := d.Validate(today, Languages); errs != nil {
+		if errs := d.Validate(today, Languages()); errs != nil {
 			t.Fatalf("Duplicate(%+v) = %+v, Validate = %v, want no errors", p, d, errs)
 		}
 		if d == p {
@@ -79,7 +79,7 @@ func TestRelative(t *testing.T) {
 		p := g.Person()
 		for _, rel := range []Relation{Twin, Junior, Sibling, Namesake} {
 			r := g.Relative(p, rel)
-			if errs := r.Validate(today, Languages); errs != nil {
+			if errs := r.Validate(today, Languages()); errs != nil {
 				t.Fatalf("Relative(%+v, %d) = %+v, Validate = %v", p, rel, r, errs)
 			}
 			switch rel {
