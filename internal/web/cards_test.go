@@ -103,6 +103,9 @@ func TestCardLifecycleOverHTTP(t *testing.T) {
 	if printed := ce.sup.get(t, "/staff/cards?tab=printed"); !strings.Contains(printed.Body, "/staff/cards/"+id) {
 		t.Error("printed list does not show the printed card")
 	}
+	if page := text(ce.sup.get(t, "/staff/cards/"+id).Body); !strings.Contains(page, "Print again") {
+		t.Error("printed card page offers no reprint")
+	}
 	if r := ce.sup.post(t, "/staff/cards/"+id+"/handover", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("handover = %d: %s", r.Status, text(r.Body))
 	}
