@@ -200,14 +200,7 @@ const (
 )
 
 func diceLevel(a, b *Bloom, strong, weak float64) Level {
-	d := Dice(a[:], b[:])
-	switch {
-	case d >= strong:
-		return Strong
-	case d >= weak:
-		return Weak
-	}
-	return Different
+	return simLevel(Dice(a[:], b[:]), strong, weak)
 }
 
 func shareAny(a, b []uint64) bool {
@@ -266,16 +259,10 @@ func crossLevel(a, b *Bloom) Level {
 	if a.empty() || b.empty() {
 		return Missing
 	}
-	d := Dice(a[:], b[:])
-	switch {
-	case d >= 0.999:
+	if *a == *b {
 		return Exact
-	case d >= strongDice:
-		return Strong
-	case d >= weakDice:
-		return Weak
 	}
-	return Different
+	return diceLevel(a, b, strongDice, weakDice)
 }
 
 func compareEncodedField(a, b *Encoding, f Field) Level {

@@ -18,11 +18,14 @@ const (
 	weakJW   = 0.84
 )
 
-func jwLevel(s float64) Level {
+func jwLevel(s float64) Level { return simLevel(s, strongJW, weakJW) }
+
+// simLevel maps a similarity in [0, 1] to Strong, Weak or Different.
+func simLevel(s, strong, weak float64) Level {
 	switch {
-	case s >= strongJW:
+	case s >= strong:
 		return Strong
-	case s >= weakJW:
+	case s >= weak:
 		return Weak
 	}
 	return Different
