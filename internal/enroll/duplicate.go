@@ -61,15 +61,11 @@ func (s *Service) EachPerson(ctx context.Context, statuses []Status, fn func(id 
 	for _, v := range statuses {
 		st = append(st, string(v))
 	}
-	return s.db.EachApplication(ctx, st, func(row store.Application) error {
-		pr, err := s.db.Person(ctx, row.PersonID)
-		if err != nil {
-			return err
-		}
-		if pr.WrappedKey == nil {
+	return s.db.EachApplication(ctx, st, func(row store.Application, wrapped []byte) error {
+		if wrapped == nil || row.Sealed.GivenNames == nil {
 			return nil // erased
 		}
-		dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+		dk, err := s.vault.OpenDataKey(wrapped)
 		if err != nil {
 			return fmt.Errorf("open data key: %w", err)
 		}

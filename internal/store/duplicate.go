@@ -114,44 +114,76 @@ func (db *DB) DistinctFrom(ctx context.Context, id string) (map[string]bool, err
 	return out, rows.Err()
 }
 
+// leanColumns is appColumns without the large sealed columns (photo,
+// documents, notes) and the times stored after them: SQLite keeps a 30 KB
+// photo in overflow pages, and reading it — or any column behind it — for
+// every resident would make rebuilding the screening index read gigabytes.
+var leanColumns = strings.NewReplacer("documents, photo, notes", "NULL, NULL, NULL",
+	"created_at, updated_at, submitted_at, decided_at", "0, 0, 0, 0").Replace(appColumns)
+
 // EachApplication calls fn for every application in one of statuses, in id
-// order, a page at a time (for rebuilding the screening index at start).
-func (db *DB) EachApplication(ctx context.Context, statuses []string, fn func(Application) error) error {
-	const page = 1000
-	after := ""
+// order, a page at a time (for rebuilding the screening index at start),
+// with its person's wrapped data key (nil once erased). The photo,
+// documents, notes and times are not read (zero in the rows).
+func (db *DB) EachApplication(ctx context.Context, statuses []string, fn func(a Application, wrappedKey []byte) error) error {
+	const page = 2000
 	in := strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")
+	type item struct {
+		app Application
+		key []byte
+		pos any
+	}
+	// Page in storage order: on SQLite by rowid, since random text ids would
+	// turn the walk into random page reads; on PostgreSQL by id.
+	posCol := "id"
+	var after any = ""
+	if db.dialect == SQLite {
+		posCol, after = "rowid", int64(0)
+	}
 	for {
 		args := []any{after}
 		for _, s := range statuses {
 			args = append(args, s)
 		}
 		args = append(args, page)
-		rows, err := db.query(ctx, "SELECT "+appColumns+" FROM applications WHERE id > ? AND status IN ("+in+") ORDER BY id LIMIT ?", args...)
+		rows, err := db.query(ctx, "SELECT "+leanColumns+", (SELECT wrapped_key FROM persons WHERE persons.id = applications.person_id), "+posCol+
+			" FROM applications WHERE "+posCol+" > ? AND status IN ("+in+") ORDER BY "+posCol+" LIMIT ?", args...)
 		if err != nil {
 			return fmt.Errorf("walk applications: %w", err)
 		}
-		var batch []Application
+		var batch []item
 		for rows.Next() {
-			a, err := scanApplication(rows)
+			var it item
+			a, err := scanApplication(keyScanner{rows, &it.key, &it.pos})
 			if err != nil {
 				rows.Close()
 				return fmt.Errorf("walk applications: %w", err)
 			}
-			batch = append(batch, a)
+			it.app = a
+			batch = append(batch, it)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return fmt.Errorf("walk applications: %w", err)
 		}
-		for _, a := range batch {
-			if err := fn(a); err != nil {
+		for _, it := range batch {
+			if err := fn(it.app, it.key); err != nil {
 				return err
 			}
 		}
 		if len(batch) < page {
 			return nil
 		}
-		after = batch[len(batch)-1].ID
+		after = batch[len(batch)-1].pos
 	}
 }
+
+// keyScanner appends the wrapped key and the paging position to a row scan.
+type keyScanner struct {
+	s   scanner
+	key *[]byte
+	pos *any
+}
+
+func (k keyScanner) Scan(dest ...any) error { return k.s.Scan(append(dest, k.key, k.pos)...) }

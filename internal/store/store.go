@@ -62,7 +62,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// secure_delete overwrites deleted content so erased people leave no trace in the file.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_time_format=sqlite"
+		"&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)&_pragma=cache_size(-16384)&_time_format=sqlite"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
