@@ -143,7 +143,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	if o.Screening {
-		sc, err := dedup.New(settings.Linkage)
+		sc, err := dedup.New(settings.Linkage, db, a.Keys.MatchKey())
 		if err != nil {
 			db.Close()
 			return nil, err

@@ -33,6 +33,10 @@ func runRetentionScheduler(ctx context.Context, a *app.App) {
 			for _, id := range ids {
 				a.Screener.Remove(id)
 			}
+			// People reduced to match encodings ("no list") stay screenable.
+			if _, err := a.Screener.LoadEncodings(ctx); err != nil {
+				a.Log.Warn("reload no-list match encodings", "error", err)
+			}
 		}
 	}
 	eng, err := retentionEngine(a, o)

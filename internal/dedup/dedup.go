@@ -5,6 +5,7 @@ package dedup
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -12,18 +13,28 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
 )
 
 // Screener holds the index of everyone a new application is compared with.
 // The linkage index is safe for concurrent use.
+//
+// Two indexes: the plain one over everyone whose personal data the city
+// keeps, and a keyed Bloom-filter one over the match encodings kept for
+// cardholders erased in "no list" mode, so a second application by one of
+// them is still caught without any name being stored.
 type Screener struct {
-	ix *linkage.Index
-	t  linkage.Thresholds
+	ix    *linkage.Index
+	bloom *linkage.Index // nil without a match key
+	db    *store.DB
+	t     linkage.Thresholds
 }
 
 // New returns an empty Screener with thresholds from settings (zero values
-// mean the engine's defaults).
-func New(s config.Linkage) (*Screener, error) {
+// mean the engine's defaults). matchKey (the vault's match-encoding key)
+// enables screening against "no list" encodings; db resolves their people
+// to applications.
+func New(s config.Linkage, db *store.DB, matchKey []byte) (*Screener, error) {
 	t := linkage.Defaults()
 	if s.Review > 0 {
 		t = linkage.Thresholds{AutoClear: s.AutoClear, Review: s.Review, StrongMatch: s.StrongMatch}
@@ -32,7 +43,42 @@ func New(s config.Linkage) (*Screener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("duplicate screening: %w", err)
 	}
-	return &Screener{ix: ix, t: t}, nil
+	sc := &Screener{ix: ix, db: db, t: t}
+	if matchKey != nil {
+		if sc.bloom, err = linkage.NewIndex(linkage.Options{Mode: linkage.ModeBloom, Key: matchKey, Thresholds: t}, nil); err != nil {
+			return nil, fmt.Errorf("duplicate screening (no list): %w", err)
+		}
+	}
+	return sc, nil
+}
+
+// LoadEncodings adds every stored "no list" match encoding to the Bloom
+// index (again after each purge: adding is idempotent).
+func (s *Screener) LoadEncodings(ctx context.Context) (int, error) {
+	if s.bloom == nil || s.db == nil {
+		return 0, nil
+	}
+	n, after := 0, ""
+	for {
+		page, err := s.db.MatchEncodings(ctx, after, 5000)
+		if err != nil {
+			return n, err
+		}
+		for _, m := range page {
+			var enc linkage.Encoding
+			if err := json.Unmarshal(m.Encoding, &enc); err != nil {
+				return n, fmt.Errorf("match encoding of %s: %w", m.PersonID, err)
+			}
+			if err := s.bloom.AddEncoding(m.PersonID, enc); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(page) < 5000 {
+			return n, nil
+		}
+		after = page[len(page)-1].PersonID
+	}
 }
 
 // Stats describe a load.
@@ -59,18 +105,49 @@ func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error)
 		// Enough residents to estimate how common values are here.
 		s.ix.Train(1)
 	}
-	return Stats{Records: n, MemoryBytes: s.ix.MemoryBytes(), Duration: time.Since(start)}, nil
+	enc, err := s.LoadEncodings(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("load no-list encodings: %w", err)
+	}
+	mem := s.ix.MemoryBytes()
+	if s.bloom != nil {
+		mem += s.bloom.MemoryBytes()
+	}
+	return Stats{Records: n + enc, MemoryBytes: mem, Duration: time.Since(start)}, nil
 }
 
 // Screen returns the records likely to be the same person as p, most likely
 // first, above the review threshold; self is excluded.
-func (s *Screener) Screen(self string, p person.Person) ([]enroll.Match, error) {
+func (s *Screener) Screen(ctx context.Context, self string, p person.Person) ([]enroll.Match, error) {
 	var out []enroll.Match
-	for _, c := range s.ix.Screen(linkage.FromPerson(self, p)) {
+	rec := linkage.FromPerson(self, p)
+	for _, c := range s.ix.Screen(rec) {
 		if c.ID == self || c.Probability < s.t.Review {
 			continue
 		}
 		out = append(out, enroll.Match{ID: c.ID, Probability: c.Probability})
+	}
+	if s.bloom == nil || s.bloom.Len() == 0 {
+		return out, nil
+	}
+	enc, err := s.bloom.Encode(rec)
+	if err != nil {
+		return out, err
+	}
+	cands, err := s.bloom.ScreenEncoding(enc)
+	if err != nil {
+		return out, err
+	}
+	for _, c := range cands {
+		if c.Probability < s.t.Review {
+			continue
+		}
+		// The encoding belongs to a person; review works on applications.
+		appID, err := s.db.LatestApplicationOf(ctx, c.ID)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, enroll.Match{ID: appID, Probability: c.Probability})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package dedup_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
@@ -16,9 +17,11 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/synth"
 )
 
@@ -174,5 +177,53 @@ func TestIndexRebuiltAtStart(t *testing.T) {
 	dup := e.submit(t, p, "two")
 	if dup.Status != enroll.StatusNeedsReview {
 		t.Errorf("duplicate after restart: status %s, want needs_review (candidate %s)", dup.Status, first.ID)
+	}
+}
+
+// TestNoListCardholderStillCaught erases a cardholder's personal data the
+// "no list" way (match encoding kept, everything else gone) and checks a
+// second application by the same person is still sent to review.
+func TestNoListCardholderStillCaught(t *testing.T) {
+	e := newEnv(t)
+	g := synth.New(21)
+	p := g.Person()
+	first := e.submit(t, p, "first")
+	enc, err := linkage.NewEncoder(e.app.Keys.MatchKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(enc.Encode(linkage.FromPerson(first.PersonID, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ReducePerson(ctx, first.PersonID, b, time.Now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Restart: the plain index no longer holds the erased person, the Bloom index does.
+	e.app.Close()
+	e.app = open(t, e.dir)
+	defer e.app.Close()
+	if _, err := e.app.Enroll.Get(ctx, e.supervisor, first.ID, enroll.PurposeFraudReview); !errors.Is(err, enroll.ErrNotFound) {
+		t.Fatalf("erased application still opens: %v", err)
+	}
+	dup := g.Duplicate(p)
+	second := e.submit(t, dup, "second")
+	if second.Status != enroll.StatusNeedsReview {
+		t.Fatalf("second application by an erased cardholder: status %s, want needs_review", second.Status)
+	}
+	_, reviews, err := e.app.Enroll.Duplicates(ctx, e.supervisor, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reviews) != 1 || !reviews[0].Erased || reviews[0].CandidateID != first.ID || reviews[0].Candidate != nil {
+		t.Fatalf("Duplicates = %+v, want the erased first application, with no personal data", reviews)
+	}
+	// A different person is not flagged by the encodings.
+	other := e.submit(t, g.Person(), "other")
+	if other.Status != enroll.StatusSubmitted {
+		t.Errorf("unrelated applicant: status %s, want submitted", other.Status)
 	}
 }

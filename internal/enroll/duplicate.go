@@ -16,7 +16,7 @@ import (
 // submission against pending applications and cardholders.
 type Screener interface {
 	// Screen returns likely matches for p, never including self.
-	Screen(self string, p person.Person) ([]Match, error)
+	Screen(ctx context.Context, self string, p person.Person) ([]Match, error)
 	// Add puts (or replaces) a record in the index; Remove takes it out.
 	Add(id string, p person.Person)
 	Remove(id string)
@@ -85,7 +85,12 @@ func ScreenedStatuses() []Status {
 
 // DuplicateReview is one possible duplicate of an application, decrypted for the supervisor.
 type DuplicateReview struct {
+	CandidateID string
+	// Candidate is nil when the candidate's personal data was erased ("no
+	// list" mode): the match was found on keyed encodings, and only the
+	// record id (and its cards) remain to look at.
 	Candidate   *Application
+	Erased      bool
 	Probability float64
 	Explanation Explanation
 }
@@ -108,12 +113,16 @@ func (s *Service) Duplicates(ctx context.Context, by auth.Actor, id string) (*Ap
 	for _, c := range cands {
 		other, err := s.Get(ctx, by, c.CandidateID, PurposeFraudReview)
 		if errors.Is(err, ErrNotFound) {
-			continue // erased since screening
+			if _, rowErr := s.db.Application(ctx, c.CandidateID); rowErr == nil {
+				// The record exists but its personal data was erased.
+				out = append(out, DuplicateReview{CandidateID: c.CandidateID, Erased: true, Probability: c.Probability})
+			}
+			continue
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		r := DuplicateReview{Candidate: other, Probability: c.Probability}
+		r := DuplicateReview{CandidateID: c.CandidateID, Candidate: other, Probability: c.Probability}
 		if s.screener != nil {
 			if ex, err := s.screener.Explain(c.CandidateID, app.Person); err == nil {
 				r.Explanation = ex

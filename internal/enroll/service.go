@@ -176,7 +176,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	var matches []Match
 	var screenErr error
 	if submit && s.screener != nil {
-		matches, screenErr = s.screener.Screen(id, p)
+		matches, screenErr = s.screener.Screen(ctx, id, p)
 	}
 
 	var out *Application

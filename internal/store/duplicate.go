@@ -187,3 +187,13 @@ type keyScanner struct {
 }
 
 func (k keyScanner) Scan(dest ...any) error { return k.s.Scan(append(dest, k.key, k.pos)...) }
+
+// LatestApplicationOf returns the id of a person's most recent application.
+func (db *DB) LatestApplicationOf(ctx context.Context, personID string) (string, error) {
+	var id string
+	err := db.queryRow(ctx, "SELECT id FROM applications WHERE person_id = ? ORDER BY created_at DESC, id LIMIT 1", personID).Scan(&id)
+	if err != nil {
+		return "", notFound(err, "application of person "+personID)
+	}
+	return id, nil
+}
