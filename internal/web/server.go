@@ -112,6 +112,9 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("GET /staff/applications/{id}", staff(s.applicationView, roleIntake...))
 	pages.Handle("GET /staff/applications/{id}/receipt", staff(s.receipt, roleIntake...))
 	pages.Handle("GET /staff/queue", staff(s.queue, roleReview...))
+	pages.Handle("GET /staff/applications/{id}/duplicates", staff(s.duplicatesPage, roleReview...))
+	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/same", staff(s.duplicateDecision(true), roleReview...))
+	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/distinct", staff(s.duplicateDecision(false), roleReview...))
 	pages.Handle("POST /staff/applications/{id}/approve", staff(s.approve, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/reject", staff(s.reject, roleReview...))
 

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cityid/cityid/internal/enroll"
+)
+
+// duplicatesView puts an application beside the earlier records screening
+// found, field by field, for the supervisor's decision.
+type duplicatesView struct {
+	A          *enroll.Application
+	Candidates []candidateView
+}
+
+type candidateView struct {
+	ID          string
+	Percent     string
+	Strong      bool
+	Other       *enroll.Application // nil when erased ("no list")
+	Erased      bool
+	Rows        []comparisonRow
+	Cards       []cardRow
+	ActionSame  string
+	ActionOther string
+}
+
+// comparisonRow is one compared field: the two normalized values and how
+// they agree, as a class the stylesheet colours (agree, partial, differ,
+// missing) and a translated word, so colour is never the only signal.
+type comparisonRow struct {
+	Field, Left, Right, Level, Class string
+}
+
+func levelClass(level string) string {
+	switch level {
+	case "exact", "strong":
+		return "agree"
+	case "weak", "phonetic":
+		return "partial"
+	case "different":
+		return "differ"
+	}
+	return "missing"
+}
+
+func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, reviews, err := s.app.Enroll.Duplicates(r.Context(), c.Actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "dup.title")
+	v := duplicatesView{A: a}
+	base := "/staff/applications/" + url.PathEscape(a.ID) + "/duplicates/"
+	for _, rv := range reviews {
+		cv := candidateView{ID: rv.CandidateID, Other: rv.Candidate, Erased: rv.Erased,
+			Percent: fmt.Sprintf("%.0f%%", 100*rv.Probability), Strong: rv.Probability >= s.strongMatch(),
+			ActionSame: base + url.PathEscape(rv.CandidateID) + "/same", ActionOther: base + url.PathEscape(rv.CandidateID) + "/distinct"}
+		for _, f := range rv.Explanation.Fields {
+			cv.Rows = append(cv.Rows, comparisonRow{Field: p.T("linkage.field." + f.Field), Left: f.Left, Right: f.Right,
+				Level: p.T("linkage.level." + f.Level), Class: levelClass(f.Level)})
+		}
+		cv.Cards = s.applicationCards(r.Context(), c, rv.CandidateID)
+		v.Candidates = append(v.Candidates, cv)
+	}
+	p.Data = v
+	return s.views.render(w, http.StatusOK, "duplicates", "layout", p)
+}
+
+func (s *Server) strongMatch() float64 {
+	if t := s.app.Settings.Linkage.StrongMatch; t > 0 {
+		return t
+	}
+	return 0.95
+}
+
+// duplicateDecision records "same person" (the application is rejected as a
+// duplicate) or "different people" (remembered; never flagged again).
+func (s *Server) duplicateDecision(same bool) func(http.ResponseWriter, *http.Request, *call) error {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if err := parseForm(w, r); err != nil {
+			return err
+		}
+		id, cand := r.PathValue("id"), r.PathValue("candidate")
+		note := strings.TrimSpace(r.PostForm.Get("note"))
+		if err := s.app.Enroll.ResolveDuplicate(r.Context(), c.Actor, id, cand, same, note); err != nil {
+			return err
+		}
+		if same {
+			http.Redirect(w, r, "/staff/queue?done=1", http.StatusSeeOther)
+			return nil
+		}
+		http.Redirect(w, r, "/staff/applications/"+url.PathEscape(id)+"?purpose="+enroll.PurposeReview, http.StatusSeeOther)
+		return nil
+	}
+}

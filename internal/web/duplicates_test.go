@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/dedup"
+	"github.com/cityid/cityid/internal/enroll"
+)
+
+// TestDuplicateReview: a second application by the same person goes to
+// review; the supervisor compares both side by side and decides.
+func TestDuplicateReview(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app.Enroll.SetScreener(sc)
+	e.app.Screener = sc
+	e.addStaff(t, "clerk", auth.RoleClerk, e.siteA.ID)
+	e.addStaff(t, "super", auth.RoleSupervisor, e.siteA.ID)
+	clerk := e.signIn(t, "clerk", testPassword)
+	submit := func(key string, edit func(url.Values)) string {
+		form := validForm(key)
+		form.Set("action", "submit")
+		edit(form)
+		r := clerk.postMultipart(t, "/staff/intake", form, testPNG(t))
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("submit %s = %d: %s", key, r.Status, text(r.Body))
+		}
+		return r.Location
+	}
+	submit("first", func(url.Values) {})
+	// The same person again: second surname dropped, another street.
+	submit("second", func(f url.Values) { f.Set("second_surname", ""); f.Set("address_line1", "77 Ferry Street") })
+	list, err := e.app.Enroll.List(ctx, auth.Actor{StaffID: "x", Role: auth.RoleSupervisor}, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusNeedsReview}})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("applications needing review = %d (%v), want 1", len(list), err)
+	}
+	id := list[0].ID
+
+	super := e.signIn(t, "super", testPassword)
+	review := super.get(t, "/staff/applications/"+id+"?purpose=review")
+	if !strings.Contains(review.Body, `id="open-duplicates"`) {
+		t.Fatalf("review page does not flag the possible duplicate: %s", text(review.Body))
+	}
+	dup := super.get(t, "/staff/applications/"+id+"/duplicates")
+	if dup.Status != http.StatusOK {
+		t.Fatalf("duplicates page = %d: %s", dup.Status, text(dup.Body))
+	}
+	body := text(dup.Body)
+	for _, want := range []string{"Zenobia Quetzalcóatl Ibarra", "Zenobia Quetzalcóatl", "likely the same person", "Agreement", "Different people"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("duplicates page lacks %q", want)
+		}
+	}
+	if strings.Count(dup.Body, `class="portrait"`) != 2 {
+		t.Errorf("duplicates page shows %d photos, want both side by side", strings.Count(dup.Body, `class="portrait"`))
+	}
+	if !strings.Contains(dup.Body, `<tr class="agree">`) || !strings.Contains(dup.Body, `<tr class="differ">`) && !strings.Contains(dup.Body, `<tr class="missing">`) {
+		t.Errorf("comparison rows are not marked as agreeing and disagreeing")
+	}
+	super.lang = "es"
+	if es := text(super.get(t, "/staff/applications/"+id+"/duplicates").Body); !strings.Contains(es, "Son personas distintas") {
+		t.Errorf("Spanish duplicates page lacks its decision button")
+	}
+	if r := clerk.get(t, "/staff/applications/"+id+"/duplicates"); r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
+		t.Errorf("clerk opening the duplicates page = %d, want 403/404", r.Status)
+	}
+
+	cands, err := e.app.DB.DuplicateCandidates(ctx, id)
+	if err != nil || len(cands) != 1 {
+		t.Fatalf("candidates = %v, %v", cands, err)
+	}
+	r := super.post(t, "/staff/applications/"+id+"/duplicates/"+cands[0].CandidateID+"/distinct", url.Values{})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("different people = %d: %s", r.Status, text(r.Body))
+	}
+	got, err := e.app.Enroll.Get(ctx, auth.Actor{StaffID: "x", Role: auth.RoleSupervisor}, id, enroll.PurposeReview)
+	if err != nil || got.Status != enroll.StatusSubmitted {
+		t.Errorf("after 'different people': %v %v, want back in the queue as submitted", got.Status, err)
+	}
+}
