@@ -12,10 +12,13 @@ const (
 	RoleSupervisor Role = "supervisor" // review, approve, reject, cards; all sites
 	RoleAdmin      Role = "admin"      // settings, sites, staff, keys
 	RoleAuditor    Role = "auditor"    // audit log and aggregates; no personal data
+	// RoleVerifier is a verification partner (a bank, the police, a library):
+	// it checks cards through the API with its own tokens, and nothing else.
+	RoleVerifier Role = "verifier"
 )
 
 // Roles lists every role in display order.
-func Roles() []Role { return []Role{RoleClerk, RoleSupervisor, RoleAdmin, RoleAuditor} }
+func Roles() []Role { return []Role{RoleClerk, RoleSupervisor, RoleAdmin, RoleAuditor, RoleVerifier} }
 
 // Valid reports whether r is a defined role.
 func (r Role) Valid() bool {
