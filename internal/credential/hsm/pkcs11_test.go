@@ -22,6 +22,7 @@ import (
 
 	"github.com/ThalesGroup/crypto11"
 	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/pkcs11"
 
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/cose"
@@ -262,8 +263,8 @@ func TestPrivateKeyNotExtractable(t *testing.T) {
 			t.Errorf("%s = %v, want %v", a.name, got, a.want)
 		}
 	}
-	if v, err := raw.GetAttribute(key, crypto11.CkaValue); err == nil && v != nil && len(v.Value) > 0 {
-		t.Errorf("reading CKA_VALUE of the private key gave %d bytes, want a refusal", len(v.Value))
+	if v, err := raw.GetAttribute(key, crypto11.CkaValue); !errors.Is(err, pkcs11.Error(pkcs11.CKR_ATTRIBUTE_SENSITIVE)) {
+		t.Errorf("GetAttribute(private key, CKA_VALUE) = %v, %v, want CKR_ATTRIBUTE_SENSITIVE", v, err)
 	}
 	if _, ok := key.(interface{ D() *big.Int }); ok {
 		t.Error("crypto11 key exposes a private scalar")
@@ -404,5 +405,59 @@ func TestRawSignature(t *testing.T) {
 				t.Errorf("rawSignature(%x) = %x, %v, want %x", tt.in, got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestConcurrentSigning(t *testing.T) {
+	ctx := open(t, newToken(t))
+	s, err := ctx.Generate("card-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := s.Public().(*ecdsa.PublicKey)
+	const workers, each = 8, 25
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range each {
+				msg := fmt.Appendf(nil, "card %d-%d", w, i)
+				sig, err := s.Sign(rand.Reader, msg)
+				if err != nil {
+					errs <- err
+					return
+				}
+				h := sha256.Sum256(msg)
+				if !ecdsa.Verify(pub, h[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+					errs <- fmt.Errorf("signature of %q does not verify", msg)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestSignAfterClose(t *testing.T) {
+	ctx, err := Open(newToken(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ctx.Generate("card-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if sig, err := s.Sign(rand.Reader, []byte("late")); err == nil {
+		t.Errorf("Sign after Close = %x, nil error, want an error", sig)
+	}
+	if _, err := ctx.Signer("card-2026"); err == nil {
+		t.Error("Signer after Close = nil error, want an error")
 	}
 }
