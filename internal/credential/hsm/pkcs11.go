@@ -60,8 +60,8 @@ func (c *Context) Signer(keyLabel string) (signing.Signer, error) {
 }
 
 // Generate creates a P-256 key pair labelled keyLabel on the token: the
-// private key is sensitive and not extractable (crypto11's defaults), so no
-// one, this program included, can read it back. The CKA_ID is the label's
+// private key is private, sensitive and not extractable, so no one, this
+// program included, can read it back. The CKA_ID is the label's
 // bytes, which other PKCS#11 tools show alongside the label.
 //
 // It refuses a label already in use, so Signer(keyLabel) is never ambiguous;
@@ -73,7 +73,22 @@ func (c *Context) Generate(keyLabel string) (signing.Signer, error) {
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	k, err := c.ctx.GenerateECDSAKeyPairWithLabel([]byte(keyLabel), []byte(keyLabel), elliptic.P256())
+	pub, err := crypto11.NewAttributeSetWithIDAndLabel([]byte(keyLabel), []byte(keyLabel))
+	if err != nil {
+		return nil, fmt.Errorf("hsm: key %q attributes: %w", keyLabel, err)
+	}
+	priv := pub.Copy()
+	// crypto11 sets these by default too; say so explicitly, since the whole
+	// point of the HSM is that the private key cannot be read back.
+	for _, a := range []struct {
+		typ crypto11.AttributeType
+		val bool
+	}{{crypto11.CkaSensitive, true}, {crypto11.CkaExtractable, false}, {crypto11.CkaPrivate, true}} {
+		if err := priv.Set(a.typ, a.val); err != nil {
+			return nil, fmt.Errorf("hsm: key %q attributes: %w", keyLabel, err)
+		}
+	}
+	k, err := c.ctx.GenerateECDSAKeyPairWithAttributes(pub, priv, elliptic.P256())
 	if err != nil {
 		return nil, fmt.Errorf("hsm: generate P-256 key %q: %w", keyLabel, err)
 	}

@@ -247,7 +247,7 @@ func TestPrivateKeyNotExtractable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attrs, err := raw.GetAttributes(key, []crypto11.AttributeType{crypto11.CkaExtractable, crypto11.CkaSensitive})
+	attrs, err := raw.GetAttributes(key, []crypto11.AttributeType{crypto11.CkaExtractable, crypto11.CkaSensitive, crypto11.CkaPrivate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +258,7 @@ func TestPrivateKeyNotExtractable(t *testing.T) {
 	}{
 		{"CKA_EXTRACTABLE", crypto11.CkaExtractable, []byte{0}},
 		{"CKA_SENSITIVE", crypto11.CkaSensitive, []byte{1}},
+		{"CKA_PRIVATE", crypto11.CkaPrivate, []byte{1}},
 	} {
 		if got := attrs[a.typ]; got == nil || !bytes.Equal(got.Value, a.want) {
 			t.Errorf("%s = %v, want %v", a.name, got, a.want)
