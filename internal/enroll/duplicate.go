@@ -180,3 +180,42 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_distinct", RecordType: "application", RecordID: id})
 	})
 }
+
+// LinkDuplicate records that the application is by the same person as the
+// candidate, and that this application should go ahead anyway (a renewal
+// or replacement through a new application): the pair is linked in the
+// audit log and the application returns to the normal queue when no
+// candidates remain. Retiring the earlier card is the card service's job.
+func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidateID string) error {
+	if !by.Can(auth.RoleSupervisor) {
+		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", ErrForbidden)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		row, err := tx.Application(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return wrapNotFound(err, id)
+		}
+		if err != nil {
+			return err
+		}
+		left, err := tx.DeleteDuplicateCandidate(ctx, id, candidateID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if left == 0 && Status(row.Status) == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
+			row.Status, row.ReviewReason, row.UpdatedAt = string(StatusSubmitted), "", now
+			if err := tx.UpdateApplication(ctx, row); err != nil {
+				return err
+			}
+		}
+		// The link itself: this application and the earlier record are one person.
+		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_link", RecordType: "application", RecordID: id}); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_link", RecordType: "application", RecordID: candidateID})
+	})
+}

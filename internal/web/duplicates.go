@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 )
 
@@ -24,8 +25,10 @@ type candidateView struct {
 	Erased      bool
 	Rows        []comparisonRow
 	Cards       []cardRow
-	ActionSame  string
-	ActionOther string
+	ActionSame    string
+	ActionOther   string
+	ActionReplace string
+	ActiveCards   bool // the earlier record has a card that is still valid
 }
 
 // comparisonRow is one compared field: the two normalized values and how
@@ -64,6 +67,12 @@ func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call)
 				Level: p.T("linkage.level." + f.Level), Class: levelClass(f.Level)})
 		}
 		cv.Cards = s.applicationCards(r.Context(), c, rv.CandidateID)
+		cv.ActionReplace = base + url.PathEscape(rv.CandidateID) + "/replace"
+		for _, cr := range cv.Cards {
+			if cr.Status == card.StatusActive || cr.Status == card.StatusSuspended {
+				cv.ActiveCards = true
+			}
+		}
 		v.Candidates = append(v.Candidates, cv)
 	}
 	p.Data = v
@@ -75,6 +84,36 @@ func (s *Server) strongMatch() float64 {
 		return t
 	}
 	return 0.95
+}
+
+// duplicateReplace records "same person, and this application replaces the
+// earlier record": the pair is linked, the application goes back to the
+// normal queue, and the earlier record's valid cards are revoked (reason
+// "duplicate") so one person holds one card.
+func (s *Server) duplicateReplace(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id, cand := r.PathValue("id"), r.PathValue("candidate")
+	if err := s.app.Enroll.LinkDuplicate(r.Context(), c.Actor, id, cand); err != nil {
+		return err
+	}
+	if s.app.Cards != nil {
+		cards, err := s.app.Cards.List(r.Context(), card.Filter{ApplicationID: cand, Limit: 20})
+		if err != nil {
+			return err
+		}
+		for _, cd := range cards {
+			if cd.Status != card.StatusActive && cd.Status != card.StatusSuspended {
+				continue
+			}
+			if _, err := s.app.Cards.Revoke(r.Context(), c.Actor, cd.ID, "duplicate"); err != nil {
+				return err
+			}
+		}
+	}
+	http.Redirect(w, r, "/staff/applications/"+url.PathEscape(id)+"?purpose="+enroll.PurposeReview, http.StatusSeeOther)
+	return nil
 }
 
 // duplicateDecision records "same person" (the application is rejected as a

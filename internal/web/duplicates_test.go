@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
 )
@@ -85,5 +86,53 @@ func TestDuplicateReview(t *testing.T) {
 	got, err := e.app.Enroll.Get(ctx, auth.Actor{StaffID: "x", Role: auth.RoleSupervisor}, id, enroll.PurposeReview)
 	if err != nil || got.Status != enroll.StatusSubmitted {
 		t.Errorf("after 'different people': %v %v, want back in the queue as submitted", got.Status, err)
+	}
+
+	// Same person, and this application replaces the earlier one: the
+	// earlier card is revoked and the new application goes ahead.
+	supActor := auth.Actor{StaffID: e.staffID(t, "super"), Role: auth.RoleSupervisor, SiteID: e.siteA.ID}
+	firstID := cands[0].CandidateID
+	if err := e.app.Enroll.Approve(ctx, supActor, firstID, ""); err != nil {
+		t.Fatal(err)
+	}
+	old, err := e.app.Cards.Issue(ctx, supActor, firstID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit("third", func(f url.Values) { f.Set("address_line1", "9 Chapel Street") })
+	third, err := e.app.Enroll.List(ctx, supActor, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusNeedsReview}})
+	if err != nil || len(third) != 1 {
+		t.Fatalf("third application needing review = %d (%v), want 1", len(third), err)
+	}
+	page := super.get(t, "/staff/applications/"+third[0].ID+"/duplicates")
+	if !strings.Contains(text(page.Body), "replaces the earlier card") && !strings.Contains(text(page.Body), "reemplaza la tarjeta anterior") {
+		t.Errorf("duplicates page offers no replacement of the earlier card: %s", text(page.Body))
+	}
+	if r := super.post(t, "/staff/applications/"+third[0].ID+"/duplicates/"+firstID+"/replace", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("replace = %d: %s", r.Status, text(r.Body))
+	}
+	oldNow, err := e.app.Cards.Get(ctx, old.ID)
+	if err != nil || oldNow.Status != card.StatusRevoked {
+		t.Errorf("earlier card after 'replace' = %v (%v), want revoked", oldNow.Status, err)
+	}
+	// The third application also resembles the second (the same person, told
+	// apart earlier from the first only): that candidate stays open.
+	left, err := e.app.DB.DuplicateCandidates(ctx, third[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range left {
+		if l.CandidateID == firstID {
+			t.Errorf("the replaced record is still a candidate of the third application")
+		}
+	}
+	app3, err := e.app.Enroll.Get(ctx, supActor, third[0].ID, enroll.PurposeReview)
+	if want := enroll.StatusSubmitted; len(left) > 0 {
+		want = enroll.StatusNeedsReview
+		if err != nil || app3.Status != want {
+			t.Errorf("third application after 'replace' with %d candidates left = %v (%v), want %s", len(left), app3.Status, err, want)
+		}
+	} else if err != nil || app3.Status != want {
+		t.Errorf("third application after 'replace' = %v (%v), want %s", app3.Status, err, want)
 	}
 }

@@ -115,6 +115,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("GET /staff/applications/{id}/duplicates", staff(s.duplicatesPage, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/same", staff(s.duplicateDecision(true), roleReview...))
 	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/distinct", staff(s.duplicateDecision(false), roleReview...))
+	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/replace", staff(s.duplicateReplace, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/approve", staff(s.approve, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/reject", staff(s.reject, roleReview...))
 
