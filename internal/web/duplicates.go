@@ -18,13 +18,13 @@ type duplicatesView struct {
 }
 
 type candidateView struct {
-	ID          string
-	Percent     string
-	Strong      bool
-	Other       *enroll.Application // nil when erased ("no list")
-	Erased      bool
-	Rows        []comparisonRow
-	Cards       []cardRow
+	ID            string
+	Percent       string
+	Strong        bool
+	Other         *enroll.Application // nil when erased ("no list")
+	Erased        bool
+	Rows          []comparisonRow
+	Cards         []cardRow
 	ActionSame    string
 	ActionOther   string
 	ActionReplace string
