@@ -69,6 +69,8 @@ type App struct {
 	Log      *slog.Logger
 	// Created reports what Open made: true for a fresh data directory.
 	Created bool
+
+	hsm interface{ Close() error } // the PKCS#11 session, when an HSM signs cards
 }
 
 // ErrNoDataDir means the data directory does not exist and Create was false.
@@ -240,7 +242,15 @@ func (a *App) openCards(o Options) error {
 			return fmt.Errorf("card.seal_image: %w", err)
 		}
 	}
-	cards, err := card.New(a.DB, a.Enroll, kr, a.I18n, a.Settings, card.Options{Now: a.Now, Rand: a.Rand, Seal: seal})
+	var keys card.Keyring = kr
+	hk, err := a.openHSM(kr, o.Create)
+	if err != nil {
+		return err
+	}
+	if hk != nil {
+		keys = hk
+	}
+	cards, err := card.New(a.DB, a.Enroll, keys, a.I18n, a.Settings, card.Options{Now: a.Now, Rand: a.Rand, Seal: seal})
 	if err != nil {
 		return err
 	}
@@ -250,6 +260,9 @@ func (a *App) openCards(o Options) error {
 
 // Close releases the database.
 func (a *App) Close() error {
+	if a.hsm != nil {
+		a.hsm.Close()
+	}
 	if a.DB == nil {
 		return nil
 	}

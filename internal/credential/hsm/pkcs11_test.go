@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,58 +24,20 @@ import (
 
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/cose"
+	"github.com/cityid/cityid/internal/credential/hsm/hsmtest"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 )
 
-// softHSMModules are where Debian and Ubuntu install the SoftHSM2 module.
-var softHSMModules = []string{
-	"/usr/lib/softhsm/libsofthsm2.so",
-	"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-	"/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-	"/usr/local/lib/softhsm/libsofthsm2.so",
-}
-
 const (
-	testToken = "cityid-test"
-	testPIN   = "1234"
+	testToken = hsmtest.Label
+	testPIN   = hsmtest.PIN
 )
 
-// newToken initialises a fresh SoftHSM2 token in a temporary directory and
-// returns its configuration. It skips the test when SoftHSM2 is not installed
-// (apt-get install softhsm2).
+// newToken initialises a fresh SoftHSM2 token and returns its configuration.
 func newToken(tb testing.TB) Config {
 	tb.Helper()
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		tb.Skip("softhsm2-util not found; install softhsm2 to run the PKCS#11 tests")
-	}
-	module := ""
-	for _, m := range softHSMModules {
-		if _, err := os.Stat(m); err == nil {
-			module = m
-			break
-		}
-	}
-	if module == "" {
-		tb.Skipf("SoftHSM2 module not found in %v; install softhsm2 to run the PKCS#11 tests", softHSMModules)
-	}
-	dir := tb.TempDir()
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	conf := filepath.Join(dir, "softhsm2.conf")
-	body := fmt.Sprintf("directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens)
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Setenv("SOFTHSM2_CONF", conf)
-	out, err := exec.Command(util, "--init-token", "--free", "--label", testToken, "--pin", testPIN, "--so-pin", "5678").CombinedOutput()
-	if err != nil {
-		tb.Fatalf("softhsm2-util --init-token: %v\n%s", err, out)
-	}
-	return Config{Path: module, TokenLabel: testToken, PIN: testPIN}
+	return Config{Path: hsmtest.NewToken(tb), TokenLabel: testToken, PIN: testPIN}
 }
 
 func open(tb testing.TB, c Config) *Context {
