@@ -44,6 +44,11 @@ func listValue(st Status) statuslist.Status {
 // allocate returns a status list with room and a random unused index in it,
 // creating a list when none has room.
 func (s *Service) allocate(ctx context.Context, tx *store.Tx, now time.Time) (string, int, error) {
+	// One allocator at a time: otherwise two first issues on PostgreSQL
+	// could each find no open list and create one.
+	if err := tx.LockStatusLists(ctx); err != nil {
+		return "", 0, err
+	}
 	l, err := tx.OpenStatusList(ctx, s.listSize/2)
 	if errors.Is(err, store.ErrNotFound) {
 		l, err = s.createList(ctx, tx, now)

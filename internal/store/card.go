@@ -400,3 +400,16 @@ func (db *DB) VerificationCounts(ctx context.Context, from, to string) ([]Verifi
 	}
 	return out, rows.Err()
 }
+
+// LockStatusLists serializes status-list allocation across transactions on
+// PostgreSQL, so two first issues cannot each create a new list (SQLite
+// already runs one writer at a time). It holds until the transaction ends.
+func (tx *Tx) LockStatusLists(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7314003)"); err != nil {
+		return fmt.Errorf("lock status lists: %w", err)
+	}
+	return nil
+}
