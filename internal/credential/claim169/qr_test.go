@@ -112,8 +112,13 @@ func qrScale(t *testing.T, img image.Image) image.Image {
 	target := 300 * 25 / 25.4
 	scale := max(2, int(math.Round(target/float64(img.Bounds().Dx()))))
 	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dx()*scale, b.Dy()*scale))
-	xdraw.NearestNeighbor.Scale(out, out.Bounds(), img, b, draw.Src, nil)
+	// On a card the code sits on white card stock, wider than the quiet zone.
+	m := b.Dx() * scale / 10
+	out := image.NewGray(image.Rect(0, 0, b.Dx()*scale+2*m, b.Dy()*scale+2*m))
+	for i := range out.Pix {
+		out.Pix[i] = 0xFF
+	}
+	xdraw.NearestNeighbor.Scale(out, image.Rect(m, m, m+b.Dx()*scale, m+b.Dy()*scale), img, b, draw.Src, nil)
 	return out
 }
 
