@@ -21,6 +21,8 @@ type summaryRow struct {
 	ID, Reference, Site, Status, StatusLabel, Category, Language string
 	Draft                                                        bool
 	When                                                         string
+	// Flag says why it waits for a supervisor (possible duplicate, screening failed).
+	Flag string
 }
 
 func (s *Server) siteNames(ctx context.Context) map[string]string {
@@ -48,6 +50,12 @@ func (s *Server) summaryRows(ctx context.Context, c *call, list []enroll.Summary
 			StatusLabel: c.P.T("web.status." + string(a.Status)), Category: c.P.T("web.category." + a.AgeCategory),
 			Language: c.P.T("web.lang.name." + a.Language), Draft: a.Status == enroll.StatusDraft,
 			When: formatTime(when)}
+		switch a.ReviewReason {
+		case enroll.ReviewPossibleDuplicate:
+			rows[i].Flag = c.P.T("dup.flag_short")
+		case enroll.ReviewScreeningFailed:
+			rows[i].Flag = c.P.T("dup.screening_failed_short")
+		}
 	}
 	return rows
 }

@@ -47,6 +47,9 @@ func TestDuplicateReview(t *testing.T) {
 	id := list[0].ID
 
 	super := e.signIn(t, "super", testPassword)
+	if q := text(super.get(t, "/staff/queue").Body); !strings.Contains(q, "possible duplicate") {
+		t.Errorf("the queue does not mark the possible duplicate: %s", q)
+	}
 	review := super.get(t, "/staff/applications/"+id+"?purpose=review")
 	if !strings.Contains(review.Body, `id="open-duplicates"`) {
 		t.Fatalf("review page does not flag the possible duplicate: %s", text(review.Body))
