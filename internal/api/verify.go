@@ -34,6 +34,15 @@ func newVerifyLimiter(now func() time.Time) *throttle.Limiter {
 	return throttle.New(verifyPerMinute, verifyBurst, verifyMaxHolders, now)
 }
 
+// SetVerifyRate changes the per-token budget of POST /api/v1/verify (a
+// partner with a high-volume system, or a load test); burst is a sixth of
+// a minute's budget.
+func (x *API) SetVerifyRate(perMinute int) {
+	if perMinute > 0 {
+		x.verifyLimit = throttle.New(perMinute, max(perMinute/6, 1), verifyMaxHolders, x.app.Now)
+	}
+}
+
 // VerifyRequest is the body of POST /api/v1/verify: the QR payload as a
 // scanner reads it, or a PNG/JPEG photo of the card back in base64.
 type VerifyRequest struct {

@@ -259,3 +259,19 @@ func BenchmarkAPIVerify(b *testing.B) {
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// TestSetVerifyRate: a partner's budget can be set; 12 a minute allows a
+// burst of 2, then refuses.
+func TestSetVerifyRate(t *testing.T) {
+	e := newVerifyEnv(t)
+	e.api.SetVerifyRate(12)
+	body, _ := json.Marshal(VerifyRequest{Payload: e.payload})
+	for i := range 2 {
+		if r := post(t, e.ts.URL+"/api/v1/verify", e.token, body); r.Status != http.StatusOK {
+			t.Fatalf("request %d within the burst of 2 = %d, want 200", i+1, r.Status)
+		}
+	}
+	if r := post(t, e.ts.URL+"/api/v1/verify", e.token, body); r.Status != http.StatusTooManyRequests {
+		t.Errorf("third request at 12/min = %d, want 429", r.Status)
+	}
+}

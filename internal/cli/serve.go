@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
 	debug := fs.Bool("debug", false, "log at debug level")
+	verifyRate := fs.Int("api-verify-per-minute", 600, "each API token's budget for POST /api/v1/verify, per minute")
 	smtpAddr := fs.String("smtp", "", "SMTP relay HOST:PORT for appointment reminders (default: reminders go to the log);\n"+
 		"user and password from CITYID_SMTP_USER and CITYID_SMTP_PASSWORD")
 	smtpFrom := fs.String("smtp-from", "", "sender address for reminders, e.g. idcard@city.gov")
@@ -79,7 +80,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		base = "http://" + ln.Addr().String()
 	}
 	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger,
-		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}})
+		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}, VerifyPerMinute: *verifyRate})
 	if err != nil {
 		ln.Close()
 		return err

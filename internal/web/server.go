@@ -30,6 +30,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Public configures the resident site mounted at / (cards, reminders).
 	Public resident.Options
+	// VerifyPerMinute is each API token's budget for POST /api/v1/verify
+	// (0: the default, 600 a minute).
+	VerifyPerMinute int
 }
 
 // Server is the staff portal and API.
@@ -60,6 +63,7 @@ func New(a *app.App, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log)}
+	s.api.SetVerifyRate(opts.VerifyPerMinute)
 	static, err := s.static()
 	if err != nil {
 		return nil, err
