@@ -19,7 +19,7 @@ import (
 const userUsage = `Manage staff accounts. Every change is recorded in the audit log as "system".
 
 Usage:
-  cityid user add --username U --role clerk|supervisor|admin|auditor [--site NAME_OR_ID] [--name "Display Name"] [--password-stdin]
+  cityid user add --username U --role clerk|supervisor|admin|auditor|verifier [--site NAME_OR_ID] [--name "Display Name"] [--password-stdin]
   cityid user list
   cityid user disable U
   cityid user enable U
@@ -50,7 +50,7 @@ func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
 	switch sub {
 	case "add":
 		username = fs.String("username", "", "username: 3–32 of a-z 0-9 . _ -")
-		role = fs.String("role", "", "clerk, supervisor, admin or auditor")
+		role = fs.String("role", "", "clerk, supervisor, admin, auditor or verifier (a bank or other partner that only verifies cards)")
 		site = fs.String("site", "", "site name or id (required for clerks)")
 		name = fs.String("name", "", "display name (default: the username)")
 		fromStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating a one-time password")
