@@ -259,12 +259,16 @@ func (a *App) openCards(o Options) error {
 }
 
 // Close releases the database.
+// It is safe to call more than once.
 func (a *App) Close() error {
 	if a.hsm != nil {
 		a.hsm.Close()
+		a.hsm = nil
 	}
 	if a.DB == nil {
 		return nil
 	}
-	return a.DB.Close()
+	db := a.DB
+	a.DB = nil
+	return db.Close()
 }

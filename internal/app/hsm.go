@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/credential/cose"
@@ -13,14 +14,20 @@ import (
 
 // EnvPKCS11Key names the token key that signs cards when an HSM is configured
 // (hsm.EnvModule, hsm.EnvToken, hsm.EnvPIN); default "cityid-card-signing".
-const EnvPKCS11Key = "CITYID_PKCS11_KEY"
+// EnvPKCS11Retired lists, comma-separated, earlier token keys whose cards
+// are still valid: they are published (to verify) but sign nothing.
+const (
+	EnvPKCS11Key     = "CITYID_PKCS11_KEY"
+	EnvPKCS11Retired = "CITYID_PKCS11_RETIRED_KEYS"
+)
 
 // hsmKeyring signs new cards with a key that never leaves the HSM, and
 // publishes it beside the file keyring's keys, which keep verifying the
 // cards they signed until those expire.
 type hsmKeyring struct {
-	signer signing.Signer
-	file   *signing.Keyring
+	signer  signing.Signer
+	retired []signing.Signer // earlier token keys, published only
+	file    *signing.Keyring
 }
 
 func (k hsmKeyring) Active() (signing.Signer, error) { return k.signer, nil }
@@ -30,9 +37,16 @@ func (k hsmKeyring) Published() (*signing.KeySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := []cose.Key{{ID: k.signer.KeyID(), Alg: k.signer.Algorithm(), Public: k.signer.Public()}}
+	var keys []cose.Key
+	seen := map[string]bool{}
+	for _, s := range append([]signing.Signer{k.signer}, k.retired...) {
+		if !seen[s.KeyID()] {
+			seen[s.KeyID()] = true
+			keys = append(keys, cose.Key{ID: s.KeyID(), Alg: s.Algorithm(), Public: s.Public()})
+		}
+	}
 	for _, key := range set.Keys() {
-		if key.ID != k.signer.KeyID() {
+		if !seen[key.ID] {
 			keys = append(keys, key)
 		}
 	}
@@ -70,6 +84,18 @@ func (a *App) openHSM(file *signing.Keyring, create bool) (card.Keyring, error) 
 		ctx.Close()
 		return nil, fmt.Errorf("HSM key %q: %w", label, err)
 	}
+	var retired []signing.Signer
+	for _, l := range strings.Split(os.Getenv(EnvPKCS11Retired), ",") {
+		if l = strings.TrimSpace(l); l == "" || l == label {
+			continue
+		}
+		r, err := ctx.Signer(l)
+		if err != nil {
+			ctx.Close()
+			return nil, fmt.Errorf("HSM retired key %q (%s): %w", l, EnvPKCS11Retired, err)
+		}
+		retired = append(retired, r)
+	}
 	a.hsm = ctx
-	return hsmKeyring{signer: s, file: file}, nil
+	return hsmKeyring{signer: s, retired: retired, file: file}, nil
 }

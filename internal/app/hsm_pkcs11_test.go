@@ -32,7 +32,7 @@ func TestCardsSignedOnHSM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("app.Open with an HSM: %v", err)
 	}
-	defer a.Close()
+	defer a.Close() // closing twice is fine
 	if a.Cards == nil {
 		t.Fatal("no card service with an HSM configured")
 	}
@@ -57,5 +57,26 @@ func TestCardsSignedOnHSM(t *testing.T) {
 	}
 	if extra != 1 {
 		t.Errorf("%d published keys are not the file keyring's, want exactly the HSM key", extra)
+	}
+
+	a.Close()
+
+	// Rotate on the token: a new key signs, the old one stays published.
+	t.Setenv(app.EnvPKCS11Key, "cards-2027")
+	t.Setenv(app.EnvPKCS11Retired, "cards-2026")
+	dir := a.DataDir
+	a2, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Auth: &opts})
+	if err != nil {
+		t.Fatalf("app.Open after rotating on the HSM: %v", err)
+	}
+	defer a2.Close()
+	rec = httptest.NewRecorder()
+	a2.Cards.JWKSHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+	set2, err := signing.ParseJWKS(rec.Body.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set2.Keys()) != len(fileSet.Keys())+2 {
+		t.Errorf("after rotation %d keys published, want the file keys plus both HSM keys", len(set2.Keys()))
 	}
 }
