@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,15 +16,21 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// migration is one numbered schema step, with one file per dialect.
+// migration is one numbered schema step.
 type migration struct {
 	version int
 	name    string
 	sql     string
 }
 
+// blobType matches the one type name our SQL spells differently in the two
+// dialects. Migrations are written once, in types both accept (TEXT,
+// INTEGER, BIGINT, REAL) plus BLOB, which PostgreSQL calls BYTEA; a test
+// checks that both dialects end up with the same columns.
+var blobType = regexp.MustCompile(`\bBLOB\b`)
+
 func migrations(d Dialect) ([]migration, error) {
-	dir := path.Join("migrations", string(d))
+	dir := "migrations"
 	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
@@ -43,7 +50,11 @@ func migrations(d Dialect) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{v, name, string(body)})
+		text := string(body)
+		if d == Postgres {
+			text = blobType.ReplaceAllString(text, "BYTEA")
+		}
+		ms = append(ms, migration{v, name, text})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
