@@ -18,10 +18,27 @@ import (
 )
 
 // cmdCard runs "cityid card issue|print|list|status-lists".
+const cardUsage = `Issue, print and list ID cards, and export the signed status lists.
+
+Usage:
+  cityid card issue --as SUPERVISOR APPLICATION_ID...   turn approved applications into cards
+  cityid card print --as SUPERVISOR [--queue N | CARD_ID...] --out FILE.pdf
+                                                         one print-ready PDF (ID-1 pages or a proof sheet)
+  cityid card list [--status STATUS]                     cards without personal data
+  cityid card status-lists --out DIR                     the signed status lists (JWT and CWT) for static hosting
+
+All take --data DIR (default cityid-data) and --db URL. Every action is audited as the
+supervisor named by --as. 'cityid card SUBCOMMAND --help' lists a subcommand's flags.
+`
+
 func cmdCard(ctx context.Context, stdio IO, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stdio.Err, "usage: cityid card issue|print|list|status-lists [flags]")
-		return errUsage
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) == 0 {
+			fmt.Fprint(stdio.Err, cardUsage)
+			return errUsage
+		}
+		fmt.Fprint(stdio.Out, cardUsage)
+		return nil
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
