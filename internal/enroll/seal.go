@@ -153,3 +153,12 @@ func unseal(dk vault.DataKey, row store.Application) (unsealed, error) {
 	}
 	return u, err
 }
+
+// OpenPerson decrypts the person data of an application row with its
+// person's data key. It is for system tasks that need the layout enroll
+// writes (the "no list" match encoding computed just before erasure); staff
+// reads go through Service.Get, which checks access and audits.
+func OpenPerson(dk vault.DataKey, row store.Application) (person.Person, error) {
+	u, err := unseal(dk, row)
+	return u.person, err
+}

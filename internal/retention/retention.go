@@ -21,8 +21,8 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/linkage"
-	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
@@ -484,7 +484,7 @@ func (e *Engine) encode(ctx context.Context, personID string) ([]byte, error) {
 			if a.Sealed.GivenNames == nil {
 				continue
 			}
-			p, err := openPerson(dk, a)
+			p, err := enroll.OpenPerson(dk, a)
 			if err != nil {
 				return err
 			}
@@ -495,67 +495,6 @@ func (e *Engine) encode(ctx context.Context, personID string) ([]byte, error) {
 		return errors.New("no application with personal data")
 	})
 	return out, err
-}
-
-// openPerson opens the fields of an application that matching uses. The
-// sealed layout is the one internal/enroll writes (each column bound to
-// table "applications", its column name and the application id).
-func openPerson(dk vault.DataKey, a store.Application) (person.Person, error) {
-	var p person.Person
-	open := func(column string, sealed []byte) (string, error) {
-		if sealed == nil {
-			return "", nil
-		}
-		b, err := dk.Open(vault.Binding{Table: "applications", Column: column, Row: a.ID}, sealed)
-		if err != nil {
-			return "", fmt.Errorf("open %s: %w", column, err)
-		}
-		return string(b), nil
-	}
-	var err error
-	fields := []struct {
-		column string
-		sealed []byte
-		dst    *string
-	}{
-		{"given_names", a.Sealed.GivenNames, &p.GivenNames},
-		{"first_surname", a.Sealed.FirstSurname, &p.FirstSurname},
-		{"second_surname", a.Sealed.SecondSurname, &p.SecondSurname},
-	}
-	for _, f := range fields {
-		if *f.dst, err = open(f.column, f.sealed); err != nil {
-			return person.Person{}, err
-		}
-	}
-	dob, err := open("date_of_birth", a.Sealed.DateOfBirth)
-	if err != nil {
-		return person.Person{}, err
-	}
-	if dob != "" {
-		if p.DateOfBirth, err = person.ParseDate(dob); err != nil {
-			return person.Person{}, fmt.Errorf("date of birth: %w", err)
-		}
-	}
-	sex, err := open("sex", a.Sealed.Sex)
-	if err != nil {
-		return person.Person{}, err
-	}
-	p.Sex = person.Sex(sex)
-	addr, err := open("address", a.Sealed.Address)
-	if err != nil {
-		return person.Person{}, err
-	}
-	if addr != "" {
-		var v struct {
-			NoAddress bool           `json:"no_address"`
-			Address   person.Address `json:"address"`
-		}
-		if err := json.Unmarshal([]byte(addr), &v); err != nil {
-			return person.Person{}, fmt.Errorf("decode address: %w", err)
-		}
-		p.NoAddress, p.Address = v.NoAddress, v.Address
-	}
-	return p, nil
 }
 
 var runIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
