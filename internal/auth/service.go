@@ -14,6 +14,7 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/throttle"
 	"github.com/cityid/cityid/internal/vault"
 )
 
@@ -74,7 +75,10 @@ type Service struct {
 	now    func() time.Time
 	rand   io.Reader
 	policy *policy
-	ips    *ipLimiter
+	// ips limits login attempts per client address: burst PerIPPerMinute,
+	// refilled at that rate; in memory, so each server of a cluster limits on
+	// its own (the per-account lockout in the database is shared). nil: off.
+	ips *throttle.Limiter
 
 	dummy string // a hash to verify against for unknown users, so timing does not tell
 
@@ -104,12 +108,15 @@ func NewService(db *store.DB, v *vault.Vault, opts Options, now func() time.Time
 	if opts.Issuer == "" {
 		opts.Issuer = def.Issuer
 	}
-	return &Service{
+	s := &Service{
 		db: db, vault: v, opts: opts, now: now, rand: rand,
 		policy: newPolicy(opts.ContextWords),
-		ips:    newIPLimiter(opts.PerIPPerMinute),
 		dummy:  dummyHash(opts.Argon, rand),
 	}
+	if opts.PerIPPerMinute > 0 {
+		s.ips = throttle.New(opts.PerIPPerMinute, opts.PerIPPerMinute, 10_000, func() time.Time { return s.now() })
+	}
+	return s
 }
 
 // CheckPassword returns the message key of the first policy problem with a

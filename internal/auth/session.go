@@ -61,7 +61,7 @@ func nextStep(r store.Staff, mfaDone bool) Step {
 // whether the username exists), ErrLocked or ErrRateLimited.
 func (s *Service) Login(ctx context.Context, username, password, clientIP string) (string, Step, error) {
 	now := s.now()
-	if !s.ips.allow(clientIP, now) {
+	if ok, _ := s.ips.Allow(clientIP); !ok {
 		return "", "", ErrRateLimited
 	}
 	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))

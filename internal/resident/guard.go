@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cityid/cityid/internal/throttle"
 )
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -33,80 +35,6 @@ func requestDigest(purpose, key string) string {
 	}
 	sum := sha256.Sum256([]byte(purpose + "\x00" + key))
 	return hex.EncodeToString(sum[:16])
-}
-
-// limiter is a token bucket per key (a client address, a reference code),
-// held in memory and bounded: when full it forgets the idlest half. Several
-// app servers each keep their own; the database constraints, not the
-// limiter, guarantee fairness.
-type limiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens per second
-	burst   float64
-	max     int
-	buckets map[string]*bucket
-	now     func() time.Time
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(perMinute, burst, max int, now func() time.Time) *limiter {
-	return &limiter{rate: float64(perMinute) / 60, burst: float64(burst), max: max, buckets: map[string]*bucket{}, now: now}
-}
-
-// allow takes cost tokens from key's bucket, reporting whether it had them.
-func (l *limiter) allow(key string, cost float64) bool {
-	if l == nil {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.max {
-			l.evict(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens < cost {
-		return false
-	}
-	b.tokens -= cost
-	return true
-}
-
-// has reports whether key's bucket holds cost tokens, without taking them.
-func (l *limiter) has(key string, cost float64) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		return l.burst >= cost
-	}
-	return min(l.burst, b.tokens+l.now().Sub(b.last).Seconds()*l.rate) >= cost
-}
-
-// evict drops buckets that have refilled (they hold no information), then
-// arbitrary ones until half the room is free.
-func (l *limiter) evict(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.buckets, k)
-		}
-	}
-	for k := range l.buckets {
-		if len(l.buckets) < l.max/2 {
-			break
-		}
-		delete(l.buckets, k)
-	}
 }
 
 // pow issues and checks proof-of-work challenges: the browser must find a
@@ -218,4 +146,10 @@ func clientKey(remoteAddr string) string {
 		return p.String()
 	}
 	return a.String()
+}
+
+// allowed takes cost tokens from key's bucket in l.
+func allowed(l *throttle.Limiter, key string, cost float64) bool {
+	ok, _ := l.AllowN(key, cost)
+	return ok
 }

@@ -39,7 +39,7 @@ func (s *Site) takeTicket(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
-	if !s.forms.allow("kiosk:"+clientKey(r.RemoteAddr), 0.2) {
+	if !allowed(s.forms, "kiosk:"+clientKey(r.RemoteAddr), 0.2) {
 		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("kiosk rate limit")}
 	}
 	t, err := s.booking.Take(r.Context(), st.ID)

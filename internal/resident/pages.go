@@ -165,7 +165,7 @@ func (s *Site) guard(r *http.Request) error {
 	if s.pow != nil && !s.pow.check(r.PostFormValue("pow_challenge"), r.PostFormValue("pow_nonce")) {
 		cost = 5
 	}
-	if !s.forms.allow(clientKey(r.RemoteAddr), cost) {
+	if !allowed(s.forms, clientKey(r.RemoteAddr), cost) {
 		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("form rate limit")}
 	}
 	return nil
@@ -378,7 +378,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 		if err := s.guard(r); err != nil {
 			return err
 		}
-	} else if !s.lookups.allow(clientKey(r.RemoteAddr), 1) {
+	} else if !allowed(s.lookups, clientKey(r.RemoteAddr), 1) {
 		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("lookup rate limit")}
 	}
 	code, cerr := ParseCode(r.PostFormValue("code"))

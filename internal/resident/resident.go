@@ -37,6 +37,7 @@ import (
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/throttle"
 )
 
 //go:embed templates/*.html
@@ -104,9 +105,9 @@ type Site struct {
 	preapps  *Preapps
 	booking  *booking.Service
 	loc      *time.Location
-	forms    *limiter
-	lookups  *limiter
-	failures *limiter
+	forms    *throttle.Limiter
+	lookups  *throttle.Limiter
+	failures *throttle.Limiter
 	pow      *pow
 	langs    []string
 
@@ -153,12 +154,11 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 	s := &Site{app: a, opts: opts, log: log, pages: pages, loc: loc,
 		preapps:  PreappsFor(a),
 		booking:  booking.New(a.DB, loc, now, random),
-		forms:    newLimiter(opts.Limits.FormsPerMinute, opts.Limits.FormsBurst, 100_000, now),
-		lookups:  newLimiter(opts.Limits.LookupsPerMinute, opts.Limits.LookupsBurst, 100_000, now),
-		failures: newLimiter(opts.Limits.CodeFailures, opts.Limits.CodeFailures, 100_000, func() time.Time { return now() }),
+		forms:    throttle.New(opts.Limits.FormsPerMinute, opts.Limits.FormsBurst, 100_000, now),
+		lookups:  throttle.New(opts.Limits.LookupsPerMinute, opts.Limits.LookupsBurst, 100_000, now),
+		// Wrong dates of birth per reference code: CodeFailures an hour.
+		failures: throttle.NewPer(opts.Limits.CodeFailures, time.Hour, opts.Limits.CodeFailures, 100_000, now),
 	}
-	// The failure bucket refills CodeFailures per hour, not per minute.
-	s.failures.rate = float64(opts.Limits.CodeFailures) / 3600
 	if opts.PowBits > 0 {
 		// The key is derived from the master key so every app server behind
 		// a load balancer accepts the others' challenges.

@@ -148,7 +148,7 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 		return nil, err
 	}
 	p.Form = r.PostForm
-	if !s.lookups.allow(clientKey(r.RemoteAddr), 1) {
+	if !allowed(s.lookups, clientKey(r.RemoteAddr), 1) {
 		return nil, &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("lookup rate limit")}
 	}
 	var errs person.Errors
@@ -164,12 +164,12 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 		p.setErrors(errs)
 		return nil, nil
 	}
-	if !s.failures.has(code, 1) {
+	if !s.failures.Has(code, 1) {
 		return nil, &publicError{status: http.StatusTooManyRequests, key: "resident.error.code_locked", cause: errors.New("code locked")}
 	}
 	l, err := s.lookup(r.Context(), code, dob)
 	if errors.Is(err, errNoMatch) {
-		s.failures.allow(code, 1)
+		s.failures.AllowN(code, 1)
 		p.setErrors(person.Errors{{Field: "code", Key: "resident.error.no_match"}})
 		return nil, nil
 	}

@@ -30,6 +30,11 @@ type bucket struct {
 // keeping at most maxKeys buckets (when full it forgets the idlest ones,
 // which only makes it more lenient). now nil means time.Now.
 func New(perMinute, burst, maxKeys int, now func() time.Time) *Limiter {
+	return NewPer(perMinute, time.Minute, burst, maxKeys, now)
+}
+
+// NewPer is New with the refill given as n tokens per period (e.g. 5 an hour).
+func NewPer(n int, period time.Duration, burst, maxKeys int, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
@@ -39,12 +44,30 @@ func New(perMinute, burst, maxKeys int, now func() time.Time) *Limiter {
 	if maxKeys < 2 {
 		maxKeys = 2
 	}
-	return &Limiter{rate: float64(perMinute) / 60, burst: float64(burst), max: maxKeys, buckets: map[string]*bucket{}, now: now}
+	return &Limiter{rate: float64(n) / period.Seconds(), burst: float64(burst), max: maxKeys, buckets: map[string]*bucket{}, now: now}
 }
 
 // Allow takes one token from key's bucket. When the bucket is empty it
 // reports false and how long until a token is back (for Retry-After).
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
+func (l *Limiter) Allow(key string) (bool, time.Duration) { return l.AllowN(key, 1) }
+
+// Has reports whether key's bucket holds cost tokens, without taking them.
+func (l *Limiter) Has(key string, cost float64) bool {
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return l.burst >= cost
+	}
+	return min(l.burst, b.tokens+l.now().Sub(b.last).Seconds()*l.rate) >= cost
+}
+
+// AllowN is Allow for an action that costs cost tokens (a cheap action may
+// cost a fraction of one).
+func (l *Limiter) AllowN(key string, cost float64) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
@@ -63,14 +86,14 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		b.tokens = min(l.burst, b.tokens+d.Seconds()*l.rate)
 	}
 	b.last = now
-	if b.tokens < 1 {
+	if b.tokens < cost {
 		if l.rate <= 0 {
 			return false, time.Hour
 		}
-		wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+		wait := time.Duration(math.Ceil((cost - b.tokens) / l.rate * float64(time.Second)))
 		return false, wait
 	}
-	b.tokens--
+	b.tokens -= cost
 	return true, 0
 }
 

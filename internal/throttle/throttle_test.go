@@ -57,3 +57,38 @@ func TestNilAllows(t *testing.T) {
 		t.Error("nil Limiter Allow = false, want true")
 	}
 }
+
+// TestAllowNAndHas: fractional costs, a look that takes nothing, and a
+// refill given per hour.
+func TestAllowNAndHas(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	l := NewPer(5, time.Hour, 5, 100, func() time.Time { return now })
+	for i := range 5 {
+		if !l.Has("code", 1) {
+			t.Fatalf("Has before failure %d = false, want true", i+1)
+		}
+		if ok, _ := l.AllowN("code", 1); !ok {
+			t.Fatalf("AllowN %d of 5 = false, want true", i+1)
+		}
+	}
+	if l.Has("code", 1) {
+		t.Error("Has after 5 failures = true, want false")
+	}
+	ok, wait := l.AllowN("code", 1)
+	if ok || wait < 11*time.Minute || wait > 13*time.Minute {
+		t.Errorf("sixth AllowN = %v, wait %v; want false and about 12 minutes (5 an hour)", ok, wait)
+	}
+	now = now.Add(12 * time.Minute)
+	if !l.Has("code", 1) {
+		t.Error("Has 12 minutes later = false, want a token back")
+	}
+	k := New(60, 1, 100, func() time.Time { return now })
+	for i := range 5 {
+		if ok, _ := k.AllowN("kiosk", 0.2); !ok {
+			t.Fatalf("AllowN(0.2) %d of 5 = false, want five fifths of one token", i+1)
+		}
+	}
+	if ok, _ := k.AllowN("kiosk", 0.2); ok {
+		t.Error("sixth AllowN(0.2) = true, want the token spent")
+	}
+}
