@@ -152,10 +152,10 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 		return nil, err
 	}
 	s := &Site{app: a, opts: opts, log: log, pages: pages, loc: loc,
-		preapps:  PreappsFor(a),
-		booking:  booking.New(a.DB, loc, now, random),
-		forms:    throttle.New(opts.Limits.FormsPerMinute, opts.Limits.FormsBurst, 100_000, now),
-		lookups:  throttle.New(opts.Limits.LookupsPerMinute, opts.Limits.LookupsBurst, 100_000, now),
+		preapps: PreappsFor(a),
+		booking: booking.New(a.DB, loc, now, random),
+		forms:   throttle.New(opts.Limits.FormsPerMinute, opts.Limits.FormsBurst, 100_000, now),
+		lookups: throttle.New(opts.Limits.LookupsPerMinute, opts.Limits.LookupsBurst, 100_000, now),
 		// Wrong dates of birth per reference code: CodeFailures an hour.
 		failures: throttle.NewPer(opts.Limits.CodeFailures, time.Hour, opts.Limits.CodeFailures, 100_000, now),
 	}
