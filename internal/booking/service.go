@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -62,16 +62,6 @@ func New(db *store.DB, loc *time.Location, now func() time.Time, random io.Reade
 
 // Location is the program's time zone.
 func (s *Service) Location() *time.Location { return s.loc }
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-func (s *Service) newID(prefix string) (string, error) {
-	var b [10]byte
-	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
-		return "", fmt.Errorf("new id: %w", err)
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b[:]), nil
-}
 
 // SetRules validates and stores a site's rules.
 func (s *Service) SetRules(ctx context.Context, siteID string, r Rules) error {
@@ -136,7 +126,7 @@ func (s *Service) Publish(ctx context.Context, siteID string, from, to person.Da
 			}
 			release := r.ReleaseAt(d, s.loc)
 			for _, start := range r.SlotTimes(d, s.loc) {
-				id, err := s.newID("slt")
+				id, err := randid.New(s.rand, "slt")
 				if err != nil {
 					return err
 				}
@@ -216,7 +206,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booked, error) {
 			return Booked{a, true}, nil
 		}
 	}
-	id, err := s.newID("apt")
+	id, err := randid.New(s.rand, "apt")
 	if err != nil {
 		return Booked{}, err
 	}
@@ -310,7 +300,7 @@ func (s *Service) promote(ctx context.Context, tx *store.Tx, slotID string, now 
 	if _, err := tx.LiveAppointmentByPerson(ctx, w.PersonKey); err == nil {
 		return tx.SetWaitlistStatus(ctx, w.ID, "left", now)
 	}
-	id, err := s.newID("apt")
+	id, err := randid.New(s.rand, "apt")
 	if err != nil {
 		return err
 	}
@@ -326,7 +316,7 @@ func (s *Service) promote(ctx context.Context, tx *store.Tx, slotID string, now 
 
 // Join puts a person on a site's waitlist and returns their place in line.
 func (s *Service) Join(ctx context.Context, siteID, preappID string, personKey []byte) (int, error) {
-	id, err := s.newID("wtl")
+	id, err := randid.New(s.rand, "wtl")
 	if err != nil {
 		return 0, err
 	}
@@ -353,7 +343,7 @@ func (s *Service) Position(ctx context.Context, preappID string) (string, int, e
 
 // Enter enters a person in the lottery of a site's next release window.
 func (s *Service) Enter(ctx context.Context, siteID string, window time.Time, preappID string, personKey []byte) error {
-	id, err := s.newID("lot")
+	id, err := randid.New(s.rand, "lot")
 	if err != nil {
 		return err
 	}
@@ -399,7 +389,7 @@ func (s *Service) Draw(ctx context.Context, siteID string, window time.Time) (wo
 				si++
 			}
 			if si == len(slots) {
-				wid, err := s.newID("wtl")
+				wid, err := randid.New(s.rand, "wtl")
 				if err != nil {
 					return err
 				}
@@ -412,7 +402,7 @@ func (s *Service) Draw(ctx context.Context, siteID string, window time.Time) (wo
 				}
 				continue
 			}
-			id, err := s.newID("apt")
+			id, err := randid.New(s.rand, "apt")
 			if err != nil {
 				return err
 			}
@@ -479,7 +469,7 @@ func (s *Service) uniform(n int) (int, error) {
 
 // Take gives a walk-in the next numbered ticket of the day at a site.
 func (s *Service) Take(ctx context.Context, siteID string) (Ticket, error) {
-	id, err := s.newID("tkt")
+	id, err := randid.New(s.rand, "tkt")
 	if err != nil {
 		return Ticket{}, err
 	}

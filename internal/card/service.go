@@ -3,7 +3,6 @@ package card
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -146,17 +146,6 @@ func safeID(id string) string {
 		return "unknown"
 	}
 	return b.String()
-}
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns "crd_" + 16 random base32 characters (80 bits).
-func (s *Service) newID() (string, error) {
-	var b [10]byte
-	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
-		return "", fmt.Errorf("card id: %w", err)
-	}
-	return "crd_" + idEncoding.EncodeToString(b[:]), nil
 }
 
 // errRetry marks a conflict worth retrying the whole transaction for: a
@@ -300,7 +289,7 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 // newCard inserts row as a new active card with a fresh id, random number
 // and random status-list index.
 func (s *Service) newCard(ctx context.Context, tx *store.Tx, row store.Card, now time.Time) (store.Card, error) {
-	id, err := s.newID()
+	id, err := randid.New(s.rand, "crd")
 	if err != nil {
 		return store.Card{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
@@ -237,14 +237,14 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			if err != nil {
 				return err
 			}
-			personID, err := newID(s.rand, "per")
+			personID, err := randid.New(s.rand, "per")
 			if err != nil {
 				return err
 			}
 			if err := tx.InsertPerson(ctx, store.Person{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
 				return err
 			}
-			appID, err := newID(s.rand, "app")
+			appID, err := randid.New(s.rand, "app")
 			if err != nil {
 				return err
 			}
@@ -639,15 +639,4 @@ func NewReference(random io.Reader) (string, error) {
 		out = append(out, refAlphabet[int(v)%len(refAlphabet)])
 	}
 	return string(out), nil
-}
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix_ + 16 random base32 characters (80 bits).
-func newID(random io.Reader, prefix string) (string, error) {
-	var b [10]byte
-	if _, err := io.ReadFull(random, b[:]); err != nil {
-		return "", fmt.Errorf("new id: %w", err)
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b[:]), nil
 }

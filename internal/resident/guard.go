@@ -3,7 +3,6 @@ package resident
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -17,16 +16,6 @@ import (
 
 	"github.com/cityid/cityid/internal/throttle"
 )
-
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-func newID(random io.Reader, prefix string) (string, error) {
-	var b [10]byte
-	if _, err := io.ReadFull(random, b[:]); err != nil {
-		return "", fmt.Errorf("new id: %w", err)
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b[:]), nil
-}
 
 // requestDigest keeps a client's request key out of the database.
 func requestDigest(purpose, key string) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -136,7 +137,7 @@ func (s *Site) applyData(p *page) (*applyData, error) {
 		d.Challenge = c
 	}
 	if p.Form.Get("request_key") == "" {
-		k, err := newID(s.app.Rand, "req")
+		k, err := randid.New(s.app.Rand, "req")
 		if err != nil {
 			return nil, err
 		}
@@ -502,7 +503,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 			d.Lottery = lottery
 		}
 	}
-	k, err := newID(s.app.Rand, "req")
+	k, err := randid.New(s.app.Rand, "req")
 	if err != nil {
 		return err
 	}

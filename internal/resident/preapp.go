@@ -12,6 +12,7 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
@@ -89,11 +90,11 @@ func (s *Preapps) Create(ctx context.Context, p person.Person, docs []evidence.S
 	if err != nil {
 		return nil, "", err
 	}
-	id, err := newID(s.rand, "pre")
+	id, err := randid.New(s.rand, "pre")
 	if err != nil {
 		return nil, "", err
 	}
-	personID, err := newID(s.rand, "per")
+	personID, err := randid.New(s.rand, "per")
 	if err != nil {
 		return nil, "", err
 	}

@@ -11,7 +11,6 @@ package retention
 
 import (
 	"context"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/linkage"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
@@ -218,7 +218,7 @@ func (e *Engine) Purge(ctx context.Context, at time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	id, err := newRunID(e.o.Rand)
+	id, err := randid.New(e.o.Rand, "ret")
 	if err != nil {
 		return Result{}, err
 	}
@@ -495,14 +495,4 @@ func (e *Engine) encode(ctx context.Context, personID string) ([]byte, error) {
 		return errors.New("no application with personal data")
 	})
 	return out, err
-}
-
-var runIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-func newRunID(r io.Reader) (string, error) {
-	var b [10]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("retention: run id: %w", err)
-	}
-	return "ret_" + runIDEncoding.EncodeToString(b[:]), nil
 }

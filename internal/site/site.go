@@ -5,7 +5,6 @@ package site
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -81,14 +81,14 @@ func (sv *Service) Create(ctx context.Context, by auth.Actor, s Site) (Site, err
 	if errs := validate(s); len(errs) > 0 {
 		return Site{}, errs
 	}
-	var b [10]byte
-	if _, err := io.ReadFull(sv.rand, b[:]); err != nil {
-		return Site{}, fmt.Errorf("new site id: %w", err)
+	id, err := randid.New(sv.rand, "site")
+	if err != nil {
+		return Site{}, err
 	}
-	s.ID = "site_" + base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding).EncodeToString(b[:])
+	s.ID = id
 	s.Active = true
 	s.CreatedAt = sv.now().UTC()
-	err := sv.db.InTx(ctx, func(tx *store.Tx) error {
+	err = sv.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateSite(ctx, s); err != nil {
 			return err
 		}
