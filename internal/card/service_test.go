@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/credential/signing"
@@ -31,7 +32,6 @@ import (
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
-	"github.com/cityid/cityid/internal/store/storetest"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -60,44 +60,15 @@ var start = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 func newEnv(t testing.TB, dbURL string) *env {
 	t.Helper()
 	clk := &clock{t: start}
-	dir := filepath.Join(t.TempDir(), "data")
-	opts := auth.DefaultOptions()
-	opts.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: dir, DBURL: dbURL, Create: true, Now: clk.Now, Auth: &opts})
-	if err != nil {
-		t.Fatalf("app.Open: %v", err)
-	}
-	t.Cleanup(func() { a.Close() })
-	// The data directory's own keyring, sealed under its master key.
-	kr := a.Keyring
-	svc, err := card.New(a.DB, a.Enroll, kr, a.I18n, a.Settings, card.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys := auth.System()
-	st, err := a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := func(user string, role auth.Role) auth.Actor {
-		s, err := a.Auth.CreateStaff(ctx, sys, auth.NewStaff{Username: user, DisplayName: user, Role: role, SiteID: st.ID, Password: "tangerine lighthouse across seventeen rivers"})
-		if err != nil {
-			t.Fatalf("CreateStaff(%s): %v", user, err)
-		}
-		return auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
-	}
-	return &env{app: a, cards: svc, keys: kr, clock: clk, clerk: mk("clerk", auth.RoleClerk), supervisor: mk("super", auth.RoleSupervisor)}
+	a := apptest.Open(t, dbURL, clk.Now)
+	st := apptest.Site(t, a, "City Hall", site.KindCityHall)
+	// The data directory's own card service and keyring (sealed under its master key).
+	return &env{app: a, cards: a.Cards, keys: a.Keyring, clock: clk,
+		clerk: apptest.Staff(t, a, "clerk", auth.RoleClerk, st.ID), supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, st.ID)}
 }
 
 func each(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, "")) })
-	t.Run("postgres", func(t *testing.T) {
-		url, ok := storetest.PostgresURL(t)
-		if !ok {
-			t.Skipf("%s not set", storetest.EnvPostgres)
-		}
-		fn(t, newEnv(t, url))
-	})
+	apptest.Each(t, func(t *testing.T, dbURL string) { fn(t, newEnv(t, dbURL)) })
 }
 
 func testPhoto(t testing.TB) []byte {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
@@ -21,7 +22,6 @@ import (
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
-	"github.com/cityid/cityid/internal/store/storetest"
 )
 
 var ctx = context.Background()
@@ -39,48 +39,20 @@ type env struct {
 
 func newEnv(t testing.TB, dbURL string) *env {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	opts := auth.DefaultOptions()
-	opts.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: dir, DBURL: dbURL, Create: true, Now: func() time.Time { return fixedNow }, Auth: &opts})
-	if err != nil {
-		t.Fatalf("app.Open: %v", err)
-	}
-	t.Cleanup(func() { a.Close() })
-	sys := auth.System()
-	siteA, err := a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
-	if err != nil {
-		t.Fatal(err)
-	}
-	siteB, err := a.Sites.Create(ctx, sys, site.Site{Name: "Partner", Kind: site.KindPartner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := func(user string, role auth.Role, siteID string) auth.Actor {
-		s, err := a.Auth.CreateStaff(ctx, sys, auth.NewStaff{Username: user, DisplayName: user, Role: role, SiteID: siteID, Password: "tangerine lighthouse across seventeen rivers"})
-		if err != nil {
-			t.Fatalf("CreateStaff(%s): %v", user, err)
-		}
-		return auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
-	}
+	a := apptest.Open(t, dbURL, func() time.Time { return fixedNow })
+	siteA := apptest.Site(t, a, "City Hall", site.KindCityHall)
+	siteB := apptest.Site(t, a, "Partner", site.KindPartner)
 	return &env{app: a,
-		clerkA:     mk("clerk-a", auth.RoleClerk, siteA.ID),
-		clerkB:     mk("clerk-b", auth.RoleClerk, siteB.ID),
-		supervisor: mk("super", auth.RoleSupervisor, siteA.ID),
-		auditor:    mk("audit", auth.RoleAuditor, ""),
+		clerkA:     apptest.Staff(t, a, "clerk-a", auth.RoleClerk, siteA.ID),
+		clerkB:     apptest.Staff(t, a, "clerk-b", auth.RoleClerk, siteB.ID),
+		supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, siteA.ID),
+		auditor:    apptest.Staff(t, a, "audit", auth.RoleAuditor, ""),
 	}
 }
 
 // each runs fn on SQLite and, when configured, PostgreSQL.
 func each(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t, "")) })
-	t.Run("postgres", func(t *testing.T) {
-		url, ok := storetest.PostgresURL(t)
-		if !ok {
-			t.Skipf("%s not set", storetest.EnvPostgres)
-		}
-		fn(t, newEnv(t, url))
-	})
+	apptest.Each(t, func(t *testing.T, dbURL string) { fn(t, newEnv(t, dbURL)) })
 }
 
 func testPhoto(t testing.TB) []byte {

@@ -21,12 +21,8 @@ import (
 func TestLostCardWithCardService(t *testing.T) {
 	e := newEnv(t, false, Options{})
 	ctx := context.Background()
-	// The data directory's own keyring, sealed under its master key.
-	kr := e.app.Keyring
-	cards, err := card.New(e.app.DB, e.app.Enroll, kr, e.app.I18n, e.app.Settings, card.Options{Now: e.clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The data directory's own card service (its clock is the test clock).
+	cards := e.app.Cards
 	e.site.opts.Cards = cards
 
 	newActor := func(name string, role auth.Role) auth.Actor {
