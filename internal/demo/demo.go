@@ -246,9 +246,9 @@ func ensureStaff(ctx context.Context, a *app.App, sites []store.Site, created ma
 	get := func(username string, role auth.Role, siteID string) (auth.Actor, error) {
 		s, ok := byName[username]
 		if !ok {
-			pw := randomPassword()
+			var pw string
 			var err error
-			s, err = a.Auth.CreateStaff(ctx, auth.System(), auth.NewStaff{Username: username, DisplayName: username, Role: role, SiteID: siteID, Password: pw})
+			s, pw, err = a.Auth.CreateStaffOneTime(ctx, auth.System(), auth.NewStaff{Username: username, DisplayName: username, Role: role, SiteID: siteID})
 			if err != nil {
 				return auth.Actor{}, fmt.Errorf("demo staff %s: %w", username, err)
 			}
