@@ -620,8 +620,8 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 	return out, nil
 }
 
-// refAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.
-const refAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+// ReferenceAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.
+const ReferenceAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 // NewReference returns a resident-facing reference like "K7QM-4XTR-9PWA"
 // (12 characters, about 59 bits: unguessable).
@@ -636,7 +636,7 @@ func NewReference(random io.Reader) (string, error) {
 			out = append(out, '-')
 		}
 		// 256 % 31 != 0; the slight bias is irrelevant at 59 bits.
-		out = append(out, refAlphabet[int(v)%len(refAlphabet)])
+		out = append(out, ReferenceAlphabet[int(v)%len(ReferenceAlphabet)])
 	}
 	return string(out), nil
 }

@@ -239,7 +239,7 @@ func (s *Preapps) Purge(ctx context.Context) (int, error) {
 }
 
 // Code format: three groups of four from enroll's reference alphabet.
-const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+const codeAlphabet = enroll.ReferenceAlphabet
 
 // ErrBadCode means the text is not a well-formed reference code.
 var ErrBadCode = errors.New("not a reference code")
