@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/stats"
@@ -36,10 +35,7 @@ func (x *API) stats(w http.ResponseWriter, r *http.Request, c *call) error {
 	if !c.Actor.Can(auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
 	}
-	loc, err := time.LoadLocation(x.app.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := x.app.Location
 	q := r.URL.Query()
 	from, to, err := stats.Span(x.app.Now(), loc, q.Get("from"), q.Get("to"))
 	if err != nil {

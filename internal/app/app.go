@@ -54,6 +54,9 @@ type Options struct {
 type App struct {
 	DataDir  string
 	Settings config.Settings
+	// Location is the program's time zone (settings program.time_zone),
+	// loaded once: calendar days (ages, fees, expiry) are judged in it.
+	Location *time.Location
 	DB       *store.DB
 	Keys     *vault.Keys
 	Vault    *vault.Vault
@@ -112,6 +115,9 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Settings = settings
+	if a.Location, err = time.LoadLocation(settings.Program.TimeZone); err != nil {
+		return nil, fmt.Errorf("program.time_zone: %w", err)
+	}
 
 	dsn := o.DBURL
 	if dsn == "" {

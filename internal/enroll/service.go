@@ -33,7 +33,8 @@ type Service struct {
 	photo    photo.Spec
 	now      func() time.Time
 	rand     io.Reader
-	screener Screener // nil: no duplicate screening
+	screener Screener       // nil: no duplicate screening
+	loc      *time.Location // the program's time zone, for calendar days
 }
 
 // New returns a Service. now and random are injected so tests control time
@@ -52,19 +53,17 @@ func New(db *store.DB, v *vault.Vault, s config.Settings, now func() time.Time, 
 	if s.Photo.MaxUploadMB > 0 {
 		spec.MaxUploadBytes = int64(s.Photo.MaxUploadMB) << 20
 	}
-	return &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random}
+	loc, err := time.LoadLocation(s.Program.TimeZone)
+	if err != nil {
+		loc = time.UTC // settings validation already refuses an unknown zone
+	}
+	return &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random, loc: loc}
 }
 
 // Settings returns the program settings the service runs with.
 func (s *Service) Settings() config.Settings { return s.settings }
 
-func (s *Service) today() person.Date {
-	loc, err := time.LoadLocation(s.settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return person.DateOf(s.now().In(loc))
-}
+func (s *Service) today() person.Date { return person.DateOf(s.now().In(s.loc)) }
 
 // Check evaluates an intake without storing anything: the live view of
 // what is missing and what the fee is. Field errors are included.

@@ -60,10 +60,7 @@ func (s *Site) SendReminders(ctx context.Context, ahead time.Duration) (int, err
 // Remind is SendReminders for a server without a Site at hand: `cityid
 // serve` runs it every few minutes with its configured sender.
 func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Duration) (int, error) {
-	loc, err := time.LoadLocation(a.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := a.Location
 	pres := PreappsFor(a)
 	now := a.Now()
 	due, err := a.DB.DueReminders(ctx, now, now.Add(ahead))

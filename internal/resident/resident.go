@@ -143,10 +143,7 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 		opts.PowBits = 16
 	}
 	opts.Limits = opts.Limits.withDefaults()
-	loc, err := time.LoadLocation(a.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := a.Location
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err

@@ -187,11 +187,7 @@ func (s *Server) verificationCounts(r *http.Request, c *call, from, to string) [
 
 // localDay is the program's calendar day of t, as YYYY-MM-DD.
 func (s *Server) localDay(t time.Time) string {
-	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format("2006-01-02")
+	return t.In(s.app.Location).Format("2006-01-02")
 }
 
 // verificationsPage shows the last 30 days of verification counters to
@@ -389,11 +385,7 @@ func (s *Server) cardPayment(r *http.Request, c *call, id, action string, field 
 		if err != nil {
 			return fee.Payment{}, err
 		}
-		loc, lerr := time.LoadLocation(s.app.Settings.Program.TimeZone)
-		if lerr != nil {
-			loc = time.UTC
-		}
-		today := person.DateOf(s.app.Now().In(loc))
+		today := person.DateOf(s.app.Now().In(s.app.Location))
 		pay.AmountCents = fee.Compute(st, fee.KindRenewal, a.Person.DateOfBirth, today).AmountCents
 	}
 	return pay, nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/person"
@@ -112,11 +111,7 @@ func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) err
 // booking is the booking service in the program's time zone (ticket days
 // must match the kiosk's).
 func (s *Server) booking() *booking.Service {
-	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return booking.New(s.app.DB, loc, s.app.Now, s.app.Rand)
+	return booking.New(s.app.DB, s.app.Location, s.app.Now, s.app.Rand)
 }
 
 // linePage shows the clerk's site's walk-in line and its booking numbers.

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/i18n"
@@ -43,10 +42,7 @@ type statsRow struct {
 // statsReport computes the report the request asks for: ?from= and ?to=
 // months (YYYY-MM), by default the twelve months up to this one.
 func (s *Server) statsReport(r *http.Request) (stats.Report, error) {
-	loc, err := time.LoadLocation(s.app.Settings.Program.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := s.app.Location
 	q := r.URL.Query()
 	from, to, err := stats.Span(s.app.Now(), loc, q.Get("from"), q.Get("to"))
 	if err != nil {
