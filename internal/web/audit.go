@@ -2,13 +2,12 @@ package web
 
 import (
 	"context"
-	"errors"
-	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/checkpoint"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -100,35 +99,14 @@ func (s *Server) usernames(ctx context.Context, c *call) map[string]string {
 	return out
 }
 
-var errStopWalk = errors.New("stop")
-
-// auditVerify walks the whole chain and reports whether it is intact or
-// where it first breaks.
+// auditVerify checks the whole chain and the signed checkpoints, and reports
+// whether the log is intact or where it first breaks.
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c *call) error {
-	var walkErr error
-	seq := func(yield func(audit.Event) bool) {
-		err := s.app.DB.WalkAudit(r.Context(), func(e audit.Event) error {
-			if !yield(e) {
-				return errStopWalk
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errStopWalk) {
-			walkErr = err
-		}
-	}
-	next, stop := iter.Pull(seq)
-	defer stop()
-	n, problem, err := audit.Verify(func() (audit.Event, bool, error) {
-		e, ok := next()
-		if !ok && walkErr != nil {
-			return e, false, walkErr
-		}
-		return e, ok, nil
-	})
+	rep, err := checkpoint.VerifyLog(r.Context(), s.app.DB, nil, nil)
 	if err != nil {
 		return err
 	}
+	n, problem := rep.Events, rep.Problem
 	p := s.newPage(r, c, "web.audit.verify.title")
 	cs := &chainStatus{OK: problem == nil, Count: n}
 	if problem == nil {
