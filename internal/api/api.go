@@ -35,6 +35,8 @@ type API struct {
 	mux      *http.ServeMux
 	// verifyLimit is the per-token budget of POST /api/v1/verify.
 	verifyLimit *throttle.Limiter
+	// reads budgets the personal-data records tokens open.
+	reads *readBudget
 }
 
 // New builds the API on an opened app.
@@ -43,7 +45,8 @@ func New(a *app.App, log *slog.Logger) *API {
 	if mb := a.Settings.Photo.MaxUploadMB; mb > 0 {
 		maxPhoto = int64(mb) << 20
 	}
-	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now)}
+	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now),
+		reads: newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded)}
 	x.routes()
 	return x
 }

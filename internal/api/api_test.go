@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/site"
 )
 
@@ -30,16 +32,23 @@ type apiEnv struct {
 
 const testPassword = "lanterns drift over quiet harbor 42"
 
-func newAPIEnv(t *testing.T) *apiEnv {
+func newAPIEnv(t *testing.T) *apiEnv { return newAPIEnvWith(t, nil, nil) }
+
+// newAPIEnvWith is newAPIEnv with a clock (nil: the real one) and a change
+// to the settings the API is built with (nil: none).
+func newAPIEnvWith(t *testing.T, now func() time.Time, settings func(*config.Settings)) *apiEnv {
 	t.Helper()
 	ctx := context.Background()
 	ao := auth.DefaultOptions()
 	ao.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "d"), Create: true, Auth: &ao})
+	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "d"), Create: true, Auth: &ao, Now: now})
 	if err != nil {
 		t.Fatalf("app.Open: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
+	if settings != nil {
+		settings(&a.Settings)
+	}
 	x := New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(x.Handler())
 	t.Cleanup(ts.Close)
@@ -181,9 +190,13 @@ func TestCreateSubmitApprove(t *testing.T) {
 	if r := e.call(t, "sup", "", "GET", "/api/v1/applications?status=bogus", nil); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("list with an unknown status = %d, want 422", r.Status)
 	}
-	// Clerk of another site: refused.
-	if r := e.call(t, "clerkb", "", "GET", "/api/v1/applications/"+a1.ID, nil); r.Status != http.StatusForbidden {
-		t.Errorf("clerk of another site GET = %d, want 403", r.Status)
+	// Clerk of another site: refused, and answered 404 as the staff pages
+	// do, so the answer does not confirm that the record exists (issue 10).
+	if r := e.call(t, "clerkb", "", "GET", "/api/v1/applications/"+a1.ID, nil); r.Status != http.StatusNotFound {
+		t.Errorf("clerk of another site GET = %d, want 404", r.Status)
+	}
+	if r := e.call(t, "clerkb", "", "GET", "/api/v1/applications/app_0000000000000000", nil); r.Status != http.StatusNotFound {
+		t.Errorf("GET of an id that does not exist = %d, want 404 (the same answer)", r.Status)
 	}
 	if r := e.call(t, "clerka", "", "POST", "/api/v1/applications/"+a1.ID+"/approve", map[string]string{}); r.Status != http.StatusForbidden {
 		t.Errorf("clerk approves = %d, want 403", r.Status)

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
@@ -210,6 +212,12 @@ func (x *API) createApplication(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
+	if a.Repeated {
+		// A retry of a submission already made: which record and its
+		// status only (GET it, with a purpose, to read it).
+		writeJSON(w, http.StatusCreated, map[string]string{"id": a.ID, "status": string(a.Status)})
+		return nil
+	}
 	out := x.applicationOut(c, a)
 	out.Photo = nil // the caller just sent it
 	writeJSON(w, http.StatusCreated, out)
@@ -292,7 +300,17 @@ func (x *API) listApplications(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (x *API) getApplication(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := x.reads.take(r.Context(), c.Actor); err != nil {
+		return err
+	}
 	a, err := x.app.Enroll.Get(r.Context(), c.Actor, r.PathValue("id"), r.URL.Query().Get("purpose"))
+	if errors.Is(err, enroll.ErrForbidden) && c.Actor.Can(auth.RoleClerk) {
+		// As the staff pages do: a clerk, whose role reads applications of
+		// one site, is never told that another site's record exists. (A
+		// role that reads none, such as an auditor, gets 403.) The refusal
+		// is audited.
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found", cause: err}
+	}
 	if err != nil {
 		return err
 	}

@@ -30,10 +30,13 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero when never used
 	RevokedAt  time.Time // zero while valid
+	ExpiresAt  time.Time // the token stops working then
 }
 
-// CreateAPIToken makes a token that acts as by, with by's role. The token
-// is returned once and only its hash is kept. name (what the token is for)
+// CreateAPIToken makes a token that acts as by, with by's role, for
+// Options.APITokenLifetime (settings security.api_token_days). The token
+// is returned once and only its hash is kept. It dies early with its
+// owner's reset, disable, password change or sign-out everywhere. name (what the token is for)
 // is required; problems come back as person.Errors on "name".
 func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (token, id string, err error) {
 	name = strings.TrimSpace(name)
@@ -63,7 +66,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (to
 	if id, err = s.newID("tok_"); err != nil {
 		return "", "", err
 	}
-	t := store.APIToken{ID: id, TokenHash: tokenHash(token), StaffID: r.ID, Name: name, CreatedAt: s.now()}
+	now := s.now()
+	t := store.APIToken{ID: id, TokenHash: tokenHash(token), StaffID: r.ID, Name: name, CreatedAt: now,
+		ExpiresAt: now.Add(s.opts.APITokenLifetime)}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAPIToken(ctx, t); err != nil {
 			return err
@@ -76,8 +81,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (to
 	return token, id, nil
 }
 
-// APIToken returns the actor a token acts as: ErrInvalidToken when it is
-// malformed, unknown, revoked, or its owner is disabled.
+// APIToken returns the actor a token acts as (with Actor.TokenID set):
+// ErrInvalidToken when it is malformed, unknown, revoked, expired, or its
+// owner is disabled.
 func (s *Service) APIToken(ctx context.Context, token string) (Actor, error) {
 	if !strings.HasPrefix(token, apiTokenPrefix) || len(token) > 128 {
 		return Actor{}, ErrInvalidToken
@@ -89,7 +95,7 @@ func (s *Service) APIToken(ctx context.Context, token string) (Actor, error) {
 	if err != nil {
 		return Actor{}, fmt.Errorf("API token: %w", err)
 	}
-	if !t.RevokedAt.IsZero() {
+	if !t.RevokedAt.IsZero() || !s.now().Before(t.ExpiresAt) {
 		return Actor{}, ErrInvalidToken
 	}
 	r, err := s.db.StaffByID(ctx, t.StaffID)
@@ -104,7 +110,9 @@ func (s *Service) APIToken(ctx context.Context, token string) (Actor, error) {
 			return Actor{}, fmt.Errorf("API token: %w", err)
 		}
 	}
-	return actorOf(r), nil
+	a := actorOf(r)
+	a.TokenID = t.ID
+	return a, nil
 }
 
 // APITokens lists tokens: an administrator's list has everyone's, anyone
@@ -121,7 +129,7 @@ func (s *Service) APITokens(ctx context.Context, by Actor) ([]APIToken, error) {
 	out := make([]APIToken, len(rows))
 	for i, t := range rows {
 		out[i] = APIToken{ID: t.ID, StaffID: t.StaffID, Name: t.Name, CreatedAt: t.CreatedAt,
-			LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
+			LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, ExpiresAt: t.ExpiresAt}
 	}
 	return out, nil
 }
@@ -143,6 +151,38 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by Actor, id string) error
 	})
 	if err != nil {
 		return fmt.Errorf("revoke API token: %w", err)
+	}
+	return nil
+}
+
+// revokeTokens revokes every live API token of staffID inside tx, one audit
+// event each: a token must not outlive the credentials that made it.
+func (s *Service) revokeTokens(ctx context.Context, tx *store.Tx, by, staffID string) error {
+	ids, err := tx.RevokeStaffAPITokens(ctx, staffID, s.now())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := tx.AppendAudit(ctx, s.event(by, "auth.token.revoke", recordAPIToken, id, audit.OutcomeOK)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BudgetExceeded writes the alert event for a read budget that ran out:
+// action auth.budget.exceeded, the token (scope "token") or the account
+// (scope "account") as the record, outcome denied. Auditors filter on it.
+func (s *Service) BudgetExceeded(ctx context.Context, by Actor, scope string) error {
+	recordType, recordID := recordAPIToken, by.TokenID
+	if scope != "token" {
+		recordType, recordID = recordStaff, by.StaffID
+	}
+	e := s.event(by.StaffID, "auth.budget.exceeded", recordType, recordID, audit.OutcomeDenied)
+	e.Purpose = scope
+	err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, e) })
+	if err != nil {
+		return fmt.Errorf("budget alert: %w", err)
 	}
 	return nil
 }

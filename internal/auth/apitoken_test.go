@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
@@ -34,8 +35,10 @@ func TestAPITokens(t *testing.T) {
 			t.Errorf("the token is stored in clear")
 		}
 		got, err := f.svc.APIToken(ctx, token)
-		if err != nil || got != anaActor {
-			t.Errorf("APIToken() = %+v, %v; want %+v", got, err, anaActor)
+		wantActor := anaActor
+		wantActor.TokenID = id // the token a request came with, for budgets and audit
+		if err != nil || got != wantActor {
+			t.Errorf("APIToken() = %+v, %v; want %+v", got, err, wantActor)
 		}
 		row, _ := db.APITokenByID(ctx, id)
 		if !row.LastUsedAt.Equal(f.clock.Now()) {
@@ -92,4 +95,48 @@ func TestAPITokens(t *testing.T) {
 			t.Errorf("token audit trail = %v, want %v", got2, want)
 		}
 	})
+}
+
+// TestTokensDieWithPasswordChange: changing the password (the owner, or the
+// CLI's reset with a chosen password) revokes the account's API tokens.
+func TestTokensDieWithPasswordChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, nil)
+		st := f.addStaff(t, "ana", auth.RoleSupervisor)
+		actor := auth.Actor{StaffID: st.ID, Username: "ana", Role: auth.RoleSupervisor}
+		session, _ := f.enroll(t, "ana")
+		tok1, _, err := f.svc.CreateAPIToken(ctx, actor, "first")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ChangePassword(ctx, session, goodPassword, goodPassword+" and more"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.APIToken(ctx, tok1); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("APIToken after a password change = %v, want ErrInvalidToken", err)
+		}
+		tok2, _, err := f.svc.CreateAPIToken(ctx, actor, "second")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetPassword(ctx, "ana", "a completely different passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.APIToken(ctx, tok2); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("APIToken after user reset --password-stdin = %v, want ErrInvalidToken", err)
+		}
+	})
+}
+
+// TestTokenLifetimeFromSettings: security.api_token_days sets the lifetime.
+func TestTokenLifetimeFromSettings(t *testing.T) {
+	s := config.Default()
+	s.Security.APITokenDays = 7
+	if got := auth.OptionsFrom(s).APITokenLifetime; got != 7*24*time.Hour {
+		t.Errorf("OptionsFrom(api_token_days = 7).APITokenLifetime = %v, want 168h", got)
+	}
+	if got := auth.DefaultOptions().APITokenLifetime; got != 90*24*time.Hour {
+		t.Errorf("default APITokenLifetime = %v, want 90 days", got)
+	}
 }

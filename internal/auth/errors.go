@@ -10,15 +10,18 @@ func (e *Error) Error() string { return e.Key }
 
 // The failures; check with errors.Is, or errors.As(*Error) for the message key.
 var (
-	ErrInvalidCredentials = &Error{"auth.login.failed"}       // wrong username or password, or disabled account
-	ErrLocked             = &Error{"auth.login.locked"}       // too many failures: wait
-	ErrRateLimited        = &Error{"auth.login.rate_limited"} // too many attempts from this address
-	ErrNoSession          = &Error{"auth.session.expired"}    // unknown, ended, idle or expired session
-	ErrWrongStep          = &Error{"auth.session.wrong_step"} // the session is not at this login step
-	ErrBadCode            = &Error{"auth.totp.bad_code"}      // wrong, expired or already used TOTP code
-	ErrForbidden          = &Error{"auth.forbidden"}          // the actor's role does not allow it
-	ErrInvalidToken       = &Error{"auth.token.invalid"}      // unknown, revoked or malformed API token
-	ErrLastAdmin          = &Error{"auth.staff.last_admin"}   // would leave no enabled administrator
+	ErrInvalidCredentials = &Error{"auth.login.failed"} // wrong username or password, or disabled account
+	// ErrLocked is a locked account (too many failures: wait). It carries
+	// the same message key as ErrInvalidCredentials, and the pages answer
+	// it the same way, so a locked account cannot be told from an unknown one.
+	ErrLocked       = &Error{"auth.login.failed"}
+	ErrRateLimited  = &Error{"auth.login.rate_limited"} // too many attempts from this address
+	ErrNoSession    = &Error{"auth.session.expired"}    // unknown, ended, idle or expired session
+	ErrWrongStep    = &Error{"auth.session.wrong_step"} // the session is not at this login step
+	ErrBadCode      = &Error{"auth.totp.bad_code"}      // wrong, expired or already used TOTP code
+	ErrForbidden    = &Error{"auth.forbidden"}          // the actor's role does not allow it
+	ErrInvalidToken = &Error{"auth.token.invalid"}      // unknown, revoked or malformed API token
+	ErrLastAdmin    = &Error{"auth.staff.last_admin"}   // would leave no enabled administrator
 )
 
 // MessageKey returns the message key of an auth error, or fallback.

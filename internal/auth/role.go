@@ -36,6 +36,9 @@ type Actor struct {
 	Username string
 	Role     Role
 	SiteID   string // home site; clerks are confined to it
+	// TokenID is the API token the request came with ("" for a browser
+	// session or a system task), so budgets and audit can tell tokens apart.
+	TokenID string
 }
 
 // System returns the actor for scheduled jobs and start-up tasks.

@@ -25,9 +25,18 @@ type Options struct {
 	MaxFailedLogins int           // failures (password or TOTP) before the account locks
 	Lockout         time.Duration // how long a lock lasts
 	PerIPPerMinute  int           // login attempts per client address a minute; 0 = unlimited
-	Argon           Params        // cost of new password hashes
-	Issuer          string        // the account label in authenticator apps
-	ContextWords    []string      // words no password may be made of, e.g. the city name
+	// MaxFailedTOTP wrong second-factor codes lock the account. They are
+	// counted apart from passwords (a right password does not reset them),
+	// and each further lock lasts twice as long, up to maxTOTPLockout.
+	MaxFailedTOTP int
+	// TOTPPerIPPerMinute limits second-factor attempts per client address
+	// a minute; 0 = unlimited.
+	TOTPPerIPPerMinute int
+	// APITokenLifetime is how long a new API token works.
+	APITokenLifetime time.Duration
+	Argon            Params   // cost of new password hashes
+	Issuer           string   // the account label in authenticator apps
+	ContextWords     []string // words no password may be made of, e.g. the city name
 }
 
 // DefaultOptions are 12-hour sessions, a 30-minute idle timeout, a
@@ -39,8 +48,13 @@ func DefaultOptions() Options {
 		MaxFailedLogins: 5,
 		Lockout:         15 * time.Minute,
 		PerIPPerMinute:  10,
-		Argon:           DefaultParams(),
-		Issuer:          "cityid",
+		MaxFailedTOTP:   5,
+		// A person types a code a few times a day; ten a minute leaves
+		// room for typos on a shared office address.
+		TOTPPerIPPerMinute: 10,
+		APITokenLifetime:   90 * 24 * time.Hour,
+		Argon:              DefaultParams(),
+		Issuer:             "cityid",
 	}
 }
 
@@ -59,6 +73,12 @@ func OptionsFrom(s config.Settings) Options {
 	}
 	if sec.LockoutMinutes > 0 {
 		o.Lockout = time.Duration(sec.LockoutMinutes) * time.Minute
+	}
+	if sec.TOTPMaxAttempts > 0 {
+		o.MaxFailedTOTP = sec.TOTPMaxAttempts
+	}
+	if sec.APITokenDays > 0 {
+		o.APITokenLifetime = time.Duration(sec.APITokenDays) * 24 * time.Hour
 	}
 	if s.Program.Name != "" {
 		o.Issuer = s.Program.Name
@@ -79,6 +99,8 @@ type Service struct {
 	// refilled at that rate; in memory, so each server of a cluster limits on
 	// its own (the per-account lockout in the database is shared). nil: off.
 	ips *throttle.Limiter
+	// totpIPs limits second-factor attempts per client address the same way.
+	totpIPs *throttle.Limiter
 
 	dummy string // a hash to verify against for unknown users, so timing does not tell
 
@@ -102,6 +124,12 @@ func NewService(db *store.DB, v *vault.Vault, opts Options, now func() time.Time
 	if opts.Lockout <= 0 {
 		opts.Lockout = def.Lockout
 	}
+	if opts.MaxFailedTOTP <= 0 {
+		opts.MaxFailedTOTP = def.MaxFailedTOTP
+	}
+	if opts.APITokenLifetime <= 0 {
+		opts.APITokenLifetime = def.APITokenLifetime
+	}
 	if opts.Argon == (Params{}) {
 		opts.Argon = def.Argon
 	}
@@ -115,6 +143,9 @@ func NewService(db *store.DB, v *vault.Vault, opts Options, now func() time.Time
 	}
 	if opts.PerIPPerMinute > 0 {
 		s.ips = throttle.New(opts.PerIPPerMinute, opts.PerIPPerMinute, 10_000, func() time.Time { return s.now() })
+	}
+	if opts.TOTPPerIPPerMinute > 0 {
+		s.totpIPs = throttle.New(opts.TOTPPerIPPerMinute, opts.TOTPPerIPPerMinute, 10_000, func() time.Time { return s.now() })
 	}
 	return s
 }

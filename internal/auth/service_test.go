@@ -88,7 +88,7 @@ func (f *fixture) enroll(t *testing.T, username string) (token, secret string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err = f.svc.ConfirmTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()))
+	tok, err = f.svc.ConfirmTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()), "192.0.2.1")
 	if err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
@@ -105,7 +105,7 @@ func (f *fixture) signIn(t *testing.T, username, secret string) string {
 	if err != nil || next != auth.StepTOTP {
 		t.Fatalf("Login(%s) = %q, %v; want totp", username, next, err)
 	}
-	tok, err = f.svc.VerifyTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()))
+	tok, err = f.svc.VerifyTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()), "192.0.2.1")
 	if err != nil {
 		t.Fatalf("VerifyTOTP: %v", err)
 	}
@@ -184,10 +184,10 @@ func TestFullLoginFlow(t *testing.T) {
 		if len(row.TOTPSecret) == 0 || strings.Contains(string(row.TOTPSecret), secret) {
 			t.Errorf("stored TOTP secret %q is missing or in clear", row.TOTPSecret)
 		}
-		if _, err := f.svc.ConfirmTOTP(ctx, tok, "000000"); !errors.Is(err, auth.ErrBadCode) {
+		if _, err := f.svc.ConfirmTOTP(ctx, tok, "000000", "192.0.2.1"); !errors.Is(err, auth.ErrBadCode) {
 			t.Errorf("ConfirmTOTP(wrong code) error = %v, want ErrBadCode", err)
 		}
-		full, err := f.svc.ConfirmTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()))
+		full, err := f.svc.ConfirmTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()), "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -164,6 +164,47 @@ func (s *Service) countFailure(ctx context.Context, staffID, actor, action strin
 	return result
 }
 
+// maxTOTPLockout caps the doubling lock after repeated second-factor failures.
+const maxTOTPLockout = 24 * time.Hour
+
+// countTOTPFailure counts a wrong (or replayed) second-factor code. The
+// count survives right passwords, so knowing the password buys no more
+// guesses: every MaxFailedTOTP failures lock the account, each lock twice
+// as long as the one before (up to maxTOTPLockout), and end its half-open
+// sessions. Only a right code or an administrator clears the count.
+func (s *Service) countTOTPFailure(ctx context.Context, staffID, action string) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, err := tx.AddFailedTOTP(ctx, staffID)
+		if err != nil {
+			return err
+		}
+		if err := s.staffEvent(ctx, tx, staffID, action, staffID, audit.OutcomeDenied); err != nil {
+			return err
+		}
+		max := s.opts.MaxFailedTOTP
+		if n < max || n%max != 0 {
+			return nil
+		}
+		lock := s.opts.Lockout
+		for i := 1; i < n/max && lock < maxTOTPLockout; i++ {
+			lock *= 2
+		}
+		lock = min(lock, maxTOTPLockout)
+		if err := tx.LockStaff(ctx, staffID, s.now().Add(lock)); err != nil {
+			return err
+		}
+		if _, err := tx.DeletePendingSessions(ctx, staffID); err != nil {
+			return err
+		}
+		// An alert: someone who knows the password is guessing codes.
+		return s.staffEvent(ctx, tx, System().StaffID, "auth.totp.lockout", staffID, audit.OutcomeOK)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	return ErrBadCode
+}
+
 // liveSession is a checked session with its staff row.
 type liveSession struct {
 	store.Session
@@ -266,6 +307,9 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, newPasswor
 		if _, err := tx.DeleteStaffSessionsExcept(ctx, ls.staff.ID, ls.IDHash); err != nil {
 			return err
 		}
+		if err := s.revokeTokens(ctx, tx, ls.staff.ID, ls.staff.ID); err != nil {
+			return err
+		}
 		return s.staffEvent(ctx, tx, ls.staff.ID, "auth.password.change", ls.staff.ID, audit.OutcomeOK)
 	})
 	if err != nil {
@@ -318,7 +362,10 @@ func (s *Service) BeginTOTP(ctx context.Context, token string) (secret, keyURI s
 
 // ConfirmTOTP completes enrollment with a code from the app. It completes
 // the login and returns a new session token; the old one stops working.
-func (s *Service) ConfirmTOTP(ctx context.Context, token, code string) (string, error) {
+func (s *Service) ConfirmTOTP(ctx context.Context, token, code, clientIP string) (string, error) {
+	if ok, _ := s.totpIPs.Allow(clientIP); !ok {
+		return "", ErrRateLimited
+	}
 	ls, err := s.stepSession(ctx, token, StepEnrollTOTP)
 	if err != nil {
 		return "", err
@@ -331,8 +378,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, token, code string) (string, 
 
 // VerifyTOTP checks the code of an enrolled account, completing the login,
 // and returns a new session token (the old one stops working). A wrong or
-// already used code is ErrBadCode and counts as a failed login.
-func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (string, error) {
+// already used code is ErrBadCode and counts as a failed second factor
+// (apart from failed passwords: see Options.MaxFailedTOTP); too many
+// attempts from clientIP are ErrRateLimited.
+func (s *Service) VerifyTOTP(ctx context.Context, token, code, clientIP string) (string, error) {
+	if ok, _ := s.totpIPs.Allow(clientIP); !ok {
+		return "", ErrRateLimited
+	}
 	ls, err := s.stepSession(ctx, token, StepTOTP)
 	if err != nil {
 		return "", err
@@ -360,7 +412,7 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 	now := s.now()
 	step, ok := matchTOTP(raw, code, now)
 	if !ok {
-		return "", s.countFailure(ctx, id, id, action, ErrBadCode)
+		return "", s.countTOTPFailure(ctx, id, action)
 	}
 	newToken, err := s.randomToken(sessionTokenBytes)
 	if err != nil {
@@ -379,6 +431,9 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 		if err := tx.ClearFailedLogins(ctx, id); err != nil {
 			return err
 		}
+		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
+			return err
+		}
 		if err := tx.DeleteSession(ctx, ls.IDHash); err != nil {
 			return err
 		}
@@ -395,7 +450,7 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 		return "", fmt.Errorf("%s: %w", action, err)
 	}
 	if replayed {
-		return "", s.countFailure(ctx, id, id, "auth.totp.replayed", ErrBadCode)
+		return "", s.countTOTPFailure(ctx, id, "auth.totp.replayed")
 	}
 	return newToken, nil
 }
@@ -422,7 +477,8 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return nil
 }
 
-// LogoutEverywhere ends every session of the token's account, on every device.
+// LogoutEverywhere ends every session of the token's account, on every
+// device, and revokes the account's API tokens.
 func (s *Service) LogoutEverywhere(ctx context.Context, token string) error {
 	ls, err := s.session(ctx, token)
 	if err != nil {
@@ -434,6 +490,9 @@ func (s *Service) LogoutEverywhere(ctx context.Context, token string) error {
 	id := ls.staff.ID
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		if err := s.revokeTokens(ctx, tx, id, id); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, id, "auth.logout_everywhere", id, audit.OutcomeOK)

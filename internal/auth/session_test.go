@@ -24,13 +24,13 @@ func TestReplayedTOTPRejected(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, at := range []time.Time{f.clock.Now(), f.clock.Now().Add(-30 * time.Second)} {
-			if _, err := f.svc.VerifyTOTP(ctx, tok, f.svc.CodeAt(secret, at)); !errors.Is(err, auth.ErrBadCode) {
+			if _, err := f.svc.VerifyTOTP(ctx, tok, f.svc.CodeAt(secret, at), "192.0.2.1"); !errors.Is(err, auth.ErrBadCode) {
 				t.Errorf("VerifyTOTP(used or older code) error = %v, want ErrBadCode", err)
 			}
 		}
 		// The next step's code is accepted within the skew window, once.
 		next := f.svc.CodeAt(secret, f.clock.Now().Add(30*time.Second))
-		full, err := f.svc.VerifyTOTP(ctx, tok, next)
+		full, err := f.svc.VerifyTOTP(ctx, tok, next, "192.0.2.1")
 		if err != nil {
 			t.Fatalf("VerifyTOTP(next step's code) error = %v, want accepted", err)
 		}
@@ -38,10 +38,10 @@ func TestReplayedTOTPRejected(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.VerifyTOTP(ctx, tok2, next); !errors.Is(err, auth.ErrBadCode) {
+		if _, err := f.svc.VerifyTOTP(ctx, tok2, next, "192.0.2.1"); !errors.Is(err, auth.ErrBadCode) {
 			t.Errorf("VerifyTOTP(code replayed in another session) error = %v, want ErrBadCode", err)
 		}
-		if _, err := f.svc.VerifyTOTP(ctx, full, next); !errors.Is(err, auth.ErrWrongStep) {
+		if _, err := f.svc.VerifyTOTP(ctx, full, next, "192.0.2.1"); !errors.Is(err, auth.ErrWrongStep) {
 			t.Errorf("VerifyTOTP on a signed-in session error = %v, want ErrWrongStep", err)
 		}
 		evs, _ := db.AuditEvents(ctx, store.AuditFilter{RecordID: st.ID, Action: "auth.totp.replayed"})
@@ -63,12 +63,12 @@ func TestTOTPFailuresLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 5 {
-			if _, err := f.svc.VerifyTOTP(ctx, tok, "000000"); !errors.Is(err, auth.ErrBadCode) {
+			if _, err := f.svc.VerifyTOTP(ctx, tok, "000000", "192.0.2.1"); !errors.Is(err, auth.ErrBadCode) {
 				t.Fatalf("VerifyTOTP(wrong #%d) error = %v, want ErrBadCode", i+1, err)
 			}
 		}
 		// The lock ends the half-open session too.
-		if _, err := f.svc.VerifyTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now())); !errors.Is(err, auth.ErrNoSession) {
+		if _, err := f.svc.VerifyTOTP(ctx, tok, f.svc.CodeAt(secret, f.clock.Now()), "192.0.2.1"); !errors.Is(err, auth.ErrNoSession) {
 			t.Errorf("VerifyTOTP after 5 wrong codes: error = %v, want ErrNoSession", err)
 		}
 		if _, _, err := f.svc.Login(ctx, "ana", goodPassword, "10.0.0.1"); !errors.Is(err, auth.ErrLocked) {

@@ -324,7 +324,7 @@ func (s *Service) StaffByUsername(ctx context.Context, by Actor, username string
 	return s.staffFrom(r), nil
 }
 
-// DisableStaff disables an account and ends its sessions. An administrator
+// DisableStaff disables an account, ends its sessions and revokes its API tokens. An administrator
 // cannot disable themselves or the last enabled administrator.
 func (s *Service) DisableStaff(ctx context.Context, by Actor, id string) error {
 	if !by.Can(RoleAdmin) || by.StaffID == id {
@@ -344,6 +344,9 @@ func (s *Service) DisableStaff(ctx context.Context, by Actor, id string) error {
 			return err
 		}
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		if err := s.revokeTokens(ctx, tx, by.StaffID, id); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.disable", id, audit.OutcomeOK)
@@ -380,6 +383,9 @@ func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 		if err := tx.ClearFailedLogins(ctx, id); err != nil {
 			return err
 		}
+		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
+			return err
+		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, audit.OutcomeOK)
 	})
 	if err != nil {
@@ -389,7 +395,7 @@ func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 }
 
 // ResetStaff gives an account a new one-time password, removes its TOTP
-// secret and ends its sessions: the path back for someone who lost their
+// secret, ends its sessions and revokes its API tokens: the path back for someone who lost their
 // phone or password. The holder sets a password and enrols TOTP again.
 func (s *Service) ResetStaff(ctx context.Context, by Actor, id string) (string, error) {
 	if !by.Can(RoleAdmin) {
@@ -434,6 +440,12 @@ func (s *Service) reset(ctx context.Context, by Actor, id, password string, must
 			return err
 		}
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
+			return err
+		}
+		if err := s.revokeTokens(ctx, tx, by.StaffID, id); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, audit.OutcomeOK)

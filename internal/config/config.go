@@ -212,6 +212,11 @@ type PhotoSettings struct {
 // their text is the message key "review.reason.<code>".
 type Review struct {
 	RejectReasons []string `toml:"reject_reasons"`
+	// SinglePersonSites lists the ids of sites staffed by one person, where
+	// the four-eyes rules (who took an application cannot approve it; who
+	// approved it cannot issue its card) cannot hold. Cards made there are
+	// marked and listed for a second review instead.
+	SinglePersonSites []string `toml:"single_person_sites"`
 }
 
 // Retention sets how long records are kept.
@@ -239,6 +244,23 @@ type Security struct {
 	IdleMinutes      int `toml:"idle_minutes"`
 	LoginMaxAttempts int `toml:"login_max_attempts"`
 	LockoutMinutes   int `toml:"lockout_minutes"`
+	// TOTPMaxAttempts wrong authenticator codes lock the account; they are
+	// counted apart from wrong passwords, so a right password does not
+	// reset them.
+	TOTPMaxAttempts int `toml:"totp_max_attempts"`
+	// APITokenDays is how long a new API token lives.
+	APITokenDays int `toml:"api_token_days"`
+	// APIReadsPerHour bounds the personal-data records one API token may
+	// open an hour; APIReadsPerDay bounds those of all of one account's
+	// tokens together a day. Reaching either refuses the read and writes an
+	// alert event to the audit log.
+	APIReadsPerHour int `toml:"api_reads_per_hour"`
+	APIReadsPerDay  int `toml:"api_reads_per_day"`
+	// SingleAdministrator says this city has one administrator: creating or
+	// promoting an account that reads personal data then takes effect
+	// without a second administrator's approval, with an alert event in the
+	// audit log instead.
+	SingleAdministrator bool `toml:"single_administrator"`
 }
 
 //go:embed profiles/*.toml

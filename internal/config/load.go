@@ -283,6 +283,7 @@ func collections(s *Settings) []struct {
 		{[]string{"card", "printed_fields"}, &s.Card.PrintedFields},
 		{[]string{"documents"}, &s.Documents},
 		{[]string{"review", "reject_reasons"}, &s.Review.RejectReasons},
+		{[]string{"review", "single_person_sites"}, &s.Review.SinglePersonSites},
 	}
 }
 

@@ -117,6 +117,10 @@ func (s Settings) problems() []Problem {
 	c.between("security.idle_minutes", sec.IdleMinutes, 1, max(1, sec.SessionHours)*60)
 	c.between("security.login_max_attempts", sec.LoginMaxAttempts, 1, 100)
 	c.between("security.lockout_minutes", sec.LockoutMinutes, 1, 7*24*60)
+	c.between("security.totp_max_attempts", sec.TOTPMaxAttempts, 1, 20)
+	c.between("security.api_token_days", sec.APITokenDays, 1, 366)
+	c.between("security.api_reads_per_hour", sec.APIReadsPerHour, 1, 10_000)
+	c.between("security.api_reads_per_day", sec.APIReadsPerDay, 1, 100_000)
 	return c.probs
 }
 

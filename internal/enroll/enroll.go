@@ -82,6 +82,10 @@ type Application struct {
 	UpdatedAt      time.Time
 	SubmittedAt    time.Time
 	DecidedAt      time.Time
+	// Repeated marks the answer to a retried submission (an idempotency key
+	// already used): only ID and Status are set. Opening the record is a
+	// Get, with its purpose and audit event.
+	Repeated bool
 }
 
 // Summary is an application without personal data, for queues and lists.

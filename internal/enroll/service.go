@@ -208,10 +208,11 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			}
 			if Status(row.Status) != StatusDraft {
 				if idem != "" && row.IdempotencyKey == idem {
-					// A retry of a form already submitted: answer with what exists.
-					a, err := s.open(ctx, tx, row)
-					out = a
-					return err
+					// A retry of a form already submitted: say which record
+					// it made and its status, nothing more. The record
+					// itself is a Get away, with a purpose and an audit event.
+					out = repeated(row)
+					return nil
 				}
 				return fmt.Errorf("application %s is %s: %w", row.ID, row.Status, ErrState)
 			}
@@ -343,10 +344,15 @@ func (s *Service) byIdempotency(ctx context.Context, by auth.Actor, key string) 
 		if err != nil {
 			return err
 		}
-		out, err = s.open(ctx, tx, row)
-		return err
+		out = repeated(row)
+		return nil
 	})
 	return out, err
+}
+
+// repeated is the answer to a retried submission: id and status only.
+func repeated(row store.Application) *Application {
+	return &Application{ID: row.ID, Status: Status(row.Status), Repeated: true}
 }
 
 // draftChecks checks the form of what has been typed, not completeness.

@@ -16,24 +16,26 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero when never used
 	RevokedAt  time.Time // zero while valid
+	ExpiresAt  time.Time // the token stops working then
 }
 
-const apiTokenColumns = "id, token_hash, staff_id, name, created_at, last_used_at, revoked_at"
+const apiTokenColumns = "id, token_hash, staff_id, name, created_at, last_used_at, revoked_at, expires_at"
 
 func scanAPIToken(s scanner) (APIToken, error) {
 	var t APIToken
-	var created, used, revoked int64
-	if err := s.Scan(&t.ID, &t.TokenHash, &t.StaffID, &t.Name, &created, &used, &revoked); err != nil {
+	var created, used, revoked, expires int64
+	if err := s.Scan(&t.ID, &t.TokenHash, &t.StaffID, &t.Name, &created, &used, &revoked, &expires); err != nil {
 		return APIToken{}, err
 	}
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(used), fromMicros(revoked)
+	t.ExpiresAt = fromMicros(expires)
 	return t, nil
 }
 
 // CreateAPIToken inserts t.
 func (tx *Tx) CreateAPIToken(ctx context.Context, t APIToken) error {
-	_, err := tx.exec(ctx, "INSERT INTO api_tokens ("+apiTokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-		t.ID, t.TokenHash, t.StaffID, t.Name, micros(t.CreatedAt), micros(t.LastUsedAt), micros(t.RevokedAt))
+	_, err := tx.exec(ctx, "INSERT INTO api_tokens ("+apiTokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		t.ID, t.TokenHash, t.StaffID, t.Name, micros(t.CreatedAt), micros(t.LastUsedAt), micros(t.RevokedAt), micros(t.ExpiresAt))
 	if isUnique(err) {
 		return fmt.Errorf("create API token: %w", ErrConflict)
 	}
@@ -114,4 +116,27 @@ func (tx *Tx) RevokeAPIToken(ctx context.Context, id string, at time.Time) error
 		}
 	}
 	return nil
+}
+
+// RevokeStaffAPITokens revokes every live token of a staff member (the
+// account was reset, disabled, changed its password or signed out
+// everywhere) and returns the ids it revoked.
+func (tx *Tx) RevokeStaffAPITokens(ctx context.Context, staffID string, at time.Time) ([]string, error) {
+	rows, err := tx.query(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE staff_id = ? AND revoked_at = 0 RETURNING id", micros(at), staffID)
+	if err != nil {
+		return nil, fmt.Errorf("revoke API tokens: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("revoke API tokens: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("revoke API tokens: %w", err)
+	}
+	return ids, nil
 }

@@ -26,16 +26,19 @@ type Staff struct {
 	TOTPLastStep       int64
 	Disabled           bool
 	FailedLogins       int
-	LockedUntil        time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// FailedTOTP counts wrong second-factor codes on their own: a right
+	// password does not reset it, only a right code (or an administrator).
+	FailedTOTP  int
+	LockedUntil time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TOTPEnrolled reports whether the staff member has a confirmed TOTP secret.
 func (s Staff) TOTPEnrolled() bool { return len(s.TOTPSecret) > 0 && s.TOTPLastStep > 0 }
 
 const staffColumns = `id, username, display_name, role, site_id, password_hash, must_change_password,
-	totp_secret, totp_last_step, disabled, failed_logins, locked_until, created_at, updated_at`
+	totp_secret, totp_last_step, disabled, failed_logins, failed_totp, locked_until, created_at, updated_at`
 
 func scanStaff(s scanner) (Staff, error) {
 	var st Staff
@@ -43,7 +46,7 @@ func scanStaff(s scanner) (Staff, error) {
 	var must, disabled int
 	var locked, created, updated int64
 	err := s.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Role, &site, &st.PasswordHash, &must,
-		&st.TOTPSecret, &st.TOTPLastStep, &disabled, &st.FailedLogins, &locked, &created, &updated)
+		&st.TOTPSecret, &st.TOTPLastStep, &disabled, &st.FailedLogins, &st.FailedTOTP, &locked, &created, &updated)
 	if err != nil {
 		return Staff{}, err
 	}
@@ -58,9 +61,9 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 
 // CreateStaff inserts s; a taken username is ErrConflict.
 func (tx *Tx) CreateStaff(ctx context.Context, s Staff) error {
-	_, err := tx.exec(ctx, `INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(ctx, `INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Username, s.DisplayName, s.Role, nullIfEmpty(s.SiteID), s.PasswordHash, boolInt(s.MustChangePassword),
-		s.TOTPSecret, s.TOTPLastStep, boolInt(s.Disabled), s.FailedLogins, micros(s.LockedUntil),
+		s.TOTPSecret, s.TOTPLastStep, boolInt(s.Disabled), s.FailedLogins, s.FailedTOTP, micros(s.LockedUntil),
 		micros(s.CreatedAt), micros(s.UpdatedAt))
 	if isUnique(err) {
 		return fmt.Errorf("staff username: %w", ErrConflict)
@@ -200,7 +203,24 @@ func (tx *Tx) LockStaff(ctx context.Context, id string, until time.Time) error {
 	return tx.updateStaff(ctx, "lock staff", id, "failed_logins = 0, locked_until = ?", micros(until))
 }
 
-// ClearFailedLogins forgets failed logins and any lock after a good password.
+// ClearFailedLogins forgets failed password attempts and any lock after a
+// good password. Failed second-factor codes stay counted (ClearFailedTOTP).
 func (tx *Tx) ClearFailedLogins(ctx context.Context, id string) error {
 	return tx.updateStaff(ctx, "clear failed logins", id, "failed_logins = 0, locked_until = 0")
+}
+
+// AddFailedTOTP counts one wrong second-factor code and returns the new count.
+func (tx *Tx) AddFailedTOTP(ctx context.Context, id string) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, "UPDATE staff SET failed_totp = failed_totp + 1 WHERE id = ? RETURNING failed_totp", id).Scan(&n)
+	if err != nil {
+		return 0, notFound(err, "count failed TOTP code")
+	}
+	return n, nil
+}
+
+// ClearFailedTOTP forgets wrong second-factor codes, after a right code or
+// when an administrator resets or re-enables the account.
+func (tx *Tx) ClearFailedTOTP(ctx context.Context, id string) error {
+	return tx.updateStaff(ctx, "clear failed TOTP codes", id, "failed_totp = 0")
 }

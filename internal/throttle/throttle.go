@@ -5,7 +5,9 @@
 package throttle
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -27,8 +29,10 @@ type bucket struct {
 }
 
 // New returns a limiter refilling perMinute tokens a minute up to burst,
-// keeping at most maxKeys buckets (when full it forgets the idlest ones,
-// which only makes it more lenient). now nil means time.Now.
+// keeping at most maxKeys buckets. When full it forgets first the buckets
+// that have refilled (they hold nothing), then the fullest ones: a flood of
+// new keys cannot push out a drained bucket and so reset its limit. now nil
+// means time.Now.
 func New(perMinute, burst, maxKeys int, now func() time.Time) *Limiter {
 	return NewPer(perMinute, time.Minute, burst, maxKeys, now)
 }
@@ -102,18 +106,32 @@ func RetryAfter(wait time.Duration) int {
 	return max(1, int(math.Ceil(wait.Seconds())))
 }
 
-// evict drops buckets that have refilled (they hold no information), then
-// arbitrary ones until half the room is free.
+// evict makes room: it drops the buckets that have refilled (they hold no
+// information), then, if that freed less than a tenth of the room, the
+// fullest buckets until a tenth is free. Never an arbitrary one: a client
+// flooding the limiter with new keys makes buckets that are nearly full, so
+// those go first and a drained bucket (a limit being enforced) stays.
 func (l *Limiter) evict(now time.Time) {
+	level := func(b *bucket) float64 { return b.tokens + now.Sub(b.last).Seconds()*l.rate }
 	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+		if level(b) >= l.burst {
 			delete(l.buckets, k)
 		}
 	}
-	for k := range l.buckets {
-		if len(l.buckets) < l.max/2 {
-			break
-		}
-		delete(l.buckets, k)
+	target := l.max - max(1, l.max/10)
+	if len(l.buckets) <= target {
+		return
+	}
+	type entry struct {
+		key   string
+		level float64
+	}
+	all := make([]entry, 0, len(l.buckets))
+	for k, b := range l.buckets {
+		all = append(all, entry{k, level(b)})
+	}
+	slices.SortFunc(all, func(a, b entry) int { return cmp.Compare(b.level, a.level) })
+	for _, e := range all[:len(all)-target] {
+		delete(l.buckets, e.key)
 	}
 }

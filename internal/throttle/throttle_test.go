@@ -92,3 +92,27 @@ func TestAllowNAndHas(t *testing.T) {
 		t.Error("sixth AllowN(0.2) = true, want the token spent")
 	}
 }
+
+// TestFloodDoesNotResetALimit is issue 10's limiter finding: when the
+// limiter was full it dropped arbitrary buckets, so an attacker could send
+// requests under thousands of new keys (addresses) until its own drained
+// bucket was forgotten, and start again with a full one.
+func TestFloodDoesNotResetALimit(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	l := New(1, 5, 100, func() time.Time { return now })
+	for range 5 {
+		l.Allow("attacker")
+	}
+	if ok, _ := l.Allow("attacker"); ok {
+		t.Fatal("Allow(attacker) after the burst = true, want false")
+	}
+	for i := range 5000 {
+		l.Allow("flood-" + string(rune(0x4e00+i)))
+	}
+	if ok, _ := l.Allow("attacker"); ok {
+		t.Errorf("Allow(attacker) after 5000 new keys = true; want false: the flood reset its limit")
+	}
+	if n := len(l.buckets); n > 100 {
+		t.Errorf("buckets = %d, want at most 100", n)
+	}
+}

@@ -48,8 +48,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		p.Form.Set("username", user)
 		p.Form.Set("next", localPath(r.PostForm.Get("next"), ""))
 		p.setErrors(person.Errors{{Field: "username", Key: ae.Key}})
+		// A locked account answers as a wrong password does (401, same
+		// message): only the per-address limit says 429.
 		status := http.StatusUnauthorized
-		if errors.Is(err, auth.ErrRateLimited) || errors.Is(err, auth.ErrLocked) {
+		if errors.Is(err, auth.ErrRateLimited) {
 			status = http.StatusTooManyRequests
 		}
 		return s.views.render(w, status, "login", "layout", p)
@@ -169,11 +171,14 @@ func (s *Server) totpEnroll(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.app.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")))
+	token, err := s.app.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), clientIP(r))
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
 		return nil
+	}
+	if errors.Is(err, auth.ErrRateLimited) {
+		return &httpError{status: http.StatusTooManyRequests, key: auth.MessageKey(err, "auth.login.rate_limited"), cause: err}
 	}
 	if !errors.Is(err, auth.ErrBadCode) {
 		return err
@@ -202,7 +207,7 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.app.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")))
+	token, err := s.app.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), clientIP(r))
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
@@ -220,7 +225,7 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 	p := s.newPage(r, c, "web.totp.title")
 	p.setErrors(person.Errors{{Field: "code", Key: ae.Key}})
 	status := http.StatusUnprocessableEntity
-	if errors.Is(err, auth.ErrLocked) {
+	if errors.Is(err, auth.ErrRateLimited) {
 		status = http.StatusTooManyRequests
 	}
 	return s.views.render(w, status, "totp", "layout", p)
