@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -168,7 +169,7 @@ type auditJSON struct {
 // administrators). Events hold ids, never personal data.
 func (x *API) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 	if !c.Actor.Can(auth.RoleAuditor, auth.RoleAdmin) {
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
+		return &httplayer.Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
 	}
 	q := r.URL.Query()
 	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"), RecordID: q.Get("record_id"), Limit: 100}

@@ -7,10 +7,8 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,12 +16,9 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
-	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
-	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/throttle"
 )
 
@@ -36,7 +31,8 @@ type API struct {
 	// verifyLimit is the per-token budget of POST /api/v1/verify.
 	verifyLimit *throttle.Limiter
 	// reads budgets the personal-data records tokens open.
-	reads *readBudget
+	reads  *readBudget
+	errors httplayer.Responder
 }
 
 // New builds the API on an opened app.
@@ -46,7 +42,8 @@ func New(a *app.App, log *slog.Logger) *API {
 		maxPhoto = int64(mb) << 20
 	}
 	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now),
-		reads: newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded)}
+		reads:  newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded),
+		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
 	x.routes()
 	return x
 }
@@ -73,7 +70,7 @@ func (x *API) routes() {
 	m.Handle("GET /api/v1/stats", h(x.stats))
 	m.Handle("POST /api/v1/verify", h(x.verify))
 	m.Handle("/api/v1/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
+		return &httplayer.Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
 	}))
 }
 
@@ -93,7 +90,7 @@ func (x *API) handle(fn handlerFunc) http.Handler {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cityid"`)
-			x.writeError(w, r, c, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized"})
+			x.writeError(w, r, c, &httplayer.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized"})
 			return
 		}
 		actor, err := x.app.Auth.APIToken(r.Context(), strings.TrimSpace(token))
@@ -103,7 +100,7 @@ func (x *API) handle(fn handlerFunc) http.Handler {
 				x.writeError(w, r, c, err)
 				return
 			}
-			x.writeError(w, r, c, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized", cause: err})
+			x.writeError(w, r, c, &httplayer.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized", Cause: err})
 			return
 		}
 		c.Actor = actor
@@ -113,103 +110,32 @@ func (x *API) handle(fn handlerFunc) http.Handler {
 	})
 }
 
-// Error is an API failure: Status and Code for programs, Key translated
-// for people, Fields for validation, cause for the log only.
-type Error struct {
-	Status int
-	Code   string
-	Key    string
-	Fields person.Errors
-	cause  error
-}
-
-func (e *Error) Error() string {
-	if e.cause != nil {
-		return fmt.Sprintf("%d %s: %v", e.Status, e.Code, e.cause)
-	}
-	return fmt.Sprintf("%d %s", e.Status, e.Code)
-}
-
-func (e *Error) Unwrap() error { return e.cause }
-
-type errorBody struct {
-	Error errorJSON `json:"error"`
-}
-
-type errorJSON struct {
-	Code    string      `json:"code"`
-	Message string      `json:"message"`
-	Fields  []fieldJSON `json:"fields,omitempty"`
-}
-
-type fieldJSON struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// classify maps service errors to API errors.
-func classify(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	var ve *enroll.ValidationError
-	if errors.As(err, &ve) {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Key: "api.error.validation", Fields: ve.Fields, cause: err}
-	}
-	var pe person.Errors
-	if errors.As(err, &pe) {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "validation", Key: "api.error.validation", Fields: pe, cause: err}
-	}
-	switch {
-	case errors.Is(err, enroll.ErrForbidden), errors.Is(err, site.ErrForbidden), errors.Is(err, auth.ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden", cause: err}
-	case errors.Is(err, enroll.ErrNotFound), errors.Is(err, store.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found", cause: err}
-	case errors.Is(err, enroll.ErrState), errors.Is(err, store.ErrConflict), errors.Is(err, auth.ErrLastAdmin):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Key: "api.error.conflict", cause: err}
-	case errors.Is(err, enroll.ErrPurpose):
-		return &Error{Status: http.StatusBadRequest, Code: "purpose_required", Key: "api.error.purpose", cause: err}
-	case errors.Is(err, auth.ErrRateLimited):
-		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "auth.login.rate_limited", cause: err}
-	}
-	return &Error{Status: http.StatusInternalServerError, Code: "internal", Key: "api.error.internal", cause: err}
+// errorKeys are the API's messages for errors that carry none.
+var errorKeys = map[string]string{
+	httplayer.CodeBadRequest:      "api.error.json",
+	httplayer.CodeBadJSON:         "api.error.json",
+	httplayer.CodeUnsupported:     "api.error.json",
+	httplayer.CodeUnauthorized:    "api.error.unauthorized",
+	httplayer.CodeForbidden:       "api.error.forbidden",
+	httplayer.CodeNotFound:        "api.error.not_found",
+	httplayer.CodeConflict:        "api.error.conflict",
+	httplayer.CodeTooLarge:        "api.error.too_large",
+	httplayer.CodeValidation:      "api.error.validation",
+	httplayer.CodePurposeRequired: "api.error.purpose",
+	httplayer.CodeInternal:        "api.error.internal",
 }
 
 func (x *API) writeError(w http.ResponseWriter, r *http.Request, c *call, err error) {
-	e := classify(err)
-	if e.Status >= 500 {
-		x.log.Error("api request failed", "route", r.Pattern, "err", err)
-	} else {
-		x.log.Info("api request refused", "route", r.Pattern, "status", e.Status, "code", e.Code, "err", err)
-	}
-	body := errorBody{Error: errorJSON{Code: e.Code, Message: c.P.T(e.Key)}}
-	for _, fe := range e.Fields {
-		body.Error.Fields = append(body.Error.Fields, fieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key)})
-	}
-	writeJSON(w, e.Status, body)
+	x.errors.JSON(w, r, c.P, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(true)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"encoding failed"}}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	buf.WriteTo(w)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httplayer.WriteJSON(w, status, v) }
 
 // decode reads one JSON object of at most limit bytes into v, refusing
 // unknown fields and trailing data.
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "api.error.json"}
+		return &httplayer.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "api.error.json"}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	return decodeJSON(r.Body, v)
@@ -225,12 +151,12 @@ func decodeJSON(body io.Reader, v any) error {
 		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "api.error.too_large", cause: err}
+			return &httplayer.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "api.error.too_large", Cause: err}
 		}
-		return &Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", cause: err}
+		return &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", Cause: err}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", cause: errors.New("trailing data after the JSON object")}
+		return &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", Cause: errors.New("trailing data after the JSON object")}
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/site"
 )
 
@@ -235,14 +236,14 @@ func TestValidationErrors(t *testing.T) {
 		if r.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("invalid create (%s) = %d, want 422: %s", tt.lang, r.Status, r.Body)
 		}
-		var body errorBody
+		var body httplayer.ErrorBody
 		if err := json.Unmarshal(r.Body, &body); err != nil {
 			t.Fatal(err)
 		}
 		if body.Error.Code != "validation" || len(body.Error.Fields) == 0 {
 			t.Fatalf("error = %+v", body.Error)
 		}
-		got := map[string]fieldJSON{}
+		got := map[string]httplayer.FieldJSON{}
 		for _, f := range body.Error.Fields {
 			got[f.Field] = f
 		}
@@ -253,7 +254,7 @@ func TestValidationErrors(t *testing.T) {
 	// Given names missing is reported once the date is valid.
 	p["date_of_birth"] = "1988-02-03"
 	r := e.call(t, "clerka", "es", "POST", "/api/v1/applications", req)
-	var body errorBody
+	var body httplayer.ErrorBody
 	json.Unmarshal(r.Body, &body)
 	found := false
 	for _, f := range body.Error.Fields {
@@ -364,7 +365,7 @@ func FuzzDecodeApplication(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		var req applicationRequest
 		if err := decodeJSON(strings.NewReader(body), &req); err != nil {
-			var e *Error
+			var e *httplayer.Error
 			if !asError(err, &e) || e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("decode error %v is not a 400", err)
 			}

@@ -9,8 +9,10 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 )
 
@@ -225,9 +227,9 @@ func (x *API) createApplication(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 type checkResponse struct {
-	Evidence evidenceJSON `json:"evidence"`
-	Fee      quoteJSON    `json:"fee"`
-	Fields   []fieldJSON  `json:"fields"`
+	Evidence evidenceJSON          `json:"evidence"`
+	Fee      quoteJSON             `json:"fee"`
+	Fields   []httplayer.FieldJSON `json:"fields"`
 }
 
 func (x *API) checkApplication(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -237,9 +239,9 @@ func (x *API) checkApplication(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	in, errs := req.intake()
 	res, q, ferrs := x.app.Enroll.Check(in)
-	out := checkResponse{Evidence: evidenceOut(c, res), Fee: x.quote(c, q), Fields: []fieldJSON{}}
+	out := checkResponse{Evidence: evidenceOut(c, res), Fee: x.quote(c, q), Fields: []httplayer.FieldJSON{}}
 	for _, fe := range append(errs, ferrs...) {
-		out.Fields = append(out.Fields, fieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key)})
+		out.Fields = append(out.Fields, httplayer.FieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key)})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -304,12 +306,12 @@ func (x *API) getApplication(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	a, err := x.app.Enroll.Get(r.Context(), c.Actor, r.PathValue("id"), r.URL.Query().Get("purpose"))
-	if errors.Is(err, enroll.ErrForbidden) && c.Actor.Can(auth.RoleClerk) {
+	if errors.Is(err, errs.ErrForbidden) && c.Actor.Can(auth.RoleClerk) {
 		// As the staff pages do: a clerk, whose role reads applications of
 		// one site, is never told that another site's record exists. (A
 		// role that reads none, such as an auditor, gets 403.) The refusal
 		// is audited.
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found", cause: err}
+		return &httplayer.Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found", Cause: err}
 	}
 	if err != nil {
 		return err

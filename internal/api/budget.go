@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/throttle"
 )
 
@@ -71,7 +72,7 @@ func (b *readBudget) take(ctx context.Context, by auth.Actor) error {
 			return err
 		}
 	}
-	return &Error{Status: 429, Code: "budget_exceeded", Key: "api.error.budget"}
+	return &httplayer.Error{Status: 429, Code: "budget_exceeded", Key: "api.error.budget"}
 }
 
 // firstRefusal reports whether key has not been alerted in the current window.

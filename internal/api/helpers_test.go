@@ -1,5 +1,9 @@
 package api
 
-import "errors"
+import (
+	"errors"
 
-func asError(err error, target **Error) bool { return errors.As(err, target) }
+	"github.com/cityid/cityid/internal/httplayer"
+)
+
+func asError(err error, target **httplayer.Error) bool { return errors.As(err, target) }

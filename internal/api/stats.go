@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/stats"
 )
 
@@ -33,17 +34,17 @@ type statsRowJSON struct {
 // administrators and auditors.
 func (x *API) stats(w http.ResponseWriter, r *http.Request, c *call) error {
 	if !c.Actor.Can(auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor) {
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
+		return &httplayer.Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
 	}
 	loc := x.app.Location
 	q := r.URL.Query()
 	from, to, err := stats.Span(x.app.Now(), loc, q.Get("from"), q.Get("to"))
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_month", Key: "stats.error.month", cause: err}
+		return &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_month", Key: "stats.error.month", Cause: err}
 	}
 	rep, err := stats.Compute(r.Context(), x.app.DB, loc, from, to)
 	if errors.Is(err, stats.ErrSpan) {
-		return &Error{Status: http.StatusBadRequest, Code: "span_too_long", Key: "stats.error.span", cause: err}
+		return &httplayer.Error{Status: http.StatusBadRequest, Code: "span_too_long", Key: "stats.error.span", Cause: err}
 	}
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/throttle"
 	"github.com/cityid/cityid/internal/verify"
 )
@@ -61,9 +62,9 @@ func ParseVerifyRequest(body []byte) (payload, reason string, err error) {
 	p, img := strings.TrimSpace(req.Payload), strings.TrimSpace(req.Image)
 	switch {
 	case p == "" && img == "":
-		return "", "", &Error{Status: http.StatusBadRequest, Code: "payload_required", Key: "cards_web.api.payload_required"}
+		return "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "payload_required", Key: "cards_web.api.payload_required"}
 	case p != "" && img != "":
-		return "", "", &Error{Status: http.StatusBadRequest, Code: "payload_or_image", Key: "cards_web.api.payload_or_image"}
+		return "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "payload_or_image", Key: "cards_web.api.payload_or_image"}
 	case p != "":
 		if len(p) > claim169.MaxPayloadLen {
 			return "", verify.ReasonTooLarge, nil
@@ -75,7 +76,7 @@ func ParseVerifyRequest(body []byte) (payload, reason string, err error) {
 	}
 	raw, err := base64.StdEncoding.DecodeString(img)
 	if err != nil {
-		return "", "", &Error{Status: http.StatusBadRequest, Code: "bad_image", Key: "cards_web.api.bad_image", cause: err}
+		return "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_image", Key: "cards_web.api.bad_image", Cause: err}
 	}
 	text, err := verify.DecodeQRImage(bytes.NewReader(raw), maxVerifyImage)
 	if err != nil {
@@ -89,16 +90,16 @@ func ParseVerifyRequest(body []byte) (payload, reason string, err error) {
 // day and outcome, and nothing else about it is kept.
 func (x *API) verify(w http.ResponseWriter, r *http.Request, c *call) error {
 	if x.app.Cards == nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "cards_off", Key: "cards_web.error.cards_off"}
+		return &httplayer.Error{Status: http.StatusServiceUnavailable, Code: "cards_off", Key: "cards_web.error.cards_off"}
 	}
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	if ok, wait := x.verifyLimit.Allow(hex.EncodeToString(sum[:8])); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfter(wait)))
-		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "cards_web.error.rate_limited"}
+		return &httplayer.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Key: "cards_web.error.rate_limited"}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "api.error.json"}
+		return &httplayer.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "api.error.json"}
 	}
 	body, err := readBody(w, r, maxVerifyBody)
 	if err != nil {
@@ -122,10 +123,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "api.error.too_large", cause: err}
+		return nil, &httplayer.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "api.error.too_large", Cause: err}
 	}
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", cause: err}
+		return nil, &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_json", Key: "api.error.json", Cause: err}
 	}
 	return buf.Bytes(), nil
 }

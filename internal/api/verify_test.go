@@ -23,6 +23,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/verify"
 )
@@ -193,7 +194,7 @@ func FuzzParseVerifyRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		payload, reason, err := ParseVerifyRequest(body)
-		var ae *Error
+		var ae *httplayer.Error
 		switch {
 		case err != nil:
 			if !errors.As(err, &ae) || ae.Status < 400 || ae.Status >= 500 || ae.Key == "" {

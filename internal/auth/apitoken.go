@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -50,13 +51,13 @@ func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (to
 	}
 	r, err := s.db.StaffByID(ctx, by.StaffID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", "", ErrForbidden // the system actor and deleted accounts hold no tokens
+		return "", "", errs.ErrForbidden // the system actor and deleted accounts hold no tokens
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("create API token: %w", err)
 	}
 	if r.Disabled {
-		return "", "", ErrForbidden
+		return "", "", errs.ErrForbidden
 	}
 	secret, err := s.randomToken(apiTokenBytes)
 	if err != nil {
@@ -141,7 +142,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by Actor, id string) error
 		return err
 	}
 	if t.StaffID != by.StaffID && !by.Can(RoleAdmin) {
-		return ErrForbidden
+		return errs.ErrForbidden
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.RevokeAPIToken(ctx, id, s.now()); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
@@ -59,10 +60,10 @@ func TestAPITokens(t *testing.T) {
 		if _, _, err := f.svc.CreateAPIToken(ctx, anaActor, "  "); !errors.As(err, &fe) || fe.For("name") != "error.required" {
 			t.Errorf("CreateAPIToken(blank name) error = %v, want name error.required", err)
 		}
-		if _, _, err := f.svc.CreateAPIToken(ctx, auth.System(), "cron"); !errors.Is(err, auth.ErrForbidden) {
+		if _, _, err := f.svc.CreateAPIToken(ctx, auth.System(), "cron"); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("CreateAPIToken(system) error = %v, want ErrForbidden", err)
 		}
-		if err := f.svc.RevokeAPIToken(ctx, beaActor, id); !errors.Is(err, auth.ErrForbidden) {
+		if err := f.svc.RevokeAPIToken(ctx, beaActor, id); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("RevokeAPIToken(by another supervisor) error = %v, want ErrForbidden", err)
 		}
 		if list, _ := f.svc.APITokens(ctx, beaActor); len(list) != 0 {

@@ -19,7 +19,6 @@ var (
 	ErrNoSession    = &Error{"auth.session.expired"}    // unknown, ended, idle or expired session
 	ErrWrongStep    = &Error{"auth.session.wrong_step"} // the session is not at this login step
 	ErrBadCode      = &Error{"auth.totp.bad_code"}      // wrong, expired or already used TOTP code
-	ErrForbidden    = &Error{"auth.forbidden"}          // the actor's role does not allow it
 	ErrInvalidToken = &Error{"auth.token.invalid"}      // unknown, revoked or malformed API token
 	ErrLastAdmin    = &Error{"auth.staff.last_admin"}   // would leave no enabled administrator
 )

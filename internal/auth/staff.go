@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -148,7 +149,7 @@ func (s *Service) validateProfile(ctx context.Context, p *Profile) (person.Error
 // takes effect at the account's next request: sessions read it afresh.
 func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profile) error {
 	if !by.Can(RoleAdmin) {
-		return ErrForbidden
+		return errs.ErrForbidden
 	}
 	errs, err := s.validateProfile(ctx, &p)
 	if err != nil {
@@ -187,7 +188,7 @@ func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profil
 // person.Errors{{"username", "auth.staff.username_taken"}}.
 func (s *Service) CreateStaff(ctx context.Context, by Actor, in NewStaff) (Staff, error) {
 	if !by.Can(RoleAdmin) {
-		return Staff{}, ErrForbidden
+		return Staff{}, errs.ErrForbidden
 	}
 	if err := s.validate(ctx, &in); err != nil {
 		return Staff{}, err
@@ -287,7 +288,7 @@ func (s *Service) Bootstrap(ctx context.Context) (username, password string, cre
 // ListStaff lists every account by username (administrators only).
 func (s *Service) ListStaff(ctx context.Context, by Actor) ([]Staff, error) {
 	if !by.Can(RoleAdmin) {
-		return nil, ErrForbidden
+		return nil, errs.ErrForbidden
 	}
 	rows, err := s.db.ListStaff(ctx)
 	if err != nil {
@@ -303,7 +304,7 @@ func (s *Service) ListStaff(ctx context.Context, by Actor) ([]Staff, error) {
 // StaffByID returns one account: administrators see anyone, others themselves.
 func (s *Service) StaffByID(ctx context.Context, by Actor, id string) (Staff, error) {
 	if !by.Can(RoleAdmin) && by.StaffID != id {
-		return Staff{}, ErrForbidden
+		return Staff{}, errs.ErrForbidden
 	}
 	r, err := s.db.StaffByID(ctx, id)
 	if err != nil {
@@ -315,7 +316,7 @@ func (s *Service) StaffByID(ctx context.Context, by Actor, id string) (Staff, er
 // StaffByUsername returns one account by username (administrators only; for the CLI).
 func (s *Service) StaffByUsername(ctx context.Context, by Actor, username string) (Staff, error) {
 	if !by.Can(RoleAdmin) {
-		return Staff{}, ErrForbidden
+		return Staff{}, errs.ErrForbidden
 	}
 	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
 	if err != nil {
@@ -328,7 +329,7 @@ func (s *Service) StaffByUsername(ctx context.Context, by Actor, username string
 // cannot disable themselves or the last enabled administrator.
 func (s *Service) DisableStaff(ctx context.Context, by Actor, id string) error {
 	if !by.Can(RoleAdmin) || by.StaffID == id {
-		return ErrForbidden
+		return errs.ErrForbidden
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := tx.StaffByID(ctx, id)
@@ -374,7 +375,7 @@ func (s *Service) keepAnAdmin(ctx context.Context, id string) error {
 // EnableStaff enables a disabled account and lifts any lock.
 func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 	if !by.Can(RoleAdmin) {
-		return ErrForbidden
+		return errs.ErrForbidden
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetStaffDisabled(ctx, id, false, s.now()); err != nil {
@@ -399,7 +400,7 @@ func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 // phone or password. The holder sets a password and enrols TOTP again.
 func (s *Service) ResetStaff(ctx context.Context, by Actor, id string) (string, error) {
 	if !by.Can(RoleAdmin) {
-		return "", ErrForbidden
+		return "", errs.ErrForbidden
 	}
 	pw, err := s.OneTimePassword()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
@@ -83,7 +84,7 @@ func TestStaffPermissions(t *testing.T) {
 		_, forbidden["ResetStaff"] = f.svc.ResetStaff(ctx, supActor, admin.ID)
 		forbidden["DisableStaff(self)"] = f.svc.DisableStaff(ctx, adminActor, admin.ID)
 		for name, err := range forbidden {
-			if !errors.Is(err, auth.ErrForbidden) {
+			if !errors.Is(err, errs.ErrForbidden) {
 				t.Errorf("%s by a supervisor (or on oneself) error = %v, want ErrForbidden", name, err)
 			}
 		}
@@ -223,7 +224,7 @@ func TestUpdateStaff(t *testing.T) {
 		if err := f.svc.UpdateStaff(ctx, adminActor, admin.ID, auth.Profile{Role: auth.RoleAuditor}); !errors.Is(err, auth.ErrLastAdmin) {
 			t.Errorf("UpdateStaff(demote the last admin) error = %v, want ErrLastAdmin", err)
 		}
-		if err := f.svc.UpdateStaff(ctx, want, admin.ID, auth.Profile{Role: auth.RoleAdmin}); !errors.Is(err, auth.ErrForbidden) {
+		if err := f.svc.UpdateStaff(ctx, want, admin.ID, auth.Profile{Role: auth.RoleAdmin}); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("UpdateStaff by a clerk error = %v, want ErrForbidden", err)
 		}
 		if err := f.svc.UpdateStaff(ctx, adminActor, "stf_nobody", auth.Profile{Role: auth.RoleAdmin}); !errors.Is(err, store.ErrNotFound) {

@@ -23,7 +23,6 @@ var (
 	ErrAlreadyBooked = store.ErrAlreadyBooked // the person holds another booking
 	ErrNotReleased   = errors.New("slot is not open for booking")
 	ErrPast          = errors.New("slot has already started")
-	ErrNotFound      = store.ErrNotFound
 	ErrWaiting       = errors.New("already on the waitlist")
 	ErrNoRules       = errors.New("site has no booking rules")
 )

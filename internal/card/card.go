@@ -12,8 +12,10 @@ package card
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 )
 
@@ -86,10 +88,8 @@ func (c Card) EffectiveStatus(today person.Date) Status {
 
 // Errors callers check with errors.Is.
 var (
-	ErrNotFound  = errors.New("card not found")
-	ErrForbidden = errors.New("not allowed")
 	// ErrState: the card (or application) is not in a state that allows this.
-	ErrState = errors.New("card is not in a state that allows this")
+	ErrState = fmt.Errorf("card is not in a state that allows this: %w", errs.ErrConflict)
 	// ErrWindow: a renewal outside the renewal window.
 	ErrWindow = errors.New("card is outside its renewal window")
 	// ErrReprint: a reprint after the grace period; issue a replacement.

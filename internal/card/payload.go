@@ -5,6 +5,7 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 )
 
 // QRPayload returns the signed payload the card's QR code carries (what a
@@ -13,7 +14,7 @@ import (
 // for Preview.
 func (s *Service) QRPayload(ctx context.Context, by auth.Actor, id string) (string, error) {
 	if !canManage(by) {
-		return "", s.deny(ctx, by, "card.qr", id, ErrForbidden)
+		return "", s.deny(ctx, by, "card.qr", id, errs.ErrForbidden)
 	}
 	c, app, err := s.open(ctx, by, id, enroll.PurposeReview)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -247,7 +248,7 @@ func (s *Service) reprintAllowed(c Card, now time.Time) bool {
 // cards print.
 func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet Sheet) ([]byte, error) {
 	if !canManage(by) {
-		return nil, s.deny(ctx, by, "card.print", strings.Join(ids[:min(len(ids), 1)], ""), ErrForbidden)
+		return nil, s.deny(ctx, by, "card.print", strings.Join(ids[:min(len(ids), 1)], ""), errs.ErrForbidden)
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("print: no cards")
@@ -322,7 +323,7 @@ const (
 // staff to check before printing. Opening the holder's data is audited.
 func (s *Service) Preview(ctx context.Context, by auth.Actor, id string, side Side) ([]byte, error) {
 	if !by.Can(auth.RoleSupervisor, auth.RoleClerk) {
-		return nil, s.deny(ctx, by, "card.preview", id, ErrForbidden)
+		return nil, s.deny(ctx, by, "card.preview", id, errs.ErrForbidden)
 	}
 	c, app, err := s.open(ctx, by, id, enroll.PurposeReview)
 	if err != nil {
@@ -356,7 +357,7 @@ func (s *Service) Preview(ctx context.Context, by auth.Actor, id string, side Si
 // supervisor at the desk).
 func (s *Service) HandOver(ctx context.Context, by auth.Actor, id string) (Card, error) {
 	if !by.Can(auth.RoleSupervisor, auth.RoleClerk) {
-		return Card{}, s.deny(ctx, by, "card.handover", id, ErrForbidden)
+		return Card{}, s.deny(ctx, by, "card.handover", id, errs.ErrForbidden)
 	}
 	var out Card
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {

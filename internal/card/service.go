@@ -17,6 +17,7 @@ import (
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
@@ -180,7 +181,7 @@ func retryable(err error) error {
 func (s *Service) Get(ctx context.Context, id string) (Card, error) {
 	r, err := s.db.Card(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return Card{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return Card{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	if err != nil {
 		return Card{}, err
@@ -196,7 +197,7 @@ func (s *Service) ByNumber(ctx context.Context, typed string) (Card, error) {
 	}
 	r, err := s.db.CardByNumber(ctx, n.Compact())
 	if errors.Is(err, store.ErrNotFound) {
-		return Card{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return Card{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	if err != nil {
 		return Card{}, err
@@ -248,7 +249,7 @@ func (s *Service) validity(dob, today person.Date) int {
 // second Issue for the same application fails with ErrState.
 func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string) (Card, error) {
 	if !canManage(by) {
-		return Card{}, s.deny(ctx, by, "card.issue", applicationID, ErrForbidden)
+		return Card{}, s.deny(ctx, by, "card.issue", applicationID, errs.ErrForbidden)
 	}
 	app, err := s.apps.Get(ctx, by, applicationID, enroll.PurposeReview)
 	if err != nil {
@@ -309,7 +310,7 @@ func (s *Service) newCard(ctx context.Context, tx *store.Tx, row store.Card, now
 // setting its status-list entry in the same transaction.
 func (s *Service) change(ctx context.Context, by auth.Actor, action, id string, from []Status, to Status, reason string, reasons []string) (Card, error) {
 	if !canManage(by) {
-		return Card{}, s.deny(ctx, by, "card."+action, id, ErrForbidden)
+		return Card{}, s.deny(ctx, by, "card."+action, id, errs.ErrForbidden)
 	}
 	if !slices.Contains(reasons, reason) {
 		return Card{}, fmt.Errorf("%w: %q for %s", ErrReason, reason, action)
@@ -346,7 +347,7 @@ func (s *Service) change(ctx context.Context, by auth.Actor, action, id string, 
 func (s *Service) cardInTx(ctx context.Context, tx *store.Tx, id string) (store.Card, error) {
 	row, err := tx.Card(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Card{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return store.Card{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	return row, err
 }
@@ -392,7 +393,7 @@ func (e *PaymentError) Error() string { return "invalid payment: " + e.Fields.Er
 func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Kind, reason string, pay fee.Payment) (Card, error) {
 	action := "card." + map[Kind]string{KindRenewal: "renew", KindReplacement: "replace"}[kind]
 	if !canManage(by) {
-		return Card{}, s.deny(ctx, by, action, id, ErrForbidden)
+		return Card{}, s.deny(ctx, by, action, id, errs.ErrForbidden)
 	}
 	old, err := s.Get(ctx, id)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -151,8 +152,8 @@ func (e *env) payload(t testing.TB, c card.Card) string {
 func TestIssue(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		a := e.approved(t, "k1")
-		if _, err := e.cards.Issue(ctx, e.clerk, a.ID); !errors.Is(err, card.ErrForbidden) {
-			t.Errorf("Issue by a clerk err = %v, want card.ErrForbidden", err)
+		if _, err := e.cards.Issue(ctx, e.clerk, a.ID); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("Issue by a clerk err = %v, want errs.ErrForbidden", err)
 		}
 		c, err := e.cards.Issue(ctx, e.supervisor, a.ID)
 		if err != nil {
@@ -249,7 +250,7 @@ func TestLifecycle(t *testing.T) {
 			entry  statuslist.Status
 		}{
 			{"bad reason", func() (card.Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "whim") }, card.ErrReason, card.StatusActive, statuslist.Valid},
-			{"clerk suspends", func() (card.Card, error) { return e.cards.Suspend(ctx, e.clerk, c.ID, "investigation") }, card.ErrForbidden, card.StatusActive, statuslist.Valid},
+			{"clerk suspends", func() (card.Card, error) { return e.cards.Suspend(ctx, e.clerk, c.ID, "investigation") }, errs.ErrForbidden, card.StatusActive, statuslist.Valid},
 			{"reinstate active", func() (card.Card, error) { return e.cards.Reinstate(ctx, e.supervisor, c.ID, "resolved") }, card.ErrState, card.StatusActive, statuslist.Valid},
 			{"suspend", func() (card.Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, nil, card.StatusSuspended, statuslist.Suspended},
 			{"suspend again", func() (card.Card, error) { return e.cards.Suspend(ctx, e.supervisor, c.ID, "investigation") }, card.ErrState, card.StatusSuspended, statuslist.Suspended},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -164,7 +165,7 @@ const listValidity = 24 * time.Hour
 func (s *Service) StatusList(ctx context.Context, id, format string) (statuslist.Response, error) {
 	row, err := s.db.StatusList(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return statuslist.Response{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return statuslist.Response{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	if err != nil {
 		return statuslist.Response{}, err
@@ -234,7 +235,7 @@ func (s *Service) StatusListHandler() http.Handler {
 			return
 		}
 		resp, err := s.StatusList(r.Context(), id, format)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			http.NotFound(w, r)
 			return
 		}

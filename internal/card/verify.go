@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/verify"
 )
@@ -37,7 +38,7 @@ func (s *Service) Verify(ctx context.Context, partner, payload string) verify.Re
 // for auditors, administrators and supervisors.
 func (s *Service) Counts(ctx context.Context, by auth.Actor, from, to string) ([]store.VerificationCount, error) {
 	if !by.Can(auth.RoleAuditor, auth.RoleAdmin, auth.RoleSupervisor) {
-		return nil, fmt.Errorf("verification counts: %w", ErrForbidden)
+		return nil, fmt.Errorf("verification counts: %w", errs.ErrForbidden)
 	}
 	return s.db.VerificationCounts(ctx, from, to)
 }

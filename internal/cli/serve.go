@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/web"
@@ -29,6 +30,8 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	trustedProxy := fs.String("trusted-proxy", "", "reverse proxies whose forwarded-address header is believed, as CIDR,…\n"+
+		"(added to settings server.trusted_proxies); rate limits then key on the client behind them")
 	debug := fs.Bool("debug", false, "log at debug level")
 	verifyRate := fs.Int("api-verify-per-minute", 600, "each API token's budget for POST /api/v1/verify, per minute")
 	smtpAddr := fs.String("smtp", "", "SMTP relay HOST:PORT for appointment reminders (default: reminders go to the log);\n"+
@@ -75,12 +78,18 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another cityid running? try --addr 127.0.0.1:8081)", *addr, err)
 	}
+	proxies, err := httplayer.NewProxies(append(a.Settings.Server.TrustedProxies, httplayer.ParseProxyList(*trustedProxy)...), a.Settings.Server.ProxyHeader)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
 	base := *publicURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
 	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger,
-		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}, VerifyPerMinute: *verifyRate})
+		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}, VerifyPerMinute: *verifyRate,
+		Proxies: proxies})
 	if err != nil {
 		ln.Close()
 		return err

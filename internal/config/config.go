@@ -29,6 +29,7 @@ type Settings struct {
 	Retention Retention     `toml:"retention"`
 	Linkage   Linkage       `toml:"linkage"`
 	Security  Security      `toml:"security"`
+	Server    Server        `toml:"server"`
 }
 
 // Program says who runs the program and in which languages.
@@ -261,6 +262,19 @@ type Security struct {
 	// without a second administrator's approval, with an alert event in the
 	// audit log instead.
 	SingleAdministrator bool `toml:"single_administrator"`
+}
+
+// Server says how the HTTP server meets the network.
+type Server struct {
+	// TrustedProxies are the addresses or CIDR prefixes of the reverse
+	// proxies (TLS terminator, load balancer) in front of cityid. Only a
+	// connection from one of them has its forwarded-address header read;
+	// rate limits then key on the client behind the proxy. Empty: every
+	// limit keys on the connection's own address.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// ProxyHeader is the header those proxies write: "X-Forwarded-For"
+	// (default) or "Forwarded" (RFC 7239). The other one is ignored.
+	ProxyHeader string `toml:"proxy_header"`
 }
 
 //go:embed profiles/*.toml

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -121,7 +122,24 @@ func (s Settings) problems() []Problem {
 	c.between("security.api_token_days", sec.APITokenDays, 1, 366)
 	c.between("security.api_reads_per_hour", sec.APIReadsPerHour, 1, 10_000)
 	c.between("security.api_reads_per_day", sec.APIReadsPerDay, 1, 100_000)
+	s.checkServer(c)
 	return c.probs
+}
+
+// checkServer checks the trusted proxies: each an address or CIDR prefix.
+func (s Settings) checkServer(c *checker) {
+	for i, p := range s.Server.TrustedProxies {
+		_, perr := netip.ParsePrefix(p)
+		_, aerr := netip.ParseAddr(p)
+		if perr != nil && aerr != nil {
+			c.add("server.trusted_proxies", "entry %d (%q) is not an address or CIDR prefix such as 10.0.0.0/8", i+1, p)
+		}
+	}
+	switch strings.ToLower(s.Server.ProxyHeader) {
+	case "", "x-forwarded-for", "forwarded":
+	default:
+		c.add("server.proxy_header", "must be X-Forwarded-For or Forwarded (got %q)", s.Server.ProxyHeader)
+	}
 }
 
 func (s Settings) checkProgram(c *checker) {

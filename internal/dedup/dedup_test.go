@@ -15,6 +15,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/linkage"
@@ -113,7 +114,7 @@ func TestSecondApplicationGoesToReview(t *testing.T) {
 	if reviews[0].Probability < 0.5 || len(reviews[0].Explanation.Fields) == 0 {
 		t.Errorf("review = p %.2f with %d explained fields; want a probability ≥ 0.5 explained field by field", reviews[0].Probability, len(reviews[0].Explanation.Fields))
 	}
-	if _, _, err := e.app.Enroll.Duplicates(ctx, e.clerk, second.ID); !errors.Is(err, enroll.ErrForbidden) {
+	if _, _, err := e.app.Enroll.Duplicates(ctx, e.clerk, second.ID); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("clerk opening duplicates: err = %v, want ErrForbidden", err)
 	}
 
@@ -206,7 +207,7 @@ func TestNoListCardholderStillCaught(t *testing.T) {
 	e.app.Close()
 	e.app = open(t, e.dir)
 	defer e.app.Close()
-	if _, err := e.app.Enroll.Get(ctx, e.supervisor, first.ID, enroll.PurposeFraudReview); !errors.Is(err, enroll.ErrNotFound) {
+	if _, err := e.app.Enroll.Get(ctx, e.supervisor, first.ID, enroll.PurposeFraudReview); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("erased application still opens: %v", err)
 	}
 	dup := g.Duplicate(p)

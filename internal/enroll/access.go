@@ -10,6 +10,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -38,7 +39,7 @@ func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row store.App
 		}
 		switch {
 		case holder && by.Role != auth.RoleSupervisor:
-			return "", s.deny(ctx, by, row.ID, "application.read", ErrForbidden)
+			return "", s.deny(ctx, by, row.ID, "application.read", errs.ErrForbidden)
 		case holder && !slices.Contains(CardholderPurposes, purpose):
 			return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("cardholder record: %w", ErrPurpose))
 		}
@@ -85,7 +86,7 @@ func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames str
 		return errors.Join(fmt.Errorf("search: %w", err), auditErr)
 	}
 	if by.Role != auth.RoleSupervisor {
-		return nil, deny(ErrForbidden)
+		return nil, deny(errs.ErrForbidden)
 	}
 	if !slices.Contains(CardholderPurposes, purpose) && purpose != PurposeReview {
 		return nil, deny(ErrPurpose)
@@ -139,7 +140,7 @@ type Access struct {
 // export of a person's data, and covers one person.
 func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*Access, error) {
 	if by.Role != auth.RoleSupervisor {
-		return nil, s.deny(ctx, by, sanitizeID(id), "application.access_export", ErrForbidden)
+		return nil, s.deny(ctx, by, sanitizeID(id), "application.access_export", errs.ErrForbidden)
 	}
 	a, err := s.Get(ctx, by, id, PurposeOwnRequest)
 	if err != nil {

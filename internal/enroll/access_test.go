@@ -7,6 +7,7 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -87,13 +88,13 @@ func TestPurposeBoundAccess(t *testing.T) {
 			{"cardholder, routine review", e.supervisor, card.ID, enroll.PurposeReview, enroll.ErrPurpose},
 			{"cardholder, receipt", e.supervisor, card.ID, enroll.PurposeReceipt, enroll.ErrPurpose},
 			{"cardholder, made-up purpose", e.supervisor, card.ID, "curiosity", enroll.ErrPurpose},
-			{"cardholder, clerk of the site", e.clerkA, card.ID, enroll.PurposeCorrection, enroll.ErrForbidden},
-			{"cardholder, auditor", e.auditor, card.ID, enroll.PurposeFraudReview, enroll.ErrForbidden},
+			{"cardholder, clerk of the site", e.clerkA, card.ID, enroll.PurposeCorrection, errs.ErrForbidden},
+			{"cardholder, auditor", e.auditor, card.ID, enroll.PurposeFraudReview, errs.ErrForbidden},
 			{"cardholder, replacement", e.supervisor, card.ID, enroll.PurposeReplacement, nil},
 			{"cardholder, fraud review", e.supervisor, card.ID, enroll.PurposeFraudReview, nil},
 			{"decided, no purpose", e.clerkA, decided.ID, "", enroll.ErrPurpose},
 			{"decided, receipt", e.clerkA, decided.ID, enroll.PurposeReceipt, nil},
-			{"decided, other site's clerk", e.clerkB, decided.ID, enroll.PurposeReceipt, enroll.ErrForbidden},
+			{"decided, other site's clerk", e.clerkB, decided.ID, enroll.PurposeReceipt, errs.ErrForbidden},
 			{"issued, card not handed over yet", e.clerkA, printing.ID, enroll.PurposeReview, nil},
 			{"issued, no purpose", e.clerkA, printing.ID, "", enroll.ErrPurpose},
 		}
@@ -160,7 +161,7 @@ func TestSearch(t *testing.T) {
 			t.Errorf("Search without a purpose = %v, want ErrPurpose", err)
 		}
 		for _, who := range []auth.Actor{e.clerkA, e.auditor} {
-			if _, err := e.app.Enroll.Search(ctx, who, "María José", "Núñez Peña", dob, enroll.PurposeFraudReview); !errors.Is(err, enroll.ErrForbidden) {
+			if _, err := e.app.Enroll.Search(ctx, who, "María José", "Núñez Peña", dob, enroll.PurposeFraudReview); !errors.Is(err, errs.ErrForbidden) {
 				t.Errorf("Search by %s = %v, want ErrForbidden", who.Username, err)
 			}
 			ev, _ := e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "application.search", Actor: who.StaffID})
@@ -177,7 +178,7 @@ func TestAccessExport(t *testing.T) {
 		if _, err := e.app.Enroll.Get(ctx, e.supervisor, card.ID, enroll.PurposeCorrection); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.app.Enroll.AccessExport(ctx, e.clerkA, card.ID); !errors.Is(err, enroll.ErrForbidden) {
+		if _, err := e.app.Enroll.AccessExport(ctx, e.clerkA, card.ID); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("AccessExport by a clerk = %v, want ErrForbidden", err)
 		}
 		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {

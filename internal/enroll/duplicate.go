@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -99,7 +100,7 @@ type DuplicateReview struct {
 // candidate opened is an audited read with purpose fraud_review.
 func (s *Service) Duplicates(ctx context.Context, by auth.Actor, id string) (*Application, []DuplicateReview, error) {
 	if !by.Can(auth.RoleSupervisor) {
-		return nil, nil, s.deny(ctx, by, sanitizeID(id), "application.read", ErrForbidden)
+		return nil, nil, s.deny(ctx, by, sanitizeID(id), "application.read", errs.ErrForbidden)
 	}
 	app, err := s.Get(ctx, by, id, PurposeFraudReview)
 	if err != nil {
@@ -112,7 +113,7 @@ func (s *Service) Duplicates(ctx context.Context, by auth.Actor, id string) (*Ap
 	var out []DuplicateReview
 	for _, c := range cands {
 		other, err := s.Get(ctx, by, c.CandidateID, PurposeFraudReview)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			if _, rowErr := s.db.Application(ctx, c.CandidateID); rowErr == nil {
 				// The record exists but its personal data was erased.
 				out = append(out, DuplicateReview{CandidateID: c.CandidateID, Erased: true, Probability: c.Probability})
@@ -139,7 +140,7 @@ func (s *Service) Duplicates(ctx context.Context, by auth.Actor, id string) (*Ap
 // person: the new application is rejected as a duplicate.
 func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candidateID string, same bool, note string) error {
 	if !by.Can(auth.RoleSupervisor) {
-		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", ErrForbidden)
+		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", errs.ErrForbidden)
 	}
 	if same {
 		if err := s.Reject(ctx, by, id, "duplicate", note); err != nil {
@@ -162,7 +163,7 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 		}
 		left, err := tx.DeleteDuplicateCandidate(ctx, id, candidateID)
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, ErrNotFound)
+			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, errs.ErrNotFound)
 		}
 		if err != nil {
 			return err
@@ -188,7 +189,7 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 // candidates remain. Retiring the earlier card is the card service's job.
 func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidateID string) error {
 	if !by.Can(auth.RoleSupervisor) {
-		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", ErrForbidden)
+		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", errs.ErrForbidden)
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		row, err := tx.Application(ctx, id)
@@ -200,7 +201,7 @@ func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidat
 		}
 		left, err := tx.DeleteDuplicateCandidate(ctx, id, candidateID)
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, ErrNotFound)
+			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, errs.ErrNotFound)
 		}
 		if err != nil {
 			return err

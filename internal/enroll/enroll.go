@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -102,10 +103,8 @@ type Summary struct {
 
 // Errors callers check with errors.Is.
 var (
-	ErrNotFound  = errors.New("application not found")
-	ErrForbidden = errors.New("not allowed")
-	ErrState     = errors.New("application is not in a state that allows this")
-	ErrPurpose   = errors.New("a purpose is required to open this record")
+	ErrState   = fmt.Errorf("application is not in a state that allows this: %w", errs.ErrConflict)
+	ErrPurpose = errors.New("a purpose is required to open this record")
 )
 
 // ValidationError lists what is wrong with an intake, field by field, as
@@ -132,5 +131,5 @@ type ListFilter struct {
 }
 
 func wrapNotFound(err error, id string) error {
-	return fmt.Errorf("application %s: %w", id, errors.Join(ErrNotFound, err))
+	return fmt.Errorf("application %s: %w", id, errors.Join(errs.ErrNotFound, err))
 }

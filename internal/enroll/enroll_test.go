@@ -17,6 +17,7 @@ import (
 	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -261,11 +262,11 @@ func TestSiteConfinement(t *testing.T) {
 			t.Errorf("clerk of the same site: %v", err)
 		}
 		for _, who := range []auth.Actor{e.clerkB, e.auditor} {
-			if _, err := e.app.Enroll.Get(ctx, who, a.ID, ""); !errors.Is(err, enroll.ErrForbidden) {
+			if _, err := e.app.Enroll.Get(ctx, who, a.ID, ""); !errors.Is(err, errs.ErrForbidden) {
 				t.Errorf("Get by %s err = %v, want ErrForbidden", who.Username, err)
 			}
 		}
-		if _, err := e.app.Enroll.Get(ctx, e.clerkB, "app_guessedid0000000", ""); !errors.Is(err, enroll.ErrNotFound) {
+		if _, err := e.app.Enroll.Get(ctx, e.clerkB, "app_guessedid0000000", ""); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("guessed id err = %v, want ErrNotFound", err)
 		}
 		list, err := e.app.Enroll.List(ctx, e.clerkB, enroll.ListFilter{})

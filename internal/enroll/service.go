@@ -16,6 +16,7 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -123,10 +124,10 @@ func (s *Service) Submit(ctx context.Context, by auth.Actor, id string, in Intak
 
 func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake, submit bool) (*Application, error) {
 	if !by.Can(auth.RoleClerk, auth.RoleSupervisor) {
-		return nil, fmt.Errorf("take an application: %w", ErrForbidden)
+		return nil, fmt.Errorf("take an application: %w", errs.ErrForbidden)
 	}
 	if by.SiteID == "" {
-		return nil, fmt.Errorf("take an application: staff member has no site: %w", ErrForbidden)
+		return nil, fmt.Errorf("take an application: staff member has no site: %w", errs.ErrForbidden)
 	}
 	p := in.Person.Normalize()
 	// Issuers are kept only for document types that ask for one, so an
@@ -382,7 +383,7 @@ func (s *Service) canSee(by auth.Actor, row store.Application) error {
 			return nil
 		}
 	}
-	return ErrForbidden
+	return errs.ErrForbidden
 }
 
 // deny records a refused attempt and returns err.
@@ -401,7 +402,7 @@ func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*
 	row, err := s.db.Application(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// Denied-by-guessing is audited like any other refusal.
-		return nil, errors.Join(s.deny(ctx, by, sanitizeID(id), "application.read", ErrNotFound), wrapNotFound(err, id))
+		return nil, errors.Join(s.deny(ctx, by, sanitizeID(id), "application.read", errs.ErrNotFound), wrapNotFound(err, id))
 	}
 	if err != nil {
 		return nil, err
@@ -457,7 +458,7 @@ func (s *Service) open(ctx context.Context, tx *store.Tx, row store.Application)
 		return nil, err
 	}
 	if pr.WrappedKey == nil {
-		return nil, fmt.Errorf("application %s: personal data was erased: %w", row.ID, ErrNotFound)
+		return nil, fmt.Errorf("application %s: personal data was erased: %w", row.ID, errs.ErrNotFound)
 	}
 	dk, err := s.vault.OpenDataKey(pr.WrappedKey)
 	if err != nil {
@@ -500,7 +501,7 @@ func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summ
 		sf.SiteID = by.SiteID
 	case auth.RoleSupervisor:
 	default:
-		return nil, fmt.Errorf("list applications: %w", ErrForbidden)
+		return nil, fmt.Errorf("list applications: %w", errs.ErrForbidden)
 	}
 	for _, st := range f.Statuses {
 		sf.Statuses = append(sf.Statuses, string(st))
@@ -543,7 +544,7 @@ func (s *Service) Reject(ctx context.Context, by auth.Actor, id, reason, note st
 
 func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Status, reason, note string) error {
 	if !by.Can(auth.RoleSupervisor) {
-		return s.deny(ctx, by, sanitizeID(id), "application."+decisionVerb(to), ErrForbidden)
+		return s.deny(ctx, by, sanitizeID(id), "application."+decisionVerb(to), errs.ErrForbidden)
 	}
 	if len([]rune(note)) > 500 {
 		return validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
@@ -612,7 +613,7 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 		site = by.SiteID
 	case auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor:
 	default:
-		return nil, ErrForbidden
+		return nil, errs.ErrForbidden
 	}
 	m, err := s.db.CountApplications(ctx, site)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -120,21 +119,6 @@ func Solve(challenge string, bitsNeeded int) string {
 			return n
 		}
 	}
-}
-
-// clientKey is the rate-limit key of a request's address: the IP without
-// the port, IPv6 cut to its /64 (one household or phone).
-func clientKey(remoteAddr string) string {
-	ap, err := netip.ParseAddrPort(remoteAddr)
-	if err != nil {
-		return remoteAddr
-	}
-	a := ap.Addr().Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
 }
 
 // allowed takes cost tokens from key's bucket in l.

@@ -22,6 +22,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
@@ -89,7 +90,7 @@ func (f *fakeCards) Suspend(ctx context.Context, by auth.Actor, id, reason strin
 			return f.cards[i], nil
 		}
 	}
-	return card.Card{}, card.ErrNotFound
+	return card.Card{}, errs.ErrNotFound
 }
 
 // outbox is a notify.Sender that keeps messages.

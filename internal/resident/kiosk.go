@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -18,7 +19,7 @@ type kioskData struct {
 func (s *Site) siteFor(r *http.Request) (store.Site, error) {
 	st, err := s.app.DB.Site(r.Context(), r.PathValue("site"))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Active) {
-		return store.Site{}, &publicError{status: http.StatusNotFound, key: "resident.error.not_found", cause: err}
+		return store.Site{}, httplayer.Fail(http.StatusNotFound, "resident.error.not_found", err)
 	}
 	return st, err
 }
@@ -39,8 +40,8 @@ func (s *Site) takeTicket(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
-	if !allowed(s.forms, "kiosk:"+clientKey(r.RemoteAddr), 0.2) {
-		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("kiosk rate limit")}
+	if !allowed(s.forms, "kiosk:"+httplayer.ClientKey(r), 0.2) {
+		return httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("kiosk rate limit"))
 	}
 	t, err := s.booking.Take(r.Context(), st.ID)
 	if err != nil {

@@ -15,8 +15,10 @@ import (
 
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
@@ -166,15 +168,15 @@ func (s *Site) guard(r *http.Request) error {
 	if s.pow != nil && !s.pow.check(r.PostFormValue("pow_challenge"), r.PostFormValue("pow_nonce")) {
 		cost = 5
 	}
-	if !allowed(s.forms, clientKey(r.RemoteAddr), cost) {
-		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("form rate limit")}
+	if !allowed(s.forms, httplayer.ClientKey(r), cost) {
+		return httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("form rate limit"))
 	}
 	return nil
 }
 
 func parseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return &publicError{status: http.StatusBadRequest, key: "resident.error.bad_form", cause: err}
+		return httplayer.Fail(http.StatusBadRequest, "resident.error.bad_form", err)
 	}
 	return nil
 }
@@ -379,8 +381,8 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 		if err := s.guard(r); err != nil {
 			return err
 		}
-	} else if !allowed(s.lookups, clientKey(r.RemoteAddr), 1) {
-		return &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("lookup rate limit")}
+	} else if !allowed(s.lookups, httplayer.ClientKey(r), 1) {
+		return httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("lookup rate limit"))
 	}
 	code, cerr := ParseCode(r.PostFormValue("code"))
 	var pre *Preapplication
@@ -411,7 +413,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 			if !a.Repeat {
 				s.remind(ctx, pre, a.Appointment)
 			}
-		case errors.Is(err, booking.ErrFull), errors.Is(err, booking.ErrPast), errors.Is(err, booking.ErrNotReleased), errors.Is(err, booking.ErrNotFound):
+		case errors.Is(err, booking.ErrFull), errors.Is(err, booking.ErrPast), errors.Is(err, booking.ErrNotReleased), errors.Is(err, errs.ErrNotFound):
 			s.log.Debug("booking refused", "err", err)
 			d.Just = "full"
 		default:
@@ -444,7 +446,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 		}
 	case "find":
 	default:
-		return &publicError{status: http.StatusBadRequest, key: "resident.error.bad_form", cause: fmt.Errorf("unknown step")}
+		return httplayer.Fail(http.StatusBadRequest, "resident.error.bad_form", fmt.Errorf("unknown step"))
 	}
 	return s.showBooking(w, r, p, d, pre)
 }
@@ -539,7 +541,7 @@ func (s *Site) statusForm(w http.ResponseWriter, r *http.Request, p *page) error
 func (s *Site) lostForm(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.lost.title"
 	if s.opts.Cards == nil {
-		return &publicError{status: http.StatusNotFound, key: "resident.lost.unavailable", cause: errors.New("no card service")}
+		return httplayer.Fail(http.StatusNotFound, "resident.lost.unavailable", errors.New("no card service"))
 	}
 	return s.render(w, http.StatusOK, "lost", p)
 }

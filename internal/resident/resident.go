@@ -33,6 +33,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
@@ -102,6 +103,8 @@ type Site struct {
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	handler  http.Handler
+	errors   httplayer.Responder
 	preapps  *Preapps
 	booking  *booking.Service
 	loc      *time.Location
@@ -170,6 +173,8 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 		s.langs = a.I18n.Languages()
 	}
 	s.mux = s.routes()
+	s.handler = httplayer.Headers(policy, s.mux)
+	s.errors = httplayer.Responder{Log: log, Keys: errorKeys}
 	return s, nil
 }
 
@@ -234,20 +239,16 @@ func (s *Site) routes() *http.ServeMux {
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *page) error
 
-// csp: our own files only; the QR code is an inline data: image.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// policy: our own files only; the QR code is an inline data: image; no
+// camera, microphone or location.
+var policy = httplayer.Policy{
+	CSP: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	Permissions: "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
 
 // ServeHTTP serves the site with its security headers. No cookies are set.
-func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", csp)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-	s.mux.ServeHTTP(w, r)
-}
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // root sends a visitor to the best language their browser asks for.
 func (s *Site) root(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +271,7 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
 	for i := range p.Langs {
 		p.Langs[i].Href = "/" + p.Langs[i].Lang + "/"
 	}
-	s.fail(w, p, &publicError{status: http.StatusNotFound, key: "resident.error.not_found", cause: errors.New("no such page")})
+	s.fail(w, p, r, httplayer.Fail(http.StatusNotFound, "resident.error.not_found", errors.New("no such page")))
 }
 
 func (s *Site) static() http.Handler {
@@ -285,44 +286,36 @@ func (s *Site) static() http.Handler {
 	})
 }
 
-// publicError is what a handler returns for the resident to see: a status
-// and a message key; the cause goes to the log only.
-type publicError struct {
-	status int
-	key    string
-	cause  error
-}
-
-func (e *publicError) Error() string { return fmt.Sprintf("%d %s: %v", e.status, e.key, e.cause) }
-func (e *publicError) Unwrap() error { return e.cause }
-
 // handle resolves the language, runs fn and renders its error, if any.
 func (s *Site) handle(lang string, fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		p := s.newPage(r, lang, "")
 		if err := fn(w, r, p); err != nil {
-			s.fail(w, p, err)
+			s.fail(w, p, r, err)
 		}
 	})
 }
 
-func (s *Site) fail(w http.ResponseWriter, p *page, err error) {
-	var pe *publicError
-	if !errors.As(err, &pe) {
-		pe = &publicError{status: http.StatusInternalServerError, key: "resident.error.server", cause: err}
-	}
-	if pe.status >= 500 {
-		s.log.Error("resident site", "err", err)
-	}
-	if pe.status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "60")
-	}
+// fail renders err as the site's error page in the page's language;
+// httplayer classifies it and logs the cause.
+func (s *Site) fail(w http.ResponseWriter, p *page, r *http.Request, err error) {
+	e := s.errors.Resolve(w, r, err)
 	p.TitleK = "resident.error.title"
-	p.Message = p.T(pe.key)
-	if rerr := s.render(w, pe.status, "error", p); rerr != nil {
+	p.Message = p.T(e.Key)
+	if rerr := s.render(w, e.Status, "error", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
 	}
+}
+
+// errorKeys are the site's messages, in plain words, for errors that
+// carry none.
+var errorKeys = map[string]string{
+	httplayer.CodeBadRequest:  "resident.error.bad_form",
+	httplayer.CodeTooLarge:    "resident.error.too_big",
+	httplayer.CodeNotFound:    "resident.error.not_found",
+	httplayer.CodeRateLimited: "resident.error.slow_down",
+	httplayer.CodeInternal:    "resident.error.server",
 }
 
 // render writes a page through a buffer, so a template error is a clean 500.

@@ -10,6 +10,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
@@ -148,8 +149,8 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 		return nil, err
 	}
 	p.Form = r.PostForm
-	if !allowed(s.lookups, clientKey(r.RemoteAddr), 1) {
-		return nil, &publicError{status: http.StatusTooManyRequests, key: "resident.error.slow_down", cause: errors.New("lookup rate limit")}
+	if !allowed(s.lookups, httplayer.ClientKey(r), 1) {
+		return nil, httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("lookup rate limit"))
 	}
 	var errs person.Errors
 	code, err := ParseCode(r.PostFormValue("code"))
@@ -165,7 +166,7 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 		return nil, nil
 	}
 	if !s.failures.Has(code, 1) {
-		return nil, &publicError{status: http.StatusTooManyRequests, key: "resident.error.code_locked", cause: errors.New("code locked")}
+		return nil, httplayer.Fail(http.StatusTooManyRequests, "resident.error.code_locked", errors.New("code locked"))
 	}
 	l, err := s.lookup(r.Context(), code, dob)
 	if errors.Is(err, errNoMatch) {
@@ -202,7 +203,7 @@ type lostData struct{ Suspended, None bool }
 func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.lost.title"
 	if s.opts.Cards == nil {
-		return &publicError{status: http.StatusNotFound, key: "resident.lost.unavailable", cause: errors.New("no card service")}
+		return httplayer.Fail(http.StatusNotFound, "resident.lost.unavailable", errors.New("no card service"))
 	}
 	l, err := s.checkLookup(r, p)
 	if err != nil {

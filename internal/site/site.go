@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
@@ -30,9 +31,6 @@ func Kinds() []string { return []string{KindCityHall, KindPartner, KindMobile} }
 
 // Site is a place where residents apply.
 type Site = store.Site
-
-// ErrForbidden means the actor may not manage sites.
-var ErrForbidden = errors.New("only administrators manage sites")
 
 // Service creates and edits sites.
 type Service struct {
@@ -76,7 +74,7 @@ func validate(s Site) person.Errors {
 // Create adds a site. A duplicate name is a field error on "name".
 func (sv *Service) Create(ctx context.Context, by auth.Actor, s Site) (Site, error) {
 	if !by.Can(auth.RoleAdmin) {
-		return Site{}, ErrForbidden
+		return Site{}, fmt.Errorf("only administrators manage sites: %w", errs.ErrForbidden)
 	}
 	if errs := validate(s); len(errs) > 0 {
 		return Site{}, errs
@@ -103,7 +101,7 @@ func (sv *Service) Create(ctx context.Context, by auth.Actor, s Site) (Site, err
 // Update changes a site.
 func (sv *Service) Update(ctx context.Context, by auth.Actor, s Site) error {
 	if !by.Can(auth.RoleAdmin) {
-		return ErrForbidden
+		return fmt.Errorf("only administrators manage sites: %w", errs.ErrForbidden)
 	}
 	if errs := validate(s); len(errs) > 0 {
 		return errs

@@ -15,14 +15,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/errs"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
 )
 
-// Sentinel errors; check with errors.Is.
+// The store's errors; check with errors.Is. A missing row, and a unique-key
+// or serialization clash (which domain code may retry). They wrap the shared
+// sentinels of package errs, so the HTTP layer maps them like any refusal,
+// while a domain refusal (errs.ErrConflict for a record in the wrong state)
+// is never mistaken for a store clash worth retrying.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = fmt.Errorf("no such row: %w", errs.ErrNotFound)
+	ErrConflict = fmt.Errorf("write conflict: %w", errs.ErrConflict)
 )
 
 // Dialect names the SQL flavour of a database.

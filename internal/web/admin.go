@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -16,7 +17,7 @@ import (
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return tooLargeOr(err)
+		return httplayer.TooLargeOr(err)
 	}
 	return nil
 }
@@ -281,7 +282,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := s.app.Auth.RevokeAPIToken(r.Context(), c.Actor, r.PathValue("id")); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: err}
+			return httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
 		}
 		return err
 	}

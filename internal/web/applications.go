@@ -11,7 +11,9 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/person"
 )
@@ -127,9 +129,9 @@ func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call
 		purpose = defaultPurpose
 	}
 	a, err := s.app.Enroll.Get(r.Context(), c.Actor, id, purpose)
-	if errors.Is(err, enroll.ErrForbidden) {
+	if errors.Is(err, errs.ErrForbidden) {
 		// Do not confirm that another site's record exists.
-		return nil, &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: err}
+		return nil, httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
 	}
 	return a, err
 }

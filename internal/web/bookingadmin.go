@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 )
 
@@ -62,13 +63,13 @@ func (s *Server) renderBookingAdmin(w http.ResponseWriter, r *http.Request, c *c
 // bookingAdminPost handles the three forms: rules, holiday, publish.
 func (s *Server) bookingAdminPost(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+		return httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", err)
 	}
 	ctx := r.Context()
 	f := r.PostForm
 	site := f.Get("site")
 	if _, err := s.app.Sites.Get(ctx, site); err != nil {
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: err}
+		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
 	}
 	b := s.booking()
 	bad := func(field, key string) error {
@@ -116,5 +117,5 @@ func (s *Server) bookingAdminPost(w http.ResponseWriter, r *http.Request, c *cal
 		}
 		return s.renderBookingAdmin(w, r, c, http.StatusOK, nil, c.P.T("booking.staff.published", "n", n))
 	}
-	return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: errors.New("unknown action")}
+	return httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", errors.New("unknown action"))
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/throttle"
@@ -89,7 +91,7 @@ func (s *Server) cardList(w http.ResponseWriter, r *http.Request, c *call) error
 			p.setErrors(person.Errors{{Field: "number", Key: "error.card_number.check_digit"}})
 		case errors.Is(err, card.ErrFormat):
 			p.setErrors(person.Errors{{Field: "number", Key: "error.card_number.format"}})
-		case errors.Is(err, card.ErrNotFound):
+		case errors.Is(err, errs.ErrNotFound):
 			p.setErrors(person.Errors{{Field: "number", Key: "card.error.not_found"}})
 		default:
 			return err
@@ -207,7 +209,7 @@ func (s *Server) cardPrint(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	ids := r.PostForm["id"]
 	if len(ids) == 0 || len(ids) > maxCardList {
-		return &httpError{status: http.StatusBadRequest, key: "cards_web.error.select", cause: errors.New("print: no cards selected")}
+		return httplayer.Fail(http.StatusBadRequest, "cards_web.error.select", errors.New("print: no cards selected"))
 	}
 	sheet, name := card.CardPages, "cards.pdf"
 	if r.PostForm.Get("sheet") == "proof" {
@@ -215,7 +217,7 @@ func (s *Server) cardPrint(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	pdf, err := s.app.Cards.Print(r.Context(), c.Actor, ids, sheet)
 	if err != nil {
-		return cardError(err)
+		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
@@ -247,7 +249,7 @@ type cardView struct {
 func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error {
 	cd, err := s.app.Cards.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return cardError(err)
+		return err
 	}
 	p := s.newPage(r, c, "cards_web.card.title")
 	if done := r.URL.Query().Get("done"); done != "" && c.P.T("cards_web.done."+done) != "cards_web.done."+done {
@@ -310,11 +312,11 @@ func reasonOptions(pr i18n.Printer, codes []string) []option {
 func (s *Server) cardPreview(w http.ResponseWriter, r *http.Request, c *call) error {
 	side := card.Side(r.PathValue("side"))
 	if side != card.Front && side != card.Back {
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such card side")}
+		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", errors.New("no such card side"))
 	}
 	png, err := s.app.Cards.Preview(r.Context(), c.Actor, r.PathValue("id"), side)
 	if err != nil {
-		return cardError(err)
+		return err
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
@@ -354,7 +356,7 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 			out, err = cs.Replace(ctx, c.Actor, id, reason, pay)
 		}
 	default:
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such card action")}
+		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", errors.New("no such card action"))
 	}
 	if err != nil {
 		return s.cardFormError(w, r, c, id, action, err)
@@ -396,7 +398,7 @@ func (s *Server) cardPayment(r *http.Request, c *call, id, action string, field 
 func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, id, action string, err error) error {
 	cd, gerr := s.app.Cards.Get(r.Context(), id)
 	if gerr != nil {
-		return cardError(err)
+		return err
 	}
 	p := s.newPage(r, c, "cards_web.card.title")
 	p.Form = r.PostForm
@@ -418,18 +420,20 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 	case errors.Is(err, card.ErrReason):
 		p.setErrors(person.Errors{{Field: action + "_reason", Key: "card.error.reason"}})
 	case errors.Is(err, card.ErrState), errors.Is(err, card.ErrReprint), errors.Is(err, enroll.ErrState):
-		_, key := classifyCard(err)
-		msg = c.P.T(key)
+		msg = c.P.T("card.error.state")
+		if errors.Is(err, card.ErrReprint) {
+			msg = c.P.T("card.error.reprint_grace")
+		}
 	default:
-		return cardError(err)
+		return err
 	}
 	if msg != "" {
 		p.Errs = append(p.Errs, fieldMsg{Field: "", ID: "card-actions", Message: msg})
 	}
 	s.log.Info("card change refused", "route", r.Pattern, "err", err)
 	status := http.StatusUnprocessableEntity
-	if st, _ := classifyCard(err); st == http.StatusConflict {
-		status = st
+	if httplayer.Classify(err).Status == http.StatusConflict {
+		status = http.StatusConflict
 	}
 	return s.renderCard(w, status, p, c, cd)
 }
@@ -448,35 +452,10 @@ func (s *Server) cardIssue(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	cd, err := s.app.Cards.Issue(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
-		return cardError(err)
+		return err
 	}
 	http.Redirect(w, r, "/staff/cards/"+url.PathEscape(cd.ID)+"?done=issue", http.StatusSeeOther)
 	return nil
-}
-
-// classifyCard maps card service errors to a status and message key.
-func classifyCard(err error) (int, string) {
-	switch {
-	case errors.Is(err, card.ErrNotFound):
-		return http.StatusNotFound, "web.error.not_found"
-	case errors.Is(err, card.ErrForbidden):
-		return http.StatusForbidden, "web.error.forbidden"
-	case errors.Is(err, card.ErrReprint):
-		return http.StatusConflict, "card.error.reprint_grace"
-	case errors.Is(err, card.ErrState), errors.Is(err, enroll.ErrState):
-		return http.StatusConflict, "card.error.state"
-	case errors.Is(err, card.ErrReason):
-		return http.StatusBadRequest, "card.error.reason"
-	}
-	return 0, ""
-}
-
-// cardError wraps a card service error for renderError.
-func cardError(err error) error {
-	if status, key := classifyCard(err); status != 0 {
-		return &httpError{status: status, key: key, cause: err}
-	}
-	return err
 }
 
 // applicationCards lists an application's cards for supervisors (card

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cityid/cityid/internal/checkpoint"
+	"github.com/cityid/cityid/internal/httplayer"
 )
 
 // auditCheckpoints lets the auditor download the log's verifier key and
@@ -15,7 +16,7 @@ func (s *Server) auditCheckpoints(w http.ResponseWriter, r *http.Request, c *cal
 	var buf bytes.Buffer
 	_, err := checkpoint.Export(r.Context(), s.app.DB, &buf)
 	if errors.Is(err, checkpoint.ErrNoKey) {
-		return &httpError{status: http.StatusNotFound, key: "checkpoint.none", cause: err}
+		return httplayer.Fail(http.StatusNotFound, "checkpoint.none", err)
 	}
 	if err != nil {
 		return err

@@ -8,11 +8,9 @@ import (
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Roles allowed on groups of pages.
@@ -73,7 +71,7 @@ func (s *Server) staffOnly(fn handlerFunc, roles ...auth.Role) http.Handler {
 		}
 		c.Token, c.Actor = ck.Value, sess.Actor
 		if len(roles) > 0 && !sess.Actor.Can(roles...) {
-			s.renderError(w, r, &httpError{status: http.StatusForbidden, key: "web.error.forbidden", cause: errors.New("role not allowed on " + r.Pattern)})
+			s.renderError(w, r, httplayer.Fail(http.StatusForbidden, "web.error.forbidden", errors.New("role not allowed on "+r.Pattern)))
 			return
 		}
 		if err := fn(w, r, c); err != nil {
@@ -87,7 +85,7 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 		return
 	}
-	s.renderError(w, r, &httpError{status: http.StatusUnauthorized, key: "auth.session.expired", cause: auth.ErrNoSession})
+	s.renderError(w, r, httplayer.Fail(http.StatusUnauthorized, "auth.session.expired", auth.ErrNoSession))
 }
 
 // stepPath is the page for the next login step.
@@ -114,64 +112,34 @@ func localPath(p, fallback string) string {
 	return p
 }
 
-// renderError shows a translated message; the log gets the cause.
+// renderError shows a refusal or failure as the portal's error page in the
+// reader's language; httplayer classifies it and logs the cause.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	status, key := classify(err)
-	if status >= 500 {
-		s.log.Error("request failed", "route", r.Pattern, "err", err)
-	} else {
-		s.log.Info("request refused", "route", r.Pattern, "status", status, "key", key, "err", err)
-	}
+	e := s.errors.Resolve(w, r, err)
 	c := &call{P: s.app.I18n.Printer(s.language(r))}
 	p := s.newPage(r, c, "web.error.title")
-	p.Data = p.T(key)
-	w.Header().Set("Cache-Control", "no-store")
-	if rerr := s.views.render(w, status, "error", "layout", p); rerr != nil {
+	p.Data = p.T(e.Key)
+	if rerr := s.views.render(w, e.Status, "error", "layout", p); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
-		http.Error(w, http.StatusText(status), status)
+		http.Error(w, http.StatusText(e.Status), e.Status)
 	}
 }
 
-// classify maps an error to an HTTP status and a message key.
-func classify(err error) (int, string) {
-	var he *httpError
-	if errors.As(err, &he) {
-		return he.status, he.key
-	}
-	var ae *auth.Error
-	switch {
-	case errors.Is(err, enroll.ErrForbidden), errors.Is(err, site.ErrForbidden), errors.Is(err, auth.ErrForbidden):
-		return http.StatusForbidden, "web.error.forbidden"
-	case errors.Is(err, enroll.ErrNotFound), errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, "web.error.not_found"
-	case errors.Is(err, enroll.ErrState):
-		return http.StatusConflict, "web.error.state"
-	case errors.Is(err, enroll.ErrPurpose):
-		return http.StatusBadRequest, "web.error.purpose"
-	case errors.Is(err, auth.ErrNoSession):
-		return http.StatusUnauthorized, "auth.session.expired"
-	case errors.As(err, &ae):
-		return http.StatusBadRequest, ae.Key
-	}
-	var ve *enroll.ValidationError
-	var pe person.Errors
-	if errors.As(err, &ve) || errors.As(err, &pe) {
-		return http.StatusUnprocessableEntity, "web.error.invalid"
-	}
-	return http.StatusInternalServerError, "web.error.internal"
+// errorKeys are the portal's messages for errors that carry none.
+var errorKeys = map[string]string{
+	httplayer.CodeBadRequest:      "web.error.bad_request",
+	httplayer.CodeUnauthorized:    "auth.session.expired",
+	httplayer.CodeForbidden:       "web.error.forbidden",
+	httplayer.CodeNotFound:        "web.error.not_found",
+	httplayer.CodeConflict:        "web.error.state",
+	httplayer.CodeTooLarge:        "web.error.too_large",
+	httplayer.CodeUnsupported:     "web.error.bad_request",
+	httplayer.CodeValidation:      "web.error.invalid",
+	httplayer.CodePurposeRequired: "web.error.purpose",
+	httplayer.CodeInternal:        "web.error.internal",
 }
 
 func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // fieldErrors extracts per-field errors from a service error, or nil.
-func fieldErrors(err error) person.Errors {
-	var ve *enroll.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Fields
-	}
-	var pe person.Errors
-	if errors.As(err, &pe) {
-		return pe
-	}
-	return nil
-}
+func fieldErrors(err error) person.Errors { return httplayer.FieldErrors(err) }

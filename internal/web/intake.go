@@ -17,6 +17,7 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
 )
@@ -94,7 +95,7 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) err
 			return err
 		}
 		if a.Status != enroll.StatusDraft {
-			return &httpError{status: http.StatusConflict, key: "web.error.state", cause: fmt.Errorf("application %s is %s", a.ID, a.Status)}
+			return httplayer.Fail(http.StatusConflict, "web.error.state", fmt.Errorf("application %s is %s", a.ID, a.Status))
 		}
 		draft = a
 		p.Form = applicationForm(a)
@@ -292,13 +293,13 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values,
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, "multipart/form-data") {
 		if err := r.ParseForm(); err != nil {
-			return nil, nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+			return nil, nil, httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", err)
 		}
 		return r.PostForm, nil, nil
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+		return nil, nil, httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", err)
 	}
 	vals := url.Values{}
 	var photoBytes []byte
@@ -309,10 +310,10 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values,
 			break
 		}
 		if err != nil {
-			return nil, nil, tooLargeOr(err)
+			return nil, nil, httplayer.TooLargeOr(err)
 		}
 		if fields > 200 {
-			return nil, nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: errors.New("too many form fields")}
+			return nil, nil, httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", errors.New("too many form fields"))
 		}
 		name := part.FormName()
 		if name == "photo" {
@@ -335,23 +336,15 @@ func readPart(part *multipart.Part, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	n, err := io.Copy(&buf, io.LimitReader(part, limit+1))
 	if err != nil {
-		return nil, tooLargeOr(err)
+		return nil, httplayer.TooLargeOr(err)
 	}
 	if n > limit {
 		if part.FormName() == "photo" {
-			return nil, &httpError{status: http.StatusRequestEntityTooLarge, key: photo.KeyTooLarge, cause: errors.New("photo upload over the limit")}
+			return nil, httplayer.Fail(http.StatusRequestEntityTooLarge, photo.KeyTooLarge, errors.New("photo upload over the limit"))
 		}
-		return nil, &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: fmt.Errorf("form field %q too long", part.FormName())}
+		return nil, httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", fmt.Errorf("form field %q too long", part.FormName()))
 	}
 	return buf.Bytes(), nil
-}
-
-func tooLargeOr(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return &httpError{status: http.StatusRequestEntityTooLarge, key: "web.error.too_large", cause: err}
-	}
-	return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
 }
 
 // intakePost handles the form's buttons: check, more rows, save draft, submit.
@@ -375,7 +368,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 		return s.rerenderIntake(w, r, c, p, photoBytes, nil, http.StatusOK)
 	case "draft", "submit":
 	default:
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: fmt.Errorf("unknown intake action %q", action)}
+		return httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", fmt.Errorf("unknown intake action %q", action))
 	}
 
 	// The amount due is the program's fee for this person, never a number

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"time"
+
+	"github.com/cityid/cityid/internal/httplayer"
 )
 
 const langCookie = "cityid_lang"
@@ -20,7 +22,7 @@ func (s *Server) language(r *http.Request) string {
 func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, c *call) error {
 	lang := r.PathValue("lang")
 	if !s.app.I18n.Has(lang) {
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found"}
+		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", nil)
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: langCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),

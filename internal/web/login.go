@@ -2,23 +2,13 @@ package web
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 )
-
-// clientIP is the connection's address. Forwarded headers are not
-// trusted: a proxy in front should rate-limit on its own side.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.Token != "" {
@@ -38,7 +28,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
-	token, next, err := s.app.Auth.Login(r.Context(), user, pass, clientIP(r))
+	token, next, err := s.app.Auth.Login(r.Context(), user, pass, httplayer.ClientKey(r))
 	if err != nil {
 		var ae *auth.Error
 		if !errors.As(err, &ae) {
@@ -171,14 +161,14 @@ func (s *Server) totpEnroll(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.app.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), clientIP(r))
+	token, err := s.app.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
 		return nil
 	}
 	if errors.Is(err, auth.ErrRateLimited) {
-		return &httpError{status: http.StatusTooManyRequests, key: auth.MessageKey(err, "auth.login.rate_limited"), cause: err}
+		return httplayer.Fail(http.StatusTooManyRequests, auth.MessageKey(err, "auth.login.rate_limited"), err)
 	}
 	if !errors.Is(err, auth.ErrBadCode) {
 		return err
@@ -207,7 +197,7 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.app.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), clientIP(r))
+	token, err := s.app.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/store"
@@ -19,7 +20,7 @@ import (
 // the walk-in line (call next, lobby numbers).
 func (s *Server) mountResident(pages *http.ServeMux) {
 	notFound := s.handle(func(w http.ResponseWriter, r *http.Request, c *call) error {
-		return &httpError{status: http.StatusNotFound, key: "web.error.not_found", cause: errors.New("no such page")}
+		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", errors.New("no such page"))
 	})
 	o := s.opts.Public
 	if o.Logger == nil {
@@ -65,7 +66,7 @@ func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) err
 	p := s.newPage(r, c, "booking.staff.preapp_title")
 	p.Data = &preappView{}
 	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+		return httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", err)
 	}
 	p.Form = url.Values{"code": {r.PostFormValue("code")}}
 	code, err := resident.ParseQR(r.PostFormValue("code"))
@@ -122,7 +123,7 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *Server) renderLine(w http.ResponseWriter, r *http.Request, c *call, called int, desk string) error {
 	p := s.newPage(r, c, "booking.staff.line_title")
 	if c.Actor.SiteID == "" {
-		return &httpError{status: http.StatusForbidden, key: "booking.staff.no_site", cause: errors.New("staff member has no site")}
+		return httplayer.Fail(http.StatusForbidden, "booking.staff.no_site", errors.New("staff member has no site"))
 	}
 	b := s.booking()
 	l, err := b.Lobby(r.Context(), c.Actor.SiteID)
@@ -145,7 +146,7 @@ func (s *Server) renderLine(w http.ResponseWriter, r *http.Request, c *call, cal
 // lineNext calls the next walk-in ticket to the clerk's desk.
 func (s *Server) lineNext(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.Actor.SiteID == "" {
-		return &httpError{status: http.StatusForbidden, key: "booking.staff.no_site", cause: errors.New("staff member has no site")}
+		return httplayer.Fail(http.StatusForbidden, "booking.staff.no_site", errors.New("staff member has no site"))
 	}
 	desk := r.PostFormValue("desk")
 	if len([]rune(desk)) > 20 {

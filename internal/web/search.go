@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c *call) err
 // in a URL (browser history, proxies); results show references only.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := r.ParseForm(); err != nil {
-		return &httpError{status: http.StatusBadRequest, key: "web.error.bad_request", cause: err}
+		return httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", err)
 	}
 	p := s.newPage(r, c, "search.title")
 	p.Form = r.PostForm

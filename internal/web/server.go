@@ -8,7 +8,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/resident"
 )
 
@@ -33,6 +33,9 @@ type Options struct {
 	// VerifyPerMinute is each API token's budget for POST /api/v1/verify
 	// (0: the default, 600 a minute).
 	VerifyPerMinute int
+	// Proxies are the reverse proxies whose forwarded-address header is
+	// believed (nil: none; every limit keys on the connection's address).
+	Proxies *httplayer.Proxies
 }
 
 // Server is the staff portal and API.
@@ -42,6 +45,7 @@ type Server struct {
 	log     *slog.Logger
 	views   *views
 	api     *api.API
+	errors  httplayer.Responder
 	handler http.Handler
 }
 
@@ -62,7 +66,8 @@ func New(a *app.App, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log)}
+	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log),
+		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
 	s.api.SetVerifyRate(opts.VerifyPerMinute)
 	static, err := s.static()
 	if err != nil {
@@ -152,7 +157,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	// Origin checks), on top of the SameSite=Strict session cookie.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderError(w, r, &httpError{status: http.StatusForbidden, key: "web.error.cross_origin", cause: errors.New("cross-origin request refused")})
+		s.renderError(w, r, httplayer.Fail(http.StatusForbidden, "web.error.cross_origin", errors.New("cross-origin request refused")))
 	}))
 	browser := cop.Handler(pages)
 
@@ -164,7 +169,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	root.HandleFunc("GET /readyz", s.ready)
 	root.Handle("/api/v1/", s.api.Handler())
 	root.Handle("/", browser)
-	return s.logRequests(securityHeaders(s.opts.Secure, root))
+	return s.opts.Proxies.Handler(s.logRequests(httplayer.Headers(s.policy(), root)))
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -184,20 +189,14 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"media-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-func securityHeaders(secure bool, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		if secure {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		next.ServeHTTP(w, r)
-	})
+// policy is the portal's security-header policy; the intake page may use
+// the camera.
+func (s *Server) policy() httplayer.Policy {
+	return httplayer.Policy{
+		CSP:         csp,
+		Permissions: "camera=(self), microphone=(), geolocation=()",
+		HSTS:        s.opts.Secure,
+	}
 }
 
 // statusWriter remembers the status code for the request log.
@@ -242,20 +241,3 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
 	})
 }
-
-// httpError is what a handler returns: the status and message key the
-// client sees, and the cause the log sees.
-type httpError struct {
-	status int
-	key    string
-	cause  error
-}
-
-func (e *httpError) Error() string {
-	if e.cause != nil {
-		return fmt.Sprintf("%d %s: %v", e.status, e.key, e.cause)
-	}
-	return fmt.Sprintf("%d %s", e.status, e.key)
-}
-
-func (e *httpError) Unwrap() error { return e.cause }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/stats"
 )
@@ -46,11 +47,11 @@ func (s *Server) statsReport(r *http.Request) (stats.Report, error) {
 	q := r.URL.Query()
 	from, to, err := stats.Span(s.app.Now(), loc, q.Get("from"), q.Get("to"))
 	if err != nil {
-		return stats.Report{}, &httpError{status: http.StatusBadRequest, key: "stats.error.month", cause: err}
+		return stats.Report{}, httplayer.Fail(http.StatusBadRequest, "stats.error.month", err)
 	}
 	rep, err := stats.Compute(r.Context(), s.app.DB, loc, from, to)
 	if errors.Is(err, stats.ErrSpan) {
-		return rep, &httpError{status: http.StatusBadRequest, key: "stats.error.span", cause: err}
+		return rep, httplayer.Fail(http.StatusBadRequest, "stats.error.span", err)
 	}
 	return rep, err
 }

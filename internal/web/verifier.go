@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/throttle"
@@ -59,9 +60,9 @@ func (v *verifier) form(w http.ResponseWriter, r *http.Request, c *call) error {
 func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error {
 	// Results show a holder's name and face: never cache them.
 	w.Header().Set("Cache-Control", "no-store")
-	if ok, wait := v.limit.Allow(clientIP(r)); !ok {
+	if ok, wait := v.limit.Allow(httplayer.ClientKey(r)); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfter(wait)))
-		return &httpError{status: http.StatusTooManyRequests, key: "cards_web.error.rate_limited", cause: errors.New("verifier rate limit")}
+		return httplayer.Fail(http.StatusTooManyRequests, "cards_web.error.rate_limited", errors.New("verifier rate limit"))
 	}
 	payload, reason, err := readVerifyForm(w, r)
 	if err != nil {
@@ -92,7 +93,7 @@ func readVerifyForm(w http.ResponseWriter, r *http.Request) (payload, reason str
 		err = r.ParseForm()
 	}
 	if err != nil {
-		return "", "", tooLargeOr(err)
+		return "", "", httplayer.TooLargeOr(err)
 	}
 	if r.MultipartForm != nil {
 		defer r.MultipartForm.RemoveAll()
@@ -101,7 +102,7 @@ func readVerifyForm(w http.ResponseWriter, r *http.Request) (payload, reason str
 		defer f.Close()
 		return decodePhoto(f)
 	} else if !errors.Is(ferr, http.ErrMissingFile) && !errors.Is(ferr, http.ErrNotMultipart) {
-		return "", "", tooLargeOr(ferr)
+		return "", "", httplayer.TooLargeOr(ferr)
 	}
 	return parsePayloadField(r.PostFormValue("payload"))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/credential/claim169"
+	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -26,10 +27,10 @@ func FuzzVerifyForm(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, "/verify", bytes.NewReader(b))
 		req.Header.Set("Content-Type", contentType)
 		payload, reason, err := readVerifyForm(httptest.NewRecorder(), req)
-		var he *httpError
+		var he *httplayer.Error
 		switch {
 		case err != nil:
-			if !errors.As(err, &he) || he.status < 400 || he.status >= 500 {
+			if !errors.As(err, &he) || he.Status < 400 || he.Status >= 500 {
 				t.Fatalf("readVerifyForm error %v, want a 4xx", err)
 			}
 		case reason != "":
