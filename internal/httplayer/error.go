@@ -105,6 +105,26 @@ func codeFor(status int) string {
 	return CodeBadRequest
 }
 
+// known are the errors Classify recognizes, most specific first: the
+// refusals that carry their own message, then the shared sentinels.
+var known = []struct {
+	err       error
+	status    int
+	code, key string
+}{
+	{auth.ErrNoSession, http.StatusUnauthorized, "", auth.ErrNoSession.Key},
+	{auth.ErrRateLimited, http.StatusTooManyRequests, "", auth.ErrRateLimited.Key},
+	{auth.ErrLocked, http.StatusTooManyRequests, "", auth.ErrLocked.Key},
+	{auth.ErrLastAdmin, http.StatusConflict, "", auth.ErrLastAdmin.Key},
+	{card.ErrReprint, http.StatusConflict, "", "card.error.reprint_grace"},
+	{card.ErrState, http.StatusConflict, "", "card.error.state"},
+	{card.ErrReason, http.StatusBadRequest, "", "card.error.reason"},
+	{enroll.ErrPurpose, http.StatusBadRequest, CodePurposeRequired, ""},
+	{errs.ErrForbidden, http.StatusForbidden, "", ""},
+	{errs.ErrNotFound, http.StatusNotFound, "", ""},
+	{errs.ErrConflict, http.StatusConflict, "", ""},
+}
+
 // Classify maps any error a handler returns to an Error. Errors that carry
 // their own message (an *Error, field errors, the login and card refusals)
 // keep it; the shared sentinels of package errs map to one status each;
@@ -125,35 +145,17 @@ func Classify(err error) *Error {
 	if errors.As(err, &pe) {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Fields: pe, Cause: err}
 	}
-	is := func(target error) bool { return errors.Is(err, target) }
 	out := func(status int, key string) *Error {
 		return &Error{Status: status, Code: codeFor(status), Key: key, Cause: err}
 	}
-	switch {
-	case is(auth.ErrNoSession):
-		return out(http.StatusUnauthorized, auth.ErrNoSession.Key)
-	case is(auth.ErrRateLimited):
-		return out(http.StatusTooManyRequests, auth.ErrRateLimited.Key)
-	case is(auth.ErrLocked):
-		return out(http.StatusTooManyRequests, auth.ErrLocked.Key)
-	case is(auth.ErrLastAdmin):
-		return out(http.StatusConflict, auth.ErrLastAdmin.Key)
-	case is(card.ErrReprint):
-		return out(http.StatusConflict, "card.error.reprint_grace")
-	case is(card.ErrState):
-		return out(http.StatusConflict, "card.error.state")
-	case is(card.ErrReason):
-		return out(http.StatusBadRequest, "card.error.reason")
-	case is(enroll.ErrPurpose):
-		e := out(http.StatusBadRequest, "")
-		e.Code = CodePurposeRequired
-		return e
-	case is(errs.ErrForbidden):
-		return out(http.StatusForbidden, "")
-	case is(errs.ErrNotFound):
-		return out(http.StatusNotFound, "")
-	case is(errs.ErrConflict):
-		return out(http.StatusConflict, "")
+	for _, k := range known {
+		if errors.Is(err, k.err) {
+			e := out(k.status, k.key)
+			if k.code != "" {
+				e.Code = k.code
+			}
+			return e
+		}
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) {
