@@ -114,7 +114,6 @@ var known = []struct {
 }{
 	{auth.ErrNoSession, http.StatusUnauthorized, "", auth.ErrNoSession.Key},
 	{auth.ErrRateLimited, http.StatusTooManyRequests, "", auth.ErrRateLimited.Key},
-	{auth.ErrLocked, http.StatusTooManyRequests, "", auth.ErrLocked.Key},
 	{auth.ErrLastAdmin, http.StatusConflict, "", auth.ErrLastAdmin.Key},
 	{card.ErrReprint, http.StatusConflict, "", "card.error.reprint_grace"},
 	{card.ErrState, http.StatusConflict, "", "card.error.state"},
