@@ -6,7 +6,10 @@
 //
 // Fairness under a rush rests on the database, not on timing: a slot's
 // count moves only while it is below capacity, and a partial unique index
-// allows one live booking per person, on SQLite and PostgreSQL alike.
+// allows one live booking per pre-application, on SQLite and PostgreSQL
+// alike. A booking belongs to the pre-application (reference code) that made
+// it: nobody else can move or cancel it, and two pre-applications with the
+// same name and date of birth are flagged for staff, never merged.
 package booking
 
 import (

@@ -165,13 +165,18 @@ func (s *Service) NextRelease(ctx context.Context, siteID string) (time.Time, bo
 
 // Request is a booking attempt.
 type Request struct {
-	SlotID    string
-	PreappID  string
-	PersonKey []byte // keyed blind index of the person (one booking each)
+	SlotID string
+	// PreappID is the pre-application (reference code) booking: the
+	// booking belongs to it, and only its holder moves or cancels it.
+	PreappID string
+	// PersonKey is the keyed blind index of name and date of birth. It never
+	// decides anything a resident sees: when another pre-application with
+	// the same key holds a booking, both are flagged for staff.
+	PersonKey []byte
 	// RequestKey comes from the form; a retried request (lost connection,
 	// double click) returns the booking the first one made.
 	RequestKey string
-	// Rebook moves the person's existing booking to this slot in one
+	// Rebook moves the pre-application's own booking to this slot in one
 	// transaction: the old seat is kept if the new one is full.
 	Rebook bool
 }
@@ -187,14 +192,25 @@ func digest(key string) string {
 
 // Booked is a booking's outcome; Repeat is set when the request key had
 // already made it (a retry after a lost connection), so nothing new happened.
+// SamePerson (for staff and tests, never shown to the resident) says the
+// booking was flagged: another pre-application with the same name and date
+// of birth holds one too.
 type Booked struct {
 	Appointment
-	Repeat bool
+	Repeat     bool
+	SamePerson bool
 }
 
-// Book books a slot. It returns ErrFull, ErrAlreadyBooked (without Rebook),
-// ErrNotReleased, ErrPast or ErrNotFound; with a repeated request key it
-// returns the appointment already made, marked Repeat, and no error.
+// Book books a slot for a pre-application. It returns ErrFull,
+// ErrAlreadyBooked (the pre-application holds another booking and Rebook is
+// off), ErrNotReleased, ErrPast or ErrNotFound; with a repeated request key
+// it returns the appointment already made, marked Repeat, and no error.
+//
+// Only the pre-application's own booking is ever moved or cancelled. A live
+// booking of another pre-application with the same person key (the same
+// name and date of birth: the same person applying twice, or someone who
+// knows her name and birth date) changes nothing the caller sees: the new
+// booking is made as any other, and both are flagged for staff.
 func (s *Service) Book(ctx context.Context, r Request) (Booked, error) {
 	if len(r.RequestKey) > 128 {
 		return Booked{}, fmt.Errorf("booking request key too long")
@@ -202,14 +218,14 @@ func (s *Service) Book(ctx context.Context, r Request) (Booked, error) {
 	req := digest(r.RequestKey)
 	if req != "" {
 		if a, err := s.db.AppointmentByRequestKey(ctx, req); err == nil {
-			return Booked{a, true}, nil
+			return Booked{Appointment: a, Repeat: true}, nil
 		}
 	}
 	id, err := randid.New(s.rand, "apt")
 	if err != nil {
 		return Booked{}, err
 	}
-	repeat := false
+	repeat, same := false, false
 	var out Appointment
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now().UTC()
@@ -223,7 +239,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booked, error) {
 		case !slot.StartsAt.After(now):
 			return fmt.Errorf("slot %s: %w", slot.ID, ErrPast)
 		}
-		if old, err := tx.LiveAppointmentByPerson(ctx, r.PersonKey); err == nil {
+		if old, err := tx.LiveAppointment(ctx, r.PreappID); err == nil {
 			if old.SlotID == slot.ID {
 				out, repeat = old, true
 				return nil
@@ -245,15 +261,30 @@ func (s *Service) Book(ctx context.Context, r Request) (Booked, error) {
 		if err := tx.ExtendPreapplication(ctx, r.PreappID, slot.EndsAt.Add(24*time.Hour)); err != nil {
 			return err
 		}
+		if len(r.PersonKey) > 0 {
+			if same, err = tx.FlagSamePersonBookings(ctx, r.PersonKey); err != nil {
+				return err
+			}
+			if same {
+				a.Flag = store.FlagSamePerson
+			}
+		}
 		out = a
 		return nil
 	})
 	if errors.Is(err, store.ErrConflict) && req != "" {
 		// Two copies of one request raced; the other one won.
 		a, err := s.db.AppointmentByRequestKey(ctx, req)
-		return Booked{a, true}, err
+		return Booked{Appointment: a, Repeat: true}, err
 	}
-	return Booked{out, repeat}, err
+	return Booked{Appointment: out, Repeat: repeat, SamePerson: same}, err
+}
+
+// Flagged lists the live bookings staff should look at (another
+// pre-application of the same name and date of birth holds one too) at a
+// site, or at every site for "".
+func (s *Service) Flagged(ctx context.Context, siteID string) ([]Appointment, error) {
+	return s.db.FlaggedAppointments(ctx, siteID)
 }
 
 // Appointment returns a pre-application's live booking and its slot.
@@ -282,8 +313,8 @@ func (s *Service) Cancel(ctx context.Context, preappID string) error {
 	})
 }
 
-// promote books the longest-waiting person into slotID, if they hold no
-// other booking; it is skipped (not an error) otherwise.
+// promote books the longest-waiting pre-application into slotID, if it
+// holds no other booking; it is skipped (not an error) otherwise.
 func (s *Service) promote(ctx context.Context, tx *store.Tx, slotID string, now time.Time) error {
 	slot, err := tx.Slot(ctx, slotID)
 	if err != nil || !slot.StartsAt.After(now) || slot.Booked >= slot.Capacity {
@@ -296,7 +327,7 @@ func (s *Service) promote(ctx context.Context, tx *store.Tx, slotID string, now 
 	if err != nil {
 		return err
 	}
-	if _, err := tx.LiveAppointmentByPerson(ctx, w.PersonKey); err == nil {
+	if _, err := tx.LiveAppointment(ctx, w.PreappID); err == nil {
 		return tx.SetWaitlistStatus(ctx, w.ID, "left", now)
 	}
 	id, err := randid.New(s.rand, "apt")
@@ -310,10 +341,14 @@ func (s *Service) promote(ctx context.Context, tx *store.Tx, slotID string, now 
 	if err := tx.ExtendPreapplication(ctx, w.PreappID, slot.EndsAt.Add(24*time.Hour)); err != nil {
 		return err
 	}
+	if _, err := tx.FlagSamePersonBookings(ctx, w.PersonKey); err != nil {
+		return err
+	}
 	return tx.SetWaitlistStatus(ctx, w.ID, "booked", now)
 }
 
-// Join puts a person on a site's waitlist and returns their place in line.
+// Join puts a pre-application on a site's waitlist and returns its place
+// in line (one place per pre-application, whatever its person key).
 func (s *Service) Join(ctx context.Context, siteID, preappID string, personKey []byte) (int, error) {
 	id, err := randid.New(s.rand, "wtl")
 	if err != nil {
@@ -340,7 +375,8 @@ func (s *Service) Position(ctx context.Context, preappID string) (string, int, e
 	return s.db.WaitlistPosition(ctx, preappID)
 }
 
-// Enter enters a person in the lottery of a site's next release window.
+// Enter enters a pre-application in the lottery of a site's next release
+// window (one entry per pre-application, whatever its person key).
 func (s *Service) Enter(ctx context.Context, siteID string, window time.Time, preappID string, personKey []byte) error {
 	id, err := randid.New(s.rand, "lot")
 	if err != nil {
@@ -378,7 +414,7 @@ func (s *Service) Draw(ctx context.Context, siteID string, window time.Time) (wo
 		}
 		si := 0
 		for _, e := range entries {
-			if _, err := tx.LiveAppointmentByPerson(ctx, e.PersonKey); err == nil {
+			if _, err := tx.LiveAppointment(ctx, e.PreappID); err == nil {
 				if err := tx.SetLotteryOutcome(ctx, e.ID, "already_booked"); err != nil {
 					return err
 				}
@@ -412,6 +448,9 @@ func (s *Service) Draw(ctx context.Context, siteID string, window time.Time) (wo
 			if err := tx.ExtendPreapplication(ctx, e.PreappID, slots[si].EndsAt.Add(24*time.Hour)); err != nil {
 				return err
 			}
+			if _, err := tx.FlagSamePersonBookings(ctx, e.PersonKey); err != nil {
+				return err
+			}
 			slots[si].Booked++
 			won++
 			if err := tx.SetLotteryOutcome(ctx, e.ID, "won"); err != nil {
@@ -426,7 +465,7 @@ func (s *Service) Draw(ctx context.Context, siteID string, window time.Time) (wo
 // DrawDue runs every lottery of a site whose release time has passed. The
 // resident site calls it when someone looks at the site, so no scheduler is
 // needed; two draws racing for one window cannot both commit (the second
-// fails on the one-booking-per-person index and rolls back), and a drawn
+// fails on the one-booking-per-pre-application index and rolls back), and a drawn
 // window is never drawn again.
 func (s *Service) DrawDue(ctx context.Context, siteID string) error {
 	windows, err := s.db.DueLotteryWindows(ctx, siteID, s.now())

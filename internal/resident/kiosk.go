@@ -10,10 +10,19 @@ import (
 )
 
 type kioskData struct {
-	Site    store.Site
-	Ticket  *booking.Ticket
-	Lobby   booking.Lobby
-	Refresh bool
+	Site      store.Site
+	Ticket    *booking.Ticket
+	Lobby     booking.Lobby
+	Refresh   bool
+	Challenge string // proof-of-work for the next ticket
+}
+
+// challenge returns a fresh proof-of-work challenge, or "" when it is off.
+func (s *Site) challenge() (string, error) {
+	if s.pow == nil {
+		return "", nil
+	}
+	return s.pow.challenge()
 }
 
 func (s *Site) siteFor(r *http.Request) (store.Site, error) {
@@ -30,8 +39,12 @@ func (s *Site) kiosk(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
+	ch, err := s.challenge()
+	if err != nil {
+		return err
+	}
 	p.TitleK = "resident.kiosk.title"
-	p.Data = &kioskData{Site: st}
+	p.Data = &kioskData{Site: st, Challenge: ch}
 	return s.render(w, http.StatusOK, "kiosk", p)
 }
 
@@ -40,7 +53,16 @@ func (s *Site) takeTicket(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
-	if !allowed(s.forms, "kiosk:"+httplayer.ClientKey(r), 0.2) {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	// Tickets cost a proof-of-work like bookings: the lobby tablet solves it
+	// in a second; a script taking every number of the day pays for each.
+	cost := 0.2
+	if s.pow != nil && !s.pow.check(r.PostFormValue("pow_challenge"), r.PostFormValue("pow_nonce")) {
+		cost = 5
+	}
+	if !allowed(s.forms, "kiosk:"+httplayer.ClientKey(r), cost) {
 		return httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("kiosk rate limit"))
 	}
 	t, err := s.booking.Take(r.Context(), st.ID)
@@ -51,8 +73,12 @@ func (s *Site) takeTicket(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
+	ch, err := s.challenge()
+	if err != nil {
+		return err
+	}
 	p.TitleK = "resident.kiosk.title"
-	p.Data = &kioskData{Site: st, Ticket: &t, Lobby: l}
+	p.Data = &kioskData{Site: st, Ticket: &t, Lobby: l, Challenge: ch}
 	return s.render(w, http.StatusOK, "kiosk", p)
 }
 

@@ -203,8 +203,10 @@ func (tx *Tx) MarkDrawn(ctx context.Context, siteID string, releaseAt time.Time)
 	return nil
 }
 
-// Appointment is a booking. It holds no personal data: person_key is a
-// keyed blind index, used only to keep one live booking per person.
+// Appointment is a booking. It belongs to the pre-application that made it
+// (one live booking each). It holds no personal data: person_key is a keyed
+// blind index of name and date of birth, used only to flag for staff when
+// two pre-applications of what looks like one person both hold bookings.
 type Appointment struct {
 	ID         string
 	SlotID     string
@@ -214,18 +216,25 @@ type Appointment struct {
 	Status     string // "booked", "cancelled", "attended", "expired"
 	RequestKey string // digest of the client's request key; "" = none
 	Reminded   bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Flag is "" or FlagSamePerson: another pre-application with the same
+	// name and date of birth holds a live booking too. Staff look; nothing
+	// is cancelled and the resident is told nothing different.
+	Flag      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
-const apptCols = "id, slot_id, site_id, preapp_id, person_key, status, request_key, reminded, created_at, updated_at"
+// FlagSamePerson marks bookings of two pre-applications with one person key.
+const FlagSamePerson = "same_person"
+
+const apptCols = "id, slot_id, site_id, preapp_id, person_key, status, request_key, reminded, flag, created_at, updated_at"
 
 func scanAppt(s scanner) (Appointment, error) {
 	var a Appointment
 	var req *string
 	var reminded int
 	var created, updated int64
-	if err := s.Scan(&a.ID, &a.SlotID, &a.SiteID, &a.PreappID, &a.PersonKey, &a.Status, &req, &reminded, &created, &updated); err != nil {
+	if err := s.Scan(&a.ID, &a.SlotID, &a.SiteID, &a.PreappID, &a.PersonKey, &a.Status, &req, &reminded, &a.Flag, &created, &updated); err != nil {
 		return Appointment{}, err
 	}
 	if req != nil {
@@ -236,9 +245,10 @@ func scanAppt(s scanner) (Appointment, error) {
 	return a, nil
 }
 
-// Book takes one seat of a slot for a person, atomically: the slot's count
-// moves only while below capacity (ErrFull otherwise), and the partial unique
-// index refuses a second live booking for the same person (ErrAlreadyBooked).
+// Book takes one seat of a slot for a pre-application, atomically: the
+// slot's count moves only while below capacity (ErrFull otherwise), and the
+// partial unique index refuses a second live booking for the same
+// pre-application (ErrAlreadyBooked).
 // A repeated request key returns ErrConflict; the caller then reads the
 // booking it already made with AppointmentByRequestKey.
 func (tx *Tx) Book(ctx context.Context, a Appointment) error {
@@ -258,9 +268,9 @@ func (tx *Tx) Book(ctx context.Context, a Appointment) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("slot %s: %w", a.SlotID, ErrFull)
 	}
-	_, err = tx.exec(ctx, "INSERT INTO appointments ("+apptCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = tx.exec(ctx, "INSERT INTO appointments ("+apptCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		a.ID, a.SlotID, a.SiteID, a.PreappID, a.PersonKey, a.Status, nullString(a.RequestKey), boolInt(a.Reminded),
-		micros(a.CreatedAt), micros(a.UpdatedAt))
+		a.Flag, micros(a.CreatedAt), micros(a.UpdatedAt))
 	if isUnique(err) {
 		if strings.Contains(err.Error(), "request_key") {
 			return fmt.Errorf("booking request: %w", ErrConflict)
@@ -322,13 +332,56 @@ func (db *DB) LiveAppointment(ctx context.Context, preappID string) (Appointment
 	return a, nil
 }
 
-// LiveAppointmentByPerson returns a person's live booking inside a transaction.
-func (tx *Tx) LiveAppointmentByPerson(ctx context.Context, personKey []byte) (Appointment, error) {
-	a, err := scanAppt(tx.queryRow(ctx, "SELECT "+apptCols+" FROM appointments WHERE person_key = ? AND status = 'booked'", personKey))
+// LiveAppointment returns a pre-application's live booking inside a transaction.
+func (tx *Tx) LiveAppointment(ctx context.Context, preappID string) (Appointment, error) {
+	a, err := scanAppt(tx.queryRow(ctx, "SELECT "+apptCols+" FROM appointments WHERE preapp_id = ? AND status = 'booked'", preappID))
 	if err != nil {
 		return Appointment{}, notFound(err, "appointment")
 	}
 	return a, nil
+}
+
+// FlagSamePersonBookings marks every live booking with personKey
+// FlagSamePerson when more than one pre-application holds one, and reports
+// whether it did.
+func (tx *Tx) FlagSamePersonBookings(ctx context.Context, personKey []byte) (bool, error) {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT COUNT(DISTINCT preapp_id) FROM appointments WHERE person_key = ? AND status = 'booked'", personKey).Scan(&n); err != nil {
+		return false, fmt.Errorf("same-person bookings: %w", err)
+	}
+	if n < 2 {
+		return false, nil
+	}
+	if _, err := tx.exec(ctx, "UPDATE appointments SET flag = ? WHERE person_key = ? AND status = 'booked'", FlagSamePerson, personKey); err != nil {
+		return false, fmt.Errorf("same-person bookings: %w", err)
+	}
+	return true, nil
+}
+
+// FlaggedAppointments lists a site's live bookings with a flag ("" site:
+// every site), by slot time, for staff to look at.
+func (db *DB) FlaggedAppointments(ctx context.Context, siteID string) ([]Appointment, error) {
+	q := `SELECT a.` + strings.ReplaceAll(apptCols, ", ", ", a.") + ` FROM appointments a JOIN slots s ON s.id = a.slot_id
+		WHERE a.status = 'booked' AND a.flag <> ''`
+	args := []any{}
+	if siteID != "" {
+		q += " AND a.site_id = ?"
+		args = append(args, siteID)
+	}
+	rows, err := db.query(ctx, q+" ORDER BY s.starts_at, a.id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("flagged appointments: %w", err)
+	}
+	defer rows.Close()
+	var out []Appointment
+	for rows.Next() {
+		a, err := scanAppt(rows)
+		if err != nil {
+			return nil, fmt.Errorf("flagged appointments: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // DueReminders lists live bookings starting in [from, to) not yet reminded.
@@ -378,7 +431,7 @@ type WaitlistEntry struct {
 	CreatedAt time.Time
 }
 
-// JoinWaitlist adds an entry; a person already waiting is ErrConflict.
+// JoinWaitlist adds an entry; a pre-application already waiting is ErrConflict.
 func (tx *Tx) JoinWaitlist(ctx context.Context, e WaitlistEntry) error {
 	_, err := tx.exec(ctx, "INSERT INTO waitlist (id, site_id, preapp_id, person_key, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'waiting', ?, ?)",
 		e.ID, e.SiteID, e.PreappID, e.PersonKey, micros(e.CreatedAt), micros(e.CreatedAt))
@@ -439,7 +492,7 @@ type LotteryEntry struct {
 	CreatedAt time.Time
 }
 
-// EnterLottery adds an entry; one per person and window (ErrConflict).
+// EnterLottery adds an entry; one per pre-application and window (ErrConflict).
 func (tx *Tx) EnterLottery(ctx context.Context, e LotteryEntry) error {
 	_, err := tx.exec(ctx, "INSERT INTO lottery_entries (id, site_id, window_at, preapp_id, person_key, outcome, created_at) VALUES (?, ?, ?, ?, ?, '', ?)",
 		e.ID, e.SiteID, micros(e.WindowAt), e.PreappID, e.PersonKey, micros(e.CreatedAt))

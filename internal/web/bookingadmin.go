@@ -22,6 +22,9 @@ type bookingAdminView struct {
 type bookingSiteView struct {
 	ID, Name, Rules string
 	Open            int
+	// Flagged counts live bookings of two pre-applications with the same
+	// name and date of birth: staff check them at the desk.
+	Flagged int
 }
 
 func (s *Server) bookingAdmin(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -54,7 +57,11 @@ func (s *Server) renderBookingAdmin(w http.ResponseWriter, r *http.Request, c *c
 		if err != nil {
 			return err
 		}
-		v.Sites = append(v.Sites, bookingSiteView{ID: st.ID, Name: st.Name, Rules: string(js), Open: len(open)})
+		flagged, err := b.Flagged(r.Context(), st.ID)
+		if err != nil {
+			return err
+		}
+		v.Sites = append(v.Sites, bookingSiteView{ID: st.ID, Name: st.Name, Rules: string(js), Open: len(open), Flagged: len(flagged)})
 	}
 	p.Data = v
 	return s.views.render(w, status, "booking_admin", "layout", p)
