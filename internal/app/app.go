@@ -143,7 +143,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if o.Auth != nil {
 		ao = *o.Auth
 	}
-	a.Auth = auth.NewService(db, a.Vault, ao, o.Now, o.Rand)
+	a.Auth = auth.NewService(db.Auth(), a.Vault, ao, o.Now, o.Rand)
 	a.Enroll = enroll.New(db, a.Vault, settings, o.Now, o.Rand)
 	a.Sites = site.New(db, o.Now, o.Rand)
 	if err := a.openCards(o); err != nil {

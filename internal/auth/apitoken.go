@@ -12,7 +12,6 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // API tokens look like "cid_" + 43 base64url characters (256 bits), so
@@ -50,7 +49,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (to
 		return "", "", person.Errors{{Field: "name", Key: "auth.token.name_chars"}}
 	}
 	r, err := s.db.StaffByID(ctx, by.StaffID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return "", "", errs.ErrForbidden // the system actor and deleted accounts hold no tokens
 	}
 	if err != nil {
@@ -68,9 +67,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, by Actor, name string) (to
 		return "", "", err
 	}
 	now := s.now()
-	t := store.APIToken{ID: id, TokenHash: tokenHash(token), StaffID: r.ID, Name: name, CreatedAt: now,
+	t := TokenRecord{ID: id, TokenHash: tokenHash(token), StaffID: r.ID, Name: name, CreatedAt: now,
 		ExpiresAt: now.Add(s.opts.APITokenLifetime)}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateAPIToken(ctx, t); err != nil {
 			return err
 		}
@@ -90,7 +89,7 @@ func (s *Service) APIToken(ctx context.Context, token string) (Actor, error) {
 		return Actor{}, ErrInvalidToken
 	}
 	t, err := s.db.APITokenByHash(ctx, tokenHash(token))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return Actor{}, ErrInvalidToken
 	}
 	if err != nil {
@@ -107,7 +106,7 @@ func (s *Service) APIToken(ctx context.Context, token string) (Actor, error) {
 		return Actor{}, ErrInvalidToken
 	}
 	if now := s.now(); now.Sub(t.LastUsedAt) >= touchEvery {
-		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID, now) }); err != nil {
+		if err := s.db.InTx(ctx, func(tx Tx) error { return tx.TouchAPIToken(ctx, t.ID, now) }); err != nil {
 			return Actor{}, fmt.Errorf("API token: %w", err)
 		}
 	}
@@ -144,7 +143,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by Actor, id string) error
 	if t.StaffID != by.StaffID && !by.Can(RoleAdmin) {
 		return errs.ErrForbidden
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.RevokeAPIToken(ctx, id, s.now()); err != nil {
 			return err
 		}
@@ -158,7 +157,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, by Actor, id string) error
 
 // revokeTokens revokes every live API token of staffID inside tx, one audit
 // event each: a token must not outlive the credentials that made it.
-func (s *Service) revokeTokens(ctx context.Context, tx *store.Tx, by, staffID string) error {
+func (s *Service) revokeTokens(ctx context.Context, tx Tx, by, staffID string) error {
 	ids, err := tx.RevokeStaffAPITokens(ctx, staffID, s.now())
 	if err != nil {
 		return err
@@ -181,7 +180,7 @@ func (s *Service) BudgetExceeded(ctx context.Context, by Actor, scope string) er
 	}
 	e := s.event(by.StaffID, "auth.budget.exceeded", recordType, recordID, audit.OutcomeDenied)
 	e.Purpose = scope
-	err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.AppendAudit(ctx, e) })
+	err := s.db.InTx(ctx, func(tx Tx) error { return tx.AppendAudit(ctx, e) })
 	if err != nil {
 		return fmt.Errorf("budget alert: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/config"
-	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/throttle"
 	"github.com/cityid/cityid/internal/vault"
 )
@@ -89,7 +89,7 @@ func OptionsFrom(s config.Settings) Options {
 
 // Service authenticates staff and manages their accounts, sessions and API tokens.
 type Service struct {
-	db     *store.DB
+	db     Store
 	vault  *vault.Vault
 	opts   Options
 	now    func() time.Time
@@ -110,7 +110,7 @@ type Service struct {
 
 // NewService returns the auth service. now and rand are injected for tests;
 // production passes time.Now and crypto/rand.Reader.
-func NewService(db *store.DB, v *vault.Vault, opts Options, now func() time.Time, rand io.Reader) *Service {
+func NewService(db Store, v *vault.Vault, opts Options, now func() time.Time, rand io.Reader) *Service {
 	def := DefaultOptions()
 	if opts.SessionLifetime <= 0 {
 		opts.SessionLifetime = def.SessionLifetime
@@ -245,12 +245,12 @@ func (s *Service) staffKey(ctx context.Context) (vault.DataKey, error) {
 	}
 	const metaKey = "staff_data_key"
 	wrapped, err := s.db.Meta(ctx, metaKey)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		var fresh []byte
 		if _, fresh, err = s.vault.NewDataKey(); err != nil {
 			return vault.DataKey{}, err
 		}
-		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		err = s.db.InTx(ctx, func(tx Tx) error {
 			// Another server may have stored one first; use whichever won.
 			wrapped, err = tx.SetMetaIfAbsent(ctx, metaKey, fresh)
 			return err
@@ -285,6 +285,6 @@ func (s *Service) event(actor, action, recordType, recordID, outcome string) aud
 }
 
 // staffEvent appends an audit event about a staff member.
-func (s *Service) staffEvent(ctx context.Context, tx *store.Tx, actor, action, staffID, outcome string) error {
+func (s *Service) staffEvent(ctx context.Context, tx Tx, actor, action, staffID, outcome string) error {
 	return tx.AppendAudit(ctx, s.event(actor, action, recordStaff, staffID, outcome))
 }

@@ -53,7 +53,7 @@ func newFixture(t *testing.T, db *store.DB, change func(*auth.Options)) *fixture
 		change(&opts)
 	}
 	c := &clock{t: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)}
-	return &fixture{svc: auth.NewService(db, v, opts, c.Now, rand.Reader), db: db, clock: c}
+	return &fixture{svc: auth.NewService(db.Auth(), v, opts, c.Now, rand.Reader), db: db, clock: c}
 }
 
 // addStaff creates an account with goodPassword that need not be changed.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Step is what a login session must do next.
@@ -43,7 +43,7 @@ type Session struct {
 }
 
 // nextStep is the login step of a staff member whose password was checked.
-func nextStep(r store.Staff, mfaDone bool) Step {
+func nextStep(r StaffRecord, mfaDone bool) Step {
 	switch {
 	case mfaDone:
 		return StepDone
@@ -65,7 +65,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 		return "", "", ErrRateLimited
 	}
 	r, err := s.db.StaffByUsername(ctx, NormalizeUsername(username))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		s.burn(password[:min(len(password), maxPasswordBytes)])
 		return "", "", s.loginFailed(ctx, recordUnknown, "auth.login.password", ErrInvalidCredentials)
 	}
@@ -101,7 +101,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	if err != nil {
 		return "", "", err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if newHash != "" {
 			if err := tx.SetStaffPassword(ctx, r.ID, newHash, r.MustChangePassword, now); err != nil {
 				return err
@@ -109,7 +109,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 		} else if err := tx.ClearFailedLogins(ctx, r.ID); err != nil {
 			return err
 		}
-		if err := tx.CreateSession(ctx, store.Session{IDHash: tokenHash(token), StaffID: r.ID,
+		if err := tx.CreateSession(ctx, SessionRecord{IDHash: tokenHash(token), StaffID: r.ID,
 			CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.opts.SessionLifetime)}); err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 // loginFailed records a refused login by an anonymous client that does not
 // count against an account, and returns result.
 func (s *Service) loginFailed(ctx context.Context, recordID, action string, result error) error {
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		return s.staffEvent(ctx, tx, actorAnonymous, action, recordID, audit.OutcomeDenied)
 	})
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Service) loginFailed(ctx context.Context, recordID, action string, resu
 // countFailure counts a wrong password or TOTP code against an account,
 // locks it at the limit, audits both, and returns result.
 func (s *Service) countFailure(ctx context.Context, staffID, actor, action string, result error) error {
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		n, err := tx.AddFailedLogin(ctx, staffID)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ const maxTOTPLockout = 24 * time.Hour
 // as long as the one before (up to maxTOTPLockout), and end its half-open
 // sessions. Only a right code or an administrator clears the count.
 func (s *Service) countTOTPFailure(ctx context.Context, staffID, action string) error {
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		n, err := tx.AddFailedTOTP(ctx, staffID)
 		if err != nil {
 			return err
@@ -207,8 +207,8 @@ func (s *Service) countTOTPFailure(ctx context.Context, staffID, action string) 
 
 // liveSession is a checked session with its staff row.
 type liveSession struct {
-	store.Session
-	staff store.Staff
+	SessionRecord
+	staff StaffRecord
 }
 
 // session loads and checks a session token: it must exist, be within its
@@ -220,7 +220,7 @@ func (s *Service) session(ctx context.Context, token string) (liveSession, error
 	}
 	h := tokenHash(token)
 	sess, err := s.db.SessionByHash(ctx, h)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return liveSession{}, ErrNoSession
 	}
 	if err != nil {
@@ -228,22 +228,22 @@ func (s *Service) session(ctx context.Context, token string) (liveSession, error
 	}
 	now := s.now()
 	r, err := s.db.StaffByID(ctx, sess.StaffID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return liveSession{}, fmt.Errorf("session: %w", err)
 	}
 	if err != nil || r.Disabled || !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeen) >= s.opts.IdleTimeout {
-		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, h) }); err != nil {
+		if err := s.db.InTx(ctx, func(tx Tx) error { return tx.DeleteSession(ctx, h) }); err != nil {
 			return liveSession{}, fmt.Errorf("session: %w", err)
 		}
 		return liveSession{}, ErrNoSession
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
-		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, h, now) }); err != nil {
+		if err := s.db.InTx(ctx, func(tx Tx) error { return tx.TouchSession(ctx, h, now) }); err != nil {
 			return liveSession{}, fmt.Errorf("session: %w", err)
 		}
 		sess.LastSeen = now
 	}
-	return liveSession{Session: sess, staff: r}, nil
+	return liveSession{SessionRecord: sess, staff: r}, nil
 }
 
 // Session returns the session of a token: ErrNoSession when it is unknown,
@@ -300,7 +300,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, current, newPasswor
 	if err != nil {
 		return "", err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.SetStaffPassword(ctx, ls.staff.ID, hash, false, s.now()); err != nil {
 			return err
 		}
@@ -348,7 +348,7 @@ func (s *Service) BeginTOTP(ctx context.Context, token string) (secret, keyURI s
 	if err != nil {
 		return "", "", fmt.Errorf("seal TOTP secret: %w", err)
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.SetStaffTOTP(ctx, id, sealed, s.now()); err != nil {
 			return err
 		}
@@ -419,7 +419,7 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 		return "", err
 	}
 	replayed := false
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		fresh, err := tx.UseTOTPStep(ctx, id, step)
 		if err != nil {
 			return err
@@ -437,7 +437,7 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 		if err := tx.DeleteSession(ctx, ls.IDHash); err != nil {
 			return err
 		}
-		if err := tx.CreateSession(ctx, store.Session{IDHash: tokenHash(newToken), StaffID: id, MFADone: true,
+		if err := tx.CreateSession(ctx, SessionRecord{IDHash: tokenHash(newToken), StaffID: id, MFADone: true,
 			CreatedAt: now, LastSeen: now, ExpiresAt: ls.ExpiresAt}); err != nil {
 			return err
 		}
@@ -459,13 +459,13 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 func (s *Service) Logout(ctx context.Context, token string) error {
 	h := tokenHash(token)
 	sess, err := s.db.SessionByHash(ctx, h)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.DeleteSession(ctx, h); err != nil {
 			return err
 		}
@@ -488,7 +488,7 @@ func (s *Service) LogoutEverywhere(ctx context.Context, token string) error {
 		return ErrWrongStep
 	}
 	id := ls.staff.ID
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
 			return err
 		}
@@ -507,7 +507,7 @@ func (s *Service) LogoutEverywhere(ctx context.Context, token string) error {
 func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
 	now := s.now()
 	var n int64
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		var err error
 		n, err = tx.DeleteDeadSessions(ctx, now, now.Add(-s.opts.IdleTimeout))
 		return err

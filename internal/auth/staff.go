@@ -12,7 +12,6 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Staff is a staff account as the rest of the program sees it: no hashes,
@@ -30,16 +29,16 @@ type Staff struct {
 	CreatedAt          time.Time
 }
 
-func (s *Service) staffFrom(r store.Staff) Staff {
+func (s *Service) staffFrom(r StaffRecord) Staff {
 	return Staff{
-		ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: Role(r.Role), SiteID: r.SiteID,
+		ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: r.Role, SiteID: r.SiteID,
 		Disabled: r.Disabled, MustChangePassword: r.MustChangePassword, TOTPEnrolled: r.TOTPEnrolled(),
 		Locked: r.LockedUntil.After(s.now()), CreatedAt: r.CreatedAt,
 	}
 }
 
-func actorOf(r store.Staff) Actor {
-	return Actor{StaffID: r.ID, Username: r.Username, Role: Role(r.Role), SiteID: r.SiteID}
+func actorOf(r StaffRecord) Actor {
+	return Actor{StaffID: r.ID, Username: r.Username, Role: r.Role, SiteID: r.SiteID}
 }
 
 // NewStaff is a staff account to create.
@@ -134,10 +133,12 @@ func (s *Service) validateProfile(ctx context.Context, p *Profile) (person.Error
 	case p.Role == RoleClerk && p.SiteID == "":
 		add("site", "auth.staff.site_required")
 	case p.SiteID != "":
-		if _, err := s.db.Site(ctx, p.SiteID); errors.Is(err, store.ErrNotFound) {
-			add("site", "auth.staff.site_unknown")
-		} else if err != nil {
+		ok, err := s.db.SiteExists(ctx, p.SiteID)
+		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			add("site", "auth.staff.site_unknown")
 		}
 	}
 	return errs, nil
@@ -158,12 +159,12 @@ func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profil
 	if len(errs) > 0 {
 		return errs
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		r, err := tx.StaffByID(ctx, id)
 		if err != nil {
 			return err
 		}
-		if r.Role == string(RoleAdmin) && p.Role != RoleAdmin && !r.Disabled {
+		if r.Role == RoleAdmin && p.Role != RoleAdmin && !r.Disabled {
 			if err := s.keepAnAdmin(ctx, id); err != nil {
 				return err
 			}
@@ -171,7 +172,7 @@ func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profil
 		if p.DisplayName == "" {
 			p.DisplayName = r.Username
 		}
-		if err := tx.UpdateStaffProfile(ctx, id, p.DisplayName, string(p.Role), p.SiteID, s.now()); err != nil {
+		if err := tx.UpdateStaffProfile(ctx, id, p.DisplayName, p.Role, p.SiteID, s.now()); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.update", id, audit.OutcomeOK)
@@ -222,17 +223,17 @@ func (s *Service) insertStaff(ctx context.Context, by Actor, in NewStaff) (Staff
 		return Staff{}, err
 	}
 	now := s.now()
-	row := store.Staff{
-		ID: id, Username: in.Username, DisplayName: in.DisplayName, Role: string(in.Role), SiteID: in.SiteID,
+	row := StaffRecord{
+		ID: id, Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, SiteID: in.SiteID,
 		PasswordHash: hash, MustChangePassword: in.MustChangePassword, CreatedAt: now, UpdatedAt: now,
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateStaff(ctx, row); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.create", id, audit.OutcomeOK)
 	})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, errs.ErrWriteConflict) {
 		return Staff{}, person.Errors{{Field: "username", Key: "auth.staff.username_taken"}}
 	}
 	if err != nil {
@@ -259,12 +260,12 @@ func (s *Service) Bootstrap(ctx context.Context) (username, password string, cre
 		return "", "", false, err
 	}
 	now := s.now()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		n, err := tx.StaffCount(ctx)
 		if err != nil || n > 0 {
 			return err
 		}
-		row := store.Staff{ID: id, Username: bootstrapUser, DisplayName: "Administrator", Role: string(RoleAdmin),
+		row := StaffRecord{ID: id, Username: bootstrapUser, DisplayName: "Administrator", Role: RoleAdmin,
 			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now}
 		if err := tx.CreateStaff(ctx, row); err != nil {
 			return err
@@ -272,7 +273,7 @@ func (s *Service) Bootstrap(ctx context.Context) (username, password string, cre
 		created = true
 		return s.staffEvent(ctx, tx, System().StaffID, "staff.bootstrap", id, audit.OutcomeOK)
 	})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, errs.ErrWriteConflict) {
 		// Another server starting at the same moment created it.
 		return "", "", false, nil
 	}
@@ -331,12 +332,12 @@ func (s *Service) DisableStaff(ctx context.Context, by Actor, id string) error {
 	if !by.Can(RoleAdmin) || by.StaffID == id {
 		return errs.ErrForbidden
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		r, err := tx.StaffByID(ctx, id)
 		if err != nil {
 			return err
 		}
-		if r.Role == string(RoleAdmin) && !r.Disabled {
+		if r.Role == RoleAdmin && !r.Disabled {
 			if err := s.keepAnAdmin(ctx, id); err != nil {
 				return err
 			}
@@ -365,7 +366,7 @@ func (s *Service) keepAnAdmin(ctx context.Context, id string) error {
 		return err
 	}
 	for _, r := range all {
-		if r.ID != id && r.Role == string(RoleAdmin) && !r.Disabled {
+		if r.ID != id && r.Role == RoleAdmin && !r.Disabled {
 			return nil
 		}
 	}
@@ -377,7 +378,7 @@ func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 	if !by.Can(RoleAdmin) {
 		return errs.ErrForbidden
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.SetStaffDisabled(ctx, id, false, s.now()); err != nil {
 			return err
 		}
@@ -432,7 +433,7 @@ func (s *Service) reset(ctx context.Context, by Actor, id, password string, must
 	if err != nil {
 		return err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		now := s.now()
 		if err := tx.SetStaffPassword(ctx, id, hash, mustChange, now); err != nil {
 			return err

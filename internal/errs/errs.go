@@ -10,7 +10,10 @@
 // HTTP: domain packages import it freely.
 package errs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The shared sentinels; check them with errors.Is.
 var (
@@ -22,3 +25,11 @@ var (
 	// refuses it; retrying the same request will not help.
 	ErrConflict = errors.New("conflict")
 )
+
+// ErrWriteConflict is the storage's kind of ErrConflict: a unique key
+// already taken or a row changed by another writer since it was read.
+// Domain packages check it (never bare ErrConflict) on what their storage
+// returns, so a clash worth drawing again or retrying is never confused
+// with a domain refusal (a record in the wrong state) that also wraps
+// ErrConflict. Package store's ErrConflict is this value.
+var ErrWriteConflict = fmt.Errorf("write conflict: %w", ErrConflict)

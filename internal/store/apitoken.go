@@ -4,28 +4,17 @@ import (
 	"context"
 	"fmt"
 	"time"
-)
 
-// APIToken is a staff member's token for scripts and the JSON API. Only the
-// SHA-256 of the token is stored; the token itself is shown once.
-type APIToken struct {
-	ID         string
-	TokenHash  []byte
-	StaffID    string
-	Name       string
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero when never used
-	RevokedAt  time.Time // zero while valid
-	ExpiresAt  time.Time // the token stops working then
-}
+	"github.com/cityid/cityid/internal/auth"
+)
 
 const apiTokenColumns = "id, token_hash, staff_id, name, created_at, last_used_at, revoked_at, expires_at"
 
-func scanAPIToken(s scanner) (APIToken, error) {
-	var t APIToken
+func scanAPIToken(s scanner) (auth.TokenRecord, error) {
+	var t auth.TokenRecord
 	var created, used, revoked, expires int64
 	if err := s.Scan(&t.ID, &t.TokenHash, &t.StaffID, &t.Name, &created, &used, &revoked, &expires); err != nil {
-		return APIToken{}, err
+		return auth.TokenRecord{}, err
 	}
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(used), fromMicros(revoked)
 	t.ExpiresAt = fromMicros(expires)
@@ -33,7 +22,7 @@ func scanAPIToken(s scanner) (APIToken, error) {
 }
 
 // CreateAPIToken inserts t.
-func (tx *Tx) CreateAPIToken(ctx context.Context, t APIToken) error {
+func (tx *Tx) CreateAPIToken(ctx context.Context, t auth.TokenRecord) error {
 	_, err := tx.exec(ctx, "INSERT INTO api_tokens ("+apiTokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		t.ID, t.TokenHash, t.StaffID, t.Name, micros(t.CreatedAt), micros(t.LastUsedAt), micros(t.RevokedAt), micros(t.ExpiresAt))
 	if isUnique(err) {
@@ -46,25 +35,25 @@ func (tx *Tx) CreateAPIToken(ctx context.Context, t APIToken) error {
 }
 
 // APITokenByHash returns the token whose secret hashes to tokenHash, revoked or not.
-func (db *DB) APITokenByHash(ctx context.Context, tokenHash []byte) (APIToken, error) {
+func (db *DB) APITokenByHash(ctx context.Context, tokenHash []byte) (auth.TokenRecord, error) {
 	t, err := scanAPIToken(db.queryRow(ctx, "SELECT "+apiTokenColumns+" FROM api_tokens WHERE token_hash = ?", tokenHash))
 	if err != nil {
-		return APIToken{}, notFound(err, "API token")
+		return auth.TokenRecord{}, notFound(err, "API token")
 	}
 	return t, nil
 }
 
 // APITokenByID returns one token by id.
-func (db *DB) APITokenByID(ctx context.Context, id string) (APIToken, error) {
+func (db *DB) APITokenByID(ctx context.Context, id string) (auth.TokenRecord, error) {
 	t, err := scanAPIToken(db.queryRow(ctx, "SELECT "+apiTokenColumns+" FROM api_tokens WHERE id = ?", id))
 	if err != nil {
-		return APIToken{}, notFound(err, "API token "+id)
+		return auth.TokenRecord{}, notFound(err, "API token "+id)
 	}
 	return t, nil
 }
 
 // APITokens lists a staff member's tokens, newest first ("" lists everyone's).
-func (db *DB) APITokens(ctx context.Context, staffID string) ([]APIToken, error) {
+func (db *DB) APITokens(ctx context.Context, staffID string) ([]auth.TokenRecord, error) {
 	q := "SELECT " + apiTokenColumns + " FROM api_tokens"
 	var args []any
 	if staffID != "" {
@@ -76,7 +65,7 @@ func (db *DB) APITokens(ctx context.Context, staffID string) ([]APIToken, error)
 		return nil, fmt.Errorf("list API tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []APIToken
+	var out []auth.TokenRecord
 	for rows.Next() {
 		t, err := scanAPIToken(rows)
 		if err != nil {

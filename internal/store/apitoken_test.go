@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -21,11 +22,11 @@ func TestAPITokens(t *testing.T) {
 			}
 			return tx.CreateStaff(c, newStaffRow("stf_b", "bea", ""))
 		})
-		t1 := store.APIToken{ID: "tok_1", TokenHash: []byte{1}, StaffID: "stf_a", Name: "nightly export", CreatedAt: staffT0}
-		t2 := store.APIToken{ID: "tok_2", TokenHash: []byte{2}, StaffID: "stf_a", Name: "kiosk", CreatedAt: staffT0.Add(time.Minute)}
-		t3 := store.APIToken{ID: "tok_3", TokenHash: []byte{3}, StaffID: "stf_b", Name: "bea", CreatedAt: staffT0}
+		t1 := auth.TokenRecord{ID: "tok_1", TokenHash: []byte{1}, StaffID: "stf_a", Name: "nightly export", CreatedAt: staffT0}
+		t2 := auth.TokenRecord{ID: "tok_2", TokenHash: []byte{2}, StaffID: "stf_a", Name: "kiosk", CreatedAt: staffT0.Add(time.Minute)}
+		t3 := auth.TokenRecord{ID: "tok_3", TokenHash: []byte{3}, StaffID: "stf_b", Name: "bea", CreatedAt: staffT0}
 		mustTx(t, db, func(c context.Context, tx *store.Tx) error {
-			for _, tok := range []store.APIToken{t1, t2, t3} {
+			for _, tok := range []auth.TokenRecord{t1, t2, t3} {
 				if err := tx.CreateAPIToken(c, tok); err != nil {
 					return err
 				}

@@ -4,21 +4,12 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cityid/cityid/internal/auth"
 )
 
-// Session is a staff login session. Only the SHA-256 of the token the client
-// holds is stored, so a database leak does not hand out live sessions.
-type Session struct {
-	IDHash    []byte
-	StaffID   string
-	MFADone   bool
-	CreatedAt time.Time
-	LastSeen  time.Time
-	ExpiresAt time.Time // absolute end, whatever the activity
-}
-
 // CreateSession inserts s.
-func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
+func (tx *Tx) CreateSession(ctx context.Context, s auth.SessionRecord) error {
 	_, err := tx.exec(ctx, "INSERT INTO sessions (id_hash, staff_id, mfa_done, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
 		s.IDHash, s.StaffID, boolInt(s.MFADone), micros(s.CreatedAt), micros(s.LastSeen), micros(s.ExpiresAt))
 	if isUnique(err) {
@@ -31,14 +22,14 @@ func (tx *Tx) CreateSession(ctx context.Context, s Session) error {
 }
 
 // SessionByHash returns the session whose token hashes to idHash.
-func (db *DB) SessionByHash(ctx context.Context, idHash []byte) (Session, error) {
-	var s Session
+func (db *DB) SessionByHash(ctx context.Context, idHash []byte) (auth.SessionRecord, error) {
+	var s auth.SessionRecord
 	var mfa int
 	var created, seen, expires int64
 	err := db.queryRow(ctx, "SELECT id_hash, staff_id, mfa_done, created_at, last_seen, expires_at FROM sessions WHERE id_hash = ?", idHash).
 		Scan(&s.IDHash, &s.StaffID, &mfa, &created, &seen, &expires)
 	if err != nil {
-		return Session{}, notFound(err, "session")
+		return auth.SessionRecord{}, notFound(err, "session")
 	}
 	s.MFADone = mfa == 1
 	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)

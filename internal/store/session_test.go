@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -21,15 +22,15 @@ func TestSessions(t *testing.T) {
 			}
 			return tx.CreateStaff(c, newStaffRow("stf_b", "bea", ""))
 		})
-		mk := func(h byte, staff string, seen time.Time) store.Session {
-			return store.Session{IDHash: []byte{h, 1, 2, 3}, StaffID: staff, CreatedAt: staffT0, LastSeen: seen,
+		mk := func(h byte, staff string, seen time.Time) auth.SessionRecord {
+			return auth.SessionRecord{IDHash: []byte{h, 1, 2, 3}, StaffID: staff, CreatedAt: staffT0, LastSeen: seen,
 				ExpiresAt: staffT0.Add(12 * time.Hour)}
 		}
 		a1, a2, a3 := mk(1, "stf_a", staffT0), mk(2, "stf_a", staffT0), mk(3, "stf_a", staffT0)
 		b1 := mk(4, "stf_b", staffT0.Add(-time.Hour))
 		b1.MFADone = true
 		mustTx(t, db, func(c context.Context, tx *store.Tx) error {
-			for _, s := range []store.Session{a1, a2, a3, b1} {
+			for _, s := range []auth.SessionRecord{a1, a2, a3, b1} {
 				if err := tx.CreateSession(c, s); err != nil {
 					return err
 				}

@@ -59,6 +59,15 @@ func (db *DB) Site(ctx context.Context, id string) (Site, error) {
 	return s, nil
 }
 
+// SiteExists reports whether a site id is known.
+func (db *DB) SiteExists(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM sites WHERE id = ?", id).Scan(&n); err != nil {
+		return false, fmt.Errorf("site %s: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // Sites lists all sites by name.
 func (db *DB) Sites(ctx context.Context) ([]Site, error) {
 	rows, err := db.query(ctx, "SELECT id, name, kind, address, active, created_at FROM sites ORDER BY name")

@@ -5,50 +5,22 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/cityid/cityid/internal/auth"
 )
-
-// Staff is a staff account row. TOTPSecret is sealed by the vault; the store
-// never sees it in clear.
-//
-// TOTP enrollment has two stages without an extra column: a secret with
-// TOTPLastStep 0 is pending (shown to the user, not yet confirmed); the
-// confirming code sets TOTPLastStep to its time step, which is never 0 for a
-// real clock, so a secret with TOTPLastStep > 0 is enrolled.
-type Staff struct {
-	ID                 string
-	Username           string
-	DisplayName        string
-	Role               string
-	SiteID             string // "" for staff not tied to a site
-	PasswordHash       string // PHC string
-	MustChangePassword bool
-	TOTPSecret         []byte // sealed; nil when not set
-	TOTPLastStep       int64
-	Disabled           bool
-	FailedLogins       int
-	// FailedTOTP counts wrong second-factor codes on their own: a right
-	// password does not reset it, only a right code (or an administrator).
-	FailedTOTP  int
-	LockedUntil time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
-// TOTPEnrolled reports whether the staff member has a confirmed TOTP secret.
-func (s Staff) TOTPEnrolled() bool { return len(s.TOTPSecret) > 0 && s.TOTPLastStep > 0 }
 
 const staffColumns = `id, username, display_name, role, site_id, password_hash, must_change_password,
 	totp_secret, totp_last_step, disabled, failed_logins, failed_totp, locked_until, created_at, updated_at`
 
-func scanStaff(s scanner) (Staff, error) {
-	var st Staff
+func scanStaff(s scanner) (auth.StaffRecord, error) {
+	var st auth.StaffRecord
 	var site sql.NullString
 	var must, disabled int
 	var locked, created, updated int64
 	err := s.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Role, &site, &st.PasswordHash, &must,
 		&st.TOTPSecret, &st.TOTPLastStep, &disabled, &st.FailedLogins, &st.FailedTOTP, &locked, &created, &updated)
 	if err != nil {
-		return Staff{}, err
+		return auth.StaffRecord{}, err
 	}
 	st.SiteID = site.String
 	st.MustChangePassword, st.Disabled = must == 1, disabled == 1
@@ -60,7 +32,7 @@ func scanStaff(s scanner) (Staff, error) {
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // CreateStaff inserts s; a taken username is ErrConflict.
-func (tx *Tx) CreateStaff(ctx context.Context, s Staff) error {
+func (tx *Tx) CreateStaff(ctx context.Context, s auth.StaffRecord) error {
 	_, err := tx.exec(ctx, `INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Username, s.DisplayName, s.Role, nullIfEmpty(s.SiteID), s.PasswordHash, boolInt(s.MustChangePassword),
 		s.TOTPSecret, s.TOTPLastStep, boolInt(s.Disabled), s.FailedLogins, s.FailedTOTP, micros(s.LockedUntil),
@@ -75,41 +47,41 @@ func (tx *Tx) CreateStaff(ctx context.Context, s Staff) error {
 }
 
 // StaffByID returns one staff member by id.
-func (db *DB) StaffByID(ctx context.Context, id string) (Staff, error) {
+func (db *DB) StaffByID(ctx context.Context, id string) (auth.StaffRecord, error) {
 	s, err := scanStaff(db.queryRow(ctx, "SELECT "+staffColumns+" FROM staff WHERE id = ?", id))
 	if err != nil {
-		return Staff{}, notFound(err, "staff "+id)
+		return auth.StaffRecord{}, notFound(err, "staff "+id)
 	}
 	return s, nil
 }
 
 // StaffByID reads a staff member inside the transaction (for read-modify-write).
-func (tx *Tx) StaffByID(ctx context.Context, id string) (Staff, error) {
+func (tx *Tx) StaffByID(ctx context.Context, id string) (auth.StaffRecord, error) {
 	s, err := scanStaff(tx.queryRow(ctx, "SELECT "+staffColumns+" FROM staff WHERE id = ?", id))
 	if err != nil {
-		return Staff{}, notFound(err, "staff "+id)
+		return auth.StaffRecord{}, notFound(err, "staff "+id)
 	}
 	return s, nil
 }
 
 // StaffByUsername returns one staff member by username. The error does not
 // repeat the username: it may be a mistyped password.
-func (db *DB) StaffByUsername(ctx context.Context, username string) (Staff, error) {
+func (db *DB) StaffByUsername(ctx context.Context, username string) (auth.StaffRecord, error) {
 	s, err := scanStaff(db.queryRow(ctx, "SELECT "+staffColumns+" FROM staff WHERE username = ?", username))
 	if err != nil {
-		return Staff{}, notFound(err, "staff by username")
+		return auth.StaffRecord{}, notFound(err, "staff by username")
 	}
 	return s, nil
 }
 
 // ListStaff lists every staff member by username.
-func (db *DB) ListStaff(ctx context.Context) ([]Staff, error) {
+func (db *DB) ListStaff(ctx context.Context) ([]auth.StaffRecord, error) {
 	rows, err := db.query(ctx, "SELECT "+staffColumns+" FROM staff ORDER BY username")
 	if err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
 	}
 	defer rows.Close()
-	var out []Staff
+	var out []auth.StaffRecord
 	for rows.Next() {
 		s, err := scanStaff(rows)
 		if err != nil {
@@ -148,7 +120,7 @@ func (tx *Tx) updateStaff(ctx context.Context, what, id, set string, args ...any
 }
 
 // UpdateStaffProfile changes a staff member's display name, role and site.
-func (tx *Tx) UpdateStaffProfile(ctx context.Context, id, displayName, role, siteID string, at time.Time) error {
+func (tx *Tx) UpdateStaffProfile(ctx context.Context, id, displayName string, role auth.Role, siteID string, at time.Time) error {
 	return tx.updateStaff(ctx, "update staff", id, "display_name = ?, role = ?, site_id = ?, updated_at = ?",
 		displayName, role, nullIfEmpty(siteID), micros(at))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -23,8 +24,8 @@ func mustTx(t *testing.T, db *store.DB, fn func(context.Context, *store.Tx) erro
 	}
 }
 
-func newStaffRow(id, username, site string) store.Staff {
-	return store.Staff{ID: id, Username: username, DisplayName: "Name " + id, Role: "clerk", SiteID: site,
+func newStaffRow(id, username, site string) auth.StaffRecord {
+	return auth.StaffRecord{ID: id, Username: username, DisplayName: "Name " + id, Role: "clerk", SiteID: site,
 		PasswordHash: "$argon2id$x", MustChangePassword: true, CreatedAt: staffT0, UpdatedAt: staffT0}
 }
 

@@ -27,7 +27,7 @@ import (
 // is never mistaken for a store clash worth retrying.
 var (
 	ErrNotFound = fmt.Errorf("no such row: %w", errs.ErrNotFound)
-	ErrConflict = fmt.Errorf("write conflict: %w", errs.ErrConflict)
+	ErrConflict = errs.ErrWriteConflict
 )
 
 // Dialect names the SQL flavour of a database.

@@ -1,0 +1,23 @@
+package store
+
+import (
+	"context"
+
+	"github.com/cityid/cityid/internal/auth"
+)
+
+// The domain packages declare the storage they need as small interfaces
+// over their own types (auth.Store, …); this file hands them a DB that
+// satisfies each one. The transaction seam differs per domain only in the
+// Tx interface the callback receives, which *Tx implements for all of them.
+
+// Auth returns db as the storage of the auth service.
+func (db *DB) Auth() auth.Store { return authStore{db} }
+
+type authStore struct{ *DB }
+
+func (s authStore) InTx(ctx context.Context, fn func(auth.Tx) error) error {
+	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+var _ auth.Tx = (*Tx)(nil)
