@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/config"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // apiClock is a settable clock for token lifetimes and budgets.
@@ -22,7 +22,7 @@ type apiClock struct {
 func (c *apiClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *apiClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func countEvents(t *testing.T, e *apiEnv, f store.AuditFilter) int {
+func countEvents(t *testing.T, e *apiEnv, f audit.Filter) int {
 	t.Helper()
 	f.Limit = 10_000
 	evs, err := e.app.DB.AuditEvents(context.Background(), f)
@@ -47,7 +47,7 @@ func TestRetriedSubmitGivesIDAndStatusOnly(t *testing.T) {
 	if r := e.call(t, "sup", "", "POST", "/api/v1/applications/"+a.ID+"/approve", map[string]string{}); r.Status != http.StatusOK {
 		t.Fatalf("approve = %d %s", r.Status, r.Body)
 	}
-	reads := countEvents(t, e, store.AuditFilter{RecordID: a.ID, Action: "application.read"})
+	reads := countEvents(t, e, audit.Filter{RecordID: a.ID, Action: "application.read"})
 	retry := e.call(t, "clerka", "", "POST", "/api/v1/applications", req)
 	var got map[string]any
 	if err := json.Unmarshal(retry.Body, &got); err != nil {
@@ -61,7 +61,7 @@ func TestRetriedSubmitGivesIDAndStatusOnly(t *testing.T) {
 			t.Errorf("retried submit answer holds %q", pii)
 		}
 	}
-	if n := countEvents(t, e, store.AuditFilter{RecordID: a.ID, Action: "application.read"}); n != reads {
+	if n := countEvents(t, e, audit.Filter{RecordID: a.ID, Action: "application.read"}); n != reads {
 		t.Errorf("application.read events %d → %d: a retry must open nothing", reads, n)
 	}
 }
@@ -123,7 +123,7 @@ func TestReadBudgets(t *testing.T) {
 			t.Fatalf("read past the token's hourly budget = %d, want 429", st)
 		}
 	}
-	if n := countEvents(t, e, store.AuditFilter{Action: "auth.budget.exceeded"}); n != 1 {
+	if n := countEvents(t, e, audit.Filter{Action: "auth.budget.exceeded"}); n != 1 {
 		t.Errorf("auth.budget.exceeded events = %d, want 1 (one alert per window)", n)
 	}
 	// An hour later the token's budget is back, but the account's day is
@@ -137,7 +137,7 @@ func TestReadBudgets(t *testing.T) {
 	if st := get(); st != http.StatusTooManyRequests {
 		t.Errorf("read past the account's daily budget = %d, want 429", st)
 	}
-	if n := countEvents(t, e, store.AuditFilter{Action: "auth.budget.exceeded", RecordType: "staff"}); n != 1 {
+	if n := countEvents(t, e, audit.Filter{Action: "auth.budget.exceeded", RecordType: "staff"}); n != 1 {
 		t.Errorf("account budget alerts = %d, want 1", n)
 	}
 }

@@ -34,6 +34,13 @@ type Event struct {
 	Hash       []byte    // SHA-256 over the canonical encoding of the fields above
 }
 
+// Filter selects audit events for display; empty fields match anything.
+type Filter struct {
+	RecordType, RecordID, Actor, Action string
+	BeforeSeq                           int64 // 0 = from the newest
+	Limit                               int   // default 100, at most 1000
+}
+
 // Outcomes.
 const (
 	OutcomeOK     = "ok"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
@@ -115,7 +116,7 @@ func (f *fixture) signIn(t *testing.T, username, secret string) string {
 // actions returns the audit actions (with ":denied" marked) about a record, oldest first.
 func actions(t *testing.T, db *store.DB, recordID string) []string {
 	t.Helper()
-	evs, err := db.AuditEvents(context.Background(), store.AuditFilter{RecordID: recordID, Limit: 1000})
+	evs, err := db.AuditEvents(context.Background(), audit.Filter{RecordID: recordID, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,11 +281,11 @@ func TestUnknownUserIsGeneric(t *testing.T) {
 		if _, _, err := f.svc.Login(ctx, "ana", goodPassword+strings.Repeat("x", 1<<20), "10.0.0.1"); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Errorf("Login(1 MiB password) error = %v, want ErrInvalidCredentials", err)
 		}
-		evs, err := db.AuditEvents(ctx, store.AuditFilter{RecordID: "unknown"})
+		evs, err := db.AuditEvents(ctx, audit.Filter{RecordID: "unknown"})
 		if err != nil || len(evs) != 1 || evs[0].Actor != "anonymous" || evs[0].Outcome != "denied" {
 			t.Fatalf("audit events for unknown user = %+v, %v; want one anonymous denied event", evs, err)
 		}
-		all, _ := db.AuditEvents(ctx, store.AuditFilter{Limit: 1000})
+		all, _ := db.AuditEvents(ctx, audit.Filter{Limit: 1000})
 		for _, e := range all {
 			if strings.Contains(e.Actor+e.RecordID+e.Purpose, "ghost") {
 				t.Errorf("audit event %+v holds the typed username", e)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
@@ -44,7 +45,7 @@ func TestReplayedTOTPRejected(t *testing.T) {
 		if _, err := f.svc.VerifyTOTP(ctx, full, next, "192.0.2.1"); !errors.Is(err, auth.ErrWrongStep) {
 			t.Errorf("VerifyTOTP on a signed-in session error = %v, want ErrWrongStep", err)
 		}
-		evs, _ := db.AuditEvents(ctx, store.AuditFilter{RecordID: st.ID, Action: "auth.totp.replayed"})
+		evs, _ := db.AuditEvents(ctx, audit.Filter{RecordID: st.ID, Action: "auth.totp.replayed"})
 		if len(evs) != 3 {
 			t.Errorf("auth.totp.replayed events = %d, want 3 (two in the first session, one in the second)", len(evs))
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/app/apptest"
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/credential/signing"
@@ -32,7 +33,6 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -177,7 +177,7 @@ func TestIssue(t *testing.T) {
 		if err != nil || len(q) != 1 || q[0].ID != c.ID {
 			t.Errorf("Queue = %v, %v; want the new card", q, err)
 		}
-		events, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{RecordType: "card", RecordID: c.ID})
+		events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordType: "card", RecordID: c.ID})
 		if err != nil || len(events) != 1 || events[0].Action != "card.issue" {
 			t.Errorf("audit for the card = %+v, %v; want one card.issue", events, err)
 		}

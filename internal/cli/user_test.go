@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -116,7 +117,7 @@ func TestUserCommand(t *testing.T) {
 	if _, next, err := a.Auth.Login(context.Background(), "maria", "a passphrase from a script", "127.0.0.1"); err != nil || next != "enroll_totp" {
 		t.Errorf("Login after reset --password-stdin = %q, %v; want enroll_totp", next, err)
 	}
-	evs, err := a.DB.AuditEvents(context.Background(), store.AuditFilter{Actor: "system", RecordType: "staff"})
+	evs, err := a.DB.AuditEvents(context.Background(), audit.Filter{Actor: "system", RecordType: "staff"})
 	if err != nil || len(evs) < 6 {
 		t.Errorf("system audit events about staff = %d, %v; want every CLI change (at least 6)", len(evs), err)
 	}

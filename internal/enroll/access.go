@@ -146,7 +146,7 @@ func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.db.AuditEvents(ctx, store.AuditFilter{RecordType: "application", RecordID: a.ID, Limit: 1000})
+	events, err := s.db.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: a.ID, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*
 		return nil, err
 	}
 	for _, c := range cards {
-		more, err := s.db.AuditEvents(ctx, store.AuditFilter{RecordType: "card", RecordID: c.ID, Limit: 1000})
+		more, err := s.db.AuditEvents(ctx, audit.Filter{RecordType: "card", RecordID: c.ID, Limit: 1000})
 		if err != nil {
 			return nil, err
 		}

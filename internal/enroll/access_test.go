@@ -47,7 +47,7 @@ func issued(t *testing.T, e *env, given, surname string) *enroll.Application {
 // lastRead is the newest application.read event for id.
 func lastRead(t *testing.T, e *env, id string) audit.Event {
 	t.Helper()
-	events, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{RecordID: id, Action: "application.read", Limit: 1})
+	events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordID: id, Action: "application.read", Limit: 1})
 	if err != nil || len(events) == 0 {
 		t.Fatalf("no read event for %s: %v", id, err)
 	}
@@ -145,7 +145,7 @@ func TestSearch(t *testing.T) {
 				if tt.want == 1 && (got[0].ID != card.ID || got[0].Reference != card.Reference) {
 					t.Errorf("Search found %+v, want %s", got[0], card.ID)
 				}
-				ev, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "application.search", Limit: 1})
+				ev, err := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "application.search", Limit: 1})
 				if err != nil || len(ev) != 1 || ev[0].RecordID != map[int]string{0: "0", 1: "1"}[tt.want] || ev[0].Purpose != enroll.PurposeFraudReview {
 					t.Errorf("search event = %+v, want the count %d and the purpose", ev, tt.want)
 				}
@@ -164,7 +164,7 @@ func TestSearch(t *testing.T) {
 			if _, err := e.app.Enroll.Search(ctx, who, "María José", "Núñez Peña", dob, enroll.PurposeFraudReview); !errors.Is(err, errs.ErrForbidden) {
 				t.Errorf("Search by %s = %v, want ErrForbidden", who.Username, err)
 			}
-			ev, _ := e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "application.search", Actor: who.StaffID})
+			ev, _ := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "application.search", Actor: who.StaffID})
 			if len(ev) != 1 || ev[0].Outcome != audit.OutcomeDenied {
 				t.Errorf("refused search by %s recorded as %+v, want one denied event", who.Username, ev)
 			}
@@ -206,7 +206,7 @@ func TestAccessExport(t *testing.T) {
 				t.Errorf("export event %d = %s, want %s (all: %v)", i, actions[i], w, actions)
 			}
 		}
-		denied, _ := e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "application.access_export", RecordID: card.ID})
+		denied, _ := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "application.access_export", RecordID: card.ID})
 		if len(denied) != 1 || denied[0].Outcome != audit.OutcomeDenied {
 			t.Errorf("refused export recorded as %+v, want one denied event", denied)
 		}

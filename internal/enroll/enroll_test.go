@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/app/apptest"
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
@@ -22,7 +23,6 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 )
 
 var ctx = context.Background()
@@ -127,7 +127,7 @@ func TestSubmitReadApprove(t *testing.T) {
 		if err != nil || after.Status != enroll.StatusApproved || after.DecisionNote != "documents checked" {
 			t.Errorf("after approve: %v %v %q", err, after.Status, after.DecisionNote)
 		}
-		events, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{RecordType: "application", RecordID: got.ID})
+		events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: got.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,7 @@ func TestSiteConfinement(t *testing.T) {
 		if err != nil || len(list) != 0 {
 			t.Errorf("clerk B's list = %v, %v; want empty", list, err)
 		}
-		denied, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{Actor: e.clerkB.StaffID})
+		denied, err := e.app.DB.AuditEvents(ctx, audit.Filter{Actor: e.clerkB.StaffID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/store"
@@ -116,7 +117,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		keep := e.submitted(t, resident(3, "Juana"))
 		e.clock.AddDays(100)
 		eng := e.engine(t, defaultPolicy, Options{})
-		before, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{Limit: 1})
+		before, err := e.app.DB.AuditEvents(ctx, audit.Filter{Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +129,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		if plan.Due[store.DueDraft] != 1 || plan.Due[store.DueRejected] != 1 || plan.Total() != 2 {
 			t.Errorf("Plan due = %v, want 1 draft and 1 rejected", plan.Due)
 		}
-		after, _ := e.app.DB.AuditEvents(ctx, store.AuditFilter{Limit: 1})
+		after, _ := e.app.DB.AuditEvents(ctx, audit.Filter{Limit: 1})
 		if after[0].Seq != before[0].Seq {
 			t.Errorf("Plan wrote audit event %d", after[0].Seq)
 		}
@@ -187,7 +188,7 @@ func TestPurgeIdempotent(t *testing.T) {
 		if err := json.Unmarshal([]byte(runs[1].Counts), &counts); err != nil || counts["rejected"] != 3 || counts["applications"] != 3 {
 			t.Errorf("run counts = %s (%v), want rejected 3, applications 3", runs[1].Counts, err)
 		}
-		ev, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "retention.erase"})
+		ev, err := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "retention.erase"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +313,7 @@ func TestNoListErasure(t *testing.T) {
 		if cands := ix.Screen(linkage.FromPerson("other", other)); len(cands) > 0 && cands[0].Probability >= 0.5 {
 			t.Errorf("Screen(someone else) = %+v, want no likely match", cands)
 		}
-		ev, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "retention.mode_change"})
+		ev, err := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "retention.mode_change"})
 		if err != nil || len(ev) != 1 || ev[0].Purpose != "no_list_on" {
 			t.Errorf("mode change events = %+v, %v; want one no_list_on", ev, err)
 		}
@@ -322,7 +323,7 @@ func TestNoListErasure(t *testing.T) {
 		if _, err := off.Purge(ctx, e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		ev, _ = e.app.DB.AuditEvents(ctx, store.AuditFilter{Action: "retention.mode_change"})
+		ev, _ = e.app.DB.AuditEvents(ctx, audit.Filter{Action: "retention.mode_change"})
 		if len(ev) != 2 || ev[0].Purpose != "no_list_off" {
 			t.Errorf("mode change events after switching off = %+v, want no_list_off newest", ev)
 		}

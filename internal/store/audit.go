@@ -67,15 +67,8 @@ func scanAudit(s scanner) (audit.Event, error) {
 	return e, err
 }
 
-// AuditFilter selects audit events for display.
-type AuditFilter struct {
-	RecordType, RecordID, Actor, Action string
-	BeforeSeq                           int64 // 0 = from the newest
-	Limit                               int
-}
-
 // AuditEvents lists events newest first.
-func (db *DB) AuditEvents(ctx context.Context, f AuditFilter) ([]audit.Event, error) {
+func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
 	q := `SELECT seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash FROM audit_events WHERE 1=1`
 	var args []any
 	if f.RecordType != "" {

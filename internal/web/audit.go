@@ -8,7 +8,6 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/checkpoint"
-	"github.com/cityid/cityid/internal/store"
 )
 
 const auditPageSize = 50
@@ -40,7 +39,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // without seeing whose record it is.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"),
+	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"),
 		RecordID: q.Get("record_id"), Limit: auditPageSize}
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.BeforeSeq = b

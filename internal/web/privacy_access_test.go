@@ -18,7 +18,7 @@ import (
 // deniedReads counts denied application.read events for id.
 func deniedReads(t *testing.T, e *env, action, id string) int {
 	t.Helper()
-	events, err := e.app.DB.AuditEvents(context.Background(), store.AuditFilter{Action: action, RecordID: id, Limit: 1000})
+	events, err := e.app.DB.AuditEvents(context.Background(), audit.Filter{Action: action, RecordID: id, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestSearchPage(t *testing.T) {
 	if r := cc.post(t, "/staff/search", form("Zenobia", "Quetzalcóatl Ibarra", "1988-04-17", "fraud_review")); r.Status != http.StatusForbidden {
 		t.Errorf("clerk search = %d, want 403", r.Status)
 	}
-	events, _ := e.app.DB.AuditEvents(context.Background(), store.AuditFilter{Action: "application.search"})
+	events, _ := e.app.DB.AuditEvents(context.Background(), audit.Filter{Action: "application.search"})
 	var outcomes []string
 	for _, ev := range events {
 		outcomes = append(outcomes, ev.Outcome)
@@ -258,7 +258,7 @@ func TestAccessExportPage(t *testing.T) {
 	if strings.Contains(r.Body, " style=") || strings.Contains(r.Body, "<script>") {
 		t.Error("access export has inline style or script")
 	}
-	events, _ := e.app.DB.AuditEvents(context.Background(), store.AuditFilter{RecordID: id, Action: "application.read", Limit: 1})
+	events, _ := e.app.DB.AuditEvents(context.Background(), audit.Filter{RecordID: id, Action: "application.read", Limit: 1})
 	if len(events) != 1 || events[0].Purpose != "resident_request" {
 		t.Errorf("latest read = %+v, want purpose resident_request", events)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // TestTOTPGuessingLocks is issue 10's TOTP bypass, as the attacker sent it:
@@ -75,7 +75,7 @@ func TestTOTPStepLimitedPerAddress(t *testing.T) {
 // auditActions counts the audit events with an action.
 func auditActions(t *testing.T, e *env, action string) int {
 	t.Helper()
-	evs, err := e.app.DB.AuditEvents(context.Background(), store.AuditFilter{Action: action, Limit: 1000})
+	evs, err := e.app.DB.AuditEvents(context.Background(), audit.Filter{Action: action, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 )
 
 func TestHealth(t *testing.T) {
@@ -357,7 +357,7 @@ func TestSiteConfinement(t *testing.T) {
 	if r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
 		t.Errorf("API GET by clerk of site B = %d, want 403 or 404", r.Status)
 	}
-	events, err := e.app.DB.AuditEvents(ctx, store.AuditFilter{RecordID: id, Action: "application.read"})
+	events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordID: id, Action: "application.read"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func TestDecidedRecordNeedsPurpose(t *testing.T) {
 	if !strings.Contains(p.Body, "Zenobia") {
 		t.Fatalf("with a purpose = %d, want the record", p.Status)
 	}
-	events, _ := e.app.DB.AuditEvents(ctx, store.AuditFilter{RecordID: id, Action: "application.read"})
+	events, _ := e.app.DB.AuditEvents(ctx, audit.Filter{RecordID: id, Action: "application.read"})
 	if len(events) == 0 || events[0].Purpose != "fraud_review" {
 		t.Errorf("latest read event = %+v, want purpose fraud_review", events)
 	}
