@@ -144,7 +144,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		ao = *o.Auth
 	}
 	a.Auth = auth.NewService(db.Auth(), a.Vault, ao, o.Now, o.Rand)
-	a.Enroll = enroll.New(db, a.Vault, settings, o.Now, o.Rand)
+	a.Enroll = enroll.New(db.Enroll(), a.Vault, settings, o.Now, o.Rand)
 	a.Sites = site.New(db, o.Now, o.Rand)
 	if err := a.openCards(o); err != nil {
 		db.Close()

@@ -266,7 +266,7 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 	var out Card
 	err = s.inTx(ctx, func(tx *store.Tx) error {
 		now := s.now().UTC()
-		if err := tx.SetApplicationStatus(ctx, app.ID, string(enroll.StatusApproved), string(enroll.StatusIssued), "", by.StaffID, nil, now); err != nil {
+		if err := tx.SetApplicationStatus(ctx, app.ID, enroll.StatusApproved, enroll.StatusIssued, "", by.StaffID, nil, now); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}

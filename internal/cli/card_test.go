@@ -11,7 +11,6 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/store"
 )
 
 func runCard(t *testing.T, args ...string) (string, error) {
@@ -75,6 +74,6 @@ func TestCardCommands(t *testing.T) {
 	}
 }
 
-func storeFilter(st enroll.Status) store.ApplicationFilter {
-	return store.ApplicationFilter{Statuses: []string{string(st)}, Limit: 10}
+func storeFilter(st enroll.Status) enroll.ListFilter {
+	return enroll.ListFilter{Statuses: []enroll.Status{st}, Limit: 10}
 }

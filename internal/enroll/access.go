@@ -12,7 +12,6 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // CardholderPurposes are the only reasons to open a cardholder's record
@@ -27,8 +26,8 @@ var CardholderPurposes = []string{PurposeReplacement, PurposeCorrection, Purpose
 // after that grace period the record is a cardholder's and needs a
 // supervisor and one of CardholderPurposes. Work in progress defaults to
 // review.
-func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row store.Application, purpose string) (string, error) {
-	st := Status(row.Status)
+func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row Record, purpose string) (string, error) {
+	st := row.Status
 	if purpose != "" && !validPurpose(purpose) {
 		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose %q: %w", purpose, ErrPurpose))
 	}
@@ -57,7 +56,7 @@ func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row store.App
 // holder longer ago than the reprint grace period.
 func (s *Service) cardHandedOver(ctx context.Context, appID string) (bool, error) {
 	grace := s.settings.Retention.NoListGraceDays
-	cards, err := s.db.ListCards(ctx, store.CardFilter{ApplicationID: appID, Limit: 1000})
+	cards, err := s.db.CardsOf(ctx, appID)
 	if err != nil {
 		return false, err
 	}
@@ -80,7 +79,7 @@ var ErrSearch = errors.New("search needs given names, surnames and date of birth
 // personal data. Opening one is a Get with a purpose.
 func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames string, dob person.Date, purpose string) ([]Summary, error) {
 	deny := func(err error) error {
-		auditErr := s.db.InTx(ctx, func(tx *store.Tx) error {
+		auditErr := s.db.InTx(ctx, func(tx Tx) error {
 			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search", Purpose: sanitizePurpose(purpose), Outcome: audit.OutcomeDenied})
 		})
 		return errors.Join(fmt.Errorf("search: %w", err), auditErr)
@@ -101,14 +100,14 @@ func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames str
 	}
 	out := make([]Summary, 0, len(rows))
 	for _, r := range rows {
-		if Status(r.Status) == StatusDraft {
+		if r.Status == StatusDraft {
 			continue
 		}
-		out = append(out, Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: Status(r.Status),
+		out = append(out, Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: r.Status,
 			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, EvidenceOK: r.EvidenceOK,
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt})
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		// The count goes in the record id: an audit event holds ids only.
 		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search",
 			RecordType: "search_results", RecordID: strconv.Itoa(len(out)), Purpose: purpose})
@@ -151,7 +150,7 @@ func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*
 		return nil, err
 	}
 	// The resident's cards: printed, handed over, suspended, replaced…
-	cards, err := s.db.ListCards(ctx, store.CardFilter{ApplicationID: a.ID, Limit: 1000})
+	cards, err := s.db.CardsOf(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Screener finds earlier records that may be the same person (package
@@ -58,11 +57,7 @@ func (s *Service) SetScreener(sc Screener) { s.screener = sc }
 // It is for rebuilding the screening index at start: a system task, not a
 // staff member's look, so it writes no per-record audit events.
 func (s *Service) EachPerson(ctx context.Context, statuses []Status, fn func(id string, p person.Person) error) error {
-	var st []string
-	for _, v := range statuses {
-		st = append(st, string(v))
-	}
-	return s.db.EachApplication(ctx, st, func(row store.Application, wrapped []byte) error {
+	return s.db.EachApplication(ctx, statuses, func(row Record, wrapped []byte) error {
 		if wrapped == nil || row.Sealed.GivenNames == nil {
 			return nil // erased
 		}
@@ -146,23 +141,23 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 		if err := s.Reject(ctx, by, id, "duplicate", note); err != nil {
 			return err
 		}
-		return s.db.InTx(ctx, func(tx *store.Tx) error {
+		return s.db.InTx(ctx, func(tx Tx) error {
 			if err := tx.ClearDuplicateCandidates(ctx, id); err != nil {
 				return err
 			}
 			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.duplicate_same", RecordType: "application", RecordID: id})
 		})
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, func(tx Tx) error {
 		row, err := tx.Application(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return wrapNotFound(err, id)
 		}
 		if err != nil {
 			return err
 		}
 		left, err := tx.DeleteDuplicateCandidate(ctx, id, candidateID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, errs.ErrNotFound)
 		}
 		if err != nil {
@@ -172,8 +167,8 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 		if err := tx.MarkDistinct(ctx, id, candidateID, by.StaffID, now); err != nil {
 			return err
 		}
-		if left == 0 && Status(row.Status) == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
-			row.Status, row.ReviewReason, row.UpdatedAt = string(StatusSubmitted), "", now
+		if left == 0 && row.Status == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
+			row.Status, row.ReviewReason, row.UpdatedAt = StatusSubmitted, "", now
 			if err := tx.UpdateApplication(ctx, row); err != nil {
 				return err
 			}
@@ -191,24 +186,24 @@ func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidat
 	if !by.Can(auth.RoleSupervisor) {
 		return s.deny(ctx, by, sanitizeID(id), "application.resolve_duplicate", errs.ErrForbidden)
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, func(tx Tx) error {
 		row, err := tx.Application(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return wrapNotFound(err, id)
 		}
 		if err != nil {
 			return err
 		}
 		left, err := tx.DeleteDuplicateCandidate(ctx, id, candidateID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return fmt.Errorf("candidate %s of %s: %w", candidateID, id, errs.ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
 		now := s.now().UTC()
-		if left == 0 && Status(row.Status) == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
-			row.Status, row.ReviewReason, row.UpdatedAt = string(StatusSubmitted), "", now
+		if left == 0 && row.Status == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
+			row.Status, row.ReviewReason, row.UpdatedAt = StatusSubmitted, "", now
 			if err := tx.UpdateApplication(ctx, row); err != nil {
 				return err
 			}

@@ -332,7 +332,7 @@ func (f *failAfter) Read(p []byte) (int, error) {
 func TestFailureMidwayLeavesNothing(t *testing.T) {
 	e := newEnv(t, "")
 	for n := 0; n < 8; n++ {
-		svc := enroll.New(e.app.DB, e.app.Vault, e.app.Settings, func() time.Time { return fixedNow }, &failAfter{n: n})
+		svc := enroll.New(e.app.DB.Enroll(), e.app.Vault, e.app.Settings, func() time.Time { return fixedNow }, &failAfter{n: n})
 		_, err := svc.Submit(ctx, e.clerkA, "", intake(t, "Rosa", "Parks"))
 		if err == nil {
 			continue // enough randomness for the whole submission

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
 
@@ -53,8 +52,8 @@ func sealJSON(dk vault.DataKey, column, row string, v any) ([]byte, error) {
 
 // seal encrypts every personal field of an application under its person's key,
 // each bound to its own column and row.
-func seal(dk vault.DataKey, row string, p person.Person, docs []evidence.Shown, caretaker bool, photoJPEG []byte, n notes) (store.Sealed, error) {
-	var s store.Sealed
+func seal(dk vault.DataKey, row string, p person.Person, docs []evidence.Shown, caretaker bool, photoJPEG []byte, n notes) (Sealed, error) {
+	var s Sealed
 	var err error
 	str := func(column, v string) []byte {
 		if err != nil {
@@ -89,7 +88,7 @@ func seal(dk vault.DataKey, row string, p person.Person, docs []evidence.Shown, 
 		s.Photo, err = dk.Seal(binding("photo", row), photoJPEG)
 	}
 	if err != nil {
-		return store.Sealed{}, err
+		return Sealed{}, err
 	}
 	return s, nil
 }
@@ -101,7 +100,7 @@ type unsealed struct {
 	notes     notes
 }
 
-func unseal(dk vault.DataKey, row store.Application) (unsealed, error) {
+func unseal(dk vault.DataKey, row Record) (unsealed, error) {
 	var u unsealed
 	var err error
 	str := func(column string, sealed []byte) string {
@@ -158,7 +157,7 @@ func unseal(dk vault.DataKey, row store.Application) (unsealed, error) {
 // person's data key. It is for system tasks that need the layout enroll
 // writes (the "no list" match encoding computed just before erasure); staff
 // reads go through Service.Get, which checks access and audits.
-func OpenPerson(dk vault.DataKey, row store.Application) (person.Person, error) {
+func OpenPerson(dk vault.DataKey, row Record) (person.Person, error) {
 	u, err := unseal(dk, row)
 	return u.person, err
 }

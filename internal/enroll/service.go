@@ -22,13 +22,12 @@ import (
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/randid"
-	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
 )
 
 // Service runs the application workflow.
 type Service struct {
-	db       *store.DB
+	db       Store
 	vault    *vault.Vault
 	settings config.Settings
 	photo    photo.Spec
@@ -40,7 +39,7 @@ type Service struct {
 
 // New returns a Service. now and random are injected so tests control time
 // and randomness; nil means the real clock and crypto/rand.
-func New(db *store.DB, v *vault.Vault, s config.Settings, now func() time.Time, random io.Reader) *Service {
+func New(db Store, v *vault.Vault, s config.Settings, now func() time.Time, random io.Reader) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -137,17 +136,17 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
 	ev := s.evaluate(in, p, today)
 
-	var errs person.Errors
+	var problems person.Errors
 	if submit {
-		errs = append(errs, p.Validate(today, s.settings.Program.Languages)...)
-		errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+		problems = append(problems, p.Validate(today, s.settings.Program.Languages)...)
+		problems = append(problems, validateDocuments(s.settings, in.Documents)...)
 		if !ev.OK {
-			errs = append(errs, person.FieldError{Field: "documents", Key: "enroll.error.not_enough_documents"})
+			problems = append(problems, person.FieldError{Field: "documents", Key: "enroll.error.not_enough_documents"})
 		}
-		errs = append(errs, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
+		problems = append(problems, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
 	} else {
-		errs = append(errs, draftChecks(p, today, s.settings.Program.Languages)...)
-		errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+		problems = append(problems, draftChecks(p, today, s.settings.Program.Languages)...)
+		problems = append(problems, validateDocuments(s.settings, in.Documents)...)
 	}
 	var photoJPEG []byte
 	if len(in.Photo) > 0 {
@@ -156,13 +155,13 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		if err != nil {
 			var pe *photo.Error
 			if errors.As(err, &pe) {
-				errs = append(errs, person.FieldError{Field: "photo", Key: pe.Key})
+				problems = append(problems, person.FieldError{Field: "photo", Key: pe.Key})
 			} else {
 				return nil, fmt.Errorf("photo: %w", err)
 			}
 		}
 	}
-	if err := validationErr(errs); err != nil {
+	if err := validationErr(problems); err != nil {
 		return nil, err
 	}
 	if len(in.IdempotencyKey) > 128 {
@@ -180,15 +179,15 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	}
 
 	var out *Application
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		now := s.now().UTC()
-		var row store.Application
+		var row Record
 		var dk vault.DataKey
 		existing := false
 		switch {
 		case id != "":
 			r, err := tx.Application(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, errs.ErrNotFound) {
 				return wrapNotFound(err, id)
 			}
 			if err != nil {
@@ -199,7 +198,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			r, err := tx.ApplicationByIdempotencyKey(ctx, by.StaffID, idem)
 			if err == nil {
 				row, existing = r, true
-			} else if !errors.Is(err, store.ErrNotFound) {
+			} else if !errors.Is(err, errs.ErrNotFound) {
 				return err
 			}
 		}
@@ -207,7 +206,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			if err := s.canSee(by, row); err != nil {
 				return s.deny(ctx, by, row.ID, "application.update", err)
 			}
-			if Status(row.Status) != StatusDraft {
+			if row.Status != StatusDraft {
 				if idem != "" && row.IdempotencyKey == idem {
 					// A retry of a form already submitted: say which record
 					// it made and its status, nothing more. The record
@@ -242,7 +241,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			if err != nil {
 				return err
 			}
-			if err := tx.InsertPerson(ctx, store.Person{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
+			if err := tx.InsertPerson(ctx, PersonKey{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
 				return err
 			}
 			appID, err := randid.New(s.rand, "app")
@@ -253,30 +252,30 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			if err != nil {
 				return err
 			}
-			row = store.Application{ID: appID, Reference: ref, PersonID: personID, SiteID: by.SiteID, ClerkID: by.StaffID,
+			row = Record{ID: appID, Reference: ref, PersonID: personID, SiteID: by.SiteID, ClerkID: by.StaffID,
 				IdempotencyKey: idem, CreatedAt: now}
 		}
 		defer dk.Destroy()
 		if submit && photoJPEG == nil {
 			return validationErr(person.Errors{{Field: "photo", Key: "enroll.error.photo_required"}})
 		}
-		row.Status = string(StatusDraft)
+		row.Status = StatusDraft
 		action := "application.draft"
-		var candidates []store.DuplicateCandidate
+		var candidates []DuplicateCandidate
 		if submit {
-			row.Status = string(StatusSubmitted)
+			row.Status = StatusSubmitted
 			row.SubmittedAt = now
 			action = "application.submit"
 			for _, m := range matches {
 				if m.ID != row.ID {
-					candidates = append(candidates, store.DuplicateCandidate{ApplicationID: row.ID, CandidateID: m.ID, Probability: m.Probability, CreatedAt: now})
+					candidates = append(candidates, DuplicateCandidate{ApplicationID: row.ID, CandidateID: m.ID, Probability: m.Probability, CreatedAt: now})
 				}
 			}
 			switch {
 			case screenErr != nil:
-				row.Status, row.ReviewReason = string(StatusNeedsReview), ReviewScreeningFailed
+				row.Status, row.ReviewReason = StatusNeedsReview, ReviewScreeningFailed
 			case len(candidates) > 0:
-				row.Status, row.ReviewReason = string(StatusNeedsReview), ReviewPossibleDuplicate
+				row.Status, row.ReviewReason = StatusNeedsReview, ReviewPossibleDuplicate
 			}
 		}
 		row.UpdatedAt = now
@@ -310,7 +309,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			return err
 		}
 		out = &Application{ReviewReason: row.ReviewReason, ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
-			ClerkID: row.ClerkID, Status: Status(row.Status), Person: p, Documents: in.Documents, Caretaker: in.Caretaker,
+			ClerkID: row.ClerkID, Status: row.Status, Person: p, Documents: in.Documents, Caretaker: in.Caretaker,
 			Photo: photoJPEG, Quote: q, Payment: in.Payment, Evidence: ev, AgeCategory: row.AgeCategory,
 			CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt}
 		return nil
@@ -336,11 +335,11 @@ func idempotencyDigest(key string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func isConflictRetry(err error) bool { return errors.Is(err, store.ErrConflict) }
+func isConflictRetry(err error) bool { return errors.Is(err, errs.ErrWriteConflict) }
 
 func (s *Service) byIdempotency(ctx context.Context, by auth.Actor, key string) (*Application, error) {
 	var out *Application
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		row, err := tx.ApplicationByIdempotencyKey(ctx, by.StaffID, key)
 		if err != nil {
 			return err
@@ -352,8 +351,8 @@ func (s *Service) byIdempotency(ctx context.Context, by auth.Actor, key string) 
 }
 
 // repeated is the answer to a retried submission: id and status only.
-func repeated(row store.Application) *Application {
-	return &Application{ID: row.ID, Status: Status(row.Status), Repeated: true}
+func repeated(row Record) *Application {
+	return &Application{ID: row.ID, Status: row.Status, Repeated: true}
 }
 
 // draftChecks checks the form of what has been typed, not completeness.
@@ -374,7 +373,7 @@ func (s *Service) NameDOBIndex(given, surnames string, dob person.Date) []byte {
 }
 
 // canSee enforces site confinement: clerks see only their own site.
-func (s *Service) canSee(by auth.Actor, row store.Application) error {
+func (s *Service) canSee(by auth.Actor, row Record) error {
 	switch by.Role {
 	case auth.RoleSupervisor:
 		return nil
@@ -388,7 +387,7 @@ func (s *Service) canSee(by auth.Actor, row store.Application) error {
 
 // deny records a refused attempt and returns err.
 func (s *Service) deny(ctx context.Context, by auth.Actor, id, action string, err error) error {
-	auditErr := s.db.InTx(ctx, func(tx *store.Tx) error {
+	auditErr := s.db.InTx(ctx, func(tx Tx) error {
 		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: action, RecordType: "application", RecordID: id, Outcome: "denied"})
 	})
 	return errors.Join(fmt.Errorf("application %s: %w", id, err), auditErr)
@@ -400,7 +399,7 @@ func (s *Service) deny(ctx context.Context, by auth.Actor, id, action string, er
 // CardholderPurposes (see checkPurpose).
 func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*Application, error) {
 	row, err := s.db.Application(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		// Denied-by-guessing is audited like any other refusal.
 		return nil, errors.Join(s.deny(ctx, by, sanitizeID(id), "application.read", errs.ErrNotFound), wrapNotFound(err, id))
 	}
@@ -415,7 +414,7 @@ func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*
 		return nil, err
 	}
 	var out *Application
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.read", RecordType: "application", RecordID: row.ID, Purpose: purpose}); err != nil {
 			return err
 		}
@@ -452,7 +451,7 @@ func sanitizeID(id string) string {
 }
 
 // open decrypts a row. Callers have already checked access and audited.
-func (s *Service) open(ctx context.Context, tx *store.Tx, row store.Application) (*Application, error) {
+func (s *Service) open(ctx context.Context, tx Tx, row Record) (*Application, error) {
 	pr, err := tx.Person(ctx, row.PersonID)
 	if err != nil {
 		return nil, err
@@ -471,7 +470,7 @@ func (s *Service) open(ctx context.Context, tx *store.Tx, row store.Application)
 	}
 	today := s.today()
 	a := &Application{ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
-		ClerkID: row.ClerkID, Status: Status(row.Status), Person: u.person, Documents: u.documents.Docs,
+		ClerkID: row.ClerkID, Status: row.Status, Person: u.person, Documents: u.documents.Docs,
 		Caretaker: u.documents.Caretaker, Photo: u.photo, AgeCategory: row.AgeCategory,
 		Payment:        fee.Payment{Method: row.PaymentMethod, AmountCents: row.FeeCents, WaiverReason: row.WaiverReason, WaiverNote: u.notes.WaiverNote},
 		DecisionReason: row.DecisionReason, ReviewReason: row.ReviewReason, DecisionNote: u.notes.DecisionNote, DecidedBy: row.DecidedBy,
@@ -495,28 +494,14 @@ func ageOrZero(dob, today person.Date) int {
 
 // List returns summaries without personal data. Clerks see only their site.
 func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summary, error) {
-	sf := store.ApplicationFilter{SiteID: f.SiteID, Limit: f.Limit, Offset: f.Offset}
 	switch by.Role {
 	case auth.RoleClerk:
-		sf.SiteID = by.SiteID
+		f.SiteID = by.SiteID
 	case auth.RoleSupervisor:
 	default:
 		return nil, fmt.Errorf("list applications: %w", errs.ErrForbidden)
 	}
-	for _, st := range f.Statuses {
-		sf.Statuses = append(sf.Statuses, string(st))
-	}
-	rows, err := s.db.ListApplications(ctx, sf)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Summary, len(rows))
-	for i, r := range rows {
-		out[i] = Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: Status(r.Status),
-			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, ReviewReason: r.ReviewReason, EvidenceOK: r.EvidenceOK,
-			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt}
-	}
-	return out, nil
+	return s.db.ListApplications(ctx, f)
 }
 
 // Approve accepts a submitted application.
@@ -549,15 +534,15 @@ func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Statu
 	if len([]rune(note)) > 500 {
 		return validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, func(tx Tx) error {
 		row, err := tx.Application(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return wrapNotFound(err, id)
 		}
 		if err != nil {
 			return err
 		}
-		from := Status(row.Status)
+		from := row.Status
 		if from != StatusSubmitted && from != StatusNeedsReview {
 			return fmt.Errorf("application %s is %s: %w", id, from, ErrState)
 		}
@@ -588,8 +573,8 @@ func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Statu
 			}
 		}
 		now := s.now().UTC()
-		if err := tx.SetApplicationStatus(ctx, id, string(from), string(to), reason, by.StaffID, sealedNotes, now); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+		if err := tx.SetApplicationStatus(ctx, id, from, to, reason, by.StaffID, sealedNotes, now); err != nil {
+			if errors.Is(err, errs.ErrWriteConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}
 			return err
@@ -615,15 +600,7 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 	default:
 		return nil, errs.ErrForbidden
 	}
-	m, err := s.db.CountApplications(ctx, site)
-	if err != nil {
-		return nil, err
-	}
-	out := map[Status]int{}
-	for k, v := range m {
-		out[Status(k)] = v
-	}
-	return out, nil
+	return s.db.CountApplications(ctx, site)
 }
 
 // ReferenceAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.

@@ -127,7 +127,7 @@ func (s *Preapps) Create(ctx context.Context, p person.Person, docs []evidence.S
 		IdempotencyKey: idem, Language: p.Language, Remind: remindBy != "",
 		Person: sealedP, Documents: sealedD, CreatedAt: now, ExpiresAt: now.Add(s.expiry)}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.InsertPerson(ctx, store.Person{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
+		if err := tx.InsertPerson(ctx, enroll.PersonKey{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
 			return err
 		}
 		return tx.InsertPreapplication(ctx, row)

@@ -84,7 +84,7 @@ func (s *Site) lookup(ctx context.Context, code string, dob person.Date) (*Looku
 	return s.applicationStatus(ctx, row)
 }
 
-func (s *Site) dobMatches(ctx context.Context, row store.Application, dob person.Date) (bool, error) {
+func (s *Site) dobMatches(ctx context.Context, row enroll.Record, dob person.Date) (bool, error) {
 	per, err := s.app.DB.Person(ctx, row.PersonID)
 	if err != nil || per.WrappedKey == nil || row.Sealed.DateOfBirth == nil {
 		return false, nil //nolint:nilerr // an erased person matches nothing
@@ -101,7 +101,7 @@ func (s *Site) dobMatches(ctx context.Context, row store.Application, dob person
 	return string(b) == dob.String(), nil
 }
 
-func (s *Site) applicationStatus(ctx context.Context, row store.Application) (*Lookup, error) {
+func (s *Site) applicationStatus(ctx context.Context, row enroll.Record) (*Lookup, error) {
 	l := &Lookup{appID: row.ID, personID: row.PersonID}
 	switch enroll.Status(row.Status) {
 	case enroll.StatusDraft, enroll.StatusSubmitted, enroll.StatusNeedsReview:

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
@@ -71,13 +72,13 @@ func seedRejected(b *testing.B, e *env, n int) {
 		err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
 			for i := done; i < min(done+perTx, n); i++ {
 				id := fmt.Sprintf("bench%07d", i)
-				if err := tx.InsertPerson(ctx, store.Person{ID: "per_" + id, WrappedKey: field(49), KEKID: e.app.Vault.KEKID(), CreatedAt: now}); err != nil {
+				if err := tx.InsertPerson(ctx, enroll.PersonKey{ID: "per_" + id, WrappedKey: field(49), KEKID: e.app.Vault.KEKID(), CreatedAt: now}); err != nil {
 					return err
 				}
-				a := store.Application{ID: "app_" + id, Reference: "R" + id, PersonID: "per_" + id, SiteID: e.clerk.SiteID,
+				a := enroll.Record{ID: "app_" + id, Reference: "R" + id, PersonID: "per_" + id, SiteID: e.clerk.SiteID,
 					ClerkID: e.clerk.StaffID, Status: "rejected", Language: "es", AgeCategory: "adult", DecisionReason: "not_resident",
 					NameDOBIndex: field(32),
-					Sealed: store.Sealed{GivenNames: field(40), FirstSurname: field(36), SecondSurname: field(36), DateOfBirth: field(38),
+					Sealed: enroll.Sealed{GivenNames: field(40), FirstSurname: field(36), SecondSurname: field(36), DateOfBirth: field(38),
 						Sex: field(29), Address: field(140), Contact: field(70), Extras: field(60), Documents: field(160),
 						Photo: field(12_000), Notes: field(50)},
 					CreatedAt: now, UpdatedAt: now, SubmittedAt: now, DecidedAt: now}

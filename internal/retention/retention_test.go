@@ -558,7 +558,7 @@ func TestPreapplicationsExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = e.app.DB.InTx(ctx, func(tx *store.Tx) error {
-			if err := tx.InsertPerson(ctx, store.Person{ID: "per_pre1", WrappedKey: wrapped, KEKID: e.app.Vault.KEKID(), CreatedAt: now}); err != nil {
+			if err := tx.InsertPerson(ctx, enroll.PersonKey{ID: "per_pre1", WrappedKey: wrapped, KEKID: e.app.Vault.KEKID(), CreatedAt: now}); err != nil {
 				return err
 			}
 			return tx.InsertPreapplication(ctx, store.Preapplication{ID: "pre_1", RefIndex: []byte("ref1"), PersonID: "per_pre1",

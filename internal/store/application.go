@@ -5,18 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cityid/cityid/internal/enroll"
 )
 
-// Person is the holder of a per-person data key, wrapped by the master key.
-type Person struct {
-	ID         string
-	WrappedKey []byte // nil once crypto-shredded
-	KEKID      string
-	CreatedAt  time.Time
-}
-
 // InsertPerson stores a new person's wrapped data key.
-func (tx *Tx) InsertPerson(ctx context.Context, p Person) error {
+func (tx *Tx) InsertPerson(ctx context.Context, p enroll.PersonKey) error {
 	_, err := tx.exec(ctx, "INSERT INTO persons (id, wrapped_key, kek_id, created_at) VALUES (?, ?, ?, ?)",
 		p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt))
 	if err != nil {
@@ -26,65 +20,29 @@ func (tx *Tx) InsertPerson(ctx context.Context, p Person) error {
 }
 
 // Person returns a person's key record.
-func (db *DB) Person(ctx context.Context, id string) (Person, error) {
-	var p Person
+func (db *DB) Person(ctx context.Context, id string) (enroll.PersonKey, error) {
+	var p enroll.PersonKey
 	var created int64
 	err := db.queryRow(ctx, "SELECT id, wrapped_key, kek_id, created_at FROM persons WHERE id = ?", id).
 		Scan(&p.ID, &p.WrappedKey, &p.KEKID, &created)
 	if err != nil {
-		return Person{}, notFound(err, "person "+id)
+		return enroll.PersonKey{}, notFound(err, "person "+id)
 	}
 	p.CreatedAt = fromMicros(created)
 	return p, nil
 }
 
 // Person returns a person's key record inside the transaction.
-func (tx *Tx) Person(ctx context.Context, id string) (Person, error) {
-	var p Person
+func (tx *Tx) Person(ctx context.Context, id string) (enroll.PersonKey, error) {
+	var p enroll.PersonKey
 	var created int64
 	err := tx.queryRow(ctx, "SELECT id, wrapped_key, kek_id, created_at FROM persons WHERE id = ?", id).
 		Scan(&p.ID, &p.WrappedKey, &p.KEKID, &created)
 	if err != nil {
-		return Person{}, notFound(err, "person "+id)
+		return enroll.PersonKey{}, notFound(err, "person "+id)
 	}
 	p.CreatedAt = fromMicros(created)
 	return p, nil
-}
-
-// Sealed holds an application's personal data as vault ciphertext, column by column.
-type Sealed struct {
-	GivenNames, FirstSurname, SecondSurname []byte
-	DateOfBirth, Sex                        []byte
-	Address, Contact, Extras                []byte
-	Documents, Photo, Notes                 []byte
-}
-
-// Application is one row of the applications table: plain workflow fields
-// and sealed personal data.
-type Application struct {
-	ID             string
-	Reference      string
-	PersonID       string
-	SiteID         string
-	ClerkID        string
-	Status         string
-	IdempotencyKey string
-	Language       string
-	AgeCategory    string
-	EvidenceOK     bool
-	FeeKind        string
-	FeeCents       int
-	PaymentMethod  string
-	WaiverReason   string
-	DecisionReason string
-	ReviewReason   string // why it needs a supervisor: "possible_duplicate", "screening_failed"
-	DecidedBy      string
-	NameDOBIndex   []byte
-	Sealed         Sealed
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	SubmittedAt    time.Time
-	DecidedAt      time.Time
 }
 
 const appColumns = `id, reference, person_id, site_id, clerk_id, status, idempotency_key, language, age_category,
@@ -92,8 +50,8 @@ const appColumns = `id, reference, person_id, site_id, clerk_id, status, idempot
 	given_names, first_surname, second_surname, date_of_birth, sex, address, contact, extras, documents, photo, notes,
 	created_at, updated_at, submitted_at, decided_at`
 
-func appArgs(a Application) []any {
-	return []any{a.ID, a.Reference, a.PersonID, a.SiteID, a.ClerkID, a.Status, nullString(a.IdempotencyKey),
+func appArgs(a enroll.Record) []any {
+	return []any{a.ID, a.Reference, a.PersonID, a.SiteID, a.ClerkID, string(a.Status), nullString(a.IdempotencyKey),
 		a.Language, a.AgeCategory, boolInt(a.EvidenceOK), a.FeeKind, a.FeeCents, a.PaymentMethod, a.WaiverReason,
 		a.DecisionReason, a.ReviewReason, nullString(a.DecidedBy), a.NameDOBIndex,
 		a.Sealed.GivenNames, a.Sealed.FirstSurname, a.Sealed.SecondSurname, a.Sealed.DateOfBirth, a.Sealed.Sex,
@@ -108,18 +66,18 @@ func nullString(s string) any {
 	return s
 }
 
-func scanApplication(s scanner) (Application, error) {
-	var a Application
+func scanApplication(s scanner) (enroll.Record, error) {
+	var a enroll.Record
 	var idem, decidedBy *string
 	var evOK int
 	var created, updated, submitted, decided int64
-	err := s.Scan(&a.ID, &a.Reference, &a.PersonID, &a.SiteID, &a.ClerkID, &a.Status, &idem, &a.Language, &a.AgeCategory,
+	err := s.Scan(&a.ID, &a.Reference, &a.PersonID, &a.SiteID, &a.ClerkID, (*string)(&a.Status), &idem, &a.Language, &a.AgeCategory,
 		&evOK, &a.FeeKind, &a.FeeCents, &a.PaymentMethod, &a.WaiverReason, &a.DecisionReason, &a.ReviewReason, &decidedBy, &a.NameDOBIndex,
 		&a.Sealed.GivenNames, &a.Sealed.FirstSurname, &a.Sealed.SecondSurname, &a.Sealed.DateOfBirth, &a.Sealed.Sex,
 		&a.Sealed.Address, &a.Sealed.Contact, &a.Sealed.Extras, &a.Sealed.Documents, &a.Sealed.Photo, &a.Sealed.Notes,
 		&created, &updated, &submitted, &decided)
 	if err != nil {
-		return Application{}, err
+		return enroll.Record{}, err
 	}
 	if idem != nil {
 		a.IdempotencyKey = *idem
@@ -134,7 +92,7 @@ func scanApplication(s scanner) (Application, error) {
 }
 
 // InsertApplication inserts a; a repeated (clerk, idempotency key) is ErrConflict.
-func (tx *Tx) InsertApplication(ctx context.Context, a Application) error {
+func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) error {
 	ph := strings.TrimSuffix(strings.Repeat("?, ", 33), ", ")
 	_, err := tx.exec(ctx, "INSERT INTO applications ("+appColumns+") VALUES ("+ph+")", appArgs(a)...)
 	if isUnique(err) {
@@ -147,13 +105,13 @@ func (tx *Tx) InsertApplication(ctx context.Context, a Application) error {
 }
 
 // UpdateApplication rewrites every mutable column of a.
-func (tx *Tx) UpdateApplication(ctx context.Context, a Application) error {
+func (tx *Tx) UpdateApplication(ctx context.Context, a enroll.Record) error {
 	res, err := tx.exec(ctx, `UPDATE applications SET status = ?, language = ?, age_category = ?, evidence_ok = ?,
 		fee_kind = ?, fee_cents = ?, payment_method = ?, waiver_reason = ?, decision_reason = ?, review_reason = ?, decided_by = ?,
 		name_dob_index = ?, given_names = ?, first_surname = ?, second_surname = ?, date_of_birth = ?, sex = ?,
 		address = ?, contact = ?, extras = ?, documents = ?, photo = ?, notes = ?,
 		updated_at = ?, submitted_at = ?, decided_at = ? WHERE id = ?`,
-		a.Status, a.Language, a.AgeCategory, boolInt(a.EvidenceOK), a.FeeKind, a.FeeCents, a.PaymentMethod,
+		string(a.Status), a.Language, a.AgeCategory, boolInt(a.EvidenceOK), a.FeeKind, a.FeeCents, a.PaymentMethod,
 		a.WaiverReason, a.DecisionReason, a.ReviewReason, nullString(a.DecidedBy), a.NameDOBIndex,
 		a.Sealed.GivenNames, a.Sealed.FirstSurname, a.Sealed.SecondSurname, a.Sealed.DateOfBirth, a.Sealed.Sex,
 		a.Sealed.Address, a.Sealed.Contact, a.Sealed.Extras, a.Sealed.Documents, a.Sealed.Photo, a.Sealed.Notes,
@@ -170,10 +128,10 @@ func (tx *Tx) UpdateApplication(ctx context.Context, a Application) error {
 // SetApplicationStatus moves an application from one status to another; it
 // fails with ErrConflict when the application is no longer in status from,
 // so two supervisors cannot both decide it.
-func (tx *Tx) SetApplicationStatus(ctx context.Context, id, from, to, reason, decidedBy string, notes []byte, at time.Time) error {
+func (tx *Tx) SetApplicationStatus(ctx context.Context, id string, from, to enroll.Status, reason, decidedBy string, notes []byte, at time.Time) error {
 	res, err := tx.exec(ctx, `UPDATE applications SET status = ?, decision_reason = ?, decided_by = ?, notes = COALESCE(?, notes),
 		decided_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
-		to, reason, nullString(decidedBy), notes, micros(at), micros(at), id, from)
+		string(to), reason, nullString(decidedBy), notes, micros(at), micros(at), id, string(from))
 	if err != nil {
 		return fmt.Errorf("set application status: %w", err)
 	}
@@ -184,49 +142,49 @@ func (tx *Tx) SetApplicationStatus(ctx context.Context, id, from, to, reason, de
 }
 
 // Application returns one application by id.
-func (db *DB) Application(ctx context.Context, id string) (Application, error) {
+func (db *DB) Application(ctx context.Context, id string) (enroll.Record, error) {
 	a, err := scanApplication(db.queryRow(ctx, "SELECT "+appColumns+" FROM applications WHERE id = ?", id))
 	if err != nil {
-		return Application{}, notFound(err, "application "+id)
+		return enroll.Record{}, notFound(err, "application "+id)
 	}
 	return a, nil
 }
 
 // Application returns one application by id inside the transaction.
-func (tx *Tx) Application(ctx context.Context, id string) (Application, error) {
+func (tx *Tx) Application(ctx context.Context, id string) (enroll.Record, error) {
 	a, err := scanApplication(tx.queryRow(ctx, "SELECT "+appColumns+" FROM applications WHERE id = ?", id))
 	if err != nil {
-		return Application{}, notFound(err, "application "+id)
+		return enroll.Record{}, notFound(err, "application "+id)
 	}
 	return a, nil
 }
 
 // ApplicationByIdempotencyKey finds the application a clerk created with key.
-func (tx *Tx) ApplicationByIdempotencyKey(ctx context.Context, clerkID, key string) (Application, error) {
+func (tx *Tx) ApplicationByIdempotencyKey(ctx context.Context, clerkID, key string) (enroll.Record, error) {
 	a, err := scanApplication(tx.queryRow(ctx, "SELECT "+appColumns+" FROM applications WHERE clerk_id = ? AND idempotency_key = ?", clerkID, key))
 	if err != nil {
-		return Application{}, notFound(err, "application by idempotency key")
+		return enroll.Record{}, notFound(err, "application by idempotency key")
 	}
 	return a, nil
 }
 
 // ApplicationByReference finds an application by its resident-facing reference.
-func (db *DB) ApplicationByReference(ctx context.Context, ref string) (Application, error) {
+func (db *DB) ApplicationByReference(ctx context.Context, ref string) (enroll.Record, error) {
 	a, err := scanApplication(db.queryRow(ctx, "SELECT "+appColumns+" FROM applications WHERE reference = ?", ref))
 	if err != nil {
-		return Application{}, notFound(err, "application by reference")
+		return enroll.Record{}, notFound(err, "application by reference")
 	}
 	return a, nil
 }
 
 // ApplicationsByNameDOB returns applications whose blind index matches.
-func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]Application, error) {
+func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]enroll.Record, error) {
 	rows, err := db.query(ctx, "SELECT "+appColumns+" FROM applications WHERE name_dob_index = ? ORDER BY created_at", index)
 	if err != nil {
 		return nil, fmt.Errorf("search applications: %w", err)
 	}
 	defer rows.Close()
-	var out []Application
+	var out []enroll.Record
 	for rows.Next() {
 		a, err := scanApplication(rows)
 		if err != nil {
@@ -237,25 +195,8 @@ func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]Applic
 	return out, rows.Err()
 }
 
-// ApplicationSummary is an application without any personal data, for queues and lists.
-type ApplicationSummary struct {
-	ID, Reference, SiteID, ClerkID, Status       string
-	Language, AgeCategory, PaymentMethod         string
-	ReviewReason                                 string
-	EvidenceOK                                   bool
-	CreatedAt, UpdatedAt, SubmittedAt, DecidedAt time.Time
-}
-
-// ApplicationFilter selects applications for a list.
-type ApplicationFilter struct {
-	SiteID   string   // "" = all sites
-	Statuses []string // empty = all
-	Limit    int      // default 50, at most 500
-	Offset   int
-}
-
 // ListApplications returns summaries, oldest submission first for queues.
-func (db *DB) ListApplications(ctx context.Context, f ApplicationFilter) ([]ApplicationSummary, error) {
+func (db *DB) ListApplications(ctx context.Context, f enroll.ListFilter) ([]enroll.Summary, error) {
 	q := `SELECT id, reference, site_id, clerk_id, status, language, age_category, payment_method, review_reason, evidence_ok,
 		created_at, updated_at, submitted_at, decided_at FROM applications WHERE 1=1`
 	var args []any
@@ -266,7 +207,7 @@ func (db *DB) ListApplications(ctx context.Context, f ApplicationFilter) ([]Appl
 	if len(f.Statuses) > 0 {
 		q += " AND status IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(f.Statuses)), ", ") + ")"
 		for _, s := range f.Statuses {
-			args = append(args, s)
+			args = append(args, string(s))
 		}
 	}
 	if f.Limit <= 0 {
@@ -281,12 +222,12 @@ func (db *DB) ListApplications(ctx context.Context, f ApplicationFilter) ([]Appl
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
 	defer rows.Close()
-	var out []ApplicationSummary
+	var out []enroll.Summary
 	for rows.Next() {
-		var s ApplicationSummary
+		var s enroll.Summary
 		var evOK int
 		var c, u, sub, d int64
-		if err := rows.Scan(&s.ID, &s.Reference, &s.SiteID, &s.ClerkID, &s.Status, &s.Language, &s.AgeCategory,
+		if err := rows.Scan(&s.ID, &s.Reference, &s.SiteID, &s.ClerkID, (*string)(&s.Status), &s.Language, &s.AgeCategory,
 			&s.PaymentMethod, &s.ReviewReason, &evOK, &c, &u, &sub, &d); err != nil {
 			return nil, fmt.Errorf("list applications: %w", err)
 		}
@@ -298,7 +239,7 @@ func (db *DB) ListApplications(ctx context.Context, f ApplicationFilter) ([]Appl
 }
 
 // CountApplications counts applications by status (for dashboards).
-func (db *DB) CountApplications(ctx context.Context, siteID string) (map[string]int, error) {
+func (db *DB) CountApplications(ctx context.Context, siteID string) (map[enroll.Status]int, error) {
 	q := "SELECT status, COUNT(*) FROM applications"
 	var args []any
 	if siteID != "" {
@@ -311,14 +252,14 @@ func (db *DB) CountApplications(ctx context.Context, siteID string) (map[string]
 		return nil, fmt.Errorf("count applications: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[enroll.Status]int{}
 	for rows.Next() {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, fmt.Errorf("count applications: %w", err)
 		}
-		out[s] = n
+		out[enroll.Status(s)] = n
 	}
 	return out, rows.Err()
 }

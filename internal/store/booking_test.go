@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -173,7 +174,7 @@ func TestPreapplicationExpiry(t *testing.T) {
 		p := store.Preapplication{ID: "pre_1", RefIndex: []byte("idx1"), PersonID: "per_pre_1", PersonKey: []byte("pk"), IdempotencyKey: "k1",
 			Language: "es", Person: []byte{1}, Documents: []byte{2}, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			if err := tx.InsertPerson(ctx, store.Person{ID: p.PersonID, WrappedKey: []byte("w"), KEKID: "k", CreatedAt: now}); err != nil {
+			if err := tx.InsertPerson(ctx, enroll.PersonKey{ID: p.PersonID, WrappedKey: []byte("w"), KEKID: "k", CreatedAt: now}); err != nil {
 				return err
 			}
 			return tx.InsertPreapplication(ctx, p)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cityid/cityid/internal/enroll"
 )
 
 // Card is one row of the cards table. It holds no personal data: the
@@ -169,6 +171,27 @@ type CardFilter struct {
 	ExpiresBefore time.Time // only cards expiring before this (zero: any)
 	Limit         int       // default 50, at most 1000
 	Offset        int
+}
+
+// CardsOf lists the cards issued from an application (id and hand-over
+// time), oldest first.
+func (db *DB) CardsOf(ctx context.Context, applicationID string) ([]enroll.IssuedCard, error) {
+	rows, err := db.query(ctx, "SELECT id, handed_over_at FROM cards WHERE application_id = ? ORDER BY created_at, id", applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("cards of application: %w", err)
+	}
+	defer rows.Close()
+	var out []enroll.IssuedCard
+	for rows.Next() {
+		var c enroll.IssuedCard
+		var at int64
+		if err := rows.Scan(&c.ID, &at); err != nil {
+			return nil, fmt.Errorf("cards of application: %w", err)
+		}
+		c.HandedOverAt = fromMicros(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // ListCards returns cards, oldest first.

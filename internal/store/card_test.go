@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -96,6 +97,14 @@ func TestCardRoundTrip(t *testing.T) {
 		list, err := db.ListCards(ctx, store.CardFilter{ApplicationID: "app_1", Statuses: []string{"revoked"}})
 		if err != nil || len(list) != 1 || list[0].Reason != "fraud" {
 			t.Errorf("ListCards(revoked) = %+v, %v; want crd_1 with reason fraud", list, err)
+		}
+		// What the application workflow sees of an application's cards.
+		of, err := db.CardsOf(ctx, "app_1")
+		if d := cmp.Diff([]enroll.IssuedCard{{ID: "crd_1", HandedOverAt: now}}, of); err != nil || d != "" {
+			t.Errorf("CardsOf(app_1) err %v, diff (-want +got):\n%s", err, d)
+		}
+		if none, err := db.CardsOf(ctx, "app_2"); err != nil || len(none) != 0 {
+			t.Errorf("CardsOf(app_2) = %v, %v; want none", none, err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
 )
 
 // The domain packages declare the storage they need as small interfaces
@@ -21,3 +22,14 @@ func (s authStore) InTx(ctx context.Context, fn func(auth.Tx) error) error {
 }
 
 var _ auth.Tx = (*Tx)(nil)
+
+// Enroll returns db as the storage of the application workflow.
+func (db *DB) Enroll() enroll.Store { return enrollStore{db} }
+
+type enrollStore struct{ *DB }
+
+func (s enrollStore) InTx(ctx context.Context, fn func(enroll.Tx) error) error {
+	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+var _ enroll.Tx = (*Tx)(nil)

@@ -5,19 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cityid/cityid/internal/enroll"
 )
 
-// DuplicateCandidate is a possible earlier record of the same person, found
-// by screening an application at submission.
-type DuplicateCandidate struct {
-	ApplicationID string
-	CandidateID   string // the other application
-	Probability   float64
-	CreatedAt     time.Time
-}
-
 // InsertDuplicateCandidates records screening results for an application.
-func (tx *Tx) InsertDuplicateCandidates(ctx context.Context, cs []DuplicateCandidate) error {
+func (tx *Tx) InsertDuplicateCandidates(ctx context.Context, cs []enroll.DuplicateCandidate) error {
 	for _, c := range cs {
 		_, err := tx.exec(ctx, `INSERT INTO duplicate_candidates (application_id, candidate_id, probability, created_at)
 			VALUES (?, ?, ?, ?) ON CONFLICT (application_id, candidate_id) DO UPDATE SET probability = excluded.probability`,
@@ -30,16 +23,16 @@ func (tx *Tx) InsertDuplicateCandidates(ctx context.Context, cs []DuplicateCandi
 }
 
 // DuplicateCandidates lists an application's open candidates, most likely first.
-func (db *DB) DuplicateCandidates(ctx context.Context, applicationID string) ([]DuplicateCandidate, error) {
+func (db *DB) DuplicateCandidates(ctx context.Context, applicationID string) ([]enroll.DuplicateCandidate, error) {
 	rows, err := db.query(ctx, `SELECT application_id, candidate_id, probability, created_at FROM duplicate_candidates
 		WHERE application_id = ? ORDER BY probability DESC, candidate_id`, applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("list duplicate candidates: %w", err)
 	}
 	defer rows.Close()
-	var out []DuplicateCandidate
+	var out []enroll.DuplicateCandidate
 	for rows.Next() {
-		var c DuplicateCandidate
+		var c enroll.DuplicateCandidate
 		var at int64
 		if err := rows.Scan(&c.ApplicationID, &c.CandidateID, &c.Probability, &at); err != nil {
 			return nil, fmt.Errorf("list duplicate candidates: %w", err)
@@ -125,11 +118,11 @@ var leanColumns = strings.NewReplacer("documents, photo, notes", "NULL, NULL, NU
 // order, a page at a time (for rebuilding the screening index at start),
 // with its person's wrapped data key (nil once erased). The photo,
 // documents, notes and times are not read (zero in the rows).
-func (db *DB) EachApplication(ctx context.Context, statuses []string, fn func(a Application, wrappedKey []byte) error) error {
+func (db *DB) EachApplication(ctx context.Context, statuses []enroll.Status, fn func(a enroll.Record, wrappedKey []byte) error) error {
 	const page = 2000
 	in := strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")
 	type item struct {
-		app Application
+		app enroll.Record
 		key []byte
 		pos any
 	}
@@ -143,7 +136,7 @@ func (db *DB) EachApplication(ctx context.Context, statuses []string, fn func(a 
 	for {
 		args := []any{after}
 		for _, s := range statuses {
-			args = append(args, s)
+			args = append(args, string(s))
 		}
 		args = append(args, page)
 		rows, err := db.query(ctx, "SELECT "+leanColumns+", (SELECT wrapped_key FROM persons WHERE persons.id = applications.person_id), "+posCol+

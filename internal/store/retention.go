@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cityid/cityid/internal/enroll"
 )
 
 // DueClass names a rule by which a person's data falls due for erasure.
@@ -252,14 +254,14 @@ func (tx *Tx) ReducePerson(ctx context.Context, personID string, encoding []byte
 }
 
 // PersonApplications returns the applications of a person, newest first.
-func (tx *Tx) PersonApplications(ctx context.Context, personID string) ([]Application, error) {
+func (tx *Tx) PersonApplications(ctx context.Context, personID string) ([]enroll.Record, error) {
 	rows, err := tx.tx.QueryContext(ctx, rebind(tx.dialect,
 		"SELECT "+appColumns+" FROM applications WHERE person_id = ? ORDER BY created_at DESC, id"), personID)
 	if err != nil {
 		return nil, fmt.Errorf("person applications: %w", err)
 	}
 	defer rows.Close()
-	var out []Application
+	var out []enroll.Record
 	for rows.Next() {
 		a, err := scanApplication(rows)
 		if err != nil {
@@ -467,7 +469,7 @@ func (db *DB) scanBuckets(ctx context.Context, q string, h *Holding) error {
 
 // WrappedKeyBatch returns up to limit persons (id, wrapped key) whose data
 // key is wrapped by a master key other than kekID, for master-key rotation.
-func (db *DB) WrappedKeyBatch(ctx context.Context, notKEK string, limit int) ([]Person, error) {
+func (db *DB) WrappedKeyBatch(ctx context.Context, notKEK string, limit int) ([]enroll.PersonKey, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
@@ -477,9 +479,9 @@ func (db *DB) WrappedKeyBatch(ctx context.Context, notKEK string, limit int) ([]
 		return nil, fmt.Errorf("wrapped keys: %w", err)
 	}
 	defer rows.Close()
-	var out []Person
+	var out []enroll.PersonKey
 	for rows.Next() {
-		var p Person
+		var p enroll.PersonKey
 		var c int64
 		if err := rows.Scan(&p.ID, &p.WrappedKey, &p.KEKID, &c); err != nil {
 			return nil, fmt.Errorf("wrapped keys: %w", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -27,7 +28,7 @@ func TestStatsWalks(t *testing.T) {
 			{"app_old", "rejected", march.AddDate(-1, 0, 0), march.AddDate(-1, 0, 1), ""},
 		} {
 			row := newApp(a.id, "")
-			row.Status, row.SubmittedAt, row.DecidedAt, row.WaiverReason = a.status, a.submitted, a.decided, a.waiver
+			row.Status, row.SubmittedAt, row.DecidedAt, row.WaiverReason = enroll.Status(a.status), a.submitted, a.decided, a.waiver
 			if err := insert(t, db, row); err != nil {
 				t.Fatal(err)
 			}

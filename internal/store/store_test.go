@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -34,18 +35,18 @@ func seedSite(t *testing.T, db *store.DB) store.Site {
 	return s
 }
 
-func newApp(id, key string) store.Application {
+func newApp(id, key string) enroll.Record {
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	return store.Application{ID: id, Reference: "REF-" + id, PersonID: "per_" + id, SiteID: "site_a", ClerkID: "stf_1",
+	return enroll.Record{ID: id, Reference: "REF-" + id, PersonID: "per_" + id, SiteID: "site_a", ClerkID: "stf_1",
 		Status: "draft", IdempotencyKey: key, Language: "es", AgeCategory: "adult",
-		Sealed:    store.Sealed{GivenNames: []byte{1, 2, 3}, Photo: []byte("jpeg")},
+		Sealed:    enroll.Sealed{GivenNames: []byte{1, 2, 3}, Photo: []byte("jpeg")},
 		CreatedAt: now, UpdatedAt: now}
 }
 
-func insert(t *testing.T, db *store.DB, a store.Application) error {
+func insert(t *testing.T, db *store.DB, a enroll.Record) error {
 	t.Helper()
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.InsertPerson(ctx, store.Person{ID: a.PersonID, WrappedKey: []byte("wrapped"), KEKID: "k1", CreatedAt: a.CreatedAt}); err != nil {
+		if err := tx.InsertPerson(ctx, enroll.PersonKey{ID: a.PersonID, WrappedKey: []byte("wrapped"), KEKID: "k1", CreatedAt: a.CreatedAt}); err != nil {
 			return err
 		}
 		return tx.InsertApplication(ctx, a)
@@ -106,7 +107,7 @@ func TestApplicationRoundTrip(t *testing.T) {
 		if !errors.Is(err, store.ErrConflict) {
 			t.Errorf("second decision err = %v, want ErrConflict", err)
 		}
-		list, err := db.ListApplications(ctx, store.ApplicationFilter{SiteID: "site_a", Statuses: []string{"approved"}})
+		list, err := db.ListApplications(ctx, enroll.ListFilter{SiteID: "site_a", Statuses: []enroll.Status{"approved"}})
 		if err != nil || len(list) != 1 || list[0].ID != "app_1" {
 			t.Errorf("ListApplications = %+v, %v; want app_1", list, err)
 		}

@@ -1,0 +1,128 @@
+package enroll
+
+import (
+	"context"
+	"time"
+
+	"github.com/cityid/cityid/internal/audit"
+)
+
+// Store is the storage the application workflow needs; package store
+// implements it (store.DB.Enroll). Lookups that find nothing return an
+// error wrapping errs.ErrNotFound; a lost race (a repeated idempotency key,
+// a status changed meanwhile) is errs.ErrWriteConflict.
+type Store interface {
+	// InTx runs fn in one write transaction: an intake's rows and its
+	// audit event commit together or not at all.
+	InTx(ctx context.Context, fn func(Tx) error) error
+
+	Application(ctx context.Context, id string) (Record, error)
+	// ListApplications returns summaries (no personal data), oldest
+	// submission first; the limit defaults to 50 and is at most 500.
+	ListApplications(ctx context.Context, f ListFilter) ([]Summary, error)
+	// CountApplications counts by status, of one site or ("") all.
+	CountApplications(ctx context.Context, siteID string) (map[Status]int, error)
+	// ApplicationsByNameDOB returns the records whose name/date-of-birth
+	// blind index is index, oldest first.
+	ApplicationsByNameDOB(ctx context.Context, index []byte) ([]Record, error)
+	// EachApplication calls fn for every record in one of statuses, with its
+	// person's wrapped data key (nil once erased). The large sealed columns
+	// (photo, documents, notes) and the times are not read.
+	EachApplication(ctx context.Context, statuses []Status, fn func(r Record, wrappedKey []byte) error) error
+	// DuplicateCandidates lists an application's open candidates, most likely first.
+	DuplicateCandidates(ctx context.Context, applicationID string) ([]DuplicateCandidate, error)
+	// CardsOf lists the cards issued from an application, oldest first.
+	CardsOf(ctx context.Context, applicationID string) ([]IssuedCard, error)
+	// AuditEvents lists audit events, newest first.
+	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+}
+
+// Tx is a write transaction of the application workflow.
+type Tx interface {
+	Application(ctx context.Context, id string) (Record, error)
+	// ApplicationByIdempotencyKey finds the record a clerk created with key.
+	ApplicationByIdempotencyKey(ctx context.Context, clerkID, key string) (Record, error)
+	// InsertApplication fails with errs.ErrWriteConflict on a repeated (clerk, key).
+	InsertApplication(ctx context.Context, r Record) error
+	// UpdateApplication rewrites every mutable column of r.
+	UpdateApplication(ctx context.Context, r Record) error
+	// SetApplicationStatus moves an application from one status to another
+	// (recording the decision, and notes when not nil); errs.ErrWriteConflict
+	// when it is no longer in status from, so two deciders cannot both win.
+	SetApplicationStatus(ctx context.Context, id string, from, to Status, reason, decidedBy string, notes []byte, at time.Time) error
+
+	Person(ctx context.Context, id string) (PersonKey, error)
+	InsertPerson(ctx context.Context, p PersonKey) error
+
+	InsertDuplicateCandidates(ctx context.Context, cs []DuplicateCandidate) error
+	// DeleteDuplicateCandidate removes one candidate and returns how many remain.
+	DeleteDuplicateCandidate(ctx context.Context, applicationID, candidateID string) (int, error)
+	ClearDuplicateCandidates(ctx context.Context, applicationID string) error
+	// MarkDistinct remembers that two records are different people.
+	MarkDistinct(ctx context.Context, a, b, by string, at time.Time) error
+
+	// AppendAudit chains e onto the audit log in this transaction.
+	AppendAudit(ctx context.Context, e audit.Event) error
+}
+
+// Record is an application as stored: workflow fields in clear, personal
+// data sealed column by column under its person's data key (see seal.go).
+type Record struct {
+	ID             string
+	Reference      string
+	PersonID       string
+	SiteID         string
+	ClerkID        string
+	Status         Status
+	IdempotencyKey string // a digest, never the client's key
+	Language       string
+	AgeCategory    string
+	EvidenceOK     bool
+	FeeKind        string
+	FeeCents       int
+	PaymentMethod  string
+	WaiverReason   string
+	DecisionReason string
+	ReviewReason   string // why it needs a supervisor: ReviewPossibleDuplicate, ReviewScreeningFailed
+	DecidedBy      string
+	NameDOBIndex   []byte // keyed blind index for exact search
+	Sealed         Sealed
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SubmittedAt    time.Time
+	DecidedAt      time.Time
+}
+
+// Sealed holds an application's personal data as vault ciphertext, column
+// by column; only this package knows what is inside.
+type Sealed struct {
+	GivenNames, FirstSurname, SecondSurname []byte
+	DateOfBirth, Sex                        []byte
+	Address, Contact, Extras                []byte
+	Documents, Photo, Notes                 []byte
+}
+
+// PersonKey is the holder of a per-person data key, wrapped by the master
+// key. Erasing a person destroys it (crypto-shredding).
+type PersonKey struct {
+	ID         string
+	WrappedKey []byte // nil once crypto-shredded
+	KEKID      string
+	CreatedAt  time.Time
+}
+
+// DuplicateCandidate is a possible earlier record of the same person, found
+// by screening an application at submission.
+type DuplicateCandidate struct {
+	ApplicationID string
+	CandidateID   string // the other application
+	Probability   float64
+	CreatedAt     time.Time
+}
+
+// IssuedCard is what the workflow needs to know of a card made from an
+// application: which, and whether and when it reached its holder.
+type IssuedCard struct {
+	ID           string
+	HandedOverAt time.Time // zero until handed over
+}
