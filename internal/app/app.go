@@ -256,7 +256,7 @@ func (a *App) openCards(o Options) error {
 	if hk != nil {
 		keys = hk
 	}
-	cards, err := card.New(a.DB, a.Enroll, keys, a.I18n, a.Settings, card.Options{Now: a.Now, Rand: a.Rand, Seal: seal})
+	cards, err := card.New(a.DB.Cards(), a.Enroll, keys, a.I18n, a.Settings, card.Options{Now: a.Now, Rand: a.Rand, Seal: seal})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // langs returns the (up to) two languages printed on the card.
@@ -289,7 +288,7 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 	if sheet == ProofSheet {
 		return buf.Bytes(), nil
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx Tx) error {
 		for _, c := range cards {
 			if err := tx.MarkCardPrinted(ctx, c.ID, signer.KeyID(), now); err != nil {
 				return err
@@ -360,17 +359,17 @@ func (s *Service) HandOver(ctx context.Context, by auth.Actor, id string) (Card,
 		return Card{}, s.deny(ctx, by, "card.handover", id, errs.ErrForbidden)
 	}
 	var out Card
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx Tx) error {
 		row, err := s.cardInTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if Status(row.Status) != StatusActive {
+		if row.Status != StatusActive {
 			return fmt.Errorf("card %s is %s: %w", row.ID, row.Status, ErrState)
 		}
 		now := s.now().UTC()
 		if err := tx.MarkCardHandedOver(ctx, row.ID, now); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, errs.ErrWriteConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}
 			return err

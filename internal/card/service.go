@@ -21,7 +21,6 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Applications opens approved applications; *enroll.Service implements it.
@@ -59,7 +58,7 @@ type Options struct {
 
 // Service runs the card lifecycle.
 type Service struct {
-	db       *store.DB
+	db       Store
 	apps     Applications
 	keys     Keyring
 	tr       Translator
@@ -76,7 +75,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(db *store.DB, apps Applications, keys Keyring, tr Translator, s config.Settings, o Options) (*Service, error) {
+func New(db Store, apps Applications, keys Keyring, tr Translator, s config.Settings, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -111,10 +110,10 @@ func New(db *store.DB, apps Applications, keys Keyring, tr Translator, s config.
 func (s *Service) today() person.Date { return person.DateOf(s.now().In(s.loc)) }
 
 // fromRow converts a store row.
-func fromRow(r store.Card) Card {
+func fromRow(r Record) Card {
 	n, _ := ParseNumber(r.Number)
-	return Card{ID: r.ID, Number: n, ApplicationID: r.ApplicationID, PersonID: r.PersonID, Kind: Kind(r.Kind),
-		Status: Status(r.Status), StatusListID: r.StatusListID, StatusIndex: r.StatusIndex, KeyID: r.KeyID,
+	return Card{ID: r.ID, Number: n, ApplicationID: r.ApplicationID, PersonID: r.PersonID, Kind: r.Kind,
+		Status: r.Status, StatusListID: r.StatusListID, StatusIndex: r.StatusIndex, KeyID: r.KeyID,
 		IssuedOn: person.DateOf(r.IssuedAt), ExpiresOn: person.DateOf(r.ExpiresAt), PrintedAt: r.PrintedAt,
 		PrintCount: r.PrintCount, HandedOverAt: r.HandedOverAt, Replaces: r.Replaces, ReplacedBy: r.ReplacedBy,
 		FeeCents: r.FeeCents, WaiverReason: r.WaiverReason, Reason: r.Reason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
@@ -126,7 +125,7 @@ func canManage(by auth.Actor) bool { return by.Can(auth.RoleSupervisor) }
 
 // deny records a refused attempt and returns err.
 func (s *Service) deny(ctx context.Context, by auth.Actor, action, id string, err error) error {
-	auditErr := s.db.InTx(ctx, func(tx *store.Tx) error {
+	auditErr := s.db.InTx(ctx, func(tx Tx) error {
 		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: action, RecordType: "card", RecordID: safeID(id), Outcome: audit.OutcomeDenied})
 	})
 	return errors.Join(fmt.Errorf("card %s: %w", safeID(id), err), auditErr)
@@ -157,7 +156,7 @@ var errRetry = errors.New("retry")
 const maxRetries = 5
 
 // inTx runs fn in a transaction, retrying on errRetry.
-func (s *Service) inTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx Tx) error) error {
 	var err error
 	for range maxRetries {
 		err = s.db.InTx(ctx, fn)
@@ -170,7 +169,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *store.Tx) error) error {
 
 // retryable turns a store conflict into errRetry.
 func retryable(err error) error {
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, errs.ErrWriteConflict) {
 		return fmt.Errorf("%w: %w", errRetry, err)
 	}
 	return err
@@ -180,7 +179,7 @@ func retryable(err error) error {
 // personal data.
 func (s *Service) Get(ctx context.Context, id string) (Card, error) {
 	r, err := s.db.Card(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return Card{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	if err != nil {
@@ -196,7 +195,7 @@ func (s *Service) ByNumber(ctx context.Context, typed string) (Card, error) {
 		return Card{}, err
 	}
 	r, err := s.db.CardByNumber(ctx, n.Compact())
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return Card{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	if err != nil {
@@ -209,17 +208,14 @@ func (s *Service) ByNumber(ctx context.Context, typed string) (Card, error) {
 type Filter struct {
 	ApplicationID string
 	Statuses      []Status
-	Unprinted     bool // the print queue
-	Limit, Offset int
+	Unprinted     bool      // the print queue
+	ExpiresBefore time.Time // only cards expiring before this (zero: any)
+	Limit, Offset int       // limit: default 50, at most 1000
 }
 
 // List returns cards, oldest first.
 func (s *Service) List(ctx context.Context, f Filter) ([]Card, error) {
-	sf := store.CardFilter{ApplicationID: f.ApplicationID, Unprinted: f.Unprinted, Limit: f.Limit, Offset: f.Offset}
-	for _, st := range f.Statuses {
-		sf.Statuses = append(sf.Statuses, string(st))
-	}
-	rows, err := s.db.ListCards(ctx, sf)
+	rows, err := s.db.ListCards(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -264,15 +260,15 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 	}
 	today := s.today()
 	var out Card
-	err = s.inTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		now := s.now().UTC()
 		if err := tx.SetApplicationStatus(ctx, app.ID, enroll.StatusApproved, enroll.StatusIssued, "", by.StaffID, nil, now); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, errs.ErrWriteConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}
 			return err
 		}
-		row, err := s.newCard(ctx, tx, store.Card{ApplicationID: app.ID, PersonID: app.PersonID, Kind: string(KindNew),
+		row, err := s.newCard(ctx, tx, Record{ApplicationID: app.ID, PersonID: app.PersonID, Kind: KindNew,
 			KeyID: signer.KeyID(), IssuedAt: today.Time(), ExpiresAt: today.AddYears(s.validity(app.Person.DateOfBirth, today)).Time(),
 			FeeCents: app.Payment.AmountCents, WaiverReason: app.Payment.WaiverReason}, now)
 		if err != nil {
@@ -289,19 +285,19 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 
 // newCard inserts row as a new active card with a fresh id, random number
 // and random status-list index.
-func (s *Service) newCard(ctx context.Context, tx *store.Tx, row store.Card, now time.Time) (store.Card, error) {
+func (s *Service) newCard(ctx context.Context, tx Tx, row Record, now time.Time) (Record, error) {
 	id, err := randid.New(s.rand, "crd")
 	if err != nil {
-		return store.Card{}, err
+		return Record{}, err
 	}
 	list, idx, err := s.allocate(ctx, tx, now)
 	if err != nil {
-		return store.Card{}, err
+		return Record{}, err
 	}
-	row.ID, row.Number, row.Status = id, NewNumber(s.rand).Compact(), string(StatusActive)
+	row.ID, row.Number, row.Status = id, NewNumber(s.rand).Compact(), StatusActive
 	row.StatusListID, row.StatusIndex, row.CreatedAt, row.UpdatedAt = list, idx, now, now
 	if err := tx.InsertCard(ctx, row); err != nil {
-		return store.Card{}, retryable(err)
+		return Record{}, retryable(err)
 	}
 	return row, nil
 }
@@ -316,17 +312,17 @@ func (s *Service) change(ctx context.Context, by auth.Actor, action, id string, 
 		return Card{}, fmt.Errorf("%w: %q for %s", ErrReason, reason, action)
 	}
 	var out Card
-	err := s.inTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		row, err := s.cardInTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(from, Status(row.Status)) {
+		if !slices.Contains(from, row.Status) {
 			return fmt.Errorf("card %s is %s, cannot %s: %w", row.ID, row.Status, action, ErrState)
 		}
 		now := s.now().UTC()
-		if err := tx.SetCardStatus(ctx, row.ID, row.Status, string(to), reason, now); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+		if err := tx.SetCardStatus(ctx, row.ID, row.Status, to, reason, now); err != nil {
+			if errors.Is(err, errs.ErrWriteConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}
 			return err
@@ -337,17 +333,17 @@ func (s *Service) change(ctx context.Context, by auth.Actor, action, id string, 
 		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "card." + action, RecordType: "card", RecordID: row.ID, Purpose: reason}); err != nil {
 			return err
 		}
-		row.Status, row.Reason, row.UpdatedAt = string(to), reason, now
+		row.Status, row.Reason, row.UpdatedAt = to, reason, now
 		out = fromRow(row)
 		return nil
 	})
 	return out, err
 }
 
-func (s *Service) cardInTx(ctx context.Context, tx *store.Tx, id string) (store.Card, error) {
+func (s *Service) cardInTx(ctx context.Context, tx Tx, id string) (Record, error) {
 	row, err := tx.Card(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Card{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
+	if errors.Is(err, errs.ErrNotFound) {
+		return Record{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	return row, err
 }
@@ -435,13 +431,13 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 		return Card{}, fmt.Errorf("%s: %w", action, err)
 	}
 	var out Card
-	err = s.inTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		now := s.now().UTC()
 		cur, err := s.cardInTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(from, Status(cur.Status)) {
+		if !slices.Contains(from, cur.Status) {
 			return fmt.Errorf("card %s is %s, cannot %s: %w", cur.ID, cur.Status, action, ErrState)
 		}
 		// The old card's list is locked before the open list the new card
@@ -450,14 +446,14 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 		if err := s.setListEntry(ctx, tx, cur.StatusListID, cur.StatusIndex, listValue(StatusReplaced), now); err != nil {
 			return err
 		}
-		row, err := s.newCard(ctx, tx, store.Card{ApplicationID: cur.ApplicationID, PersonID: cur.PersonID, Kind: string(kind),
+		row, err := s.newCard(ctx, tx, Record{ApplicationID: cur.ApplicationID, PersonID: cur.PersonID, Kind: kind,
 			KeyID: signer.KeyID(), IssuedAt: issued.Time(), ExpiresAt: expires.Time(), Replaces: cur.ID,
 			FeeCents: pay.AmountCents, WaiverReason: pay.WaiverReason}, now)
 		if err != nil {
 			return err
 		}
 		if err := tx.SetCardReplacedBy(ctx, cur.ID, cur.Status, row.ID, reason, now); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, errs.ErrWriteConflict) {
 				return fmt.Errorf("%w: %w", ErrState, err)
 			}
 			return err
@@ -478,18 +474,18 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	today := s.today()
 	n := 0
 	for {
-		rows, err := s.db.ListCards(ctx, store.CardFilter{Statuses: []string{string(StatusActive)}, ExpiresBefore: today.Time(), Limit: 500})
+		rows, err := s.db.ListCards(ctx, Filter{Statuses: []Status{StatusActive}, ExpiresBefore: today.Time(), Limit: 500})
 		if err != nil {
 			return n, err
 		}
 		if len(rows) == 0 {
 			return n, nil
 		}
-		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		err = s.db.InTx(ctx, func(tx Tx) error {
 			now := s.now().UTC()
 			for _, r := range rows {
-				if err := tx.SetCardStatus(ctx, r.ID, string(StatusActive), string(StatusExpired), "expired", now); err != nil {
-					if errors.Is(err, store.ErrConflict) {
+				if err := tx.SetCardStatus(ctx, r.ID, StatusActive, StatusExpired, "expired", now); err != nil {
+					if errors.Is(err, errs.ErrWriteConflict) {
 						continue // changed meanwhile; nothing to expire
 					}
 					return err

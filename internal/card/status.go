@@ -15,7 +15,6 @@ import (
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/errs"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Status lists: 2 bits per entry (valid, invalid, suspended), at least
@@ -44,14 +43,14 @@ func listValue(st Status) statuslist.Status {
 
 // allocate returns a status list with room and a random unused index in it,
 // creating a list when none has room.
-func (s *Service) allocate(ctx context.Context, tx *store.Tx, now time.Time) (string, int, error) {
+func (s *Service) allocate(ctx context.Context, tx Tx, now time.Time) (string, int, error) {
 	// One allocator at a time: otherwise two first issues on PostgreSQL
 	// could each find no open list and create one.
 	if err := tx.LockStatusLists(ctx); err != nil {
 		return "", 0, err
 	}
 	l, err := tx.OpenStatusList(ctx, s.listSize/2)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		l, err = s.createList(ctx, tx, now)
 	}
 	if err != nil {
@@ -84,30 +83,30 @@ func (s *Service) allocate(ctx context.Context, tx *store.Tx, now time.Time) (st
 	return l.ID, idx, nil
 }
 
-func (s *Service) createList(ctx context.Context, tx *store.Tx, now time.Time) (store.StatusList, error) {
+func (s *Service) createList(ctx context.Context, tx Tx, now time.Time) (StatusListRecord, error) {
 	n, err := tx.CountStatusLists(ctx)
 	if err != nil {
-		return store.StatusList{}, err
+		return StatusListRecord{}, err
 	}
 	list, err := statuslist.New(listBits, s.listSize)
 	if err != nil {
-		return store.StatusList{}, err
+		return StatusListRecord{}, err
 	}
 	z, err := list.Encode()
 	if err != nil {
-		return store.StatusList{}, err
+		return StatusListRecord{}, err
 	}
 	id := strconv.Itoa(n + 1)
-	l := store.StatusList{ID: id, URI: strings.TrimRight(s.settings.Program.IssuerURL, "/") + StatusPath + id,
+	l := StatusListRecord{ID: id, URI: strings.TrimRight(s.settings.Program.IssuerURL, "/") + StatusPath + id,
 		Bits: listBits, Size: list.Len(), Compressed: z, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := tx.InsertStatusList(ctx, l); err != nil {
-		return store.StatusList{}, retryable(err)
+		return StatusListRecord{}, retryable(err)
 	}
 	return l, nil
 }
 
 // setListEntry sets entry idx of list id to v in the transaction.
-func (s *Service) setListEntry(ctx context.Context, tx *store.Tx, id string, idx int, v statuslist.Status, now time.Time) error {
+func (s *Service) setListEntry(ctx context.Context, tx Tx, id string, idx int, v statuslist.Status, now time.Time) error {
 	l, err := tx.StatusListForUpdate(ctx, id)
 	if err != nil {
 		return err
@@ -131,7 +130,7 @@ func (s *Service) setListEntry(ctx context.Context, tx *store.Tx, id string, idx
 // localStatus is a verify.StatusSource that reads the lists from the
 // database directly: the server verifying a card never fetches its own
 // lists over HTTP.
-type localStatus struct{ db *store.DB }
+type localStatus struct{ db Store }
 
 func (l localStatus) Status(ctx context.Context, uri string, idx int) (statuslist.Status, error) {
 	row, err := l.db.StatusListByURI(ctx, uri)
@@ -164,7 +163,7 @@ const listValidity = 24 * time.Hour
 // or statuslist.CWTType), ready to serve.
 func (s *Service) StatusList(ctx context.Context, id, format string) (statuslist.Response, error) {
 	row, err := s.db.StatusList(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return statuslist.Response{}, fmt.Errorf("%w: %w", errs.ErrNotFound, err)
 	}
 	if err != nil {

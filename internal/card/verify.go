@@ -6,7 +6,6 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/errs"
-	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -36,7 +35,7 @@ func (s *Service) Verify(ctx context.Context, partner, payload string) verify.Re
 
 // Counts returns the verification counters for days from..to (YYYY-MM-DD),
 // for auditors, administrators and supervisors.
-func (s *Service) Counts(ctx context.Context, by auth.Actor, from, to string) ([]store.VerificationCount, error) {
+func (s *Service) Counts(ctx context.Context, by auth.Actor, from, to string) ([]VerificationCount, error) {
 	if !by.Can(auth.RoleAuditor, auth.RoleAdmin, auth.RoleSupervisor) {
 		return nil, fmt.Errorf("verification counts: %w", errs.ErrForbidden)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
@@ -30,11 +31,11 @@ func issued(t *testing.T, e *env, given, surname string) *enroll.Application {
 			return err
 		}
 		list := "sl_" + a.ID
-		if err := tx.InsertStatusList(ctx, store.StatusList{ID: list, URI: "https://id.example/status/" + list, Bits: 1, Size: 8,
+		if err := tx.InsertStatusList(ctx, card.StatusListRecord{ID: list, URI: "https://id.example/status/" + list, Bits: 1, Size: 8,
 			Compressed: []byte{0}, Version: 1, CreatedAt: handed, UpdatedAt: handed}); err != nil {
 			return err
 		}
-		return tx.InsertCard(ctx, store.Card{ID: "crd_" + a.ID, Number: a.ID, ApplicationID: a.ID, PersonID: a.PersonID, Kind: "new",
+		return tx.InsertCard(ctx, card.Record{ID: "crd_" + a.ID, Number: a.ID, ApplicationID: a.ID, PersonID: a.PersonID, Kind: "new",
 			Status: "active", StatusListID: list, KeyID: "k", IssuedAt: handed, ExpiresAt: handed.AddDate(5, 0, 0),
 			PrintedAt: handed, PrintCount: 1, HandedOverAt: handed, CreatedAt: handed, UpdatedAt: handed})
 	})

@@ -6,48 +6,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 )
-
-// Card is one row of the cards table. It holds no personal data: the
-// holder's data is sealed in the application the card was issued from.
-type Card struct {
-	ID            string
-	Number        string // 13 digits, compact form
-	ApplicationID string
-	PersonID      string
-	Kind          string // "new", "renewal", "replacement"
-	Status        string
-	StatusListID  string
-	StatusIndex   int
-	KeyID         string
-	IssuedAt      time.Time // midnight UTC of the issue date
-	ExpiresAt     time.Time // midnight UTC of the expiry date
-	PrintedAt     time.Time // first print; zero while in the print queue
-	PrintCount    int
-	HandedOverAt  time.Time
-	Replaces      string // the card this one renews or replaces
-	ReplacedBy    string
-	FeeCents      int
-	WaiverReason  string
-	Reason        string // reason code of the last status change
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
 
 const cardColumns = `id, number, application_id, person_id, kind, status, status_list_id, status_index, key_id,
 	issued_at, expires_at, printed_at, print_count, handed_over_at, replaces, replaced_by, fee_cents, waiver_reason,
 	reason, created_at, updated_at`
 
-func scanCard(s scanner) (Card, error) {
-	var c Card
+func scanCard(s scanner) (card.Record, error) {
+	var c card.Record
 	var replaces, replacedBy *string
 	var issued, expires, printed, handed, created, updated int64
-	err := s.Scan(&c.ID, &c.Number, &c.ApplicationID, &c.PersonID, &c.Kind, &c.Status, &c.StatusListID, &c.StatusIndex,
+	err := s.Scan(&c.ID, &c.Number, &c.ApplicationID, &c.PersonID, (*string)(&c.Kind), (*string)(&c.Status), &c.StatusListID, &c.StatusIndex,
 		&c.KeyID, &issued, &expires, &printed, &c.PrintCount, &handed, &replaces, &replacedBy, &c.FeeCents,
 		&c.WaiverReason, &c.Reason, &created, &updated)
 	if err != nil {
-		return Card{}, err
+		return card.Record{}, err
 	}
 	if replaces != nil {
 		c.Replaces = *replaces
@@ -62,10 +37,10 @@ func scanCard(s scanner) (Card, error) {
 
 // InsertCard inserts c. A number or status-list index already taken is
 // ErrConflict (the caller draws again).
-func (tx *Tx) InsertCard(ctx context.Context, c Card) error {
+func (tx *Tx) InsertCard(ctx context.Context, c card.Record) error {
 	ph := strings.TrimSuffix(strings.Repeat("?, ", 21), ", ")
 	_, err := tx.exec(ctx, "INSERT INTO cards ("+cardColumns+") VALUES ("+ph+")",
-		c.ID, c.Number, c.ApplicationID, c.PersonID, c.Kind, c.Status, c.StatusListID, c.StatusIndex, c.KeyID,
+		c.ID, c.Number, c.ApplicationID, c.PersonID, string(c.Kind), string(c.Status), c.StatusListID, c.StatusIndex, c.KeyID,
 		micros(c.IssuedAt), micros(c.ExpiresAt), micros(c.PrintedAt), c.PrintCount, micros(c.HandedOverAt),
 		nullString(c.Replaces), nullString(c.ReplacedBy), c.FeeCents, c.WaiverReason, c.Reason,
 		micros(c.CreatedAt), micros(c.UpdatedAt))
@@ -81,9 +56,9 @@ func (tx *Tx) InsertCard(ctx context.Context, c Card) error {
 // SetCardStatus moves a card from status from to status to with a reason
 // code; ErrConflict when the card is no longer in status from, so two staff
 // members cannot both change it.
-func (tx *Tx) SetCardStatus(ctx context.Context, id, from, to, reason string, at time.Time) error {
+func (tx *Tx) SetCardStatus(ctx context.Context, id string, from, to card.Status, reason string, at time.Time) error {
 	res, err := tx.exec(ctx, "UPDATE cards SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = ?",
-		to, reason, micros(at), id, from)
+		string(to), reason, micros(at), id, string(from))
 	if err != nil {
 		return fmt.Errorf("set card status: %w", err)
 	}
@@ -95,9 +70,9 @@ func (tx *Tx) SetCardStatus(ctx context.Context, id, from, to, reason string, at
 
 // SetCardReplacedBy records the card that renews or replaces id and retires
 // id (status "replaced") if it is still in status from.
-func (tx *Tx) SetCardReplacedBy(ctx context.Context, id, from, by, reason string, at time.Time) error {
+func (tx *Tx) SetCardReplacedBy(ctx context.Context, id string, from card.Status, by, reason string, at time.Time) error {
 	res, err := tx.exec(ctx, `UPDATE cards SET status = 'replaced', replaced_by = ?, reason = ?, updated_at = ?
-		WHERE id = ? AND status = ? AND replaced_by IS NULL`, by, reason, micros(at), id, from)
+		WHERE id = ? AND status = ? AND replaced_by IS NULL`, by, reason, micros(at), id, string(from))
 	if err != nil {
 		return fmt.Errorf("replace card: %w", err)
 	}
@@ -136,41 +111,30 @@ func (tx *Tx) MarkCardHandedOver(ctx context.Context, id string, at time.Time) e
 }
 
 // Card returns one card by id.
-func (db *DB) Card(ctx context.Context, id string) (Card, error) {
+func (db *DB) Card(ctx context.Context, id string) (card.Record, error) {
 	c, err := scanCard(db.queryRow(ctx, "SELECT "+cardColumns+" FROM cards WHERE id = ?", id))
 	if err != nil {
-		return Card{}, notFound(err, "card "+id)
+		return card.Record{}, notFound(err, "card "+id)
 	}
 	return c, nil
 }
 
 // Card returns one card by id inside the transaction.
-func (tx *Tx) Card(ctx context.Context, id string) (Card, error) {
+func (tx *Tx) Card(ctx context.Context, id string) (card.Record, error) {
 	c, err := scanCard(tx.queryRow(ctx, "SELECT "+cardColumns+" FROM cards WHERE id = ?", id))
 	if err != nil {
-		return Card{}, notFound(err, "card "+id)
+		return card.Record{}, notFound(err, "card "+id)
 	}
 	return c, nil
 }
 
 // CardByNumber returns the card with a compact 13-digit number.
-func (db *DB) CardByNumber(ctx context.Context, number string) (Card, error) {
+func (db *DB) CardByNumber(ctx context.Context, number string) (card.Record, error) {
 	c, err := scanCard(db.queryRow(ctx, "SELECT "+cardColumns+" FROM cards WHERE number = ?", number))
 	if err != nil {
-		return Card{}, notFound(err, "card by number")
+		return card.Record{}, notFound(err, "card by number")
 	}
 	return c, nil
-}
-
-// CardFilter selects cards for a list.
-type CardFilter struct {
-	ApplicationID string
-	PersonID      string
-	Statuses      []string
-	Unprinted     bool      // only cards never printed (the print queue)
-	ExpiresBefore time.Time // only cards expiring before this (zero: any)
-	Limit         int       // default 50, at most 1000
-	Offset        int
 }
 
 // CardsOf lists the cards issued from an application (id and hand-over
@@ -195,21 +159,17 @@ func (db *DB) CardsOf(ctx context.Context, applicationID string) ([]enroll.Issue
 }
 
 // ListCards returns cards, oldest first.
-func (db *DB) ListCards(ctx context.Context, f CardFilter) ([]Card, error) {
+func (db *DB) ListCards(ctx context.Context, f card.Filter) ([]card.Record, error) {
 	q := "SELECT " + cardColumns + " FROM cards WHERE 1=1"
 	var args []any
 	if f.ApplicationID != "" {
 		q += " AND application_id = ?"
 		args = append(args, f.ApplicationID)
 	}
-	if f.PersonID != "" {
-		q += " AND person_id = ?"
-		args = append(args, f.PersonID)
-	}
 	if len(f.Statuses) > 0 {
 		q += " AND status IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(f.Statuses)), ", ") + ")"
 		for _, s := range f.Statuses {
-			args = append(args, s)
+			args = append(args, string(s))
 		}
 	}
 	if f.Unprinted {
@@ -231,7 +191,7 @@ func (db *DB) ListCards(ctx context.Context, f CardFilter) ([]Card, error) {
 		return nil, fmt.Errorf("list cards: %w", err)
 	}
 	defer rows.Close()
-	var out []Card
+	var out []card.Record
 	for rows.Next() {
 		c, err := scanCard(rows)
 		if err != nil {
@@ -252,33 +212,20 @@ func (tx *Tx) CardIndexUsed(ctx context.Context, listID string, idx int) (bool, 
 	return n > 0, nil
 }
 
-// StatusList is one row of status_lists.
-type StatusList struct {
-	ID         string
-	URI        string
-	Bits       int
-	Size       int
-	Used       int // indexes given to cards
-	Compressed []byte
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-}
-
 const listColumns = "id, uri, bits, size, used, compressed, version, created_at, updated_at"
 
-func scanList(s scanner) (StatusList, error) {
-	var l StatusList
+func scanList(s scanner) (card.StatusListRecord, error) {
+	var l card.StatusListRecord
 	var created, updated int64
 	if err := s.Scan(&l.ID, &l.URI, &l.Bits, &l.Size, &l.Used, &l.Compressed, &l.Version, &created, &updated); err != nil {
-		return StatusList{}, err
+		return card.StatusListRecord{}, err
 	}
 	l.CreatedAt, l.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return l, nil
 }
 
 // InsertStatusList stores a new list; a taken id or URI is ErrConflict.
-func (tx *Tx) InsertStatusList(ctx context.Context, l StatusList) error {
+func (tx *Tx) InsertStatusList(ctx context.Context, l card.StatusListRecord) error {
 	_, err := tx.exec(ctx, "INSERT INTO status_lists ("+listColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		l.ID, l.URI, l.Bits, l.Size, l.Used, l.Compressed, l.Version, micros(l.CreatedAt), micros(l.UpdatedAt))
 	if isUnique(err) {
@@ -293,7 +240,7 @@ func (tx *Tx) InsertStatusList(ctx context.Context, l StatusList) error {
 // UpdateStatusList writes l's compressed list and used count if the stored
 // version is still l.Version, and bumps the version; ErrConflict when
 // another writer changed the list first.
-func (tx *Tx) UpdateStatusList(ctx context.Context, l StatusList, at time.Time) error {
+func (tx *Tx) UpdateStatusList(ctx context.Context, l card.StatusListRecord, at time.Time) error {
 	res, err := tx.exec(ctx, `UPDATE status_lists SET compressed = ?, used = ?, version = version + 1, updated_at = ?
 		WHERE id = ? AND version = ?`, l.Compressed, l.Used, micros(at), l.ID, l.Version)
 	if err != nil {
@@ -306,10 +253,10 @@ func (tx *Tx) UpdateStatusList(ctx context.Context, l StatusList, at time.Time) 
 }
 
 // StatusList returns one list by id inside the transaction.
-func (tx *Tx) StatusList(ctx context.Context, id string) (StatusList, error) {
+func (tx *Tx) StatusList(ctx context.Context, id string) (card.StatusListRecord, error) {
 	l, err := scanList(tx.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE id = ?", id))
 	if err != nil {
-		return StatusList{}, notFound(err, "status list "+id)
+		return card.StatusListRecord{}, notFound(err, "status list "+id)
 	}
 	return l, nil
 }
@@ -317,43 +264,43 @@ func (tx *Tx) StatusList(ctx context.Context, id string) (StatusList, error) {
 // StatusListForUpdate returns list id and, on PostgreSQL, locks its row
 // until the transaction ends, so concurrent writers of one list queue up
 // instead of failing their version check. (SQLite has one writer anyway.)
-func (tx *Tx) StatusListForUpdate(ctx context.Context, id string) (StatusList, error) {
+func (tx *Tx) StatusListForUpdate(ctx context.Context, id string) (card.StatusListRecord, error) {
 	q := "SELECT " + listColumns + " FROM status_lists WHERE id = ?"
 	if tx.dialect == Postgres {
 		q += " FOR UPDATE"
 	}
 	l, err := scanList(tx.queryRow(ctx, q, id))
 	if err != nil {
-		return StatusList{}, notFound(err, "status list "+id)
+		return card.StatusListRecord{}, notFound(err, "status list "+id)
 	}
 	return l, nil
 }
 
 // StatusList returns one list by id.
-func (db *DB) StatusList(ctx context.Context, id string) (StatusList, error) {
+func (db *DB) StatusList(ctx context.Context, id string) (card.StatusListRecord, error) {
 	l, err := scanList(db.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE id = ?", id))
 	if err != nil {
-		return StatusList{}, notFound(err, "status list "+id)
+		return card.StatusListRecord{}, notFound(err, "status list "+id)
 	}
 	return l, nil
 }
 
 // StatusListByURI returns the list published at uri.
-func (db *DB) StatusListByURI(ctx context.Context, uri string) (StatusList, error) {
+func (db *DB) StatusListByURI(ctx context.Context, uri string) (card.StatusListRecord, error) {
 	l, err := scanList(db.queryRow(ctx, "SELECT "+listColumns+" FROM status_lists WHERE uri = ?", uri))
 	if err != nil {
-		return StatusList{}, notFound(err, "status list by uri")
+		return card.StatusListRecord{}, notFound(err, "status list by uri")
 	}
 	return l, nil
 }
 
 // OpenStatusList returns the newest list with room left (used below
 // maxUsed) inside the transaction, or ErrNotFound when there is none.
-func (tx *Tx) OpenStatusList(ctx context.Context, maxUsed int) (StatusList, error) {
+func (tx *Tx) OpenStatusList(ctx context.Context, maxUsed int) (card.StatusListRecord, error) {
 	l, err := scanList(tx.queryRow(ctx, "SELECT "+listColumns+
 		" FROM status_lists WHERE used < ? ORDER BY created_at DESC, id DESC LIMIT 1", maxUsed))
 	if err != nil {
-		return StatusList{}, notFound(err, "open status list")
+		return card.StatusListRecord{}, notFound(err, "open status list")
 	}
 	return l, nil
 }
@@ -368,13 +315,13 @@ func (tx *Tx) CountStatusLists(ctx context.Context) (int, error) {
 }
 
 // StatusLists returns every list, oldest first.
-func (db *DB) StatusLists(ctx context.Context) ([]StatusList, error) {
+func (db *DB) StatusLists(ctx context.Context) ([]card.StatusListRecord, error) {
 	rows, err := db.query(ctx, "SELECT "+listColumns+" FROM status_lists ORDER BY created_at, id")
 	if err != nil {
 		return nil, fmt.Errorf("list status lists: %w", err)
 	}
 	defer rows.Close()
-	var out []StatusList
+	var out []card.StatusListRecord
 	for rows.Next() {
 		l, err := scanList(rows)
 		if err != nil {
@@ -399,23 +346,17 @@ func (db *DB) CountVerification(ctx context.Context, day, partner, outcome strin
 	})
 }
 
-// VerificationCount is one counter row.
-type VerificationCount struct {
-	Day, Partner, Outcome string
-	Checks                int64
-}
-
 // VerificationCounts returns the counters for days from..to (inclusive, YYYY-MM-DD).
-func (db *DB) VerificationCounts(ctx context.Context, from, to string) ([]VerificationCount, error) {
+func (db *DB) VerificationCounts(ctx context.Context, from, to string) ([]card.VerificationCount, error) {
 	rows, err := db.query(ctx, `SELECT day, partner, outcome, checks FROM verification_counters
 		WHERE day >= ? AND day <= ? ORDER BY day, partner, outcome`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("verification counts: %w", err)
 	}
 	defer rows.Close()
-	var out []VerificationCount
+	var out []card.VerificationCount
 	for rows.Next() {
-		var v VerificationCount
+		var v card.VerificationCount
 		if err := rows.Scan(&v.Day, &v.Partner, &v.Outcome, &v.Checks); err != nil {
 			return nil, fmt.Errorf("verification counts: %w", err)
 		}

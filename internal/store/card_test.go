@@ -7,15 +7,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
 
-func seedList(t *testing.T, db *store.DB, id string) store.StatusList {
+func seedList(t *testing.T, db *store.DB, id string) card.StatusListRecord {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	l := store.StatusList{ID: id, URI: "https://id.example.gov/status/" + id, Bits: 2, Size: 131072,
+	l := card.StatusListRecord{ID: id, URI: "https://id.example.gov/status/" + id, Bits: 2, Size: 131072,
 		Compressed: []byte{0x78, 0x9c}, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertStatusList(ctx, l) }); err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestCardRoundTrip(t *testing.T) {
 		seedList(t, db, "1")
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		c := store.Card{ID: "crd_1", Number: "4821093755216", ApplicationID: "app_1", PersonID: "per_app_1", Kind: "new",
+		c := card.Record{ID: "crd_1", Number: "4821093755216", ApplicationID: "app_1", PersonID: "per_app_1", Kind: "new",
 			Status: "active", StatusListID: "1", StatusIndex: 77, KeyID: "kid1", IssuedAt: day, ExpiresAt: day.AddDate(5, 0, 0),
 			CreatedAt: now, UpdatedAt: now}
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertCard(ctx, c) }); err != nil {
@@ -50,7 +51,7 @@ func TestCardRoundTrip(t *testing.T) {
 		}
 
 		// The same list index or number again is a conflict, not a second card.
-		for name, dup := range map[string]store.Card{
+		for name, dup := range map[string]card.Record{
 			"same index":  {ID: "crd_2", Number: "1111111111116", StatusIndex: 77},
 			"same number": {ID: "crd_3", Number: c.Number, StatusIndex: 78},
 		} {
@@ -94,7 +95,7 @@ func TestCardRoundTrip(t *testing.T) {
 		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.SetCardStatus(ctx, "crd_1", "active", "suspended", "x", now) }); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("second status change from active err = %v, want ErrConflict", err)
 		}
-		list, err := db.ListCards(ctx, store.CardFilter{ApplicationID: "app_1", Statuses: []string{"revoked"}})
+		list, err := db.ListCards(ctx, card.Filter{ApplicationID: "app_1", Statuses: []card.Status{"revoked"}})
 		if err != nil || len(list) != 1 || list[0].Reason != "fraud" {
 			t.Errorf("ListCards(revoked) = %+v, %v; want crd_1 with reason fraud", list, err)
 		}
@@ -124,7 +125,7 @@ func TestStatusListOptimisticUpdate(t *testing.T) {
 		if err != nil || got.Version != 2 || string(got.Compressed) != "new" || got.Used != 1 {
 			t.Errorf("StatusListByURI = %+v, %v; want version 2 with the new bytes", got, err)
 		}
-		var open store.StatusList
+		var open card.StatusListRecord
 		err = db.InTx(ctx, func(tx *store.Tx) error {
 			var err error
 			open, err = tx.OpenStatusList(ctx, 1)
@@ -150,8 +151,10 @@ func TestVerificationCounters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.VerificationCount{
-			{"2026-03-01", "bank", "revoked", 1}, {"2026-03-01", "bank", "valid", 2}, {"2026-03-02", "library", "valid", 1},
+		want := []card.VerificationCount{
+			{Day: "2026-03-01", Partner: "bank", Outcome: "revoked", Checks: 1},
+			{Day: "2026-03-01", Partner: "bank", Outcome: "valid", Checks: 2},
+			{Day: "2026-03-02", Partner: "library", Outcome: "valid", Checks: 1},
 		}
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("VerificationCounts (-want +got):\n%s", d)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 )
 
@@ -33,3 +34,14 @@ func (s enrollStore) InTx(ctx context.Context, fn func(enroll.Tx) error) error {
 }
 
 var _ enroll.Tx = (*Tx)(nil)
+
+// Cards returns db as the storage of the card lifecycle.
+func (db *DB) Cards() card.Store { return cardStore{db} }
+
+type cardStore struct{ *DB }
+
+func (s cardStore) InTx(ctx context.Context, fn func(card.Tx) error) error {
+	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+var _ card.Tx = (*Tx)(nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/checkpoint"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -121,11 +122,11 @@ func handedOver(t *testing.T, e *env, id string) {
 		if err := tx.SetApplicationStatus(ctx, id, "approved", "issued", "", row.DecidedBy, nil, long); err != nil {
 			return err
 		}
-		if err := tx.InsertStatusList(ctx, store.StatusList{ID: "sl_t", URI: "https://x/sl_t", Bits: 1, Size: 8, Compressed: []byte{0},
+		if err := tx.InsertStatusList(ctx, card.StatusListRecord{ID: "sl_t", URI: "https://x/sl_t", Bits: 1, Size: 8, Compressed: []byte{0},
 			Version: 1, CreatedAt: long, UpdatedAt: long}); err != nil {
 			return err
 		}
-		return tx.InsertCard(ctx, store.Card{ID: "crd_t", Number: "1", ApplicationID: id, PersonID: row.PersonID, Kind: "new",
+		return tx.InsertCard(ctx, card.Record{ID: "crd_t", Number: "1", ApplicationID: id, PersonID: row.PersonID, Kind: "new",
 			Status: "active", StatusListID: "sl_t", KeyID: "k", IssuedAt: long, ExpiresAt: long.AddDate(5, 0, 0), PrintedAt: long,
 			PrintCount: 1, HandedOverAt: long, CreatedAt: long, UpdatedAt: long})
 	})
