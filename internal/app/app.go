@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/masterkey"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/vault"
@@ -45,6 +45,9 @@ type Options struct {
 	Rand   io.Reader
 	Logger *slog.Logger
 	Auth   *auth.Options // nil = auth.DefaultOptions() adjusted by settings
+	// MasterKey is where the master key set comes from; nil means the key
+	// file DataDir/master.key (created with Create). See vault.KeySource.
+	MasterKey vault.KeySource
 	// Screening loads the duplicate-screening index (every pending
 	// application and cardholder) and screens each submission (serve, demo).
 	Screening bool
@@ -81,18 +84,7 @@ var ErrNoDataDir = errors.New("data directory not found")
 
 // Open opens (and with Create, initializes) the data directory.
 func Open(ctx context.Context, o Options) (*App, error) {
-	if o.DataDir == "" {
-		o.DataDir = "cityid-data"
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Rand == nil {
-		o.Rand = rand.Reader
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	o = o.withDefaults()
 	a := &App{DataDir: o.DataDir, Now: o.Now, Rand: o.Rand, Log: o.Logger}
 	if _, err := os.Stat(o.DataDir); errors.Is(err, fs.ErrNotExist) {
 		if !o.Create {
@@ -119,11 +111,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("program.time_zone: %w", err)
 	}
 
-	dsn := o.DBURL
-	if dsn == "" {
-		dsn = filepath.Join(o.DataDir, DBFile)
-	}
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(ctx, o.dsn())
 	if err != nil {
 		return nil, err
 	}
@@ -175,37 +163,33 @@ func (a *App) openKeys(ctx context.Context, o Options) error {
 	if _, err := a.DB.Migrate(ctx); err != nil {
 		return err
 	}
-	keyPath := filepath.Join(o.DataDir, KeyFile)
-	_, statErr := os.Stat(keyPath)
-	if errors.Is(statErr, fs.ErrNotExist) {
-		if _, err := a.DB.Meta(ctx, "kek_check"); err == nil {
-			return fmt.Errorf("master key %s is missing but the database holds data sealed with it: restore the key file from your key backup (a new key cannot read existing data)", keyPath)
+	src := o.KeySource()
+	keys, err := src.LoadKeys()
+	if errors.Is(err, fs.ErrNotExist) {
+		sealed, serr := masterkey.Sealed(ctx, a.DB.MasterKey())
+		if serr != nil {
+			return serr
 		}
-		if !o.Create {
-			return fmt.Errorf("master key %s is missing", keyPath)
+		if sealed {
+			return fmt.Errorf("master key %s is missing but the database holds data sealed with it: restore the key file from your key backup (a new key cannot read existing data)", src)
 		}
-		if err := vault.CreateKeyFile(keyPath, o.Rand); err != nil {
+		creator, ok := src.(vault.KeyCreator)
+		if !o.Create || !ok {
+			return fmt.Errorf("master key %s is missing", src)
+		}
+		if err := creator.CreateKeys(o.Rand); err != nil {
 			return fmt.Errorf("create master key: %w", err)
 		}
-		o.Logger.Info("created master key", "path", keyPath)
+		o.Logger.Info("created master key", "path", src.String())
+		keys, err = src.LoadKeys()
 	}
-	keys, err := vault.LoadKeyFile(keyPath)
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
 	a.Keys = keys
 	a.Vault = vault.New(keys.KEK(), keys.IndexKey(), o.Rand)
-	var stored []byte
-	err = a.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		stored, err = tx.SetMetaIfAbsent(ctx, "kek_check", a.Vault.Check())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if err := a.Vault.VerifyCheck(stored); err != nil {
-		return fmt.Errorf("the master key in %s does not match this database (%w); restore the right key file or point --data/--db at the matching database", keyPath, err)
+	if err := masterkey.Verify(ctx, a.DB.MasterKey(), a.Vault); err != nil {
+		return fmt.Errorf("the master key in %s does not match this database (%w); restore the right key file or point --data/--db at the matching database", src, err)
 	}
 	return nil
 }
@@ -225,11 +209,11 @@ func (a *App) openCards(o Options) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !o.Create {
 		return nil
 	}
-	secret, err := a.Keys.Derive("signing-keyring")
+	unlock, err := masterkey.KeyringUnlock(a.Keys)
 	if err != nil {
 		return err
 	}
-	kr, err := signing.OpenKeyring(path, signing.MasterKey(secret), a.Rand, a.Now)
+	kr, err := signing.OpenKeyring(path, unlock, a.Rand, a.Now)
 	if err != nil {
 		return fmt.Errorf("signing keyring %s: %w", path, err)
 	}

@@ -235,6 +235,10 @@ func tokenHash(token string) []byte {
 	return h[:]
 }
 
+// StaffKeyMeta is the meta-table key under which the staff data key is
+// stored, wrapped by the master key (a master-key rotation rewraps it).
+const StaffKeyMeta = "staff_data_key"
+
 // staffKey returns the staff data key that seals TOTP secrets, creating and
 // storing it (wrapped by the master key) on first use.
 func (s *Service) staffKey(ctx context.Context) (vault.DataKey, error) {
@@ -243,8 +247,7 @@ func (s *Service) staffKey(ctx context.Context) (vault.DataKey, error) {
 	if s.dataKey != nil {
 		return *s.dataKey, nil
 	}
-	const metaKey = "staff_data_key"
-	wrapped, err := s.db.Meta(ctx, metaKey)
+	wrapped, err := s.db.Meta(ctx, StaffKeyMeta)
 	if errors.Is(err, errs.ErrNotFound) {
 		var fresh []byte
 		if _, fresh, err = s.vault.NewDataKey(); err != nil {
@@ -252,7 +255,7 @@ func (s *Service) staffKey(ctx context.Context) (vault.DataKey, error) {
 		}
 		err = s.db.InTx(ctx, func(tx Tx) error {
 			// Another server may have stored one first; use whichever won.
-			wrapped, err = tx.SetMetaIfAbsent(ctx, metaKey, fresh)
+			wrapped, err = tx.SetMetaIfAbsent(ctx, StaffKeyMeta, fresh)
 			return err
 		})
 	}

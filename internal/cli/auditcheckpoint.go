@@ -16,12 +16,11 @@ import (
 // openAudit adds the --data and --db flags to fs, parses args and opens
 // the data directory, for the audit subcommands.
 func openAudit(ctx context.Context, fs *flag.FlagSet, args []string) (*app.App, error) {
-	dataDir := fs.String("data", "cityid-data", "data directory")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "", true)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL})
+	return data.open(ctx, app.Options{})
 }
 
 // checkpointService is the audit signer for an opened data directory.

@@ -65,18 +65,17 @@ type cardEnv struct {
 // directory with its card service (the signing keyring is sealed under the
 // master key; see internal/app).
 func openCards(ctx context.Context, fs *flag.FlagSet, args []string) (*cardEnv, error) {
-	dataDir := fs.String("data", "cityid-data", "data directory")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "", true)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL})
+	a, err := data.open(ctx, app.Options{})
 	if err != nil {
 		return nil, err
 	}
 	if a.Cards == nil {
 		a.Close()
-		return nil, fmt.Errorf("%s has no signing keyring: run 'cityid keys rotate --data %s' or 'cityid serve' once", *dataDir, *dataDir)
+		return nil, fmt.Errorf("%s has no signing keyring: run 'cityid keys rotate --data %s' or 'cityid serve' once", a.DataDir, a.DataDir)
 	}
 	return &cardEnv{app: a, cards: a.Cards}, nil
 }

@@ -14,8 +14,7 @@ func cmdDemo(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet(stdio, "demo", "demo [--data DIR] [--db URL] [--residents N] [--seed S]",
 		"Load synthetic residents through the normal intake and review path (same service\n"+
 			"layer as the staff portal). The same --seed gives the same residents and decisions.")
-	dataDir := fs.String("data", "cityid-data", "data directory (created if missing)")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "data directory (created if missing)", true)
 	n := fs.Int("residents", 200, "how many residents to load")
 	seed := fs.Int64("seed", 1, "random seed for the synthetic residents")
 	if err := parseFlags(fs, args); err != nil {
@@ -26,7 +25,7 @@ func cmdDemo(ctx context.Context, stdio IO, args []string) error {
 		return errUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger, Screening: true})
+	a, err := data.open(ctx, app.Options{Create: true, Logger: logger, Screening: true})
 	if err != nil {
 		return err
 	}

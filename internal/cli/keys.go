@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -12,15 +13,12 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/credential/signing"
-	"github.com/cityid/cityid/internal/vault"
+	"github.com/cityid/cityid/internal/masterkey"
 )
 
 // cardYears is how long a card is valid (FACTS: 5 years), so how long a
 // retired key must stay published.
 const cardYears = 5
-
-// masterKeyFile is the data directory's vault key file (internal/app.KeyFile).
-const masterKeyFile = app.KeyFile
 
 func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 	sub := ""
@@ -33,7 +31,7 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet(stdio, "keys "+sub, "keys list|rotate|export-public|rotate-master [--data DIR] [flags]",
 		"Manage the credential signing keys: list them, rotate to a new active key, export the public key set.\n"+
 			"'keys rotate-master' rewraps every person's data key under a new master key (see its --help).")
-	dataDir := fs.String("data", "cityid-data", "data directory")
+	data := addDataFlags(fs, "", false)
 	passEnv := fs.String("passphrase-env", "", "unlock the keyring with the passphrase in this environment variable instead of DIR/master.key")
 	alg := fs.String("alg", signing.ES256, "rotate: algorithm of the new key (ES256 or EdDSA)")
 	asCOSE := fs.Bool("cose", false, "export-public: write the COSE key set (CBOR) instead of the JWK set")
@@ -53,7 +51,7 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	path := filepath.Join(*dataDir, signing.KeyringFile)
+	path := filepath.Join(*data.dir, signing.KeyringFile)
 	switch sub {
 	case "export-public":
 		// Public keys need no secret: they are stored in the clear.
@@ -96,7 +94,7 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 		}
 		return tw.Flush()
 	}
-	unlock, err := keyringUnlock(*dataDir, *passEnv)
+	unlock, err := keyringUnlock(data.options(app.Options{}), *passEnv)
 	if err != nil {
 		return err
 	}
@@ -114,19 +112,11 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 	return nil
 }
 
-// masterKeySource supplies the data directory's master key. fileMasterKey
-// is the vault key file in the data directory.
-type masterKeySource interface {
-	MasterKey(dataDir string) ([]byte, error)
-}
-
-// keyringUnlock returns how to unlock the keyring in dataDir: a passphrase
-// from the named environment variable, or the data directory's master key.
-func keyringUnlock(dataDir, passEnv string) (signing.Unlock, error) {
-	return unlockWith(vaultMasterKey{}, dataDir, passEnv)
-}
-
-func unlockWith(src masterKeySource, dataDir, passEnv string) (signing.Unlock, error) {
+// keyringUnlock returns how to unlock the signing keyring of the data
+// directory o names: a passphrase from the named environment variable, or
+// a key derived from the master key (app.Options.KeySource), under which
+// the signing keys are sealed.
+func keyringUnlock(o app.Options, passEnv string) (signing.Unlock, error) {
 	if passEnv != "" {
 		p := os.Getenv(passEnv)
 		if p == "" {
@@ -134,26 +124,13 @@ func unlockWith(src masterKeySource, dataDir, passEnv string) (signing.Unlock, e
 		}
 		return signing.Passphrase([]byte(p)), nil
 	}
-	k, err := src.MasterKey(dataDir)
-	if err != nil {
-		return signing.Unlock{}, err
-	}
-	return signing.MasterKey(k), nil
-}
-
-// vaultMasterKey derives the keyring's key from the data directory's master
-// key file (see internal/vault), so the signing keys are sealed under it.
-type vaultMasterKey struct{}
-
-// MasterKey loads DIR/master.key and derives the signing-keyring key from it.
-func (vaultMasterKey) MasterKey(dataDir string) ([]byte, error) {
-	path := filepath.Join(dataDir, masterKeyFile)
-	keys, err := vault.LoadKeyFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", path)
+	src := o.KeySource()
+	keys, err := src.LoadKeys()
+	if errors.Is(err, fs.ErrNotExist) {
+		return signing.Unlock{}, fmt.Errorf("no master key at %s (run 'cityid serve' once, or pass --passphrase-env)", src)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return signing.Unlock{}, fmt.Errorf("master key: %w", err)
 	}
-	return keys.Derive("signing-keyring")
+	return masterkey.KeyringUnlock(keys)
 }

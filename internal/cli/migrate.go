@@ -4,32 +4,18 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/app"
 )
 
 func cmdMigrate(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet(stdio, "migrate", "migrate [--data DIR] [--db URL]",
 		"Create or upgrade the database schema. 'serve' does this too; run it alone before\n"+
 			"starting several app servers against one PostgreSQL database.")
-	dataDir := fs.String("data", "cityid-data", "data directory")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "", true)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	dsn := *dbURL
-	if dsn == "" {
-		dsn = sqlitePath(*dataDir)
-	}
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	before, err := db.CurrentVersion(ctx)
-	if err != nil {
-		return err
-	}
-	applied, err := db.Migrate(ctx)
+	before, applied, err := app.Migrate(ctx, data.options(app.Options{}))
 	if err != nil {
 		return err
 	}

@@ -35,13 +35,12 @@ func cmdPrivacy(ctx context.Context, stdio IO, args []string) error {
 	}
 	fs := newFlagSet(stdio, "privacy report", "privacy report [--data DIR] [--db URL] [--now RFC3339-TIME]",
 		"Print the counts per data class and age that the privacy page shows; the last line is JSON.")
-	dataDir := fs.String("data", "cityid-data", "data directory")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "", true)
 	nowFlag := fs.String("now", "", "count ages and due records at this RFC 3339 time (default: now)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL})
+	a, err := data.open(ctx, app.Options{})
 	if err != nil {
 		return err
 	}

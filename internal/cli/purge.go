@@ -68,8 +68,7 @@ func cmdPurge(ctx context.Context, stdio IO, args []string) error {
 			"\"no list\" mode, the personal data of cardholders whose card was handed over.\n"+
 			"Erasing destroys the person's data key and deletes the rows (crypto-shredding).\n"+
 			"Prints what is due per class; the last line is a JSON summary.")
-	dataDir := fs.String("data", "cityid-data", "data directory")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "", true)
 	dryRun := fs.Bool("dry-run", false, "only show what would be erased; change nothing")
 	nowFlag := fs.String("now", "", "judge due times at this RFC 3339 time (default: now); a later time previews a future purge (with --dry-run)")
 	if err := parseFlags(fs, args); err != nil {
@@ -79,7 +78,7 @@ func cmdPurge(ctx context.Context, stdio IO, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL})
+	a, err := data.open(ctx, app.Options{})
 	if err != nil {
 		return err
 	}

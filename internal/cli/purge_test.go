@@ -6,10 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,12 +13,8 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/evidence"
-	"github.com/cityid/cityid/internal/fee"
-	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/vault"
 )
 
@@ -31,74 +23,15 @@ import (
 // directory and the application ids (rejected first).
 func residentsDir(t *testing.T, at time.Time, rejected, pending int) (string, []string) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	opts := auth.DefaultOptions()
 	opts.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Now: func() time.Time { return at }, Auth: &opts})
+	a, err := app.Open(context.Background(), app.Options{DataDir: dir, Create: true, Now: func() time.Time { return at }, Auth: &opts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	sys := auth.System()
-	st, err := a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := func(user string, role auth.Role) auth.Actor {
-		s, err := a.Auth.CreateStaff(ctx, sys, auth.NewStaff{Username: user, DisplayName: user, Role: role, SiteID: st.ID,
-			Password: "tangerine lighthouse across seventeen rivers"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
-	}
-	clerk, sup := mk("clerk", auth.RoleClerk), mk("super", auth.RoleSupervisor)
-	photo := plainPhoto(t)
-	names := []string{"Amaru", "Killa", "Sisa", "Wayra", "Inti", "Nina", "Urpi", "Yupanqui"}
-	var ids []string
-	for i := range rejected + pending {
-		in := enroll.Intake{
-			Person: person.Person{GivenNames: names[i%len(names)], FirstSurname: "Quispe", SecondSurname: "Mamani",
-				DateOfBirth: person.Date{Year: 1970 + i, Month: 4, Day: 2}, Sex: person.SexX,
-				Address:  person.Address{Line1: "10 Chapel St", City: "New Haven", State: "CT", PostalCode: "06511"},
-				Language: "es"},
-			Documents: []evidence.Shown{{Type: "passport", Issuer: "Bolivia", Expires: person.Date{Year: 2031, Month: 1, Day: 1}},
-				{Type: "utility_bill", Issuer: "United Illuminating"}},
-			Photo: photo, Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: fmt.Sprintf("key-%d", i),
-		}
-		app, err := a.Enroll.Submit(ctx, clerk, "", in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i < rejected {
-			if err := a.Enroll.Reject(ctx, sup, app.ID, "not_resident", ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ids = append(ids, app.ID)
-	}
-	return dir, ids
-}
-
-func plainPhoto(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 480, 600))
-	for y := range 600 {
-		for x := range 480 {
-			dx, dy := float64(x-240)/120, float64(y-260)/160
-			c := color.RGBA{0xe8, 0xee, 0xf4, 0xff}
-			if dx*dx+dy*dy <= 1 {
-				c = color.RGBA{0xc8, 0x96, 0x64, 0xff}
-			}
-			img.Set(x, y, c)
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return dir, apptest.Residents(t, a, rejected, pending)
 }
 
 // runCmd runs one of this package's command functions in-process.

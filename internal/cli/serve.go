@@ -23,9 +23,8 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		"Run the staff portal, the JSON API and the health checks.\n\n"+
 			"On first start it creates the data directory (settings file cityid.toml, master key,\n"+
 			"SQLite database) and prints the staff URL and a one-time administrator password.")
-	dataDir := fs.String("data", "cityid-data", "data directory (settings, master key, SQLite database)")
+	data := addDataFlags(fs, "data directory (settings, master key, SQLite database)", true)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	dbURL := fs.String("db", "", "PostgreSQL URL (postgres://user@host/db) instead of SQLite in the data directory")
 	demo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database)")
 	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
@@ -47,7 +46,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
 
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL, Create: true, Logger: logger, Screening: true})
+	a, err := data.open(ctx, app.Options{Create: true, Logger: logger, Screening: true})
 	if err != nil {
 		return err
 	}
@@ -104,7 +103,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	}
 
 	fmt.Fprintf(stdio.Out, "cityid is serving %s\n", a.Settings.Program.Name)
-	fmt.Fprintf(stdio.Out, "  data:      %s (%s)\n", *dataDir, a.DB.Dialect())
+	fmt.Fprintf(stdio.Out, "  data:      %s (%s)\n", a.DataDir, a.DB.Dialect())
 	fmt.Fprintf(stdio.Out, "  staff URL: %s/staff/\n", base)
 	if created {
 		fmt.Fprintf(stdio.Out, "  first login: user %q, one-time password %s\n", user, password)

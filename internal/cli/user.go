@@ -12,8 +12,8 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
 const userUsage = `Manage staff accounts. Every change is recorded in the audit log as "system".
@@ -41,8 +41,7 @@ func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet(stdio, "user "+sub, "user "+sub+" [flags]", userUsage)
-	dataDir := fs.String("data", "cityid-data", "data directory")
-	dbURL := fs.String("db", "", "PostgreSQL URL instead of SQLite in the data directory")
+	data := addDataFlags(fs, "", true)
 	var (
 		username, role, site, name *string
 		fromStdin                  *bool
@@ -80,7 +79,7 @@ func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
 		}
 	}
 
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL})
+	a, err := data.open(ctx, app.Options{})
 	if err != nil {
 		return err
 	}
@@ -162,7 +161,7 @@ func (u userCmd) siteID(ctx context.Context, nameOrID string) (string, error) {
 	if nameOrID == "" {
 		return "", nil
 	}
-	sites, err := u.a.DB.Sites(ctx)
+	sites, err := u.a.Sites.List(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -211,7 +210,7 @@ func (u userCmd) list(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sites, err := u.a.DB.Sites(ctx)
+	sites, err := u.a.Sites.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -250,7 +249,7 @@ func (u userCmd) list(ctx context.Context) error {
 // staff finds an account by username, with a clear error for a typo.
 func (u userCmd) staff(ctx context.Context, username string) (auth.Staff, error) {
 	st, err := u.a.Auth.StaffByUsername(ctx, auth.System(), username)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return auth.Staff{}, fmt.Errorf("no staff account %q ('cityid user list' shows them)", auth.NormalizeUsername(username))
 	}
 	return st, err

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/image/draw"
 
+	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/vault"
@@ -28,7 +29,7 @@ import (
 func keyedDataDir(t *testing.T) (dir, jwks string, s signing.Signer) {
 	t.Helper()
 	dir = t.TempDir()
-	if err := vault.CreateKeyFile(filepath.Join(dir, masterKeyFile), rand.Reader); err != nil {
+	if err := vault.CreateKeyFile(filepath.Join(dir, app.KeyFile), rand.Reader); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
@@ -40,7 +41,7 @@ func keyedDataDir(t *testing.T) (dir, jwks string, s signing.Signer) {
 	if err := cmdKeys(context.Background(), stdio, []string{"export-public", "--data", dir, "--out", jwks}); err != nil {
 		t.Fatalf("keys export-public: %v", err)
 	}
-	unlock, err := keyringUnlock(dir, "")
+	unlock, err := keyringUnlock(app.Options{DataDir: dir}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

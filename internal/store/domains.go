@@ -6,6 +6,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/masterkey"
 )
 
 // The domain packages declare the storage they need as small interfaces
@@ -45,3 +46,14 @@ func (s cardStore) InTx(ctx context.Context, fn func(card.Tx) error) error {
 }
 
 var _ card.Tx = (*Tx)(nil)
+
+// MasterKey returns db as the storage of the master key's check and rotation.
+func (db *DB) MasterKey() masterkey.Store { return masterKeyStore{db} }
+
+type masterKeyStore struct{ *DB }
+
+func (s masterKeyStore) InTx(ctx context.Context, fn func(masterkey.Tx) error) error {
+	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+var _ masterkey.Tx = (*Tx)(nil)

@@ -97,6 +97,14 @@ func CreateKeyFile(path string, rand io.Reader) error {
 		return err
 	}
 	defer clear(data)
+	return writeNewFile(path, data)
+}
+
+// writeNewFile writes data to path, mode 0600, whole or not at all
+// (temporary file, fsync, link into place, fsync of the directory). It
+// refuses (fs.ErrExist) to replace an existing file: a hard link fails if
+// path exists, unlike rename, so a concurrent creator cannot be overwritten.
+func writeNewFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".keys-*.tmp")
 	if err != nil {
@@ -119,19 +127,23 @@ func CreateKeyFile(path string, rand io.Reader) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("vault: key file: %w", err)
 	}
-	// A hard link fails if path exists, unlike rename, so a concurrent
-	// creator cannot be overwritten.
 	if err := os.Link(tmpName, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("vault: key file %s already exists; refusing to overwrite it: %w", path, fs.ErrExist)
 		}
 		return fmt.Errorf("vault: key file: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		// Persist the directory entry; not all systems support it.
-		_ = d.Sync()
-		d.Close()
+	return syncDir(dir)
+}
+
+// syncDir persists directory entries; not all systems support it.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("vault: %w", err)
 	}
+	defer d.Close()
+	_ = d.Sync()
 	return nil
 }
 

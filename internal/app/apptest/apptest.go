@@ -4,13 +4,22 @@
 package apptest
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store/storetest"
 )
@@ -63,4 +72,61 @@ func Staff(t testing.TB, a *app.App, username string, role auth.Role, siteID str
 		t.Fatalf("CreateStaff(%s): %v", username, err)
 	}
 	return auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
+}
+
+// Photo returns a plain 480×600 PNG: a face-coloured oval on a light
+// background, which intake accepts and re-encodes.
+func Photo(t testing.TB) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 480, 600))
+	for y := range 600 {
+		for x := range 480 {
+			dx, dy := float64(x-240)/120, float64(y-260)/160
+			c := color.RGBA{0xe8, 0xee, 0xf4, 0xff}
+			if dx*dx+dy*dy <= 1 {
+				c = color.RGBA{0xc8, 0x96, 0x64, 0xff}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Residents creates a site "City Hall" with a clerk and a supervisor, and
+// submits rejected+pending complete intakes through enroll, rejecting the
+// first rejected of them. It returns the application ids.
+func Residents(t testing.TB, a *app.App, rejected, pending int) []string {
+	t.Helper()
+	ctx := context.Background()
+	st := Site(t, a, "City Hall", site.KindCityHall)
+	clerk, sup := Staff(t, a, "clerk", auth.RoleClerk, st.ID), Staff(t, a, "super", auth.RoleSupervisor, st.ID)
+	photo := Photo(t)
+	names := []string{"Amaru", "Killa", "Sisa", "Wayra", "Inti", "Nina", "Urpi", "Yupanqui"}
+	var ids []string
+	for i := range rejected + pending {
+		in := enroll.Intake{
+			Person: person.Person{GivenNames: names[i%len(names)], FirstSurname: "Quispe", SecondSurname: "Mamani",
+				DateOfBirth: person.Date{Year: 1970 + i, Month: 4, Day: 2}, Sex: person.SexX,
+				Address:  person.Address{Line1: "10 Chapel St", City: "New Haven", State: "CT", PostalCode: "06511"},
+				Language: "es"},
+			Documents: []evidence.Shown{{Type: "passport", Issuer: "Bolivia", Expires: person.Date{Year: 2031, Month: 1, Day: 1}},
+				{Type: "utility_bill", Issuer: "United Illuminating"}},
+			Photo: photo, Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: fmt.Sprintf("key-%d", i),
+		}
+		got, err := a.Enroll.Submit(ctx, clerk, "", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < rejected {
+			if err := a.Enroll.Reject(ctx, sup, got.ID, "not_resident", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, got.ID)
+	}
+	return ids
 }
