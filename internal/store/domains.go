@@ -10,50 +10,34 @@ import (
 )
 
 // The domain packages declare the storage they need as small interfaces
-// over their own types (auth.Store, …); this file hands them a DB that
-// satisfies each one. The transaction seam differs per domain only in the
-// Tx interface the callback receives, which *Tx implements for all of them.
+// over their own types (auth.Store, enroll.Store, …); the methods below hand
+// them db as each one. A domain's interfaces differ from *DB only in the
+// transaction seam: InTx gives the callback the domain's own Tx interface,
+// which *Tx implements for every domain (checked here at compile time).
 
 // Auth returns db as the storage of the auth service.
-func (db *DB) Auth() auth.Store { return authStore{db} }
-
-type authStore struct{ *DB }
-
-func (s authStore) InTx(ctx context.Context, fn func(auth.Tx) error) error {
-	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
-}
-
-var _ auth.Tx = (*Tx)(nil)
+func (db *DB) Auth() auth.Store { return domain[auth.Tx]{db} }
 
 // Enroll returns db as the storage of the application workflow.
-func (db *DB) Enroll() enroll.Store { return enrollStore{db} }
-
-type enrollStore struct{ *DB }
-
-func (s enrollStore) InTx(ctx context.Context, fn func(enroll.Tx) error) error {
-	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
-}
-
-var _ enroll.Tx = (*Tx)(nil)
+func (db *DB) Enroll() enroll.Store { return domain[enroll.Tx]{db} }
 
 // Cards returns db as the storage of the card lifecycle.
-func (db *DB) Cards() card.Store { return cardStore{db} }
-
-type cardStore struct{ *DB }
-
-func (s cardStore) InTx(ctx context.Context, fn func(card.Tx) error) error {
-	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
-}
-
-var _ card.Tx = (*Tx)(nil)
+func (db *DB) Cards() card.Store { return domain[card.Tx]{db} }
 
 // MasterKey returns db as the storage of the master key's check and rotation.
-func (db *DB) MasterKey() masterkey.Store { return masterKeyStore{db} }
+func (db *DB) MasterKey() masterkey.Store { return domain[masterkey.Tx]{db} }
 
-type masterKeyStore struct{ *DB }
+var (
+	_ auth.Tx      = (*Tx)(nil)
+	_ enroll.Tx    = (*Tx)(nil)
+	_ card.Tx      = (*Tx)(nil)
+	_ masterkey.Tx = (*Tx)(nil)
+)
 
-func (s masterKeyStore) InTx(ctx context.Context, fn func(masterkey.Tx) error) error {
-	return s.DB.InTx(ctx, func(tx *Tx) error { return fn(tx) })
+// domain is db seen by a domain whose transactions are T.
+type domain[T any] struct{ *DB }
+
+// InTx runs fn in a write transaction (see DB.InTx), as the domain's Tx.
+func (d domain[T]) InTx(ctx context.Context, fn func(T) error) error {
+	return d.DB.InTx(ctx, func(tx *Tx) error { return fn(any(tx).(T)) })
 }
-
-var _ masterkey.Tx = (*Tx)(nil)
