@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/enroll"
 )
 
@@ -28,7 +29,7 @@ func TestCardCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := seedDemo(ctx, IO{Out: &out, Err: &out}, a, 6, 1); err != nil {
+	if err := seedDemo(ctx, IO{Out: &out, Err: &out}, a, demo.Options{Residents: 6, Seed: 1}, false); err != nil {
 		t.Fatal(err)
 	}
 	approved, err := a.DB.ListApplications(ctx, storeFilter(enroll.StatusApproved))

@@ -48,6 +48,8 @@ func commands() []command {
 		{"card", "issue, print and list cards; export status lists", cmdCard},
 		{"purge", "erase what the retention settings say is due (crypto-shredding)", cmdPurge},
 		{"privacy", "privacy report: what personal data the system holds, as counts", cmdPrivacy},
+		{"backup", "write an encrypted, verified backup that forgets on schedule", cmdBackup},
+		{"restore", "restore a backup into an empty data directory or database, then check it", cmdRestore},
 	}
 	cmds = append(cmds, extraCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

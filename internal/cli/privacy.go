@@ -9,6 +9,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/retention"
+	"github.com/cityid/cityid/internal/store"
 )
 
 // privacySummary is the JSON last line of `cityid privacy report`.
@@ -21,6 +22,9 @@ type privacySummary struct {
 	Due30Days map[string]int    `json:"due_within_30_days"`
 	LastPurge *time.Time        `json:"last_purge,omitempty"`
 	NextPurge *time.Time        `json:"next_purge,omitempty"`
+	// Unclassified counts people and records no retention rule covers
+	// (they would be kept forever); it must be 0.
+	Unclassified int `json:"unclassified"`
 }
 
 func cmdPrivacy(ctx context.Context, stdio IO, args []string) error {
@@ -58,7 +62,7 @@ func cmdPrivacy(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	sum := privacySummary{At: rep.At, NoList: rep.Policy.NoList, Counts: rep.Counts(), ByAge: map[string][4]int{},
-		DueNow: classCounts(rep.DueNow.Due), Due30Days: classCounts(rep.DueSoon.Due)}
+		DueNow: classCounts(rep.DueNow.Due), Due30Days: classCounts(rep.DueSoon.Due), Unclassified: rep.Counts()[store.ClassUnclassified]}
 	tw := tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "class\t< 30 days\t30–89\t90–364\t≥ 365\ttotal\t")
 	for _, h := range rep.Holdings {
@@ -68,8 +72,13 @@ func cmdPrivacy(ctx context.Context, stdio IO, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "\nretention: drafts %d days, rejected %d days, cardholders %d days after card expiry; \"no list\" mode %s (grace %d days)\n",
-		rep.Policy.DraftDays, rep.Policy.RejectedDays, rep.Policy.CardholderAfterExpiryDays, map[bool]string{true: "on", false: "off"}[rep.Policy.NoList], rep.Policy.NoListGraceDays)
+	fmt.Fprintf(stdio.Out, "\nretention: drafts %d days, rejected %d days, undecided %d days, approved without a card %d days, uncollected cards %d days, cardholders %d days after card expiry, walk-in tickets %d days; \"no list\" mode %s (grace %d days)\n",
+		rep.Policy.DraftDays, rep.Policy.RejectedDays, rep.Policy.PendingDays, rep.Policy.ApprovedDays, rep.Policy.UncollectedDays, rep.Policy.CardholderAfterExpiryDays, rep.Policy.TicketDays, map[bool]string{true: "on", false: "off"}[rep.Policy.NoList], rep.Policy.NoListGraceDays)
+	if sum.Unclassified > 0 {
+		fmt.Fprintf(stdio.Out, "WARNING: %d people or records are covered by no retention rule and would be kept forever; report this as a defect\n", sum.Unclassified)
+	} else {
+		fmt.Fprintln(stdio.Out, "every person and record is covered by a retention rule")
+	}
 	fmt.Fprintf(stdio.Out, "a purge now would erase %d people; within 30 days %d\n", rep.DueNow.Total(), rep.DueSoon.Total())
 	if rep.LastRun != nil {
 		last, next := rep.LastRun.StartedAt, rep.NextPurge

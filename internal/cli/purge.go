@@ -63,9 +63,11 @@ type purgeSummary struct {
 
 func cmdPurge(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet(stdio, "purge", "purge [--data DIR] [--db URL] [--dry-run] [--now RFC3339-TIME]",
-		"Erase what the retention settings say is due: expired pre-applications, abandoned drafts,\n"+
-			"rejected applications, cardholders past card expiry plus the retention period and, in\n"+
-			"\"no list\" mode, the personal data of cardholders whose card was handed over.\n"+
+		"Erase what the retention settings say is due: expired pre-applications (with their bookings),\n"+
+			"abandoned drafts, rejected applications, applications never decided, approved applications\n"+
+			"whose card was never issued, cards never collected, cardholders past card expiry plus the\n"+
+			"retention period, old walk-in tickets and, in \"no list\" mode, the personal data of\n"+
+			"cardholders whose card was handed over.\n"+
 			"Erasing destroys the person's data key and deletes the rows (crypto-shredding).\n"+
 			"Prints what is due per class; the last line is a JSON summary.")
 	data := addDataFlags(fs, "", true)

@@ -12,7 +12,11 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/backup"
+	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/httplayer"
+	"github.com/cityid/cityid/internal/leader"
+	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/web"
@@ -25,7 +29,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			"SQLite database) and prints the staff URL and a one-time administrator password.")
 	data := addDataFlags(fs, "data directory (settings, master key, SQLite database)", true)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	demo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database)")
+	withDemo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database)")
 	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
@@ -37,6 +41,8 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		"user and password from CITYID_SMTP_USER and CITYID_SMTP_PASSWORD")
 	smtpFrom := fs.String("smtp-from", "", "sender address for reminders, e.g. idcard@city.gov")
 	smsDomain := fs.String("sms-email-domain", "", "email-to-SMS gateway domain for text reminders")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus /metrics on this separate address, e.g. 127.0.0.1:9090\n"+
+		"(never on the public one); a scrape must send CITYID_METRICS_TOKEN as a bearer token when it is set")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,10 +61,20 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Background jobs stop with ctx (Ctrl+C, SIGTERM).
-	go checkpointService(a).Run(ctx) // signed audit checkpoints: every 1000 events, at least daily
-	go runRetentionScheduler(ctx, a) // purge what retention says is due: 5 minutes after start, then daily
-	go every(ctx, 5*time.Minute, func() { housekeeping(ctx, a, sender) })
+	// Background jobs stop with ctx (Ctrl+C, SIGTERM). With several servers
+	// on one PostgreSQL database one of them runs them: the holder of an
+	// advisory lock, handed over when it dies (internal/leader).
+	m := metrics.New(a.DB)
+	a.DB.SetAuditHook(m.Audited)
+	if a.Screener != nil {
+		a.Enroll.SetScreener(m.Screener(a.Screener))
+	}
+	elector := &leader.Elector{DB: a.DB, Key: leader.JobsLock, Log: logger, OnChange: m.SetLeading}
+	go elector.Run(ctx, func(ctx context.Context) {
+		go checkpointService(a).Run(ctx) // signed audit checkpoints: every 1000 events, at least daily
+		go runRetentionScheduler(ctx, a) // purge what retention says is due: 5 minutes after start, then daily
+		every(ctx, 5*time.Minute, func() { housekeeping(ctx, a, sender) })
+	})
 
 	for _, w := range a.Settings.Warnings() {
 		logger.Warn("settings", "key", w.Key, "warning", w.Msg)
@@ -67,8 +83,8 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create the first administrator: %w", err)
 	}
-	if *demo {
-		if err := seedDemo(ctx, stdio, a, *demoN, 1); err != nil {
+	if *withDemo {
+		if err := seedDemo(ctx, stdio, a, demo.Options{Residents: *demoN, Seed: 1}, false); err != nil {
 			return err
 		}
 	}
@@ -94,7 +110,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           m.Middleware(srv.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -105,6 +121,19 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	fmt.Fprintf(stdio.Out, "cityid is serving %s\n", a.Settings.Program.Name)
 	fmt.Fprintf(stdio.Out, "  data:      %s (%s)\n", a.DataDir, a.DB.Dialect())
 	fmt.Fprintf(stdio.Out, "  staff URL: %s/staff/\n", base)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s for metrics: %w", *metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler(os.Getenv("CITYID_METRICS_TOKEN")))
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(stdio.Out, "  metrics:   http://%s/metrics\n", mln.Addr())
+	}
 	if created {
 		fmt.Fprintf(stdio.Out, "  first login: user %q, one-time password %s\n", user, password)
 		fmt.Fprintln(stdio.Out, "  (you will set your own password and an authenticator app at first login)")
@@ -172,6 +201,19 @@ func housekeeping(ctx context.Context, a *app.App, sender notify.Sender) {
 		a.Log.Warn("expired pre-applications", "error", err)
 	} else if n > 0 {
 		a.Log.Info("expired pre-applications erased", "count", n)
+	}
+	// Backup keys past their retention are destroyed on schedule even on
+	// days no backup runs (only on the host whose data directory has them).
+	if keys, err := backupKeys(a.DataDir, a.Settings.Backup); err != nil {
+		a.Log.Warn("backup keys", "error", err)
+	} else if gone, err := backup.ExpireKeys(ctx, a.DB, keys, a.Now()); err != nil {
+		a.Log.Warn("destroy expired backup keys", "error", err)
+	} else if len(gone) > 0 {
+		a.Log.Info("backup keys destroyed", "count", len(gone))
+	}
+	// Shared rate buckets idle for a day have refilled: they hold nothing.
+	if _, err := a.DB.PruneShared(ctx, a.Now().Add(-24*time.Hour), a.Now()); err != nil {
+		a.Log.Warn("prune shared limits", "error", err)
 	}
 	if _, err := a.Auth.PruneSessions(ctx); err != nil {
 		a.Log.Warn("prune sessions", "error", err)

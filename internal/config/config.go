@@ -30,6 +30,15 @@ type Settings struct {
 	Linkage   Linkage       `toml:"linkage"`
 	Security  Security      `toml:"security"`
 	Server    Server        `toml:"server"`
+	Backup    Backup        `toml:"backup"`
+}
+
+// Backup sets the backup key periods: a new key every KeyDays days, each
+// destroyed KeepDays days after its period ends (its backups then no longer
+// open).
+type Backup struct {
+	KeyDays  int `toml:"key_days"`
+	KeepDays int `toml:"keep_days"`
 }
 
 // Program says who runs the program and in which languages.
@@ -221,10 +230,15 @@ type Review struct {
 }
 
 // Retention sets how long records are kept.
+// Every class of personal data has a period; there is no "keep forever".
 type Retention struct {
 	DraftDays                 int  `toml:"draft_days"`
 	RejectedDays              int  `toml:"rejected_days"`
+	PendingDays               int  `toml:"pending_days"`     // submitted, never decided: from submission
+	ApprovedDays              int  `toml:"approved_days"`    // approved, card never issued: from approval
+	UncollectedDays           int  `toml:"uncollected_days"` // card never handed over: from issue or last print
 	CardholderAfterExpiryDays int  `toml:"cardholder_after_expiry_days"`
+	TicketDays                int  `toml:"ticket_days"` // walk-in tickets: from their day
 	NoListMode                bool `toml:"no_list_mode"`
 	NoListGraceDays           int  `toml:"no_list_grace_days"`
 }

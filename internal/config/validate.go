@@ -93,9 +93,17 @@ func (s Settings) problems() []Problem {
 
 	r := s.Retention
 	c.between("retention.draft_days", r.DraftDays, 1, 3650)
-	c.between("retention.rejected_days", r.RejectedDays, 0, 3650)
-	c.between("retention.cardholder_after_expiry_days", r.CardholderAfterExpiryDays, 0, 3650)
+	// At least a day each: a period of 0 would read as "keep forever" to
+	// some and "erase at once" to others; every class must have a rule.
+	c.between("retention.rejected_days", r.RejectedDays, 1, 3650)
+	c.between("retention.pending_days", r.PendingDays, 1, 3650)
+	c.between("retention.approved_days", r.ApprovedDays, 1, 3650)
+	c.between("retention.uncollected_days", r.UncollectedDays, 1, 3650)
+	c.between("retention.cardholder_after_expiry_days", r.CardholderAfterExpiryDays, 1, 3650)
+	c.between("retention.ticket_days", r.TicketDays, 1, 3650)
 	c.between("retention.no_list_grace_days", r.NoListGraceDays, 0, 365)
+	c.between("backup.key_days", s.Backup.KeyDays, 1, 31)
+	c.between("backup.keep_days", s.Backup.KeepDays, 1, 3650)
 
 	l := s.Linkage
 	for _, p := range []struct {

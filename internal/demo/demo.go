@@ -29,7 +29,8 @@ import (
 type Options struct {
 	Residents int
 	Seed      int64
-	Workers   int                   // parallel intakes; default 4
+	Workers   int                   // parallel intakes; default 4 (Bulk: 2)
+	Batch     int                   // Bulk: residents per transaction; default 250
 	Progress  func(done, total int) // called as residents are loaded
 }
 

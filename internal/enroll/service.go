@@ -138,12 +138,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 
 	var problems person.Errors
 	if submit {
-		problems = append(problems, p.Validate(today, s.settings.Program.Languages)...)
-		problems = append(problems, validateDocuments(s.settings, in.Documents)...)
-		if !ev.OK {
-			problems = append(problems, person.FieldError{Field: "documents", Key: "enroll.error.not_enough_documents"})
-		}
-		problems = append(problems, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
+		problems = s.submissionErrors(in, p, q, ev, today)
 	} else {
 		problems = append(problems, draftChecks(p, today, s.settings.Program.Languages)...)
 		problems = append(problems, validateDocuments(s.settings, in.Documents)...)
@@ -325,6 +320,16 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		s.screener.Add(out.ID, out.Person)
 	}
 	return out, nil
+}
+
+// submissionErrors are the checks of a complete intake (Submit, Import).
+func (s *Service) submissionErrors(in Intake, p person.Person, q fee.Quote, ev evidence.Result, today person.Date) person.Errors {
+	errs := p.Validate(today, s.settings.Program.Languages)
+	errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+	if !ev.OK {
+		errs = append(errs, person.FieldError{Field: "documents", Key: "enroll.error.not_enough_documents"})
+	}
+	return append(errs, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
 }
 
 func idempotencyDigest(key string) string {

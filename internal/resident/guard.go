@@ -1,6 +1,7 @@
 package resident
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -39,6 +40,11 @@ type pow struct {
 
 	mu   sync.Mutex
 	used map[string]time.Time
+	// spent, when set, records spent challenges in the database so a
+	// challenge spent on one app server is refused on every other.
+	spent interface {
+		SpendChallenge(ctx context.Context, hash []byte, expires time.Time) (bool, error)
+	}
 }
 
 func newPOW(key []byte, bitsNeeded int, now func() time.Time, random io.Reader) *pow {
@@ -82,6 +88,16 @@ func (p *pow) check(challenge, nonce string) bool {
 	}
 	if leadingZeros(sha256.Sum256([]byte(challenge+":"+nonce))) < p.bits {
 		return false
+	}
+	if p.spent != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		h := sha256.Sum256([]byte(challenge))
+		fresh, err := p.spent.SpendChallenge(ctx, h[:], exp)
+		cancel()
+		if err == nil {
+			return fresh
+		}
+		// The database did not answer: fall back to this server's memory.
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

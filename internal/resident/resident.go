@@ -164,6 +164,17 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 		// a load balancer accepts the others' challenges.
 		s.pow = newPOW(a.Vault.BlindIndex("resident.pow.key"), opts.PowBits, now, random)
 	}
+	if a.DB.Dialect() == store.Postgres {
+		// Several app servers share one database: the limits and the spent
+		// challenges live there, so they hold across servers. Keys are
+		// keyed hashes of the client address, never the address.
+		for name, l := range map[string]*throttle.Limiter{"resident.forms": s.forms, "resident.lookups": s.lookups, "resident.code_failures": s.failures} {
+			l.Share(a.DB, name, func(key string) []byte { return a.Vault.BlindIndex("throttle."+name, key) })
+		}
+		if s.pow != nil {
+			s.pow.spent = a.DB
+		}
+	}
 	for _, l := range a.Settings.Program.Languages {
 		if a.I18n.Has(l) {
 			s.langs = append(s.langs, l)

@@ -42,6 +42,7 @@ var start = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 
 type env struct {
 	dir        string
+	dbURL      string // "" for SQLite in dir
 	app        *app.App
 	cards      *card.Service
 	clock      *clock
@@ -54,7 +55,7 @@ func newEnv(t testing.TB, dbURL string) *env {
 	clk := &clock{t: start}
 	a := apptest.Open(t, dbURL, clk.Now)
 	st := apptest.Site(t, a, "City Hall", site.KindCityHall)
-	return &env{dir: a.DataDir, app: a, cards: a.Cards, clock: clk,
+	return &env{dir: a.DataDir, dbURL: dbURL, app: a, cards: a.Cards, clock: clk,
 		clerk: apptest.Staff(t, a, "clerk", auth.RoleClerk, st.ID), supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, st.ID)}
 }
 
@@ -75,6 +76,10 @@ func (e *env) engine(t testing.TB, p Policy, o Options) *Engine {
 }
 
 var defaultPolicy = Policy{DraftDays: 30, RejectedDays: 90, CardholderAfterExpiryDays: 365, NoListGraceDays: 30}
+
+// fullPolicy has a rule for every class, as the settings require.
+var fullPolicy = Policy{DraftDays: 30, RejectedDays: 90, PendingDays: 365, ApprovedDays: 180, UncollectedDays: 90,
+	CardholderAfterExpiryDays: 365, TicketDays: 30, NoListGraceDays: 30}
 
 var secondSurnames = []string{"Mamani", "Condori", "Huamán", "Flores", "Rojas", "Vargas", "Torres", "Ramos", "Cruz", "Díaz"}
 

@@ -40,19 +40,35 @@ var (
 	ErrKeyCheck = errors.New("retention: master key check failed")
 )
 
-// Policy is how long each class is kept, in days.
+// Policy is how long each class is kept, in days. A zero period turns its
+// rule off (tests use it to look at one rule at a time); the settings
+// never allow one, so every class has a rule.
 type Policy struct {
 	DraftDays                 int // abandoned drafts (and pre-applications), from their last change
 	RejectedDays              int // rejected applications, from the decision
+	PendingDays               int // submitted, never decided, from the submission
+	ApprovedDays              int // approved, card never issued, from the approval
+	UncollectedDays           int // cards never handed over, from their issue or last print
 	CardholderAfterExpiryDays int // cardholders, from the expiry of their last card
+	TicketDays                int // walk-in tickets, from their day
 	NoList                    bool
 	NoListGraceDays           int // "no list": from the hand-over of the last card
 }
 
 // PolicyFrom reads the retention settings.
 func PolicyFrom(r config.Retention) Policy {
-	return Policy{DraftDays: r.DraftDays, RejectedDays: r.RejectedDays,
-		CardholderAfterExpiryDays: r.CardholderAfterExpiryDays, NoList: r.NoListMode, NoListGraceDays: r.NoListGraceDays}
+	return Policy{DraftDays: r.DraftDays, RejectedDays: r.RejectedDays, PendingDays: r.PendingDays, ApprovedDays: r.ApprovedDays,
+		UncollectedDays: r.UncollectedDays, CardholderAfterExpiryDays: r.CardholderAfterExpiryDays, TicketDays: r.TicketDays,
+		NoList: r.NoListMode, NoListGraceDays: r.NoListGraceDays}
+}
+
+// LongestDays is the longest time, in days after its reference event, that
+// any class keeps personal data (the "no list" grace is shorter than the
+// cardholder rule it precedes). Backups use it: a backup older than this
+// plus the margin holds nobody a purge has not since erased.
+func (p Policy) LongestDays() int {
+	return max(p.DraftDays, p.RejectedDays, p.PendingDays, p.ApprovedDays, p.UncollectedDays,
+		p.CardholderAfterExpiryDays, p.TicketDays)
 }
 
 // Options tune the engine; zero values take the defaults.
@@ -110,7 +126,8 @@ func New(db *store.DB, v *vault.Vault, matchKey []byte, p Policy, o Options) (*E
 
 // Classes in purge order: the full erasures first, so a cardholder whose
 // cards expired long ago is erased, not merely reduced.
-var Classes = []store.DueClass{store.DuePreapp, store.DueDraft, store.DueRejected, store.DueExpired, store.DueNoList}
+var Classes = []store.DueClass{store.DuePreapp, store.DueDraft, store.DueRejected, store.DuePending, store.DueApproved,
+	store.DueUncollected, store.DueExpired, store.DueNoList, store.DueTickets}
 
 // Cutoffs returns the due query judged at: a record is due when its
 // reference time plus its retention period plus the margin lies before at.
@@ -122,9 +139,12 @@ func (e *Engine) Cutoffs(at time.Time) store.DueQuery {
 		return at.Add(-e.o.Margin).AddDate(0, 0, -days)
 	}
 	q := store.DueQuery{
-		DraftIdleBefore: cut(e.pol.DraftDays),
-		RejectedBefore:  cut(e.pol.RejectedDays),
-		ExpiredBefore:   cut(e.pol.CardholderAfterExpiryDays),
+		DraftIdleBefore:   cut(e.pol.DraftDays),
+		RejectedBefore:    cut(e.pol.RejectedDays),
+		PendingBefore:     cut(e.pol.PendingDays),
+		ApprovedBefore:    cut(e.pol.ApprovedDays),
+		UncollectedBefore: cut(e.pol.UncollectedDays),
+		ExpiredBefore:     cut(e.pol.CardholderAfterExpiryDays),
 	}
 	if e.pol.NoList {
 		// Grace 0 is allowed: erase as soon as the margin has passed.
@@ -162,9 +182,14 @@ func (e *Engine) Plan(ctx context.Context, at time.Time) (Plan, error) {
 		return Plan{}, err
 	}
 	p.Due[store.DuePreapp] = n
+	if day, ok := e.ticketCutoff(at); ok {
+		if p.Due[store.DueTickets], err = e.db.CountOldTickets(ctx, day); err != nil {
+			return Plan{}, err
+		}
+	}
 	for _, c := range Classes {
-		if c == store.DuePreapp {
-			continue // counted above: pre-applications carry their own expiry
+		if c == store.DuePreapp || c == store.DueTickets {
+			continue // counted above: not people, and their own cut-offs
 		}
 		n, err := e.db.CountDue(ctx, c, q)
 		if err != nil {
@@ -243,8 +268,11 @@ func (e *Engine) Purge(ctx context.Context, at time.Time) (Result, error) {
 	q := e.Cutoffs(at)
 	for _, c := range Classes {
 		purge := func() error { return e.purgeClass(ctx, c, q, &run, &res) }
-		if c == store.DuePreapp {
+		switch c {
+		case store.DuePreapp:
 			purge = func() error { return e.purgePreapps(ctx, at, &run, &res) }
+		case store.DueTickets:
+			purge = func() error { return e.purgeTickets(ctx, at, &run, &res) }
 		}
 		if err := purge(); err != nil {
 			// The committed batches are whole; fold them out of the WAL even
@@ -429,6 +457,50 @@ func (e *Engine) purgePreapps(ctx context.Context, at time.Time, run *store.Rete
 	}
 	res.Done[store.DuePreapp] += n
 	res.Rows.Preapplications += n
+	return nil
+}
+
+// ticketCutoff is the first day whose walk-in tickets are kept when judging
+// at `at` (tickets carry a calendar day, not a time).
+func (e *Engine) ticketCutoff(at time.Time) (string, bool) {
+	if e.pol.TicketDays <= 0 {
+		return "", false
+	}
+	return at.Add(-e.o.Margin).AddDate(0, 0, -e.pol.TicketDays).UTC().Format(time.DateOnly), true
+}
+
+// purgeTickets erases the walk-in tickets of days past their period, in one
+// transaction with its audit event.
+func (e *Engine) purgeTickets(ctx context.Context, at time.Time, run *store.RetentionRun, res *Result) error {
+	day, ok := e.ticketCutoff(at)
+	if !ok {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var n int
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if n, err = tx.PurgeTickets(ctx, day); err != nil || n == 0 {
+			return err
+		}
+		r, r2 := *run, *res
+		r2.Done = copyCounts(res.Done)
+		r2.Done[store.DueTickets] += n
+		if err := e.setCounts(&r, &r2); err != nil {
+			return err
+		}
+		if err := tx.UpdateRetentionRun(ctx, r); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: e.o.Now().UTC(), Actor: systemActor, Action: "retention.erase",
+			RecordType: recordRun, RecordID: run.ID, Purpose: countPurpose(store.DueTickets, n)})
+	})
+	if err != nil {
+		return err
+	}
+	res.Done[store.DueTickets] += n
 	return nil
 }
 

@@ -52,6 +52,30 @@ func TestDueTimes(t *testing.T) {
 			a, c := e.cardholder(t, resident(3, "Cruz"), true)
 			return a.ID, c.ExpiresOn.Time().Add(days(365) + margin)
 		}, true},
+		{"pending 365 days after submission", fullPolicy, func(t *testing.T, e *env) (string, time.Time) {
+			a := e.submitted(t, resident(5, "Elsa"))
+			return a.ID, e.clock.Now().Add(days(365) + margin)
+		}, true},
+		{"approved, no card, 180 days after approval", fullPolicy, func(t *testing.T, e *env) (string, time.Time) {
+			a := e.submitted(t, resident(6, "Fabi"))
+			e.clock.AddDays(10) // the approval counts, not the submission
+			if err := e.app.Enroll.Approve(ctx, e.supervisor, a.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			return a.ID, e.clock.Now().Add(days(180) + margin)
+		}, true},
+		{"card never collected, 90 days after printing", fullPolicy, func(t *testing.T, e *env) (string, time.Time) {
+			a := e.approved(t, resident(7, "Gina"))
+			c, err := e.cards.Issue(ctx, e.supervisor, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.clock.AddDays(20) // printed later than issued: the print counts
+			if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error { return tx.MarkCardPrinted(ctx, c.ID, c.KeyID, e.clock.Now()) }); err != nil {
+				t.Fatal(err)
+			}
+			return a.ID, e.clock.Now().Add(days(90) + margin)
+		}, true},
 		{"no list: 30 days after hand-over", Policy{DraftDays: 30, RejectedDays: 90, CardholderAfterExpiryDays: 365, NoList: true, NoListGraceDays: 30},
 			func(t *testing.T, e *env) (string, time.Time) {
 				a, _ := e.cardholder(t, resident(4, "Dalia"), true)
@@ -89,7 +113,8 @@ func TestDueTimes(t *testing.T) {
 	}
 }
 
-// TestPendingAndApprovedAreKept: work in progress is never purged.
+// TestPendingAndApprovedAreKept: with their rules off, work in progress is
+// never purged (the settings never turn them off; see TestDueTimes).
 func TestPendingAndApprovedAreKept(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		p := e.submitted(t, resident(1, "Eva"))

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 )
@@ -14,34 +13,7 @@ import (
 // transaction, so the event commits if and only if the change it records does.
 // e.At defaults to now; Seq, Prev and Hash are filled in here.
 func (tx *Tx) AppendAudit(ctx context.Context, e audit.Event) error {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	e.At = e.At.UTC().Truncate(time.Microsecond)
-	if e.Outcome == "" {
-		e.Outcome = "ok"
-	}
-	if err := audit.Validate(e); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	if tx.dialect == Postgres {
-		// Serialize appenders so the chain has one head.
-		if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7314002)"); err != nil {
-			return fmt.Errorf("audit lock: %w", err)
-		}
-	}
-	prev, err := tx.lastAudit(ctx)
-	if err != nil {
-		return err
-	}
-	e = audit.Next(prev, e)
-	_, err = tx.exec(ctx, `INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, micros(e.At), e.Actor, e.Action, e.RecordType, e.RecordID, e.Purpose, e.Outcome, e.Prev, e.Hash)
-	if err != nil {
-		return fmt.Errorf("append audit event: %w", err)
-	}
-	return nil
+	return tx.AppendAudits(ctx, []audit.Event{e})
 }
 
 func (tx *Tx) lastAudit(ctx context.Context) (*audit.Event, error) {

@@ -78,10 +78,17 @@ func SchemaVersion() int {
 // On PostgreSQL an advisory lock keeps several app servers from racing.
 // It returns the versions applied.
 func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+	return db.migrateTo(ctx, SchemaVersion())
+}
+
+// migrateTo applies the migrations up to version upto (a restore loads a
+// backup into the schema it was made with, then migrates the rest).
+func (db *DB) migrateTo(ctx context.Context, upto int) ([]int, error) {
 	ms, err := migrations(db.dialect)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	ms = ms[:min(max(upto, 0), len(ms))]
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)

@@ -101,9 +101,10 @@ func (tx *Tx) MarkPreapplicationUsed(ctx context.Context, id, applicationID stri
 }
 
 // PurgePreapplications deletes pre-applications that expired before now,
-// their waitlist and lottery entries and their person rows (the data keys:
-// crypto-shredding), and returns how many it removed. Appointments keep no
-// personal data and are cancelled.
+// their appointments (freeing a booked slot), waitlist and lottery entries
+// and their person rows (the data keys: crypto-shredding), and returns how
+// many it removed. Appointments and entries go too: they carry the keyed
+// person index and would link visits to a person no longer on file.
 func (tx *Tx) PurgePreapplications(ctx context.Context, now time.Time) (int, error) {
 	rows, err := tx.query(ctx, "SELECT id, person_id FROM preapplications WHERE expires_at <= ?", micros(now))
 	if err != nil {
@@ -126,7 +127,7 @@ func (tx *Tx) PurgePreapplications(ctx context.Context, now time.Time) (int, err
 	for _, p := range due {
 		for _, q := range []string{
 			"UPDATE slots SET booked = booked - 1 WHERE id IN (SELECT slot_id FROM appointments WHERE preapp_id = ? AND status = 'booked')",
-			"UPDATE appointments SET status = 'expired' WHERE preapp_id = ? AND status = 'booked'",
+			"DELETE FROM appointments WHERE preapp_id = ?",
 			"DELETE FROM waitlist WHERE preapp_id = ?",
 			"DELETE FROM lottery_entries WHERE preapp_id = ?",
 			"DELETE FROM preapplications WHERE id = ?",

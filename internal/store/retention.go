@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,24 +15,32 @@ import (
 // DueClass names a rule by which a person's data falls due for erasure.
 type DueClass string
 
-// The rules. DueDraft, DueRejected and DueExpired erase the person
-// entirely; DueNoList erases their personal data but keeps the person row,
-// their cards and a match encoding.
+// The rules. Every rule but DueNoList erases the person entirely; DueNoList
+// erases their personal data but keeps the person row, their cards and a
+// match encoding. DueTickets erases walk-in tickets, which belong to no
+// person row.
 const (
-	DuePreapp   DueClass = "preapplications" // expired pre-applications (see PurgePreapplications)
-	DueDraft    DueClass = "drafts"
-	DueRejected DueClass = "rejected"
-	DueExpired  DueClass = "cardholders_expired"
-	DueNoList   DueClass = "no_list"
+	DuePreapp      DueClass = "preapplications" // expired pre-applications (see PurgePreapplications)
+	DueDraft       DueClass = "drafts"
+	DueRejected    DueClass = "rejected"
+	DuePending     DueClass = "pending"             // submitted, never decided
+	DueApproved    DueClass = "approved_not_issued" // approved, card never issued
+	DueUncollected DueClass = "uncollected"         // card issued, never handed over
+	DueExpired     DueClass = "cardholders_expired"
+	DueNoList      DueClass = "no_list"
+	DueTickets     DueClass = "tickets" // walk-in tickets (see PurgeTickets)
 )
 
 // DueQuery says when each rule's records fall due: a record whose reference
 // time lies before the cut-off is due. A zero cut-off disables the rule.
 type DueQuery struct {
-	DraftIdleBefore  time.Time // drafts last touched before
-	RejectedBefore   time.Time // rejected applications decided before
-	ExpiredBefore    time.Time // cardholders whose last card expired before
-	HandedOverBefore time.Time // "no list": last card handed over before
+	DraftIdleBefore   time.Time // drafts last touched before
+	RejectedBefore    time.Time // rejected applications decided before
+	PendingBefore     time.Time // submitted applications still undecided, submitted before
+	ApprovedBefore    time.Time // approved applications without a card, approved before
+	UncollectedBefore time.Time // cards never handed over, last issued or printed before
+	ExpiredBefore     time.Time // cardholders whose last card expired before
+	HandedOverBefore  time.Time // "no list": last card handed over before
 }
 
 // dueSQL selects the person ids a rule makes due, oldest first; args are
@@ -57,6 +66,35 @@ func dueSQL(c DueClass, q DueQuery) (string, []any, bool) {
 			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
 			AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.person_id = a.person_id AND o.status NOT IN ('draft', 'rejected'))
 			ORDER BY a.decided_at, a.person_id`, []any{micros(q.RejectedBefore)}, true
+	case DuePending:
+		if q.PendingBefore.IsZero() {
+			return "", nil, false
+		}
+		// Undecided for the whole period: the person has no card and nothing
+		// approved; a decision later restarts the clock under its own rule.
+		return `SELECT a.person_id FROM applications a WHERE a.status IN ('submitted', 'needs_review') AND a.submitted_at < ?
+			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
+			AND NOT EXISTS (SELECT 1 FROM applications o WHERE o.person_id = a.person_id AND o.status IN ('approved', 'issued'))
+			ORDER BY a.submitted_at, a.person_id`, []any{micros(q.PendingBefore)}, true
+	case DueApproved:
+		if q.ApprovedBefore.IsZero() {
+			return "", nil, false
+		}
+		return `SELECT a.person_id FROM applications a WHERE a.status = 'approved' AND a.decided_at < ?
+			AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.person_id = a.person_id)
+			ORDER BY a.decided_at, a.person_id`, []any{micros(q.ApprovedBefore)}, true
+	case DueUncollected:
+		if q.UncollectedBefore.IsZero() {
+			return "", nil, false
+		}
+		// No card of theirs was ever handed over, and the newest was issued
+		// or printed before the cut-off: the printed card has been destroyed
+		// and the record follows it.
+		return `SELECT c.person_id FROM cards c GROUP BY c.person_id
+			HAVING MAX(c.handed_over_at) = 0
+			AND MAX(CASE WHEN c.printed_at > c.created_at THEN c.printed_at ELSE c.created_at END) < ?
+			ORDER BY MAX(CASE WHEN c.printed_at > c.created_at THEN c.printed_at ELSE c.created_at END), c.person_id`,
+			[]any{micros(q.UncollectedBefore)}, true
 	case DueExpired:
 		if q.ExpiredBefore.IsZero() {
 			return "", nil, false
@@ -122,6 +160,31 @@ func (db *DB) CountDue(ctx context.Context, c DueClass, q DueQuery) (int, error)
 	return n, nil
 }
 
+// CountOldTickets counts walk-in tickets of days before beforeDay
+// (YYYY-MM-DD); PurgeTickets erases them.
+func (db *DB) CountOldTickets(ctx context.Context, beforeDay string) (int, error) {
+	var n int
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM tickets WHERE day < ?", beforeDay).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count old tickets: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeTickets deletes the walk-in tickets and day counters of days before
+// beforeDay (YYYY-MM-DD) and returns how many tickets it removed. A ticket
+// names no one, but its time and desk could be matched to a visit.
+func (tx *Tx) PurgeTickets(ctx context.Context, beforeDay string) (int, error) {
+	res, err := tx.exec(ctx, "DELETE FROM tickets WHERE day < ?", beforeDay)
+	if err != nil {
+		return 0, fmt.Errorf("purge tickets: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.exec(ctx, "DELETE FROM ticket_counters WHERE day < ?", beforeDay); err != nil {
+		return 0, fmt.Errorf("purge ticket counters: %w", err)
+	}
+	return int(n), nil
+}
+
 // Erased counts the rows one erasure removed or blanked.
 type Erased struct {
 	Persons, Applications, Preapplications, Cards, Encodings int
@@ -170,14 +233,26 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 	}{
 		{"DELETE FROM cards WHERE person_id IN " + in, &e.Cards},
 		{"DELETE FROM match_encodings WHERE person_id IN " + in, &e.Encodings},
+		// Links between records name the erased ones: they go too.
+		{"DELETE FROM duplicate_candidates WHERE candidate_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR candidate_id IN " + in, nil},
+		{"DELETE FROM distinct_people WHERE first_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR second_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR first_id IN " + in + " OR second_id IN " + in, nil},
+		{"DELETE FROM duplicate_candidates WHERE application_id IN (SELECT id FROM applications WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM applications WHERE person_id IN " + in, &e.Applications},
+		{"UPDATE slots SET booked = booked - (SELECT COUNT(*) FROM appointments a WHERE a.slot_id = slots.id AND a.status = 'booked' AND a.preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")) " +
+			"WHERE id IN (SELECT slot_id FROM appointments WHERE status = 'booked' AND preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + "))", nil},
+		{"DELETE FROM appointments WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM waitlist WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM lottery_entries WHERE preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM preapplications WHERE person_id IN " + in, &e.Preapplications},
 		{"DELETE FROM persons WHERE id IN " + in, &e.Persons},
 	}
 	for _, s := range steps {
-		res, err := tx.exec(ctx, s.q, args...)
+		// A statement may name the batch more than once: bind it each time.
+		var bound []any
+		for range strings.Count(s.q, "?") / len(args) {
+			bound = append(bound, args...)
+		}
+		res, err := tx.exec(ctx, s.q, bound...)
 		if err != nil {
 			return Erased{}, fmt.Errorf("erase persons: %w", err)
 		}
@@ -400,11 +475,25 @@ const (
 	ClassDataKeys         = "data_keys"
 	ClassMatchEncodings   = "match_encodings"
 	ClassErasedPersons    = "erased_persons"
+	ClassUncollected      = "cards_not_collected"
+	ClassBookings         = "bookings"
+	ClassTickets          = "tickets"
+	// ClassUnclassified counts people (and booking records) that no
+	// retention rule covers, so nothing would ever erase them. It must be 0.
+	ClassUnclassified = "unclassified"
 )
 
 // HoldingClasses lists the classes in report order.
-var HoldingClasses = []string{ClassPreapplications, ClassDrafts, ClassPending, ClassApproved, ClassRejected, ClassCardholdersData,
-	ClassCardholdersNoPII, ClassDataKeys, ClassMatchEncodings, ClassErasedPersons}
+var HoldingClasses = []string{ClassPreapplications, ClassDrafts, ClassPending, ClassApproved, ClassRejected, ClassUncollected,
+	ClassCardholdersData, ClassCardholdersNoPII, ClassDataKeys, ClassMatchEncodings, ClassBookings, ClassTickets,
+	ClassErasedPersons, ClassUnclassified}
+
+// classifiedSQL holds for a person p that some retention rule covers: they
+// hold a card (uncollected, cardholder or "no list" rules), an application
+// in a state with a rule, or a pre-application (its expiry).
+const classifiedSQL = `(EXISTS (SELECT 1 FROM cards c WHERE c.person_id = p.id)
+	OR EXISTS (SELECT 1 FROM applications a WHERE a.person_id = p.id AND a.status IN ('draft', 'submitted', 'needs_review', 'approved', 'rejected'))
+	OR EXISTS (SELECT 1 FROM preapplications r WHERE r.person_id = p.id))`
 
 // Holdings counts what the database holds today per data class and age
 // (age from the record's creation, judged at now). Erased persons are the
@@ -428,6 +517,16 @@ func (db *DB) Holdings(ctx context.Context, now time.Time) ([]Holding, error) {
 			WHERE p.wrapped_key IS NULL AND EXISTS (SELECT 1 FROM cards c WHERE c.person_id = p.id) GROUP BY b`},
 		{ClassDataKeys, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM persons WHERE wrapped_key IS NOT NULL GROUP BY b"},
 		{ClassMatchEncodings, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM match_encodings GROUP BY b"},
+		{ClassUncollected, "SELECT " + bucket("c.created_at") + ` b, COUNT(*) FROM (SELECT MAX(c.created_at) AS created_at FROM cards c
+			GROUP BY c.person_id HAVING MAX(c.handed_over_at) = 0) c GROUP BY b`},
+		{ClassBookings, "SELECT " + bucket("created_at") + ` b, COUNT(*) FROM (SELECT created_at FROM appointments
+			UNION ALL SELECT created_at FROM waitlist UNION ALL SELECT created_at FROM lottery_entries) x GROUP BY b`},
+		{ClassTickets, "SELECT " + bucket("created_at") + " b, COUNT(*) FROM tickets GROUP BY b"},
+		{ClassUnclassified, "SELECT " + bucket("created_at") + ` b, COUNT(*) FROM (
+			SELECT p.created_at FROM persons p WHERE NOT ` + classifiedSQL + `
+			UNION ALL SELECT created_at FROM appointments x WHERE NOT EXISTS (SELECT 1 FROM preapplications r WHERE r.id = x.preapp_id)
+			UNION ALL SELECT created_at FROM waitlist x WHERE NOT EXISTS (SELECT 1 FROM preapplications r WHERE r.id = x.preapp_id)
+			UNION ALL SELECT created_at FROM lottery_entries x WHERE NOT EXISTS (SELECT 1 FROM preapplications r WHERE r.id = x.preapp_id)) u GROUP BY b`},
 	}
 	var out []Holding
 	for _, q := range queries {
@@ -444,6 +543,11 @@ func (db *DB) Holdings(ctx context.Context, now time.Time) ([]Holding, error) {
 		return nil, err
 	}
 	out = append(out, h)
+	order := map[string]int{}
+	for i, c := range HoldingClasses {
+		order[c] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool { return order[out[i].Class] < order[out[j].Class] })
 	return out, nil
 }
 

@@ -45,6 +45,9 @@ type DB struct {
 	w       *sql.DB // writes: one connection on SQLite (one writer), the pool on PostgreSQL
 	r       *sql.DB // reads: a small pool on SQLite, the same pool on PostgreSQL
 	path    string  // SQLite file path, for secure-delete checks and backups
+	// audited, when set, is told the action codes of the audit events of
+	// each committed transaction (metrics count them; see SetAuditHook).
+	audited func(actions []string)
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL, or
@@ -159,6 +162,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	actions []string // audit action codes appended, for the commit hook
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil.
@@ -173,7 +177,8 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{tx: sqlTx, dialect: db.dialect}); err != nil {
+	tx := &Tx{tx: sqlTx, dialect: db.dialect}
+	if err := fn(tx); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
 		}
@@ -181,6 +186,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if db.audited != nil && len(tx.actions) > 0 {
+		db.audited(tx.actions)
 	}
 	return nil
 }

@@ -1,16 +1,44 @@
 // Package throttle limits how often a key (a client address, an API token)
-// may do something: a token bucket per key, held in memory and bounded.
-// Several servers each keep their own buckets; a throttle slows abuse, it
-// does not enforce fairness across a cluster.
+// may do something: a token bucket per key, held in memory and bounded —
+// or, once shared (Share), kept in the database so that several app
+// servers enforce one limit.
 package throttle
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"sync"
 	"time"
 )
+
+// Backend keeps token buckets where every app server sees them
+// (*store.DB implements it).
+type Backend interface {
+	TakeTokens(ctx context.Context, name string, keyHash []byte, rate, burst, cost float64, now time.Time) (took bool, left float64, err error)
+}
+
+// shared is a limiter's database backing.
+type shared struct {
+	b    Backend
+	name string
+	hash func(key string) []byte
+}
+
+// Share makes AllowN keep its buckets in b under name, so the limit holds
+// across every server on the database. hash turns a key (a client address)
+// into what is stored: a keyed hash, never the address. When the database
+// cannot answer, the limiter falls back to its own buckets: an outage
+// makes a limit per server, never none. Has stays per server.
+func (l *Limiter) Share(b Backend, name string, hash func(key string) []byte) {
+	if l == nil || b == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.shared = &shared{b: b, name: name, hash: hash}
+}
 
 // Limiter is a set of token buckets, one per key. The zero value is not
 // usable; a nil *Limiter allows everything.
@@ -21,6 +49,7 @@ type Limiter struct {
 	max     int
 	buckets map[string]*bucket
 	now     func() time.Time
+	shared  *shared
 }
 
 type bucket struct {
@@ -74,6 +103,23 @@ func (l *Limiter) Has(key string, cost float64) bool {
 func (l *Limiter) AllowN(key string, cost float64) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
+	}
+	l.mu.Lock()
+	sh := l.shared
+	l.mu.Unlock()
+	if sh != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		took, left, err := sh.b.TakeTokens(ctx, sh.name, sh.hash(key), l.rate, l.burst, cost, l.now())
+		cancel()
+		if err == nil {
+			if took {
+				return true, 0
+			}
+			if l.rate <= 0 {
+				return false, time.Hour
+			}
+			return false, time.Duration(math.Ceil((cost - left) / l.rate * float64(time.Second)))
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

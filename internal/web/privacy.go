@@ -28,6 +28,9 @@ type privacyView struct {
 	DueNow, DueSoon     int
 	DraftDays           int
 	RejectedDays        int
+	PendingDays         int
+	ApprovedDays        int
+	UncollectedDays     int
 	CardholderDays      int
 	NoList              bool
 	NoListGraceDays     int
@@ -52,6 +55,7 @@ func (s *Server) privacyPage(w http.ResponseWriter, r *http.Request, c *call) er
 	p := s.newPage(r, c, "privacy.title")
 	v := privacyView{DueNow: rep.DueNow.Total(), DueSoon: rep.DueSoon.Total(),
 		DraftDays: rep.Policy.DraftDays, RejectedDays: rep.Policy.RejectedDays, CardholderDays: rep.Policy.CardholderAfterExpiryDays,
+		PendingDays: rep.Policy.PendingDays, ApprovedDays: rep.Policy.ApprovedDays, UncollectedDays: rep.Policy.UncollectedDays,
 		NoList: rep.Policy.NoList, NoListGraceDays: rep.Policy.NoListGraceDays}
 	for _, h := range rep.Holdings {
 		v.Rows = append(v.Rows, privacyRow{Class: h.Class, Name: p.T("privacy.class." + h.Class),

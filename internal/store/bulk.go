@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/enroll"
+)
+
+// Bulk writes for loading many records in one transaction (enroll.Import):
+// one statement per table and batch instead of one per row, which is what
+// makes a million-resident load take minutes on PostgreSQL, where every
+// statement is a round trip.
+
+// maxParams keeps a statement under both dialects' bound-parameter limits
+// (SQLite 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// insertRows inserts rows of width values each, as few statements as fit.
+func (tx *Tx) insertRows(ctx context.Context, head string, width int, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, maxParams/width)
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args := make([]any, 0, len(chunk)*width)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := head + " VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", len(chunk)), ", ")
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("%s: %w", head, ErrConflict)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// InsertPersons is InsertPerson for many.
+func (tx *Tx) InsertPersons(ctx context.Context, ps []enroll.PersonKey) error {
+	rows := make([][]any, len(ps))
+	for i, p := range ps {
+		rows[i] = []any{p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt)}
+	}
+	if err := tx.insertRows(ctx, "INSERT INTO persons (id, wrapped_key, kek_id, created_at)", 4, rows); err != nil {
+		return fmt.Errorf("insert persons: %w", err)
+	}
+	return nil
+}
+
+// InsertApplications is InsertApplication for many; a reused reference or
+// idempotency key is ErrConflict (and nothing of the batch stays, with the
+// transaction).
+func (tx *Tx) InsertApplications(ctx context.Context, as []enroll.Record) error {
+	rows := make([][]any, len(as))
+	for i, a := range as {
+		rows[i] = appArgs(a)
+	}
+	if err := tx.insertRows(ctx, "INSERT INTO applications ("+appColumns+")", len(rows[0]), rows); err != nil {
+		return fmt.Errorf("insert applications: %w", err)
+	}
+	return nil
+}
+
+// AppendAudits appends events to the hash chain in order, in one statement
+// per batch, after one read of the chain's head (under the same lock as
+// AppendAudit).
+func (tx *Tx) AppendAudits(ctx context.Context, es []audit.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if tx.dialect == Postgres {
+		if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7314002)"); err != nil {
+			return fmt.Errorf("audit lock: %w", err)
+		}
+	}
+	prev, err := tx.lastAudit(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(es))
+	for i, e := range es {
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		e.At = e.At.UTC().Truncate(time.Microsecond)
+		if e.Outcome == "" {
+			e.Outcome = "ok"
+		}
+		if err := audit.Validate(e); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		e = audit.Next(prev, e)
+		prev = &e
+		rows[i] = []any{e.Seq, micros(e.At), e.Actor, e.Action, e.RecordType, e.RecordID, e.Purpose, e.Outcome, e.Prev, e.Hash}
+	}
+	if err := tx.insertRows(ctx, "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash)", 10, rows); err != nil {
+		return fmt.Errorf("append audit events: %w", err)
+	}
+	for _, e := range es {
+		tx.actions = append(tx.actions, e.Action)
+	}
+	return nil
+}
