@@ -19,10 +19,17 @@ import (
 )
 
 func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
-	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]",
+	if len(args) > 0 {
+		switch args[0] {
+		case "generate":
+			return cmdLinkageGenerate(ctx, stdio, args[1:])
+		}
+	}
+	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]\n       cityid linkage generate --help",
 		"Find records that describe the same person (one file) or link two files.\n"+
 			"Writes predicted pairs as CSV (id_l,id_r,probability); with --eval, the last line\n"+
-			"is a JSON object with precision, recall and F1 computed from the files' own truth.")
+			"is a JSON object with precision, recall and F1 computed from the files' own truth.\n"+
+			"'cityid linkage generate' makes a synthetic city with truth to evaluate on.")
 	format := fs.String("format", "febrl", "input format: febrl (rec-N-org/dup ids give the truth) or csv (needs --map)")
 	mode := fs.String("mode", "plain", "compare plaintext (plain) or keyed Bloom-filter encodings only (bloom)")
 	eval := fs.Bool("eval", false, "print an evaluation JSON line last (needs truth in the files)")
@@ -32,6 +39,7 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 	keyFile := fs.String("key-file", "", "bloom: file with the encoding key (32+ bytes, raw or hex); default a fresh random key")
 	transitive := fs.Bool("transitive", true, "one file: add pairs implied by others (A=B, B=C give A=C) in small groups")
 	workers := fs.Int("workers", 0, "goroutines comparing pairs (default: all CPUs)")
+	relations := fs.String("relations", "", "with --eval on one file: a person_a,person_b,relation file (from 'linkage generate'); prints how often each kind of look-alike was linked, and the recall on people who moved")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -138,6 +146,19 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		}{ev.Records, ev.Candidates, round(ev.Precision), round(ev.Recall), round(ev.F1), round(elapsed.Seconds()),
 			ev.TruePairs, ev.Predicted, round(ev.PairCompleteness), round(ev.ReductionRatio), md.String()})
 		fmt.Fprintln(stdio.Out, string(line))
+		if *relations != "" && right == nil {
+			f, err := os.Open(*relations)
+			if err != nil {
+				return fmt.Errorf("relations: %w", err)
+			}
+			rels, err := linkage.ReadRelations(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("relations %s: %w", *relations, err)
+			}
+			b, _ := json.Marshal(linkage.EvaluateBreakdown(sets[0], res, rels))
+			fmt.Fprintln(stdio.Out, string(b))
+		}
 	}
 	return nil
 }

@@ -131,3 +131,55 @@ func TestLinkageCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLinkageGenerateAndEvaluate makes a small city with 'linkage generate'
+// and evaluates the engine on it with the relations breakdown, as
+// docs/linkage.md tells an operator to.
+func TestLinkageGenerateAndEvaluate(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI("linkage", "generate", "--people", "1500", "--seed", "4", "--out", dir)
+	if code != 0 {
+		t.Fatalf("generate exit = %d; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "people: 1500/1500") || !strings.Contains(errOut, "1500 people") {
+		t.Errorf("generate stderr = %q, want progress and a summary", errOut)
+	}
+	for _, f := range []string{"city.febrl.csv", "city.csv", "relations.csv"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 100 {
+			t.Errorf("generate wrote %s: %v", f, err)
+		}
+	}
+	code, out, errOut := runCLI("linkage", "--format", "febrl", "--eval", "--out", filepath.Join(dir, "pairs.csv"),
+		"--relations", filepath.Join(dir, "relations.csv"), filepath.Join(dir, "city.febrl.csv"))
+	if code != 0 {
+		t.Fatalf("linkage exit = %d; stderr:\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stdout = %q, want the evaluation line and the breakdown line", out)
+	}
+	var ev struct{ F1 float64 }
+	var bd struct {
+		Movers  struct{ Pairs, Linked int }
+		Related map[string]struct{ Pairs, Linked int }
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil || ev.F1 < 0.8 {
+		t.Errorf("evaluation %q (err %v), want F1 ≥ 0.8", lines[0], err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &bd); err != nil {
+		t.Fatalf("breakdown %q: %v", lines[1], err)
+	}
+	if bd.Movers.Pairs == 0 || bd.Related["spouse"].Pairs == 0 || bd.Related["parent_child"].Pairs == 0 {
+		t.Errorf("breakdown = %+v, want movers, spouses and parents counted", bd)
+	}
+}
+
+func TestLinkageGenerateUsage(t *testing.T) {
+	code, _, errOut := runCLI("linkage", "generate", "--help")
+	if code != 0 || !strings.Contains(errOut, "relations.csv") || !strings.Contains(errOut, "--people") {
+		t.Errorf("generate --help = exit %d, %q; want the usage", code, errOut)
+	}
+	if code, _, errOut := runCLI("linkage", "generate", "--people", "0"); code != 2 || !strings.Contains(errOut, "--people") {
+		t.Errorf("generate --people 0 = exit %d, %q; want a usage error", code, errOut)
+	}
+}

@@ -1,5 +1,13 @@
 package linkage
 
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+)
+
 // Evaluation compares predicted pairs with the truth labels of the records.
 type Evaluation struct {
 	Records          int     `json:"records"`
@@ -58,4 +66,142 @@ func Evaluate(left, right []Record, res *Result) Evaluation {
 		ev.F1 = 2 * ev.Precision * ev.Recall / (ev.Precision + ev.Recall)
 	}
 	return ev
+}
+
+// Relation says two different people (truth labels A and B) are related
+// in a way that makes their records look alike: twins, a parent and a
+// child with one name, neighbours. Generated cities list them (see
+// synth.City.WriteRelations) so a run can report how often each kind is
+// wrongly linked.
+type Relation struct {
+	A, B string
+	Kind string
+}
+
+// ReadRelations reads person_a,person_b,relation rows (a header first).
+func ReadRelations(r io.Reader) ([]Relation, error) {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.FieldsPerRecord = 3
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, ErrNoHeader
+		}
+		return nil, fmt.Errorf("%w: relations header: %v", ErrBadFormat, err)
+	}
+	var out []Relation
+	for line := 2; ; line++ {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: relations line %d: %v", ErrBadFormat, line, err)
+		}
+		if len(out) >= maxRecords {
+			return nil, fmt.Errorf("%w: over %d relations", ErrTooLarge, maxRecords)
+		}
+		out = append(out, Relation{A: cell(row[0]), B: cell(row[1]), Kind: cell(row[2])})
+	}
+}
+
+// LinkRate counts pairs of one kind and how many of them were linked.
+type LinkRate struct {
+	Pairs  int     `json:"pairs"`
+	Linked int     `json:"linked"`
+	Rate   float64 `json:"rate"`
+	// At one address: the two records give the same house number and
+	// street (after normalization).
+	SameAddress       int     `json:"same_address"`
+	SameAddressLinked int     `json:"same_address_linked"`
+	SameAddressRate   float64 `json:"same_address_rate"`
+}
+
+func (l *LinkRate) add(linked, sameAddr bool) {
+	l.Pairs++
+	if linked {
+		l.Linked++
+	}
+	if sameAddr {
+		l.SameAddress++
+		if linked {
+			l.SameAddressLinked++
+		}
+	}
+}
+
+func (l *LinkRate) finish() {
+	if l.Pairs > 0 {
+		l.Rate = float64(l.Linked) / float64(l.Pairs)
+	}
+	if l.SameAddress > 0 {
+		l.SameAddressRate = float64(l.SameAddressLinked) / float64(l.SameAddress)
+	}
+}
+
+// Breakdown splits a dedup run's results by what the pairs are: true pairs
+// whose records give another address (movers) or the same one, and pairs
+// of related different people by kind.
+type Breakdown struct {
+	Movers  LinkRate            `json:"movers"`
+	Stayers LinkRate            `json:"stayers"`
+	Related map[string]LinkRate `json:"related"`
+}
+
+// EvaluateBreakdown computes a Breakdown of a Dedup result over recs.
+func EvaluateBreakdown(recs []Record, res *Result, rels []Relation) Breakdown {
+	linked := make(map[[2]int32]bool, len(res.Pairs))
+	for _, p := range res.Pairs {
+		linked[orderedIdx(p.Left, p.Right)] = true
+	}
+	byTruth := map[string][]int32{}
+	addr := make([]string, len(recs))
+	nick := NewNicknames()
+	for i := range recs {
+		if recs[i].Truth != "" {
+			byTruth[recs[i].Truth] = append(byTruth[recs[i].Truth], int32(i))
+		}
+		p := prepare(&recs[i], nick)
+		if p.num != "" || p.street != "" {
+			addr[i] = p.num + "|" + p.streetNS
+		}
+	}
+	var b Breakdown
+	for _, ids := range byTruth {
+		for x, i := range ids {
+			for _, j := range ids[x+1:] {
+				same := addr[i] != "" && addr[i] == addr[j]
+				l := linked[orderedIdx(int(i), int(j))]
+				if same {
+					b.Stayers.add(l, true)
+				} else {
+					b.Movers.add(l, false)
+				}
+			}
+		}
+	}
+	b.Related = map[string]LinkRate{}
+	for _, r := range rels {
+		lr := b.Related[r.Kind]
+		for _, i := range byTruth[r.A] {
+			for _, j := range byTruth[r.B] {
+				lr.add(linked[orderedIdx(int(i), int(j))], addr[i] != "" && addr[i] == addr[j])
+			}
+		}
+		b.Related[r.Kind] = lr
+	}
+	b.Movers.finish()
+	b.Stayers.finish()
+	for k, lr := range b.Related {
+		lr.finish()
+		b.Related[k] = lr
+	}
+	return b
+}
+
+func orderedIdx(a, b int) [2]int32 {
+	if b < a {
+		a, b = b, a
+	}
+	return [2]int32{int32(a), int32(b)}
 }

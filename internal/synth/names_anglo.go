@@ -1,0 +1,96 @@
+package synth
+
+// Surnames of long-settled New Englanders: English and Scottish, Irish,
+// Italian, Portuguese, French-Canadian and Polish families.
+const angloSurnames = `Smith, Johnson, Williams, Brown, Jones, Miller, Davis, Wilson, Anderson,
+Taylor, Thomas, Moore, Martin, Jackson, Thompson, White, Harris, Clark, Lewis, Robinson, Walker,
+Young, Allen, King, Wright, Scott, Hill, Green, Adams, Baker, Nelson, Carter, Mitchell, Roberts,
+Turner, Phillips, Campbell, Parker, Evans, Edwards, Collins, Stewart, Morris, Murphy, Cook, Rogers,
+Morgan, Cooper, Peterson, Reed, Bailey, Bell, Kelly, Howard, Ward, Cox, Richardson, Wood, Watson,
+Brooks, Bennett, Gray, James, Hughes, Price, Sanders, Myers, Long, Ross, Foster, Powell, Jenkins,
+Perry, Russell, Sullivan, Butler, Barnes, Fisher, Henderson, Coleman, Simmons, Patterson, Jordan,
+Reynolds, Hamilton, Graham, Wallace, Cole, West, Hayes, Bryant, Gibson, Ellis, Stevens, Murray,
+Ford, Marshall, Owens, McDonald, Harrison, Kennedy, Wells, Hunt, Palmer, Black, Robertson, Mason,
+Dixon, Hunter, Warren, Burns, Gordon, Shaw, Holmes, Rice, O'Brien, O'Connor, McCarthy, Fitzgerald,
+Flynn, Doherty, Walsh, Kelley, Lynch, Shea, Donovan, Riley, Driscoll, Callahan, Connolly, Quinn,
+Brennan, Gallagher, Keane, Mahoney, McLaughlin, Moriarty, O'Neil, O'Leary, Regan, Sheehan, Daly,
+Esposito, Russo, DeLuca, Romano, Ricci, Marino, Ferraro, Amato, Caruso, Vitale, Santoro, Gallo,
+Colangelo, Criscuolo, DeMaio, Iannuzzi, Lombardi, Mancini, Palumbo, Rinaldi, Sorrentino, Testa,
+Silva, Medeiros, Souza, Pereira, Costa, Rego, Furtado, Carvalho, Almeida, Cabral, Correia, Mello,
+Fontaine, Gagnon, Pelletier, Bouchard, Côté, Tremblay, Lévesque, Thériault, Ouellette, Beaulieu,
+Dubé, Gauthier, Lavoie, Morin, Paquette, Roy, Gendron, Belanger, Cyr, Hebert, Kowalski, Nowak,
+Wojcik, Lewandowski, Kaminski, Zielinski, Szymanski, Wisniewski, Dabrowski, Jankowski, Mazur,
+Krawczyk, Piotrowski, Grabowski, Novak, Zimmerman, Schmidt, Schneider, Meyer, Weber, Wagner,
+Becker, Schultz, Hoffman, Koch, Klein, Wolf, Bauer, Richter, Fox, Blackwood, Abbott, Acker, Ames,
+Atwood, Bancroft, Barrett, Bartlett, Bates, Beck, Benson, Bishop, Blair, Bowen, Boyd, Bradley,
+Brewer, Briggs, Buckley, Burke, Burton, Bush, Byrne, Cain, Carey, Carlson, Carroll, Chapman,
+Chase, Church, Cobb, Conway, Crawford, Crosby, Cummings, Curtis, Dalton, Davenport, Dean, Dennis,
+Doyle, Drake, Dunn, Eaton, Elliott, Emerson, Farrell, Fleming, Fletcher, Fowler, Freeman, Frost,
+Fuller, Gardner, Gates, Gilbert, Goodwin, Grant, Griffin, Hale, Hall, Hancock, Hardy, Harper, Hart,
+Hawkins, Hayden, Higgins, Hobbs, Holland, Hopkins, Howe, Hubbard, Ingram, Jacobs, Jennings, Keller,
+Kent, Knight, Lambert, Lane, Lawrence, Leonard, Little, Lowell, Lucas, Lyons, Manning, Marsh, May,
+Maxwell, McKenna, Mead, Merrill, Miles, Moody, Morse, Newton, Noble, Norton, Oliver, Osborne,
+Page, Parsons, Payne, Pearson, Pierce, Porter, Potter, Pratt, Preston, Quincy, Randall, Ray,
+Reilly, Rhodes, Richards, Rowe, Sargent, Saunders, Sawyer, Sherman, Simpson, Slater, Snow,
+Spencer, Stanley, Stone, Sweeney, Thayer, Tucker, Tyler, Underwood, Vaughn, Wade, Walton, Warner,
+Watts, Webb, Webster, Wheeler, Whitney, Wilcox, Willis, Winslow, Wolfe, Woodward, Wyman, York`
+
+const angloFemale = `Mary, Elizabeth, Jennifer, Sarah, Jessica, Emily, Margaret, Patricia, Linda,
+Susan, Karen, Rebecca, Katherine, Rachel, Amanda, Deborah, Abigail, Hannah, Olivia, Megan, Barbara,
+Nancy, Lisa, Betty, Dorothy, Sandra, Ashley, Kimberly, Donna, Michelle, Carol, Emma, Amy, Melissa,
+Laura, Stephanie, Helen, Anna, Kathleen, Christine, Catherine, Ann, Joan, Julie, Maureen, Eileen,
+Colleen, Theresa, Cheryl, Denise, Diane, Janet, Judith, Kelly, Lauren, Nicole, Samantha, Shannon,
+Heather, Erin, Caitlin, Molly, Bridget, Grace, Sophia, Isabella, Ava, Mia, Madison, Chloe, Ella,
+Lily, Natalie, Zoe, Avery, Charlotte, Harper, Amelia, Evelyn, Brooke, Julia, Kristen, Courtney,
+Danielle, Alyssa, Victoria, Allison, Andrea, Angela, Brenda, Christina, Diana, Frances, Gina,
+Gloria, Irene, Jacqueline, Jane, Jean, Joyce, Kathryn, Lori, Marie, Marilyn, Martha, Pamela,
+Paula, Ruth, Sharon, Shirley, Stacy, Tammy, Teresa, Tracy, Valerie, Virginia, Wendy, Rose, Claire,
+Jill, Dawn, Paige, Sydney`
+
+const angloMale = `James, John, Robert, Michael, William, David, Richard, Joseph, Thomas, Charles,
+Christopher, Daniel, Matthew, Anthony, Andrew, Joshua, Kenneth, Steven, Edward, Timothy, Mark,
+Paul, Donald, George, Brian, Kevin, Ronald, Jason, Jeffrey, Ryan, Jacob, Gary, Nicholas, Eric,
+Jonathan, Stephen, Larry, Justin, Scott, Brandon, Benjamin, Samuel, Gregory, Frank, Alexander,
+Raymond, Patrick, Jack, Dennis, Jerry, Tyler, Aaron, Henry, Adam, Douglas, Nathan, Peter, Zachary,
+Kyle, Walter, Harold, Jeremy, Ethan, Carl, Keith, Roger, Gerald, Christian, Terry, Sean, Arthur,
+Austin, Noah, Lawrence, Jesse, Joe, Bryan, Billy, Jordan, Albert, Dylan, Bruce, Willie, Gabriel,
+Alan, Juan, Logan, Wayne, Ralph, Roy, Eugene, Randy, Vincent, Russell, Louis, Philip, Bobby, Johnny,
+Bradley, Liam, Mason, Lucas, Owen, Connor, Declan, Brendan, Kieran, Colin, Francis, Neil, Dominic,
+Anthony, Salvatore, Vincent, Carmine, Manuel, Antonio, Marcel, Normand, Roland, Stanley, Casimir`
+
+const angloNicknames = `William:Bill|Will|Billy, Robert:Bob|Rob|Bobby, Richard:Rick|Dick|Rich,
+Elizabeth:Liz|Beth|Betty, Margaret:Maggie|Peggy|Meg, James:Jim|Jimmy, John:Jack|Johnny,
+Joseph:Joe|Joey, Michael:Mike, Charles:Charlie|Chuck, Edward:Ed|Eddie|Ted, Thomas:Tom|Tommy,
+Anthony:Tony, Katherine:Kate|Katie|Kathy, Catherine:Cathy|Kate, Jennifer:Jenny|Jen,
+Daniel:Danny|Dan, David:Dave, Christopher:Chris, Matthew:Matt, Andrew:Andy|Drew, Steven:Steve,
+Stephen:Steve, Susan:Sue|Susie, Deborah:Debbie|Deb, Rebecca:Becky, Timothy:Tim, Kenneth:Ken|Kenny,
+Joshua:Josh, Abigail:Abby, Patricia:Pat|Patty|Trish, Barbara:Barb, Dorothy:Dot|Dottie,
+Kimberly:Kim, Pamela:Pam, Samantha:Sam, Samuel:Sam, Benjamin:Ben, Nicholas:Nick, Gregory:Greg,
+Jeffrey:Jeff, Jonathan:Jon, Zachary:Zach, Alexander:Alex, Raymond:Ray, Patrick:Pat,
+Lawrence:Larry, Donald:Don, Ronald:Ron, Gerald:Jerry, Douglas:Doug, Peter:Pete, Francis:Frank,
+Victoria:Vicky|Tori, Theresa:Terry|Tess, Christine:Chris|Chrissy, Kathleen:Kathy,
+Jacqueline:Jackie, Judith:Judy, Virginia:Ginny, Frances:Fran, Allison:Allie, Alexandra:Alex`
+
+// African-American given names; surnames are drawn mostly from the
+// Anglo list plus these.
+const africanAmericanSurnames = `Washington, Jefferson, Jackson, Johnson, Williams, Robinson, Banks,
+Freeman, Booker, Mosley, Gaines, Holloway, Pettaway, Dawkins, Harris, Brown, Davis, Jones, Smith,
+Thomas, Moore, Taylor, Wilson, Walker, White, Green, Coleman, Bryant, Alexander, Simmons, Jenkins,
+Franklin, Hayes, Wiggins, McCoy, Spivey, Tate, Battle, Boykin, Gadson, Ivory, Jeter, Mack, Outlaw,
+Person, Pinckney, Randolph, Rucker, Shabazz, Terrell, Toney, Whitaker, Woodard, Wooten, Barksdale,
+Blount, Braxton, Cherry, Council, Diggs, Faison, Hargrove, Joyner, Lassiter, McNeil, Mobley,
+Oliver, Perkins, Rountree, Staton, Vinson, Artis, Best, Bond, Carr, Dickerson, Edmonds, Fields,
+Glover, Grier, Harrell, Hairston, Hines, Hooks, Lofton, Mims, Moody, Newsome, Peoples, Pugh,
+Redmond, Scales, Sims, Spruill, Tolbert, Upshaw, Ware, Wynn`
+
+const africanAmericanFemale = `Keisha, Tanisha, Aaliyah, Jasmine, Imani, Ebony, Latoya, Shaniqua,
+Destiny, Monique, Gloria, Dorothy, Tiffany, Brittany, Crystal, Kiara, Diamond, Precious, Shanice,
+Tasha, Tamika, Lakisha, Kenya, Aisha, Nia, Zuri, Ayanna, Taylor, Jada, Makayla, Alicia, Angela,
+Denise, Felicia, Jacqueline, Janelle, Kim, Lashonda, Loretta, Mary, Patricia, Regina, Sheila,
+Tonya, Valerie, Yvonne, Bernice, Dolores, Lillian, Mattie, Ruby`
+
+const africanAmericanMale = `DeShawn, Jamal, Tyrone, Marcus, Darnell, Andre, Terrence, Malik,
+Jerome, Calvin, Reginald, Cedric, Darius, Devon, Dwayne, Jermaine, Lamar, Marquis, Rashad, Tyrell,
+Xavier, Isaiah, Elijah, Jaylen, Kendrick, Trevon, Antoine, Cornell, Curtis, Darryl, Demetrius,
+Derrick, Kareem, Keith, Lonnie, Maurice, Otis, Roosevelt, Terrell, Willie, James, Michael, Robert,
+John, Anthony, Kevin, Eric, Charles, Leroy, Clarence`
