@@ -30,8 +30,10 @@ type Options struct {
 	// Transitive adds, in Dedup, the pairs implied by other pairs (A=B and
 	// B=C give A=C) within small groups; see closePairs.
 	Transitive bool
-	// DuplicateRate is the share of applications that are second
-	// applications by a resident (default 0.02); Index uses it as the prior.
+	// DuplicateRate is the share of applications that are by someone
+	// already on file — renewals and replacements that come in as new
+	// applications, and second applications (default 0.1); Index uses it
+	// as the prior.
 	DuplicateRate float64
 	// Seed makes the random-pair sampling of training reproducible.
 	Seed uint64
@@ -66,7 +68,7 @@ func (o *Options) defaults() error {
 		o.autoBlock = true
 	}
 	if o.DuplicateRate <= 0 || o.DuplicateRate >= 1 {
-		o.DuplicateRate = 0.02
+		o.DuplicateRate = 0.1
 	}
 	if o.Mode == ModeBloom && len(o.Key) < MinKeyLen {
 		return ErrShortKey
@@ -154,7 +156,11 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		b.sc.tf.add(&b.entries[i], 1)
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
-	b.sc.model = train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, rng)
+	pairs := float64(len(recs)) * float64(len(recs)-1) / 2
+	if split > 0 {
+		pairs = float64(split) * float64(len(recs)-split)
+	}
+	b.sc.model = train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

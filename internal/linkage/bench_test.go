@@ -104,7 +104,7 @@ func BenchmarkDedup(b *testing.B) {
 		b.ReportMetric(ev.Precision, "precision")
 		b.ReportMetric(ev.Recall, "recall")
 		b.ReportMetric(ev.PairCompleteness, "PC")
-		b.ReportMetric(res.Model.Prior*1e9, "prior-e9")
+		b.ReportMetric(res.Model.PriorM*1e9, "prior-e9")
 		b.ReportMetric(float64(ev.Candidates)/float64(len(recs)), "cands/rec")
 	}
 }

@@ -42,8 +42,17 @@ type Encoding struct {
 	Sounds      [numFields]uint64 `json:"p"`
 	GivenFirst  []uint64          `json:"g1,omitempty"` // first given name and its nickname groups
 	GivenTokens []uint64          `json:"g,omitempty"`  // every given name and their nickname groups
+	GivenExact  []uint64          `json:"ge,omitempty"` // every given name (no nickname groups)
 	SurTokens   []uint64          `json:"s,omitempty"`
 	Keys        []uint64          `json:"k"`
+	// Skeletons of given name and surname (Skeleton), kept for names in
+	// Arabic script and compared only across scripts; Arabic says which
+	// side is which.
+	Skel   [2]uint64 `json:"sk,omitempty"`
+	Arabic bool      `json:"ar,omitempty"`
+	// DateParts are keyed hashes of year+month, month+day and year+day of
+	// the birth date: two dates that share one are two parts alike.
+	DateParts [3]uint64 `json:"dp,omitempty"`
 }
 
 // Encoder turns Records into Encodings under one secret key (from the vault).
@@ -104,6 +113,7 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 		enc.Sounds[GivenName] = h.sum("p", p.givenSp)
 		for i, t := range p.given {
 			toks := []uint64{h.sum("t", t)}
+			enc.GivenExact = append(enc.GivenExact, toks[0])
 			for _, g := range e.nick[t] {
 				toks = append(toks, h.sum("n", strconv.Itoa(int(g))))
 			}
@@ -122,10 +132,19 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 	if p.citySp != "" {
 		enc.Sounds[City] = h.sum("p", p.citySp)
 	}
+	enc.Arabic = p.arabic
+	if k := Skeleton(p.givenFull); k != "" {
+		enc.Skel[0] = h.sum("sk", k)
+	}
+	if k := Skeleton(p.surFull); k != "" {
+		enc.Skel[1] = h.sum("sk", k)
+	}
 	if !p.dob.zero() {
 		// Day and month in either order: catches swapped dates.
 		m, d := min(p.dob.M, p.dob.D), max(p.dob.M, p.dob.D)
 		enc.Sounds[BirthDate] = h.sum("d", strconv.Itoa(p.dob.Y), strconv.Itoa(m), strconv.Itoa(d))
+		y, mo, dd := strconv.Itoa(p.dob.Y), strconv.Itoa(p.dob.M), strconv.Itoa(p.dob.D)
+		enc.DateParts = [3]uint64{h.sum("ym", y, mo), h.sum("md", mo, dd), h.sum("yd", y, dd)}
 	}
 	for _, k := range blockKeys(p, e.nick) {
 		enc.Keys = append(enc.Keys, h.sum("k", k))
@@ -241,6 +260,14 @@ func compareEncoded(a, b *Encoding) Vector {
 	return v
 }
 
+// skelLevel compares keyed skeletons of a name in two scripts.
+func skelLevel(a, b uint64) Level {
+	if a != 0 && a == b {
+		return Strong
+	}
+	return Different
+}
+
 // bloomDomain is the HMAC domain of a field's q-grams. Given name and
 // surname share one, and so do the two address lines, so that filters of
 // values written in each other's boxes can still be compared.
@@ -274,9 +301,16 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 		return Exact
 	}
 	switch f {
-	case SexField, State:
+	case SexField, State, Suffix:
 		return Different
 	case GivenName:
+		if a.Arabic != b.Arabic {
+			return skelLevel(a.Skel[0], b.Skel[0])
+		}
+		if ra, rb := a.GivenTokens[min(len(a.GivenFirst), len(a.GivenTokens)):], b.GivenTokens[min(len(b.GivenFirst), len(b.GivenTokens)):]; len(ra) > 0 && len(rb) > 0 &&
+			shareAny(a.GivenFirst, b.GivenFirst) && !shareAny(ra, rb) && Dice(fa[:], fb[:]) < strongDice {
+			return Weak // "María José" and "María Fernanda": siblings share the first part
+		}
 		if shareAny(a.GivenFirst, b.GivenFirst) ||
 			(len(a.GivenFirst) == len(a.GivenTokens) && shareAny(a.GivenFirst, b.GivenTokens)) ||
 			(len(b.GivenFirst) == len(b.GivenTokens) && shareAny(b.GivenFirst, a.GivenTokens)) {
@@ -285,10 +319,17 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 		if l := diceLevel(fa, fb, strongDice, weakDice); l != Different {
 			return l
 		}
-		if shareAny(a.GivenTokens, b.GivenTokens) {
-			return Weak // a shared middle name only
+		ea, eb := a.GivenExact, b.GivenExact
+		if len(ea) == 0 || len(eb) == 0 { // encodings made before GivenExact
+			ea, eb = a.GivenTokens, b.GivenTokens
+		}
+		if shareAny(ea, eb) {
+			return Weak // a shared middle name only (the name itself, as compareGiven)
 		}
 	case Surname:
+		if a.Arabic != b.Arabic {
+			return skelLevel(a.Skel[1], b.Skel[1])
+		}
 		if shareAny(a.SurTokens, b.SurTokens) {
 			if len(a.SurTokens) == 1 || len(b.SurTokens) == 1 {
 				return Strong
@@ -302,7 +343,18 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 		if a.Sounds[f] == b.Sounds[f] {
 			return Strong
 		}
-		return diceLevel(fa, fb, 0.85, 0.7)
+		if l := diceLevel(fa, fb, 0.85, 0.7); l != Different {
+			if l == Strong && a.DateParts[1] != 0 && a.DateParts[1] == b.DateParts[1] {
+				return Weak // the year one keystroke off (see compareDate)
+			}
+			return l
+		}
+		for i := range a.DateParts {
+			if a.DateParts[i] != 0 && a.DateParts[i] == b.DateParts[i] {
+				return Phonetic // two of year, month and day (see compareDate)
+			}
+		}
+		return Different
 	case Phone: // ten digits: one typo leaves 0.9
 		return diceLevel(fa, fb, 0.85, 0.75)
 	case StreetNumber, PostalCode:

@@ -35,6 +35,9 @@ func simLevel(s, strong, weak float64) Level {
 func comparePlain(a, b *prepared, nick Nicknames) Vector {
 	var v Vector
 	g, s := compareGiven(a, b, nick), compareSurname(a.sur, a.surFull, a.surNoSp, a.surDM, a.surSp, b.sur, b.surFull, b.surNoSp, b.surDM, b.surSp)
+	if a.arabic != b.arabic {
+		s = compareScripts(a.surFull, b.surFull)
+	}
 	if g > Strong || s > Strong {
 		// Given name and surname written in each other's boxes.
 		gx := compareNameCross(a.given, a.givenDM, a.givenSp, b.sur, b.surDM, b.surSp)
@@ -71,7 +74,20 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 	v.set(State, compareExact(a.state, b.state))
 	v.set(Email, compareText(a.email, b.email))
 	v.set(Phone, compareCode(a.phone, b.phone))
+	v.set(Suffix, compareExact(a.suffix, b.suffix))
 	return v
+}
+
+// compareScripts compares names when one record writes them in Arabic
+// script and the other in Latin letters: a transliteration is Strong.
+func compareScripts(a, b string) Level {
+	switch {
+	case a == "" || b == "":
+		return Missing
+	case Skeleton(a) == Skeleton(b):
+		return Strong
+	}
+	return Different
 }
 
 func compareExact(a, b string) Level {
@@ -132,6 +148,10 @@ func compareDate(a, b date) Level {
 		return Strong // day and month swapped
 	}
 	switch d := EditDistance(a.Digits, b.Digits); {
+	case d == 1 && a.M == b.M && a.D == b.D:
+		// One keystroke in the year, the same day of the year: a typo, or
+		// brothers and sisters born on one day years apart.
+		return Weak
 	case d == 1:
 		return Strong
 	case d == 2:
@@ -148,7 +168,10 @@ func compareDate(a, b date) Level {
 		same++
 	}
 	if same == 2 {
-		return Weak
+		// Two of year, month and day: a wrong day or month, or two people
+		// born in the same month. Its own level, so that EM weighs it
+		// apart from two-keystroke typos.
+		return Phonetic
 	}
 	return Different
 }
@@ -159,6 +182,9 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	if len(a.given) == 0 || len(b.given) == 0 {
 		return Missing
 	}
+	if a.arabic != b.arabic {
+		return compareScripts(a.givenFull, b.givenFull)
+	}
 	if a.givenFull == b.givenFull {
 		if a.foldGiven != b.foldGiven && strings.ContainsRune(a.foldGiven+b.foldGiven, 'ñ') {
 			return Strong
@@ -166,7 +192,18 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 		return Exact
 	}
 	a0, b0 := a.given[0], b.given[0]
-	if a0 == b0 || nick.Same(a0, b0) || subset(a.given, b.given) || subset(b.given, a.given) {
+	if subset(a.given, b.given) || subset(b.given, a.given) {
+		return Strong // a name dropped or the order changed: "María", "María José"
+	}
+	if runTogether(a.given, b.given) || runTogether(b.given, a.given) {
+		return Strong // "Thi Khanh" and "Thikhanh", "Kim" and "Hoaikim"
+	}
+	if a0 == b0 || nick.Same(a0, b0) {
+		if len(a.given) > 1 && len(b.given) > 1 && !restAgrees(a.given[1:], b.given[1:], nick) {
+			// "María José" and "María Fernanda", "Jean-Claude" and
+			// "Jean-Robert": sisters and brothers share the first part.
+			return Weak
+		}
 		return Strong
 	}
 	// A first name against any name of the other form: "Lupe" and "María
@@ -215,6 +252,39 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 		return Phonetic
 	}
 	return Different
+}
+
+// runTogether reports whether the names of a, written without spaces,
+// are those of b or end with one of them (a middle name run into the given
+// name, as US systems often store Vietnamese names: "Văn Minh" as
+// "Vanminh").
+func runTogether(a, b []string) bool {
+	if len(a) != 1 {
+		return strings.Join(a, "") == strings.Join(b, "")
+	}
+	joined := a[0]
+	if joined == strings.Join(b, "") {
+		return true
+	}
+	for _, t := range b {
+		if len(t) >= 2 && len(joined) >= len(t)+2 && strings.HasSuffix(joined, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// restAgrees reports whether the later parts of two compound given names
+// could be one name: a shared part, a nickname, or a typo.
+func restAgrees(a, b []string, nick Nicknames) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y || nick.Same(x, y) || JaroWinkler(x, y) >= weakJW {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // subset reports whether every token of a is in b.
@@ -285,6 +355,9 @@ func compareNameCross(given []string, gDM, gSp string, sur, sDM, sSp []string) L
 	s := strings.Join(sur, " ")
 	if g == s {
 		return Exact
+	}
+	if subset(given, sur) || subset(sur, given) {
+		return Strong // "Tuyet" and "Thi Tuyet" in the surname box
 	}
 	l := jwLevel(max(JaroWinkler(given[0], sur[0]), JaroWinkler(g, s)))
 	if l == Different && gSp != "" && (gSp == sSp[0] || gDM == sDM[0]) {

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -131,6 +132,21 @@ type entry struct {
 	// sounds of given name and surname.
 	dobKey, nameKey uint64
 	addrKey         uint64 // house number, street and postcode
+	// Name tokens (and their nickname groups), for weighing agreement on
+	// one part of a name by how common that part is.
+	gTok, sTok []uint64
+}
+
+// nameTokens returns the ids of name tokens and of their nickname groups.
+func nameTokens(toks []string, nick Nicknames) []uint64 {
+	var out []uint64
+	for _, t := range toks {
+		out = append(out, fnv64("t|"+t))
+		for _, g := range nick[t] {
+			out = append(out, fnv64("n|"+strconv.Itoa(int(g))))
+		}
+	}
+	return out
 }
 
 func plainEntry(r *Record, nick Nicknames) entry {
@@ -150,9 +166,10 @@ func plainEntry(r *Record, nick Nicknames) entry {
 	if p.givenSp != "" && len(p.surSp) > 0 && p.surSp[0] != "" {
 		en.nameKey = pairKey(fnv64(p.givenSp), fnv64(p.surSp[0]))
 	}
-	if p.num != "" && p.street != "" && p.post != "" {
-		en.addrKey = fnv64(p.post + "|" + p.num + "|" + p.street)
+	if p.num != "" && p.streetNS != "" {
+		en.addrKey = fnv64(p.num + "|" + SpanishKey(p.streetNS))
 	}
+	en.gTok, en.sTok = nameTokens(p.given, nick), nameTokens(p.sur, nil)
 	return en
 }
 
@@ -165,33 +182,52 @@ func pairKey(a, b uint64) uint64 {
 }
 
 func encodedEntry(e *Encoding) entry {
-	en := entry{e: e, keys: e.Keys, exact: e.Exact, dobKey: e.Sounds[BirthDate]}
+	en := entry{e: e, keys: e.Keys, exact: e.Exact, dobKey: e.Sounds[BirthDate], gTok: e.GivenTokens, sTok: e.SurTokens}
 	if e.Sounds[GivenName] != 0 && e.Sounds[Surname] != 0 {
 		en.nameKey = pairKey(e.Sounds[GivenName], e.Sounds[Surname])
 	}
-	if x := e.Exact; x[StreetNumber] != 0 && x[StreetName] != 0 && x[PostalCode] != 0 {
-		en.addrKey = (x[StreetNumber]*31+x[StreetName])*31 + x[PostalCode]
+	if x := e.Exact; x[StreetNumber] != 0 && x[StreetName] != 0 {
+		en.addrKey = x[StreetNumber]*31 + x[StreetName]
 	}
 	return en
 }
 
-// scorer compares entries and turns vectors into weights; tf holds value
-// counts per term-frequency field.
+// tfFields are the fields whose exact agreement is weighted by how common
+// the value is: sharing "García" says less than sharing "Zelaya", and a
+// phone number a whole family gives says less than one person's. (An
+// address is not: the records at one address are mostly one person's or
+// one family's, and the household class weighs families.)
+var tfFields = [...]Field{GivenName, Surname, Email, Phone}
+
+// tfFactor maps a term-frequency field to the factor it adjusts.
+func tfFactor(f Field) Factor {
+	switch f {
+	case GivenName:
+		return FactorGiven
+	case Surname:
+		return FactorSurname
+	case Email:
+		return FactorEmail
+	}
+	return FactorPhone
+}
+
+// scorer compares entries and turns comparisons into match weights.
 type scorer struct {
 	nick  Nicknames
 	model *Model
 	tf    *termFreq
-	// prior, if set, replaces model.Prior: the index screens with the chance
-	// that an application is a given resident, not that two random records
-	// of a file are one person.
-	prior float64
+	// priorM and priorH, if set, replace the model's: the index screens
+	// with the chance that an application is one given resident (or lives
+	// with them), which depends on how many residents there are.
+	priorM, priorH float64
 }
 
-func (s *scorer) priorWeight() float64 {
-	if s.prior > 0 {
-		return logit2(s.prior)
+func (s *scorer) priors() (pm, ph float64) {
+	if s.priorM > 0 {
+		return s.priorM, s.priorH
 	}
-	return logit2(s.model.Prior)
+	return s.model.PriorM, s.model.PriorH
 }
 
 func (s *scorer) compare(a, b *entry) Vector {
@@ -212,77 +248,88 @@ var allMissing = func() (v Vector) {
 	return v
 }()
 
-// addressFields describe where a person lives; they agree or disagree
-// together (one move changes them all), so they are scored as a group.
-var addressFields = [...]Field{StreetNumber, StreetName, Line2, PostalCode, City, State}
-
-func isAddress(f Field) bool {
-	for _, g := range addressFields {
-		if g == f {
-			return true
-		}
-	}
-	return false
+// classEvidence holds, per factor, log2 of the level's probability in each
+// class (u adjusted by term frequency), for the factors that count.
+type classEvidence struct {
+	levels     [numFactors]Level
+	lm, lh, lu [numFactors]float64
+	used       [numFactors]bool
 }
 
-// sameFamily reports whether v says the two records give one address and
-// one surname: the pattern of relatives as much as of duplicates.
-func sameFamily(v Vector) bool {
-	return v.Get(StreetNumber) == Exact && v.Get(StreetName) <= Strong && v.Get(Surname) <= Weak
-}
-
-// weights returns the weight of each field for the pair (a, b) compared as v:
-//   - exact agreement on a term-frequency field is weighted by how common
-//     the value is;
-//   - between people with one surname at one address, the personal fields
-//     are weighed against relatives (UHousehold), not strangers;
-//   - address fields count as one piece of evidence (one move changes them
-//     all): the strongest agreement and the strongest disagreement in full,
-//     the others at a quarter.
-func (s *scorer) weights(a *entry, v Vector) (w [numFields]float64) {
+func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 	m := s.model
-	household := m.Household && sameFamily(v)
-	for f := Field(0); f < numFields; f++ {
-		l := v.Get(f)
+	var ev classEvidence
+	ev.levels = factorLevels(v)
+	for f := Factor(0); f < numFactors; f++ {
+		l := ev.levels[f]
 		if l == Missing || !m.Used[f] {
 			continue
 		}
-		u := m.U[f][l]
-		if household && !isAddress(f) {
-			u = m.UHousehold[f][l]
+		ev.used[f] = true
+		ev.lm[f], ev.lh[f], ev.lu[f] = lg(m.M[f][l]), lg(m.H[f][l]), lgU(m.U[f][l])
+	}
+	if s.tf != nil {
+		for _, fld := range tfFields {
+			f := tfFactor(fld)
+			if ev.levels[f] != Exact || !ev.used[f] {
+				continue
+			}
+			id := a.exact[fld]
+			if id == 0 || id != b.exact[fld] {
+				continue // the exact level came from another route (a swap, the unit)
+			}
+			if share := s.tf.share(fld, id); share > 0 {
+				ev.lu[f] = lgU(math.Min(share, 0.5))
+			}
 		}
-		w[f] = math.Log2(math.Max(m.M[f][l], floor) / math.Max(u, floor))
-		if l == Exact && s.tf != nil && isTF(f) && a.exact[f] != 0 && !(household && !isAddress(f)) {
-			w[f] = m.tfWeight(f, s.tf.share(f, a.exact[f]))
+		// Agreement through one part of a name ("Jean" and "Jean-Claude",
+		// "García" and "García López") weighs by how common that part
+		// is: the rarest shared part counts.
+		for _, t := range [...]struct {
+			f    Factor
+			a, b []uint64
+			tf   map[uint64]int32
+		}{{FactorGiven, a.gTok, b.gTok, s.tf.tokG}, {FactorSurname, a.sTok, b.sTok, s.tf.tokS}} {
+			if l := ev.levels[t.f]; (l != Strong && l != Weak) || !ev.used[t.f] || s.tf.records < 50 {
+				continue
+			}
+			best := math.Inf(1)
+			for _, x := range t.a {
+				for _, y := range t.b {
+					if x == y {
+						best = math.Min(best, float64(max(t.tf[x], 1)))
+					}
+				}
+			}
+			if !math.IsInf(best, 1) {
+				ev.lu[t.f] = lgU(math.Min(best/float64(s.tf.records), 0.5))
+			}
 		}
 	}
-	best := Field(numFields)
-	for _, f := range addressFields {
-		if w[f] > 0 && (best == numFields || w[f] > w[best]) {
-			best = f
-		}
-	}
-	worst := Field(numFields)
-	for _, f := range addressFields {
-		if w[f] < 0 && (worst == numFields || w[f] < w[worst]) {
-			worst = f
-		}
-	}
-	for _, f := range addressFields {
-		if f != best && f != worst {
-			w[f] *= 0.25
-		}
-	}
-	return w
+	return ev
 }
 
-func isTF(f Field) bool {
-	for _, g := range tfFields {
-		if g == f {
-			return true
+// weight combines the classes: log2 of the odds that the pair is one
+// person against the two other classes together.
+func (s *scorer) weight(ev *classEvidence) (w float64, againstHousehold bool) {
+	pm, ph := s.priors()
+	lm, lh, lu := lg2(pm), lg2(ph), lg2(1-pm-ph)
+	for f := Factor(0); f < numFactors; f++ {
+		if ev.used[f] {
+			lm += ev.lm[f]
+			lh += ev.lh[f]
+			lu += ev.lu[f]
 		}
 	}
-	return false
+	return lm - logSum2(lu, lh), lh > lu
+}
+
+// lg2 is log2 with log2(0) = −∞ (a class with no prior never explains a pair).
+func lg2(p float64) float64 {
+	if p <= 0 {
+		return math.Inf(-1)
+	}
+	return math.Log2(p)
 }
 
 // score returns the comparison vector and match weight (log2 odds) of a pair.
@@ -291,28 +338,44 @@ func (s *scorer) score(a, b *entry) (Vector, float64) {
 	if v == allMissing {
 		return v, math.Inf(-1)
 	}
-	total := s.priorWeight()
-	for _, x := range s.weights(a, v) {
-		total += x
-	}
-	return v, total
+	ev := s.evidence(a, b, v)
+	w, _ := s.weight(&ev)
+	return v, w
 }
 
 // termFreq counts how many records hold each value of the TF fields.
 type termFreq struct {
 	counts [numFields]map[uint64]int32
 	total  [numFields]int64
+	// Records holding each given-name and surname token.
+	tokG, tokS map[uint64]int32
+	records    int64
 }
 
 func newTermFreq() *termFreq {
-	t := &termFreq{}
+	t := &termFreq{tokG: map[uint64]int32{}, tokS: map[uint64]int32{}}
 	for _, f := range tfFields {
 		t.counts[f] = make(map[uint64]int32)
 	}
 	return t
 }
 
+func addTokens(m map[uint64]int32, toks []uint64, delta int32) {
+	for i, x := range toks {
+		if slices.Contains(toks[:i], x) {
+			continue // once per record
+		}
+		m[x] += delta
+		if m[x] <= 0 {
+			delete(m, x)
+		}
+	}
+}
+
 func (t *termFreq) add(e *entry, delta int32) {
+	t.records += int64(delta)
+	addTokens(t.tokG, e.gTok, delta)
+	addTokens(t.tokS, e.sTok, delta)
 	for _, f := range tfFields {
 		if id := e.exact[f]; id != 0 {
 			t.counts[f][id] += delta
@@ -334,37 +397,67 @@ func (t *termFreq) share(f Field, id uint64) float64 {
 	return float64(n) / float64(t.total[f])
 }
 
-// estimateU sets U from random pairs: almost all random pairs are
-// non-matches. It also marks which fields the population fills in.
-func (m *Model) estimateU(entries []entry, sc *scorer, rng *rand.Rand) {
+// sampleRandom compares random pairs of the population and counts their
+// factor levels; almost all random pairs are two strangers.
+func sampleRandom(entries []entry, sc *scorer, rng *rand.Rand) map[levelsKey]float64 {
 	n := len(entries)
+	hist := map[levelsKey]float64{}
 	if n < 2 {
-		return
+		return hist
 	}
 	samples := min(n*(n-1)/2, 400_000)
-	var uc [numFields][numLevels]float64
 	for k := 0; k < samples; k++ {
 		i, j := rng.IntN(n), rng.IntN(n)
 		if i == j {
 			continue
 		}
-		v := sc.compare(&entries[i], &entries[j])
-		for f := Field(0); f < numFields; f++ {
-			uc[f][v.Get(f)]++
+		hist[packLevels(factorLevels(sc.compare(&entries[i], &entries[j])))]++
+	}
+	return hist
+}
+
+// fitU sets U from a sample of random pairs. With decontaminate, each
+// pair counts by its chance of being two strangers under the current
+// model: in a file dense with duplicates (FEBRL's hold one pair in 2,000
+// random pairs), matches would otherwise teach u that agreeing on a birth
+// date or an address is ten times commoner among strangers than it is. It
+// also marks which factors the population fills in.
+func (m *Model) fitU(hist map[levelsKey]float64, decontaminate bool) {
+	var uc [numFactors][numLevels]float64
+	var samples float64
+	for k, n := range hist {
+		samples += n
+		w := 1.0
+		if decontaminate {
+			lm, lh, lu := lg2(m.PriorM), lg2(m.PriorH), lg2(1-m.PriorM-m.PriorH)
+			for f := Factor(0); f < numFactors; f++ {
+				if l := k.get(f); l != Missing && m.Used[f] {
+					lm += lg(m.M[f][l])
+					lh += lg(m.H[f][l])
+					lu += lgU(m.U[f][l])
+				}
+			}
+			w = math.Exp2(lu - logSum2(logSum2(lm, lh), lu))
+		}
+		for f := Factor(0); f < numFactors; f++ {
+			uc[f][k.get(f)] += n * w
 		}
 	}
-	for f := Field(0); f < numFields; f++ {
+	for f := Factor(0); f < numFactors; f++ {
 		var sum float64
 		for l := Level(0); l < Missing; l++ {
 			sum += uc[f][l]
 		}
-		m.Used[f] = sum > 0.01*float64(samples)
+		if !decontaminate {
+			m.Used[f] = sum > 0.01*samples
+		}
 		if sum == 0 {
 			continue
 		}
 		for l := Level(0); l < Missing; l++ {
-			// Add-one smoothing: a level never seen among random pairs is rare, not impossible.
-			m.U[f][l] = (uc[f][l] + 1) / (sum + float64(Missing))
+			// A tenth of a pair for every level: one never seen among
+			// random pairs is rare, not impossible.
+			m.U[f][l] = (uc[f][l] + 0.1) / (sum + 0.1*float64(Missing))
 		}
 	}
 }
@@ -375,52 +468,99 @@ const minTrain = 200
 // trainPairs is the most pairs EM looks at per training rule.
 const trainPairs = 1_000_000
 
-// train estimates a Model from a population: u from random pairs, m and the
-// prior by EM over two sets of pairs, as Splink does, because EM over the
-// blocked candidates themselves finds the wrong class (pairs that share a
-// common name) in populations with many namesakes:
-//   - pairs born on the same day (day and month in either order): their
-//     non-matches are random pairs in every other field, so EM estimates m
-//     for every field but the date of birth;
-//   - pairs whose given name and surname sound alike: EM estimates m for
-//     the date of birth.
+// kappa and kappaH are the weights, in pairs, of the priors on m and h in
+// EM. Households are the weaker-identified class (a pair at one address
+// may be one person or two), so their prior weighs more.
+const (
+	kappa  = 50
+	kappaH = 500
+)
+
+// train estimates a Model from a population; pairs is the number of pairs
+// a run could compare (n(n−1)/2, or n1·n2 when linking two files).
+//   - u from random pairs (almost all of them two strangers);
+//   - h and the share of households by EM over pairs that share an
+//     address (one person who did not move, two people of one household,
+//     neighbours), m and u held;
+//   - m by EM over pairs born the same day (for every factor but the
+//     birth date) and over pairs whose names sound alike (for the birth
+//     date), u and h held, as Splink does per blocking rule;
+//   - both again, each with the other's estimate;
+//   - the priors: matches among the same-day pairs over the share of
+//     matches whose dates agree, over all pairs; households likewise.
 //
 // rng makes the sampling reproducible.
-func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, rng *rand.Rand) *Model {
+func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, pairs float64, rng *rand.Rand) *Model {
 	m := DefaultModel()
+	sc.model = m
 	n := len(entries)
 	if n < minTrain {
 		// Too few records to estimate anything: default parameters, and a
 		// prior from the usual share of duplicates.
-		m.Prior = math.Min(2*dupRate/float64(max(n-1, 1)), 0.5)
+		m.PriorM = math.Min(2*dupRate/float64(max(n-1, 1)), 0.4)
+		m.PriorH = math.Min(2/float64(max(n-1, 1)), 0.4)
 		return m
 	}
-	m.estimateU(entries, sc, rng)
-	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, maxBlock, rng)
-	histB, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng)
-	a, b := *m, *m
-	var skipA, skipB [numFields]bool
-	skipA[BirthDate] = true
-	skipB[GivenName], skipB[Surname] = true, true
-	shareA := a.em(histA, 40, skipA)
-	b.em(histB, 40, skipB)
-	m.M = a.M
-	if len(histB) > 0 {
-		m.M[BirthDate] = b.M[BirthDate]
+	histU := sampleRandom(entries, sc, rng)
+	m.fitU(histU, false)
+	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.addrKey }, sc, maxBlock, rng)
+	histB, pairsB := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, maxBlock, rng)
+	histC, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng)
+	var skipA, skipB, skipC [numFactors]bool
+	skipA[FactorAddress] = true
+	skipB[FactorBirth] = true
+	skipC[FactorGiven], skipC[FactorSurname] = true, true
+	var shA, shB emShares
+	// Start as if the population lived in families (tight bounds); the
+	// first round's estimates tell.
+	m.PriorH, m.PriorM = 1e-4, 1e-4
+	for round := 0; round < 3; round++ {
+		if round == 2 {
+			// Now that m and the priors are known, take the matches out of
+			// the random pairs and estimate again (a few times: each pass
+			// sharpens the next).
+			for range 4 {
+				m.fitU(histU, true)
+			}
+		}
+		shA = m.em(histA, 30, emOptions{skip: skipA, updateM: round > 0, updateH: true, kappaM: kappa, kappaH: kappaH})
+		shB = m.em(histB, 30, emOptions{skip: skipB, updateM: true, kappaM: kappa})
+		if len(histC) > 0 {
+			c := *m
+			c.em(histC, 30, emOptions{skip: skipC, updateM: true, kappaM: kappa})
+			m.M[FactorBirth] = c.M[FactorBirth]
+			m.constrain()
+		}
+		m.setPriors(shA, shB, pairsA, pairsB, pairs)
 	}
-	m.constrain()
-	m.householdShare(entries, sc, maxBlock, rng)
-	// The prior is the chance that two records picked at random are one
-	// person: matches born the same day, over the share of matches whose
-	// dates agree, over all pairs.
-	matches := shareA * float64(pairsA) / math.Max(m.M[BirthDate][Exact]+m.M[BirthDate][Strong], 0.3)
-	m.Prior = math.Min(math.Max(matches/(float64(n)*float64(n-1)/2), 1e-9), 0.5)
 	return m
 }
 
-// ruleHistogram counts comparison vectors over the pairs that share key
+// setPriors turns class shares in the training blocks into priors over
+// all pairs.
+func (m *Model) setPriors(shA, shB emShares, pairsA, pairsB int64, pairs float64) {
+	pairs = math.Max(pairs, 1)
+	// Same-day blocks hold the matches whose dates agree exactly or with
+	// day and month swapped (about half of the Strong level).
+	birthAgree := math.Max(m.M[FactorBirth][Exact]+0.5*m.M[FactorBirth][Strong], 0.3)
+	matches := shB.m * float64(pairsB) / birthAgree
+	m.PriorM = math.Min(math.Max(matches/pairs, 1e-12), 0.4)
+	addrAgree := math.Max(m.H[FactorAddress][Exact]+m.H[FactorAddress][Strong], 0.5)
+	households := shA.h * float64(pairsA) / addrAgree
+	// A population with a few household-like pairs per hundred duplicates
+	// has no families to speak of (FEBRL's files: the "household" pairs EM
+	// finds there are duplicates with two fields replaced); one with more
+	// than ten has. In between, the household class fades in.
+	ramp := 1.0
+	if matches > 0 {
+		ramp = math.Min(math.Max((households/matches-0.02)/(0.1-0.02), 0), 1)
+	}
+	m.PriorH = math.Min(math.Max(ramp*households/pairs, 0), 0.4)
+}
+
+// ruleHistogram counts factor levels over the pairs that share key
 // (sampled down to trainPairs) and returns the number of such pairs.
-func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBlock int, rng *rand.Rand) (map[Vector]float64, int64) {
+func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBlock int, rng *rand.Rand) (map[levelsKey]float64, int64) {
 	blocks := map[uint64][]int32{}
 	for i := range entries {
 		if k := key(&entries[i]); k != 0 {
@@ -433,7 +573,7 @@ func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBloc
 			total += int64(len(ids)) * int64(len(ids)-1) / 2
 		}
 	}
-	hist := map[Vector]float64{}
+	hist := map[levelsKey]float64{}
 	if total == 0 {
 		return hist, 0
 	}
@@ -447,47 +587,9 @@ func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBloc
 				if keep < 1 && rng.Float64() >= keep {
 					continue
 				}
-				hist[sc.compare(&entries[ids[x]], &entries[ids[y]])] += 1 / keep
+				hist[packLevels(factorLevels(sc.compare(&entries[ids[x]], &entries[ids[y]])))] += 1 / keep
 			}
 		}
 	}
 	return hist, total
-}
-
-// householdShare decides how much the population lives in families. Among
-// pairs that share an address and a surname, it counts those who are plainly
-// two people (different given names and birth dates): siblings, parents,
-// spouses. Where they are common (at least 5% of such pairs; synthetic New
-// Haven), a shared surname and birth date at one address are weak evidence;
-// where there are none (FEBRL, which has no families), they keep their full
-// weight. UHousehold mixes the family and stranger distributions
-// accordingly.
-func (m *Model) householdShare(entries []entry, sc *scorer, maxBlock int, rng *rand.Rand) {
-	hist, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.addrKey }, sc, maxBlock, rng)
-	var family, relatives float64
-	for v, n := range hist {
-		if v.Get(Surname) > Strong {
-			continue
-		}
-		family += n
-		if v.Get(GivenName) == Different && v.Get(BirthDate) == Different {
-			relatives += n
-		}
-	}
-	pi := 0.0
-	if family >= 30 {
-		pi = math.Min(relatives/family/0.05, 1)
-	}
-	m.setHousehold(pi)
-}
-
-// setHousehold sets UHousehold to a share pi of the family distribution.
-func (m *Model) setHousehold(pi float64) {
-	hh := householdU()
-	m.Household = pi > 0
-	for f := Field(0); f < numFields; f++ {
-		for l := Level(0); l < numLevels; l++ {
-			m.UHousehold[f][l] = pi*hh[f][l] + (1-pi)*m.U[f][l]
-		}
-	}
 }

@@ -3,6 +3,7 @@ package linkage
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -25,33 +26,74 @@ type FieldScore struct {
 	Left   string  `json:"left"`
 	Right  string  `json:"right"`
 	Level  string  `json:"level"`
-	Weight float64 `json:"weight"` // log2(m/u), term-frequency adjusted
+	Weight float64 `json:"weight"` // the factor's weight (FactorScore)
 }
+
+// FactorScore is one factor's part in a score: its level and weight,
+// log2 of its probability among duplicates over its probability in the
+// class the pair most resembles otherwise (Explanation.Against).
+type FactorScore struct {
+	Factor string  `json:"factor"`
+	Level  string  `json:"level"`
+	Weight float64 `json:"weight"`
+}
+
+// What a pair is weighed against, when it is not one person.
+const (
+	AgainstStrangers = "strangers" // two unrelated residents
+	AgainstHousehold = "household" // two people who live together
+)
 
 // Explanation breaks a score down field by field, for the review screen.
 type Explanation struct {
-	Fields      []FieldScore `json:"fields"`
-	PriorWeight float64      `json:"prior_weight"`
-	Weight      float64      `json:"weight"`
-	Probability float64      `json:"probability"`
-	Decision    Decision     `json:"decision"`
+	// Fields are the compared values (normalized) and their levels; the
+	// address factor's weight sits on the street.
+	Fields  []FieldScore  `json:"fields"`
+	Factors []FactorScore `json:"factors"`
+	// Against says which alternative weighs most against the pair being
+	// one person: strangers who happen to look alike, or two people of one
+	// household (a twin, a father and son of one name).
+	Against     string   `json:"against"`
+	PriorWeight float64  `json:"prior_weight"`
+	Weight      float64  `json:"weight"`
+	Probability float64  `json:"probability"`
+	Decision    Decision `json:"decision"`
 }
 
 func (s *scorer) explain(a, b *entry, t Thresholds) Explanation {
 	v := s.compare(a, b)
-	ex := Explanation{PriorWeight: s.priorWeight()}
-	ex.Weight = ex.PriorWeight
-	w := s.weights(a, v)
-	for f := Field(0); f < numFields; f++ {
-		if !s.model.Used[f] {
+	ev := s.evidence(a, b, v)
+	w, household := s.weight(&ev)
+	ex := Explanation{Weight: w, Against: AgainstStrangers}
+	alt := &ev.lu
+	if household {
+		ex.Against, alt = AgainstHousehold, &ev.lh
+	}
+	var fw [numFactors]float64
+	sum := 0.0
+	for f := Factor(0); f < numFactors; f++ {
+		if !ev.used[f] {
 			continue
 		}
+		fw[f] = ev.lm[f] - alt[f]
+		sum += fw[f]
+		ex.Factors = append(ex.Factors, FactorScore{Factor: f.String(), Level: ev.levels[f].String(), Weight: fw[f]})
+	}
+	ex.PriorWeight = w - sum
+	for f := Field(0); f < numFields; f++ {
 		l := v.Get(f)
-		fs := FieldScore{Field: f.String(), Level: l.String(), Weight: w[f]}
+		fs := FieldScore{Field: f.String(), Level: l.String()}
 		if a.p != nil && b.p != nil {
 			fs.Left, fs.Right = a.p.display(f), b.p.display(f)
 		}
-		ex.Weight += fs.Weight
+		if l == Missing && fs.Left == "" && fs.Right == "" && a.p != nil {
+			continue // neither form has it: nothing to show
+		}
+		for fc := Factor(0); fc < numFactors; fc++ {
+			if factorField[fc] == f {
+				fs.Weight = fw[fc]
+			}
+		}
 		ex.Fields = append(ex.Fields, fs)
 	}
 	ex.Probability = fromLogit2(ex.Weight)
@@ -79,6 +121,9 @@ type Index struct {
 	slot     map[string]int32
 	free     []int32
 	postings map[uint64][]int32
+	// coResidents is how many other residents each resident lives with,
+	// on average (estimated by Train).
+	coResidents float64
 }
 
 // NewIndex returns an empty index. model may be nil for DefaultModel; Train
@@ -90,7 +135,7 @@ func NewIndex(opt Options, model *Model) (*Index, error) {
 	if model == nil {
 		model = DefaultModel()
 	}
-	ix := &Index{opt: opt, slot: map[string]int32{}, postings: map[uint64][]int32{},
+	ix := &Index{opt: opt, slot: map[string]int32{}, postings: map[uint64][]int32{}, coResidents: 1.5,
 		sc: &scorer{nick: NewNicknames(), model: model, tf: newTermFreq()}}
 	if opt.Mode == ModeBloom {
 		e, err := NewEncoder(opt.Key)
@@ -222,10 +267,20 @@ func (ix *Index) ScreenEncoding(enc Encoding) ([]Candidate, error) {
 	return c, nil
 }
 
-// screenPrior is the prior that an application is one given resident: the
-// share of applications that are second applications, spread over everyone.
-func (ix *Index) screenPrior() float64 {
-	return ix.opt.DuplicateRate / float64(max(len(ix.slot), 1))
+// priors are the chances that an application is one given resident (the
+// share of applications that are second applications, spread over
+// everyone) and that it is someone who lives with that resident (the
+// number of people each resident lives with, spread over everyone): the
+// more residents, the more people an application is compared with, and
+// the less one look-alike means.
+//
+// An index of a few residents (a new program) is priced as one of a
+// thousand: with two residents, "one in two" would make any two people
+// of one surname a household.
+func (ix *Index) priors(sc *scorer) {
+	n := float64(max(len(ix.slot), 1000))
+	sc.priorM = math.Min(ix.opt.DuplicateRate/n, 0.4)
+	sc.priorH = math.Min(ix.coResidents/n, 0.4)
 }
 
 // screen returns the candidates at or above Review and how many residents
@@ -234,7 +289,7 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	sc := *ix.sc
-	sc.prior = ix.screenPrior()
+	ix.priors(&sc)
 	maxBlock := ix.opt.maxBlockFor(len(ix.slot))
 	threshold := logit2(ix.opt.Thresholds.Review)
 	seen := make(map[int32]struct{}, 64)
@@ -278,7 +333,7 @@ func (ix *Index) Explain(id string, r Record) (Explanation, error) {
 		return Explanation{}, ErrUnknownID
 	}
 	sc := *ix.sc
-	sc.prior = ix.screenPrior()
+	ix.priors(&sc)
 	return sc.explain(&e, &ix.entries[s], ix.opt.Thresholds), nil
 }
 
@@ -300,8 +355,20 @@ func (ix *Index) Train(seed uint64) {
 	}
 	m := *ix.sc.model
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	m.estimateU(live, ix.sc, rng)
-	m.householdShare(live, ix.sc, ix.opt.MaxBlock, rng)
+	sc := *ix.sc
+	sc.model = &m
+	m.fitU(sampleRandom(live, &sc, rng), false)
+	hist, pairs := ruleHistogram(live, func(e *entry) uint64 { return e.addrKey }, &sc, ix.opt.MaxBlock, rng)
+	var skip [numFactors]bool
+	skip[FactorAddress] = true
+	h := m
+	h.PriorH = 1
+	sh := h.em(hist, 30, emOptions{skip: skip, updateH: true, kappaM: kappa, kappaH: kappaH})
+	m.H = h.H
+	addrAgree := math.Max(m.H[FactorAddress][Exact]+m.H[FactorAddress][Strong], 0.5)
+	// At least one relative each: a city's residents live in families even
+	// where few of them have applied yet.
+	ix.coResidents = max(2*sh.h*float64(pairs)/addrAgree/float64(len(live)), 1)
 	ix.sc.model = &m
 }
 
@@ -315,12 +382,12 @@ func (ix *Index) MemoryBytes() int64 {
 	n += int64(cap(ix.ids)) * int64(unsafe.Sizeof(""))
 	for i := range ix.entries {
 		e := &ix.entries[i]
-		n += int64(cap(e.keys)) * 8
+		n += int64(cap(e.keys)+cap(e.gTok)+cap(e.sTok)) * 8
 		if e.p != nil {
 			n += e.p.size()
 		}
 		if e.e != nil {
-			n += int64(unsafe.Sizeof(Encoding{})) + int64(cap(e.e.GivenFirst)+cap(e.e.GivenTokens)+cap(e.e.SurTokens))*8
+			n += int64(unsafe.Sizeof(Encoding{})) + int64(cap(e.e.GivenFirst)+cap(e.e.GivenTokens)+cap(e.e.GivenExact)+cap(e.e.SurTokens))*8
 		}
 		n += int64(len(ix.ids[i]))
 	}
@@ -331,6 +398,7 @@ func (ix *Index) MemoryBytes() int64 {
 	for _, f := range tfFields {
 		n += int64(len(ix.sc.tf.counts[f])) * (mapEntry + 12)
 	}
+	n += int64(len(ix.sc.tf.tokG)+len(ix.sc.tf.tokS)) * (mapEntry + 12)
 	return n
 }
 

@@ -109,7 +109,7 @@ func SurnameTokens(parts ...string) []string {
 		if len(kept) == 0 {
 			kept = toks
 		}
-		out = append(out, kept...)
+		out = append(out, joinAbd(kept)...)
 	}
 	return out
 }
@@ -127,7 +127,43 @@ func GivenTokens(s string) []string {
 		}
 		out = append(out, t)
 	}
-	return out
+	return joinAbd(out)
+}
+
+// abdPrefixes start Arabic theophoric names ("servant of …"), written
+// apart, joined or hyphenated: "Abd al-Rahman", "Abdul Rahman",
+// "Abdulrahman", "Abdel-Rahman", "Abdurrahman".
+var abdPrefixes = []string{"abdul", "abdel", "abdal", "abdoul", "abdur", "abdus", "abdil", "abdol", "abd"}
+
+// joinAbd writes every form of an "Abd al-X" name as one token "abdX", so
+// "Abd al-Rahman" and "Abdulrahman" compare equal ("abdrahman"), and
+// "Abd Allah" and "Abdallah" too ("abdlah").
+func joinAbd(toks []string) []string {
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		for _, p := range abdPrefixes {
+			if !strings.HasPrefix(t, p) {
+				continue
+			}
+			rest := t[len(p):]
+			if rest == "" && i+1 < len(toks) && (p == "abd" || p == "abdul" || p == "abdel" || p == "abdal" || p == "abdoul") {
+				rest = toks[i+1]
+				toks = append(toks[:i+1], toks[i+2:]...)
+			}
+			if rest == "" {
+				break
+			}
+			for _, art := range []string{"al", "el", "ul", "ar", "ur", "as", "us"} {
+				if strings.HasPrefix(rest, art) && len(rest) > len(art)+2 {
+					rest = rest[len(art):]
+					break
+				}
+			}
+			toks[i] = "abd" + rest
+			break
+		}
+	}
+	return toks
 }
 
 // givenMarkers are parts of given names that say little about the person:

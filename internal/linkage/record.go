@@ -73,11 +73,12 @@ const (
 	State
 	Email
 	Phone
+	Suffix // generational suffix: Jr., Sr., II, III (taken out of the name boxes)
 	numFields
 )
 
 var fieldNames = [numFields]string{"given_name", "surname", "date_of_birth", "sex", "street_number",
-	"street", "line2", "city", "postal_code", "state", "email", "phone"}
+	"street", "line2", "city", "postal_code", "state", "email", "phone", "suffix"}
 
 func (f Field) String() string {
 	if f < numFields {
@@ -179,6 +180,8 @@ type prepared struct {
 	surSp     []string
 	foldGiven string // folded (ñ kept), for Explain and exactness
 	foldSur   string
+	suffix    string // "jr", "sr", "ii", "iii", "iv"
+	arabic    bool   // a name is written in Arabic script
 	dob       date
 	sex       string
 	num       string
@@ -196,6 +199,7 @@ type prepared struct {
 func prepare(r *Record, nick Nicknames) *prepared {
 	p := &prepared{}
 	gt := GivenTokens(r.GivenNames)
+	gt, p.suffix = cutSuffix(gt, p.suffix)
 	p.foldGiven = strings.Join(gt, " ")
 	for _, t := range gt {
 		p.given = append(p.given, Loose(t))
@@ -206,7 +210,9 @@ func prepare(r *Record, nick Nicknames) *prepared {
 		p.givenSp = SpanishKey(p.given[0])
 	}
 	st := SurnameTokens(r.FirstSurname, r.SecondSurname)
+	st, p.suffix = cutSuffix(st, p.suffix)
 	p.foldSur = strings.Join(st, " ")
+	p.arabic = hasArabic(p.foldGiven) || hasArabic(p.foldSur)
 	for _, t := range st {
 		l := Loose(t)
 		p.sur = append(p.sur, l)
@@ -280,6 +286,24 @@ func (p *prepared) display(f Field) string {
 		return p.email
 	case Phone:
 		return p.phone
+	case Suffix:
+		return p.suffix
 	}
 	return ""
+}
+
+// suffixes are generational suffixes written after a name, mapped to one
+// spelling. "Junior" alone is a given name (common in Haitian families),
+// so it counts only after another name.
+var suffixes = map[string]string{"jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr", "ii": "ii", "iii": "iii", "iv": "iv", "2nd": "ii", "3rd": "iii"}
+
+// cutSuffix removes a trailing generational suffix from name tokens and
+// returns it (or the suffix found before, if none).
+func cutSuffix(toks []string, found string) ([]string, string) {
+	if n := len(toks); n >= 2 {
+		if s, ok := suffixes[toks[n-1]]; ok {
+			return toks[:n-1], s
+		}
+	}
+	return toks, found
 }

@@ -69,7 +69,7 @@ func TestSharedDataF1(t *testing.T) {
 				t.Fatal(err)
 			}
 			ev := Evaluate(left, right, res)
-			t.Logf("%s: %+v prior=%.3f", c.name, ev, res.Model.Prior)
+			t.Logf("%s: %+v prior=%.3f", c.name, ev, res.Model.PriorM)
 			if ev.F1 < c.floor {
 				t.Errorf("F1(%s) = %.4f, want ≥ %.3f", c.name, ev.F1, c.floor)
 			}

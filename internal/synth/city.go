@@ -717,10 +717,6 @@ func (r *Resident) addressAt(y int) address {
 // relations adds neighbours in one building, residents of one shelter and
 // namesakes born within two years of each other.
 func (g *cityGen) relations() {
-	type key struct {
-		b int32
-		y int
-	}
 	byBuilding := map[int32][]int32{}
 	for i := range g.city.Residents {
 		r := &g.city.Residents[i]

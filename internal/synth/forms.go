@@ -149,7 +149,7 @@ func (g *cityGen) writtenGiven(r *Resident) string {
 		case x < 0.9:
 			given = r.Given + " " + r.Middle
 		default:
-			if g.chance(0.5) {
+			if g.chance(0.3) {
 				given = r.Middle + r.Given // run together: "Vanminh"
 				given = string(unicode.ToUpper([]rune(given)[0])) + strings.ToLower(string([]rune(given)[1:]))
 			}
@@ -173,6 +173,9 @@ func (g *cityGen) writtenGiven(r *Resident) string {
 	// "María X" go by X), or with the hyphen changed.
 	if sep := strings.IndexAny(given, " -"); sep > 0 && r.Community != Arabic {
 		firstPart, rest := given[:sep], given[sep+1:]
+		for _, particle := range []string{"de los ", "de las ", "de la ", "del ", "de "} {
+			rest = strings.TrimPrefix(rest, particle) // "María del Carmen" goes by "Carmen"
+		}
 		second := 0.03
 		if firstPart == "María" || firstPart == "José" || firstPart == "Juan" || firstPart == "Jean" || firstPart == "Marie" || firstPart == "Ana" {
 			second = 0.12

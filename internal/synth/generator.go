@@ -9,6 +9,7 @@ package synth
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -21,6 +22,7 @@ import (
 type Generator struct {
 	rng   *rand.Rand
 	today person.Date
+	names map[Community]*names
 }
 
 // referenceDay is the "today" of New: every date of birth is before it, so
@@ -32,7 +34,7 @@ func New(seed int64) *Generator { return NewAt(seed, referenceDay) }
 
 // NewAt returns a generator for seed whose people are born before today.
 func NewAt(seed int64, today person.Date) *Generator {
-	return &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0xc17f1d)), today: today}
+	return &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0xc17f1d)), today: today, names: newNames()}
 }
 
 // Languages returns the language codes generated people use.
@@ -77,10 +79,11 @@ func (g *Generator) Person() person.Person {
 		p.Sex = person.SexX
 	}
 	p.GivenNames = g.given(o, p.Sex)
-	p.FirstSurname = g.pick(o.surnames)
+	sur := g.names[o.community].surnames
+	p.FirstSurname = sur.draw(g.rng)
 	if g.chance(o.twoSurnames) {
 		for p.SecondSurname == "" || p.SecondSurname == p.FirstSurname {
-			p.SecondSurname = g.pick(o.surnames)
+			p.SecondSurname = sur.draw(g.rng)
 		}
 	}
 	p.DateOfBirth = g.birthDate()
@@ -106,13 +109,17 @@ func (g *Generator) Person() person.Person {
 }
 
 func (g *Generator) given(o *origin, sex person.Sex) string {
-	pool := o.male
+	n := g.names[o.community]
+	pool, middle := n.male, n.middleM
 	if sex == person.SexFemale || (sex != person.SexMale && g.chance(0.5)) {
-		pool = o.female
+		pool, middle = n.female, n.middleF
 	}
-	name := g.pick(pool)
+	name := pool.draw(g.rng)
+	if middle != nil {
+		return middle.draw(g.rng) + " " + name // Vietnamese: "Văn Minh", "Thị Lan"
+	}
 	if g.chance(o.middle) {
-		if second := g.pick(pool); second != name && !strings.Contains(name, " ") {
+		if second := pool.draw(g.rng); second != name && !strings.Contains(name, " ") {
 			name += " " + second
 		}
 	}
@@ -331,7 +338,7 @@ func (g *Generator) Relative(p person.Person, rel Relation) person.Person {
 		r.Phone, r.Email = "", ""
 		if r.SecondSurname != "" && g.chance(0.5) {
 			// A child's second surname is the other parent's.
-			r.SecondSurname = g.pick(g.originOf(p).surnames)
+			r.SecondSurname = g.names[g.originOf(p).community].surnames.draw(g.rng)
 		}
 	case Sibling:
 		r.FirstSurname, r.SecondSurname, r.Address = p.FirstSurname, p.SecondSurname, p.Address
@@ -357,10 +364,9 @@ func (g *Generator) Relative(p person.Person, rel Relation) person.Person {
 // originOf guesses the naming tradition of p from its surname.
 func (g *Generator) originOf(p person.Person) *origin {
 	for i := range origins {
-		for _, s := range origins[i].surnames {
-			if s == p.FirstSurname {
-				return &origins[i]
-			}
+		sur := g.names[origins[i].community].surnames
+		if slices.Contains(sur.names, p.FirstSurname) || slices.Contains(sur.tail, p.FirstSurname) {
+			return &origins[i]
 		}
 	}
 	return &origins[0]
