@@ -429,36 +429,10 @@ func ordinal(u string) string {
 	return u + "th"
 }
 
-// clerkTypo inserts, deletes, substitutes or transposes one letter; the
-// first letter is kept most of the time, as it is in typing errors.
+// clerkTypo is a typing error anywhere on the keyboard, now and then in
+// the first letter.
 func (g *cityGen) clerkTypo(s string) string {
-	r := []rune(s)
-	if len(r) < 3 {
-		return s
-	}
-	i := 1 + g.rng.IntN(len(r)-2)
-	if g.chance(0.08) {
-		i = 0
-	}
-	if !unicode.IsLetter(r[i]) || !unicode.IsLetter(r[i+1]) {
-		return s
-	}
-	keys := "qwertyuiopasdfghjklzxcvbnm"
-	c := rune(keys[g.rng.IntN(len(keys))])
-	if unicode.IsUpper(r[i]) {
-		c = unicode.ToUpper(c)
-	}
-	switch g.rng.IntN(4) {
-	case 0:
-		r = append(r[:i], append([]rune{c}, r[i:]...)...)
-	case 1:
-		r = append(r[:i], r[i+1:]...)
-	case 2:
-		r[i] = c
-	default:
-		r[i], r[i+1] = r[i+1], r[i]
-	}
-	return string(r)
+	return typo(g.rng, s, 0.08, "qwertyuiopasdfghjklzxcvbnm")
 }
 
 // digitTypo changes or transposes one digit.

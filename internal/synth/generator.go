@@ -236,21 +236,28 @@ func (g *Generator) perturb(d *person.Person) {
 }
 
 // typo inserts, deletes, substitutes or transposes one letter.
-func (g *Generator) typo(s string) string {
+func (g *Generator) typo(s string) string { return typo(g.rng, s, 0, "aeiourlnstmcdh") }
+
+// typo inserts, deletes, substitutes (with one of letters) or transposes
+// one letter of s; the first letter is kept except with chance first, as
+// it is in most typing errors.
+func typo(rng *rand.Rand, s string, first float64, letters string) string {
 	r := []rune(s)
 	if len(r) < 3 {
 		return s
 	}
-	i := 1 + g.rng.IntN(len(r)-2) // keep the first letter, as most typos do
+	i := 1 + rng.IntN(len(r)-2)
+	if first > 0 && rng.Float64() < first {
+		i = 0
+	}
 	if !unicode.IsLetter(r[i]) || !unicode.IsLetter(r[i+1]) {
 		return s
 	}
-	letters := "aeiourlnstmcdh"
-	c := rune(letters[g.rng.IntN(len(letters))])
+	c := rune(letters[rng.IntN(len(letters))])
 	if unicode.IsUpper(r[i]) {
 		c = unicode.ToUpper(c)
 	}
-	switch g.rng.IntN(4) {
+	switch rng.IntN(4) {
 	case 0:
 		r = append(r[:i], append([]rune{c}, r[i:]...)...)
 	case 1:
