@@ -110,7 +110,7 @@ func (x *API) verify(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if reason != "" {
-		writeJSON(w, http.StatusOK, verify.Result{Reason: reason, Status: verify.StatusNotChecked})
+		writeJSON(w, http.StatusOK, verify.InputResult(reason))
 		return nil
 	}
 	writeJSON(w, http.StatusOK, x.app.Cards.Verify(r.Context(), c.Actor.StaffID, payload))

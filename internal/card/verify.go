@@ -17,7 +17,7 @@ import (
 func (s *Service) Verify(ctx context.Context, partner, payload string) verify.Result {
 	keys, err := s.keys.Published()
 	if err != nil {
-		return verify.Result{Status: verify.StatusUnavailable, Reason: verify.ReasonStatusUnavailable}
+		return verify.Result{Status: verify.StatusUnavailable, Reason: verify.ReasonStatusUnavailable, Outcome: verify.OutcomeUnknown}
 	}
 	v := verify.Verifier{Keys: keys, Status: localStatus{s.db}}
 	res := v.Verify(ctx, payload, s.now())

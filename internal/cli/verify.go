@@ -30,19 +30,40 @@ const (
 	reasonUnreadable  = verify.ReasonUnreadable
 )
 
+// Exit statuses of `cityid verify`, so a script can tell "not valid" from
+// "could not tell".
+const (
+	exitVerifyInvalid    = 1 // read and judged: not valid or not genuine
+	exitVerifyUnreadable = 3 // no code could be read: retake the photo or rescan
+	exitVerifyUnchecked  = 4 // genuine and in date, but the status (or the keys) could not be checked
+)
+
 func cmdVerify(ctx context.Context, stdio IO, args []string) error {
-	fs := newFlagSet(stdio, "verify", "verify [--keys FILE|URL] [--status FILE|URL] [--at TIME] PAYLOAD|-|IMAGE",
-		"Verify a card's QR code offline: signature, validity and (with --status) revocation.\n"+
+	fs := newFlagSet(stdio, "verify", "verify --keys FILE|https://URL [--status FILE|URL | --offline] [--at TIME] PAYLOAD|-|IMAGE",
+		"Verify a card's QR code: signature, validity and, when the card names a status list, revocation.\n"+
 			"PAYLOAD is the QR text, - reads it from standard input, IMAGE is a PNG or JPEG photo of the card back.\n"+
-			"Prints one JSON object; exits 0 only for a valid card.")
-	keysFrom := fs.String("keys", "", "the city's public keys: JWK set (or COSE key set) file or https URL (required)")
-	statusFrom := fs.String("status", "", "status list token (statuslist+jwt or +cwt) file or URL; without it the status is not checked")
+			"The status list the card names is fetched unless --status gives a copy or --offline skips it.\n"+
+			"Prints one JSON object. Exit status: 0 valid; 1 not valid or not genuine; 2 usage;\n"+
+			"3 the code could not be read (retake the photo); 4 the status or the keys could not be checked.")
+	keysFrom := fs.String("keys", "", "the city's public keys: JWK set (or COSE key set) file or https URL (required; plain http is refused)")
+	statusFrom := fs.String("status", "", "status list token (statuslist+jwt or +cwt) file or URL, instead of fetching the list the card names")
+	offline := fs.Bool("offline", false, "do not check the status list: a valid result then says status \"not_checked\"")
 	atFlag := fs.String("at", "", "judge validity at this RFC 3339 time instead of now")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *keysFrom == "" {
 		fs.Usage()
+		return errUsage
+	}
+	if strings.HasPrefix(strings.ToLower(*keysFrom), "http://") {
+		// The keys are the trust anchor: fetched in the clear, anyone on the
+		// path could swap in their own and make a forged card "valid".
+		fmt.Fprintf(stdio.Err, "cityid verify: --keys %s: plain http is refused for the city's keys; use an https URL or a file\n", *keysFrom)
+		return errUsage
+	}
+	if *offline && *statusFrom != "" {
+		fmt.Fprintln(stdio.Err, "cityid verify: --offline and --status exclude each other")
 		return errUsage
 	}
 	at := time.Now()
@@ -57,25 +78,29 @@ func cmdVerify(ctx context.Context, stdio IO, args []string) error {
 	client := &http.Client{Timeout: fetchTimeout}
 	raw, err := readSource(ctx, client, *keysFrom, maxKeysBytes)
 	if err != nil {
-		return fmt.Errorf("read keys: %w", err)
+		fmt.Fprintf(stdio.Err, "cityid verify: read keys: %v\n", err)
+		return exitError{exitVerifyUnchecked}
 	}
 	keys, err := parseKeySet(raw)
 	if err != nil {
-		return fmt.Errorf("keys from %s: %w", *keysFrom, err)
+		fmt.Fprintf(stdio.Err, "cityid verify: keys from %s: %v\n", *keysFrom, err)
+		return exitError{exitVerifyUnchecked}
 	}
 	v := &verify.Verifier{Keys: keys}
-	if s := *statusFrom; s != "" {
-		fetch := verify.FileFetch(s)
-		if isURL(s) {
-			fetch = verify.HTTPFetch(client, s)
-		}
-		v.Status = verify.NewListSource(fetch, keys, time.Now)
+	switch s := *statusFrom; {
+	case *offline:
+	case s == "":
+		v.Status = verify.NewListSource(verify.HTTPFetch(client, ""), keys, time.Now) // the list the card names
+	case isURL(s):
+		v.Status = verify.NewListSource(verify.HTTPFetch(client, s), keys, time.Now)
+	default:
+		v.Status = verify.NewListSource(verify.FileFetch(s), keys, time.Now)
 	}
 	payload, reason, err := readPayload(stdio.In, fs.Arg(0))
 	var res verify.Result
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "cityid verify: %v\n", err)
-		res = verify.Result{Reason: reason, Status: verify.StatusNotChecked}
+		res = verify.InputResult(reason)
 	} else {
 		res = v.Verify(ctx, payload, at)
 	}
@@ -84,10 +109,17 @@ func cmdVerify(ctx context.Context, stdio IO, args []string) error {
 	if err := enc.Encode(res); err != nil {
 		return err
 	}
-	if !res.Valid {
-		return exitError{1}
+	switch res.Outcome {
+	case verify.OutcomeValid:
+		return nil
+	case verify.OutcomeUnreadable:
+		fmt.Fprintln(stdio.Err, "cityid verify: the code could not be read; this says nothing about the card. Retake the photo: card flat, close, in focus, no glare.")
+		return exitError{exitVerifyUnreadable}
+	case verify.OutcomeUnknown:
+		fmt.Fprintln(stdio.Err, "cityid verify: the card is genuine and in date, but its status list could not be checked (pass --offline to skip the status check)")
+		return exitError{exitVerifyUnchecked}
 	}
-	return nil
+	return exitError{exitVerifyInvalid}
 }
 
 func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }

@@ -10,6 +10,8 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/vault"
 )
 
@@ -101,21 +104,22 @@ func TestVerifyCommand(t *testing.T) {
 		args   []string
 		valid  bool
 		reason string
+		exit   int // for an invalid result: 1 judged not valid, 3 could not read the code
 	}{
-		{"payload argument", "", []string{"--keys", jwks, payload}, true, ""},
-		{"standard input", payload + "\n", []string{"--keys", jwks, "-"}, true, ""},
-		{"photo of the card", "", []string{"--keys", jwks, qrFile}, true, ""},
-		{"tampered", "", []string{"--keys", jwks, string(tampered)}, false, ""},
-		{"expired at --at", "", []string{"--keys", jwks, "--at", now.AddDate(6, 0, 0).Format(time.RFC3339), payload}, false, "expired"},
-		{"no QR in photo", "", []string{"--keys", jwks, blank}, false, reasonNoQR},
-		{"huge image", "", []string{"--keys", jwks, huge}, false, reasonImageTooBig},
+		{"payload argument", "", []string{"--keys", jwks, payload}, true, "", 0},
+		{"standard input", payload + "\n", []string{"--keys", jwks, "-"}, true, "", 0},
+		{"photo of the card", "", []string{"--keys", jwks, qrFile}, true, "", 0},
+		{"tampered", "", []string{"--keys", jwks, string(tampered)}, false, "", 1},
+		{"expired at --at", "", []string{"--keys", jwks, "--at", now.AddDate(6, 0, 0).Format(time.RFC3339), payload}, false, "expired", 1},
+		{"no QR in photo", "", []string{"--keys", jwks, blank}, false, reasonNoQR, exitVerifyUnreadable},
+		{"huge image", "", []string{"--keys", jwks, huge}, false, reasonImageTooBig, exitVerifyUnreadable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := runVerify(t, tc.stdin, tc.args...)
 			var ee exitError
-			if tc.valid && err != nil || !tc.valid && (!errors.As(err, &ee) || ee.code != 1) {
-				t.Fatalf("verify returned %v, want valid=%v (exit 0 or 1)", err, tc.valid)
+			if tc.valid && err != nil || !tc.valid && (!errors.As(err, &ee) || ee.code != tc.exit) {
+				t.Fatalf("verify returned %v, want valid=%v (exit 0 or %d)", err, tc.valid, tc.exit)
 			}
 			if res["valid"] != tc.valid {
 				t.Errorf("valid = %v, want %v (%v)", res["valid"], tc.valid, res)
@@ -136,6 +140,77 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if _, err := runVerify(t, "", "--keys", jwks, "--at", "yesterday", payload); !errors.Is(err, errUsage) {
 		t.Errorf("verify --at yesterday = %v, want a usage error", err)
+	}
+}
+
+// TestVerifyCommandChecksStatus: a card that names a status list has its
+// status checked by default; a list that cannot be fetched is "could not
+// check" (exit 4), not "valid"; --offline says so explicitly; plain-http
+// keys are refused.
+func TestVerifyCommandChecksStatus(t *testing.T) {
+	_, jwks, s := keyedDataDir(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	list, err := statuslist.New(2, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := list.Set(5, statuslist.Invalid); err != nil {
+		t.Fatal(err)
+	}
+	var uri string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := statuslist.SignJWT(list, uri, now, now.Add(24*time.Hour), time.Hour, signing.Bind(s, rand.Reader))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", statuslist.JWTContentType)
+		w.Write(tok)
+	}))
+	defer srv.Close()
+	uri = srv.URL + "/status/1"
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURI := down.URL + "/status/1"
+	down.Close()
+	card := func(listURI string, idx int64) string {
+		p, err := claim169.Encode(claim169.Claims{ID: "NHV-9", FullName: "Ana Ruiz"},
+			claim169.Meta{IssuedAt: now, NotBefore: now, ExpiresAt: now.AddDate(5, 0, 0), Status: &claim169.StatusRef{URI: listURI, Index: idx}}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		exit    int
+		valid   bool
+		status  string
+		outcome string
+	}{
+		{"listed valid", []string{"--keys", jwks, card(uri, 1)}, 0, true, "valid", "valid"},
+		{"listed revoked", []string{"--keys", jwks, card(uri, 5)}, 1, false, "revoked", "invalid"},
+		{"list unreachable", []string{"--keys", jwks, card(downURI, 1)}, exitVerifyUnchecked, false, "unavailable", "unknown"},
+		{"offline on purpose", []string{"--keys", jwks, "--offline", card(downURI, 1)}, 0, true, "not_checked", "valid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := runVerify(t, "", tc.args...)
+			var ee exitError
+			switch {
+			case tc.exit == 0 && err != nil, tc.exit != 0 && (!errors.As(err, &ee) || ee.code != tc.exit):
+				t.Fatalf("verify returned %v, want exit %d", err, tc.exit)
+			}
+			if res["valid"] != tc.valid || res["status"] != tc.status || res["outcome"] != tc.outcome {
+				t.Errorf("result valid=%v status=%v outcome=%v, want %v %s %s", res["valid"], res["status"], res["outcome"], tc.valid, tc.status, tc.outcome)
+			}
+		})
+	}
+	if _, err := runVerify(t, "", "--keys", "http://id.example.gov/.well-known/jwks.json", card(uri, 1)); !errors.Is(err, errUsage) {
+		t.Errorf("verify --keys http://… = %v, want a usage error (plain http is a trust-anchor substitution)", err)
+	}
+	if _, err := runVerify(t, "", "--keys", jwks, "--offline", "--status", "list.jwt", card(uri, 1)); !errors.Is(err, errUsage) {
+		t.Errorf("verify --offline --status = %v, want a usage error", err)
 	}
 }
 

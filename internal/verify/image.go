@@ -10,9 +10,6 @@ import (
 	_ "image/jpeg" // phone photos of a card back
 	_ "image/png"
 	"io"
-
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 )
 
 // Limits on a photo of a card: a phone photo is a few megabytes and at most
@@ -74,37 +71,11 @@ func DecodeQRImage(r io.Reader, maxBytes int64) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("decode image: %w: %w", ErrNotImage, err)
 	}
-	return decodeQR(img)
-}
-
-// decodeQR reads a QR code from img. gozxing's finder search misses about
-// one symbol in fifty when the code sits at the image's edge with only the
-// standard 4-module quiet zone (a tight crop or a screenshot), so a miss is
-// retried on the image framed in white, then as a pure, unrotated symbol.
-func decodeQR(img image.Image) (string, error) {
-	harder := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	attempts := []struct {
-		img   func() image.Image
-		hints map[gozxing.DecodeHintType]any
-	}{
-		{func() image.Image { return img }, harder},
-		{func() image.Image { return framed(img) }, harder},
-		{func() image.Image { return img }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}},
+	text, err := decodeQR(img)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNoQR, err)
 	}
-	var lastErr error
-	for _, a := range attempts {
-		bmp, err := gozxing.NewBinaryBitmapFromImage(a.img())
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		res, err := gzqr.NewQRCodeReader().Decode(bmp, a.hints)
-		if err == nil {
-			return res.GetText(), nil
-		}
-		lastErr = err
-	}
-	return "", fmt.Errorf("%w: %w", ErrNoQR, lastErr)
+	return text, nil
 }
 
 // framed returns img on a white border a tenth of its size wide.

@@ -39,6 +39,44 @@ const (
 	StatusUnavailable = "unavailable"
 )
 
+// Outcomes in Result.Outcome: the one answer a verifier acts on. "The code
+// could not be read" is never a verdict on the card: a photo that is too
+// blurred, too small or glared over says nothing about whether the card is
+// genuine, so it is OutcomeUnreadable (retake the photo), not OutcomeNotGenuine.
+const (
+	// OutcomeValid: genuine, in date, and not revoked or suspended (or, when
+	// Status is StatusNotChecked, no status list was consulted).
+	OutcomeValid = "valid"
+	// OutcomeInvalid: issued by the city, but expired, not yet valid,
+	// revoked or suspended.
+	OutcomeInvalid = "invalid"
+	// OutcomeNotGenuine: the code was read but is not a card the city
+	// signed (altered, signed by an unknown key, or not a card code at all).
+	OutcomeNotGenuine = "not_genuine"
+	// OutcomeUnreadable: no code could be read from the photo or input.
+	OutcomeUnreadable = "unreadable"
+	// OutcomeUnknown: genuine and in date, but its status list could not be
+	// checked, so it cannot be called valid.
+	OutcomeUnknown = "unknown"
+)
+
+// AdviceRetake is Result.Advice for an unreadable photo (message key
+// "verify.advice.retake"): how to take a photo that reads.
+const AdviceRetake = "retake"
+
+// InputResult is the result for input that was refused before any
+// verification: reason is an input reason (ReasonNoQR, ReasonImageTooBig,
+// ReasonUnreadable: the outcome is OutcomeUnreadable, with advice to retake
+// the photo) or ReasonTooLarge for text longer than any card's code.
+func InputResult(reason string) Result {
+	res := Result{Reason: reason, Status: StatusNotChecked}
+	res.Outcome = outcome(res)
+	if res.Outcome == OutcomeUnreadable {
+		res.Advice = AdviceRetake
+	}
+	return res
+}
+
 // StatusSource looks up a card's entry in the status list at uri.
 type StatusSource interface {
 	Status(ctx context.Context, uri string, idx int) (statuslist.Status, error)
@@ -53,7 +91,12 @@ type Verifier struct {
 
 // Result is the outcome of one verification.
 type Result struct {
-	Valid     bool           `json:"valid"`
+	Valid bool `json:"valid"`
+	// Outcome is one of the Outcome constants; Valid is Outcome == OutcomeValid.
+	Outcome string `json:"outcome"`
+	// Advice is what to do next when the outcome is not a verdict
+	// (AdviceRetake), empty otherwise.
+	Advice    string         `json:"advice,omitempty"`
 	Reason    string         `json:"reason,omitempty"`
 	Claims    map[string]any `json:"claims,omitempty"`
 	KeyID     string         `json:"keyId,omitempty"`
@@ -68,6 +111,12 @@ type Result struct {
 // verified (an expired card still shows whose it is); a status-list failure
 // fails closed (the verifier asked for it, so "could not check" is not "valid").
 func (v *Verifier) Verify(ctx context.Context, payload string, at time.Time) Result {
+	res := v.verify(ctx, payload, at)
+	res.Outcome = outcome(res)
+	return res
+}
+
+func (v *Verifier) verify(ctx context.Context, payload string, at time.Time) Result {
 	res := Result{Status: StatusNotChecked}
 	cred, err := claim169.Decode(payload, claim169.Options{Keys: v.Keys, At: at})
 	if cred != nil {
@@ -120,6 +169,21 @@ func faceDataURL(face []claim169.Biometric) string {
 		}
 	}
 	return ""
+}
+
+// outcome classifies a finished verification.
+func outcome(res Result) string {
+	switch {
+	case res.Valid:
+		return OutcomeValid
+	case res.Reason == ReasonStatusUnavailable:
+		return OutcomeUnknown
+	case res.Reason == ReasonNoQR, res.Reason == ReasonImageTooBig, res.Reason == ReasonUnreadable:
+		return OutcomeUnreadable
+	case res.Reason == ReasonExpired, res.Reason == ReasonNotYetValid, res.Reason == ReasonRevoked, res.Reason == ReasonSuspended:
+		return OutcomeInvalid
+	}
+	return OutcomeNotGenuine
 }
 
 // reason maps a decoding error to its reason code.

@@ -203,3 +203,34 @@ func TestResultJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcome: "could not read" is never a verdict on the card, and
+// "could not check the status" is never "valid".
+func TestOutcome(t *testing.T) {
+	s := newSigner(t)
+	ks := keySet(t, s)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "absent.jwt")
+	tests := []struct {
+		name   string
+		res    Result
+		want   string
+		advice string
+	}{
+		{"valid", (&Verifier{Keys: ks}).Verify(context.Background(), card(t, s, 1), issued), OutcomeValid, ""},
+		{"expired", (&Verifier{Keys: ks}).Verify(context.Background(), card(t, s, 1), expires), OutcomeInvalid, ""},
+		{"forged", (&Verifier{Keys: keySet(t, newSigner(t))}).Verify(context.Background(), card(t, s, 1), issued), OutcomeNotGenuine, ""},
+		{"garbage", (&Verifier{Keys: ks}).Verify(context.Background(), "HELLO", issued), OutcomeNotGenuine, ""},
+		{"list unavailable", (&Verifier{Keys: ks, Status: NewListSource(FileFetch(missing), ks, time.Now)}).Verify(context.Background(), card(t, s, 1), issued), OutcomeUnknown, ""},
+		{"no QR in photo", InputResult(ReasonNoQR), OutcomeUnreadable, AdviceRetake},
+		{"photo too large", InputResult(ReasonImageTooBig), OutcomeUnreadable, AdviceRetake},
+		{"typed text too long", InputResult(ReasonTooLarge), OutcomeNotGenuine, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.res.Outcome != tc.want || tc.res.Advice != tc.advice || tc.res.Valid != (tc.want == OutcomeValid) {
+				t.Errorf("outcome %q advice %q valid %v, want %q %q %v", tc.res.Outcome, tc.res.Advice, tc.res.Valid, tc.want, tc.advice, tc.want == OutcomeValid)
+			}
+		})
+	}
+}

@@ -40,6 +40,8 @@ type verifier struct {
 type verifyView struct {
 	Done      bool // a check was made
 	Valid     bool
+	Outcome   string // verify.Outcome*: picks the verdict's words and colour
+	Retake    bool   // the photo could not be read: advice, not a verdict
 	Genuine   bool // the signature verified: the data below is the city's
 	Reason    string
 	Status    string
@@ -74,7 +76,7 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 		p.Data = &verifyView{}
 		return v.s.views.render(w, http.StatusUnprocessableEntity, "verifier", "layout", p)
 	}
-	res := verify.Result{Reason: reason, Status: verify.StatusNotChecked}
+	res := verify.InputResult(reason)
 	if reason == "" {
 		res = v.s.app.Cards.Verify(r.Context(), "web", payload)
 	}
@@ -127,7 +129,8 @@ func decodePhoto(f multipart.File) (string, string, error) {
 
 // resultView turns a verification result into the words on the page.
 func resultView(pr i18n.Printer, res verify.Result) *verifyView {
-	v := &verifyView{Done: true, Valid: res.Valid, Genuine: res.Claims != nil && res.KeyID != "",
+	v := &verifyView{Done: true, Valid: res.Valid, Outcome: res.Outcome, Retake: res.Outcome == verify.OutcomeUnreadable,
+		Genuine: res.Claims != nil && res.KeyID != "",
 		Status: pr.T("verify.status." + res.Status), Expired: res.Reason == verify.ReasonExpired}
 	if res.Reason != "" {
 		v.Reason = pr.T("verify.reason." + res.Reason)

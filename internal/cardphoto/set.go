@@ -1,0 +1,110 @@
+package cardphoto
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/cityid/cityid/internal/card/render"
+	"github.com/cityid/cityid/internal/credential/signing"
+)
+
+// Shot is one photo of a set, as listed in its manifest.
+type Shot struct {
+	Condition string `json:"condition"`
+	File      string `json:"file"` // relative to the set's directory
+	Payload   string `json:"payload"`
+	Number    string `json:"number"`
+	Params    Params `json:"params"`
+}
+
+// ManifestFile lists a set's shots, one JSON object a line.
+const ManifestFile = "manifest.jsonl"
+
+// SetOptions control Generate.
+type SetOptions struct {
+	PerCondition int    // photos per condition
+	Cards        int    // distinct synthetic cards the photos are taken of (default 20)
+	Seed         uint64 // makes the set reproducible
+	// Rand is the randomness for the throw-away signing key of the
+	// synthetic cards (crypto/rand.Reader in the command).
+	Rand io.Reader
+	// Progress, when set, is called after each photo.
+	Progress func(done, total int)
+}
+
+// Generate writes a set of photos (every condition, o.PerCondition each) to
+// dir as JPEG files with a manifest, and returns the shots. An existing
+// photo with the right name is kept, so an interrupted run resumes.
+func Generate(dir string, o SetOptions) ([]Shot, error) {
+	if o.PerCondition <= 0 {
+		return nil, fmt.Errorf("cardphoto: %d photos per condition", o.PerCondition)
+	}
+	if o.Cards <= 0 {
+		o.Cards = 20
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), o.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("cardphoto: key: %w", err)
+	}
+	signer, err := signing.NewSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	r, err := render.New(Style())
+	if err != nil {
+		return nil, err
+	}
+	cards := make([]Card, o.Cards)
+	for i := range cards {
+		if cards[i], err = Sample(r, signer, i); err != nil {
+			return nil, fmt.Errorf("cardphoto: card %d: %w", i, err)
+		}
+	}
+	total := o.PerCondition * len(Conditions)
+	shots := make([]Shot, 0, total)
+	for ci, c := range Conditions {
+		// One stream per condition, so photo i of a condition is the same
+		// whatever the size of the set.
+		rng := rand.New(rand.NewPCG(o.Seed, uint64(ci)))
+		for i := range o.PerCondition {
+			card := cards[(ci*o.PerCondition+i)%len(cards)]
+			p := c.Draw(rng)
+			s := Shot{Condition: c.Name, File: fmt.Sprintf("c%02d-%03d.jpg", ci, i), Payload: card.Payload, Number: card.Number, Params: p}
+			path := filepath.Join(dir, s.File)
+			if _, err := os.Stat(path); err != nil {
+				b, err := Photo(card.Back, p)
+				if err != nil {
+					return nil, err
+				}
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					return nil, err
+				}
+			}
+			shots = append(shots, s)
+			if o.Progress != nil {
+				o.Progress(len(shots), total)
+			}
+		}
+	}
+	f, err := os.Create(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	enc := json.NewEncoder(f)
+	for _, s := range shots {
+		if err := enc.Encode(s); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return shots, f.Close()
+}
