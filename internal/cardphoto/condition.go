@@ -45,9 +45,9 @@ func baseline(r *rand.Rand) Params {
 		OffX: between(r, -0.05, 0.05), OffY: between(r, -0.05, 0.05),
 		Blur:  between(r, 0.6, 1.2),
 		Light: between(r, 0.85, 1.05), Uneven: between(r, 0, 0.15), UnevenAngle: between(r, 0, 2*math.Pi),
-		Warm:    between(r, 0, 0.4),
-		Noise:   between(r, 1.5, 3.5),
-		Quality: 80 + r.IntN(13),
+		Warm:       between(r, 0, 0.4),
+		Noise:      between(r, 1.5, 3.5),
+		Quality:    80 + r.IntN(13),
 		Background: Background(r.IntN(4)),
 	}
 }

@@ -42,7 +42,7 @@ type verifyView struct {
 	Valid     bool
 	Outcome   string // verify.Outcome*: picks the verdict's words and colour
 	Retake    bool   // the photo could not be read: advice, not a verdict
-	Genuine   bool // the signature verified: the data below is the city's
+	Genuine   bool   // the signature verified: the data below is the city's
 	Reason    string
 	Status    string
 	Expired   bool
@@ -131,7 +131,7 @@ func decodePhoto(f multipart.File) (string, string, error) {
 func resultView(pr i18n.Printer, res verify.Result) *verifyView {
 	v := &verifyView{Done: true, Valid: res.Valid, Outcome: res.Outcome, Retake: res.Outcome == verify.OutcomeUnreadable,
 		Genuine: res.Claims != nil && res.KeyID != "",
-		Status: pr.T("verify.status." + res.Status), Expired: res.Reason == verify.ReasonExpired}
+		Status:  pr.T("verify.status." + res.Status), Expired: res.Reason == verify.ReasonExpired}
 	if res.Reason != "" {
 		v.Reason = pr.T("verify.reason." + res.Reason)
 	}

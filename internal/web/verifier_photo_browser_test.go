@@ -114,5 +114,3 @@ func TestBrowserVerifierPhonePhotos(t *testing.T) {
 		}
 	}
 }
-
-
