@@ -167,10 +167,13 @@ func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c
 	if err != nil {
 		return render.Card{}, "", err
 	}
-	issued := c.IssuedOn.Time()
-	payload, err := claim169.Encode(claims, claim169.Meta{Issuer: s.settings.Program.IssuerURL, IssuedAt: issued,
-		NotBefore: issued, ExpiresAt: c.ExpiresOn.Time().AddDate(0, 0, 1), // valid through the printed day
-		Status: &claim169.StatusRef{URI: list.URI, Index: int64(c.StatusIndex)}}, signer)
+	// The card is valid from the start of its printed issue day to the end
+	// of its printed expiry day, both in the program's time zone: a card
+	// that reads "expires 12 APR 2031" in New Haven still checks as valid
+	// at 11 p.m. that evening (midnight UTC would end it at 7 or 8 p.m.).
+	from, until := s.dayStart(c.IssuedOn), s.dayStart(c.ExpiresOn).AddDate(0, 0, 1)
+	payload, err := claim169.Encode(claims, claim169.Meta{Issuer: s.settings.Program.IssuerURL, IssuedAt: from,
+		NotBefore: from, ExpiresAt: until, Status: &claim169.StatusRef{URI: list.URI, Index: int64(c.StatusIndex)}}, signer)
 	if err != nil {
 		return render.Card{}, "", fmt.Errorf("card %s: %w", c.ID, err)
 	}
@@ -183,6 +186,11 @@ func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c
 	}
 	rc.PDF417 = bc.Image()
 	return rc, payload, nil
+}
+
+// dayStart is midnight at the start of d in the program's time zone.
+func (s *Service) dayStart(d person.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, s.loc)
 }
 
 // artworks runs artwork for a batch on every CPU: signing, the QR's

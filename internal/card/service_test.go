@@ -545,3 +545,41 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestValidThroughPrintedDayInTimeZone: a New Haven card (America/New_York)
+// is still valid at 8 p.m. and 11:59 p.m. local time on the expiry day
+// printed on it, and expired a minute after midnight; it is valid from the
+// start of its printed issue day, not the evening before.
+func TestValidThroughPrintedDayInTimeZone(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		ny, err := time.LoadLocation("America/New_York")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := e.cards.LocationForTest(); loc.String() != ny.String() {
+			t.Fatalf("program time zone %v, want America/New_York (New Haven's profile)", loc)
+		}
+		c := e.issue(t, "k1")
+		p := e.payload(t, c)
+		at := func(d person.Date, h, m int) time.Time { return time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, ny) }
+		dayBefore := person.DateOf(c.IssuedOn.Time().AddDate(0, 0, -1))
+		for _, tc := range []struct {
+			name   string
+			when   time.Time
+			reason string
+		}{
+			{"expiry day 8 p.m.", at(c.ExpiresOn, 20, 0), ""},
+			{"expiry day 11:59 p.m.", at(c.ExpiresOn, 23, 59), ""},
+			{"day after 12:01 a.m.", at(c.ExpiresOn, 24, 1), verify.ReasonExpired},
+			{"issue day 12:01 a.m.", at(c.IssuedOn, 0, 1), ""},
+			{"evening before issue", at(dayBefore, 21, 0), verify.ReasonNotYetValid},
+		} {
+			e.clock.Set(tc.when)
+			res := e.cards.Verify(ctx, "bank_1", p)
+			if res.Valid != (tc.reason == "") || res.Reason != tc.reason {
+				t.Errorf("%s (%s, card printed %s–%s): valid %v reason %q, want reason %q", tc.name, tc.when.Format(time.RFC3339),
+					c.IssuedOn, c.ExpiresOn, res.Valid, res.Reason, tc.reason)
+			}
+		}
+	})
+}

@@ -80,7 +80,7 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 	if reason == "" {
 		res = v.s.app.Cards.Verify(r.Context(), "web", payload)
 	}
-	p.Data = resultView(c.P, res)
+	p.Data = resultView(c.P, res, v.s.app.Location)
 	return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
 }
 
@@ -128,7 +128,7 @@ func decodePhoto(f multipart.File) (string, string, error) {
 }
 
 // resultView turns a verification result into the words on the page.
-func resultView(pr i18n.Printer, res verify.Result) *verifyView {
+func resultView(pr i18n.Printer, res verify.Result, loc *time.Location) *verifyView {
 	v := &verifyView{Done: true, Valid: res.Valid, Outcome: res.Outcome, Retake: res.Outcome == verify.OutcomeUnreadable,
 		Genuine: res.Claims != nil && res.KeyID != "",
 		Status:  pr.T("verify.status." + res.Status), Expired: res.Reason == verify.ReasonExpired}
@@ -136,8 +136,9 @@ func resultView(pr i18n.Printer, res verify.Result) *verifyView {
 		v.Reason = pr.T("verify.reason." + res.Reason)
 	}
 	if res.ExpiresAt != nil {
-		// The QR's exp is the day after the printed expiry date (valid through it).
-		v.Expires = res.ExpiresAt.Add(-time.Second).UTC().Format("2006-01-02")
+		// The QR's exp is the end of the printed expiry day in the program's
+		// time zone (older cards: midnight UTC after it, still that day there).
+		v.Expires = res.ExpiresAt.Add(-time.Second).In(loc).Format("2006-01-02")
 	}
 	if res.Claims == nil {
 		return v
