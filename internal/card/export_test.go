@@ -19,3 +19,12 @@ func (s *Service) ArtworkPayloadForTest(ctx context.Context, app *enroll.Applica
 func (s *Service) LocationForTest() *time.Location { return s.loc }
 
 const MinListSizeForTest = minListSize
+
+func (s *Service) FrontFieldsForTest(ctx context.Context, app *enroll.Application, c Card, signer signing.Signer) (map[string]string, error) {
+	rc, _, err := s.artworkPayload(ctx, app, c, signer)
+	out := map[string]string{}
+	for _, f := range rc.Fields {
+		out[f.Label] = f.Value
+	}
+	return out, err
+}

@@ -106,12 +106,7 @@ func (s *Service) artwork(ctx context.Context, app *enroll.Application, c Card, 
 // artworkPayload is artwork that also returns the signed QR payload.
 func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c Card, signer signing.Signer) (render.Card, string, error) {
 	p := app.Person
-	l1 := langs(s.settings)[0]
-	layout := s.tr.T(l1, "card.format.date")
-	if !strings.Contains(layout, "2006") {
-		layout = "2006-01-02"
-	}
-	date := func(d person.Date) string { return d.Time().Format(layout) }
+	date := func(d person.Date) string { return cardDate(s.tr, s.settings, d) }
 	rc := render.Card{
 		Surnames: p.Surnames(), GivenNames: p.GivenNames, PhotoJPEG: app.Photo,
 		Number: c.Number.String(), NumberLabel: bilingual(s.tr, s.settings, "card.label.number"),
@@ -186,6 +181,26 @@ func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c
 	}
 	rc.PDF417 = bc.Image()
 	return rc, payload, nil
+}
+
+// cardDate prints d as day, month abbreviation and year in every card
+// language ("09 MAR 1984", "14 APR/ABR 2031"): a named month cannot be read
+// the wrong way round, while 03/09/1984 is 3 September to a Spanish reader
+// and 9 March to an American one.
+func cardDate(tr Translator, s config.Settings, d person.Date) string {
+	return fmt.Sprintf("%02d %s %04d", d.Day, bilingualShort(tr, s, fmt.Sprintf("card.month.%d", int(d.Month))), d.Year)
+}
+
+// bilingualShort joins short translations with "/" and no spaces ("APR/ABR"),
+// once when the languages agree ("MAR").
+func bilingualShort(tr Translator, s config.Settings, key string) string {
+	var parts []string
+	for _, l := range langs(s) {
+		if t := tr.T(l, key); !slices.Contains(parts, t) {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // dayStart is midnight at the start of d in the program's time zone.

@@ -583,3 +583,34 @@ func TestValidThroughPrintedDayInTimeZone(t *testing.T) {
 		}
 	})
 }
+
+// TestPrintedDatesUnambiguous: the card front prints dates with a named
+// month in both card languages, never as 07/14/1985, which a Spanish reader
+// takes for day/month.
+func TestPrintedDatesUnambiguous(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		c := e.issue(t, "k1")
+		app, err := e.app.Enroll.Get(ctx, e.supervisor, c.ApplicationID, enroll.PurposeReview)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := e.keys.Active()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, err := e.cards.FrontFieldsForTest(ctx, app, c, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"Date of birth / Fecha de nacimiento": "14 JUL 1985",
+			"Issued / Expedida":                   "10 MAR 2026",
+			"Expires / Vence":                     "10 MAR 2031",
+		}
+		for label, v := range want {
+			if fields[label] != v {
+				t.Errorf("front %q = %q, want %q (all fields: %v)", label, fields[label], v, fields)
+			}
+		}
+	})
+}

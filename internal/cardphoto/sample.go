@@ -39,7 +39,7 @@ func Style() render.Style {
 		Primary: color.RGBA{0x0b, 0x3d, 0x91, 0xff}, Accent: color.RGBA{0xf2, 0xa9, 0x00, 0xff},
 		BackLines: []string{
 			"This card is the property of the City of New Haven. If found, return it to City Hall.",
-			"Esta tarjeta es propiedad de la Ciudad de New Haven. Si la encuentra, devuélvala a la Alcaldía.",
+			"Esta tarjeta es propiedad de la Ciudad de New Haven. Si la encuentra, devuélvala a la Alcaldía (City Hall).",
 			"Verify / Verificar: https://id.newhavenct.gov/verify",
 		},
 	}

@@ -1,11 +1,11 @@
 package cardphoto
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
+	"bufio"
+	"crypto/ed25519"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -30,10 +30,7 @@ const ManifestFile = "manifest.jsonl"
 type SetOptions struct {
 	PerCondition int    // photos per condition
 	Cards        int    // distinct synthetic cards the photos are taken of (default 20)
-	Seed         uint64 // makes the set reproducible
-	// Rand is the randomness for the throw-away signing key of the
-	// synthetic cards (crypto/rand.Reader in the command).
-	Rand io.Reader
+	Seed         uint64 // makes the set reproducible, signatures included
 	// Progress, when set, is called after each photo.
 	Progress func(done, total int)
 }
@@ -51,11 +48,14 @@ func Generate(dir string, o SetOptions) ([]Shot, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), o.Rand)
-	if err != nil {
-		return nil, fmt.Errorf("cardphoto: key: %w", err)
-	}
-	signer, err := signing.NewSigner(key)
+	// A throw-away Ed25519 key from the seed: its signatures are
+	// deterministic, so the same seed gives the same payloads and photos
+	// (and an interrupted set can be resumed). It is the same size as an
+	// ES256 signature, so the QR codes are as dense as real cards'.
+	var seed [ed25519.SeedSize]byte
+	binary.LittleEndian.PutUint64(seed[:], o.Seed)
+	copy(seed[8:], "cityid card photo set")
+	signer, err := signing.NewSigner(ed25519.NewKeyFromSeed(seed[:]))
 	if err != nil {
 		return nil, err
 	}
@@ -107,4 +107,24 @@ func Generate(dir string, o SetOptions) ([]Shot, error) {
 		}
 	}
 	return shots, f.Close()
+}
+
+// Load reads the manifest of a set written by Generate.
+func Load(dir string) ([]Shot, error) {
+	f, err := os.Open(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var shots []Shot
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var s Shot
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return nil, fmt.Errorf("cardphoto: %s: %w", ManifestFile, err)
+		}
+		shots = append(shots, s)
+	}
+	return shots, sc.Err()
 }
