@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 )
 
@@ -58,29 +59,35 @@ var (
 )
 
 // metrics measures text with the same fonts the backends draw with. Faces
-// are cached per size; a metrics value belongs to one goroutine.
+// and prepared texts are cached; a metrics value belongs to one goroutine.
 type metrics struct {
-	r     *Renderer
-	faces map[faceKey]font.Face
+	r        *Renderer
+	faces    map[faceKey]font.Face
+	prepared map[prepKey]prepared
+	buf      sfnt.Buffer
+	err      error // the first text no card font can print
 }
 
 type faceKey struct {
+	font int
 	size float64
 	bold bool
 }
 
-func (r *Renderer) newMetrics() *metrics { return &metrics{r: r, faces: map[faceKey]font.Face{}} }
+func (r *Renderer) newMetrics() *metrics {
+	return &metrics{r: r, faces: map[faceKey]font.Face{}, prepared: map[prepKey]prepared{}}
+}
 
-func (m *metrics) face(size float64, bold bool) font.Face {
-	k := faceKey{size, bold}
+func (m *metrics) face(fi int, size float64, bold bool) font.Face {
+	k := faceKey{fi, size, bold}
 	if f, ok := m.faces[k]; ok {
 		return f
 	}
-	fnt := m.r.regular
+	b := 0
 	if bold {
-		fnt = m.r.bold
+		b = 1
 	}
-	f, err := opentype.NewFace(fnt, &opentype.FaceOptions{Size: size, DPI: DPI, Hinting: font.HintingNone})
+	f, err := opentype.NewFace(m.r.fonts[fi].ot[b], &opentype.FaceOptions{Size: size, DPI: DPI, Hinting: font.HintingNone})
 	if err != nil {
 		// Only for a non-positive size or DPI, which the layout never asks for.
 		panic(fmt.Sprintf("render: face %v: %v", k, err))
@@ -89,9 +96,20 @@ func (m *metrics) face(size float64, bold bool) font.Face {
 	return f
 }
 
+// text prepares s for drawing and remembers the first failure, which the
+// layout reports once it is done.
+func (m *metrics) text(s string, bold bool) prepared {
+	p := m.prepare(s, bold)
+	if p.err != nil && m.err == nil {
+		m.err = p.err
+	}
+	return p
+}
+
 // width returns the advance width of s in millimetres.
 func (m *metrics) width(s string, size float64, bold bool) float64 {
-	adv := font.MeasureString(m.face(size, bold), s)
+	p := m.text(s, bold)
+	adv := font.MeasureString(m.face(p.font, size, bold), p.visual)
 	return float64(adv) / 64 / pxPerMM
 }
 
@@ -266,6 +284,9 @@ func (r *Renderer) front(m *metrics, c Card) (side, error) {
 		bx -= 1.2
 	}
 	ops = append(ops, rectOp{0, HeightMM - 1.0, WidthMM, 1.0, s.Primary})
+	if m.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLayout, m.err)
+	}
 	return ops, nil
 }
 
@@ -360,6 +381,9 @@ func (r *Renderer) back(m *metrics, c Card) (side, error) {
 		ly += size * 0.3528 * 1.15
 		lines = append(lines, textOp{x: tx, y: ly, size: size, bold: true, c: gray, s: c.Number})
 		if ly <= bottom {
+			if m.err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrLayout, m.err)
+			}
 			return append(ops, lines...), nil
 		}
 		if size < 3.6 {

@@ -11,9 +11,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/go-pdf/fpdf"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
+	"codeberg.org/go-pdf/fpdf"
 )
 
 // Sheet is a PDF page layout.
@@ -46,8 +44,6 @@ const (
 	cropOff  = 1.5
 )
 
-const fontFamily = "go"
-
 // PDF writes cards to w as one print-ready PDF.
 func (r *Renderer) PDF(w io.Writer, cards []Card, o PDFOptions) error {
 	if len(cards) == 0 {
@@ -70,8 +66,6 @@ func (r *Renderer) PDF(w io.Writer, cards []Card, o PDFOptions) error {
 		pdf.SetCreationDate(o.Created)
 		pdf.SetModificationDate(o.Created)
 	}
-	pdf.AddUTF8FontFromBytes(fontFamily, "", goregular.TTF)
-	pdf.AddUTF8FontFromBytes(fontFamily, "B", gobold.TTF)
 	p := &pdfWriter{pdf: pdf, m: r.newMetrics(), images: map[string]bool{}}
 	if r.seal != nil {
 		var buf bytes.Buffer
@@ -122,6 +116,20 @@ type pdfWriter struct {
 	pdf    *fpdf.Fpdf
 	m      *metrics
 	images map[string]bool // registered photos by content hash
+	fonts  [numFonts]bool  // font families added to the document
+}
+
+// useFont adds font family fi to the document the first time a text needs
+// it (fpdf embeds only the glyphs used), so a batch of Latin names never
+// carries DejaVu.
+func (p *pdfWriter) useFont(fi int) string {
+	tf := p.m.r.fonts[fi]
+	if !p.fonts[fi] {
+		p.pdf.AddUTF8FontFromBytes(tf.family, "", tf.ttf[0])
+		p.pdf.AddUTF8FontFromBytes(tf.family, "B", tf.ttf[1])
+		p.fonts[fi] = true
+	}
+	return tf.family
 }
 
 func (p *pdfWriter) fill(c interface{ RGBA() (r, g, b, a uint32) }) {
@@ -146,13 +154,14 @@ func (p *pdfWriter) draw(ops side, ox, oy float64) {
 			if o.bold {
 				style = "B"
 			}
-			pdf.SetFont(fontFamily, style, o.size)
+			t := p.m.text(o.s, o.bold)
+			pdf.SetFont(p.useFont(t.font), style, o.size)
 			pdf.SetTextColor(int(o.c.R), int(o.c.G), int(o.c.B))
 			x := o.x
 			if o.center {
 				x -= p.m.width(o.s, o.size, o.bold) / 2
 			}
-			pdf.Text(ox+x, oy+o.y, o.s)
+			pdf.Text(ox+x, oy+o.y, t.visual)
 		case photoOp:
 			sum := sha256.Sum256(o.jpeg)
 			name := "photo-" + hex.EncodeToString(sum[:8])

@@ -47,13 +47,13 @@ func rasterize(m *metrics, ops side) (*image.RGBA, error) {
 			fillCircle(img, o.cx*pxPerMM, o.cy*pxPerMM, o.r*pxPerMM, o.ring)
 			fillCircle(img, o.cx*pxPerMM, o.cy*pxPerMM, (o.r-o.ringW)*pxPerMM, o.fill)
 		case textOp:
-			face := m.face(o.size, o.bold)
+			p := m.text(o.s, o.bold)
 			x := o.x
 			if o.center {
 				x -= m.width(o.s, o.size, o.bold) / 2
 			}
-			d := font.Drawer{Dst: img, Src: image.NewUniform(o.c), Face: face, Dot: fixedPoint(x, o.y)}
-			d.DrawString(o.s)
+			d := font.Drawer{Dst: img, Src: image.NewUniform(o.c), Face: m.face(p.font, o.size, o.bold), Dot: fixedPoint(x, o.y)}
+			d.DrawString(p.visual)
 		case photoOp:
 			src, err := jpeg.Decode(bytes.NewReader(o.jpeg))
 			if err != nil {

@@ -6,8 +6,9 @@
 //
 // Both outputs come from one layout, a list of drawing operations in
 // millimetres, so the preview shows exactly what the printer gets. Text uses
-// the Go fonts (embedded in the PDF), which cover Latin-1 and Latin
-// Extended-A: accents and ñ print as typed. Barcodes are drawn module by
+// the Go fonts, or DejaVu Sans for names the Go fonts cannot print
+// (Vietnamese, Arabic, Hebrew…; both embedded in the PDF as subsets), with
+// right-to-left runs ordered and Arabic shaped by HarfBuzz (go-text). Barcodes are drawn module by
 // module (vector rectangles in the PDF, whole pixels in the PNG), never
 // resampled, so scanners see sharp edges.
 package render
@@ -24,10 +25,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/opentype"
 )
 
 // ID-1 card geometry (ISO/IEC 7810) and the card printer resolution.
@@ -101,23 +98,18 @@ func ParseColor(s string) (color.RGBA, error) {
 
 // Renderer draws cards in one Style. It is safe for concurrent use.
 type Renderer struct {
-	style   Style
-	regular *opentype.Font
-	bold    *opentype.Font
-	seal    image.Image // decoded Seal, nil for the placeholder
+	style Style
+	fonts [numFonts]*typeface
+	seal  image.Image // decoded Seal, nil for the placeholder
 }
 
 // New parses the fonts and the seal image once.
 func New(s Style) (*Renderer, error) {
-	reg, err := opentype.Parse(goregular.TTF)
+	fonts, err := loadFonts()
 	if err != nil {
-		return nil, fmt.Errorf("render: font: %w", err)
+		return nil, err
 	}
-	bold, err := opentype.Parse(gobold.TTF)
-	if err != nil {
-		return nil, fmt.Errorf("render: font: %w", err)
-	}
-	r := &Renderer{style: s, regular: reg, bold: bold}
+	r := &Renderer{style: s, fonts: fonts}
 	if len(s.Seal) > 0 {
 		img, _, err := image.Decode(bytes.NewReader(s.Seal))
 		if err != nil {
