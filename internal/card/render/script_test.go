@@ -118,4 +118,3 @@ func checkShapedArabic(t *testing.T, logical, visual string) {
 func sameLetter(a, b rune) bool {
 	return norm.NFKC.String(string(a)) == norm.NFKC.String(string(b))
 }
-
