@@ -4,11 +4,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"math/big"
-	"runtime"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // verifyFixture is a typical card payload (with face) and a bare P-256
@@ -67,36 +64,6 @@ func BenchmarkBareP256Verify(b *testing.B) {
 		f.bare(b)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifies/s")
-}
-
-// BenchmarkVerifyOverBare alternates a full verification and a bare P-256
-// verification on one locked OS thread and reports the ratio of the thread
-// CPU time each took. CPU time rather than wall time, so that other processes
-// on a busy machine do not distort the ratio.
-func BenchmarkVerifyOverBare(b *testing.B) {
-	f := newVerifyFixture(b)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu := func() time.Duration {
-		var ts unix.Timespec
-		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-			b.Fatal(err)
-		}
-		return time.Duration(ts.Nano())
-	}
-	var full, bare time.Duration
-	for b.Loop() {
-		t0 := cpu()
-		f.full(b)
-		t1 := cpu()
-		f.bare(b)
-		t2 := cpu()
-		full += t1 - t0
-		bare += t2 - t1
-	}
-	b.ReportMetric(float64(full)/float64(bare), "ratio")
-	b.ReportMetric(float64(full)/float64(b.N), "verify-cpu-ns")
-	b.ReportMetric(float64(bare)/float64(b.N), "bare-cpu-ns")
 }
 
 func BenchmarkEncode(b *testing.B) {
