@@ -168,7 +168,7 @@ func (s *Service) artworkPayload(ctx context.Context, app *enroll.Application, c
 	// at 11 p.m. that evening (midnight UTC would end it at 7 or 8 p.m.).
 	from, until := s.dayStart(c.IssuedOn), s.dayStart(c.ExpiresOn).AddDate(0, 0, 1)
 	payload, err := claim169.Encode(claims, claim169.Meta{Issuer: s.settings.Program.IssuerURL, IssuedAt: from,
-		NotBefore: from, ExpiresAt: until, Status: &claim169.StatusRef{URI: list.URI, Index: int64(c.StatusIndex)}}, signer)
+		NotBefore: from, ExpiresAt: until, Status: &claim169.StatusRef{URI: list.URI, Index: int64(c.StatusIndex)}}, signer, s.rand)
 	if err != nil {
 		return render.Card{}, "", fmt.Errorf("card %s: %w", c.ID, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"io"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -47,8 +48,8 @@ func Style() render.Style {
 
 // Sample builds synthetic card i (deterministic in i): a varied name,
 // sometimes an address, a face thumbnail in a QR signed by s, and the AAMVA
-// PDF417, rendered by r.
-func Sample(r *render.Renderer, s signing.Signer, i int) (Card, error) {
+// PDF417, rendered by r; random is the signing randomness.
+func Sample(r *render.Renderer, s signing.Signer, random io.Reader, i int) (Card, error) {
 	rng := rand.New(rand.NewPCG(uint64(i), 11))
 	g, sur := given[rng.IntN(len(given))], surnames[rng.IntN(len(surnames))]
 	dob := person.Date{Year: 1935 + rng.IntN(70), Month: time.Month(1 + rng.IntN(12)), Day: 1 + rng.IntN(28)}
@@ -71,7 +72,7 @@ func Sample(r *render.Renderer, s signing.Signer, i int) (Card, error) {
 		rec.Address, rec.NoAddress = a, false
 	}
 	payload, err := claim169.Encode(claims, claim169.Meta{Issuer: "https://id.newhavenct.gov", IssuedAt: issued, NotBefore: issued,
-		ExpiresAt: expires, Status: &claim169.StatusRef{URI: "https://id.newhavenct.gov/status/1", Index: rng.Int64N(1 << 17)}}, s)
+		ExpiresAt: expires, Status: &claim169.StatusRef{URI: "https://id.newhavenct.gov/status/1", Index: rng.Int64N(1 << 17)}}, s, random)
 	if err != nil {
 		return Card{}, err
 	}

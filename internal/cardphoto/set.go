@@ -3,6 +3,7 @@ package cardphoto
 import (
 	"bufio"
 	"crypto/ed25519"
+	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -65,7 +66,7 @@ func Generate(dir string, o SetOptions) ([]Shot, error) {
 	}
 	cards := make([]Card, o.Cards)
 	for i := range cards {
-		if cards[i], err = Sample(r, signer, i); err != nil {
+		if cards[i], err = Sample(r, signer, crand.Reader, i); err != nil {
 			return nil, fmt.Errorf("cardphoto: card %d: %w", i, err)
 		}
 	}

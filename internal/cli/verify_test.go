@@ -76,7 +76,7 @@ func TestVerifyCommand(t *testing.T) {
 	_, jwks, s := keyedDataDir(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	payload, err := claim169.Encode(claim169.Claims{ID: "NHV-9", FullName: "Ana Ruiz", DateOfBirth: "19900102"},
-		claim169.Meta{Issuer: "https://id.example.gov", IssuedAt: now, NotBefore: now, ExpiresAt: now.AddDate(5, 0, 0)}, s)
+		claim169.Meta{Issuer: "https://id.example.gov", IssuedAt: now, NotBefore: now, ExpiresAt: now.AddDate(5, 0, 0)}, s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestVerifyCommandChecksStatus(t *testing.T) {
 	down.Close()
 	card := func(listURI string, idx int64) string {
 		p, err := claim169.Encode(claim169.Claims{ID: "NHV-9", FullName: "Ana Ruiz"},
-			claim169.Meta{IssuedAt: now, NotBefore: now, ExpiresAt: now.AddDate(5, 0, 0), Status: &claim169.StatusRef{URI: listURI, Index: idx}}, s)
+			claim169.Meta{IssuedAt: now, NotBefore: now, ExpiresAt: now.AddDate(5, 0, 0), Status: &claim169.StatusRef{URI: listURI, Index: idx}}, s, rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func card(t testing.TB, s signing.Signer, idx int64) string {
 	}, claim169.Meta{
 		Issuer: "https://id.example.gov", IssuedAt: issued, NotBefore: issued, ExpiresAt: expires,
 		Status: &claim169.StatusRef{URI: listURI, Index: idx},
-	}, s)
+	}, s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

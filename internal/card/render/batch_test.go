@@ -80,7 +80,7 @@ func synthetic(tb testing.TB, i int, s signing.Signer, base *image.RGBA) (Card, 
 		rec.Address, rec.NoAddress = addr, false
 	}
 	payload, err := claim169.Encode(claims, claim169.Meta{Issuer: "https://id.newhavenct.gov", IssuedAt: issued, NotBefore: issued,
-		ExpiresAt: expires, Status: &claim169.StatusRef{URI: "https://id.newhavenct.gov/status/1", Index: r.Int64N(1 << 17)}}, s)
+		ExpiresAt: expires, Status: &claim169.StatusRef{URI: "https://id.newhavenct.gov/status/1", Index: r.Int64N(1 << 17)}}, s, rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
 	"flag"
 	"image"
 	"image/color"
@@ -92,7 +93,7 @@ func sampleCard(t testing.TB, s signing.Signer, photoJPEG []byte) (Card, string)
 		ID: "4821093755216", FullName: "José Ñúñez Peña", FirstName: "José", LastName: "Ñúñez Peña",
 		DateOfBirth: "19850714", Gender: claim169.GenderMale, Face: claim169.FaceBiometric(face),
 	}, claim169.Meta{Issuer: "https://id.newhavenct.gov", IssuedAt: issued, NotBefore: issued, ExpiresAt: expires,
-		Status: &claim169.StatusRef{URI: "https://id.newhavenct.gov/status/1", Index: 98765}}, s)
+		Status: &claim169.StatusRef{URI: "https://id.newhavenct.gov/status/1", Index: 98765}}, s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package claim169
 
 import (
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
 	"math/big"
 	"testing"
@@ -76,7 +77,7 @@ func BenchmarkEncode(b *testing.B) {
 	c.Face = FaceBiometric(face)
 	var payload string
 	for b.Loop() {
-		if payload, err = Encode(c, typicalMeta(), s); err != nil {
+		if payload, err = Encode(c, typicalMeta(), s, rand.Reader); err != nil {
 			b.Fatal(err)
 		}
 	}

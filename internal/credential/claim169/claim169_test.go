@@ -89,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 			s := testSigner(t, alg)
 			claims := typicalClaims()
 			claims.Face = []Biometric{{Data: []byte{0xff, 0xd8, 1, 2, 3}, Format: BiometricImage, SubFormat: ImageJPEG}}
-			payload, err := Encode(claims, typicalMeta(), s)
+			payload, err := Encode(claims, typicalMeta(), s, rand.Reader)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			want := &Credential{Claims: claims, Meta: typicalMeta(), KeyID: s.KeyID(), Algorithm: alg, Verified: true}
 			if d := cmp.Diff(want, cred); d != "" {
-				t.Errorf("Decode(Encode(x)) mismatch (-want +got):\n%s", d)
+				t.Errorf("Decode(Encode(x, rand.Reader)) mismatch (-want +got):\n%s", d)
 			}
 		})
 	}
@@ -108,23 +108,23 @@ func TestRoundTrip(t *testing.T) {
 func TestDecodeRejects(t *testing.T) {
 	s := testSigner(t, "ES256")
 	ks := keySetOf(t, s)
-	good, err := Encode(typicalClaims(), typicalMeta(), s)
+	good, err := Encode(typicalClaims(), typicalMeta(), s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stranger := testSigner(t, "ES256")
-	foreign, err := Encode(typicalClaims(), typicalMeta(), stranger)
+	foreign, err := Encode(typicalClaims(), typicalMeta(), stranger, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A forged key claiming our key id: signature must fail, not be trusted.
 	impostor := impostorSigner{Signer: stranger, kid: s.KeyID()}
-	forged, err := Encode(typicalClaims(), typicalMeta(), impostor)
+	forged, err := Encode(typicalClaims(), typicalMeta(), impostor, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	edSame := impostorSigner{Signer: testSigner(t, "EdDSA"), kid: s.KeyID()}
-	mismatched, err := Encode(typicalClaims(), typicalMeta(), edSame)
+	mismatched, err := Encode(typicalClaims(), typicalMeta(), edSame, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func encrypted(t *testing.T, payload string) string {
 
 func TestEncryptedRoundTrip(t *testing.T) {
 	s := testSigner(t, "EdDSA")
-	good, err := Encode(typicalClaims(), typicalMeta(), s)
+	good, err := Encode(typicalClaims(), typicalMeta(), s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestTamperEveryByte(t *testing.T) {
 	ks := keySetOf(t, s)
 	claims := typicalClaims()
 	claims.Face = []Biometric{{Data: bytes.Repeat([]byte{0xab}, 200), Format: BiometricImage, SubFormat: ImageJPEG}}
-	good, err := Encode(claims, typicalMeta(), s)
+	good, err := Encode(claims, typicalMeta(), s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestTamperEveryByte(t *testing.T) {
 func TestTamperEverySignedByte(t *testing.T) {
 	s := testSigner(t, "EdDSA")
 	ks := keySetOf(t, s)
-	good, err := Encode(typicalClaims(), typicalMeta(), s)
+	good, err := Encode(typicalClaims(), typicalMeta(), s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

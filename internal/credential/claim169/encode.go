@@ -3,9 +3,9 @@ package claim169
 import (
 	"bytes"
 	"compress/zlib"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cityid/cityid/internal/credential/cose"
 )
@@ -25,8 +25,10 @@ const (
 )
 
 // Encode builds the signed QR payload: the claims as claim 169 inside a CWT with
-// meta's claims, signed as COSE_Sign1 by signer, zlib-compressed, Base45-encoded.
-func Encode(claims Claims, meta Meta, signer Signer) (string, error) {
+// meta's claims, signed as COSE_Sign1 by signer with randomness from random
+// (crypto/rand.Reader in production; injected so tests and HSMs choose),
+// zlib-compressed, Base45-encoded.
+func Encode(claims Claims, meta Meta, signer Signer, random io.Reader) (string, error) {
 	if claims.ID == "" || (claims.FullName == "" && claims.FirstName == "" && claims.LastName == "") {
 		return "", errors.New("claim169: claims need an id and a name")
 	}
@@ -57,7 +59,7 @@ func Encode(claims Claims, meta Meta, signer Signer) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("claim169: encode CWT: %w", err)
 	}
-	signed, err := cose.Sign1(rand.Reader, signer, payload)
+	signed, err := cose.Sign1(random, signer, payload)
 	if err != nil {
 		return "", err
 	}

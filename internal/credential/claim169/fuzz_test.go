@@ -1,6 +1,7 @@
 package claim169
 
 import (
+	"crypto/rand"
 	"errors"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	s := testSigner(f, "ES256")
 	ks := keySetOf(f, s)
-	good, err := Encode(typicalClaims(), typicalMeta(), s)
+	good, err := Encode(typicalClaims(), typicalMeta(), s, rand.Reader)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func typicalPayloadF(_ testing.TB, s Signer) (string, error) {
 	}
 	c := typicalClaims()
 	c.Face = FaceBiometric(face)
-	return Encode(c, typicalMeta(), s)
+	return Encode(c, typicalMeta(), s, rand.Reader)
 }
 
 // loadVectorsOrNone returns the conformance vectors, or none when absent

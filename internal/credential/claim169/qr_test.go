@@ -2,6 +2,7 @@ package claim169
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"errors"
 	"image"
 	"image/color"
@@ -74,7 +75,7 @@ func typicalPayload(t testing.TB) (string, []byte) {
 	}
 	claims := typicalClaims()
 	claims.Face = FaceBiometric(face)
-	payload, err := Encode(claims, typicalMeta(), testSigner(t, "ES256"))
+	payload, err := Encode(claims, typicalMeta(), testSigner(t, "ES256"), crand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -255,7 +255,7 @@ func TestClaim169WithTokenKey(t *testing.T) {
 		ExpiresAt: issued.AddDate(5, 0, 0),
 		Status:    &claim169.StatusRef{URI: "https://id.newhavenct.gov/statuslists/1", Index: 4821},
 	}
-	payload, err := claim169.Encode(claims, meta, s)
+	payload, err := claim169.Encode(claims, meta, s, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
