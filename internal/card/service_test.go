@@ -131,8 +131,8 @@ func (e *env) issue(t testing.TB, key string) card.Card {
 	return c
 }
 
-// payload returns the signed QR payload printed on c.
-func (e *env) payload(t testing.TB, c card.Card) string {
+// holder opens c's application and the active signing key, as printing does.
+func (e *env) holder(t testing.TB, c card.Card) (*enroll.Application, signing.Signer) {
 	t.Helper()
 	app, err := e.app.Enroll.Get(ctx, e.supervisor, c.ApplicationID, enroll.PurposeReview)
 	if err != nil {
@@ -142,6 +142,13 @@ func (e *env) payload(t testing.TB, c card.Card) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return app, signer
+}
+
+// payload returns the signed QR payload printed on c.
+func (e *env) payload(t testing.TB, c card.Card) string {
+	t.Helper()
+	app, signer := e.holder(t, c)
 	p, err := e.cards.ArtworkPayloadForTest(ctx, app, c, signer)
 	if err != nil {
 		t.Fatal(err)
@@ -590,14 +597,7 @@ func TestValidThroughPrintedDayInTimeZone(t *testing.T) {
 func TestPrintedDatesUnambiguous(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		c := e.issue(t, "k1")
-		app, err := e.app.Enroll.Get(ctx, e.supervisor, c.ApplicationID, enroll.PurposeReview)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signer, err := e.keys.Active()
-		if err != nil {
-			t.Fatal(err)
-		}
+		app, signer := e.holder(t, c)
 		fields, err := e.cards.FrontFieldsForTest(ctx, app, c, signer)
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,13 +16,7 @@ import (
 // shape, nothing is cropped (object-fit), and the page does not scroll
 // sideways. Screenshots: $TMPDIR/cityid-card-preview-*.png.
 func TestBrowserCardPreviewWhole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
-	}
+	bctx, _ := headless(t, 1280, 900, 60*time.Second)
 	ce := newCardEnv(t)
 	id := ce.issue(t)
 	base, _ := url.Parse(ce.ts.URL)
@@ -36,18 +29,6 @@ func TestBrowserCardPreviewWhole(t *testing.T) {
 	if session == "" {
 		t.Fatal("the supervisor's test client has no session cookie")
 	}
-	ctx := context.Background()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
 	// The same session as the signed-in test client (a cookie set from the
 	// page is sent like the server's own).
 	if err := chromedp.Do(bctx, chromedp.Navigate(ce.ts.URL+"/verify")); err != nil {

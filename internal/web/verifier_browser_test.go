@@ -18,13 +18,7 @@ import (
 // (the page's script submits), then a photo of the card back is uploaded;
 // both show the card as valid with the signed face.
 func TestBrowserVerifier(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
-	}
+	bctx, run := headless(t, 360, 740, 60*time.Second)
 	ce := newCardEnv(t)
 	ctx := context.Background()
 	id := ce.issue(t)
@@ -41,26 +35,6 @@ func TestBrowserVerifier(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(360, 740))
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		for i, a := range actions {
-			if _, err := chromedp.Run(bctx, a); err != nil {
-				body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
-				t.Fatalf("%s (action %d): %v\n%s", step, i, err, body)
-			}
-		}
-	}
 	verdict := func(step string) {
 		t.Helper()
 		word, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#verdict-word")))

@@ -23,13 +23,7 @@ import (
 // "could not read the code" with advice to retake it, never "not valid".
 // Screenshots go to $TMPDIR/cityid-verify-*.png.
 func TestBrowserVerifierPhonePhotos(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
-	}
+	bctx, run := headless(t, 390, 844, 120*time.Second)
 	ce := newCardEnv(t)
 	ctx := context.Background()
 	id := ce.issue(t)
@@ -61,26 +55,6 @@ func TestBrowserVerifierPhonePhotos(t *testing.T) {
 	blurred := phone
 	blurred.Blur, blurred.Seed = 14, 9
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844))
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	bctx, cancel := context.WithTimeout(bctx, 120*time.Second)
-	defer cancel()
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		for i, a := range actions {
-			if _, err := chromedp.Run(bctx, a); err != nil {
-				body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
-				t.Fatalf("%s (action %d): %v\n%s", step, i, err, body)
-			}
-		}
-	}
 	run("Spanish", chromedp.EmulateViewport(390, 844), chromedp.Navigate(ce.ts.URL+"/lang/es?next=/verify"), chromedp.WaitVisible(chromedp.CSS("#f-photo")))
 	for _, tc := range []struct {
 		name, file, word, outcome string

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// headless starts Chromium with a w×h window for one test (skipping the
+// test when Chromium is absent or in -short mode) and returns its context,
+// limited to timeout, and a step runner that fails the test with the
+// page's text when an action fails.
+func headless(t *testing.T, w, h int, timeout time.Duration) (context.Context, func(step string, actions ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromiumPath()
+	if exe == "" {
+		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h))
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	// The first run starts the browser; it must not carry the timeout.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	bctx, cancel := context.WithTimeout(bctx, timeout)
+	t.Cleanup(cancel)
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for i, a := range actions {
+			if _, err := chromedp.Run(bctx, a); err != nil {
+				body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+				t.Fatalf("%s (action %d): %v\n%s", step, i, err, body)
+			}
+		}
+	}
+	return bctx, run
+}
