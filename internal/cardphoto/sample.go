@@ -24,6 +24,8 @@ type Card struct {
 	Back    *image.RGBA // the rendered back at 300 dpi
 	Payload string      // the signed QR payload
 	Number  string      // the card number (PDF417 DAQ, claim 169 id)
+	// QRVersion is the version of the QR symbol (21 + 4·(v−1) modules a side).
+	QRVersion int
 }
 
 var (
@@ -46,23 +48,37 @@ func Style() render.Style {
 	}
 }
 
+// Face is the face thumbnail carried in the QR: width and height in pixels
+// and JPEG quality; the zero value is the card's own (claim169.FaceWidth…),
+// and Omit leaves the face out.
+type Face struct {
+	Width, Height, Quality int
+	Omit                   bool
+}
+
 // Sample builds synthetic card i (deterministic in i): a varied name,
 // sometimes an address, a face thumbnail in a QR signed by s, and the AAMVA
 // PDF417, rendered by r; random is the signing randomness.
-func Sample(r *render.Renderer, s signing.Signer, random io.Reader, i int) (Card, error) {
+func Sample(r *render.Renderer, s signing.Signer, random io.Reader, i int, f Face) (Card, error) {
 	rng := rand.New(rand.NewPCG(uint64(i), 11))
 	g, sur := given[rng.IntN(len(given))], surnames[rng.IntN(len(surnames))]
 	dob := person.Date{Year: 1935 + rng.IntN(70), Month: time.Month(1 + rng.IntN(12)), Day: 1 + rng.IntN(28)}
 	issued := time.Date(2026, time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
 	expires := issued.AddDate(5, 0, 0)
 	number := fmt.Sprintf("%013d", rng.Int64N(1e13))
-	face, err := claim169.FaceThumbnail(portrait(rng))
+	if f.Width == 0 {
+		f.Width, f.Height, f.Quality = claim169.FaceWidth, claim169.FaceHeight, claim169.FaceQuality
+	}
+	face, err := claim169.FaceThumbnailSized(portrait(rng), f.Width, f.Height, f.Quality)
 	if err != nil {
 		return Card{}, err
 	}
 	claims := claim169.Claims{ID: number, FullName: g + " " + sur, FirstName: g, LastName: sur,
 		DateOfBirth: fmt.Sprintf("%04d%02d%02d", dob.Year, int(dob.Month), dob.Day), Gender: int64(rng.IntN(4)),
 		Face: claim169.FaceBiometric(face)}
+	if f.Omit {
+		claims.Face = nil
+	}
 	rec := aamva.Record{FamilyName: sur, FirstName: g, BirthDate: dob, IssueDate: person.DateOf(issued), ExpiryDate: person.DateOf(expires),
 		IDNumber: number, DocumentDiscriminator: fmt.Sprintf("SAMPLE%06d", i), ProgramName: "Elm City Resident Card", NoAddress: true,
 		Address: person.Address{City: "New Haven", State: "CT"}}
@@ -76,7 +92,7 @@ func Sample(r *render.Renderer, s signing.Signer, random io.Reader, i int) (Card
 	if err != nil {
 		return Card{}, err
 	}
-	qr, _, err := claim169.QRCode(payload)
+	qr, version, err := claim169.QRCode(payload)
 	if err != nil {
 		return Card{}, err
 	}
@@ -88,7 +104,7 @@ func Sample(r *render.Renderer, s signing.Signer, random io.Reader, i int) (Card
 	if err != nil {
 		return Card{}, err
 	}
-	return Card{Back: back, Payload: payload, Number: number}, nil
+	return Card{Back: back, Payload: payload, Number: number, QRVersion: version}, nil
 }
 
 // portrait draws a synthetic ID portrait (no real person): a light

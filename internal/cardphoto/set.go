@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/cityid/cityid/internal/card/render"
 	"github.com/cityid/cityid/internal/credential/signing"
@@ -20,6 +21,7 @@ type Shot struct {
 	Condition string `json:"condition"`
 	File      string `json:"file"` // relative to the set's directory
 	Payload   string `json:"payload"`
+	QRVersion int    `json:"qrVersion"`
 	Number    string `json:"number"`
 	Params    Params `json:"params"`
 }
@@ -32,6 +34,9 @@ type SetOptions struct {
 	PerCondition int    // photos per condition
 	Cards        int    // distinct synthetic cards the photos are taken of (default 20)
 	Seed         uint64 // makes the set reproducible, signatures included
+	Face         Face   // the face thumbnail in the QR (zero: the card's own)
+	// Only, when set, limits the set to the conditions with these names.
+	Only []string
 	// Progress, when set, is called after each photo.
 	Progress func(done, total int)
 }
@@ -66,20 +71,29 @@ func Generate(dir string, o SetOptions) ([]Shot, error) {
 	}
 	cards := make([]Card, o.Cards)
 	for i := range cards {
-		if cards[i], err = Sample(r, signer, crand.Reader, i); err != nil {
+		if cards[i], err = Sample(r, signer, crand.Reader, i, o.Face); err != nil {
 			return nil, fmt.Errorf("cardphoto: card %d: %w", i, err)
 		}
 	}
-	total := o.PerCondition * len(Conditions)
+	conds := 0
+	for _, c := range Conditions {
+		if len(o.Only) == 0 || slices.Contains(o.Only, c.Name) {
+			conds++
+		}
+	}
+	total := o.PerCondition * conds
 	shots := make([]Shot, 0, total)
 	for ci, c := range Conditions {
+		if len(o.Only) > 0 && !slices.Contains(o.Only, c.Name) {
+			continue
+		}
 		// One stream per condition, so photo i of a condition is the same
 		// whatever the size of the set.
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(ci)))
 		for i := range o.PerCondition {
 			card := cards[(ci*o.PerCondition+i)%len(cards)]
 			p := c.Draw(rng)
-			s := Shot{Condition: c.Name, File: fmt.Sprintf("c%02d-%03d.jpg", ci, i), Payload: card.Payload, Number: card.Number, Params: p}
+			s := Shot{Condition: c.Name, File: fmt.Sprintf("c%02d-%03d.jpg", ci, i), Payload: card.Payload, QRVersion: card.QRVersion, Number: card.Number, Params: p}
 			path := filepath.Join(dir, s.File)
 			if _, err := os.Stat(path); err != nil {
 				b, err := Photo(card.Back, p)

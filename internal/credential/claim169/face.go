@@ -24,25 +24,31 @@ const (
 // FaceThumbnail crops img to a centred 3:4 portrait, scales it to
 // FaceWidth x FaceHeight in grayscale and encodes it as a baseline JPEG.
 func FaceThumbnail(img image.Image) ([]byte, error) {
+	return FaceThumbnailSized(img, FaceWidth, FaceHeight, FaceQuality)
+}
+
+// FaceThumbnailSized is FaceThumbnail at another size and JPEG quality, for
+// measuring what the face costs in QR density (docs/cards.md).
+func FaceThumbnailSized(img image.Image, fw, fh, quality int) ([]byte, error) {
 	b := img.Bounds()
-	if b.Dx() < FaceWidth/2 || b.Dy() < FaceHeight/2 {
+	if fw <= 0 || fh <= 0 || b.Dx() < fw/2 || b.Dy() < fh/2 {
 		return nil, fmt.Errorf("claim169: face image %dx%d is too small", b.Dx(), b.Dy())
 	}
-	// Crop the largest centred 3:4 rectangle.
+	// Crop the largest centred rectangle of the thumbnail's shape.
 	w, h := b.Dx(), b.Dy()
-	if w*FaceHeight > h*FaceWidth {
-		w = h * FaceWidth / FaceHeight
+	if w*fh > h*fw {
+		w = h * fw / fh
 	} else {
-		h = w * FaceHeight / FaceWidth
+		h = w * fh / fw
 	}
 	x0, y0 := b.Min.X+(b.Dx()-w)/2, b.Min.Y+(b.Dy()-h)/2
 	src := image.Rect(x0, y0, x0+w, y0+h)
-	dst := image.NewGray(image.Rect(0, 0, FaceWidth, FaceHeight))
+	dst := image.NewGray(image.Rect(0, 0, fw, fh))
 	// CatmullRom averages over the source footprint, so downscaling a large
 	// photo does not alias.
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, src, draw.Src, nil)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: FaceQuality}); err != nil {
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: quality}); err != nil {
 		return nil, fmt.Errorf("claim169: encode face: %w", err)
 	}
 	return dropChromaTable(buf.Bytes())
