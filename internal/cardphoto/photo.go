@@ -205,10 +205,13 @@ func thumbShape(p Params, rng *rand.Rand) thumb {
 	if !p.Thumb {
 		return thumb{}
 	}
-	// Over the left or right edge, at mid height, covering the margin and a
-	// little of the card (not the middle, where nobody holds a card).
-	side := float64(rng.IntN(2))
-	return thumb{on: true, cx: side, cy: 0.45 + 0.2*rng.Float64(), rx: 0.07 + 0.03*rng.Float64(), ry: 0.22}
+	// Over the right edge (the text side of the back; a teller photographing
+	// the code keeps the thumb off it), or over the bottom edge below the
+	// text, covering the margin and a little of the card.
+	if rng.IntN(2) == 0 {
+		return thumb{on: true, cx: 1, cy: 0.45 + 0.3*rng.Float64(), rx: 0.07 + 0.03*rng.Float64(), ry: 0.22}
+	}
+	return thumb{on: true, cx: 0.6 + 0.3*rng.Float64(), cy: 1, rx: 0.12, ry: 0.1 + 0.04*rng.Float64()}
 }
 
 func (t thumb) covers(u, v, cw, ch float64) bool {

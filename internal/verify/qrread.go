@@ -16,13 +16,17 @@ import (
 
 // Bounds on the work of reading one photo. A phone photo is 12 megapixels;
 // a larger one is scaled down before any attempt (a card big enough to fill
-// a 48 MP frame still has modules of several pixels at 16 MP). Attempts stop
-// once decodeBudget has passed, so a hostile image costs at most about that
-// much CPU time plus one attempt; memory is a few copies of the grey image
-// (at most maxDecodePixels bytes each) and gozxing's bit matrices.
+// a 48 MP frame still has modules of several pixels at 16 MP). Each attempt
+// costs about as much as the pixels it reads, so the attempts stop once they
+// have read decodeWork pixels in all (about four passes over a 12 MP photo):
+// a count, not a clock, so the same photo gets the same attempts on a busy
+// server as on an idle one. decodeDeadline is a backstop in wall-clock time.
+// Memory is a few copies of the grey image (at most maxDecodePixels bytes
+// each) and gozxing's bit matrices.
 const (
 	maxDecodePixels = 16_000_000
-	decodeBudget    = 4 * time.Second
+	decodeWork      = 48_000_000
+	decodeDeadline  = 20 * time.Second
 )
 
 // grey is an 8-bit luminance image.
@@ -158,10 +162,17 @@ var tryHarder = map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER
 // careful one (below). It keeps the first error for the report.
 type reader struct {
 	deadline time.Time
+	work     int // pixels read so far
 	err      error
 }
 
-func (rd *reader) expired() bool { return time.Now().After(rd.deadline) }
+func (rd *reader) expired() bool { return rd.work >= decodeWork || time.Now().After(rd.deadline) }
+
+// flatten is g.flattened(), counted as work like a read of g.
+func (rd *reader) flatten(g grey) grey {
+	rd.work += g.w * g.h
+	return g.flattened()
+}
 
 func (rd *reader) fail(err error) {
 	if rd.err == nil {
@@ -175,6 +186,7 @@ func (rd *reader) read(g grey) (string, *detector.FinderPatternInfo, bool) {
 	if g.w < 21 || g.h < 21 {
 		return "", nil, false
 	}
+	rd.work += g.w * g.h
 	bits, err := g.blackMatrix()
 	if err != nil {
 		rd.fail(err)
@@ -345,7 +357,7 @@ func finderBox(info *detector.FinderPatternInfo) (image.Rectangle, float64) {
 // a tight crop or a screenshot with only the standard quiet zone, framed in
 // white and as a pure symbol.
 func decodeQR(img image.Image) (string, error) {
-	rd := &reader{deadline: time.Now().Add(decodeBudget)}
+	rd := &reader{deadline: time.Now().Add(decodeDeadline)}
 	g := toGrey(img)
 	if n := g.w * g.h; n > maxDecodePixels {
 		g = g.shrink(int(math.Ceil(math.Sqrt(float64(n) / maxDecodePixels))))
@@ -373,7 +385,7 @@ func decodeQR(img image.Image) (string, error) {
 	}
 	for _, v := range []func() grey{
 		func() grey { return small },
-		func() grey { return small.flattened() },
+		func() grey { return rd.flatten(small) },
 	} {
 		if text, ok := try(v); ok {
 			return text, nil
@@ -391,7 +403,7 @@ func decodeQR(img image.Image) (string, error) {
 		crop := g.crop(box, k)
 		for _, v := range []func() grey{
 			func() grey { return crop },
-			func() grey { return crop.flattened() },
+			func() grey { return rd.flatten(crop) },
 		} {
 			if text, ok := try(v); ok {
 				return text, nil
@@ -399,7 +411,7 @@ func decodeQR(img image.Image) (string, error) {
 		}
 	}
 	if small.w != g.w {
-		if text, ok := try(func() grey { return g.flattened() }); ok {
+		if text, ok := try(func() grey { return rd.flatten(g) }); ok {
 			return text, nil
 		}
 	}
