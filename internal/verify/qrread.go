@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
@@ -231,21 +232,46 @@ func (rd *reader) careful(g grey, bits *gozxing.BitMatrix, info *detector.Finder
 			continue
 		}
 		align := findAlignment(bits, tl, tr, bl, ms, dim)
-		t := detector.Detector_createTransform(tl, tr, bl, align, dim)
-		for _, sample := range []func() (*gozxing.BitMatrix, error){
-			func() (*gozxing.BitMatrix, error) { return sampleGrey(g, t, dim) },
-			func() (*gozxing.BitMatrix, error) { return detector.Detector_sampleGrid(bits, t, dim) },
-		} {
-			m, err := sample()
-			if err != nil {
-				continue
-			}
-			res, err := decoder.NewDecoder().Decode(m, nil)
-			if err == nil {
-				return res.GetText(), true
-			}
-			rd.fail(err)
+		if text, ok := rd.sampleAndDecode(g, bits, detector.Detector_createTransform(tl, tr, bl, align, dim), dim); ok {
+			return text, true
 		}
+		if align != nil || rd.expired() {
+			continue
+		}
+		// No alignment pattern found (blur, glare): the fourth corner is a
+		// guess, and at a slight perspective it is off by a module or so
+		// across a dense symbol. Try the guess nudged by a module each way.
+		ux, uy := (tr.GetX()-tl.GetX())/float64(dim-7), (tr.GetY()-tl.GetY())/float64(dim-7)
+		vx, vy := (bl.GetX()-tl.GetX())/float64(dim-7), (bl.GetY()-tl.GetY())/float64(dim-7)
+		cx, cy := tr.GetX()+bl.GetX()-tl.GetX()-3*(ux+vx), tr.GetY()+bl.GetY()-tl.GetY()-3*(uy+vy)
+		for _, d := range [][2]float64{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {-1, -1}, {1, -1}, {-1, 1}} {
+			a := detector.NewAlignmentPattern(cx+d[0]*ux+d[1]*vx, cy+d[0]*uy+d[1]*vy, ms)
+			if text, ok := rd.sampleAndDecode(g, bits, detector.Detector_createTransform(tl, tr, bl, a, dim), dim); ok {
+				return text, true
+			}
+		}
+	}
+	return "", false
+}
+
+// sampleAndDecode reads the dim × dim modules that t maps, from the grey
+// image with two local thresholds and from zxing's binarized matrix.
+func (rd *reader) sampleAndDecode(g grey, bits *gozxing.BitMatrix, t *common.PerspectiveTransform, dim int) (string, bool) {
+	vals, err := sampleGrey(g, t, dim)
+	for _, m := range []func() (*gozxing.BitMatrix, error){
+		func() (*gozxing.BitMatrix, error) { return thresholdMean(vals, dim), err },
+		func() (*gozxing.BitMatrix, error) { return thresholdRange(vals, dim), err },
+		func() (*gozxing.BitMatrix, error) { return detector.Detector_sampleGrid(bits, t, dim) },
+	} {
+		mm, err := m()
+		if err != nil || mm == nil {
+			continue
+		}
+		res, err := decoder.NewDecoder().Decode(mm, nil)
+		if err == nil {
+			return res.GetText(), true
+		}
+		rd.fail(err)
 	}
 	return "", false
 }
@@ -277,9 +303,8 @@ func findAlignment(bits *gozxing.BitMatrix, tl, tr, bl gozxing.ResultPoint, ms f
 }
 
 // sampleGrey samples the dim × dim modules of the symbol mapped by t from
-// the grey image: each module is the mean of five points around its centre,
-// and is dark when darker than the mean of the modules around it.
-func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) (*gozxing.BitMatrix, error) {
+// the grey image: each module is the mean of five points around its centre.
+func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) ([]float64, error) {
 	vals := make([]float64, dim*dim)
 	offs := [][2]float64{{0.5, 0.5}, {0.3, 0.3}, {0.7, 0.3}, {0.3, 0.7}, {0.7, 0.7}}
 	pts := make([]float64, 2*dim)
@@ -298,8 +323,15 @@ func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) (*gozxing.BitMa
 			}
 		}
 	}
-	// Threshold each module against the mean of a window of modules around
-	// it (an integral image over the module grid).
+	return vals, nil
+}
+
+// thresholdMean: a module is dark when darker than the mean of the modules
+// within 5 of it (an integral image over the module grid).
+func thresholdMean(vals []float64, dim int) *gozxing.BitMatrix {
+	if vals == nil {
+		return nil
+	}
 	const r = 5
 	W := dim + 1
 	sum := make([]float64, W*(dim+1))
@@ -310,10 +342,7 @@ func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) (*gozxing.BitMa
 			sum[(y+1)*W+x+1] = sum[y*W+x+1] + row
 		}
 	}
-	m, err := gozxing.NewSquareBitMatrix(dim)
-	if err != nil {
-		return nil, err
-	}
+	m, _ := gozxing.NewSquareBitMatrix(dim)
 	for y := range dim {
 		y0, y1 := max(y-r, 0), min(y+r+1, dim)
 		for x := range dim {
@@ -324,7 +353,34 @@ func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) (*gozxing.BitMa
 			}
 		}
 	}
-	return m, nil
+	return m
+}
+
+// thresholdRange: a module is dark when below the midpoint of the darkest
+// and lightest tenth of the modules within 4 of it. Unlike the mean, this
+// is not pulled dark by a finder pattern next to the format information,
+// nor light by a quiet zone.
+func thresholdRange(vals []float64, dim int) *gozxing.BitMatrix {
+	if vals == nil {
+		return nil
+	}
+	const r = 4
+	m, _ := gozxing.NewSquareBitMatrix(dim)
+	win := make([]float64, 0, (2*r+1)*(2*r+1))
+	for y := range dim {
+		for x := range dim {
+			win = win[:0]
+			for yy := max(y-r, 0); yy < min(y+r+1, dim); yy++ {
+				win = append(win, vals[yy*dim+max(x-r, 0):yy*dim+min(x+r+1, dim)]...)
+			}
+			slices.Sort(win)
+			lo, hi := win[len(win)/10], win[len(win)-1-len(win)/10]
+			if vals[y*dim+x] < (lo+hi)/2 {
+				m.Set(x, y)
+			}
+		}
+	}
+	return m
 }
 
 var errOutside = errors.New("symbol reaches outside the image")
