@@ -130,14 +130,17 @@ func TestVerifyEndpoint(t *testing.T) {
 		status     int
 		wantValid  bool
 		wantReason string
+		// An unreadable photo is "could not read", never a verdict on the card.
+		wantOutcome string
 	}{
-		{"valid", e.token, body, http.StatusOK, true, ""},
-		{"tampered", e.token, tampered, http.StatusOK, false, ""},
-		{"no token", "", body, http.StatusUnauthorized, false, ""},
-		{"bad token", "cid_nope", body, http.StatusUnauthorized, false, ""},
-		{"too long", e.token, []byte(`{"payload":"` + strings.Repeat("A", claim169.MaxPayloadLen+1) + `"}`), http.StatusOK, false, verify.ReasonTooLarge},
-		{"not an image", e.token, []byte(`{"image":"` + base64.StdEncoding.EncodeToString([]byte("hello")) + `"}`), http.StatusOK, false, verify.ReasonUnreadable},
-		{"empty", e.token, []byte(`{}`), http.StatusBadRequest, false, ""},
+		{"valid", e.token, body, http.StatusOK, true, "", verify.OutcomeValid},
+		{"tampered", e.token, tampered, http.StatusOK, false, "", verify.OutcomeNotGenuine},
+		{"no token", "", body, http.StatusUnauthorized, false, "", ""},
+		{"bad token", "cid_nope", body, http.StatusUnauthorized, false, "", ""},
+		{"too long", e.token, []byte(`{"payload":"` + strings.Repeat("A", claim169.MaxPayloadLen+1) + `"}`), http.StatusOK, false, verify.ReasonTooLarge, verify.OutcomeNotGenuine},
+		{"not an image", e.token, []byte(`{"image":"` + base64.StdEncoding.EncodeToString([]byte("hello")) + `"}`), http.StatusOK, false, verify.ReasonUnreadable, verify.OutcomeUnreadable},
+		{"photo without a code", e.token, []byte(`{"image":"` + base64.StdEncoding.EncodeToString(blankPNG(t)) + `"}`), http.StatusOK, false, verify.ReasonNoQR, verify.OutcomeUnreadable},
+		{"empty", e.token, []byte(`{}`), http.StatusBadRequest, false, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,8 +158,25 @@ func TestVerifyEndpoint(t *testing.T) {
 			if res.Valid != tc.wantValid || (tc.wantReason != "" && res.Reason != tc.wantReason) || (!res.Valid && res.Reason == "") {
 				t.Errorf("result = valid %v reason %q, want valid %v reason %q", res.Valid, res.Reason, tc.wantValid, tc.wantReason)
 			}
+			if res.Outcome != tc.wantOutcome || (tc.wantOutcome == verify.OutcomeUnreadable) != (res.Advice == verify.AdviceRetake) {
+				t.Errorf("outcome %q advice %q, want %q (advice %q only when unreadable)", res.Outcome, res.Advice, tc.wantOutcome, verify.AdviceRetake)
+			}
 		})
 	}
+}
+
+// blankPNG is a grey picture with no code in it.
+func blankPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 300, 200))
+	for i := range img.Pix {
+		img.Pix[i] = 0x90
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func TestVerifyRateLimit(t *testing.T) {
