@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
@@ -103,13 +104,40 @@ func stepPath(step auth.Step) string {
 	return "/login"
 }
 
-// localPath accepts only a same-site absolute path, so ?next= cannot
-// send anyone to another site.
+// localPath accepts only a path on this site, so ?next= cannot send anyone
+// to another one. It must hold after the browser's own normalisation of a
+// Location header (the WHATWG URL parser), not just Go's: browsers drop
+// tabs and newlines anywhere in a URL ("/\t/evil.example" becomes
+// "//evil.example", another host), strip leading spaces and controls, and
+// read a backslash as a slash ("/\\evil.example"). So: no control
+// character, space or backslash at all; an absolute path that does not
+// start with "//"; no scheme, host or user; and the same after dot
+// segments are resolved. What comes back is re-encoded from the parsed
+// URL, so what the browser receives is what was checked.
 func localPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if p == "" || len(p) > 2048 || p[0] != '/' || strings.HasPrefix(p, "//") {
 		return fallback
 	}
-	return p
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return fallback
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return fallback
+	}
+	if clean := path.Clean(u.Path); strings.HasPrefix(clean, "//") || strings.HasPrefix(u.EscapedPath(), "//") {
+		return fallback
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	if out[0] != '/' || strings.HasPrefix(out, "//") || strings.ContainsAny(out, "\\\t\r\n") {
+		return fallback
+	}
+	return out
 }
 
 // renderError shows a refusal or failure as the portal's error page in the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,53 @@ func TestTokensDieWithSignOutEverywhere(t *testing.T) {
 	if st := apiStatus(t, e, token); st != http.StatusUnauthorized {
 		t.Errorf("token after sign-out everywhere = %d, want 401", st)
 	}
+}
+
+// redirectVariants are the ways a ?next= value has been made to leave the
+// site: issue 10's "/%09/evil.example/" (a tab the browser drops, leaving
+// "//evil.example/"), newlines, backslashes (read as slashes), "//",
+// encoded forms, userinfo, schemes, dot segments and leading spaces.
+var redirectVariants = []string{
+	"/\t/evil.example/", "/%09/evil.example/", "/\n/evil.example/", "/\r\n/evil.example", "\t//evil.example/",
+	"//evil.example/", "///evil.example/", "/\\evil.example/", "\\/evil.example/", "/\\/evil.example/",
+	"\\\\evil.example", "/%5Cevil.example/", "/%2F/evil.example", "%2F%2Fevil.example", "https://evil.example/",
+	"http:evil.example", "javascript:alert(1)", " //evil.example", "/ /evil.example", "/.//evil.example",
+	"/..//evil.example", "//@evil.example", "/\x00/evil.example", "/\x0b/evil.example", "/\u3000/evil.example",
+}
+
+// TestOpenRedirect is issue 10's open redirect: /lang/en?next=/%09/evil.example/
+// redirected off-site. Every variant must land on this site, as a browser
+// resolves the Location header.
+func TestOpenRedirect(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	base, _ := url.Parse(e.ts.URL)
+	for _, v := range redirectVariants {
+		r := c.get(t, "/lang/en?next="+url.QueryEscape(v))
+		if r.Status != http.StatusSeeOther {
+			t.Errorf("next=%q: status %d, want 303", v, r.Status)
+			continue
+		}
+		if !sameOrigin(base, r.Location) {
+			t.Errorf("next=%q redirects to %q: off this site once a browser reads it", v, r.Location)
+		}
+	}
+	// A real local path still works, query and all.
+	if r := c.get(t, "/lang/es?next="+url.QueryEscape("/staff/applications?status=submitted")); r.Location != "/staff/applications?status=submitted" {
+		t.Errorf("next=/staff/applications?status=submitted → %q, want it kept", r.Location)
+	}
+}
+
+// sameOrigin resolves loc the way a browser does (the WHATWG URL parser
+// drops tabs and newlines, strips leading spaces and controls, and reads
+// backslashes as slashes) and reports whether it stays on base's origin.
+func sameOrigin(base *url.URL, loc string) bool {
+	loc = strings.TrimLeft(loc, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+	loc = strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").Replace(loc)
+	u, err := url.Parse(loc)
+	if err != nil {
+		return false
+	}
+	abs := base.ResolveReference(u)
+	return abs.Scheme == base.Scheme && abs.Host == base.Host
 }
