@@ -25,6 +25,7 @@ import (
 )
 
 type apiEnv struct {
+	logs   *syncLog
 	app    *app.App
 	ts     *httptest.Server
 	tokens map[string]string // username → token
@@ -50,10 +51,11 @@ func newAPIEnvWith(t *testing.T, now func() time.Time, settings func(*config.Set
 	if settings != nil {
 		settings(&a.Settings)
 	}
-	x := New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &syncLog{}
+	x := New(a, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ts := httptest.NewServer(x.Handler())
 	t.Cleanup(ts.Close)
-	e := &apiEnv{app: a, ts: ts, tokens: map[string]string{}}
+	e := &apiEnv{app: a, ts: ts, tokens: map[string]string{}, logs: logs}
 	sys := auth.System()
 	e.siteA, err = a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
 	if err != nil {

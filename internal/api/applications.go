@@ -305,7 +305,10 @@ func (x *API) getApplication(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := x.reads.take(r.Context(), c.Actor); err != nil {
 		return err
 	}
-	a, err := x.app.Enroll.Get(r.Context(), c.Actor, r.PathValue("id"), r.URL.Query().Get("purpose"))
+	// The purpose is one of enroll.Purposes (anything else is refused and
+	// audited, never repeated); an optional note is sealed with the record.
+	q := r.URL.Query()
+	a, err := x.app.Enroll.GetNoted(r.Context(), c.Actor, r.PathValue("id"), enroll.Purpose(q.Get("purpose")), q.Get("note"))
 	if errors.Is(err, errs.ErrForbidden) && c.Actor.Can(auth.RoleClerk) {
 		// As the staff pages do: a clerk, whose role reads applications of
 		// one site, is never told that another site's record exists. (A

@@ -233,7 +233,7 @@ func (s *Service) artworks(ctx context.Context, apps []*enroll.Application, card
 }
 
 // open loads a card and its holder's application (an audited read).
-func (s *Service) open(ctx context.Context, by auth.Actor, id, purpose string) (Card, *enroll.Application, error) {
+func (s *Service) open(ctx context.Context, by auth.Actor, id string, purpose enroll.Purpose) (Card, *enroll.Application, error) {
 	c, err := s.Get(ctx, id)
 	if err != nil {
 		return Card{}, nil, err

@@ -26,7 +26,7 @@ import (
 // Applications opens approved applications; *enroll.Service implements it.
 // Every Get is audited there with its purpose.
 type Applications interface {
-	Get(ctx context.Context, by auth.Actor, id, purpose string) (*enroll.Application, error)
+	Get(ctx context.Context, by auth.Actor, id string, purpose enroll.Purpose) (*enroll.Application, error)
 }
 
 // Keyring is the signing keyring; *signing.Keyring implements it.

@@ -17,7 +17,7 @@ import (
 // CardholderPurposes are the only reasons to open a cardholder's record
 // (a card was handed over and the reprint grace period is over): routine
 // work is done once the person holds the card.
-var CardholderPurposes = []string{PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
+var CardholderPurposes = []Purpose{PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
 
 // checkPurpose decides which purpose a read is recorded with, or refuses
 // it (audited as denied). A decided or issued application needs a purpose
@@ -26,10 +26,12 @@ var CardholderPurposes = []string{PurposeReplacement, PurposeCorrection, Purpose
 // after that grace period the record is a cardholder's and needs a
 // supervisor and one of CardholderPurposes. Work in progress defaults to
 // review.
-func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row Record, purpose string) (string, error) {
+func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row Record, purpose Purpose) (Purpose, error) {
 	st := row.Status
-	if purpose != "" && !validPurpose(purpose) {
-		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose %q: %w", purpose, ErrPurpose))
+	if purpose != "" && !purpose.Valid() {
+		// Never repeat what was typed: a free-text "purpose" may hold a
+		// name and date of birth, and this error reaches the log.
+		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose not in the list: %w", ErrPurpose))
 	}
 	if st == StatusIssued {
 		holder, err := s.cardHandedOver(ctx, row.ID)
@@ -77,7 +79,7 @@ var ErrSearch = errors.New("search needs given names, surnames and date of birth
 // search, stating a purpose; the search is audited with how many records
 // it found (never with what was searched for), and results carry no
 // personal data. Opening one is a Get with a purpose.
-func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames string, dob person.Date, purpose string) ([]Summary, error) {
+func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames string, dob person.Date, purpose Purpose) ([]Summary, error) {
 	deny := func(err error) error {
 		auditErr := s.db.InTx(ctx, func(tx Tx) error {
 			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search", Purpose: sanitizePurpose(purpose), Outcome: audit.OutcomeDenied})
@@ -110,7 +112,7 @@ func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames str
 	err = s.db.InTx(ctx, func(tx Tx) error {
 		// The count goes in the record id: an audit event holds ids only.
 		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search",
-			RecordType: "search_results", RecordID: strconv.Itoa(len(out)), Purpose: purpose})
+			RecordType: "search_results", RecordID: strconv.Itoa(len(out)), Purpose: string(purpose)})
 	})
 	if err != nil {
 		return nil, err
@@ -119,9 +121,9 @@ func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames str
 }
 
 // sanitizePurpose keeps an arbitrary purpose out of a denied event.
-func sanitizePurpose(p string) string {
-	if validPurpose(p) {
-		return p
+func sanitizePurpose(p Purpose) string {
+	if p.Valid() {
+		return string(p)
 	}
 	return ""
 }

@@ -82,7 +82,7 @@ func TestPurposeBoundAccess(t *testing.T) {
 			name    string
 			who     auth.Actor
 			id      string
-			purpose string
+			purpose enroll.Purpose
 			want    error // nil: opened
 		}{
 			{"cardholder, no purpose", e.supervisor, card.ID, "", enroll.ErrPurpose},
@@ -114,7 +114,7 @@ func TestPurposeBoundAccess(t *testing.T) {
 				if err != nil || a.Person.GivenNames == "" {
 					t.Fatalf("Get(%s, %q) = %v; want the record", tt.who.Username, tt.purpose, err)
 				}
-				if ev := lastRead(t, e, tt.id); ev.Outcome != audit.OutcomeOK || ev.Purpose != tt.purpose {
+				if ev := lastRead(t, e, tt.id); ev.Outcome != audit.OutcomeOK || ev.Purpose != string(tt.purpose) {
 					t.Errorf("read recorded as %+v, want ok with purpose %q", ev, tt.purpose)
 				}
 			})
@@ -147,7 +147,7 @@ func TestSearch(t *testing.T) {
 					t.Errorf("Search found %+v, want %s", got[0], card.ID)
 				}
 				ev, err := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "application.search", Limit: 1})
-				if err != nil || len(ev) != 1 || ev[0].RecordID != map[int]string{0: "0", 1: "1"}[tt.want] || ev[0].Purpose != enroll.PurposeFraudReview {
+				if err != nil || len(ev) != 1 || ev[0].RecordID != map[int]string{0: "0", 1: "1"}[tt.want] || ev[0].Purpose != string(enroll.PurposeFraudReview) {
 					t.Errorf("search event = %+v, want the count %d and the purpose", ev, tt.want)
 				}
 			})

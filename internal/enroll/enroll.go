@@ -8,6 +8,7 @@ package enroll
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cityid/cityid/internal/errs"
@@ -36,15 +37,43 @@ const (
 	CategoryChild = "child"
 )
 
-// Purposes a supervisor may state when opening a record.
+// Purpose is why a staff member opens a person's record. It is chosen from
+// a fixed list (Purposes), never typed: the audit event records it, and
+// free text there or in a log could hold the very names and dates of birth
+// the log must not. Anything the reader wants to add goes in a note, which
+// is sealed with the person's data (see GetNoted) and never logged.
+type Purpose string
+
+// The purposes, in the order pages offer them.
 const (
-	PurposeReview      = "review"
-	PurposeReceipt     = "receipt"
-	PurposeReplacement = "replacement"
-	PurposeCorrection  = "correction"
-	PurposeFraudReview = "fraud_review"
-	PurposeOwnRequest  = "resident_request"
+	PurposeReview      Purpose = "review"           // deciding an application, printing its card
+	PurposeReceipt     Purpose = "receipt"          // the receipt for the applicant
+	PurposeReplacement Purpose = "replacement"      // a lost, stolen or damaged card
+	PurposeCorrection  Purpose = "correction"       // fixing a mistake in the record
+	PurposeFraudReview Purpose = "fraud_review"     // a suspected fraud or duplicate
+	PurposeOwnRequest  Purpose = "resident_request" // the resident's own access request
 )
+
+// Purposes lists every purpose.
+func Purposes() []Purpose {
+	return []Purpose{PurposeReview, PurposeReceipt, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
+}
+
+// Valid reports whether p is one of Purposes.
+func (p Purpose) Valid() bool { return slices.Contains(Purposes(), p) }
+
+// MessageKey is the key of the purpose's label, e.g. "web.purpose.review".
+func (p Purpose) MessageKey() string { return "web.purpose." + string(p) }
+
+// ParsePurpose reads a purpose as a form or query sends it: "" is no
+// purpose (the service decides whether one is needed); anything not in the
+// list is ErrPurpose, and the error does not repeat what was sent.
+func ParsePurpose(s string) (Purpose, error) {
+	if s == "" || Purpose(s).Valid() {
+		return Purpose(s), nil
+	}
+	return "", fmt.Errorf("purpose not in the list: %w", ErrPurpose)
+}
 
 // Intake is what a clerk enters. Photo holds the raw upload; nil keeps the
 // photo already stored on a draft.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
@@ -402,7 +403,23 @@ func (s *Service) deny(ctx context.Context, by auth.Actor, id, action string, er
 // event with the stated purpose. Decided applications need a stated
 // purpose; a cardholder's (issued) record needs a supervisor and one of
 // CardholderPurposes (see checkPurpose).
-func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*Application, error) {
+func (s *Service) Get(ctx context.Context, by auth.Actor, id string, purpose Purpose) (*Application, error) {
+	return s.GetNoted(ctx, by, id, purpose, "")
+}
+
+// maxNote bounds a reader's note (characters).
+const maxNote = 500
+
+// GetNoted is Get with a free-text note from the reader ("the resident
+// called about her address"). The note is sealed with the person's data
+// key in the same transaction as the audit event, so it is erased with the
+// person; it never reaches the audit event or a log. An empty note stores
+// nothing.
+func (s *Service) GetNoted(ctx context.Context, by auth.Actor, id string, purpose Purpose, note string) (*Application, error) {
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > maxNote {
+		return nil, validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
+	}
 	row, err := s.db.Application(ctx, id)
 	if errors.Is(err, errs.ErrNotFound) {
 		// Denied-by-guessing is audited like any other refusal.
@@ -420,22 +437,20 @@ func (s *Service) Get(ctx context.Context, by auth.Actor, id, purpose string) (*
 	}
 	var out *Application
 	err = s.db.InTx(ctx, func(tx Tx) error {
-		if err := tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.read", RecordType: "application", RecordID: row.ID, Purpose: purpose}); err != nil {
+		now := s.now()
+		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.read", RecordType: "application", RecordID: row.ID, Purpose: string(purpose)}); err != nil {
 			return err
+		}
+		if note != "" {
+			if err := s.sealNote(ctx, tx, by, row, note, now); err != nil {
+				return err
+			}
 		}
 		var err error
 		out, err = s.open(ctx, tx, row)
 		return err
 	})
 	return out, err
-}
-
-func validPurpose(p string) bool {
-	switch p {
-	case PurposeReview, PurposeReceipt, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest:
-		return true
-	}
-	return false
 }
 
 // sanitizeID keeps a guessed id usable as an audit record id.
@@ -627,4 +642,86 @@ func NewReference(random io.Reader) (string, error) {
 		out = append(out, ReferenceAlphabet[int(v)%len(ReferenceAlphabet)])
 	}
 	return string(out), nil
+}
+
+// sealNote stores a reader's note sealed with the person's data key, bound
+// to its own row, so a copy of the database shows only ciphertext.
+func (s *Service) sealNote(ctx context.Context, tx Tx, by auth.Actor, row Record, note string, at time.Time) error {
+	pr, err := tx.Person(ctx, row.PersonID)
+	if err != nil {
+		return err
+	}
+	dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+	if err != nil {
+		return fmt.Errorf("open data key: %w", err)
+	}
+	defer dk.Destroy()
+	id, err := randid.New(s.rand, "nte")
+	if err != nil {
+		return err
+	}
+	sealed, err := dk.Seal(vault.Binding{Table: "read_notes", Column: "note", Row: id}, []byte(note))
+	if err != nil {
+		return fmt.Errorf("seal note: %w", err)
+	}
+	return tx.InsertReadNote(ctx, ReadNote{ID: id, ApplicationID: row.ID, PersonID: row.PersonID, Actor: by.StaffID, At: at, Note: sealed})
+}
+
+// ReadNotes opens the notes readers left on an application (supervisors
+// only, for the resident's own access request and fraud review).
+func (s *Service) ReadNotes(ctx context.Context, by auth.Actor, id string) ([]Note, error) {
+	if by.Role != auth.RoleSupervisor {
+		return nil, s.deny(ctx, by, sanitizeID(id), "application.notes", errs.ErrForbidden)
+	}
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return nil, wrapNotFound(err, id)
+	}
+	var pr PersonKey
+	if err := s.db.InTx(ctx, func(tx Tx) error {
+		var err error
+		pr, err = tx.Person(ctx, row.PersonID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if pr.WrappedKey == nil {
+		return nil, nil // erased
+	}
+	dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+	if err != nil {
+		return nil, fmt.Errorf("open data key: %w", err)
+	}
+	defer dk.Destroy()
+	rows, err := s.db.ReadNotes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Note, 0, len(rows))
+	for _, r := range rows {
+		b, err := dk.Open(vault.Binding{Table: "read_notes", Column: "note", Row: r.ID}, r.Note)
+		if err != nil {
+			return nil, fmt.Errorf("open note %s: %w", r.ID, err)
+		}
+		out = append(out, Note{Actor: r.Actor, At: r.At, Text: string(b)})
+	}
+	return out, nil
+}
+
+// Note is a reader's note on an application, opened.
+type Note struct {
+	Actor string
+	At    time.Time
+	Text  string
+}
+
+// ReadNote is a reader's note as stored: sealed with the person's data key
+// (vault binding read_notes/note/<id>).
+type ReadNote struct {
+	ID            string
+	ApplicationID string
+	PersonID      string
+	Actor         string
+	At            time.Time
+	Note          []byte // sealed
 }

@@ -35,6 +35,8 @@ type Store interface {
 	CardsOf(ctx context.Context, applicationID string) ([]IssuedCard, error)
 	// AuditEvents lists audit events, newest first.
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+	// ReadNotes lists an application's sealed reader notes, oldest first.
+	ReadNotes(ctx context.Context, applicationID string) ([]ReadNote, error)
 }
 
 // Tx is a write transaction of the application workflow.
@@ -63,6 +65,8 @@ type Tx interface {
 
 	// AppendAudit chains e onto the audit log in this transaction.
 	AppendAudit(ctx context.Context, e audit.Event) error
+	// InsertReadNote stores a sealed reader's note.
+	InsertReadNote(ctx context.Context, n ReadNote) error
 }
 
 // Record is an application as stored: workflow fields in clear, personal

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"strings"
 	"time"
 )
@@ -127,9 +128,33 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	if err := s.send(s.Addr, s.Auth, s.From, []string{to}, Compose(s.From, to, m)); err != nil {
-		return fmt.Errorf("send reminder: %w", err)
+		return scrub(err, to, m.To)
 	}
 	return nil
+}
+
+// ErrRefused is a reminder the relay refused (an SMTP error reply).
+var ErrRefused = errors.New("reminder refused by the mail relay")
+
+// scrub keeps the recipient out of a send error, which callers log: a
+// relay's refusal repeats the address ("550 5.1.1 <ana@example.org>:
+// Recipient address rejected"). An SMTP reply keeps only its code; any
+// other error that names an address is cut to its type.
+func scrub(err error, addrs ...string) error {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return fmt.Errorf("send reminder: SMTP reply %d: %w", tp.Code, ErrRefused)
+	}
+	msg := err.Error()
+	for _, a := range addrs {
+		if a != "" && strings.Contains(msg, a) {
+			return fmt.Errorf("send reminder: %T (message withheld: it names the recipient)", err)
+		}
+	}
+	if strings.Contains(msg, "@") {
+		return fmt.Errorf("send reminder: %T (message withheld: it may name the recipient)", err)
+	}
+	return fmt.Errorf("send reminder: %w", err)
 }
 
 // Compose builds the RFC 5322 message: UTF-8 plain text, nothing else.

@@ -263,3 +263,33 @@ func (db *DB) CountApplications(ctx context.Context, siteID string) (map[enroll.
 	}
 	return out, rows.Err()
 }
+
+// InsertReadNote stores a sealed note.
+func (tx *Tx) InsertReadNote(ctx context.Context, n enroll.ReadNote) error {
+	_, err := tx.exec(ctx, "INSERT INTO read_notes (id, application_id, person_id, actor, at, note) VALUES (?, ?, ?, ?, ?, ?)",
+		n.ID, n.ApplicationID, n.PersonID, n.Actor, micros(n.At), n.Note)
+	if err != nil {
+		return fmt.Errorf("insert read note: %w", err)
+	}
+	return nil
+}
+
+// ReadNotes lists an application's notes, oldest first.
+func (db *DB) ReadNotes(ctx context.Context, applicationID string) ([]enroll.ReadNote, error) {
+	rows, err := db.query(ctx, "SELECT id, application_id, person_id, actor, at, note FROM read_notes WHERE application_id = ? ORDER BY at, id", applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("read notes: %w", err)
+	}
+	defer rows.Close()
+	var out []enroll.ReadNote
+	for rows.Next() {
+		var n enroll.ReadNote
+		var at int64
+		if err := rows.Scan(&n.ID, &n.ApplicationID, &n.PersonID, &n.Actor, &at, &n.Note); err != nil {
+			return nil, fmt.Errorf("read notes: %w", err)
+		}
+		n.At = fromMicros(at)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

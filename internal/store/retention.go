@@ -231,6 +231,7 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 		q string
 		n *int
 	}{
+		{"DELETE FROM read_notes WHERE person_id IN " + in, nil},
 		{"DELETE FROM cards WHERE person_id IN " + in, &e.Cards},
 		{"DELETE FROM match_encodings WHERE person_id IN " + in, &e.Encodings},
 		// Links between records name the erased ones: they go too.

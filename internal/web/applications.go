@@ -98,7 +98,7 @@ func decided(st enroll.Status) bool {
 }
 
 // purposes offered when opening a decided record.
-var purposes = []string{enroll.PurposeReceipt, enroll.PurposeReplacement, enroll.PurposeCorrection,
+var purposes = []enroll.Purpose{enroll.PurposeReceipt, enroll.PurposeReplacement, enroll.PurposeCorrection,
 	enroll.PurposeFraudReview, enroll.PurposeOwnRequest}
 
 type purposeView struct {
@@ -109,9 +109,9 @@ type purposeView struct {
 // openApplication opens a record for display. A decided record needs a
 // purpose picked from a list; without one the purpose form is shown and
 // nil is returned.
-func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call, defaultPurpose string) (*enroll.Application, error) {
+func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call, defaultPurpose enroll.Purpose) (*enroll.Application, error) {
 	id := r.PathValue("id")
-	purpose := r.URL.Query().Get("purpose")
+	purpose := enroll.Purpose(r.URL.Query().Get("purpose"))
 	if purpose == "" {
 		// The row's status is not personal data; peek at it to know whether
 		// a purpose must be asked. Access is still checked (and audited) by Get.
@@ -121,7 +121,7 @@ func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call
 			v := purposeView{Action: r.URL.Path}
 			v.Options = append(v.Options, option{Value: "", Label: p.T("web.purpose.choose")})
 			for _, pu := range purposes {
-				v.Options = append(v.Options, option{Value: pu, Label: p.T("web.purpose." + pu)})
+				v.Options = append(v.Options, option{Value: string(pu), Label: p.T(pu.MessageKey())})
 			}
 			p.Data = v
 			return nil, s.views.render(w, http.StatusOK, "purpose", "layout", p)
@@ -195,7 +195,7 @@ func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.App
 	if a.DecisionReason != "" {
 		v.Decision = c.P.T("review.reason." + a.DecisionReason)
 	}
-	v.ReceiptURL = "/staff/applications/" + url.PathEscape(a.ID) + "/receipt?purpose=" + enroll.PurposeReceipt
+	v.ReceiptURL = "/staff/applications/" + url.PathEscape(a.ID) + "/receipt?purpose=" + string(enroll.PurposeReceipt)
 	return v
 }
 

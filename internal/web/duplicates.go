@@ -112,7 +112,7 @@ func (s *Server) duplicateReplace(w http.ResponseWriter, r *http.Request, c *cal
 			}
 		}
 	}
-	http.Redirect(w, r, "/staff/applications/"+url.PathEscape(id)+"?purpose="+enroll.PurposeReview, http.StatusSeeOther)
+	http.Redirect(w, r, "/staff/applications/"+url.PathEscape(id)+"?purpose="+string(enroll.PurposeReview), http.StatusSeeOther)
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (s *Server) duplicateDecision(same bool) func(http.ResponseWriter, *http.Re
 			http.Redirect(w, r, "/staff/queue?done=1", http.StatusSeeOther)
 			return nil
 		}
-		http.Redirect(w, r, "/staff/applications/"+url.PathEscape(id)+"?purpose="+enroll.PurposeReview, http.StatusSeeOther)
+		http.Redirect(w, r, "/staff/applications/"+url.PathEscape(id)+"?purpose="+string(enroll.PurposeReview), http.StatusSeeOther)
 		return nil
 	}
 }

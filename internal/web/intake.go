@@ -404,7 +404,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 		http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(a.ID)+"&saved=1", http.StatusSeeOther)
 		return nil
 	}
-	http.Redirect(w, r, "/staff/applications/"+url.PathEscape(a.ID)+"/receipt?purpose="+enroll.PurposeReceipt, http.StatusSeeOther)
+	http.Redirect(w, r, "/staff/applications/"+url.PathEscape(a.ID)+"/receipt?purpose="+string(enroll.PurposeReceipt), http.StatusSeeOther)
 	return nil
 }
 

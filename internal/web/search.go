@@ -21,12 +21,12 @@ type searchResult struct {
 }
 
 // searchPurposes are what a supervisor may search for.
-var searchPurposes = append([]string{enroll.PurposeReview}, enroll.CardholderPurposes...)
+var searchPurposes = append([]enroll.Purpose{enroll.PurposeReview}, enroll.CardholderPurposes...)
 
 func (s *Server) searchView(p *page) searchView {
 	v := searchView{Purposes: []option{{Value: "", Label: p.T("web.purpose.choose")}}}
 	for _, pu := range searchPurposes {
-		v.Purposes = append(v.Purposes, option{Value: pu, Label: p.T("web.purpose." + pu)})
+		v.Purposes = append(v.Purposes, option{Value: string(pu), Label: p.T(pu.MessageKey())})
 	}
 	return v
 }
@@ -67,7 +67,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 		p.Data = v
 		return s.views.render(w, http.StatusUnprocessableEntity, "search", "layout", p)
 	}
-	list, err := s.app.Enroll.Search(r.Context(), c.Actor, r.PostForm.Get("given_names"), r.PostForm.Get("surnames"), dob, purpose)
+	list, err := s.app.Enroll.Search(r.Context(), c.Actor, r.PostForm.Get("given_names"), r.PostForm.Get("surnames"), dob, enroll.Purpose(purpose))
 	if errors.Is(err, enroll.ErrPurpose) {
 		p.setErrors(person.Errors{{Field: "purpose", Key: "web.error.purpose"}})
 		p.Data = v
