@@ -36,14 +36,22 @@ const testPassword = "lanterns drift over quiet harbor 42"
 
 func newAPIEnv(t *testing.T) *apiEnv { return newAPIEnvWith(t, nil, nil) }
 
+// newAPIEnvScreening is newAPIEnv with duplicate screening on, as serve runs.
+func newAPIEnvScreening(t *testing.T) *apiEnv { return newAPIEnvOpts(t, nil, nil, true) }
+
 // newAPIEnvWith is newAPIEnv with a clock (nil: the real one) and a change
 // to the settings the API is built with (nil: none).
 func newAPIEnvWith(t *testing.T, now func() time.Time, settings func(*config.Settings)) *apiEnv {
 	t.Helper()
+	return newAPIEnvOpts(t, now, settings, false)
+}
+
+func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Settings), screening bool) *apiEnv {
+	t.Helper()
 	ctx := context.Background()
 	ao := auth.DefaultOptions()
 	ao.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "d"), Create: true, Auth: &ao, Now: now})
+	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "d"), Create: true, Auth: &ao, Now: now, Screening: screening})
 	if err != nil {
 		t.Fatalf("app.Open: %v", err)
 	}

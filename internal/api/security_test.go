@@ -207,3 +207,41 @@ func (e *apiEnv) actor(t *testing.T, user string) auth.Actor {
 	}
 	return a
 }
+
+// TestScreeningIsNoOracleForClerks is issue 10's finding 5: duplicate
+// screening compares a submission with every site's records, and the clerk
+// learned from "needs_review" that someone with a similar name and date of
+// birth had applied at another site. The clerk's answer is now the same
+// either way; the supervisor sees the match.
+func TestScreeningIsNoOracleForClerks(t *testing.T) {
+	e := newAPIEnvScreening(t)
+	first := e.call(t, "clerka", "", "POST", "/api/v1/applications", validRequest(t, "site-a"))
+	if first.Status != http.StatusCreated {
+		t.Fatalf("site A submit = %d %s", first.Status, first.Body)
+	}
+	dup := validRequest(t, "site-b")
+	dup["person"].(map[string]any)["first_surname"] = "Quetzalcoatl" // the same person, typed without the accent
+	second := e.call(t, "clerkb", "", "POST", "/api/v1/applications", dup)
+	control := e.call(t, "clerkb", "", "POST", "/api/v1/applications", func() map[string]any {
+		r := validRequest(t, "site-b-other")
+		r["person"].(map[string]any)["given_names"], r["person"].(map[string]any)["first_surname"] = "Wilhelmina", "Oyelaran"
+		return r
+	}())
+	var got, ctl applicationJSON
+	json.Unmarshal(second.Body, &got)
+	json.Unmarshal(control.Body, &ctl)
+	if got.Status != ctl.Status || got.Status != "submitted" {
+		t.Errorf("site B clerk: status %q for the near-duplicate, %q for someone new; want submitted for both", got.Status, ctl.Status)
+	}
+	if l := e.call(t, "clerkb", "", "GET", "/api/v1/applications?status=needs_review", nil); strings.Contains(string(l.Body), got.ID) {
+		t.Errorf("site B clerk finds the near-duplicate under needs_review: %s", l.Body)
+	}
+	if l := e.call(t, "clerkb", "", "GET", "/api/v1/applications?status=submitted", nil); !strings.Contains(string(l.Body), got.ID) {
+		t.Errorf("site B clerk does not find the application under submitted: %s", l.Body)
+	}
+	sup := e.call(t, "sup", "", "GET", "/api/v1/applications/"+got.ID+"?purpose=review", nil)
+	var full applicationJSON
+	if err := json.Unmarshal(sup.Body, &full); err != nil || full.Status != "needs_review" {
+		t.Errorf("supervisor sees %q (%d), want needs_review: the match must still reach review", full.Status, sup.Status)
+	}
+}

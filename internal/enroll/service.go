@@ -207,7 +207,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 					// A retry of a form already submitted: say which record
 					// it made and its status, nothing more. The record
 					// itself is a Get away, with a purpose and an audit event.
-					out = repeated(row)
+					out = repeated(by, row)
 					return nil
 				}
 				return fmt.Errorf("application %s is %s: %w", row.ID, row.Status, ErrState)
@@ -320,6 +320,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	if submit && s.screener != nil && (out.Status == StatusSubmitted || out.Status == StatusNeedsReview) {
 		s.screener.Add(out.ID, out.Person)
 	}
+	out.Status, out.ReviewReason = clerkView(by, out.Status, out.ReviewReason)
 	return out, nil
 }
 
@@ -350,15 +351,16 @@ func (s *Service) byIdempotency(ctx context.Context, by auth.Actor, key string) 
 		if err != nil {
 			return err
 		}
-		out = repeated(row)
+		out = repeated(by, row)
 		return nil
 	})
 	return out, err
 }
 
 // repeated is the answer to a retried submission: id and status only.
-func repeated(row Record) *Application {
-	return &Application{ID: row.ID, Status: row.Status, Repeated: true}
+func repeated(by auth.Actor, row Record) *Application {
+	st, _ := clerkView(by, row.Status, "")
+	return &Application{ID: row.ID, Status: st, Repeated: true}
 }
 
 // draftChecks checks the form of what has been typed, not completeness.
@@ -447,8 +449,11 @@ func (s *Service) GetNoted(ctx context.Context, by auth.Actor, id string, purpos
 			}
 		}
 		var err error
-		out, err = s.open(ctx, tx, row)
-		return err
+		if out, err = s.open(ctx, tx, row); err != nil {
+			return err
+		}
+		out.Status, out.ReviewReason = clerkView(by, out.Status, out.ReviewReason)
+		return nil
 	})
 	return out, err
 }
@@ -521,7 +526,47 @@ func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summ
 	default:
 		return nil, fmt.Errorf("list applications: %w", errs.ErrForbidden)
 	}
-	return s.db.ListApplications(ctx, f)
+	if by.Role == auth.RoleClerk && len(f.Statuses) > 0 {
+		// A clerk's "submitted" is every application waiting for a
+		// supervisor; "needs review" does not exist for a clerk.
+		var sts []Status
+		for _, st := range f.Statuses {
+			switch st {
+			case StatusNeedsReview:
+				continue
+			case StatusSubmitted:
+				sts = append(sts, StatusNeedsReview)
+			}
+			sts = append(sts, st)
+		}
+		if len(sts) == 0 {
+			return []Summary{}, nil
+		}
+		f.Statuses = sts
+	}
+	out, err := s.db.ListApplications(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Status, out[i].ReviewReason = clerkView(by, out[i].Status, out[i].ReviewReason)
+	}
+	return out, nil
+}
+
+// clerkView is what a clerk may know of an application's progress. The
+// duplicate screening compares a submission with every site's records, so
+// "needs review (possible duplicate)" would tell a clerk of site A that
+// someone with a similar name and date of birth applied at site B. A clerk
+// sees "submitted" and no review reason; supervisors see the match.
+func clerkView(by auth.Actor, st Status, reason string) (Status, string) {
+	if by.Role != auth.RoleClerk {
+		return st, reason
+	}
+	if st == StatusNeedsReview {
+		st = StatusSubmitted
+	}
+	return st, ""
 }
 
 // Approve accepts a submitted application.
@@ -620,7 +665,16 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 	default:
 		return nil, errs.ErrForbidden
 	}
-	return s.db.CountApplications(ctx, site)
+	m, err := s.db.CountApplications(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	out := map[Status]int{}
+	for k, v := range m {
+		st, _ := clerkView(by, k, "")
+		out[st] += v
+	}
+	return out, nil
 }
 
 // ReferenceAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.
