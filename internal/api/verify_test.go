@@ -92,7 +92,8 @@ func newVerifyEnv(tb testing.TB) *verifyEnv {
 	if r := post(tb, ts.URL+"/api/v1/applications/"+created.ID+"/approve", supTok, []byte(`{}`)); r.Status != http.StatusOK {
 		tb.Fatalf("approve = %d %s", r.Status, r.Body)
 	}
-	cd, err := a.Cards.Issue(ctx, sup, created.ID)
+	issuer, _ := actor("issuer", auth.RoleSupervisor, "") // four eyes: not the approver
+	cd, err := a.Cards.Issue(ctx, issuer, created.ID)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -27,6 +27,12 @@ import (
 // Every Get is audited there with its purpose.
 type Applications interface {
 	Get(ctx context.Context, by auth.Actor, id string, purpose enroll.Purpose) (*enroll.Application, error)
+	// Handlers are the staff who took or edited an application.
+	Handlers(ctx context.Context, id string) (map[string]bool, error)
+	// SinglePersonSite reports a site where four eyes cannot hold.
+	SinglePersonSite(siteID string) bool
+	// Decider is who approved (or rejected) an application.
+	Decider(ctx context.Context, id string) (string, error)
 }
 
 // Keyring is the signing keyring; *signing.Keyring implements it.
@@ -254,6 +260,10 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 	if app.Status != enroll.StatusApproved {
 		return Card{}, fmt.Errorf("application %s is %s: %w", app.ID, app.Status, ErrState)
 	}
+	waived, err := s.checkFourEyes(ctx, by, app)
+	if err != nil {
+		return Card{}, err
+	}
 	signer, err := s.keys.Active()
 	if err != nil {
 		return Card{}, fmt.Errorf("issue card: %w", err)
@@ -274,7 +284,14 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 		if err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "card.issue", RecordType: "card", RecordID: row.ID}); err != nil {
+		ev := audit.Event{At: now, Actor: by.StaffID, Action: "card.issue", RecordType: "card", RecordID: row.ID}
+		if waived {
+			ev.Purpose = enroll.FourEyesWaived
+			if err := tx.InsertCardReview(ctx, ReviewRecord{CardID: row.ID, Reason: enroll.FourEyesWaived, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		if err := tx.AppendAudit(ctx, ev); err != nil {
 			return err
 		}
 		out = fromRow(row)
@@ -501,4 +518,90 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// checkFourEyes refuses (audited) the issue of a card by the person who
+// approved its application, unless the site is a single-person site; then
+// (or when the approver had also taken or edited the application there) it
+// reports waived, and the card is listed for a second review. The system
+// actor (the operator's command line) is outside the rule.
+func (s *Service) checkFourEyes(ctx context.Context, by auth.Actor, app *enroll.Application) (waived bool, err error) {
+	if by.StaffID == auth.System().StaffID {
+		return false, nil
+	}
+	handlers, err := s.apps.Handlers(ctx, app.ID)
+	if err != nil {
+		return false, err
+	}
+	single := s.apps.SinglePersonSite(app.SiteID)
+	if by.StaffID == app.DecidedBy && !single {
+		return false, s.deny(ctx, by, "card.issue", app.ID, enroll.ErrFourEyes)
+	}
+	return single && (by.StaffID == app.DecidedBy || handlers[app.DecidedBy]), nil
+}
+
+// SecondReview is a card listed for a second look: four eyes were waived
+// at a single-person site.
+type SecondReview struct {
+	Card   Card
+	Reason string
+	Listed time.Time
+}
+
+// SecondReviews lists the cards waiting for a second review (supervisors).
+func (s *Service) SecondReviews(ctx context.Context, by auth.Actor) ([]SecondReview, error) {
+	if !canManage(by) {
+		return nil, s.deny(ctx, by, "card.second_review", "list", errs.ErrForbidden)
+	}
+	rows, err := s.db.PendingCardReviews(ctx, 500)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SecondReview, 0, len(rows))
+	for _, r := range rows {
+		c, err := s.Get(ctx, r.CardID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SecondReview{Card: c, Reason: r.Reason, Listed: r.CreatedAt})
+	}
+	return out, nil
+}
+
+// CompleteSecondReview records that another supervisor, who neither took,
+// edited, approved nor issued the card's application, looked at it.
+func (s *Service) CompleteSecondReview(ctx context.Context, by auth.Actor, cardID string) error {
+	if !canManage(by) {
+		return s.deny(ctx, by, "card.second_review", cardID, errs.ErrForbidden)
+	}
+	c, err := s.Get(ctx, cardID)
+	if err != nil {
+		return err
+	}
+	handlers, err := s.apps.Handlers(ctx, c.ApplicationID)
+	if err != nil {
+		return err
+	}
+	issuers, err := s.db.AuditEvents(ctx, audit.Filter{RecordType: "card", RecordID: c.ID, Action: "card.issue", Limit: 10})
+	if err != nil {
+		return err
+	}
+	for _, e := range issuers {
+		handlers[e.Actor] = true
+	}
+	decider, err := s.apps.Decider(ctx, c.ApplicationID)
+	if err != nil {
+		return err
+	}
+	handlers[decider] = true
+	if handlers[by.StaffID] {
+		return s.deny(ctx, by, "card.second_review", cardID, enroll.ErrFourEyes)
+	}
+	return s.db.InTx(ctx, func(tx Tx) error {
+		now := s.now().UTC()
+		if err := tx.CompleteCardReview(ctx, c.ID, by.StaffID, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "card.second_review", RecordType: "card", RecordID: c.ID})
+	})
 }

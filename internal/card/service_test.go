@@ -54,6 +54,7 @@ type env struct {
 	clock      *clock
 	clerk      auth.Actor
 	supervisor auth.Actor
+	approver   auth.Actor // approves, so that supervisor may issue (four eyes)
 }
 
 var start = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
@@ -65,7 +66,8 @@ func newEnv(t testing.TB, dbURL string) *env {
 	st := apptest.Site(t, a, "City Hall", site.KindCityHall)
 	// The data directory's own card service and keyring (sealed under its master key).
 	return &env{app: a, cards: a.Cards, keys: a.Keyring, clock: clk,
-		clerk: apptest.Staff(t, a, "clerk", auth.RoleClerk, st.ID), supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, st.ID)}
+		clerk: apptest.Staff(t, a, "clerk", auth.RoleClerk, st.ID), supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, st.ID),
+		approver: apptest.Staff(t, a, "approver", auth.RoleSupervisor, st.ID)}
 }
 
 func each(t *testing.T, fn func(t *testing.T, e *env)) {
@@ -97,6 +99,20 @@ func testPhoto(t testing.TB) []byte {
 // "-plain".
 func (e *env) approved(t testing.TB, key string) *enroll.Application {
 	t.Helper()
+	a, err := e.app.Enroll.Submit(ctx, e.clerk, "", enrollIntake(t, key))
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	// Four eyes: another supervisor approves than the one who issues.
+	if err := e.app.Enroll.Approve(ctx, e.approver, a.ID, ""); err != nil {
+		t.Fatalf("Approve: %v", err)
+	}
+	return a
+}
+
+// enrollIntake is José Ñúñez Peña's complete intake (see approved).
+func enrollIntake(t testing.TB, key string) enroll.Intake {
+	t.Helper()
 	extras := !strings.HasSuffix(key, "-plain")
 	in := enroll.Intake{
 		Person: person.Person{
@@ -111,14 +127,7 @@ func (e *env) approved(t testing.TB, key string) *enroll.Application {
 		},
 		Photo: testPhoto(t), Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: key,
 	}
-	a, err := e.app.Enroll.Submit(ctx, e.clerk, "", in)
-	if err != nil {
-		t.Fatalf("Submit: %v", err)
-	}
-	if err := e.app.Enroll.Approve(ctx, e.supervisor, a.ID, ""); err != nil {
-		t.Fatalf("Approve: %v", err)
-	}
-	return a
+	return in
 }
 
 func (e *env) issue(t testing.TB, key string) card.Card {

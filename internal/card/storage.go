@@ -33,6 +33,21 @@ type Store interface {
 	CountVerification(ctx context.Context, day, partner, outcome string) error
 	// VerificationCounts returns the counters for days from..to, inclusive.
 	VerificationCounts(ctx context.Context, from, to string) ([]VerificationCount, error)
+
+	// PendingCardReviews lists cards waiting for a second review, oldest first.
+	PendingCardReviews(ctx context.Context, limit int) ([]ReviewRecord, error)
+	// AuditEvents lists audit events, newest first.
+	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+}
+
+// ReviewRecord is a card listed for a second review (four eyes waived at a
+// single-person site).
+type ReviewRecord struct {
+	CardID     string
+	Reason     string
+	CreatedAt  time.Time
+	ReviewedBy string
+	ReviewedAt time.Time
 }
 
 // Tx is a write transaction of the card lifecycle.
@@ -66,6 +81,11 @@ type Tx interface {
 	// SetApplicationStatus moves the application a card is issued from
 	// (approved → issued) in the same transaction as the new card.
 	SetApplicationStatus(ctx context.Context, id string, from, to enroll.Status, reason, decidedBy string, notes []byte, at time.Time) error
+	// InsertCardReview lists a card for a second review.
+	InsertCardReview(ctx context.Context, r ReviewRecord) error
+	// CompleteCardReview records the second review; errs.ErrNotFound when
+	// the card is not waiting for one.
+	CompleteCardReview(ctx context.Context, cardID, by string, at time.Time) error
 	// AppendAudit chains e onto the audit log in this transaction.
 	AppendAudit(ctx context.Context, e audit.Event) error
 }

@@ -134,6 +134,10 @@ type Summary struct {
 var (
 	ErrState   = fmt.Errorf("application is not in a state that allows this: %w", errs.ErrConflict)
 	ErrPurpose = errors.New("a purpose is required to open this record")
+	// ErrFourEyes: four eyes on every card. Whoever took or edited an
+	// application cannot approve it, and whoever approved it cannot issue
+	// its card, unless the site is listed in review.single_person_sites.
+	ErrFourEyes = fmt.Errorf("four eyes: another staff member must do this: %w", errs.ErrForbidden)
 )
 
 // ValidationError lists what is wrong with an intake, field by field, as

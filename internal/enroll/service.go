@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -599,6 +600,16 @@ func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Statu
 	if len([]rune(note)) > 500 {
 		return validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
 	}
+	purpose := reason
+	if to == StatusApproved {
+		waived, err := s.checkFourEyes(ctx, by, id)
+		if err != nil {
+			return err
+		}
+		if waived {
+			purpose = FourEyesWaived
+		}
+	}
 	return s.db.InTx(ctx, func(tx Tx) error {
 		row, err := tx.Application(ctx, id)
 		if errors.Is(err, errs.ErrNotFound) {
@@ -644,7 +655,7 @@ func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Statu
 			}
 			return err
 		}
-		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application." + decisionVerb(to), RecordType: "application", RecordID: id, Purpose: reason})
+		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application." + decisionVerb(to), RecordType: "application", RecordID: id, Purpose: purpose})
 	})
 }
 
@@ -778,4 +789,71 @@ type ReadNote struct {
 	Actor         string
 	At            time.Time
 	Note          []byte // sealed
+}
+
+// FourEyesWaived is the purpose recorded on an approval (and the mark on a
+// card) where one person did what four eyes should have, at a site listed
+// in review.single_person_sites.
+const FourEyesWaived = "single_person_site"
+
+// Handlers returns the staff who took or edited application id: its clerk
+// and everyone the audit log shows saving or submitting it. The audit log
+// is the record (hash-chained, append-only), so nobody can edit a form
+// unrecorded.
+func (s *Service) Handlers(ctx context.Context, id string) (map[string]bool, error) {
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return nil, wrapNotFound(err, id)
+	}
+	out := map[string]bool{row.ClerkID: true}
+	evs, err := s.db.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: id, Limit: 10_000})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range evs {
+		if (e.Action == "application.draft" || e.Action == "application.submit") && e.Outcome != audit.OutcomeDenied {
+			out[e.Actor] = true
+		}
+	}
+	return out, nil
+}
+
+// Decider returns who approved or rejected application id ("" when undecided).
+func (s *Service) Decider(ctx context.Context, id string) (string, error) {
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return "", wrapNotFound(err, id)
+	}
+	return row.DecidedBy, nil
+}
+
+// SinglePersonSite reports whether a site is staffed by one person
+// (review.single_person_sites): four eyes cannot hold there.
+func (s *Service) SinglePersonSite(siteID string) bool {
+	return slices.Contains(s.settings.Review.SinglePersonSites, siteID)
+}
+
+// checkFourEyes refuses (audited) an approval by someone who took or
+// edited the application, unless its site is a single-person site; then it
+// reports waived. The system actor (the operator's command line, which
+// holds the master key anyway) is outside the rule.
+func (s *Service) checkFourEyes(ctx context.Context, by auth.Actor, id string) (waived bool, err error) {
+	if by.StaffID == auth.System().StaffID {
+		return false, nil
+	}
+	handlers, err := s.Handlers(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if !handlers[by.StaffID] {
+		return false, nil
+	}
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return false, wrapNotFound(err, id)
+	}
+	if s.SinglePersonSite(row.SiteID) {
+		return true, nil
+	}
+	return false, s.deny(ctx, by, row.ID, "application.approve", ErrFourEyes)
 }

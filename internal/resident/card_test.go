@@ -45,7 +45,7 @@ func TestLostCardWithCardService(t *testing.T) {
 	if err := e.app.Enroll.Approve(ctx, sup, a.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	c, err := cards.Issue(ctx, sup, a.ID)
+	c, err := cards.Issue(ctx, newActor("issuer1", auth.RoleSupervisor), a.ID) // four eyes: not the approver
 	if err != nil {
 		t.Fatal(err)
 	}

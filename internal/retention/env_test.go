@@ -48,6 +48,7 @@ type env struct {
 	clock      *clock
 	clerk      auth.Actor
 	supervisor auth.Actor
+	approver   auth.Actor // approves, so that supervisor may issue (four eyes)
 }
 
 func newEnv(t testing.TB, dbURL string) *env {
@@ -56,7 +57,8 @@ func newEnv(t testing.TB, dbURL string) *env {
 	a := apptest.Open(t, dbURL, clk.Now)
 	st := apptest.Site(t, a, "City Hall", site.KindCityHall)
 	return &env{dir: a.DataDir, dbURL: dbURL, app: a, cards: a.Cards, clock: clk,
-		clerk: apptest.Staff(t, a, "clerk", auth.RoleClerk, st.ID), supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, st.ID)}
+		clerk: apptest.Staff(t, a, "clerk", auth.RoleClerk, st.ID), supervisor: apptest.Staff(t, a, "super", auth.RoleSupervisor, st.ID),
+		approver: apptest.Staff(t, a, "approver", auth.RoleSupervisor, st.ID)}
 }
 
 // each runs fn on SQLite and, when CITYID_TEST_POSTGRES is set, PostgreSQL.
@@ -152,7 +154,7 @@ func (e *env) rejected(t testing.TB, in enroll.Intake) *enroll.Application {
 func (e *env) approved(t testing.TB, in enroll.Intake) *enroll.Application {
 	t.Helper()
 	a := e.submitted(t, in)
-	if err := e.app.Enroll.Approve(ctx, e.supervisor, a.ID, ""); err != nil {
+	if err := e.app.Enroll.Approve(ctx, e.approver, a.ID, ""); err != nil {
 		t.Fatalf("Approve: %v", err)
 	}
 	return a

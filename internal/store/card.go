@@ -377,3 +377,47 @@ func (tx *Tx) LockStatusLists(ctx context.Context) error {
 	}
 	return nil
 }
+
+// InsertCardReview lists a card for a second review.
+func (tx *Tx) InsertCardReview(ctx context.Context, r card.ReviewRecord) error {
+	if _, err := tx.exec(ctx, "INSERT INTO card_reviews (card_id, reason, created_at) VALUES (?, ?, ?)", r.CardID, r.Reason, micros(r.CreatedAt)); err != nil {
+		return fmt.Errorf("card review: %w", err)
+	}
+	return nil
+}
+
+// PendingCardReviews lists cards waiting for their second review, oldest first.
+func (db *DB) PendingCardReviews(ctx context.Context, limit int) ([]card.ReviewRecord, error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	rows, err := db.query(ctx, "SELECT card_id, reason, created_at, reviewed_by, reviewed_at FROM card_reviews WHERE reviewed_at = 0 ORDER BY created_at, card_id LIMIT ?", limit)
+	if err != nil {
+		return nil, fmt.Errorf("card reviews: %w", err)
+	}
+	defer rows.Close()
+	var out []card.ReviewRecord
+	for rows.Next() {
+		var r card.ReviewRecord
+		var c, at int64
+		if err := rows.Scan(&r.CardID, &r.Reason, &c, &r.ReviewedBy, &at); err != nil {
+			return nil, fmt.Errorf("card reviews: %w", err)
+		}
+		r.CreatedAt, r.ReviewedAt = fromMicros(c), fromMicros(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CompleteCardReview records the second review of a listed card; a card not
+// waiting for one is ErrNotFound.
+func (tx *Tx) CompleteCardReview(ctx context.Context, cardID, by string, at time.Time) error {
+	res, err := tx.exec(ctx, "UPDATE card_reviews SET reviewed_by = ?, reviewed_at = ? WHERE card_id = ? AND reviewed_at = 0", by, micros(at), cardID)
+	if err != nil {
+		return fmt.Errorf("card review: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("card review %s: %w", cardID, ErrNotFound)
+	}
+	return nil
+}

@@ -232,6 +232,7 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 		n *int
 	}{
 		{"DELETE FROM read_notes WHERE person_id IN " + in, nil},
+		{"DELETE FROM card_reviews WHERE card_id IN (SELECT id FROM cards WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM cards WHERE person_id IN " + in, &e.Cards},
 		{"DELETE FROM match_encodings WHERE person_id IN " + in, &e.Encodings},
 		// Links between records name the erased ones: they go too.

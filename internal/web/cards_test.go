@@ -17,7 +17,8 @@ import (
 )
 
 // cardEnv is an env with a clerk at site A, a supervisor, and one
-// application submitted by the clerk and approved by the supervisor.
+// application submitted by the clerk and approved by a second supervisor
+// (four eyes: the approver cannot issue the card).
 type cardEnv struct {
 	*env
 	clerk, sup *client
@@ -36,7 +37,9 @@ func newCardEnv(t *testing.T) *cardEnv {
 	ce := &cardEnv{env: e, clerk: e.signIn(t, "clerk1", testPassword), sup: e.signIn(t, "sup1", testPassword)}
 	ce.supActor = mustActor(t, e, "sup1")
 	ce.appID = submitted(t, ce.clerk, "card-flow")
-	r := ce.sup.post(t, "/staff/applications/"+ce.appID+"/approve", url.Values{})
+	// Four eyes: a second supervisor approves, so sup1 may issue the card.
+	e.addStaff(t, "sup2", auth.RoleSupervisor, "")
+	r := e.signIn(t, "sup2", testPassword).post(t, "/staff/applications/"+ce.appID+"/approve", url.Values{})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("approve = %d: %s", r.Status, text(r.Body))
 	}

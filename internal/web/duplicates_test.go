@@ -98,7 +98,8 @@ func TestDuplicateReview(t *testing.T) {
 	if err := e.app.Enroll.Approve(ctx, supActor, firstID, ""); err != nil {
 		t.Fatal(err)
 	}
-	old, err := e.app.Cards.Issue(ctx, supActor, firstID)
+	issuer := e.addStaff(t, "issuer1", auth.RoleSupervisor, "") // four eyes: not the approver
+	old, err := e.app.Cards.Issue(ctx, auth.Actor{StaffID: issuer.ID, Username: issuer.Username, Role: issuer.Role}, firstID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -158,3 +158,47 @@ func sameOrigin(base *url.URL, loc string) bool {
 	abs := base.ResolveReference(u)
 	return abs.Scheme == base.Scheme && abs.Host == base.Host
 }
+
+// TestFourEyesOnEveryCard is issue 10's finding 10, as a supervisor would
+// try it in the portal: take an intake herself, approve it, and issue a
+// genuine signed card for an invented person. Whoever took (or edited) an
+// application cannot approve it, and the approver cannot issue its card.
+func TestFourEyesOnEveryCard(t *testing.T) {
+	e := newEnv(t)
+	e.addStaff(t, "sup1", auth.RoleSupervisor, e.siteA.ID)
+	e.addStaff(t, "sup2", auth.RoleSupervisor, e.siteA.ID)
+	e.addStaff(t, "sup3", auth.RoleSupervisor, e.siteA.ID)
+	s1, s2, s3 := e.signIn(t, "sup1", testPassword), e.signIn(t, "sup2", testPassword), e.signIn(t, "sup3", testPassword)
+	id := submitted(t, s1, "invented-person")
+	if r := s1.post(t, "/staff/applications/"+id+"/approve", url.Values{}); r.Status != http.StatusForbidden {
+		t.Errorf("the supervisor who took the intake approves it = %d, want 403", r.Status)
+	}
+	if r := s2.post(t, "/staff/applications/"+id+"/approve", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("a second supervisor approves = %d, want 303: %s", r.Status, text(r.Body))
+	}
+	if r := s2.post(t, "/staff/applications/"+id+"/issue", url.Values{}); r.Status != http.StatusForbidden {
+		t.Errorf("the approver issues the card = %d, want 403", r.Status)
+	}
+	if r := s3.post(t, "/staff/applications/"+id+"/issue", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Errorf("a third supervisor issues the card = %d, want 303: %s", r.Status, text(r.Body))
+	}
+	if n := auditDenied(t, e, id, "application.approve"); n != 1 {
+		t.Errorf("denied approvals in the audit log = %d, want 1", n)
+	}
+}
+
+// auditDenied counts denied audit events of an action on a record.
+func auditDenied(t *testing.T, e *env, recordID, action string) int {
+	t.Helper()
+	evs, err := e.app.DB.AuditEvents(context.Background(), audit.Filter{RecordID: recordID, Action: action, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Outcome == "denied" {
+			n++
+		}
+	}
+	return n
+}

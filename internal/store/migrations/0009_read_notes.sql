@@ -1,4 +1,4 @@
--- cityid schema 8: notes a reader leaves when opening a person's record.
+-- cityid schema 9: notes a reader leaves when opening a person's record.
 -- The purpose of a read is chosen from a list and stored in the audit
 -- event; anything more the reader wants to say is a note here, sealed with
 -- the person's data key (so it is erased with the person) and never logged.
