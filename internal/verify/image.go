@@ -3,6 +3,7 @@ package verify
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -12,13 +13,40 @@ import (
 	"io"
 )
 
-// Limits on a photo of a card: a phone photo is a few megabytes and at most
-// ~50 megapixels; anything larger is refused before its pixels are decoded.
+// Limits on a photo of a card: a phone photo is a few megabytes and 12
+// megapixels (4000 × 3000); anything larger is refused from its header,
+// before a pixel is decoded. The budget is what bounds memory: decoding and
+// searching an image costs about 10 bytes a pixel (issue 10 measured a
+// 200 KB 7000 × 7000 PNG at 460 MB and 7.8 s under the earlier 50-megapixel
+// limit), so 16 megapixels stay near 160 MB, and Decoder bounds how many
+// run at once.
 const (
 	MaxImageBytes  = 25 << 20
-	MaxImagePixels = 50_000_000
-	MaxImageSide   = 12_000
+	MaxImagePixels = 16_000_000
+	MaxImageSide   = 8_000
 )
+
+// ErrBusy means every decode slot stayed taken until the request gave up.
+var ErrBusy = errors.New("too many photos being read at once")
+
+// Decoder reads card photos with at most a fixed number of decodes at a
+// time, so concurrent uploads cannot multiply the memory one may take.
+type Decoder struct{ slots chan struct{} }
+
+// NewDecoder returns a Decoder running at most n decodes at once (n < 1: 1).
+func NewDecoder(n int) *Decoder { return &Decoder{slots: make(chan struct{}, max(n, 1))} }
+
+// DecodeQRImage is the package's DecodeQRImage inside a decode slot; it
+// waits for one until ctx ends (then ErrBusy).
+func (d *Decoder) DecodeQRImage(ctx context.Context, r io.Reader, maxBytes int64) (string, error) {
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
+	}
+	defer func() { <-d.slots }()
+	return DecodeQRImage(r, maxBytes)
+}
 
 // Reasons for input problems, reported in Result.Reason like verification
 // outcomes (message keys "verify.reason.<code>").

@@ -17,6 +17,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/resident"
+	"github.com/cityid/cityid/internal/verify"
 )
 
 // Options configure the portal.
@@ -47,6 +48,8 @@ type Server struct {
 	api     *api.API
 	errors  httplayer.Responder
 	handler http.Handler
+	// photos bounds concurrent decodes of uploaded card photos (/verify).
+	photos *verify.Decoder
 }
 
 // New builds the portal: templates and assets are parsed once here, so a
@@ -66,7 +69,7 @@ func New(a *app.App, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log),
+	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log), photos: verify.NewDecoder(2),
 		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
 	s.api.SetVerifyRate(opts.VerifyPerMinute)
 	static, err := s.static()

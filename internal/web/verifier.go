@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"io"
@@ -66,7 +67,7 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 		w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfter(wait)))
 		return httplayer.Fail(http.StatusTooManyRequests, "cards_web.error.rate_limited", errors.New("verifier rate limit"))
 	}
-	payload, reason, err := readVerifyForm(w, r)
+	payload, reason, err := readVerifyForm(w, r, v.s.photos)
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 // readVerifyForm reads the payload typed or scanned into the form, or the
 // QR code in an uploaded photo; for an unreadable photo it returns the
 // reason code to show instead.
-func readVerifyForm(w http.ResponseWriter, r *http.Request) (payload, reason string, err error) {
+func readVerifyForm(w http.ResponseWriter, r *http.Request, photos *verify.Decoder) (payload, reason string, err error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxVerifyPhoto+64<<10)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		err = r.ParseMultipartForm(1 << 20)
@@ -102,7 +103,7 @@ func readVerifyForm(w http.ResponseWriter, r *http.Request) (payload, reason str
 	}
 	if f, _, ferr := r.FormFile("photo"); ferr == nil {
 		defer f.Close()
-		return decodePhoto(f)
+		return decodePhoto(r.Context(), photos, f)
 	} else if !errors.Is(ferr, http.ErrMissingFile) && !errors.Is(ferr, http.ErrNotMultipart) {
 		return "", "", httplayer.TooLargeOr(ferr)
 	}
@@ -119,8 +120,8 @@ func parsePayloadField(s string) (payload, reason string, err error) {
 	return s, "", nil
 }
 
-func decodePhoto(f multipart.File) (string, string, error) {
-	text, err := verify.DecodeQRImage(io.Reader(f), maxVerifyPhoto)
+func decodePhoto(ctx context.Context, photos *verify.Decoder, f multipart.File) (string, string, error) {
+	text, err := photos.DecodeQRImage(ctx, io.Reader(f), maxVerifyPhoto)
 	if err != nil {
 		return "", verify.InputReason(err), nil
 	}
