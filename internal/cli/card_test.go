@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/enroll"
 )
@@ -33,6 +34,10 @@ func TestCardCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	approved, err := a.DB.ListApplications(ctx, storeFilter(enroll.StatusApproved))
+	// Four eyes: demo-supervisor approved these, so another supervisor issues.
+	if _, cerr := a.Auth.CreateStaff(ctx, auth.System(), auth.NewStaff{Username: "card-desk", Role: auth.RoleSupervisor, Password: "tangerine lighthouse across seventeen rivers"}); cerr != nil {
+		t.Fatal(cerr)
+	}
 	a.Close()
 	if err != nil || len(approved) < 2 {
 		t.Fatalf("demo left %d approved applications (%v), want at least 2", len(approved), err)
@@ -45,7 +50,7 @@ func TestCardCommands(t *testing.T) {
 	if got, err := runCard(t, "issue", "--data", dir, approved[0].ID); err == nil {
 		t.Errorf("card issue without --as succeeded: %s", got)
 	}
-	got, err := runCard(t, "issue", "--data", dir, "--as", "demo-supervisor", approved[0].ID, approved[1].ID)
+	got, err := runCard(t, "issue", "--data", dir, "--as", "card-desk", approved[0].ID, approved[1].ID)
 	if err != nil {
 		t.Fatalf("card issue: %v\n%s", err, got)
 	}
