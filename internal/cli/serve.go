@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/smtp"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
@@ -32,7 +34,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	withDemo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database)")
 	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
-	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (set when served over HTTPS)")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send HSTS (implied by --tls-cert or an https --public-url)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate chain (PEM file); needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the private key (PEM file) of --tls-cert")
 	trustedProxy := fs.String("trusted-proxy", "", "reverse proxies whose forwarded-address header is believed, as CIDR,…\n"+
 		"(added to settings server.trusted_proxies); rate limits then key on the client behind them")
 	debug := fs.Bool("debug", false, "log at debug level")
@@ -98,11 +102,23 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		ln.Close()
 		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
+	tlsConfig, err := serveTLS(*tlsCert, *tlsKey)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	base := *publicURL
 	if base == "" {
-		base = "http://" + ln.Addr().String()
+		scheme := "http://"
+		if tlsConfig != nil {
+			scheme = "https://"
+		}
+		base = scheme + ln.Addr().String()
 	}
-	srv, err := web.New(a, web.Options{PublicURL: base, Secure: *secure, Logger: logger,
+	// Clients reach us over TLS when we terminate it or the public URL says
+	// https (a proxy terminates it): cookies are Secure and HSTS is sent.
+	tlsSeen := *secure || tlsConfig != nil || strings.HasPrefix(strings.ToLower(base), "https://")
+	srv, err := web.New(a, web.Options{PublicURL: base, Secure: tlsSeen, Logger: logger,
 		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}, VerifyPerMinute: *verifyRate,
 		Proxies: proxies})
 	if err != nil {
@@ -116,6 +132,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 
 	fmt.Fprintf(stdio.Out, "cityid is serving %s\n", a.Settings.Program.Name)
@@ -141,7 +158,13 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	fmt.Fprintln(stdio.Out, "Press Ctrl+C to stop.")
 
 	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- httpSrv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- httpSrv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -234,4 +257,20 @@ func residentCards(a *app.App) resident.Cards {
 		return nil
 	}
 	return a.Cards
+}
+
+// serveTLS loads the certificate and key for HTTPS, or returns nil when
+// neither is given. TLS 1.2 is the floor; Go's defaults choose the suites.
+func serveTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
