@@ -9,6 +9,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -104,11 +105,21 @@ func (x *API) handle(fn handlerFunc) http.Handler {
 			return
 		}
 		c.Actor = actor
+		if actor.Role == auth.RoleVerifier && !verifierRoutes[r.Pattern] {
+			// A verification partner verifies cards and nothing else: not the
+			// evidence check, not the list of partner sites.
+			x.writeError(w, r, c, &httplayer.Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden",
+				Cause: fmt.Errorf("verifier token on %s", r.Pattern)})
+			return
+		}
 		if err := fn(w, r, c); err != nil {
 			x.writeError(w, r, c, err)
 		}
 	})
 }
+
+// verifierRoutes are the only routes a verifier's token may call.
+var verifierRoutes = map[string]bool{"GET /api/v1/me": true, "POST /api/v1/verify": true}
 
 // errorKeys are the API's messages for errors that carry none.
 var errorKeys = map[string]string{

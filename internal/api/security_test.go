@@ -245,3 +245,33 @@ func TestScreeningIsNoOracleForClerks(t *testing.T) {
 		t.Errorf("supervisor sees %q (%d), want needs_review: the match must still reach review", full.Status, sup.Status)
 	}
 }
+
+// TestVerifierTokensOnlyVerify (issue 10, Low): a verification partner's
+// token could call applications/check and list the partner sites. It may
+// now call /me and /verify only.
+func TestVerifierTokensOnlyVerify(t *testing.T) {
+	e := newAPIEnv(t)
+	ctx := context.Background()
+	st, err := e.app.Auth.CreateStaff(ctx, auth.System(), auth.NewStaff{Username: "bank", Role: auth.RoleVerifier, Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := e.app.Auth.CreateAPIToken(ctx, auth.Actor{StaffID: st.ID, Username: st.Username, Role: st.Role}, "branch scanner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens["bank"] = tok
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/v1/applications/check"}, {"GET", "/api/v1/sites"}, {"GET", "/api/v1/applications"}, {"GET", "/api/v1/stats"},
+	} {
+		if r := e.call(t, "bank", "", c.method, c.path, map[string]any{}); r.Status != http.StatusForbidden {
+			t.Errorf("verifier %s %s = %d, want 403", c.method, c.path, r.Status)
+		}
+	}
+	if r := e.call(t, "bank", "", "GET", "/api/v1/me", nil); r.Status != http.StatusOK {
+		t.Errorf("verifier GET /me = %d, want 200", r.Status)
+	}
+	if r := e.call(t, "bank", "", "POST", "/api/v1/verify", map[string]string{"payload": "NOT-A-CARD"}); r.Status == http.StatusForbidden || r.Status == http.StatusUnauthorized {
+		t.Errorf("verifier POST /verify = %d, want it allowed", r.Status)
+	}
+}
