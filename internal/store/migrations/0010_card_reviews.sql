@@ -1,4 +1,4 @@
--- cityid schema 9: four eyes on every card. Where one person took, approved
+-- cityid schema 10: four eyes on every card. Where one person took, approved
 -- and issued an application at a site the settings list as staffed by one
 -- person, its card is listed here for a second review by someone else.
 CREATE TABLE card_reviews (
