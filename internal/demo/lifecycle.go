@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
@@ -48,6 +49,12 @@ func Live(ctx context.Context, a *app.App, o Options) (Lifecycle, error) {
 	if err != nil {
 		return lc, err
 	}
+	// Four eyes: demo-supervisor approved these applications, so a second
+	// supervisor at the card desk issues their cards.
+	desk, err := cardDesk(ctx, a, sites[0].ID, created)
+	if err != nil {
+		return lc, err
+	}
 	var approved []enroll.Summary
 	for off := 0; ; off += 500 {
 		page, err := a.Enroll.List(ctx, supervisor, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusApproved}, Limit: 500, Offset: off})
@@ -66,7 +73,7 @@ func Live(ctx context.Context, a *app.App, o Options) (Lifecycle, error) {
 		if r.IntN(10) == 9 {
 			continue
 		}
-		c, err := a.Cards.Issue(ctx, supervisor, ap.ID)
+		c, err := a.Cards.Issue(ctx, desk, ap.ID)
 		if err != nil {
 			return lc, fmt.Errorf("demo: issue: %w", err)
 		}
@@ -167,4 +174,20 @@ func Live(ctx context.Context, a *app.App, o Options) (Lifecycle, error) {
 		lc.Tickets++
 	}
 	return lc, nil
+}
+
+// cardDesk returns the demo's second supervisor, who issues cards, creating
+// it when missing.
+func cardDesk(ctx context.Context, a *app.App, siteID string, created map[string]string) (auth.Actor, error) {
+	const username = "demo-card-desk"
+	st, err := a.Auth.StaffByUsername(ctx, auth.System(), username)
+	if err != nil {
+		var pw string
+		st, pw, err = a.Auth.CreateStaffOneTime(ctx, auth.System(), auth.NewStaff{Username: username, DisplayName: username, Role: auth.RoleSupervisor, SiteID: siteID})
+		if err != nil {
+			return auth.Actor{}, fmt.Errorf("demo staff %s: %w", username, err)
+		}
+		created[username] = pw
+	}
+	return auth.Actor{StaffID: st.ID, Username: st.Username, Role: st.Role, SiteID: st.SiteID}, nil
 }
