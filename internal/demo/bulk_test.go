@@ -64,10 +64,13 @@ func TestBulkIsTheIntakePath(t *testing.T) {
 			t.Fatalf("audit log after bulk load: %+v, %v; want an intact chain with a submit and a decision per resident", rep, err)
 		}
 		staff, _ := a.Auth.ListStaff(ctx, auth.System())
-		var clerk auth.Actor
+		var clerk, sup auth.Actor
 		for _, s := range staff {
-			if s.Role == auth.RoleClerk {
+			switch s.Role {
+			case auth.RoleClerk:
 				clerk = auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
+			case auth.RoleSupervisor:
+				sup = auth.Actor{StaffID: s.ID, Username: s.Username, Role: s.Role, SiteID: s.SiteID}
 			}
 		}
 		// The first generated resident applies again, through intake.
@@ -75,6 +78,14 @@ func TestBulkIsTheIntakePath(t *testing.T) {
 		again, err := a.Enroll.Submit(ctx, clerk, "", enroll.Intake{Person: first, Documents: demoDocs(a), Photo: demoPhoto(t),
 			Payment: demoPayment(a, first), IdempotencyKey: "again-" + time.Now().String()})
 		if err != nil {
+			t.Fatal(err)
+		}
+		// The clerk is told nothing of other records (issue 10); the
+		// supervisor sees the match.
+		if again.ReviewReason != "" {
+			t.Errorf("the clerk is told review reason %q, want none", again.ReviewReason)
+		}
+		if again, err = a.Enroll.Get(ctx, sup, again.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		if again.ReviewReason != enroll.ReviewPossibleDuplicate {
