@@ -2,6 +2,7 @@ package card
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/cityid/cityid/internal/credential/signing"
@@ -27,4 +28,12 @@ func (s *Service) FrontFieldsForTest(ctx context.Context, app *enroll.Applicatio
 		out[f.Label] = f.Value
 	}
 	return out, err
+}
+
+// AllocateForTest draws a status-list entry in tx with randomness r.
+func (s *Service) AllocateForTest(ctx context.Context, tx Tx, r io.Reader, now time.Time) (string, int, error) {
+	saved := s.rand
+	s.rand = r
+	defer func() { s.rand = saved }()
+	return s.allocate(ctx, tx, now)
 }

@@ -60,12 +60,18 @@ func (s *Service) allocate(ctx context.Context, tx Tx, now time.Time) (string, i
 	if l, err = tx.StatusListForUpdate(ctx, l.ID); err != nil {
 		return "", 0, err
 	}
-	shape, err := statuslist.New(l.Bits, l.Size)
+	cur, err := statuslist.Decode(l.Compressed, l.Bits, l.Size)
 	if err != nil {
-		return "", 0, err
+		return "", 0, fmt.Errorf("status list %s: %w", l.ID, err)
 	}
 	var lookupErr error
-	idx, err := shape.RandomIndex(s.rand, func(i int) bool {
+	idx, err := cur.RandomIndex(s.rand, func(i int) bool {
+		// An entry that is not "valid" belonged to a card: one still on
+		// record, or one erased by a purge (RetireSlots). Giving it to a new
+		// card would bring the old card back to life.
+		if v, err := cur.Get(i); err != nil || v != statuslist.Valid {
+			return true
+		}
 		used, err := tx.CardIndexUsed(ctx, l.ID, i)
 		if err != nil {
 			lookupErr = err
@@ -123,6 +129,60 @@ func (s *Service) setListEntry(ctx context.Context, tx Tx, id string, idx int, v
 	}
 	if err := tx.UpdateStatusList(ctx, l, now); err != nil {
 		return retryable(err)
+	}
+	return nil
+}
+
+// Slot is a card's entry in a status list.
+type Slot struct {
+	ListID string
+	Index  int
+}
+
+// ListWriter is the part of a transaction that rewrites status lists.
+type ListWriter interface {
+	StatusListForUpdate(ctx context.Context, id string) (StatusListRecord, error)
+	UpdateStatusList(ctx context.Context, l StatusListRecord, at time.Time) error
+}
+
+// RetireSlots marks the entries of cards about to be erased as invalid, in
+// the transaction that erases them. A purge deletes the card rows, so
+// without this a printed card that was never collected (and should have been
+// destroyed) would keep verifying as valid until its expiry, and its entry
+// could be drawn for a new card; allocate never draws an entry that is not
+// valid. One read and one write per list, however many cards.
+func RetireSlots(ctx context.Context, tx ListWriter, slots []Slot, at time.Time) error {
+	byList := map[string][]int{}
+	var order []string
+	for _, sl := range slots {
+		if sl.ListID == "" {
+			continue
+		}
+		if _, ok := byList[sl.ListID]; !ok {
+			order = append(order, sl.ListID)
+		}
+		byList[sl.ListID] = append(byList[sl.ListID], sl.Index)
+	}
+	for _, id := range order {
+		l, err := tx.StatusListForUpdate(ctx, id)
+		if err != nil {
+			return fmt.Errorf("retire status entries: %w", err)
+		}
+		list, err := statuslist.Decode(l.Compressed, l.Bits, l.Size)
+		if err != nil {
+			return fmt.Errorf("status list %s: %w", id, err)
+		}
+		for _, idx := range byList[id] {
+			if err := list.Set(idx, statuslist.Invalid); err != nil {
+				return fmt.Errorf("status list %s: %w", id, err)
+			}
+		}
+		if l.Compressed, err = list.Encode(); err != nil {
+			return err
+		}
+		if err := tx.UpdateStatusList(ctx, l, at); err != nil {
+			return retryable(err)
+		}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/linkage"
@@ -370,6 +371,13 @@ func (e *Engine) purgeClass(ctx context.Context, c store.DueClass, q store.DueQu
 				}
 			}
 			if c != store.DueNoList {
+				slots, err := tx.CardSlotsOf(ctx, ids)
+				if err != nil {
+					return err
+				}
+				if err := card.RetireSlots(ctx, tx, slots, at); err != nil {
+					return err
+				}
 				n, err := tx.ErasePersons(ctx, ids)
 				if err != nil {
 					return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 )
 
@@ -204,6 +205,33 @@ func (db *DB) CountExpiredPreapplications(ctx context.Context, before time.Time)
 		return 0, fmt.Errorf("count expired pre-applications: %w", err)
 	}
 	return n, nil
+}
+
+// CardSlotsOf returns the status-list entries of every card of the people,
+// which a purge retires (card.RetireSlots) before erasing the cards.
+func (tx *Tx) CardSlotsOf(ctx context.Context, personIDs []string) ([]card.Slot, error) {
+	if len(personIDs) == 0 {
+		return nil, nil
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(personIDs)), ", ") + ")"
+	args := make([]any, len(personIDs))
+	for i, id := range personIDs {
+		args[i] = id
+	}
+	rows, err := tx.query(ctx, "SELECT status_list_id, status_index FROM cards WHERE person_id IN "+in+" ORDER BY status_list_id, status_index", args...)
+	if err != nil {
+		return nil, fmt.Errorf("card slots: %w", err)
+	}
+	defer rows.Close()
+	var out []card.Slot
+	for rows.Next() {
+		var s card.Slot
+		if err := rows.Scan(&s.ListID, &s.Index); err != nil {
+			return nil, fmt.Errorf("card slots: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // ErasePerson deletes a person entirely: cards, match encoding, applications
