@@ -68,7 +68,7 @@ func validate(s Site) person.Errors {
 	if utf8.RuneCountInString(s.Address) > 200 {
 		errs = append(errs, person.FieldError{Field: "address", Key: "error.too_long"})
 	}
-	return errs
+	return append(errs, validateDetails(s)...)
 }
 
 // Create adds a site. A duplicate name is a field error on "name".

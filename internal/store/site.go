@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -14,12 +15,74 @@ type Site struct {
 	Address   string // the site's public address, not a person's
 	Active    bool
 	CreatedAt time.Time
+	// What a resident needs to reach the site (package site validates them).
+	Phone         string
+	Hours         WeekHours
+	Languages     []string // languages spoken at the desk, each named in itself
+	Accessibility string   // step-free access, hearing loop, parking…
+}
+
+// Span is one opening interval in a day, "HH:MM" on a 24-hour clock in the
+// program's time zone; To is after From.
+type Span struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// WeekHours are a site's opening hours indexed by time.Weekday (0 = Sunday).
+// A day with no spans is closed; a site with no spans at all has not said.
+type WeekHours [7][]Span
+
+// Known reports whether any day has hours.
+func (h WeekHours) Known() bool {
+	for _, d := range h {
+		if len(d) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func encodeSiteExtras(s Site) (hours, langs string, err error) {
+	if s.Hours.Known() {
+		b, err := json.Marshal(s.Hours)
+		if err != nil {
+			return "", "", fmt.Errorf("site hours: %w", err)
+		}
+		hours = string(b)
+	}
+	if len(s.Languages) > 0 {
+		b, err := json.Marshal(s.Languages)
+		if err != nil {
+			return "", "", fmt.Errorf("site languages: %w", err)
+		}
+		langs = string(b)
+	}
+	return hours, langs, nil
+}
+
+func decodeSiteExtras(s *Site, hours, langs string) error {
+	if hours != "" {
+		if err := json.Unmarshal([]byte(hours), &s.Hours); err != nil {
+			return fmt.Errorf("site %s hours: %w", s.ID, err)
+		}
+	}
+	if langs != "" {
+		if err := json.Unmarshal([]byte(langs), &s.Languages); err != nil {
+			return fmt.Errorf("site %s languages: %w", s.ID, err)
+		}
+	}
+	return nil
 }
 
 // CreateSite inserts s; a duplicate name is ErrConflict.
 func (tx *Tx) CreateSite(ctx context.Context, s Site) error {
-	_, err := tx.exec(ctx, "INSERT INTO sites (id, name, kind, address, active, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		s.ID, s.Name, s.Kind, s.Address, boolInt(s.Active), micros(s.CreatedAt))
+	hours, langs, err := encodeSiteExtras(s)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, "INSERT INTO sites (id, name, kind, address, active, created_at, phone, hours, languages, accessibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.ID, s.Name, s.Kind, s.Address, boolInt(s.Active), micros(s.CreatedAt), s.Phone, hours, langs, s.Accessibility)
 	if isUnique(err) {
 		return fmt.Errorf("site %q: %w", s.Name, ErrConflict)
 	}
@@ -29,10 +92,14 @@ func (tx *Tx) CreateSite(ctx context.Context, s Site) error {
 	return nil
 }
 
-// UpdateSite changes a site's name, kind, address and active flag.
+// UpdateSite changes everything about a site but its id and creation time.
 func (tx *Tx) UpdateSite(ctx context.Context, s Site) error {
-	res, err := tx.exec(ctx, "UPDATE sites SET name = ?, kind = ?, address = ?, active = ? WHERE id = ?",
-		s.Name, s.Kind, s.Address, boolInt(s.Active), s.ID)
+	hours, langs, err := encodeSiteExtras(s)
+	if err != nil {
+		return err
+	}
+	res, err := tx.exec(ctx, "UPDATE sites SET name = ?, kind = ?, address = ?, active = ?, phone = ?, hours = ?, languages = ?, accessibility = ? WHERE id = ?",
+		s.Name, s.Kind, s.Address, boolInt(s.Active), s.Phone, hours, langs, s.Accessibility, s.ID)
 	if isUnique(err) {
 		return fmt.Errorf("site %q: %w", s.Name, ErrConflict)
 	}
@@ -45,17 +112,26 @@ func (tx *Tx) UpdateSite(ctx context.Context, s Site) error {
 	return nil
 }
 
-// Site returns one site by id.
-func (db *DB) Site(ctx context.Context, id string) (Site, error) {
+const siteColumns = "id, name, kind, address, active, created_at, phone, hours, languages, accessibility"
+
+func scanSite(row scanner) (Site, error) {
 	var s Site
 	var active int
 	var created int64
-	err := db.queryRow(ctx, "SELECT id, name, kind, address, active, created_at FROM sites WHERE id = ?", id).
-		Scan(&s.ID, &s.Name, &s.Kind, &s.Address, &active, &created)
+	var hours, langs string
+	if err := row.Scan(&s.ID, &s.Name, &s.Kind, &s.Address, &active, &created, &s.Phone, &hours, &langs, &s.Accessibility); err != nil {
+		return Site{}, err
+	}
+	s.Active, s.CreatedAt = active == 1, fromMicros(created)
+	return s, decodeSiteExtras(&s, hours, langs)
+}
+
+// Site returns one site by id.
+func (db *DB) Site(ctx context.Context, id string) (Site, error) {
+	s, err := scanSite(db.queryRow(ctx, "SELECT "+siteColumns+" FROM sites WHERE id = ?", id))
 	if err != nil {
 		return Site{}, notFound(err, "site "+id)
 	}
-	s.Active, s.CreatedAt = active == 1, fromMicros(created)
 	return s, nil
 }
 
@@ -70,20 +146,17 @@ func (db *DB) SiteExists(ctx context.Context, id string) (bool, error) {
 
 // Sites lists all sites by name.
 func (db *DB) Sites(ctx context.Context) ([]Site, error) {
-	rows, err := db.query(ctx, "SELECT id, name, kind, address, active, created_at FROM sites ORDER BY name")
+	rows, err := db.query(ctx, "SELECT "+siteColumns+" FROM sites ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
 	}
 	defer rows.Close()
 	var out []Site
 	for rows.Next() {
-		var s Site
-		var active int
-		var created int64
-		if err := rows.Scan(&s.ID, &s.Name, &s.Kind, &s.Address, &active, &created); err != nil {
+		s, err := scanSite(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list sites: %w", err)
 		}
-		s.Active, s.CreatedAt = active == 1, fromMicros(created)
 		out = append(out, s)
 	}
 	return out, rows.Err()

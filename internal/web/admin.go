@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
@@ -66,7 +65,14 @@ func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	in := site.Site{Name: strings.TrimSpace(r.PostForm.Get("name")), Kind: r.PostForm.Get("kind"), Address: strings.TrimSpace(r.PostForm.Get("address"))}
-	if _, err := s.app.Sites.Create(r.Context(), c.Actor, in); err != nil {
+	bad := siteDetails(r.PostForm, &in)
+	var err error
+	if len(bad) == 0 {
+		_, err = s.app.Sites.Create(r.Context(), c.Actor, in)
+	} else {
+		err = bad
+	}
+	if err != nil {
 		fe := fieldErrors(err)
 		if fe == nil {
 			return err
@@ -86,10 +92,7 @@ func (s *Server) siteEditForm(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	p := s.newPage(r, c, "web.site.edit.title")
-	p.Form = url.Values{"name": {st.Name}, "kind": {st.Kind}, "address": {st.Address}}
-	if st.Active {
-		p.Form.Set("active", "1")
-	}
+	p.Form = siteFormValues(st)
 	p.Data = sitesView{Kinds: s.kindOptions(c), Sites: []siteRow{{ID: st.ID}}}
 	return s.views.render(w, http.StatusOK, "site_edit", "layout", p)
 }
@@ -105,7 +108,13 @@ func (s *Server) siteUpdate(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	st.Name, st.Kind, st.Address = strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("kind"), strings.TrimSpace(r.PostForm.Get("address"))
 	st.Active = r.PostForm.Get("active") == "1"
-	if err := s.app.Sites.Update(r.Context(), c.Actor, st); err != nil {
+	bad := siteDetails(r.PostForm, &st)
+	if len(bad) == 0 {
+		err = s.app.Sites.Update(r.Context(), c.Actor, st)
+	} else {
+		err = bad
+	}
+	if err != nil {
 		fe := fieldErrors(err)
 		if fe == nil {
 			return err
@@ -116,7 +125,7 @@ func (s *Server) siteUpdate(w http.ResponseWriter, r *http.Request, c *call) err
 		p.Data = sitesView{Kinds: s.kindOptions(c), Sites: []siteRow{{ID: id}}}
 		return s.views.render(w, http.StatusUnprocessableEntity, "site_edit", "layout", p)
 	}
-	http.Redirect(w, r, "/staff/admin/sites?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/staff/sites/"+id+"?saved=1", http.StatusSeeOther)
 	return nil
 }
 

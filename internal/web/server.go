@@ -142,6 +142,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("GET /staff/audit/checkpoints", staff(s.auditCheckpoints, roleAudit...))
 	pages.Handle("GET /staff/privacy", staff(s.privacyPage, rolePrivacy...))
 
+	pages.Handle("GET /staff/sites/{id}", staff(s.sitePage))
 	pages.Handle("GET /staff/admin/sites", staff(s.sitesPage, roleAdmin...))
 	pages.Handle("POST /staff/admin/sites", staff(s.siteCreate, roleAdmin...))
 	pages.Handle("GET /staff/admin/sites/{id}", staff(s.siteEditForm, roleAdmin...))

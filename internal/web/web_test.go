@@ -629,9 +629,9 @@ func TestNoUntranslatedKeys(t *testing.T) {
 	form.Set("action", "submit")
 	r := cc.postMultipart(t, "/staff/intake", form, testPNG(t))
 	id := regexpFind(r.Location, `/staff/applications/([^/]+)/receipt`)
-	key := regexp.MustCompile(`\b(web|api|fee|review|auth|error|evidence|document|photo|enroll)\.[a-z_]+(\.[a-z_]+)*\b`)
+	key := regexp.MustCompile(`\b(web|api|fee|review|auth|error|evidence|document|photo|enroll|site)\.[a-z_]+(\.[a-z_]+)*\b`)
 	pages := map[string][]string{
-		"clerk1": {"/staff", "/staff/intake", "/staff/applications", "/staff/applications/" + id, "/staff/applications/" + id + "/receipt?purpose=receipt", "/staff/tokens"},
+		"clerk1": {"/staff", "/staff/intake", "/staff/applications", "/staff/applications/" + id, "/staff/applications/" + id + "/receipt?purpose=receipt", "/staff/tokens", "/staff/sites/" + e.siteA.ID},
 		"sup1":   {"/staff", "/staff/queue", "/staff/applications/" + id},
 		"boss1":  {"/staff", "/staff/admin/sites", "/staff/admin/sites/" + e.siteA.ID, "/staff/admin/staff", "/staff/admin/settings", "/staff/tokens"},
 		"aud1":   {"/staff", "/staff/audit", "/staff/audit/verify"},
