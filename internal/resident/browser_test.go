@@ -1,6 +1,7 @@
 package resident
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,10 +13,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/cityid/cityid/internal/verify"
 )
 
-// chromium starts a headless Chromium with a fresh profile and a 360×740
-// phone viewport, or skips saying why.
+// The phone the resident tests run on: 390×844 CSS pixels.
+const phoneWidth, phoneHeight = 390, 844
+
+// chromium starts a headless Chromium with a fresh profile and a phone
+// viewport, or skips saying why.
 func chromium(t *testing.T) context.Context {
 	t.Helper()
 	if testing.Short() {
@@ -38,13 +44,13 @@ func chromium(t *testing.T) context.Context {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(360, 740),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(phoneWidth, phoneHeight),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank"), chromedp.EmulateViewport(360, 740)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank"), chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(bctx, 120*time.Second)
@@ -96,7 +102,7 @@ func (b *browser) text(step, css string) string {
 }
 
 // check runs axe-core on the page (serious and critical violations fail
-// the test) and checks the page fits a 360 px screen without sideways
+// the test) and checks the page fits the phone's screen without sideways
 // scrolling.
 func (b *browser) check(step string) {
 	b.t.Helper()
@@ -104,8 +110,8 @@ func (b *browser) check(step string) {
 	if err != nil {
 		b.fail(step+": width", err)
 	}
-	if width > 360 {
-		b.t.Errorf("%s: page is %d px wide on a 360 px screen", step, width)
+	if width > phoneWidth {
+		b.t.Errorf("%s: page is %d px wide on a %d px screen", step, width, phoneWidth)
 	}
 	if b.axe == "" {
 		return
@@ -129,6 +135,62 @@ func (b *browser) check(step string) {
 	}
 }
 
+// shot saves a full-page screenshot as docs/img/<name> when
+// CITYID_SCREENSHOTS=1 (how the README's pictures are made).
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	if os.Getenv("CITYID_SCREENSHOTS") != "1" {
+		return
+	}
+	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		b.fail("screenshot "+name, err)
+	}
+	dir := filepath.Join("..", "..", "docs", "img")
+	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("saved docs/img/%s (%d KB)", name, len(buf)/1024)
+}
+
+// focused is the id of the element that has the keyboard focus and
+// whether its top edge is on screen.
+func (b *browser) focused(step string) (id string, onScreen bool) {
+	b.t.Helper()
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]any](`(() => { const e = document.activeElement;
+		const r = e.getBoundingClientRect(); return [e.id, r.top >= 0 && r.top < window.innerHeight]; })()`))
+	if err != nil || len(out) != 2 {
+		b.fail(step+": focus", err)
+	}
+	id, _ = out[0].(string)
+	onScreen, _ = out[1].(bool)
+	return id, onScreen
+}
+
+// readQR checks the page's QR image decoded in the browser, then reads it
+// back from a screenshot of the image as a phone camera would, with the
+// project's own decoder.
+func (b *browser) readQR(step, css string) string {
+	b.t.Helper()
+	w, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelector(`+"`"+css+"`"+`).naturalWidth`))
+	if err != nil {
+		b.fail(step, err)
+	}
+	if w == 0 {
+		src, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+"`"+css+"`"+`).getAttribute("src")`))
+		b.t.Fatalf("%s: the QR image did not decode in the browser (src %.40q)", step, src)
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(css)))
+	if err != nil {
+		b.fail(step+": screenshot", err)
+	}
+	text, err := verify.DecodeQRImage(bytes.NewReader(png), 0)
+	if err != nil {
+		b.t.Fatalf("%s: read the QR from the screenshot: %v", step, err)
+	}
+	return text
+}
+
 // TestBrowserResidentJourney drives the whole resident path in Spanish on
 // a phone-sized screen, with the proof-of-work solved by site.js: checklist
 // → pre-apply (first with mistakes) → book → status, checking every page
@@ -147,6 +209,7 @@ func TestBrowserResidentJourney(t *testing.T) {
 		t.Errorf("home h1 = %q", h)
 	}
 	b.check("home")
+	b.shot("resident-es.png")
 
 	b.run("checklist",
 		chromedp.Navigate(base+"/es/checklist"),
@@ -158,7 +221,16 @@ func TestBrowserResidentJourney(t *testing.T) {
 	if got := b.text("checklist result", "#result-title"); got != "Sí, estos documentos son suficientes." {
 		t.Errorf("checklist result = %q", got)
 	}
+	// The answer is below the form: focus moves to it, so a screen reader
+	// reads it and a sighted reader sees it without scrolling.
+	if id, on := b.focused("checklist result"); id != "result" || !on {
+		t.Errorf("after checking, focus is on #%s (on screen: %v), want #result on screen", id, on)
+	}
+	if live := b.text("checklist live", `#result[aria-live="polite"] h2`); live == "" {
+		t.Errorf("the checklist result is not a polite live region")
+	}
 	b.check("checklist result")
+	b.shot("resident-checklist-es.png")
 
 	b.run("to apply", chromedp.Click(chromedp.CSS(".result a.button")), chromedp.WaitVisible(chromedp.CSS("#f-given_names")))
 	b.check("apply form")
@@ -192,12 +264,16 @@ func TestBrowserResidentJourney(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no code on the done page")
 	}
+	if got, err := ParseQR(b.readQR("applied QR", "img.qr")); err != nil || got != code {
+		t.Errorf("the QR on the done page reads %q (%v), want %s", got, err, code)
+	}
 	b.check("applied")
+	b.shot("resident-applied-es.png")
 
 	b.run("find slots", chromedp.Click(chromedp.CSS(`form[action="/es/book"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-slot-0")))
 	b.check("slots")
 	b.run("book", chromedp.Click(chromedp.CSS(`form.pow button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#appt-title")))
-	if got := b.text("booked", ".result.ok h2"); got != "Su cita está hecha." {
+	if got := b.text("booked", ".result.ok h2"); got != "Su cita quedó reservada." {
 		t.Errorf("booking result = %q", got)
 	}
 	when := b.text("when", ".when")
@@ -212,7 +288,7 @@ func TestBrowserResidentJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#st-title")),
 	)
-	if got := b.text("status", "#st-title"); got != "Tenemos su solicitud en línea." {
+	if got := b.text("status", "#st-title"); got != "Recibimos su solicitud en línea." {
 		t.Errorf("status = %q", got)
 	}
 	b.check("status")

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"image/png"
 	"net/http"
 	"time"
@@ -61,10 +62,9 @@ func (s *Site) evidenceLines(p *page, res evidence.Result) []string {
 }
 
 type homeData struct {
-	Fees      []feeLine
-	Bring     []string
-	Identity  []docOption
-	Residency []docOption
+	Fees       []feeLine
+	Bring      []bringView
+	BringNotes []string
 }
 
 type feeLine struct{ Label, Amount string }
@@ -86,9 +86,7 @@ func (s *Site) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	if f.SeniorFromAge > 0 {
 		d.Fees = append(d.Fees, feeLine{p.T("resident.fee.senior", "age", f.SeniorFromAge), money(f.Senior)})
 	}
-	res := evidence.Evaluate(s.app.Settings.Evidence, s.app.Settings.Documents, evidence.Input{Age: 30, Today: s.today()})
-	d.Bring = s.evidenceLines(p, res)
-	d.Identity, d.Residency = s.docGroups(p)
+	d.Bring, d.BringNotes = s.bring(p)
 	p.Data = d
 	return s.render(w, http.StatusOK, "home", p)
 }
@@ -182,8 +180,10 @@ func parseForm(r *http.Request) error {
 }
 
 type appliedData struct {
-	Code   string
-	QR     string // data: URL of a PNG
+	Code string
+	// QR is a data: URL of a PNG. It is a template.URL because html/template
+	// rewrites any other data: URL in a src to "#ZgotmplZ" (an empty box).
+	QR     template.URL
 	Expiry string
 	Sites  []store.Site
 }
@@ -258,7 +258,9 @@ func dedupe(errs person.Errors) person.Errors {
 
 // qrDataURL renders text as a QR code PNG in a data: URL (QR alphanumeric
 // mode for upper-case payloads, medium error correction, 4-module margin).
-func qrDataURL(text string) (string, error) {
+// The URL is built here from our own PNG bytes only, which is what makes
+// marking it safe for the template.
+func qrDataURL(text string) (template.URL, error) {
 	code, err := qr.Encode(text, qr.M, qr.Auto)
 	if err != nil {
 		return "", fmt.Errorf("qr: %w", err)
@@ -273,7 +275,7 @@ func qrDataURL(text string) (string, error) {
 	if err := png.Encode(&buf, scaled); err != nil {
 		return "", fmt.Errorf("qr: %w", err)
 	}
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil
 }
 
 var monthKeys = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}

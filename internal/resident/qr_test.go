@@ -20,7 +20,7 @@ func TestQRDecodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(u, "data:image/png;base64,"))
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(string(u), "data:image/png;base64,"))
 			if err != nil {
 				t.Fatal(err)
 			}

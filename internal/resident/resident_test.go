@@ -136,7 +136,7 @@ func TestJourney(t *testing.T) {
 	bf := url.Values{"step": {"book"}, "code": {code}, "site": {e.siteID}, "slot": {slot}, "request_key": {hidden(find.body, "request_key")}}
 	bf = solved(find.body, bf, 4)
 	first := e.do(t, "POST", "/es/book", bf)
-	if first.status != http.StatusOK || !strings.Contains(first.body, "Su cita está hecha.") {
+	if first.status != http.StatusOK || !strings.Contains(first.body, "Su cita quedó reservada.") {
 		t.Fatalf("book = %d\n%s", first.status, first.body)
 	}
 	// The connection dropped; the browser sends the same form again (a
@@ -145,7 +145,7 @@ func TestJourney(t *testing.T) {
 	bf.Set("pow_challenge", hidden(first.body, "pow_challenge"))
 	bf.Set("pow_nonce", Solve(bf.Get("pow_challenge"), 4))
 	again := e.do(t, "POST", "/es/book", bf)
-	if again.status != http.StatusOK || !strings.Contains(again.body, "Su cita está hecha.") {
+	if again.status != http.StatusOK || !strings.Contains(again.body, "Su cita quedó reservada.") {
 		t.Fatalf("retried book = %d\n%s", again.status, again.body)
 	}
 	s, err := e.app.DB.Slot(context.Background(), slot)
@@ -157,7 +157,7 @@ func TestJourney(t *testing.T) {
 	}
 
 	st := e.do(t, "POST", "/es/status", url.Values{"code": {code}, "dob_day": {"07"}, "dob_month": {"5"}, "dob_year": {"1988"}})
-	if !strings.Contains(st.body, "Tenemos su solicitud en línea.") || !strings.Contains(st.body, "City Hall") {
+	if !strings.Contains(st.body, "Recibimos su solicitud en línea.") || !strings.Contains(st.body, "City Hall") {
 		t.Errorf("status = %d\n%s", st.status, st.body)
 	}
 	wrong := e.do(t, "POST", "/es/status", url.Values{"code": {code}, "dob_day": {"8"}, "dob_month": {"5"}, "dob_year": {"1988"}})
@@ -349,11 +349,11 @@ func TestLotteryOverHTTP(t *testing.T) {
 		code := e.preapply(t, applyForm(name, "Vega"))
 		codes = append(codes, code)
 		find := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {st.ID}})
-		if !strings.Contains(find.body, "Entrar al sorteo") {
+		if !strings.Contains(find.body, "Inscribirme en el sorteo") {
 			t.Fatalf("resident %d sees no lottery:\n%s", i, find.body)
 		}
 		f := solved(find.body, url.Values{"step": {"lottery"}, "code": {code}, "site": {st.ID}}, 4)
-		if r := e.do(t, "POST", "/es/book", f); !strings.Contains(r.body, "Está en el sorteo.") {
+		if r := e.do(t, "POST", "/es/book", f); !strings.Contains(r.body, "Su nombre ya está en el sorteo.") {
 			t.Fatalf("enter lottery %d = %d\n%s", i, r.status, r.body)
 		}
 	}

@@ -41,7 +41,7 @@ func TestBookingBelongsToItsPreapplication(t *testing.T) {
 	e := newEnv(t, false, Options{})
 	ctx := context.Background()
 	victimCode, victim := e.bookAs(t, applyForm("Ana", "García"), 0)
-	if victim.status != http.StatusOK || !strings.Contains(victim.body, "Su cita está hecha.") {
+	if victim.status != http.StatusOK || !strings.Contains(victim.body, "Su cita quedó reservada.") {
 		t.Fatalf("victim's booking = %d\n%s", victim.status, victim.body)
 	}
 	_, control := e.bookAs(t, applyForm("Berta", "Ruiz"), 2) // someone else, for comparison

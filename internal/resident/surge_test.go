@@ -127,7 +127,7 @@ func surge(t testing.TB, postgres bool, people, retries, slots int) surgeResult 
 				lat[i] = time.Since(t0)
 				body := b.String()
 				switch {
-				case res.StatusCode == http.StatusOK && strings.Contains(body, "Su cita está hecha."):
+				case res.StatusCode == http.StatusOK && strings.Contains(body, "Su cita quedó reservada."):
 					outcome[i] = "booked"
 				case res.StatusCode == http.StatusConflict && strings.Contains(body, "alguien acaba de tomar ese horario"):
 					outcome[i] = "full"
