@@ -45,6 +45,7 @@ func New(a *app.App, log *slog.Logger) *API {
 	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now),
 		reads:  newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded),
 		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
+	a.ShareLimit(x.verifyLimit, "api.verify")
 	x.routes()
 	return x
 }

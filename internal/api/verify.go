@@ -41,6 +41,7 @@ func newVerifyLimiter(now func() time.Time) *throttle.Limiter {
 func (x *API) SetVerifyRate(perMinute int) {
 	if perMinute > 0 {
 		x.verifyLimit = throttle.New(perMinute, max(perMinute/6, 1), verifyMaxHolders, x.app.Now)
+		x.app.ShareLimit(x.verifyLimit, "api.verify")
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/cityid/cityid/internal/masterkey"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/throttle"
 	"github.com/cityid/cityid/internal/vault"
 )
 
@@ -130,6 +131,11 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	ao := auth.OptionsFrom(settings)
 	if o.Auth != nil {
 		ao = *o.Auth
+	}
+	if db.Dialect() == store.Postgres && ao.Shared == nil {
+		// Several app servers share one database: the per-address login
+		// limits live there, so ten bad logins cost ten on every server.
+		ao.Shared = db
 	}
 	a.Auth = auth.NewService(db.Auth(), a.Vault, ao, o.Now, o.Rand)
 	a.Enroll = enroll.New(db.Enroll(), a.Vault, settings, o.Now, o.Rand)
@@ -261,4 +267,15 @@ func (a *App) Close() error {
 	db := a.DB
 	a.DB = nil
 	return db.Close()
+}
+
+// ShareLimit keeps l's buckets in the database under name when several app
+// servers may share it (PostgreSQL), so the limit holds across servers;
+// on SQLite (one server) it does nothing. Keys are stored as keyed hashes
+// (a client address or token id is never written).
+func (a *App) ShareLimit(l *throttle.Limiter, name string) {
+	if a.DB.Dialect() != store.Postgres {
+		return
+	}
+	l.Share(a.DB, name, func(key string) []byte { return a.Vault.BlindIndex("throttle."+name, key) })
 }

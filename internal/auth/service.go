@@ -37,6 +37,11 @@ type Options struct {
 	Argon            Params   // cost of new password hashes
 	Issuer           string   // the account label in authenticator apps
 	ContextWords     []string // words no password may be made of, e.g. the city name
+	// Shared keeps the per-address login and second-factor limits in the
+	// database (PostgreSQL with several app servers), so they hold across
+	// servers; nil keeps them per server. Keys are keyed hashes of the
+	// address, never the address.
+	Shared throttle.Backend
 }
 
 // DefaultOptions are 12-hour sessions, a 30-minute idle timeout, a
@@ -146,6 +151,11 @@ func NewService(db Store, v *vault.Vault, opts Options, now func() time.Time, ra
 	}
 	if opts.TOTPPerIPPerMinute > 0 {
 		s.totpIPs = throttle.New(opts.TOTPPerIPPerMinute, opts.TOTPPerIPPerMinute, 10_000, func() time.Time { return s.now() })
+	}
+	if opts.Shared != nil {
+		for name, l := range map[string]*throttle.Limiter{"auth.login_ip": s.ips, "auth.totp_ip": s.totpIPs} {
+			l.Share(opts.Shared, name, func(key string) []byte { return v.BlindIndex("throttle."+name, key) })
+		}
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/store/storetest"
+	"github.com/cityid/cityid/internal/vault"
 )
 
 func TestReplayedTOTPRejected(t *testing.T) {
@@ -181,6 +183,48 @@ func TestRateLimitPerIP(t *testing.T) {
 		}
 		if _, _, err := f.svc.Login(ctx, "ana", goodPassword, "10.0.0.9"); !errors.Is(err, auth.ErrRateLimited) {
 			t.Errorf("second Login after 20 s: error = %v, want ErrRateLimited", err)
+		}
+	})
+}
+
+// TestRateLimitPerIPAcrossServers: with several app servers on one
+// PostgreSQL database, an address's login attempts are counted once for all
+// of them: three on server A leave none on server B.
+func TestRateLimitPerIPAcrossServers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect() != store.Postgres {
+			t.Skip("shared limits are for several servers on PostgreSQL; SQLite has one server")
+		}
+		ctx := context.Background()
+		keys, err := vault.GenerateKeys(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Both servers open the same data directory's keys.
+		v := vault.New(keys.KEK(), keys.IndexKey(), rand.Reader)
+		c := &clock{t: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)}
+		server := func() *auth.Service {
+			o := auth.DefaultOptions()
+			o.Argon = auth.TestParams()
+			o.PerIPPerMinute = 3
+			o.ContextWords = []string{"New Haven"}
+			o.Shared = db
+			return auth.NewService(db.Auth(), v, o, c.Now, rand.Reader)
+		}
+		a, b := server(), server()
+		if _, err := a.CreateStaff(ctx, auth.System(), auth.NewStaff{Username: "ana", Role: auth.RoleSupervisor, Password: goodPassword}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, _, err := a.Login(ctx, "ana", goodPassword, "10.0.0.9"); err != nil {
+				t.Fatalf("Login #%d on server A: %v", i+1, err)
+			}
+		}
+		if _, _, err := b.Login(ctx, "ana", goodPassword, "10.0.0.9"); !errors.Is(err, auth.ErrRateLimited) {
+			t.Errorf("Login #4 from the same address on server B: error = %v, want ErrRateLimited", err)
+		}
+		if _, _, err := b.Login(ctx, "ana", goodPassword, "10.0.0.10"); err != nil {
+			t.Errorf("Login from another address on server B: %v, want allowed", err)
 		}
 	})
 }

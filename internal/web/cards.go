@@ -41,6 +41,7 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	pages.Handle("POST /staff/applications/{id}/issue", staff(s.cardIssue, roleReview...))
 
 	v := &verifier{s: s, limit: throttle.New(verifyPagePerMinute, verifyPageBurst, verifyPageClients, s.app.Now)}
+	s.app.ShareLimit(v.limit, "web.verify")
 	pages.Handle("GET /verify", h(v.form))
 	pages.Handle("POST /verify", h(v.check))
 
