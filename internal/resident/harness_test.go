@@ -155,7 +155,13 @@ func newEnv(t testing.TB, postgres bool, opts Options) *env {
 	if err != nil {
 		t.Fatalf("NewSite: %v", err)
 	}
-	st, err := a.Sites.Create(ctx, auth.System(), site.Site{Name: "City Hall", Kind: site.KindCityHall, Address: "165 Church St"})
+	var hours site.WeekHours
+	for d := time.Monday; d <= time.Friday; d++ {
+		hours[d] = []site.Span{{From: "09:00", To: "17:00"}}
+	}
+	hours[time.Saturday] = []site.Span{{From: "09:00", To: "12:00"}}
+	st, err := a.Sites.Create(ctx, auth.System(), site.Site{Name: "City Hall", Kind: site.KindCityHall, Address: "165 Church St",
+		Phone: "203-946-8000", Hours: hours, Languages: []string{"English", "Español"}, Accessibility: "Step-free entrance on Church St"})
 	if err != nil {
 		t.Fatalf("create site: %v", err)
 	}

@@ -65,6 +65,7 @@ type homeData struct {
 	Fees       []feeLine
 	Bring      []bringView
 	BringNotes []string
+	Places     []*placeView
 }
 
 type feeLine struct{ Label, Amount string }
@@ -87,6 +88,11 @@ func (s *Site) home(w http.ResponseWriter, r *http.Request, p *page) error {
 		d.Fees = append(d.Fees, feeLine{p.T("resident.fee.senior", "age", f.SeniorFromAge), money(f.Senior)})
 	}
 	d.Bring, d.BringNotes = s.bring(p)
+	places, err := s.places(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	d.Places = places
 	p.Data = d
 	return s.render(w, http.StatusOK, "home", p)
 }
@@ -292,36 +298,45 @@ func (s *Site) longDate(p *page, t time.Time) string { return longDate(p.T, t) }
 
 func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
 
-// bookableSites lists the active sites with booking rules. The list is
-// kept for a few seconds: under a rush every request needs it, and read
-// connections are the scarce resource.
+// bookableSites lists the active sites with booking rules.
 func (s *Site) bookableSites(ctx context.Context) ([]store.Site, error) {
+	_, bookable, err := s.sites(ctx)
+	return bookable, err
+}
+
+// sites lists the active sites, and those of them with booking rules. The
+// lists are kept for a few seconds: under a rush every request needs them,
+// and read connections are the scarce resource.
+func (s *Site) sites(ctx context.Context) (active, bookable []store.Site, err error) {
 	now := time.Now()
 	s.sitesMu.Lock()
 	if now.Before(s.sitesUntil) {
-		out := s.sitesCache
+		active, bookable = s.activeCache, s.sitesCache
 		s.sitesMu.Unlock()
-		return out, nil
+		return active, bookable, nil
 	}
 	s.sitesMu.Unlock()
 	all, err := s.app.DB.Sites(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules, err := s.booking.Rules(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []store.Site
 	for _, st := range all {
-		if _, ok := rules[st.ID]; ok && st.Active {
-			out = append(out, st)
+		if !st.Active {
+			continue
+		}
+		active = append(active, st)
+		if _, ok := rules[st.ID]; ok {
+			bookable = append(bookable, st)
 		}
 	}
 	s.sitesMu.Lock()
-	s.sitesCache, s.sitesUntil = out, now.Add(5*time.Second)
+	s.activeCache, s.sitesCache, s.sitesUntil = active, bookable, now.Add(5*time.Second)
 	s.sitesMu.Unlock()
-	return out, nil
+	return active, bookable, nil
 }
 
 // slotView is a slot as the resident sees it.

@@ -2,6 +2,8 @@ package resident
 
 import (
 	"html"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,5 +64,56 @@ func TestHomeWhatToBring(t *testing.T) {
 				t.Errorf("fee section = %q", cost)
 			}
 		})
+	}
+}
+
+// TestLocations: the home page lists every office with its address, a plain
+// map link, phone and opening hours; the status page says where and when
+// the visit is, with the date written out in the reader's language.
+func TestLocations(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	home := e.do(t, "GET", "/es/", nil)
+	where := section(home.body, "Dónde solicitarla", "Su privacidad")
+	for _, w := range []string{"City Hall 165 Church St Ver City Hall en el mapa", "Teléfono: 203-946-8000",
+		"Horario de atención: Lunes a viernes: 09:00–17:00 Sábado: 09:00–12:00 Domingo: cerrado", "English, Español", "Step-free entrance"} {
+		if !strings.Contains(where, w) {
+			t.Errorf("home page's offices lack %q:\n%s", w, where)
+		}
+	}
+	for _, w := range []string{`href="tel:2039468000"`, `href="https://www.openstreetmap.org/search?query=165+Church+St"`} {
+		if !strings.Contains(html.UnescapeString(home.body), w) {
+			t.Errorf("home page lacks %s", w)
+		}
+	}
+	if strings.Contains(home.body, "<iframe") {
+		t.Errorf("home page embeds a map")
+	}
+	en := section(e.do(t, "GET", "/en/", nil).body, "Where to apply", "Your privacy")
+	if !strings.Contains(en, "Monday to Friday: 09:00–17:00") || !strings.Contains(en, "See City Hall on a map") {
+		t.Errorf("English offices:\n%s", en)
+	}
+
+	code := e.preapply(t, applyForm("Rosa", "Díaz"))
+	find := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {e.siteID}})
+	bf := solved(find.body, url.Values{"step": {"book"}, "code": {code}, "site": {e.siteID}, "slot": {hidden(find.body, "slot")},
+		"request_key": {hidden(find.body, "request_key")}}, 4)
+	if r := e.do(t, "POST", "/es/book", bf); r.status != http.StatusOK {
+		t.Fatalf("book = %d", r.status)
+	}
+	for _, lang := range []string{"es", "en"} {
+		st := e.do(t, "POST", "/"+lang+"/status", url.Values{"code": {code}, "dob_day": {"7"}, "dob_month": {"5"}, "dob_year": {"1988"}})
+		got := section(st.body, "<main", "</main>")
+		want := map[string][]string{
+			"es": {"Su cita: lunes 2 de marzo de 2026, ", "City Hall 165 Church St Ver City Hall en el mapa", "Teléfono: 203-946-8000", "Lunes a viernes: 09:00–17:00"},
+			"en": {"Your appointment: Monday, March 2, 2026, ", "See City Hall on a map", "Monday to Friday: 09:00–17:00"},
+		}[lang]
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s status lacks %q:\n%s", lang, w, got)
+			}
+		}
+		if iso := regexp.MustCompile(`20\d\d-\d\d-\d\d`).FindString(got); iso != "" {
+			t.Errorf("%s status shows an ISO date %s", lang, iso)
+		}
 	}
 }

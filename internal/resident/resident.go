@@ -114,9 +114,10 @@ type Site struct {
 	pow      *pow
 	langs    []string
 
-	sitesMu    sync.Mutex
-	sitesCache []store.Site
-	sitesUntil time.Time
+	sitesMu     sync.Mutex
+	sitesCache  []store.Site // active sites with booking rules
+	activeCache []store.Site
+	sitesUntil  time.Time
 }
 
 // New builds the public site for a: templates are parsed once here, so a

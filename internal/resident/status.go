@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
@@ -31,9 +32,9 @@ const (
 // Lookup is what a status check shows the resident.
 type Lookup struct {
 	Status   string
-	Reason   string // rejected: a review reason code
-	Site     string // card ready at / appointment at
-	Appt     string // appointment time, if any
+	Reason   string      // rejected: a review reason code
+	Place    *store.Site // card ready at / appointment at
+	When     time.Time   // appointment time, if any
 	appID    string
 	personID string
 }
@@ -52,9 +53,9 @@ func (s *Site) lookup(ctx context.Context, code string, dob person.Date) (*Looku
 		if pre.ApplicationID == "" {
 			l := &Lookup{Status: StatusPreapplied}
 			if a, sl, err := s.booking.Appointment(ctx, pre.ID); err == nil {
-				l.Appt = sl.StartsAt.In(s.loc).Format("2006-01-02 15:04")
+				l.When = sl.StartsAt.In(s.loc)
 				if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
-					l.Site = st.Name
+					l.Place = &st
 				}
 			}
 			return l, nil
@@ -130,7 +131,7 @@ func (s *Site) applicationStatus(ctx context.Context, row enroll.Record) (*Looku
 				case !c.PrintedAt.IsZero():
 					l.Status = StatusCardReady
 					if st, err := s.app.DB.Site(ctx, row.SiteID); err == nil {
-						l.Site = st.Name + ", " + st.Address
+						l.Place = &st
 					}
 				}
 			}
@@ -177,6 +178,13 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 	return l, err
 }
 
+// statusView is the status answer in the reader's language: the visit's
+// date written out, and where to go with its address, hours and phone.
+type statusView struct {
+	Status, Reason, When string
+	Place                *placeView
+}
+
 func (s *Site) status(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.status.title"
 	l, err := s.checkLookup(r, p)
@@ -187,7 +195,14 @@ func (s *Site) status(w http.ResponseWriter, r *http.Request, p *page) error {
 		return s.render(w, http.StatusUnprocessableEntity, "status", p)
 	}
 	p.Form.Del("code")
-	p.Data = l
+	v := &statusView{Status: l.Status, Reason: l.Reason}
+	if !l.When.IsZero() {
+		v.When = s.longDate(p, l.When) + ", " + s.clockTime(l.When)
+	}
+	if l.Place != nil {
+		v.Place = s.place(p, *l.Place)
+	}
+	p.Data = v
 	return s.render(w, http.StatusOK, "status", p)
 }
 
