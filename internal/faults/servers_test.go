@@ -1,0 +1,306 @@
+package faults
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/auth"
+)
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// appServer is one `cityid serve` process.
+type appServer struct {
+	name    string
+	addr    string // public address
+	metrics string // --metrics-addr
+	cmd     *exec.Cmd
+}
+
+func startServer(t *testing.T, bin, dir, dbURL, name, publicURL string) *appServer {
+	t.Helper()
+	s := &appServer{name: name, addr: freeAddr(t), metrics: freeAddr(t)}
+	s.cmd = exec.Command(bin, "serve", "--data", dir, "--db", dbURL, "--addr", s.addr, "--metrics-addr", s.metrics,
+		"--trusted-proxy", "127.0.0.1/32", "--public-url", publicURL)
+	s.cmd.Stdout, s.cmd.Stderr = io.Discard, io.Discard
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	waitFor(t, name+" /readyz", 90*time.Second, func() bool { return get("http://"+s.addr+"/readyz") == http.StatusOK })
+	return s
+}
+
+// leading reads the server's cityid_jobs_leader gauge (-1: no answer).
+func (s *appServer) leading() int {
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + s.metrics + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "cityid_jobs_leader "); ok {
+			if strings.TrimSpace(v) == "1" {
+				return 1
+			}
+			return 0
+		}
+	}
+	return -1
+}
+
+func get(u string) int {
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(u)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// proxyClient talks to HAProxy like a browser (cookies, no redirects
+// followed) and notes which app server answered each request.
+type proxyClient struct {
+	base   string
+	http   *http.Client
+	xff    string          // the client address a request claims to come from, through the proxy
+	served map[string]bool // app servers seen (HAProxy's X-Served-By)
+}
+
+func newProxyClient(base string) *proxyClient {
+	jar, _ := cookiejar.New(nil)
+	return &proxyClient{base: base, served: map[string]bool{}, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *proxyClient) do(t *testing.T, method, path string, form url.Values) (int, string, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.xff != "" {
+		req.Header.Set("X-Forwarded-For", c.xff)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	c.served[resp.Header.Get("X-Served-By")] = true
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+var totpSecretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+
+// signIn signs in through every step (password, then authenticator
+// enrolment) with real time codes.
+func (c *proxyClient) signIn(t *testing.T, username, password string) {
+	t.Helper()
+	st, loc, body := c.do(t, http.MethodPost, "/login", url.Values{"username": {username}, "password": {password}})
+	for range 4 {
+		if st != http.StatusSeeOther {
+			t.Fatalf("sign-in step = %d %q: %s", st, loc, body)
+		}
+		switch loc {
+		case "/login/totp/enroll":
+			_, _, page := c.do(t, http.MethodGet, loc, nil)
+			m := totpSecretRE.FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("no authenticator secret on the enrolment page: %s", page)
+			}
+			st, loc, body = c.do(t, http.MethodPost, loc, url.Values{"code": {auth.CodeAt(m[1], time.Now())}})
+		default:
+			if strings.HasPrefix(loc, "/staff") {
+				return
+			}
+			t.Fatalf("sign-in stopped at %q: %s", loc, body)
+		}
+	}
+	t.Fatal("sign-in did not finish")
+}
+
+// TestServersBehindHAProxy runs two `cityid serve` processes on one
+// PostgreSQL database behind HAProxy (Debian's package, started by the test,
+// round robin, forwarding the client address, which cityid believes from
+// the proxy only: --trusted-proxy) and shows what a city running several
+// app servers relies on:
+//   - a staff session made through one server works on the other (the
+//     sign-in steps themselves alternate between servers);
+//   - the per-address login limit holds across servers: requests spread
+//     over both get the limit once, not once per server;
+//   - exactly one server runs the background jobs, and when it is killed
+//     with SIGKILL the other takes them over; the survivor keeps serving
+//     the signed-in clerk.
+func TestServersBehindHAProxy(t *testing.T) {
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy is not installed (apt-get install haproxy); not run")
+	}
+	pg := newCluster(t)
+	bin := binary(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	front := freeAddr(t)
+	public := "http://" + front
+
+	a := startServer(t, bin, dir, pg.url(), "a", public)
+	// Both servers open one data directory: on real machines it is copied
+	// (settings and master key) to each; the database is the shared state.
+	b := startServer(t, bin, dir, pg.url(), "b", public)
+
+	const password = "purple tractor sings quietly"
+	add := exec.Command(bin, "user", "add", "--data", dir, "--db", pg.url(), "--username", "maria", "--role", "admin", "--password-stdin")
+	add.Stdin = strings.NewReader(password + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+
+	cfg := fmt.Sprintf(`global
+  maxconn 200
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+frontend www
+  bind %s
+  option forwardfor
+  default_backend cityid
+backend cityid
+  balance roundrobin
+  option httpchk GET /readyz
+  http-response set-header X-Served-By %%[srv_name]
+  server a %s check inter 300ms fall 2 rise 1
+  server b %s check inter 300ms fall 2 rise 1
+`, front, a.addr, b.addr)
+	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hp := exec.Command(haproxy, "-db", "-f", cfgFile)
+	var hpOut strings.Builder
+	hp.Stdout, hp.Stderr = &hpOut, &hpOut
+	if err := hp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hp.Process.Kill(); hp.Wait() })
+	waitFor(t, "HAProxy to serve /readyz", 30*time.Second, func() bool { return get(public+"/readyz") == http.StatusOK })
+
+	// Sessions move between servers.
+	clerk := newProxyClient(public)
+	clerk.signIn(t, "maria", password)
+	for i := range 6 {
+		if st, loc, _ := clerk.do(t, http.MethodGet, "/staff", nil); st != http.StatusOK {
+			t.Fatalf("GET /staff #%d through the proxy = %d (to %q): the session did not hold on every server", i+1, st, loc)
+		}
+	}
+	if !clerk.served["a"] || !clerk.served["b"] {
+		t.Fatalf("requests were answered by %v; want both servers (round robin)", clerk.served)
+	}
+
+	// One limit across servers: the staff login limit per address is 10 a
+	// minute; 14 bad logins from one address spread over two servers get
+	// at most 10 answers before 429 (per-server limits would allow 14).
+	attacker := newProxyClient(public)
+	attacker.xff = "198.51.100.7"
+	answered, limited := 0, 0
+	for range 14 {
+		st, _, _ := attacker.do(t, http.MethodPost, "/login", url.Values{"username": {"nobody"}, "password": {"wrong guess " + "x"}})
+		switch st {
+		case http.StatusTooManyRequests:
+			limited++
+		case http.StatusUnauthorized:
+			answered++
+		default:
+			t.Fatalf("bad login answered %d", st)
+		}
+	}
+	if !attacker.served["a"] || !attacker.served["b"] {
+		t.Fatalf("bad logins were answered by %v; want both servers", attacker.served)
+	}
+	if answered > 10 || limited < 4 {
+		t.Errorf("14 bad logins from one address over two servers: %d answered, %d limited; want at most 10 answered (one limit for all servers)", answered, limited)
+	}
+	// Another address is not held back by the first one's limit.
+	other := newProxyClient(public)
+	other.xff = "198.51.100.8"
+	if st, _, _ := other.do(t, http.MethodPost, "/login", url.Values{"username": {"nobody"}, "password": {"wrong"}}); st != http.StatusUnauthorized {
+		t.Errorf("a bad login from another address = %d, want 401 (limits are per client address behind the proxy)", st)
+	}
+
+	// One job leader, handed over when it dies.
+	var leader, follower *appServer
+	waitFor(t, "exactly one job leader", 30*time.Second, func() bool {
+		la, lb := a.leading(), b.leading()
+		switch {
+		case la == 1 && lb == 0:
+			leader, follower = a, b
+		case la == 0 && lb == 1:
+			leader, follower = b, a
+		default:
+			return false
+		}
+		return true
+	})
+	killed := time.Now()
+	if err := leader.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	leader.cmd.Wait()
+	waitFor(t, "server "+follower.name+" to take over the jobs", 30*time.Second, func() bool { return follower.leading() == 1 })
+	t.Logf("server %s was killed; %s led the jobs %s later", leader.name, follower.name, time.Since(killed).Round(100*time.Millisecond))
+
+	// The signed-in clerk keeps working on the survivor (HAProxy's health
+	// check takes the dead server out).
+	waitFor(t, "HAProxy to route around the dead server", 10*time.Second, func() bool {
+		st, _, _ := clerk.do(t, http.MethodGet, "/staff", nil)
+		return st == http.StatusOK
+	})
+	for i := range 4 {
+		if st, loc, _ := clerk.do(t, http.MethodGet, "/staff", nil); st != http.StatusOK {
+			t.Errorf("GET /staff #%d after %s died = %d (to %q), want 200 from %s", i+1, leader.name, st, loc, follower.name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("haproxy output:\n%s", hpOut.String())
+	}
+}
