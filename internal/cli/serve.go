@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/backup"
+	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/leader"
@@ -72,6 +73,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	a.DB.SetAuditHook(m.Audited)
 	if a.Screener != nil {
 		a.Enroll.SetScreener(m.Screener(a.Screener))
+		// Every server follows the others' writes (several may share one
+		// PostgreSQL database): its index is at most a poll behind.
+		go a.Screener.Follow(ctx, a.Enroll, dedup.FollowInterval, logger)
 	}
 	elector := &leader.Elector{DB: a.DB, Key: leader.JobsLock, Log: logger, OnChange: m.SetLeading}
 	go elector.Run(ctx, func(ctx context.Context) {

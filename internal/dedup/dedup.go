@@ -6,11 +6,13 @@ package dedup
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
@@ -28,6 +30,8 @@ type Screener struct {
 	bloom *linkage.Index // nil without a match key
 	db    *store.DB
 	t     linkage.Thresholds
+
+	feed feed // where this server is in the change feed (Sync, Follow)
 }
 
 // New returns an empty Screener with thresholds from settings (zero values
@@ -92,6 +96,15 @@ type Stats struct {
 // cardholder. Call it once at start, before serving.
 func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error) {
 	start := time.Now()
+	// Follow the change feed from before the walk: a change made during it
+	// is applied again afterwards, which is harmless (applying is idempotent).
+	if s.db != nil {
+		last, err := s.db.LastScreeningChange(ctx)
+		if err != nil {
+			return Stats{}, fmt.Errorf("load duplicate screening index: %w", err)
+		}
+		s.feed.reset(last)
+	}
 	n := 0
 	err := svc.EachPerson(ctx, enroll.ScreenedStatuses(), func(id string, p person.Person) error {
 		s.ix.Add(id, linkage.FromPerson(id, p))
@@ -144,6 +157,9 @@ func (s *Screener) Screen(ctx context.Context, self string, p person.Person) ([]
 		}
 		// The encoding belongs to a person; review works on applications.
 		appID, err := s.db.LatestApplicationOf(ctx, c.ID)
+		if errors.Is(err, errs.ErrNotFound) {
+			continue // erased on another server since; its change is on the way
+		}
 		if err != nil {
 			return out, err
 		}

@@ -74,6 +74,35 @@ func (s *Service) EachPerson(ctx context.Context, statuses []Status, fn func(id 
 	})
 }
 
+// ScreeningState reads applications as duplicate screening should see them
+// now (after another server changed them): fn gets each id that still
+// exists, its person, and the person's data when the application is one a
+// submission is compared with and its personal data is kept (nil when it
+// is not: a draft, rejected, erased or reduced to a "no list" encoding).
+// Ids that no longer exist are not passed to fn. A system task, like
+// EachPerson: no per-record audit events.
+func (s *Service) ScreeningState(ctx context.Context, ids []string, fn func(id, personID string, p *person.Person) error) error {
+	screened := map[Status]bool{}
+	for _, st := range ScreenedStatuses() {
+		screened[st] = true
+	}
+	return s.db.ScreeningApplications(ctx, ids, func(row Record, wrapped []byte) error {
+		if !screened[row.Status] || wrapped == nil || row.Sealed.GivenNames == nil {
+			return fn(row.ID, row.PersonID, nil)
+		}
+		dk, err := s.vault.OpenDataKey(wrapped)
+		if err != nil {
+			return fmt.Errorf("open data key: %w", err)
+		}
+		u, err := unseal(dk, row)
+		dk.Destroy()
+		if err != nil {
+			return err
+		}
+		return fn(row.ID, row.PersonID, &u.person)
+	})
+}
+
 // ScreenedStatuses are the applications a new submission is compared with.
 func ScreenedStatuses() []Status {
 	return []Status{StatusSubmitted, StatusNeedsReview, StatusApproved, StatusIssued}

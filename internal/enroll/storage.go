@@ -29,6 +29,9 @@ type Store interface {
 	// person's wrapped data key (nil once erased). The large sealed columns
 	// (photo, documents, notes) and the times are not read.
 	EachApplication(ctx context.Context, statuses []Status, fn func(r Record, wrappedKey []byte) error) error
+	// ScreeningApplications is EachApplication for the given ids (those
+	// that no longer exist are skipped), in no particular order.
+	ScreeningApplications(ctx context.Context, ids []string, fn func(r Record, wrappedKey []byte) error) error
 	// DuplicateCandidates lists an application's open candidates, most likely first.
 	DuplicateCandidates(ctx context.Context, applicationID string) ([]DuplicateCandidate, error)
 	// CardsOf lists the cards issued from an application, oldest first.

@@ -101,7 +101,7 @@ func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) error {
 	if err != nil {
 		return fmt.Errorf("insert application: %w", err)
 	}
-	return nil
+	return tx.noteScreening(ctx, a)
 }
 
 // UpdateApplication rewrites every mutable column of a.
@@ -122,7 +122,7 @@ func (tx *Tx) UpdateApplication(ctx context.Context, a enroll.Record) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("application %s: %w", a.ID, ErrNotFound)
 	}
-	return nil
+	return tx.noteScreening(ctx, a)
 }
 
 // SetApplicationStatus moves an application from one status to another; it
@@ -138,7 +138,7 @@ func (tx *Tx) SetApplicationStatus(ctx context.Context, id string, from, to enro
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("application %s is not %s: %w", id, from, ErrConflict)
 	}
-	return nil
+	return tx.noteScreeningOf(ctx, id)
 }
 
 // Application returns one application by id.

@@ -66,7 +66,7 @@ func (tx *Tx) InsertApplications(ctx context.Context, as []enroll.Record) error 
 	if err := tx.insertRows(ctx, "INSERT INTO applications ("+appColumns+")", len(rows[0]), rows); err != nil {
 		return fmt.Errorf("insert applications: %w", err)
 	}
-	return nil
+	return tx.noteScreening(ctx, as...)
 }
 
 // AppendAudits appends events to the hash chain in order, in one statement

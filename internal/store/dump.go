@@ -299,7 +299,7 @@ func (db *DB) Load(ctx context.Context, version int, r DumpReader, o LoadOptions
 		for {
 			table, cols, err := r.Next()
 			if errors.Is(err, errEOF) {
-				return nil
+				return tx.resumeIdentities(ctx)
 			}
 			if err != nil {
 				return fmt.Errorf("load: %w", err)
@@ -380,4 +380,42 @@ func identifier(s string) bool {
 		}
 	}
 	return true
+}
+
+// resumeIdentities moves PostgreSQL's identity sequences past the numbers a
+// load wrote explicitly, so the next insert does not reuse one. (SQLite's
+// AUTOINCREMENT follows inserted values by itself.)
+func (tx *Tx) resumeIdentities(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	rows, err := tx.query(ctx, `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
+	if err != nil {
+		return fmt.Errorf("load: identity columns: %w", err)
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			rows.Close()
+			return fmt.Errorf("load: identity columns: %w", err)
+		}
+		cols = append(cols, [2]string{t, c})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load: identity columns: %w", err)
+	}
+	for _, tc := range cols {
+		if !identifier(tc[0]) || !identifier(tc[1]) {
+			return fmt.Errorf("load: bad identity column %s.%s", tc[0], tc[1])
+		}
+		// Names come from the schema itself (checked above), never input.
+		q := fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', '%s'), COALESCE(MAX(%s), 0) + 1, false) FROM %s", tc[0], tc[1], tc[1], tc[0])
+		if _, err := tx.exec(ctx, q); err != nil {
+			return fmt.Errorf("load: resume identity of %s: %w", tc[0], err)
+		}
+	}
+	return nil
 }

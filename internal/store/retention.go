@@ -250,6 +250,10 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 	if len(personIDs) == 0 {
 		return e, nil
 	}
+	// Every server's screening index drops these applications.
+	if err := tx.noteScreeningOfPersons(ctx, personIDs); err != nil {
+		return Erased{}, err
+	}
 	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(personIDs)), ", ") + ")"
 	args := make([]any, len(personIDs))
 	for i, id := range personIDs {
@@ -355,6 +359,10 @@ func (tx *Tx) ReducePerson(ctx context.Context, personID string, encoding []byte
 	}
 	n, _ := res.RowsAffected()
 	e.Applications = int(n)
+	// Every server moves them from its plain index to its "no list" one.
+	if err := tx.noteScreeningOfPersons(ctx, []string{personID}); err != nil {
+		return Erased{}, err
+	}
 	return e, nil
 }
 

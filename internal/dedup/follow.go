@@ -1,0 +1,217 @@
+package dedup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
+	"github.com/cityid/cityid/internal/linkage"
+	"github.com/cityid/cityid/internal/person"
+)
+
+// Several app servers may share one database. Each keeps its own index, so
+// each must learn of the others' writes: every write that changes what
+// screening sees of an application adds a row to the database's change feed
+// (store.ScreeningChange) in its own transaction, and every server polls
+// the feed (Follow) and re-reads the applications named there. Polling
+// works the same on SQLite and PostgreSQL and survives lost connections,
+// which LISTEN/NOTIFY does not.
+
+// Follow defaults.
+const (
+	// FollowInterval is how often a server polls the feed: an application
+	// taken on one server is screened by the others within about this long.
+	FollowInterval = 250 * time.Millisecond
+	// keepChanges is how many changes the feed keeps; a server further
+	// behind than that (stopped for a long time) is told to restart.
+	keepChanges = 200_000
+	// gapPatience is how many polls a missing change number is waited for:
+	// on PostgreSQL a number is taken at insert and becomes visible at
+	// commit, so a later change can be seen before an earlier one; a
+	// number still missing after this long belonged to a rolled-back write.
+	gapPatience = 2400 // ten minutes at FollowInterval
+	pruneEvery  = 1200 // polls between prunes of the feed
+)
+
+// ErrBehind means the feed no longer holds changes this server has not
+// applied: its index may be stale and the server must reload it.
+var ErrBehind = errors.New("duplicate screening: the change feed was pruned past this server's position; restart it to reload the index")
+
+// feed is a server's position in the change feed: every change numbered
+// up to cursor is applied, except the numbers in gaps (not seen yet).
+type feed struct {
+	mu     sync.Mutex
+	cursor int64
+	gaps   map[int64]int // missing number → polls waited
+	polls  int
+}
+
+func (f *feed) reset(cursor int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cursor, f.gaps, f.polls = cursor, map[int64]int{}, 0
+}
+
+// Follow polls the change feed every interval until ctx ends, applying
+// other servers' writes to the index. Errors are logged (ids only) and the
+// next poll tries again.
+func (s *Screener) Follow(ctx context.Context, svc *enroll.Service, interval time.Duration, log *slog.Logger) {
+	if interval <= 0 {
+		interval = FollowInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.Sync(ctx, svc); err != nil && ctx.Err() == nil {
+			log.Error("duplicate screening: follow the change feed", "err", err)
+		}
+	}
+}
+
+// Sync applies the changes written since the last Sync (by any server) to
+// the index and returns how many applications it re-read.
+func (s *Screener) Sync(ctx context.Context, svc *enroll.Service) (int, error) {
+	if s.db == nil {
+		return 0, nil
+	}
+	f := &s.feed
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gaps == nil {
+		f.gaps = map[int64]int{}
+	}
+	f.polls++
+	if f.polls%pruneEvery == 0 {
+		if _, err := s.db.PruneScreeningChanges(ctx, keepChanges); err != nil {
+			return 0, err
+		}
+	}
+	from := f.cursor
+	for g := range f.gaps {
+		from = min(from, g-1)
+	}
+	var todo []string
+	persons := map[string]bool{}
+	seen := map[string]bool{}
+	top := f.cursor
+	first := true
+	for {
+		page, err := s.db.ScreeningChanges(ctx, from, 5000)
+		if err != nil {
+			return 0, err
+		}
+		if first && len(page) == 5000 {
+			// A long backlog: has the feed been pruned past this server?
+			// Pruning deletes every number up to the newest minus keepChanges.
+			last, err := s.db.LastScreeningChange(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if last-keepChanges >= from {
+				return 0, ErrBehind
+			}
+		}
+		first = false
+		for _, c := range page {
+			if c.Seq <= f.cursor {
+				if _, missing := f.gaps[c.Seq]; !missing {
+					continue // applied already
+				}
+				delete(f.gaps, c.Seq)
+			} else {
+				for g := top + 1; g < c.Seq; g++ {
+					f.gaps[g] = 0
+				}
+				top = max(top, c.Seq)
+			}
+			if !seen[c.ApplicationID] {
+				seen[c.ApplicationID] = true
+				todo = append(todo, c.ApplicationID)
+			}
+			persons[c.PersonID] = true
+		}
+		if len(page) < 5000 {
+			break
+		}
+		from = page[len(page)-1].Seq
+	}
+	// Gaps found above the old cursor are only missing if the rows after
+	// them were seen; count the wait of each and give up on old ones.
+	for g, n := range f.gaps {
+		if n+1 > gapPatience {
+			delete(f.gaps, g)
+		} else {
+			f.gaps[g] = n + 1
+		}
+	}
+	if err := s.apply(ctx, svc, todo, persons); err != nil {
+		return 0, err
+	}
+	f.cursor = top
+	return len(todo), nil
+}
+
+// apply re-reads applications and puts each where it belongs now: in the
+// plain index if screened with its data kept, out of it otherwise; and a
+// person's "no list" encoding into the Bloom index, or out once erased.
+func (s *Screener) apply(ctx context.Context, svc *enroll.Service, ids []string, persons map[string]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	found := map[string]bool{}
+	err := svc.ScreeningState(ctx, ids, func(id, _ string, p *person.Person) error {
+		found[id] = true
+		if p == nil {
+			s.ix.Remove(id)
+			return nil
+		}
+		s.ix.Add(id, linkage.FromPerson(id, *p))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply screening changes: %w", err)
+	}
+	for _, id := range ids {
+		if !found[id] {
+			s.ix.Remove(id) // deleted: its person was erased
+		}
+	}
+	if s.bloom == nil {
+		return nil
+	}
+	ps := make([]string, 0, len(persons))
+	for p := range persons {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	for _, pid := range ps {
+		b, err := s.db.MatchEncodingOf(ctx, pid)
+		if errors.Is(err, errs.ErrNotFound) {
+			s.bloom.Remove(pid)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("apply screening changes: %w", err)
+		}
+		var enc linkage.Encoding
+		if err := json.Unmarshal(b, &enc); err != nil {
+			return fmt.Errorf("match encoding of %s: %w", pid, err)
+		}
+		if err := s.bloom.AddEncoding(pid, enc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
