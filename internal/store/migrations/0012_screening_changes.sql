@@ -1,4 +1,4 @@
--- cityid schema 11: the change feed that keeps every app server's duplicate
+-- cityid schema 12: the change feed that keeps every app server's duplicate
 -- screening index fresh when several servers share one database. Every
 -- write that can change what screening sees of an application (intake,
 -- decision, erasure, "no list" reduction) adds a row in its transaction;
