@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cityid/cityid/internal/verify"
@@ -272,12 +274,47 @@ func TestBrowserResidentJourney(t *testing.T) {
 
 	b.run("find slots", chromedp.Click(chromedp.CSS(`form[action="/es/book"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-slot-0")))
 	b.check("slots")
+	// A day picker, then that day's times with the places left.
+	b.run("pick a day", chromedp.Click(chromedp.CSS(`.daylist li:nth-child(3) button`)), chromedp.WaitVisible(chromedp.CSS(`.daylist li:nth-child(3) button[aria-pressed="true"]`)))
+	if legend := b.text("times legend", ".slots legend"); legend != "Horarios libres del miércoles 4 de marzo" {
+		t.Errorf("times after picking the third day: %q", legend)
+	}
+	if left := b.text("places left", `label[for="f-slot-0"]`); left != "09:00 (quedan 2 lugares)" {
+		t.Errorf("first time = %q", left)
+	}
+	b.check("day picked")
+	b.shot("resident-book-es.png")
 	b.run("book", chromedp.Click(chromedp.CSS(`form.pow button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#appt-title")))
 	if got := b.text("booked", ".result.ok h2"); got != "Su cita quedó reservada." {
 		t.Errorf("booking result = %q", got)
 	}
 	when := b.text("when", ".when")
+	if main := b.text("booked page", "main"); strings.Contains(main, "no hay horarios libres") {
+		t.Errorf("the confirmation says there are no free times:\n%s", main)
+	}
 	b.check("booked")
+	b.shot("resident-booked-es.png")
+	// Printed, the confirmation keeps the visit and drops menus and forms.
+	b.run("print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	vis, err := chromedp.Run(ctx, chromedp.Evaluate[[]bool](`[".appt .when", ".foot", "#move", ".top nav", "#print"].map(s => {
+		const e = document.querySelector(s); return !!e && e.getClientRects().length > 0 })`))
+	if err != nil || len(vis) != 5 || !vis[0] || vis[1] || vis[2] || vis[3] || vis[4] {
+		t.Errorf("printed (visit, footer, move, menu, print button) visible = %v, %v; want only the visit", vis, err)
+	}
+	b.run("screen media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		return err
+	}))
+	if p := b.text("print button", "#print"); p != "Imprimir esta confirmación" {
+		t.Errorf("print button = %q", p)
+	}
+	b.run("change the time", chromedp.Click(chromedp.CSS("#move")), chromedp.WaitVisible(chromedp.CSS("#f-slot-0")))
+	if h := b.text("move heading", "#times-title"); h != "Cambiar a otro horario" {
+		t.Errorf("change-the-time heading = %q", h)
+	}
 
 	b.run("status",
 		chromedp.Navigate(base+"/es/status"),

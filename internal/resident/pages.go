@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"image/png"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/boombuler/barcode"
@@ -296,6 +297,12 @@ func longDate(tr func(key string, args ...any) string, t time.Time) string {
 
 func (s *Site) longDate(p *page, t time.Time) string { return longDate(p.T, t) }
 
+// dayMonth writes "Monday, March 2" / "lunes 2 de marzo" for the day picker.
+func (s *Site) dayMonth(p *page, t time.Time) string {
+	return p.T("resident.date.day_month", "weekday", p.T("resident.day."+dayKeys[t.Weekday()]),
+		"day", t.Day(), "month", p.T("resident.month."+monthKeys[t.Month()-1]))
+}
+
 func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
 
 // bookableSites lists the active sites with booking rules.
@@ -343,23 +350,35 @@ func (s *Site) sites(ctx context.Context) (active, bookable []store.Site, err er
 type slotView struct {
 	ID, Day, Time string
 	Free          int
+	Left          string // "2 places left"
+}
+
+// dayView is one day in the day picker.
+type dayView struct {
+	Value, Label, Free string
+	Current            bool
 }
 
 type bookData struct {
-	Sites      []store.Site
-	Site       *store.Site
-	Code       string
-	Booked     *slotView
-	BookedSite string
-	Slots      []slotView
-	Waiting    int
-	Full       bool
-	Lottery    bool
-	NextOpen   string
-	Just       string // "booked", "cancelled", "waitlisted", "entered", "full"
-	More       bool   // booked just now: offer "change the time" instead of the list
-	Challenge  string
-	Reminder   bool
+	Sites       []store.Site
+	Site        *store.Site
+	Code        string
+	Booked      *slotView
+	BookedPlace *placeView
+	// Listed: the open times were looked up (not right after booking, when
+	// the page only confirms), so "no free times" is said only when true.
+	Listed    bool
+	Days      []dayView
+	Day       *dayView // the picked day, whose times are Slots
+	Slots     []slotView
+	Waiting   int
+	Full      bool
+	Lottery   bool
+	NextOpen  string
+	Just      string // "booked", "cancelled", "waitlisted", "entered", "full"
+	More      bool   // booked just now: offer "change the time" instead of the list
+	Challenge string
+	Reminder  bool
 }
 
 func (s *Site) bookStart(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -374,7 +393,8 @@ func (s *Site) bookStart(w http.ResponseWriter, r *http.Request, p *page) error 
 
 func (s *Site) slotView(p *page, sl store.Slot) slotView {
 	t := sl.StartsAt.In(s.loc)
-	return slotView{ID: sl.ID, Day: s.longDate(p, t), Time: s.clockTime(t), Free: sl.Capacity - sl.Booked}
+	free := sl.Capacity - sl.Booked
+	return slotView{ID: sl.ID, Day: s.longDate(p, t), Time: s.clockTime(t), Free: free, Left: p.T("resident.book.left", "n", free)}
 }
 
 // book handles every step of booking: find (code + site), book a slot,
@@ -394,7 +414,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 	d := &bookData{Sites: sites}
 	p.Data = d
 	step := r.PostFormValue("step")
-	if step != "find" {
+	if step != "find" && step != "ics" {
 		if err := s.guard(r); err != nil {
 			return err
 		}
@@ -461,11 +481,35 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 				d.Just = "entered"
 			}
 		}
+	case "ics":
+		a, sl, err := s.booking.Appointment(ctx, pre.ID)
+		if err == nil {
+			return s.calendar(ctx, w, p, a, sl)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	case "find":
 	default:
 		return httplayer.Fail(http.StatusBadRequest, "resident.error.bad_form", fmt.Errorf("unknown step"))
 	}
 	return s.showBooking(w, r, p, d, pre)
+}
+
+// calendar sends the appointment as an .ics file for the phone's own
+// calendar: time, place and what to bring; no name, no code.
+func (s *Site) calendar(ctx context.Context, w http.ResponseWriter, p *page, a store.Appointment, sl store.Slot) error {
+	st, err := s.app.DB.Site(ctx, a.SiteID)
+	if err != nil {
+		return err
+	}
+	ics := booking.ICS(booking.Event{UID: a.ID + "@cityid", Start: sl.StartsAt, End: sl.EndsAt, Stamp: s.app.Now(),
+		Summary: p.T("resident.remind.subject"), Location: st.Name + ", " + st.Address, Description: p.T("resident.book.bring_calendar")})
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="appointment.ics"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(ics)
+	return err
 }
 
 // showBooking renders the resident's booking, or the open slots of the
@@ -486,7 +530,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 		d.Booked = &v
 		d.Reminder = pre.RemindBy != ""
 		if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
-			d.BookedSite = st.Name + ", " + st.Address
+			d.BookedPlace = s.place(p, st)
 			if d.Site == nil {
 				d.Site = &st
 			}
@@ -502,16 +546,33 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 	// Right after booking, the page confirms it and offers no list: moving
 	// is one "find" away. This keeps the answer light under a rush.
 	if d.Site != nil && d.Just != "booked" {
-		slots, err := s.booking.Open(ctx, d.Site.ID, 60)
+		// Two weeks of a busy office is a few hundred slots; the page shows
+		// one day's times at a time.
+		slots, err := s.booking.Open(ctx, d.Site.ID, 1000)
 		if err != nil {
 			return err
 		}
-		for _, sl := range slots {
-			if d.Booked == nil || sl.ID != d.Booked.ID {
+		if d.Booked != nil {
+			slots = slices.DeleteFunc(slots, func(sl store.Slot) bool { return sl.ID == d.Booked.ID })
+		}
+		days := booking.ByDay(slots, s.loc)
+		pick := 0
+		for i, day := range days {
+			if day.Date.String() == p.V("day") {
+				pick = i
+			}
+		}
+		for i, day := range days {
+			t := time.Date(day.Date.Year, day.Date.Month, day.Date.Day, 12, 0, 0, 0, s.loc)
+			d.Days = append(d.Days, dayView{Value: day.Date.String(), Label: s.dayMonth(p, t), Free: p.T("resident.book.day_free", "n", day.Free), Current: i == pick})
+		}
+		if len(days) > 0 {
+			d.Day = &d.Days[pick]
+			for _, sl := range days[pick].Slots {
 				d.Slots = append(d.Slots, s.slotView(p, sl))
 			}
 		}
-		d.Full = len(d.Slots) == 0
+		d.Listed, d.Full = true, len(days) == 0
 		next, lottery, err := s.booking.NextRelease(ctx, d.Site.ID)
 		if err != nil {
 			return err

@@ -117,3 +117,67 @@ func TestLocations(t *testing.T) {
 		}
 	}
 }
+
+// TestBookingByDay: the times come one day at a time with a day picker and
+// the places left; right after booking the page never says there are no
+// free times; the visit downloads as a calendar file without name or code.
+func TestBookingByDay(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	code := e.preapply(t, applyForm("Rosa", "Díaz"))
+	find := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {e.siteID}})
+	days := regexp.MustCompile(`<button type="submit" name="day" value="(\d{4}-\d\d-\d\d)"`).FindAllStringSubmatch(find.body, -1)
+	// Ten weekdays published from Monday 2 March; it is 10:00 on the 2nd.
+	if len(days) != 10 || days[0][1] != "2026-03-02" || days[1][1] != "2026-03-03" {
+		t.Fatalf("day picker = %v", days)
+	}
+	body := html.UnescapeString(find.body)
+	for _, w := range []string{`aria-pressed="true"><span class="d">lunes 2 de marzo</span> <span class="n">42 lugares libres</span>`,
+		"Horarios libres del lunes 2 de marzo", "10:15 <span class=\"left\">(quedan 2 lugares)</span>"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("first find lacks %s", w)
+		}
+	}
+	if n := strings.Count(find.body, `name="slot"`); n != 21 {
+		t.Errorf("first day offers %d times, want 21 (10:15 to 11:45, 13:00 to 16:15)", n)
+	}
+	wed := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {e.siteID}, "day": {"2026-03-04"}})
+	if !strings.Contains(wed.body, "Horarios libres del miércoles 4 de marzo") || strings.Count(wed.body, `name="slot"`) != 26 {
+		t.Errorf("picking Wednesday shows %d times:\n%s", strings.Count(wed.body, `name="slot"`), section(wed.body, "<main", "</main>"))
+	}
+
+	slot := hidden(wed.body, "slot")
+	bf := solved(wed.body, url.Values{"step": {"book"}, "code": {code}, "site": {e.siteID}, "day": {"2026-03-04"}, "slot": {slot},
+		"request_key": {hidden(wed.body, "request_key")}}, 4)
+	booked := e.do(t, "POST", "/es/book", bf)
+	if !strings.Contains(booked.body, "Su cita quedó reservada.") || !strings.Contains(booked.body, "miércoles 4 de marzo de 2026, 09:00") {
+		t.Fatalf("book = %d\n%s", booked.status, section(booked.body, "<main", "</main>"))
+	}
+	if strings.Contains(booked.body, "Ahora no hay horarios libres") {
+		t.Errorf("the confirmation says there are no free times, with hundreds open")
+	}
+	move := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {e.siteID}})
+	if !strings.Contains(move.body, "Cambiar a otro horario") || strings.Contains(move.body, "Ahora no hay horarios libres") || !strings.Contains(move.body, `name="slot"`) {
+		t.Errorf("change the time shows no times:\n%s", section(move.body, "<main", "</main>"))
+	}
+	other := e.preapply(t, applyForm("Luz", "Mar"))
+	seen := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {other}, "site": {e.siteID}, "day": {"2026-03-04"}})
+	if !strings.Contains(html.UnescapeString(seen.body), `09:00 <span class="left">(queda 1 lugar)</span>`) {
+		t.Errorf("another resident does not see one place left at 09:00")
+	}
+
+	ics := e.do(t, "POST", "/es/book", url.Values{"step": {"ics"}, "code": {code}})
+	if ics.status != http.StatusOK || !strings.HasPrefix(ics.header.Get("Content-Type"), "text/calendar") ||
+		!strings.Contains(ics.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("ics = %d %s %s", ics.status, ics.header.Get("Content-Type"), ics.header.Get("Content-Disposition"))
+	}
+	for _, w := range []string{"DTSTART:20260304T140000Z\r\n", `LOCATION:City Hall\, 165 Church St`, "SUMMARY:Su cita para la tarjeta de identificación"} {
+		if !strings.Contains(ics.body, w) {
+			t.Errorf("calendar lacks %q:\n%s", w, ics.body)
+		}
+	}
+	for _, private := range []string{"Rosa", "Díaz", code, "1988"} {
+		if strings.Contains(ics.body, private) {
+			t.Errorf("calendar holds %q", private)
+		}
+	}
+}

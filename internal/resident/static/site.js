@@ -4,12 +4,19 @@
 // bots expensive without any third-party CAPTCHA. Forms still work without
 // JavaScript (the server then counts the request five times against the
 // rate limit). (2) The lobby screen reloads itself every 10 seconds.
+// (3) The booking confirmation's print button.
 (function () {
   "use strict";
   var refresh = document.querySelector("[data-refresh]");
   if (refresh) {
     setTimeout(function () { location.reload(); }, 1000 * (parseInt(refresh.getAttribute("data-refresh"), 10) || 10));
   }
+  // (3) A print button only where the browser can print; the page's print
+  // stylesheet keeps the appointment and drops navigation and forms.
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
   if (!window.crypto || !crypto.subtle || !window.TextEncoder) return;
   var enc = new TextEncoder();
   function zeros(buf) {
