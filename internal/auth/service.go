@@ -175,8 +175,17 @@ func (s *Service) hash(password string) (string, error) {
 // verify checks a password against a stored hash. A malformed stored hash
 // is logged as an error by the caller and simply does not match.
 func (s *Service) verify(stored, password string) (ok, rehash bool, err error) {
+	if stored == NoPassword {
+		s.burn(password) // same time as a real check
+		return false, false, nil
+	}
 	return verifyPassword(stored, normalizePassword(password), s.opts.Argon)
 }
+
+// NoPassword is the stored hash of an account that has no password (a
+// retention run removed it): no password matches it, and a reset gives the
+// account a new one.
+const NoPassword = "!"
 
 // burn spends the same argon2 work as a real check, for unknown, disabled
 // and locked accounts, so response time does not tell them apart.

@@ -72,8 +72,8 @@ func cmdPrivacy(ctx context.Context, stdio IO, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "\nretention: drafts %d days, rejected %d days, undecided %d days, approved without a card %d days, uncollected cards %d days, cardholders %d days after card expiry, walk-in tickets %d days; \"no list\" mode %s (grace %d days)\n",
-		rep.Policy.DraftDays, rep.Policy.RejectedDays, rep.Policy.PendingDays, rep.Policy.ApprovedDays, rep.Policy.UncollectedDays, rep.Policy.CardholderAfterExpiryDays, rep.Policy.TicketDays, map[bool]string{true: "on", false: "off"}[rep.Policy.NoList], rep.Policy.NoListGraceDays)
+	fmt.Fprintf(stdio.Out, "\nretention: drafts %d days, rejected %d days, undecided %d days, approved without a card %d days, uncollected cards %d days, cardholders %d days after card expiry, walk-in tickets %d days; \"no list\" mode %s (grace %d days); disabled staff accounts' names %d days\n",
+		rep.Policy.DraftDays, rep.Policy.RejectedDays, rep.Policy.PendingDays, rep.Policy.ApprovedDays, rep.Policy.UncollectedDays, rep.Policy.CardholderAfterExpiryDays, rep.Policy.TicketDays, map[bool]string{true: "on", false: "off"}[rep.Policy.NoList], rep.Policy.NoListGraceDays, rep.Policy.StaffDisabledDays)
 	if sum.Unclassified > 0 {
 		fmt.Fprintf(stdio.Out, "WARNING: %d people or records are covered by no retention rule and would be kept forever; report this as a defect\n", sum.Unclassified)
 	} else {

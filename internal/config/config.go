@@ -241,6 +241,10 @@ type Retention struct {
 	TicketDays                int  `toml:"ticket_days"` // walk-in tickets: from their day
 	NoListMode                bool `toml:"no_list_mode"`
 	NoListGraceDays           int  `toml:"no_list_grace_days"`
+	// StaffDisabledDays: a disabled staff account's username and display
+	// name are replaced this many days after it was disabled; its id stays,
+	// so audit events keep pointing at one (now nameless) account.
+	StaffDisabledDays int `toml:"staff_disabled_days"`
 }
 
 // Linkage sets duplicate-detection thresholds (match probabilities).

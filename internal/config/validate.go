@@ -101,6 +101,7 @@ func (s Settings) problems() []Problem {
 	c.between("retention.uncollected_days", r.UncollectedDays, 1, 3650)
 	c.between("retention.cardholder_after_expiry_days", r.CardholderAfterExpiryDays, 1, 3650)
 	c.between("retention.ticket_days", r.TicketDays, 1, 3650)
+	c.between("retention.staff_disabled_days", r.StaffDisabledDays, 1, 36500)
 	c.between("retention.no_list_grace_days", r.NoListGraceDays, 0, 365)
 	c.between("backup.key_days", s.Backup.KeyDays, 1, 31)
 	c.between("backup.keep_days", s.Backup.KeepDays, 1, 3650)

@@ -54,13 +54,14 @@ type Policy struct {
 	TicketDays                int // walk-in tickets, from their day
 	NoList                    bool
 	NoListGraceDays           int // "no list": from the hand-over of the last card
+	StaffDisabledDays         int // disabled staff accounts' names, from the disabling
 }
 
 // PolicyFrom reads the retention settings.
 func PolicyFrom(r config.Retention) Policy {
 	return Policy{DraftDays: r.DraftDays, RejectedDays: r.RejectedDays, PendingDays: r.PendingDays, ApprovedDays: r.ApprovedDays,
 		UncollectedDays: r.UncollectedDays, CardholderAfterExpiryDays: r.CardholderAfterExpiryDays, TicketDays: r.TicketDays,
-		NoList: r.NoListMode, NoListGraceDays: r.NoListGraceDays}
+		NoList: r.NoListMode, NoListGraceDays: r.NoListGraceDays, StaffDisabledDays: r.StaffDisabledDays}
 }
 
 // LongestDays is the longest time, in days after its reference event, that
@@ -217,6 +218,7 @@ type Result struct {
 	Done     map[store.DueClass]int // people erased or reduced per class
 	Rows     store.Erased           // rows removed or blanked
 	Skipped  int                    // "no list" people whose data could not be opened (left whole)
+	Staff    int                    // disabled staff accounts whose names were replaced
 	Finished bool                   // false when interrupted (ctx cancelled)
 }
 
@@ -286,6 +288,9 @@ func (e *Engine) Purge(ctx context.Context, at time.Time) (Result, error) {
 			return res, err
 		}
 	}
+	if err := e.purgeStaff(ctx, at, &res); err != nil {
+		return res, err
+	}
 	run.FinishedAt = e.o.Now().UTC()
 	if err := e.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.setCounts(&run, &res); err != nil {
@@ -316,7 +321,7 @@ const (
 
 func (e *Engine) setCounts(run *store.RetentionRun, res *Result) error {
 	counts := map[string]int{"applications": res.Rows.Applications, "preapplication_rows": res.Rows.Preapplications, "cards": res.Rows.Cards,
-		"encodings": res.Rows.Encodings, "skipped": res.Skipped}
+		"encodings": res.Rows.Encodings, "skipped": res.Skipped, "staff_anonymized": res.Staff}
 	for c, n := range res.Done {
 		counts[string(c)] = n
 	}
@@ -326,6 +331,43 @@ func (e *Engine) setCounts(run *store.RetentionRun, res *Result) error {
 	}
 	run.Counts = string(b)
 	return nil
+}
+
+// purgeStaff replaces the names of staff accounts disabled longer than the
+// policy allows, a batch per transaction, with an audit event per account
+// (by id: the auditor sees which account lost its name and when).
+func (e *Engine) purgeStaff(ctx context.Context, at time.Time, res *Result) error {
+	if e.pol.StaffDisabledDays <= 0 {
+		return nil
+	}
+	before := at.Add(-time.Duration(e.pol.StaffDisabledDays)*24*time.Hour - e.o.Margin)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ids []string
+		err := e.db.InTx(ctx, func(tx *store.Tx) error {
+			now := e.o.Now().UTC()
+			var err error
+			if ids, err = tx.AnonymizeDisabledStaff(ctx, before, now, e.o.BatchSize); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: systemActor, Action: "retention.staff_anonymize",
+					RecordType: "staff", RecordID: id}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		res.Staff += len(ids)
+		if len(ids) < e.o.BatchSize {
+			return nil
+		}
+	}
 }
 
 // purgeClass erases class c in batches until nothing is due.

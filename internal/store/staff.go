@@ -196,3 +196,49 @@ func (tx *Tx) AddFailedTOTP(ctx context.Context, id string) (int, error) {
 func (tx *Tx) ClearFailedTOTP(ctx context.Context, id string) error {
 	return tx.updateStaff(ctx, "clear failed TOTP codes", id, "failed_totp = 0")
 }
+
+// FormerStaffPrefix begins the username of an account whose names a
+// retention run has replaced (the prefix and the account id).
+const FormerStaffPrefix = "former-"
+
+// AnonymizeDisabledStaff replaces the username and display name of staff
+// accounts disabled (and unchanged) since before `before` with
+// FormerStaffPrefix + id and an empty name, and removes their password,
+// authenticator, sessions and API tokens. The id stays: audit events name
+// accounts by id, so the log still tells one account from another. It
+// returns the ids it changed, at most limit.
+func (tx *Tx) AnonymizeDisabledStaff(ctx context.Context, before time.Time, at time.Time, limit int) ([]string, error) {
+	rows, err := tx.query(ctx, "SELECT id FROM staff WHERE disabled = 1 AND updated_at < ? AND username NOT LIKE '"+FormerStaffPrefix+"%' ORDER BY id LIMIT ?",
+		micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("disabled staff: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("disabled staff: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("disabled staff: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.exec(ctx, "DELETE FROM sessions WHERE staff_id = ?", id); err != nil {
+			return nil, fmt.Errorf("anonymize staff: %w", err)
+		}
+		if _, err := tx.exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE staff_id = ? AND revoked_at = 0", micros(at), id); err != nil {
+			return nil, fmt.Errorf("anonymize staff: %w", err)
+		}
+		// A password hash no verifier accepts: the account cannot sign in
+		// even if someone enables it again (a reset gives it a new one).
+		if err := tx.updateStaff(ctx, "anonymize staff", id, "username = ?, display_name = '', password_hash = ?, totp_secret = NULL, totp_last_step = 0, updated_at = ?",
+			FormerStaffPrefix+id, auth.NoPassword, micros(at)); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
