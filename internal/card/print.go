@@ -329,7 +329,35 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 	if err != nil {
 		return nil, err
 	}
+	if fn := s.onPrinted(); fn != nil {
+		var first []Card
+		for _, c := range cards {
+			if c.PrintedAt.IsZero() {
+				c.PrintedAt = now
+				first = append(first, c)
+			}
+		}
+		if len(first) > 0 {
+			fn(ctx, first)
+		}
+	}
 	return buf.Bytes(), nil
+}
+
+// OnPrinted sets fn to run after cards are printed for the first time (a
+// reprint is not news): the resident site tells holders who asked that
+// their card is ready. fn runs after the print is recorded; its failures
+// are its own to log.
+func (s *Service) OnPrinted(fn func(ctx context.Context, printed []Card)) {
+	s.mu.Lock()
+	s.onPrint = fn
+	s.mu.Unlock()
+}
+
+func (s *Service) onPrinted() func(context.Context, []Card) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.onPrint
 }
 
 // Side names a card side for previews.

@@ -76,8 +76,9 @@ type Service struct {
 	loc      *time.Location
 	renderer *render.Renderer
 
-	mu     sync.Mutex
-	tokens map[tokenKey]signedList // signed status lists by list and format
+	mu      sync.Mutex
+	tokens  map[tokenKey]signedList // signed status lists by list and format
+	onPrint func(context.Context, []Card)
 }
 
 // New returns a Service.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/backup"
+	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/httplayer"
@@ -62,9 +63,13 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	defer a.Close()
-	sender, err := reminderSender(*smtpAddr, *smtpFrom, *smsDomain, logger)
+	sender, err := reminderSender(*smtpAddr, *smtpFrom, *smsDomain, a.Settings.Notify, logger)
 	if err != nil {
 		return err
+	}
+	if a.Cards != nil {
+		// A resident who asked for reminders hears when the card is printed.
+		a.Cards.OnPrinted(resident.CardReady(a, sender))
 	}
 	// Background jobs stop with ctx (Ctrl+C, SIGTERM). With several servers
 	// on one PostgreSQL database one of them runs them: the holder of an
@@ -183,22 +188,43 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	return httpSrv.Shutdown(shutCtx)
 }
 
-// reminderSender picks how opted-in residents get appointment reminders: an
-// SMTP relay when configured, else the log (which never records the recipient).
-func reminderSender(addr, from, smsDomain string, logger *slog.Logger) (notify.Sender, error) {
-	if addr == "" {
+// reminderSender picks how opted-in residents get reminders and "card
+// ready" notices: e-mail through an SMTP relay, text messages through the
+// SMS provider in the settings (or the relay's e-mail-to-SMS gateway).
+// With neither it is the log, which delivers nothing, so the resident site
+// offers and promises no reminder.
+func reminderSender(addr, from, smsDomain string, n config.Notify, logger *slog.Logger) (notify.Sender, error) {
+	var route notify.Route
+	if addr != "" {
+		var auth smtp.Auth
+		if user := os.Getenv("CITYID_SMTP_USER"); user != "" {
+			host, _, _ := net.SplitHostPort(addr)
+			auth = smtp.PlainAuth("", user, os.Getenv("CITYID_SMTP_PASSWORD"), host)
+		}
+		s, err := notify.NewSMTP(addr, from, auth, smsDomain)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp: %w", err)
+		}
+		route.Email, route.SMS = s, s
+	}
+	if n.SMSURL != "" {
+		value := ""
+		if n.SMSAuthEnv != "" {
+			value = os.Getenv(n.SMSAuthEnv)
+			if value == "" {
+				return nil, fmt.Errorf("notify.sms_auth_env: the environment variable %s is empty (it holds the SMS provider's %s value)", n.SMSAuthEnv, n.SMSAuthHeader)
+			}
+		}
+		s, err := notify.NewSMSHTTP(n.SMSURL, n.SMSAuthHeader, value, n.SMSContentType, n.SMSBody, nil)
+		if err != nil {
+			return nil, fmt.Errorf("settings [notify]: %w", err)
+		}
+		route.SMS = s
+	}
+	if len(route.Channels()) == 0 {
 		return notify.Log{Logger: logger}, nil
 	}
-	var auth smtp.Auth
-	if user := os.Getenv("CITYID_SMTP_USER"); user != "" {
-		host, _, _ := net.SplitHostPort(addr)
-		auth = smtp.PlainAuth("", user, os.Getenv("CITYID_SMTP_PASSWORD"), host)
-	}
-	s, err := notify.NewSMTP(addr, from, auth, smsDomain)
-	if err != nil {
-		return nil, fmt.Errorf("--smtp: %w", err)
-	}
-	return s, nil
+	return route, nil
 }
 
 // every runs fn now and then every interval until ctx ends.

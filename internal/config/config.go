@@ -31,6 +31,21 @@ type Settings struct {
 	Security  Security      `toml:"security"`
 	Server    Server        `toml:"server"`
 	Backup    Backup        `toml:"backup"`
+	Notify    Notify        `toml:"notify"`
+}
+
+// Notify configures an SMS provider's HTTP API for reminders and "card
+// ready" notices (e-mail goes through serve's --smtp relay). Empty SMSURL:
+// no provider. The provider's secret never sits in this file: SMSAuthEnv
+// names the environment variable that holds the header's value.
+type Notify struct {
+	SMSURL         string `toml:"sms_url"`
+	SMSAuthHeader  string `toml:"sms_auth_header"`
+	SMSAuthEnv     string `toml:"sms_auth_env"`
+	SMSContentType string `toml:"sms_content_type"`
+	// SMSBody is a Go text/template for the request body; it sees .To
+	// (+15551234567) and .Text, with {{json .Text}} and {{form .Text}}.
+	SMSBody string `toml:"sms_body"`
 }
 
 // Backup sets the backup key periods: a new key every KeyDays days, each

@@ -132,6 +132,17 @@ func (s Settings) problems() []Problem {
 	c.between("security.api_reads_per_hour", sec.APIReadsPerHour, 1, 10_000)
 	c.between("security.api_reads_per_day", sec.APIReadsPerDay, 1, 100_000)
 	s.checkServer(c)
+	if n := s.Notify; n.SMSURL != "" {
+		if !strings.HasPrefix(n.SMSURL, "https://") && !strings.HasPrefix(n.SMSURL, "http://127.0.0.1") && !strings.HasPrefix(n.SMSURL, "http://localhost") {
+			c.add("notify.sms_url", "must be an https URL (the number and message cross the internet)")
+		}
+		if n.SMSBody == "" {
+			c.add("notify.sms_body", "is required with notify.sms_url: the request body, e.g. {\"to\":{{json .To}},\"text\":{{json .Text}}}")
+		}
+		if n.SMSAuthHeader != "" && n.SMSAuthEnv == "" {
+			c.add("notify.sms_auth_env", "names the environment variable holding the %s value (the secret stays out of this file)", n.SMSAuthHeader)
+		}
+	}
 	return c.probs
 }
 

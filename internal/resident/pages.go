@@ -21,6 +21,7 @@ import (
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/httplayer"
+	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/store"
@@ -127,11 +128,16 @@ type applyData struct {
 	Identity, Residency []docOption
 	Langs               []langLink
 	Challenge           string
-	Reminders           bool
+	// Remind lists "none" and the channels the configured senders deliver
+	// on; with none, no reminder is offered (or promised).
+	Remind []string
 }
 
 func (s *Site) applyData(p *page) (*applyData, error) {
-	d := &applyData{Reminders: s.opts.Notify != nil}
+	d := &applyData{}
+	if ch := s.channels(); len(ch) > 0 {
+		d.Remind = append([]string{"none"}, ch...)
+	}
 	d.Identity, d.Residency = s.docGroups(p)
 	for _, l := range s.app.Settings.Program.Languages {
 		d.Langs = append(d.Langs, langLink{Lang: l, Label: s.app.I18n.T(l, "resident.lang.name"), Current: p.V("language") == l})
@@ -151,6 +157,18 @@ func (s *Site) applyData(p *page) (*applyData, error) {
 		p.Form.Set("request_key", k)
 	}
 	return d, nil
+}
+
+// channels are the reminder channels the configured senders deliver on,
+// in the order the form offers them.
+func (s *Site) channels() []string {
+	var out []string
+	for _, c := range []notify.Channel{notify.SMS, notify.Email} {
+		if notify.Can(s.opts.Notify, c) {
+			out = append(out, string(c))
+		}
+	}
+	return out
 }
 
 func (s *Site) applyForm(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -208,6 +226,10 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 	if len(errs) == 0 || !hasField(errs, "form") {
 		errs = append(errs, in.Person.Validate(s.today(), s.app.Settings.Program.Languages)...)
 	}
+	if in.RemindBy != "" && !notify.Can(s.opts.Notify, notify.Channel(in.RemindBy)) {
+		// Only a hand-made form gets here: the page offers no such choice.
+		errs = append(errs, person.FieldError{Field: "remind", Key: "error.invalid_choice"})
+	}
 	if len(errs) > 0 {
 		p.setErrors(dedupe(errs))
 		d, err := s.applyData(p)
@@ -216,9 +238,6 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 		}
 		p.Data = d
 		return s.render(w, http.StatusUnprocessableEntity, "apply", p)
-	}
-	if s.opts.Notify == nil {
-		in.RemindBy = ""
 	}
 	pre, code, err := s.preapps.Create(r.Context(), in.Person, evidence.Minimize(s.app.Settings.Documents, in.Documents), in.RemindBy, r.PostFormValue("request_key"))
 	if err != nil {
@@ -528,7 +547,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 	case err == nil:
 		v := s.slotView(p, sl)
 		d.Booked = &v
-		d.Reminder = pre.RemindBy != ""
+		d.Reminder = pre.RemindBy != "" && notify.Can(s.opts.Notify, notify.Channel(pre.RemindBy))
 		if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
 			d.BookedPlace = s.place(p, st)
 			if d.Site == nil {

@@ -1,14 +1,26 @@
 package resident
 
 import (
+	"context"
 	"html"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/notify"
+	"github.com/cityid/cityid/internal/person"
 )
 
 // section is the text of the home page between two headings, tags removed.
@@ -180,4 +192,146 @@ func TestBookingByDay(t *testing.T) {
 			t.Errorf("calendar holds %q", private)
 		}
 	}
+}
+
+// printedCard takes Juan Ortiz (born 25 December 1990) through intake,
+// approval, issue and print at the test site, made from pre-application
+// preID when given, and returns the application and the card.
+func (e *env) printedCard(t *testing.T, preID string) (enroll.Record, card.Card) {
+	t.Helper()
+	ctx := context.Background()
+	e.site.opts.Cards = e.app.Cards
+	newActor := func(name string, role auth.Role) auth.Actor {
+		st, err := e.app.Auth.CreateStaff(ctx, auth.System(), auth.NewStaff{Username: name, Role: role, SiteID: e.siteID, Password: "lanterns drift over quiet harbor 42"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auth.Actor{StaffID: st.ID, Username: name, Role: role, SiteID: e.siteID}
+	}
+	clerk, sup := newActor("clerk1", auth.RoleClerk), newActor("sup1", auth.RoleSupervisor)
+	a, err := e.app.Enroll.Submit(ctx, clerk, "", enroll.Intake{
+		Person: person.Person{GivenNames: "Juan", FirstSurname: "Ortiz", DateOfBirth: person.Date{Year: 1990, Month: 12, Day: 25}, Language: "es",
+			Address: person.Address{Line1: "1 Elm St", City: "New Haven", PostalCode: "06510"}},
+		Documents: []evidence.Shown{{Type: "passport"}, {Type: "lease"}},
+		Photo:     testPhoto(t),
+		Payment:   fee.Payment{Method: e.app.Settings.Fees.PaymentMethods[0], AmountCents: e.app.Settings.Fees.Adult},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if preID != "" {
+		if err := e.site.preapps.MarkUsed(ctx, preID, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.app.Enroll.Approve(ctx, sup, a.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.app.Cards.Issue(ctx, newActor("issuer1", auth.RoleSupervisor), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Cards.Print(ctx, sup, []string{c.ID}, card.CardPages); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.app.DB.Application(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, c
+}
+
+// TestRemindersOnlyWhenDelivered: with no sender that delivers (the log),
+// the site offers and promises no reminder; with an SMS provider's HTTP API
+// configured (a local fake here), it offers text messages only, sends the
+// booking and the "card ready" notice through the provider, and never
+// offers e-mail.
+func TestRemindersOnlyWhenDelivered(t *testing.T) {
+	t.Run("log only", func(t *testing.T) {
+		e := newEnv(t, false, Options{Notify: notify.Log{Logger: slog.New(slog.DiscardHandler)}})
+		page := e.do(t, "GET", "/es/apply", nil)
+		if strings.Contains(page.body, `name="remind"`) || strings.Contains(page.body, "recordatorio") {
+			t.Errorf("the apply form offers reminders nobody will send")
+		}
+		f := applyForm("Ana", "Ruiz")
+		f.Set("remind", "sms")
+		f.Set("phone", "203-555-0147")
+		f.Set("request_key", hidden(page.body, "request_key"))
+		r := e.do(t, "POST", "/es/apply", solved(page.body, f, 4))
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `href="#f-remind"`) {
+			t.Errorf("a hand-made reminder choice = %d", r.status)
+		}
+	})
+
+	fake := &smsProvider{}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	sms, err := notify.NewSMSHTTP(srv.URL+"/v1/messages", "Authorization", "Bearer test", "", `{"to":{{json .To}},"body":{{json .Text}}}`, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := notify.Route{SMS: sms}
+	e := newEnv(t, false, Options{Notify: sender})
+	page := e.do(t, "GET", "/es/apply", nil)
+	if !strings.Contains(page.body, `value="sms"`) || strings.Contains(page.body, `value="email"`) {
+		t.Errorf("with an SMS provider only, the form should offer text messages and not e-mail")
+	}
+	f := applyForm("Juan", "Ortiz")
+	f.Set("dob_day", "25")
+	f.Set("dob_month", "12")
+	f.Set("dob_year", "1990")
+	f.Set("remind", "sms")
+	f.Set("phone", "(203) 555-0147")
+	code := e.preapply(t, f)
+	find := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {e.siteID}})
+	bf := solved(find.body, url.Values{"step": {"book"}, "code": {code}, "site": {e.siteID}, "slot": {hidden(find.body, "slot")},
+		"request_key": {hidden(find.body, "request_key")}}, 4)
+	if r := e.do(t, "POST", "/es/book", bf); !strings.Contains(r.body, "Le enviaremos un recordatorio.") {
+		t.Errorf("booked with SMS reminders, the page does not say so")
+	}
+	pre, err := e.site.preapps.Load(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app.Cards.OnPrinted(CardReady(e.app, sender))
+	e.printedCard(t, pre.ID)
+	got := fake.bodies()
+	if len(got) != 2 {
+		t.Fatalf("provider got %d messages, want the booking and the card-ready notice: %v", len(got), got)
+	}
+	if !strings.Contains(got[0], `"to":"+12035550147"`) || !strings.Contains(got[0], "Recordatorio: su cita") {
+		t.Errorf("booking message = %s", got[0])
+	}
+	if want := "Su tarjeta de identificación de la ciudad está lista. Recójala en City Hall, 165 Church St. Traiga su código o su recibo. Preguntas: 203-946-8000."; !strings.Contains(got[1], want) {
+		t.Errorf("card-ready message = %s\nwant %s", got[1], want)
+	}
+	for _, m := range got {
+		if strings.Contains(m, "Juan") || strings.Contains(m, "Ortiz") || strings.Contains(m, code) {
+			t.Errorf("a message names the resident or the code: %s", m)
+		}
+	}
+}
+
+// smsProvider is a local fake of an SMS provider's HTTP API.
+type smsProvider struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (f *smsProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	if r.Header.Get("Authorization") != "Bearer test" || r.URL.Path != "/v1/messages" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	f.mu.Lock()
+	f.msgs = append(f.msgs, string(b))
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (f *smsProvider) bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.msgs...)
 }

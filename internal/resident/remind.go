@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/store"
@@ -84,4 +85,62 @@ func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Du
 		}
 	}
 	return sent, nil
+}
+
+// CardReady returns the card service's OnPrinted hook: a holder who asked
+// for reminders when pre-applying hears that the card is ready, and where
+// to pick it up — on a channel the sender delivers, else not at all. The
+// message holds the office only.
+func CardReady(a *app.App, sender notify.Sender) func(ctx context.Context, printed []card.Card) {
+	pres := PreappsFor(a)
+	return func(ctx context.Context, printed []card.Card) {
+		for _, c := range printed {
+			if err := cardReady(ctx, a, sender, pres, c); err != nil && a.Log != nil {
+				a.Log.Warn("card-ready notice not sent", "card", c.ID, "err", err)
+			}
+		}
+	}
+}
+
+func cardReady(ctx context.Context, a *app.App, sender notify.Sender, pres *Preapps, c card.Card) error {
+	row, err := a.DB.PreapplicationByApplication(ctx, c.ApplicationID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !row.Remind) {
+		return nil // a paper application, or no notices asked for
+	}
+	if err != nil {
+		return err
+	}
+	pre, err := pres.open(ctx, row)
+	if err != nil {
+		return err
+	}
+	if pre.RemindBy == "" || !notify.Can(sender, notify.Channel(pre.RemindBy)) {
+		return nil
+	}
+	app, err := a.DB.Application(ctx, c.ApplicationID)
+	if err != nil {
+		return err
+	}
+	st, err := a.DB.Site(ctx, app.SiteID)
+	if err != nil {
+		return err
+	}
+	return sender.Send(ctx, ReadyNotice(a.I18n.Printer(pre.Person.Language), pre, a.Now().In(a.Location), st))
+}
+
+// ReadyNotice builds the "your card is ready at X" message.
+func ReadyNotice(p i18n.Printer, pre *Preapplication, now time.Time, st store.Site) notify.Message {
+	place := st.Name + ", " + st.Address
+	m := notify.Message{When: now, Place: place, Subject: p.T("resident.ready.subject")}
+	switch pre.RemindBy {
+	case "sms":
+		m.Channel, m.To = notify.SMS, pre.Person.Phone
+	case "email":
+		m.Channel, m.To = notify.Email, pre.Person.Email
+	}
+	m.Body = p.T("resident.ready.body", "place", place)
+	if st.Phone != "" {
+		m.Body += " " + p.T("resident.ready.phone", "phone", st.Phone)
+	}
+	return m
 }

@@ -85,6 +85,11 @@ func (p *page) Options(name string, values ...string) []optionView {
 	return out
 }
 
+// OptionList is Options for a list of values.
+func (p *page) OptionList(name string, values []string) []optionView {
+	return p.Options(name, values...)
+}
+
 // powView is the hidden proof-of-work fields.
 type powView struct {
 	PowBits   int

@@ -78,6 +78,17 @@ func (db *DB) Preapplication(ctx context.Context, id string) (Preapplication, er
 	return p, nil
 }
 
+// PreapplicationByApplication returns the pre-application a clerk made
+// application appID from (ErrNotFound when it came in on paper, or the
+// pre-application has expired and been erased).
+func (db *DB) PreapplicationByApplication(ctx context.Context, appID string) (Preapplication, error) {
+	p, err := scanPreapp(db.queryRow(ctx, "SELECT "+preappCols+" FROM preapplications WHERE application_id = ?", appID))
+	if err != nil {
+		return Preapplication{}, notFound(err, "pre-application of "+appID)
+	}
+	return p, nil
+}
+
 // PreapplicationByIdempotencyKey returns the pre-application a form's
 // request key already made (a resubmitted form).
 func (tx *Tx) PreapplicationByIdempotencyKey(ctx context.Context, key string) (Preapplication, error) {
