@@ -56,7 +56,11 @@ func TestLostCardWithCardService(t *testing.T) {
 	if r := e.do(t, "POST", "/en/status", look); !strings.Contains(r.body, "Your card is ready.") || !strings.Contains(r.body, "City Hall") {
 		t.Errorf("status of a printed card:\n%s", r.body)
 	}
-	if r := e.do(t, "POST", "/es/lost", look); r.status != http.StatusOK || !strings.Contains(r.body, "Su tarjeta está bloqueada.") {
+	confirmed := url.Values{"confirm": {"yes"}}
+	for k, v := range look {
+		confirmed[k] = v
+	}
+	if r := e.do(t, "POST", "/es/lost", confirmed); r.status != http.StatusOK || !strings.Contains(r.body, "Su tarjeta está bloqueada.") {
 		t.Fatalf("lost = %d\n%s", r.status, r.body)
 	}
 	got, err := cards.Get(ctx, c.ID)

@@ -80,6 +80,21 @@ func (f *fakeCards) List(ctx context.Context, fl card.Filter) ([]card.Card, erro
 	return out, nil
 }
 
+func (f *fakeCards) ByNumber(ctx context.Context, typed string) (card.Card, error) {
+	n, err := card.ParseNumber(typed)
+	if err != nil {
+		return card.Card{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.cards {
+		if c.Number == n {
+			return c, nil
+		}
+	}
+	return card.Card{}, errs.ErrNotFound
+}
+
 func (f *fakeCards) Suspend(ctx context.Context, by auth.Actor, id, reason string) (card.Card, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

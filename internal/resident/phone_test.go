@@ -335,3 +335,44 @@ func (f *smsProvider) bodies() []string {
 	defer f.mu.Unlock()
 	return append([]string(nil), f.msgs...)
 }
+
+// TestLostCardByNumberWithConfirmation: the card's number works as well as
+// the reference code; the first answer names the card and blocks nothing;
+// only the confirmation suspends it; every answer says where to go and what
+// a replacement costs.
+func TestLostCardByNumberWithConfirmation(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	_, c := e.printedCard(t, "")
+	n := c.Number.String()
+	look := url.Values{"code": {n}, "dob_day": {"25"}, "dob_month": {"12"}, "dob_year": {"1990"}}
+	first := e.do(t, "POST", "/es/lost", look)
+	main := section(first.body, "<main", "</main>")
+	last4 := c.Number.Compact()[9:]
+	for _, w := range []string{"¿Bloqueamos esta tarjeta?", "Tarjeta que termina en •••• " + last4, "Sí, bloquear mi tarjeta",
+		"Una tarjeta de reemplazo cuesta $", "City Hall 165 Church St", "Lunes a viernes: 09:00–17:00", "Teléfono: 203-946-8000"} {
+		if !strings.Contains(main, w) {
+			t.Errorf("the first answer lacks %q:\n%s", w, main)
+		}
+	}
+	if strings.Contains(main, c.Number.Compact()) || strings.Contains(main, "Juan") {
+		t.Errorf("the confirmation shows the whole number or the name")
+	}
+	if got, _ := e.app.Cards.Get(context.Background(), c.ID); got.Status != card.StatusActive {
+		t.Fatalf("the card is %s before the holder confirmed", got.Status)
+	}
+	wrong := url.Values{"code": {n}, "dob_day": {"26"}, "dob_month": {"12"}, "dob_year": {"1990"}, "confirm": {"yes"}}
+	if r := e.do(t, "POST", "/es/lost", wrong); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no coinciden") {
+		t.Errorf("a wrong birth date with the card number = %d", r.status)
+	}
+	confirm := url.Values{}
+	for _, k := range []string{"code", "dob_day", "dob_month", "dob_year", "confirm"} {
+		confirm.Set(k, hidden(first.body, k))
+	}
+	done := e.do(t, "POST", "/es/lost", confirm)
+	if !strings.Contains(done.body, "Su tarjeta está bloqueada.") || !strings.Contains(done.body, "Para pedir una tarjeta nueva, vaya a una de estas oficinas.") {
+		t.Errorf("after confirming:\n%s", section(done.body, "<main", "</main>"))
+	}
+	if got, _ := e.app.Cards.Get(context.Background(), c.ID); got.Status != card.StatusSuspended || got.Reason != "reported_lost" {
+		t.Errorf("after confirming the card is %s (%s)", got.Status, got.Reason)
+	}
+}

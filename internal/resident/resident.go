@@ -52,6 +52,9 @@ var staticFiles embed.FS
 // when its holder reports it lost.
 type Cards interface {
 	List(ctx context.Context, f card.Filter) ([]card.Card, error)
+	// ByNumber finds a card by its number as typed, so a holder who lost
+	// the receipt can report the card with the number on a photo or copy.
+	ByNumber(ctx context.Context, typed string) (card.Card, error)
 	Suspend(ctx context.Context, by auth.Actor, id, reason string) (card.Card, error)
 }
 

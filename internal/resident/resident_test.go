@@ -221,7 +221,7 @@ func TestLostCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.cards.cards = []card.Card{{ID: "crd_1", ApplicationID: a.ID, Status: card.StatusActive}}
-	r := e.do(t, "POST", "/es/lost", url.Values{"code": {a.Reference}, "dob_day": {"25"}, "dob_month": {"12"}, "dob_year": {"1990"}})
+	r := e.do(t, "POST", "/es/lost", url.Values{"code": {a.Reference}, "dob_day": {"25"}, "dob_month": {"12"}, "dob_year": {"1990"}, "confirm": {"yes"}})
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Su tarjeta está bloqueada.") {
 		t.Fatalf("lost = %d\n%s", r.status, r.body)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
+	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
@@ -69,6 +71,33 @@ func (s *Site) lookup(ctx context.Context, code string, dob person.Date) (*Looku
 		return nil, err
 	}
 	row, err := s.app.DB.ApplicationByReference(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoMatch
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.dobMatches(ctx, row, dob)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errNoMatch
+	}
+	return s.applicationStatus(ctx, row)
+}
+
+// lookupCard finds the application of the card with this number and checks
+// the date of birth, with the same single answer for every mismatch.
+func (s *Site) lookupCard(ctx context.Context, n card.Number, dob person.Date) (*Lookup, error) {
+	c, err := s.opts.Cards.ByNumber(ctx, n.Compact())
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, errNoMatch
+	}
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.app.DB.Application(ctx, c.ApplicationID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoMatch
 	}
@@ -154,8 +183,14 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 		return nil, httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("lookup rate limit"))
 	}
 	var errs person.Errors
+	// The reference code, or the card's number.
 	code, err := ParseCode(r.PostFormValue("code"))
+	var number card.Number
 	if err != nil {
+		number, err = card.ParseNumber(r.PostFormValue("code"))
+		code = number.Compact()
+	}
+	if err != nil || (!number.IsZero() && s.opts.Cards == nil) {
 		errs = append(errs, person.FieldError{Field: "code", Key: "resident.error.code_format"})
 	}
 	dob, key := parseDate(r.PostForm, "dob")
@@ -169,7 +204,12 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 	if !s.failures.Has(code, 1) {
 		return nil, httplayer.Fail(http.StatusTooManyRequests, "resident.error.code_locked", errors.New("code locked"))
 	}
-	l, err := s.lookup(r.Context(), code, dob)
+	var l *Lookup
+	if number.IsZero() {
+		l, err = s.lookup(r.Context(), code, dob)
+	} else {
+		l, err = s.lookupCard(r.Context(), number, dob)
+	}
 	if errors.Is(err, errNoMatch) {
 		s.failures.AllowN(code, 1)
 		p.setErrors(person.Errors{{Field: "code", Key: "resident.error.no_match"}})
@@ -213,7 +253,15 @@ func residentActor() auth.Actor {
 	return auth.Actor{StaffID: "resident", Username: "resident", Role: auth.RoleSupervisor}
 }
 
-type lostData struct{ Suspended, None bool }
+// lostData is the lost-card page: the form, then a confirmation naming
+// the card (its last digits), then the result; every step says where to
+// go and what a replacement costs.
+type lostData struct {
+	Confirm, Suspended, None bool
+	Cards                    []string // "•••• 1234" of the active cards to block
+	Replacement              string
+	Places                   []*placeView
+}
 
 func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.lost.title"
@@ -227,27 +275,48 @@ func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
 	if l == nil {
 		return s.render(w, http.StatusUnprocessableEntity, "lost", p)
 	}
-	d := &lostData{}
+	d := &lostData{Replacement: s.replacementFee(p)}
+	if d.Places, err = s.places(r.Context(), p); err != nil {
+		return err
+	}
+	p.Data = d
+	var active []card.Card
 	if l.appID != "" {
-		cards, err := s.opts.Cards.List(r.Context(), card.Filter{ApplicationID: l.appID, Statuses: []card.Status{card.StatusActive}})
-		if err != nil {
+		if active, err = s.opts.Cards.List(r.Context(), card.Filter{ApplicationID: l.appID, Statuses: []card.Status{card.StatusActive}}); err != nil {
 			return err
 		}
-		for _, c := range cards {
-			if _, err := s.opts.Cards.Suspend(r.Context(), residentActor(), c.ID, "reported_lost"); err != nil && !errors.Is(err, card.ErrState) {
-				return err
-			}
-			d.Suspended = true
+	}
+	if len(active) > 0 && r.PostFormValue("confirm") != "yes" {
+		// Nothing is blocked until the holder says so on the next page.
+		d.Confirm = true
+		for _, c := range active {
+			n := c.Number.Compact()
+			d.Cards = append(d.Cards, "•••• "+n[max(0, len(n)-4):])
 		}
-		if !d.Suspended {
-			// Already suspended or no active card: say so, and log the report.
-			_ = s.app.DB.InTx(r.Context(), func(tx *store.Tx) error {
-				return tx.AppendAudit(r.Context(), audit.Event{At: s.app.Now(), Actor: "resident", Action: "card.report_lost", RecordType: "application", RecordID: l.appID, Outcome: "no_active_card"})
-			})
+		return s.render(w, http.StatusOK, "lost", p)
+	}
+	for _, c := range active {
+		if _, err := s.opts.Cards.Suspend(r.Context(), residentActor(), c.ID, "reported_lost"); err != nil && !errors.Is(err, card.ErrState) {
+			return err
 		}
+		d.Suspended = true
+	}
+	if !d.Suspended && l.appID != "" {
+		// Already suspended or no active card: say so, and log the report.
+		_ = s.app.DB.InTx(r.Context(), func(tx *store.Tx) error {
+			return tx.AppendAudit(r.Context(), audit.Event{At: s.app.Now(), Actor: "resident", Action: "card.report_lost", RecordType: "application", RecordID: l.appID, Outcome: "no_active_card"})
+		})
 	}
 	d.None = !d.Suspended
 	p.Form = nil
-	p.Data = d
 	return s.render(w, http.StatusOK, "lost", p)
+}
+
+// replacementFee is what a replacement card costs, in words.
+func (s *Site) replacementFee(p *page) string {
+	f := s.app.Settings.Fees
+	if f.Replacement == 0 {
+		return p.T("resident.lost.replacement_free")
+	}
+	return p.T("resident.lost.replacement", "amount", fee.Format(f.Replacement, f.Currency, p.Lang))
 }
