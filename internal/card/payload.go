@@ -16,7 +16,7 @@ func (s *Service) QRPayload(ctx context.Context, by auth.Actor, id string) (stri
 	if !canManage(by) {
 		return "", s.deny(ctx, by, "card.qr", id, errs.ErrForbidden)
 	}
-	c, app, err := s.open(ctx, by, id, enroll.PurposeReview)
+	c, app, err := s.open(ctx, by, id, enroll.PurposePrint)
 	if err != nil {
 		return "", err
 	}

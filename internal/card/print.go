@@ -294,7 +294,7 @@ func (s *Service) Print(ctx context.Context, by auth.Actor, ids []string, sheet 
 		if !s.reprintAllowed(c, now) {
 			return nil, fmt.Errorf("card %s: %w", c.ID, ErrReprint)
 		}
-		app, err := s.apps.Get(ctx, by, c.ApplicationID, enroll.PurposeReview)
+		app, err := s.apps.Get(ctx, by, c.ApplicationID, enroll.PurposePrint)
 		if err != nil {
 			return nil, fmt.Errorf("card %s: %w", c.ID, err)
 		}
@@ -370,12 +370,23 @@ const (
 )
 
 // Preview renders one side of a card as a 300-dpi PNG (1011 × 638) for
-// staff to check before printing. Opening the holder's data is audited.
+// staff to check before printing, or, once printed, to check the holder at
+// the desk before handing it over. Opening the holder's data is audited
+// with the purpose of that step (PreviewPurpose).
 func (s *Service) Preview(ctx context.Context, by auth.Actor, id string, side Side) ([]byte, error) {
 	if !by.Can(auth.RoleSupervisor, auth.RoleClerk) {
 		return nil, s.deny(ctx, by, "card.preview", id, errs.ErrForbidden)
 	}
-	c, app, err := s.open(ctx, by, id, enroll.PurposeReview)
+	cur, err := s.Visible(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	purpose := PreviewPurpose(cur)
+	if by.Role == auth.RoleClerk && purpose != enroll.PurposeHandOver {
+		// Clerks hand cards over; printing is the supervisors' desk.
+		return nil, s.deny(ctx, by, "card.preview", id, errs.ErrForbidden)
+	}
+	c, app, err := s.open(ctx, by, id, purpose)
 	if err != nil {
 		return nil, err
 	}
@@ -403,11 +414,24 @@ func (s *Service) Preview(ctx context.Context, by auth.Actor, id string, side Si
 	return buf.Bytes(), nil
 }
 
-// HandOver records that the holder received the printed card (a clerk or
-// supervisor at the desk).
+// PreviewPurpose is why a preview of c opens the holder's record: to check
+// the holder at the desk once the card is printed and waiting, otherwise to
+// print it.
+func PreviewPurpose(c Card) enroll.Purpose {
+	if !c.PrintedAt.IsZero() && c.HandedOverAt.IsZero() && c.Status == StatusActive {
+		return enroll.PurposeHandOver
+	}
+	return enroll.PurposePrint
+}
+
+// HandOver records that the holder received the printed card (a clerk of
+// the application's site, or a supervisor, at the desk).
 func (s *Service) HandOver(ctx context.Context, by auth.Actor, id string) (Card, error) {
 	if !by.Can(auth.RoleSupervisor, auth.RoleClerk) {
 		return Card{}, s.deny(ctx, by, "card.handover", id, errs.ErrForbidden)
+	}
+	if _, err := s.Visible(ctx, by, id); err != nil {
+		return Card{}, err
 	}
 	var out Card
 	err := s.db.InTx(ctx, func(tx Tx) error {

@@ -33,6 +33,10 @@ type Applications interface {
 	SinglePersonSite(siteID string) bool
 	// Decider is who approved (or rejected) an application.
 	Decider(ctx context.Context, id string) (string, error)
+	// SiteOf is the site an application was taken at.
+	SiteOf(ctx context.Context, id string) (string, error)
+	// StatusOf is an application's status.
+	StatusOf(ctx context.Context, id string) (enroll.Status, error)
 }
 
 // Keyring is the signing keyring; *signing.Keyring implements it.
@@ -215,9 +219,13 @@ func (s *Service) ByNumber(ctx context.Context, typed string) (Card, error) {
 type Filter struct {
 	ApplicationID string
 	Statuses      []Status
-	Unprinted     bool      // the print queue
-	ExpiresBefore time.Time // only cards expiring before this (zero: any)
-	Limit, Offset int       // limit: default 50, at most 1000
+	Unprinted     bool // the print queue
+	// AwaitingPickup: printed, not yet handed over.
+	AwaitingPickup bool
+	PrintedBefore  time.Time // only cards first printed before this (zero: any)
+	SiteID         string    // only cards of applications taken at this site
+	ExpiresBefore  time.Time // only cards expiring before this (zero: any)
+	Limit, Offset  int       // limit: default 50, at most 1000
 }
 
 // List returns cards, oldest first.
@@ -254,16 +262,26 @@ func (s *Service) Issue(ctx context.Context, by auth.Actor, applicationID string
 	if !canManage(by) {
 		return Card{}, s.deny(ctx, by, "card.issue", applicationID, errs.ErrForbidden)
 	}
-	app, err := s.apps.Get(ctx, by, applicationID, enroll.PurposeReview)
+	// Check the step before opening the record: a refused issue reads nothing.
+	st, err := s.apps.StatusOf(ctx, applicationID)
+	if err != nil {
+		return Card{}, fmt.Errorf("issue card: %w", err)
+	}
+	if st != enroll.StatusApproved {
+		return Card{}, fmt.Errorf("application %s is %s: %w", applicationID, st, ErrState)
+	}
+	// Four eyes before the read too: an approver issuing their own
+	// approval is refused without opening the record.
+	waived, err := s.checkFourEyes(ctx, by, applicationID)
+	if err != nil {
+		return Card{}, err
+	}
+	app, err := s.apps.Get(ctx, by, applicationID, enroll.PurposeIssue)
 	if err != nil {
 		return Card{}, fmt.Errorf("issue card: %w", err)
 	}
 	if app.Status != enroll.StatusApproved {
 		return Card{}, fmt.Errorf("application %s is %s: %w", app.ID, app.Status, ErrState)
-	}
-	waived, err := s.checkFourEyes(ctx, by, app)
-	if err != nil {
-		return Card{}, err
 	}
 	signer, err := s.keys.Active()
 	if err != nil {
@@ -526,19 +544,27 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 // (or when the approver had also taken or edited the application there) it
 // reports waived, and the card is listed for a second review. The system
 // actor (the operator's command line) is outside the rule.
-func (s *Service) checkFourEyes(ctx context.Context, by auth.Actor, app *enroll.Application) (waived bool, err error) {
+func (s *Service) checkFourEyes(ctx context.Context, by auth.Actor, appID string) (waived bool, err error) {
 	if by.StaffID == auth.System().StaffID {
 		return false, nil
 	}
-	handlers, err := s.apps.Handlers(ctx, app.ID)
+	handlers, err := s.apps.Handlers(ctx, appID)
 	if err != nil {
 		return false, err
 	}
-	single := s.apps.SinglePersonSite(app.SiteID)
-	if by.StaffID == app.DecidedBy && !single {
-		return false, s.deny(ctx, by, "card.issue", app.ID, enroll.ErrFourEyes)
+	decider, err := s.apps.Decider(ctx, appID)
+	if err != nil {
+		return false, err
 	}
-	return single && (by.StaffID == app.DecidedBy || handlers[app.DecidedBy]), nil
+	site, err := s.apps.SiteOf(ctx, appID)
+	if err != nil {
+		return false, err
+	}
+	single := s.apps.SinglePersonSite(site)
+	if by.StaffID == decider && !single {
+		return false, s.deny(ctx, by, "card.issue", appID, enroll.ErrFourEyes)
+	}
+	return single && (by.StaffID == decider || handlers[decider]), nil
 }
 
 // SecondReview is a card listed for a second look: four eyes were waived

@@ -109,6 +109,9 @@ type CardSettings struct {
 	// be renewed around its expiry date.
 	RenewalWindowBeforeDays int `toml:"renewal_window_before_days"`
 	RenewalWindowAfterDays  int `toml:"renewal_window_after_days"`
+	// PickupOverdueDays: a printed card not collected after this many days
+	// is listed as an overdue pick-up (someone calls the resident).
+	PickupOverdueDays int `toml:"pickup_overdue_days"`
 	// PrintedFields are the optional fields a holder may choose to have
 	// printed; a field not listed here is never offered.
 	PrintedFields []string `toml:"printed_fields"`

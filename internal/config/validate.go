@@ -249,6 +249,7 @@ func (s Settings) checkCard(c *checker) {
 	c.between("card.child_validity_years", k.ChildValidityYears, 1, 20)
 	c.between("card.renewal_window_before_days", k.RenewalWindowBeforeDays, 0, 365)
 	c.between("card.renewal_window_after_days", k.RenewalWindowAfterDays, 0, 3650)
+	c.between("card.pickup_overdue_days", k.PickupOverdueDays, 1, 365)
 	known := PrintableFields()
 	seen := map[string]bool{}
 	for i, f := range k.PrintedFields {

@@ -33,6 +33,11 @@ func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row Record, p
 		// name and date of birth, and this error reaches the log.
 		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose not in the list: %w", ErrPurpose))
 	}
+	// A card-desk purpose names an action; it fits one status only (no
+	// "card_issue" to read an issued record, no "card_print" before issue).
+	if want, ok := actionStatus[purpose]; ok && st != want {
+		return "", s.deny(ctx, by, row.ID, "application.read", fmt.Errorf("purpose %s on a %s record: %w", purpose, st, ErrPurpose))
+	}
 	if st == StatusIssued {
 		holder, err := s.cardHandedOver(ctx, row.ID)
 		if err != nil {
@@ -52,6 +57,26 @@ func (s *Service) checkPurpose(ctx context.Context, by auth.Actor, row Record, p
 		return PurposeReview, nil
 	}
 	return purpose, nil
+}
+
+// StatusOf is an application's status (not personal data), so the card
+// desk can refuse a wrong step before opening the record.
+func (s *Service) StatusOf(ctx context.Context, id string) (Status, error) {
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return "", wrapNotFound(err, id)
+	}
+	return row.Status, nil
+}
+
+// SiteOf is the site an application was taken at (not personal data): the
+// card desk lists and hands over cards by site.
+func (s *Service) SiteOf(ctx context.Context, id string) (string, error) {
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return "", wrapNotFound(err, id)
+	}
+	return row.SiteID, nil
 }
 
 // cardHandedOver reports whether a card of the application reached its
@@ -107,7 +132,7 @@ func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames str
 		}
 		out = append(out, Summary{ID: r.ID, Reference: r.Reference, SiteID: r.SiteID, ClerkID: r.ClerkID, Status: r.Status,
 			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, EvidenceOK: r.EvidenceOK,
-			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt})
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt, DecidedBy: r.DecidedBy})
 	}
 	err = s.db.InTx(ctx, func(tx Tx) error {
 		// The count goes in the record id: an audit event holds ids only.

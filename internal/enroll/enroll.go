@@ -52,11 +52,37 @@ const (
 	PurposeCorrection  Purpose = "correction"       // fixing a mistake in the record
 	PurposeFraudReview Purpose = "fraud_review"     // a suspected fraud or duplicate
 	PurposeOwnRequest  Purpose = "resident_request" // the resident's own access request
+	// The card desk's work after approval: each action reads the record
+	// under its own name, so the audit log says what was done.
+	PurposeIssue    Purpose = "card_issue"    // issuing the card of an approved application
+	PurposePrint    Purpose = "card_print"    // previewing and printing an issued card
+	PurposeHandOver Purpose = "card_handover" // checking the holder at the desk before handing the card over
 )
 
 // Purposes lists every purpose.
 func Purposes() []Purpose {
-	return []Purpose{PurposeReview, PurposeReceipt, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
+	return []Purpose{PurposeReview, PurposeReceipt, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest,
+		PurposeIssue, PurposePrint, PurposeHandOver}
+}
+
+// actionStatus is the one status in which each card-desk purpose applies.
+var actionStatus = map[Purpose]Status{PurposeIssue: StatusApproved, PurposePrint: StatusIssued, PurposeHandOver: StatusIssued}
+
+// PurposesFor lists the purposes a staff member may state to open a decided
+// record in status st, the card-desk action that fits the status first.
+// Review is not among them: deciding is over.
+func PurposesFor(st Status) []Purpose {
+	var out []Purpose
+	for _, p := range []Purpose{PurposeIssue, PurposePrint, PurposeHandOver} {
+		if actionStatus[p] == st {
+			out = append(out, p)
+		}
+	}
+	out = append(out, PurposeReceipt)
+	if st == StatusIssued {
+		out = append(out, PurposeReplacement)
+	}
+	return append(out, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest)
 }
 
 // Valid reports whether p is one of Purposes.
@@ -128,6 +154,7 @@ type Summary struct {
 	EvidenceOK                     bool
 	CreatedAt, UpdatedAt           time.Time
 	SubmittedAt, DecidedAt         time.Time
+	DecidedBy                      string // staff id of who approved or rejected it
 }
 
 // Errors callers check with errors.Is.

@@ -198,7 +198,7 @@ func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]enroll
 // ListApplications returns summaries, oldest submission first for queues.
 func (db *DB) ListApplications(ctx context.Context, f enroll.ListFilter) ([]enroll.Summary, error) {
 	q := `SELECT id, reference, site_id, clerk_id, status, language, age_category, payment_method, review_reason, evidence_ok,
-		created_at, updated_at, submitted_at, decided_at FROM applications WHERE 1=1`
+		created_at, updated_at, submitted_at, decided_at, COALESCE(decided_by, '') FROM applications WHERE 1=1`
 	var args []any
 	if f.SiteID != "" {
 		q += " AND site_id = ?"
@@ -228,7 +228,7 @@ func (db *DB) ListApplications(ctx context.Context, f enroll.ListFilter) ([]enro
 		var evOK int
 		var c, u, sub, d int64
 		if err := rows.Scan(&s.ID, &s.Reference, &s.SiteID, &s.ClerkID, (*string)(&s.Status), &s.Language, &s.AgeCategory,
-			&s.PaymentMethod, &s.ReviewReason, &evOK, &c, &u, &sub, &d); err != nil {
+			&s.PaymentMethod, &s.ReviewReason, &evOK, &c, &u, &sub, &d, &s.DecidedBy); err != nil {
 			return nil, fmt.Errorf("list applications: %w", err)
 		}
 		s.EvidenceOK = evOK == 1

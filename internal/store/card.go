@@ -175,6 +175,17 @@ func (db *DB) ListCards(ctx context.Context, f card.Filter) ([]card.Record, erro
 	if f.Unprinted {
 		q += " AND printed_at = 0"
 	}
+	if f.AwaitingPickup {
+		q += " AND printed_at > 0 AND handed_over_at = 0"
+	}
+	if !f.PrintedBefore.IsZero() {
+		q += " AND printed_at > 0 AND printed_at < ?"
+		args = append(args, micros(f.PrintedBefore))
+	}
+	if f.SiteID != "" {
+		q += " AND application_id IN (SELECT id FROM applications WHERE site_id = ?)"
+		args = append(args, f.SiteID)
+	}
 	if !f.ExpiresBefore.IsZero() {
 		q += " AND expires_at < ?"
 		args = append(args, micros(f.ExpiresBefore))

@@ -64,7 +64,7 @@ func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) e
 			Address: strings.Join(nonEmpty(ad.CareOf, ad.Line1, ad.Line2, strings.TrimSpace(ad.City+" "+ad.State+" "+ad.PostalCode)), ", "),
 			Phone:   a.Person.Phone, Email: a.Person.Email, Emergency: a.Person.EmergencyContact,
 			Language: pr.T("web.lang.name." + a.Person.Language), Status: pr.T("web.status." + string(a.Status)),
-			Reference: a.Reference, Created: formatTime(a.CreatedAt)}
+			Reference: a.Reference, Created: s.formatTime(a.CreatedAt)}
 		for _, d := range a.Documents {
 			name := d.Type
 			if doc, ok := s.app.Settings.Document(d.Type); ok {
@@ -73,7 +73,7 @@ func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) e
 			cp.Documents = append(cp.Documents, name)
 		}
 		for _, e := range acc.Events {
-			ev := accessEvent{At: formatTime(e.At), Action: pr.T("access.action." + e.Action), Denied: e.Outcome == "denied"}
+			ev := accessEvent{At: s.formatTime(e.At), Action: pr.T("access.action." + e.Action), Denied: e.Outcome == "denied"}
 			if ev.Action == "access.action."+e.Action {
 				ev.Action = e.Action
 			}

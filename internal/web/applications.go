@@ -51,7 +51,7 @@ func (s *Server) summaryRows(ctx context.Context, c *call, list []enroll.Summary
 		rows[i] = summaryRow{ID: a.ID, Reference: a.Reference, Site: names[a.SiteID], Status: string(a.Status),
 			StatusLabel: c.P.T("web.status." + string(a.Status)), Category: c.P.T("web.category." + a.AgeCategory),
 			Language: c.P.T("web.lang.name." + a.Language), Draft: a.Status == enroll.StatusDraft,
-			When: formatTime(when)}
+			When: s.formatTime(when)}
 		switch a.ReviewReason {
 		case enroll.ReviewPossibleDuplicate:
 			rows[i].Flag = c.P.T("dup.flag_short")
@@ -97,10 +97,6 @@ func decided(st enroll.Status) bool {
 	return st == enroll.StatusApproved || st == enroll.StatusRejected || st == enroll.StatusIssued
 }
 
-// purposes offered when opening a decided record.
-var purposes = []enroll.Purpose{enroll.PurposeReceipt, enroll.PurposeReplacement, enroll.PurposeCorrection,
-	enroll.PurposeFraudReview, enroll.PurposeOwnRequest}
-
 type purposeView struct {
 	Action  string
 	Options []option
@@ -120,7 +116,7 @@ func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call
 			p := s.newPage(r, c, "web.purpose.title")
 			v := purposeView{Action: r.URL.Path}
 			v.Options = append(v.Options, option{Value: "", Label: p.T("web.purpose.choose")})
-			for _, pu := range purposes {
+			for _, pu := range enroll.PurposesFor(enroll.Status(row.Status)) {
 				v.Options = append(v.Options, option{Value: string(pu), Label: p.T(pu.MessageKey())})
 			}
 			p.Data = v
@@ -315,7 +311,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 		rc := receiptCopy{P: pr, Program: s.programName(l), Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
 			StatusKey: string(a.Status), Status: pr.T("web.status." + string(a.Status)),
 			Payment: paymentText(pr, st, a.Payment), Fee: fee.Format(a.Quote.AmountCents, st.Fees.Currency, l),
-			Next: pr.T("web.receipt.next." + string(a.Status)), Date: formatTime(a.SubmittedAt)}
+			Next: pr.T("web.receipt.next." + string(a.Status)), Date: s.formatTime(a.SubmittedAt)}
 		if a.DecisionReason != "" {
 			rc.Reason = pr.T("review.reason." + a.DecisionReason)
 		}
@@ -326,9 +322,14 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 	return s.views.render(w, http.StatusOK, "receipt", "layout", p)
 }
 
-func formatTime(t time.Time) string {
+// formatTimeIn is how a person reads a time: in the program's time zone,
+// named by its abbreviation ("2026-03-02 10:00 EST"), never UTC.
+func formatTimeIn(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
+
+// formatTime is formatTimeIn in the program's time zone.
+func (s *Server) formatTime(t time.Time) string { return formatTimeIn(t, s.app.Location) }

@@ -12,7 +12,6 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
@@ -33,10 +32,14 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	if s.app.Cards == nil {
 		return
 	}
-	pages.Handle("GET /staff/cards", staff(s.cardList, roleReview...))
+	// Clerks work the pick-up lists and hand cards over at their site's
+	// desk (the card service confines them to it); the rest is supervisors'.
+	pages.Handle("GET /staff/cards", staff(s.cardList, roleIntake...))
 	pages.Handle("POST /staff/cards/print", staff(s.cardPrint, roleReview...))
-	pages.Handle("GET /staff/cards/{id}", staff(s.cardView, roleReview...))
-	pages.Handle("GET /staff/cards/{id}/preview/{side}", staff(s.cardPreview, roleReview...))
+	pages.Handle("POST /staff/cards/issue", staff(s.cardIssueBatch, roleReview...))
+	pages.Handle("GET /staff/cards/{id}", staff(s.cardView, roleIntake...))
+	pages.Handle("GET /staff/cards/{id}/preview/{side}", staff(s.cardPreview, roleIntake...))
+	pages.Handle("POST /staff/cards/{id}/handover", staff(s.cardAction, roleIntake...))
 	pages.Handle("POST /staff/cards/{id}/{action}", staff(s.cardAction, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/issue", staff(s.cardIssue, roleReview...))
 
@@ -56,96 +59,28 @@ type cardRow struct {
 	card.Card
 	StatusText string
 	Printed    bool
+	Site       string // on the pick-up lists
+	Waiting    int    // days since printing, on the pick-up lists
 }
 
 type cardListView struct {
 	Tab      string
 	Tabs     []navLink
 	Statuses []option
+	Sites    []option // the pick-up lists' site filter (supervisors)
 	Rows     []cardRow
 	Queue    bool // rows can be selected for printing
 	Counts   []verifyCount
+	// The "approved, card to issue" list: applications, not cards.
+	Apps       []issueRow
+	Results    []batchRow // what a batch issue did
+	Overdue    int        // card.pickup_overdue_days
+	ShowCounts bool       // verification counters, for supervisors
 }
 
 type verifyCount struct {
 	Day, Outcome string
 	Checks       int64
-}
-
-// cardTabs are the lists: the print queue, printed cards waiting to be
-// handed over, and all cards by status.
-var cardTabs = []string{"queue", "printed", "status"}
-
-func (s *Server) cardList(w http.ResponseWriter, r *http.Request, c *call) error {
-	ctx := r.Context()
-	q := r.URL.Query()
-	p := s.newPage(r, c, "cards_web.list.title")
-	if typed := strings.TrimSpace(q.Get("number")); typed != "" {
-		p.Form.Set("number", typed)
-		found, err := s.app.Cards.ByNumber(ctx, typed)
-		if err == nil {
-			http.Redirect(w, r, "/staff/cards/"+url.PathEscape(found.ID), http.StatusSeeOther)
-			return nil
-		}
-		switch {
-		case errors.Is(err, card.ErrCheckDigit):
-			p.setErrors(person.Errors{{Field: "number", Key: "error.card_number.check_digit"}})
-		case errors.Is(err, card.ErrFormat):
-			p.setErrors(person.Errors{{Field: "number", Key: "error.card_number.format"}})
-		case errors.Is(err, errs.ErrNotFound):
-			p.setErrors(person.Errors{{Field: "number", Key: "card.error.not_found"}})
-		default:
-			return err
-		}
-	}
-	tab := q.Get("tab")
-	if !slices.Contains(cardTabs, tab) {
-		tab = "queue"
-	}
-	v := &cardListView{Tab: tab, Queue: tab == "queue"}
-	for _, t := range cardTabs {
-		v.Tabs = append(v.Tabs, navLink{Href: "/staff/cards?tab=" + t, Label: c.P.T("cards_web.tab." + t)})
-	}
-	var rows []card.Card
-	var err error
-	switch tab {
-	case "queue":
-		rows, err = s.app.Cards.Queue(ctx, maxCardList)
-	case "printed":
-		var all []card.Card
-		all, err = s.app.Cards.List(ctx, card.Filter{Statuses: []card.Status{card.StatusActive}, Limit: 1000})
-		for _, cd := range all {
-			if !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero() {
-				rows = append(rows, cd)
-			}
-		}
-	case "status":
-		st := card.Status(q.Get("status"))
-		p.Form.Set("status", string(st))
-		f := card.Filter{Limit: maxCardList}
-		if slices.Contains(allStatuses, st) {
-			f.Statuses = []card.Status{st}
-		}
-		rows, err = s.app.Cards.List(ctx, f)
-		v.Statuses = append(v.Statuses, option{Value: "", Label: c.P.T("cards_web.status.any")})
-		for _, st := range allStatuses {
-			v.Statuses = append(v.Statuses, option{Value: string(st), Label: c.P.T("card.status." + string(st))})
-		}
-	}
-	if err != nil {
-		return err
-	}
-	for _, cd := range rows {
-		v.Rows = append(v.Rows, cardRow{Card: cd, StatusText: c.P.T("card.status." + string(cd.Status)), Printed: !cd.PrintedAt.IsZero()})
-	}
-	today := s.localDay(s.app.Now())
-	v.Counts = s.verificationCounts(r, c, today, today)
-	p.Data = v
-	status := http.StatusOK
-	if len(p.Errs) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
-	return s.views.render(w, status, "cards", "layout", p)
 }
 
 var allStatuses = []card.Status{card.StatusActive, card.StatusSuspended, card.StatusRevoked, card.StatusExpired, card.StatusReplaced}
@@ -245,10 +180,14 @@ type cardView struct {
 	CanRevoke    bool
 	CanRenew     bool
 	CanReplace   bool
+	CanPrint     bool
+	ShowPreview  bool
+	Supervisor   bool
+	Site         string
 }
 
 func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error {
-	cd, err := s.app.Cards.Get(r.Context(), r.PathValue("id"))
+	cd, err := s.app.Cards.Visible(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -256,21 +195,29 @@ func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error
 	if done := r.URL.Query().Get("done"); done != "" && c.P.T("cards_web.done."+done) != "cards_web.done."+done {
 		p.Flash = p.T("cards_web.done." + done)
 	}
-	return s.renderCard(w, http.StatusOK, p, c, cd)
+	return s.renderCard(r.Context(), w, http.StatusOK, p, c, cd)
 }
 
-func (s *Server) renderCard(w http.ResponseWriter, status int, p *page, c *call, cd card.Card) error {
+func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status int, p *page, c *call, cd card.Card) error {
 	st := s.app.Settings
 	v := &cardView{C: cd, Status: c.P.T("card.status." + string(cd.Status)), Kind: c.P.T("card.kind." + string(cd.Kind))}
 	if cd.Reason != "" {
 		v.Reason = reasonText(c.P, cd.Reason)
 	}
 	active, suspended := cd.Status == card.StatusActive, cd.Status == card.StatusSuspended
+	v.Supervisor = c.Actor.Can(roleReview...)
 	v.CanHandOver = active && !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero()
-	v.CanSuspend, v.CanReinstate = active, suspended
-	v.CanRevoke = active || suspended
-	v.CanRenew = active || cd.Status == card.StatusExpired
-	v.CanReplace = active || suspended
+	v.ShowPreview = s.app.Cards.PreviewShown(cd) && (v.Supervisor || v.CanHandOver)
+	if v.Supervisor {
+		v.CanPrint = v.ShowPreview
+		v.CanSuspend, v.CanReinstate = active, suspended
+		v.CanRevoke = active || suspended
+		v.CanRenew = s.app.Cards.RenewalOpen(cd)
+		v.CanReplace = active || suspended
+	}
+	if site, err := s.app.Enroll.SiteOf(ctx, cd.ApplicationID); err == nil {
+		v.Site = s.siteNames(ctx)[site]
+	}
 	v.SuspendOpts = reasonOptions(c.P, card.SuspendReasons)
 	v.ReinstOpts = reasonOptions(c.P, card.ReinstateReasons)
 	v.RevokeOpts = reasonOptions(c.P, card.RevokeReasons)
@@ -332,6 +279,9 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	ctx, id, f := r.Context(), r.PathValue("id"), r.PostForm
 	action := r.PathValue("action")
+	if action == "" { // the clerks' route names it literally
+		action = "handover"
+	}
 	// Each form on the card page names its fields after its action, so
 	// the page has no two controls with the same id.
 	field := func(name string) string { return f.Get(action + "_" + name) }
@@ -436,7 +386,7 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 	if httplayer.Classify(err).Status == http.StatusConflict {
 		status = http.StatusConflict
 	}
-	return s.renderCard(w, status, p, c, cd)
+	return s.renderCard(r.Context(), w, status, p, c, cd)
 }
 
 // renewalWindow is when cd may be renewed, as dates.

@@ -81,6 +81,10 @@ func (p *page) Nav() []navLink {
 		if a.SiteID != "" {
 			links = append(links, navLink{"/staff/preapp", p.T("booking.staff.preapp_title")}, navLink{"/staff/line", p.T("booking.staff.line_title")})
 		}
+		if a.Role == auth.RoleClerk && a.SiteID != "" {
+			// The pick-up lists and the hand-over at the desk.
+			links = append(links, navLink{"/staff/cards?tab=pickup", p.T("cards_web.nav")})
+		}
 	}
 	if a.Can(roleReview...) {
 		links = append(links, navLink{"/staff/queue", p.T("web.nav.queue")}, navLink{"/staff/search", p.T("search.title")},

@@ -65,7 +65,7 @@ func New(a *app.App, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	v, err := loadViews()
+	v, err := loadViews(a.Location)
 	if err != nil {
 		return nil, err
 	}

@@ -24,23 +24,27 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-var templateFuncs = template.FuncMap{
-	"datetime": formatTime,
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02")
-	},
-	"inc": func(i int) int { return i + 1 }, // rows are counted from 1 for people
-	"dataURL": func(mime string, b []byte) template.URL {
-		// Only our own re-encoded images reach here (photo.Normalize, auth QR).
-		return template.URL("data:" + mime + ";base64," + encodeBase64(b))
-	},
+// templateFuncs are the template helpers; times are shown in loc, the
+// program's time zone.
+func templateFuncs(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"datetime": func(t time.Time) string { return formatTimeIn(t, loc) },
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("2006-01-02")
+		},
+		"inc": func(i int) int { return i + 1 }, // rows are counted from 1 for people
+		"dataURL": func(mime string, b []byte) template.URL {
+			// Only our own re-encoded images reach here (photo.Normalize, auth QR).
+			return template.URL("data:" + mime + ";base64," + encodeBase64(b))
+		},
+	}
 }
 
-func loadViews() (*views, error) {
-	base, err := template.New("base").Funcs(templateFuncs).ParseFS(templateFiles, "templates/_*.html")
+func loadViews(loc *time.Location) (*views, error) {
+	base, err := template.New("base").Funcs(templateFuncs(loc)).ParseFS(templateFiles, "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
