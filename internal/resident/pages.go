@@ -19,7 +19,6 @@ import (
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
-	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
@@ -74,21 +73,7 @@ type feeLine struct{ Label, Amount string }
 
 func (s *Site) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.home.title"
-	f := s.app.Settings.Fees
-	d := &homeData{}
-	money := func(c int) string {
-		if c == 0 {
-			return p.T("resident.fee.free")
-		}
-		return fee.Format(c, f.Currency, p.Lang)
-	}
-	d.Fees = append(d.Fees, feeLine{p.T("resident.fee.adult"), money(f.Adult)})
-	if f.ChildUnderAge > 0 {
-		d.Fees = append(d.Fees, feeLine{p.T("resident.fee.child", "age", f.ChildUnderAge), money(f.Child)})
-	}
-	if f.SeniorFromAge > 0 {
-		d.Fees = append(d.Fees, feeLine{p.T("resident.fee.senior", "age", f.SeniorFromAge), money(f.Senior)})
-	}
+	d := &homeData{Fees: feeLines(p.T, p.Lang, s.app.Settings.Fees)}
 	d.Bring, d.BringNotes = s.bring(p)
 	places, err := s.places(r.Context(), p)
 	if err != nil {
