@@ -115,6 +115,10 @@ func (x *API) createStaff(w http.ResponseWriter, r *http.Request, c *call) error
 	s, pw, err := x.app.Auth.CreateStaffOneTime(r.Context(), c.Actor, auth.NewStaff{
 		Username: req.Username, DisplayName: req.DisplayName, Role: auth.Role(req.Role), SiteID: req.SiteID,
 	})
+	if p, ok := auth.Pending(err); ok {
+		writePending(w, p)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -140,6 +144,10 @@ func (x *API) disableStaff(w http.ResponseWriter, r *http.Request, c *call) erro
 func (x *API) resetStaff(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("id")
 	pw, err := x.app.Auth.ResetStaff(r.Context(), c.Actor, id)
+	if p, ok := auth.Pending(err); ok {
+		writePending(w, p)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

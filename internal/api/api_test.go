@@ -77,7 +77,7 @@ func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Set
 		user string
 		role auth.Role
 		site string
-	}{{"clerka", auth.RoleClerk, e.siteA.ID}, {"clerkb", auth.RoleClerk, siteB.ID}, {"sup", auth.RoleSupervisor, ""}, {"boss", auth.RoleAdmin, ""}, {"aud", auth.RoleAuditor, ""}} {
+	}{{"clerka", auth.RoleClerk, e.siteA.ID}, {"clerkb", auth.RoleClerk, siteB.ID}, {"sup", auth.RoleSupervisor, ""}, {"boss", auth.RoleAdmin, ""}, {"boss2", auth.RoleAdmin, ""}, {"aud", auth.RoleAuditor, ""}} {
 		st, err := a.Auth.CreateStaff(ctx, sys, auth.NewStaff{Username: s.user, Role: s.role, SiteID: s.site, Password: testPassword})
 		if err != nil {
 			t.Fatal(err)
@@ -328,13 +328,28 @@ func TestAdminEndpoints(t *testing.T) {
 	if r := e.call(t, "clerka", "", "POST", "/api/v1/sites", map[string]string{"name": "X", "kind": "partner"}); r.Status != http.StatusForbidden {
 		t.Errorf("clerk creates a site = %d, want 403", r.Status)
 	}
+	// A clerk reads personal data: a second administrator approves the
+	// account and receives its one-time password.
 	r = e.call(t, "boss", "", "POST", "/api/v1/staff", map[string]string{"username": "newclerk", "role": "clerk", "site_id": e.siteA.ID})
+	req := pendingRequest(t, r)
+	if strings.Contains(string(r.Body), "one_time_password") {
+		t.Errorf("create staff awaiting approval shows a password: %s", r.Body)
+	}
+	if r := e.call(t, "boss", "", "POST", "/api/v1/staff/requests/"+req+"/approve", nil); r.Status != http.StatusForbidden {
+		t.Errorf("requester approves her own request = %d %s, want 403", r.Status, r.Body)
+	}
+	r = e.call(t, "boss2", "", "POST", "/api/v1/staff/requests/"+req+"/approve", nil)
 	var st staffJSON
-	if err := json.Unmarshal(r.Body, &st); err != nil || r.Status != http.StatusCreated || st.OneTimePassword == "" {
-		t.Fatalf("create staff = %d %s", r.Status, r.Body)
+	if err := json.Unmarshal(r.Body, &st); err != nil || r.Status != http.StatusOK || st.OneTimePassword == "" || st.Role != "clerk" {
+		t.Fatalf("approve staff request = %d %s", r.Status, r.Body)
 	}
 	if r := e.call(t, "boss", "", "POST", "/api/v1/staff", map[string]string{"username": "newclerk", "role": "clerk", "site_id": e.siteA.ID}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("duplicate username = %d, want 422", r.Status)
+	}
+	// An auditor reads no personal data: made at once.
+	r = e.call(t, "boss", "", "POST", "/api/v1/staff", map[string]string{"username": "newaud", "role": "auditor"})
+	if err := json.Unmarshal(r.Body, &st); err != nil || r.Status != http.StatusCreated || st.OneTimePassword == "" {
+		t.Fatalf("create auditor = %d %s", r.Status, r.Body)
 	}
 	r = e.call(t, "boss", "", "POST", "/api/v1/staff/"+st.ID+"/reset", nil)
 	var reset staffJSON
@@ -345,6 +360,9 @@ func TestAdminEndpoints(t *testing.T) {
 	var dis staffJSON
 	if json.Unmarshal(r.Body, &dis); !dis.Disabled {
 		t.Errorf("disable = %d %s", r.Status, r.Body)
+	}
+	if r := e.call(t, "boss", "", "GET", "/api/v1/staff/requests", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"requests":[]`) {
+		t.Errorf("list staff requests = %d %s, want none left", r.Status, r.Body)
 	}
 	if r := e.call(t, "boss", "", "GET", "/api/v1/staff", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "newclerk") {
 		t.Errorf("list staff = %d", r.Status)
@@ -389,4 +407,17 @@ func FuzzDecodeApplication(f *testing.F) {
 			t.Fatalf("%d documents accepted, limit %d", len(in.Documents), maxDocuments)
 		}
 	})
+}
+
+// pendingRequest reads the request id of a 202 "awaiting_approval" answer.
+func pendingRequest(t *testing.T, r apiResp) string {
+	t.Helper()
+	var out struct {
+		Status  string           `json:"status"`
+		Request staffRequestJSON `json:"request"`
+	}
+	if err := json.Unmarshal(r.Body, &out); err != nil || r.Status != http.StatusAccepted || out.Status != "awaiting_approval" || out.Request.ID == "" {
+		t.Fatalf("answer = %d %s, want 202 awaiting_approval with a request", r.Status, r.Body)
+	}
+	return out.Request.ID
 }

@@ -21,6 +21,11 @@ var (
 	ErrBadCode      = &Error{"auth.totp.bad_code"}      // wrong, expired or already used TOTP code
 	ErrInvalidToken = &Error{"auth.token.invalid"}      // unknown, revoked or malformed API token
 	ErrLastAdmin    = &Error{"auth.staff.last_admin"}   // would leave no enabled administrator
+	// ErrAwaitingApproval: the change was stored as a request for a second
+	// administrator (see PendingError, which carries the request).
+	ErrAwaitingApproval = &Error{"auth.staff.awaiting_approval"}
+	// ErrSameAdministrator: the administrator who asked for a change cannot approve it.
+	ErrSameAdministrator = &Error{"auth.staff.same_admin"}
 )
 
 // MessageKey returns the message key of an auth error, or fallback.

@@ -34,9 +34,15 @@ type Options struct {
 	TOTPPerIPPerMinute int
 	// APITokenLifetime is how long a new API token works.
 	APITokenLifetime time.Duration
-	Argon            Params   // cost of new password hashes
-	Issuer           string   // the account label in authenticator apps
-	ContextWords     []string // words no password may be made of, e.g. the city name
+	// OneTimeLifetime is how long a one-time password works (the first
+	// administrator's, a new account's, a reset's) before it must be reset.
+	OneTimeLifetime time.Duration
+	// SingleAdministrator: giving a role that reads personal data takes
+	// effect without a second administrator, with an alert event instead.
+	SingleAdministrator bool
+	Argon               Params   // cost of new password hashes
+	Issuer              string   // the account label in authenticator apps
+	ContextWords        []string // words no password may be made of, e.g. the city name
 	// Shared keeps the per-address login and second-factor limits in the
 	// database (PostgreSQL with several app servers), so they hold across
 	// servers; nil keeps them per server. Keys are keyed hashes of the
@@ -58,6 +64,7 @@ func DefaultOptions() Options {
 		// room for typos on a shared office address.
 		TOTPPerIPPerMinute: 10,
 		APITokenLifetime:   90 * 24 * time.Hour,
+		OneTimeLifetime:    24 * time.Hour,
 		Argon:              DefaultParams(),
 		Issuer:             "cityid",
 	}
@@ -85,6 +92,7 @@ func OptionsFrom(s config.Settings) Options {
 	if sec.APITokenDays > 0 {
 		o.APITokenLifetime = time.Duration(sec.APITokenDays) * 24 * time.Hour
 	}
+	o.SingleAdministrator = sec.SingleAdministrator
 	if s.Program.Name != "" {
 		o.Issuer = s.Program.Name
 	}
@@ -134,6 +142,9 @@ func NewService(db Store, v *vault.Vault, opts Options, now func() time.Time, ra
 	}
 	if opts.APITokenLifetime <= 0 {
 		opts.APITokenLifetime = def.APITokenLifetime
+	}
+	if opts.OneTimeLifetime <= 0 {
+		opts.OneTimeLifetime = def.OneTimeLifetime
 	}
 	if opts.Argon == (Params{}) {
 		opts.Argon = def.Argon

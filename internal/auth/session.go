@@ -91,8 +91,16 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	if !ok {
 		return "", "", s.countFailure(ctx, r.ID, actorAnonymous, "auth.login.password", ErrInvalidCredentials)
 	}
+	if r.MustChangePassword && !now.Before(r.PasswordSetAt.Add(s.opts.OneTimeLifetime)) {
+		// A one-time password left unused for a day is dead: a note or
+		// message that held it may have been seen. The answer is the same
+		// as a wrong password; an administrator resets the account.
+		return "", "", s.loginFailed(ctx, r.ID, "auth.login.one_time_expired", ErrInvalidCredentials)
+	}
 	var newHash string
-	if rehash {
+	// A one-time password is not rehashed: it is replaced at this login,
+	// and rewriting it would restart its lifetime.
+	if rehash && !r.MustChangePassword {
 		if newHash, err = s.hash(password); err != nil {
 			return "", "", err
 		}

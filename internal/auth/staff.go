@@ -148,6 +148,10 @@ func (s *Service) validateProfile(ctx context.Context, p *Profile) (person.Error
 // (administrators only). Demoting the last enabled administrator is
 // ErrLastAdmin; field problems are person.Errors. A changed role or site
 // takes effect at the account's next request: sessions read it afresh.
+// Widening what an account reads of personal data (a role that reads it,
+// a clerk made supervisor or moved to another site) or making it an
+// administrator waits for a second administrator: nothing changes and the
+// error is a *PendingError.
 func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profile) error {
 	if !by.Can(RoleAdmin) {
 		return errs.ErrForbidden
@@ -158,6 +162,22 @@ func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profil
 	}
 	if len(errs) > 0 {
 		return errs
+	}
+	cur, err := s.db.StaffByID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("update staff: %w", err)
+	}
+	var alert string
+	if widens(cur, p) {
+		need, a, err := s.approval(ctx, by, p.Role)
+		if err != nil {
+			return fmt.Errorf("update staff: %w", err)
+		}
+		if need {
+			return s.request(ctx, by, StaffRequest{Kind: RequestRole, StaffID: id, Username: cur.Username,
+				DisplayName: cur.DisplayName, Role: p.Role, SiteID: p.SiteID})
+		}
+		alert = a
 	}
 	err = s.db.InTx(ctx, func(tx Tx) error {
 		r, err := tx.StaffByID(ctx, id)
@@ -175,6 +195,9 @@ func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profil
 		if err := tx.UpdateStaffProfile(ctx, id, p.DisplayName, p.Role, p.SiteID, s.now()); err != nil {
 			return err
 		}
+		if err := s.writeAlert(ctx, tx, by, alert, id, RequestRole); err != nil {
+			return err
+		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.update", id, audit.OutcomeOK)
 	})
 	if err != nil {
@@ -186,7 +209,10 @@ func (s *Service) UpdateStaff(ctx context.Context, by Actor, id string, p Profil
 // CreateStaff creates an account. Only administrators may; validation
 // problems come back as person.Errors keyed by form field
 // (username, display_name, role, site, password); a taken username is
-// person.Errors{{"username", "auth.staff.username_taken"}}.
+// person.Errors{{"username", "auth.staff.username_taken"}}. An account
+// whose role reads personal data waits for a second administrator: nothing
+// is created, the error is a *PendingError, and Password is not kept (the
+// approver receives a one-time password).
 func (s *Service) CreateStaff(ctx context.Context, by Actor, in NewStaff) (Staff, error) {
 	if !by.Can(RoleAdmin) {
 		return Staff{}, errs.ErrForbidden
@@ -194,12 +220,26 @@ func (s *Service) CreateStaff(ctx context.Context, by Actor, in NewStaff) (Staff
 	if err := s.validate(ctx, &in); err != nil {
 		return Staff{}, err
 	}
-	return s.insertStaff(ctx, by, in)
+	need, alert, err := s.approval(ctx, by, in.Role)
+	if err != nil {
+		return Staff{}, fmt.Errorf("create staff: %w", err)
+	}
+	if need {
+		if _, err := s.db.StaffByUsername(ctx, in.Username); err == nil {
+			return Staff{}, person.Errors{{Field: "username", Key: "auth.staff.username_taken"}}
+		} else if !errors.Is(err, errs.ErrNotFound) {
+			return Staff{}, fmt.Errorf("create staff: %w", err)
+		}
+		return Staff{}, s.request(ctx, by, StaffRequest{Kind: RequestCreate, Username: in.Username,
+			DisplayName: in.DisplayName, Role: in.Role, SiteID: in.SiteID})
+	}
+	return s.insertStaff(ctx, by, in, alert)
 }
 
 // CreateStaffOneTime creates an account with a generated one-time password,
 // which it returns for the administrator to hand over; the holder must
-// change it and enrol TOTP at first login.
+// change it and enrol TOTP at first login. Like CreateStaff, a role that
+// reads personal data gives a *PendingError instead.
 func (s *Service) CreateStaffOneTime(ctx context.Context, by Actor, in NewStaff) (Staff, string, error) {
 	pw, err := s.OneTimePassword()
 	if err != nil {
@@ -213,7 +253,7 @@ func (s *Service) CreateStaffOneTime(ctx context.Context, by Actor, in NewStaff)
 	return st, pw, nil
 }
 
-func (s *Service) insertStaff(ctx context.Context, by Actor, in NewStaff) (Staff, error) {
+func (s *Service) insertStaff(ctx context.Context, by Actor, in NewStaff, alert string) (Staff, error) {
 	id, err := s.newID("stf_")
 	if err != nil {
 		return Staff{}, err
@@ -225,10 +265,13 @@ func (s *Service) insertStaff(ctx context.Context, by Actor, in NewStaff) (Staff
 	now := s.now()
 	row := StaffRecord{
 		ID: id, Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, SiteID: in.SiteID,
-		PasswordHash: hash, MustChangePassword: in.MustChangePassword, CreatedAt: now, UpdatedAt: now,
+		PasswordHash: hash, MustChangePassword: in.MustChangePassword, CreatedAt: now, UpdatedAt: now, PasswordSetAt: now,
 	}
 	err = s.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateStaff(ctx, row); err != nil {
+			return err
+		}
+		if err := s.writeAlert(ctx, tx, by, alert, id, RequestCreate); err != nil {
 			return err
 		}
 		return s.staffEvent(ctx, tx, by.StaffID, "staff.create", id, audit.OutcomeOK)
@@ -266,7 +309,7 @@ func (s *Service) Bootstrap(ctx context.Context) (username, password string, cre
 			return err
 		}
 		row := StaffRecord{ID: id, Username: bootstrapUser, DisplayName: "Administrator", Role: RoleAdmin,
-			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now}
+			PasswordHash: hash, MustChangePassword: true, CreatedAt: now, UpdatedAt: now, PasswordSetAt: now}
 		if err := tx.CreateStaff(ctx, row); err != nil {
 			return err
 		}
@@ -399,15 +442,30 @@ func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 // ResetStaff gives an account a new one-time password, removes its TOTP
 // secret, ends its sessions and revokes its API tokens: the path back for someone who lost their
 // phone or password. The holder sets a password and enrols TOTP again.
+// Whoever holds the new password holds the account, so resetting one whose
+// role reads personal data waits for a second administrator (a
+// *PendingError), who receives the password.
 func (s *Service) ResetStaff(ctx context.Context, by Actor, id string) (string, error) {
 	if !by.Can(RoleAdmin) {
 		return "", errs.ErrForbidden
+	}
+	cur, err := s.db.StaffByID(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("reset staff: %w", err)
+	}
+	need, alert, err := s.approval(ctx, by, cur.Role)
+	if err != nil {
+		return "", fmt.Errorf("reset staff: %w", err)
+	}
+	if need {
+		return "", s.request(ctx, by, StaffRequest{Kind: RequestReset, StaffID: id, Username: cur.Username,
+			DisplayName: cur.DisplayName, Role: cur.Role, SiteID: cur.SiteID})
 	}
 	pw, err := s.OneTimePassword()
 	if err != nil {
 		return "", err
 	}
-	if err := s.reset(ctx, by, id, pw, true); err != nil {
+	if err := s.reset(ctx, by, id, pw, true, alert); err != nil {
 		return "", err
 	}
 	return pw, nil
@@ -425,35 +483,44 @@ func (s *Service) SetPassword(ctx context.Context, username, password string) er
 	if key := s.CheckPassword(password, r.Username); key != "" {
 		return person.Errors{{Field: "password", Key: key}}
 	}
-	return s.reset(ctx, System(), r.ID, password, false)
+	return s.reset(ctx, System(), r.ID, password, false, "")
 }
 
-func (s *Service) reset(ctx context.Context, by Actor, id, password string, mustChange bool) error {
+func (s *Service) reset(ctx context.Context, by Actor, id, password string, mustChange bool, alert string) error {
 	hash, err := s.hash(password)
 	if err != nil {
 		return err
 	}
 	err = s.db.InTx(ctx, func(tx Tx) error {
-		now := s.now()
-		if err := tx.SetStaffPassword(ctx, id, hash, mustChange, now); err != nil {
+		if err := s.writeAlert(ctx, tx, by, alert, id, RequestReset); err != nil {
 			return err
 		}
-		if err := tx.SetStaffTOTP(ctx, id, nil, now); err != nil {
-			return err
-		}
-		if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
-			return err
-		}
-		if err := s.revokeTokens(ctx, tx, by.StaffID, id); err != nil {
-			return err
-		}
-		return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, audit.OutcomeOK)
+		return s.resetInTx(ctx, tx, by, id, hash, mustChange)
 	})
 	if err != nil {
 		return fmt.Errorf("reset staff: %w", err)
 	}
 	return nil
+}
+
+// resetInTx sets a password hash, removes the TOTP secret, ends sessions
+// and revokes API tokens, with the audit events, inside tx.
+func (s *Service) resetInTx(ctx context.Context, tx Tx, by Actor, id, hash string, mustChange bool) error {
+	now := s.now()
+	if err := tx.SetStaffPassword(ctx, id, hash, mustChange, now); err != nil {
+		return err
+	}
+	if err := tx.SetStaffTOTP(ctx, id, nil, now); err != nil {
+		return err
+	}
+	if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
+		return err
+	}
+	if err := tx.ClearFailedTOTP(ctx, id); err != nil {
+		return err
+	}
+	if err := s.revokeTokens(ctx, tx, by.StaffID, id); err != nil {
+		return err
+	}
+	return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, audit.OutcomeOK)
 }

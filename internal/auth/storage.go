@@ -24,6 +24,8 @@ type Store interface {
 	APITokenByHash(ctx context.Context, tokenHash []byte) (TokenRecord, error)
 	APITokenByID(ctx context.Context, id string) (TokenRecord, error)
 	APITokens(ctx context.Context, staffID string) ([]TokenRecord, error) // newest first; "" = everyone's
+	// StaffRequests lists the requests awaiting a second administrator, oldest first.
+	StaffRequests(ctx context.Context) ([]StaffRequest, error)
 	Meta(ctx context.Context, key string) ([]byte, error)
 }
 
@@ -62,6 +64,10 @@ type Tx interface {
 	// RevokeStaffAPITokens revokes every live token of a staff member and returns their ids.
 	RevokeStaffAPITokens(ctx context.Context, staffID string, at time.Time) ([]string, error)
 
+	CreateStaffRequest(ctx context.Context, r StaffRequest) error
+	StaffRequestByID(ctx context.Context, id string) (StaffRequest, error)
+	DeleteStaffRequest(ctx context.Context, id string) error
+
 	// SetMetaIfAbsent stores value under key unless the key exists, and
 	// returns the stored value either way.
 	SetMetaIfAbsent(ctx context.Context, key string, value []byte) ([]byte, error)
@@ -94,6 +100,9 @@ type StaffRecord struct {
 	LockedUntil time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// PasswordSetAt is when the password was set; a one-time password
+	// (MustChangePassword) stops working Options.OneTimeLifetime after it.
+	PasswordSetAt time.Time
 }
 
 // TOTPEnrolled reports whether the staff member has a confirmed TOTP secret.

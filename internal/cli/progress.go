@@ -25,12 +25,14 @@ type meter struct {
 }
 
 func newMeter(w io.Writer, label string, total int64) *meter {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
 	now := time.Now()
-	return &meter{w: w, label: label, total: total, tty: tty, start: now, last: now}
+	return &meter{w: w, label: label, total: total, tty: isTerminal(w), start: now, last: now}
+}
+
+// isTerminal reports whether w is a terminal (not a file, pipe or log).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Set records n units done and redraws when due.

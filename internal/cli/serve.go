@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -161,8 +162,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		fmt.Fprintf(stdio.Out, "  metrics:   http://%s/metrics\n", mln.Addr())
 	}
 	if created {
-		fmt.Fprintf(stdio.Out, "  first login: user %q, one-time password %s\n", user, password)
-		fmt.Fprintln(stdio.Out, "  (you will set your own password and an authenticator app at first login)")
+		printBootstrap(stdio.Out, user, password)
 	}
 	fmt.Fprintln(stdio.Out, "Press Ctrl+C to stop.")
 
@@ -303,4 +303,18 @@ func serveTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// printBootstrap shows the first administrator's one-time password, once,
+// and only on a terminal: when standard output is a file, a pipe or the
+// service manager's journal, the password would sit in a log, so it is not
+// printed and the operator makes a new one in a terminal.
+func printBootstrap(w io.Writer, user, password string) {
+	if !isTerminal(w) {
+		fmt.Fprintf(w, "  first login: user %q; its one-time password is shown only on a terminal, and this output is not one.\n", user)
+		fmt.Fprintf(w, "  Run 'cityid user reset %s' (with the same --data or --db) in a terminal to get one; it works for 24 hours.\n", user)
+		return
+	}
+	fmt.Fprintf(w, "  first login: user %q, one-time password %s\n", user, password)
+	fmt.Fprintln(w, "  (it works for 24 hours; you will set your own password and an authenticator app at first login)")
 }

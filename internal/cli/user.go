@@ -24,11 +24,21 @@ Usage:
   cityid user disable U
   cityid user enable U
   cityid user reset U [--password-stdin]
+  cityid user requests
+  cityid user approve REQUEST_ID
+  cityid user refuse REQUEST_ID
 
 All take --data DIR (default cityid-data) and --db URL (PostgreSQL instead of SQLite).
 Without --password-stdin, add and reset print a one-time password: the person must
 change it and set up an authenticator app at their first sign-in. reset also
-removes the authenticator (lost phone) and ends the account's sessions.`
+removes the authenticator (lost phone) and ends the account's sessions.
+
+In the staff portal, creating, promoting or resetting an account whose role
+reads personal data (clerk, supervisor) waits for a second administrator,
+unless security.single_administrator is set. requests lists what waits;
+approve carries one out (printing the one-time password of a new account or
+a reset) and refuse drops it. These commands act as "system", as every
+command here does: whoever runs them holds the master key anyway.`
 
 // cmdUserImpl runs "cityid user …".
 func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
@@ -55,7 +65,7 @@ func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
 		fromStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating a one-time password")
 	case "reset":
 		fromStdin = fs.Bool("password-stdin", false, "read the new password from the first line of standard input; it need not be changed at sign-in")
-	case "list", "disable", "enable":
+	case "list", "disable", "enable", "requests", "approve", "refuse":
 	default:
 		fmt.Fprintf(stdio.Err, "cityid user: unknown subcommand %q\n\n%s\n", sub, userUsage)
 		return errUsage
@@ -65,7 +75,7 @@ func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	wantPos := 1
-	if sub == "add" || sub == "list" {
+	if sub == "add" || sub == "list" || sub == "requests" {
 		wantPos = 0
 	}
 	if len(pos) != wantPos {
@@ -94,6 +104,16 @@ func cmdUserImpl(ctx context.Context, stdio IO, args []string) error {
 		return u.disable(ctx, pos[0], true)
 	case "enable":
 		return u.disable(ctx, pos[0], false)
+	case "requests":
+		return u.requests(ctx)
+	case "approve":
+		return u.approve(ctx, pos[0])
+	case "refuse":
+		if err := u.a.Auth.RefuseStaffRequest(ctx, auth.System(), pos[0]); err != nil {
+			return u.explain(err)
+		}
+		fmt.Fprintf(u.stdio.Out, "refused %s\n", pos[0])
+		return nil
 	default: // reset
 		return u.reset(ctx, pos[0], password)
 	}
@@ -294,5 +314,49 @@ func (u userCmd) reset(ctx context.Context, username, password string) error {
 	fmt.Fprintf(u.stdio.Out, "reset %s: authenticator removed, sessions ended\n", st.Username)
 	fmt.Fprintf(u.stdio.Out, "one-time password: %s\n", oneTime)
 	fmt.Fprintln(u.stdio.Out, "Give it to them privately. At next sign-in they choose a password and set up an authenticator app.")
+	return nil
+}
+
+// requests lists the staff requests awaiting a second administrator.
+func (u userCmd) requests(ctx context.Context) error {
+	reqs, err := u.a.Auth.StaffRequests(ctx, auth.System())
+	if err != nil {
+		return err
+	}
+	staff, err := u.a.Auth.ListStaff(ctx, auth.System())
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, s := range staff {
+		names[s.ID] = s.Username
+	}
+	tw := tabwriter.NewWriter(u.stdio.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REQUEST\tKIND\tUSERNAME\tROLE\tSITE\tASKED BY\tAT")
+	for _, r := range reqs {
+		site := r.SiteID
+		if site == "" {
+			site = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Username, r.Role, site, names[r.RequestedBy],
+			r.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return tw.Flush()
+}
+
+// approve carries out a staff request as the system actor.
+func (u userCmd) approve(ctx context.Context, id string) error {
+	st, pw, err := u.a.Auth.ApproveStaffRequest(ctx, auth.System(), id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return fmt.Errorf("no staff request %q ('cityid user requests' lists them)", id)
+	}
+	if err != nil {
+		return u.explain(err)
+	}
+	fmt.Fprintf(u.stdio.Out, "approved %s: %s %s\n", id, st.Role, st.Username)
+	if pw != "" {
+		fmt.Fprintf(u.stdio.Out, "one-time password: %s\n", pw)
+		fmt.Fprintln(u.stdio.Out, "Give it to them privately within a day. At first sign-in they choose a password and set up an authenticator app.")
+	}
 	return nil
 }

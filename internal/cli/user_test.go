@@ -10,6 +10,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -129,5 +130,51 @@ func TestUserUsage(t *testing.T) {
 		if err != errUsage || errOut == "" {
 			t.Errorf("user %v = %v, stderr %q; want errUsage and an explanation", args, err, errOut)
 		}
+	}
+}
+
+// TestUserApproveRequest: a request an administrator filed in the portal is
+// listed and approved (or refused) from the command line, which prints the
+// one-time password.
+func TestUserApproveRequest(t *testing.T) {
+	dir := userDataDir(t)
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boss, err := a.Auth.CreateStaff(ctx, auth.System(), auth.NewStaff{Username: "boss", Role: auth.RoleAdmin, Password: "our admin passphrase is long"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := auth.Actor{StaffID: boss.ID, Username: boss.Username, Role: boss.Role}
+	var ids []string
+	for _, u := range []string{"mallory", "mallet"} {
+		_, err := a.Auth.CreateStaff(ctx, by, auth.NewStaff{Username: u, Role: auth.RoleSupervisor, Password: "our admin passphrase is long"})
+		req, ok := auth.Pending(err)
+		if !ok {
+			t.Fatalf("CreateStaff(supervisor) by an administrator = %v, want a pending request", err)
+		}
+		ids = append(ids, req.ID)
+	}
+	a.Close()
+
+	out, _, err := runUser(t, "", "requests", "--data", dir)
+	if err != nil || !strings.Contains(out, ids[0]) || !strings.Contains(out, "mallory") || !strings.Contains(out, "boss") {
+		t.Fatalf("user requests = %q, %v; want the request by boss for mallory", out, err)
+	}
+	out, _, err = runUser(t, "", "approve", ids[0], "--data", dir)
+	if err != nil || !strings.Contains(out, "supervisor mallory") || !oneTimeRE.MatchString(out) {
+		t.Fatalf("user approve = %q, %v; want mallory approved with a one-time password", out, err)
+	}
+	if out, _, err = runUser(t, "", "refuse", ids[1], "--data", dir); err != nil {
+		t.Fatalf("user refuse = %q, %v", out, err)
+	}
+	if _, _, err := runUser(t, "", "approve", ids[1], "--data", dir); err == nil || !strings.Contains(err.Error(), "no staff request") {
+		t.Errorf("approve a refused request: %v, want no staff request", err)
+	}
+	out, _, _ = runUser(t, "", "list", "--data", dir)
+	if !strings.Contains(out, "mallory") || strings.Contains(out, "mallet") {
+		t.Errorf("user list = %q, want mallory and not mallet", out)
 	}
 }

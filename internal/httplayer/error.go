@@ -115,6 +115,7 @@ var known = []struct {
 	{auth.ErrNoSession, http.StatusUnauthorized, "", auth.ErrNoSession.Key},
 	{auth.ErrRateLimited, http.StatusTooManyRequests, "", auth.ErrRateLimited.Key},
 	{auth.ErrLastAdmin, http.StatusConflict, "", auth.ErrLastAdmin.Key},
+	{auth.ErrSameAdministrator, http.StatusForbidden, "", auth.ErrSameAdministrator.Key},
 	{card.ErrReprint, http.StatusConflict, "", "card.error.reprint_grace"},
 	{card.ErrState, http.StatusConflict, "", "card.error.state"},
 	{card.ErrReason, http.StatusBadRequest, "", "card.error.reason"},

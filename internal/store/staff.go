@@ -10,21 +10,22 @@ import (
 )
 
 const staffColumns = `id, username, display_name, role, site_id, password_hash, must_change_password,
-	totp_secret, totp_last_step, disabled, failed_logins, failed_totp, locked_until, created_at, updated_at`
+	totp_secret, totp_last_step, disabled, failed_logins, failed_totp, locked_until, created_at, updated_at, password_set_at`
 
 func scanStaff(s scanner) (auth.StaffRecord, error) {
 	var st auth.StaffRecord
 	var site sql.NullString
 	var must, disabled int
-	var locked, created, updated int64
+	var locked, created, updated, pwSet int64
 	err := s.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Role, &site, &st.PasswordHash, &must,
-		&st.TOTPSecret, &st.TOTPLastStep, &disabled, &st.FailedLogins, &st.FailedTOTP, &locked, &created, &updated)
+		&st.TOTPSecret, &st.TOTPLastStep, &disabled, &st.FailedLogins, &st.FailedTOTP, &locked, &created, &updated, &pwSet)
 	if err != nil {
 		return auth.StaffRecord{}, err
 	}
 	st.SiteID = site.String
 	st.MustChangePassword, st.Disabled = must == 1, disabled == 1
 	st.LockedUntil, st.CreatedAt, st.UpdatedAt = fromMicros(locked), fromMicros(created), fromMicros(updated)
+	st.PasswordSetAt = fromMicros(pwSet)
 	return st, nil
 }
 
@@ -33,10 +34,10 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 
 // CreateStaff inserts s; a taken username is ErrConflict.
 func (tx *Tx) CreateStaff(ctx context.Context, s auth.StaffRecord) error {
-	_, err := tx.exec(ctx, `INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(ctx, `INSERT INTO staff (`+staffColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Username, s.DisplayName, s.Role, nullIfEmpty(s.SiteID), s.PasswordHash, boolInt(s.MustChangePassword),
 		s.TOTPSecret, s.TOTPLastStep, boolInt(s.Disabled), s.FailedLogins, s.FailedTOTP, micros(s.LockedUntil),
-		micros(s.CreatedAt), micros(s.UpdatedAt))
+		micros(s.CreatedAt), micros(s.UpdatedAt), micros(s.PasswordSetAt))
 	if isUnique(err) {
 		return fmt.Errorf("staff username: %w", ErrConflict)
 	}
@@ -129,8 +130,8 @@ func (tx *Tx) UpdateStaffProfile(ctx context.Context, id, displayName string, ro
 // at next login; it also clears the failed-login counter and any lock.
 func (tx *Tx) SetStaffPassword(ctx context.Context, id, hash string, mustChange bool, at time.Time) error {
 	return tx.updateStaff(ctx, "set staff password", id,
-		"password_hash = ?, must_change_password = ?, failed_logins = 0, locked_until = 0, updated_at = ?",
-		hash, boolInt(mustChange), micros(at))
+		"password_hash = ?, must_change_password = ?, failed_logins = 0, locked_until = 0, updated_at = ?, password_set_at = ?",
+		hash, boolInt(mustChange), micros(at), micros(at))
 }
 
 // SetStaffTOTP stores a sealed TOTP secret (nil removes it) and resets the

@@ -115,7 +115,7 @@ func TestStaffUpdates(t *testing.T) {
 		got, _ = db.StaffByID(c, "stf_a")
 		want := newStaffRow("stf_a", "ana", "")
 		want.DisplayName, want.Role, want.PasswordHash, want.MustChangePassword = "Ana María", "supervisor", "$new", false
-		want.TOTPSecret, want.UpdatedAt = []byte("sealed"), t1
+		want.TOTPSecret, want.UpdatedAt, want.PasswordSetAt = []byte("sealed"), t1, t1
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("after updates (-want +got):\n%s", diff)
 		}

@@ -133,6 +133,7 @@ func (s *Server) siteUpdate(w http.ResponseWriter, r *http.Request, c *call) err
 
 type staffView struct {
 	Staff    []staffRow
+	Requests []requestRow // awaiting a second administrator
 	Roles    []option
 	Sites    []option
 	Password string // a one-time password, shown once
@@ -154,6 +155,9 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, c *call, p 
 		v.Staff = append(v.Staff, staffRow{ID: st.ID, Username: st.Username, DisplayName: st.DisplayName,
 			Role: c.P.T("web.role." + string(st.Role)), Site: names[st.SiteID], Disabled: st.Disabled,
 			Locked: st.Locked, TOTP: st.TOTPEnrolled, Self: st.ID == c.Actor.StaffID})
+	}
+	if v.Requests, err = s.staffRequestRows(r.Context(), c, list, names); err != nil {
+		return err
 	}
 	for _, role := range auth.Roles() {
 		v.Roles = append(v.Roles, option{Value: string(role), Label: c.P.T("web.role." + string(role))})
@@ -188,6 +192,9 @@ func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request, c *call) er
 	st, pw, err := s.app.Auth.CreateStaffOneTime(r.Context(), c.Actor, auth.NewStaff{
 		Username: f.Get("username"), DisplayName: f.Get("display_name"), Role: auth.Role(f.Get("role")), SiteID: f.Get("site"),
 	})
+	if req, ok := auth.Pending(err); ok {
+		return s.staffPending(w, r, c, req)
+	}
 	p := s.newPage(r, c, "web.staff.title")
 	if err != nil {
 		fe := fieldErrors(err)
@@ -230,6 +237,9 @@ func (s *Server) staffReset(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	pw, err := s.app.Auth.ResetStaff(r.Context(), c.Actor, id)
+	if req, ok := auth.Pending(err); ok {
+		return s.staffPending(w, r, c, req)
+	}
 	if err != nil {
 		return err
 	}
