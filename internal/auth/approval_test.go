@@ -167,4 +167,3 @@ func requestEvents(t *testing.T, db *store.DB) []string {
 	}
 	return out
 }
-

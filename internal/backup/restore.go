@@ -22,6 +22,9 @@ type Target struct {
 	DataDir string
 	DBURL   string // "" = SQLite in DataDir
 	Keys    *Keys
+	// MasterKey is where the master key comes from; nil means
+	// DataDir/master.key.
+	MasterKey vault.KeySource
 	// Force restores over a database that holds data (and replaces a
 	// settings file or signing keyring that differs from the backup's).
 	Force    bool
@@ -50,7 +53,7 @@ func Restore(ctx context.Context, in string, t Target) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
-	if err := checkMasterKey(t.DataDir, m); err != nil {
+	if err := checkMasterKey(t, m); err != nil {
 		return Manifest{}, err
 	}
 	pg := t.DBURL != ""
@@ -103,11 +106,14 @@ func Restore(ctx context.Context, in string, t Target) (Manifest, error) {
 }
 
 // checkMasterKey refuses a master key that does not open the backup.
-func checkMasterKey(dir string, m Manifest) error {
-	path := filepath.Join(dir, "master.key")
-	keys, err := vault.LoadKeyFile(path)
+func checkMasterKey(t Target, m Manifest) error {
+	src := t.MasterKey
+	if src == nil {
+		src = vault.KeyFile{Path: filepath.Join(t.DataDir, "master.key")}
+	}
+	keys, err := src.LoadKeys()
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("restore: %s is missing: copy the master key from your key backup there first (backups never hold it)", path)
+		return fmt.Errorf("restore: %s is missing: copy the master key from your key backup there first (backups never hold it)", src)
 	}
 	if err != nil {
 		return fmt.Errorf("restore: master key: %w", err)
@@ -117,7 +123,7 @@ func checkMasterKey(dir string, m Manifest) error {
 		return fmt.Errorf("%w: key check value", ErrDamaged)
 	}
 	if err := vault.New(keys.KEK(), keys.IndexKey(), rand.Reader).VerifyCheck(stored); err != nil {
-		return fmt.Errorf("restore: the master key in %s does not match the backup (%w): use the key the backed-up system ran with", path, err)
+		return fmt.Errorf("restore: the master key in %s does not match the backup (%w): use the key the backed-up system ran with", src, err)
 	}
 	return nil
 }

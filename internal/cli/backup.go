@@ -136,8 +136,7 @@ func cmdRestore(ctx context.Context, stdio IO, args []string) error {
 			"before anything is written; a backup with a wrong key, cut short or altered is refused and\n"+
 			"nothing is changed. A database that holds data is never replaced without --force (stop\n"+
 			"cityid serve first).")
-	dataDir := fs.String("data", "cityid-data", "data directory to restore into")
-	dbURL := fs.String("db", "", "PostgreSQL URL to restore into instead of SQLite in the data directory")
+	data := addDataFlags(fs, "data directory to restore into", true)
 	in := fs.String("in", "", "backup file")
 	force := fs.Bool("force", false, "replace a database that holds data (and settings or signing keys that differ)")
 	if err := parseFlags(fs, args); err != nil {
@@ -147,6 +146,11 @@ func cmdRestore(ctx context.Context, stdio IO, args []string) error {
 		fmt.Fprintln(stdio.Err, "cityid restore: --in FILE is required")
 		return errUsage
 	}
+	o, err := data.options(app.Options{})
+	if err != nil {
+		return err
+	}
+	dataDir, dbURL := &o.DataDir, &o.DBURL
 	s := config.Default().Backup
 	if st, err := config.Load(filepath.Join(*dataDir, app.SettingsFile)); err == nil {
 		s = st.Backup
@@ -156,7 +160,7 @@ func cmdRestore(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	prog := &stagedMeter{stdio: stdio}
-	m, err := backup.Restore(ctx, *in, backup.Target{DataDir: *dataDir, DBURL: *dbURL, Keys: keys, Force: *force, Progress: prog.set})
+	m, err := backup.Restore(ctx, *in, backup.Target{DataDir: *dataDir, DBURL: *dbURL, Keys: keys, MasterKey: o.MasterKey, Force: *force, Progress: prog.set})
 	prog.done()
 	switch {
 	case errors.Is(err, backup.ErrKeyDestroyed):
@@ -164,7 +168,7 @@ func cmdRestore(ctx context.Context, stdio IO, args []string) error {
 	case err != nil:
 		return fmt.Errorf("%w; nothing was restored", err)
 	}
-	a, err := app.Open(ctx, app.Options{DataDir: *dataDir, DBURL: *dbURL})
+	a, err := app.Open(ctx, o)
 	if err != nil {
 		return fmt.Errorf("open the restored system: %w", err)
 	}

@@ -94,7 +94,11 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 		}
 		return tw.Flush()
 	}
-	unlock, err := keyringUnlock(data.options(app.Options{}), *passEnv)
+	o, err := data.options(app.Options{})
+	if err != nil {
+		return err
+	}
+	unlock, err := keyringUnlock(o, *passEnv)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,10 @@ import (
 func cmdRotateMaster(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet(stdio, "keys rotate-master", "keys rotate-master [--data DIR] [--db URL] [--batch N]",
 		"Rewrap every data key under a new master key, without re-encrypting any data.\n\n"+
-			"Stop 'cityid serve' first. The new key is written to DIR/master.key.new; data keys are\n"+
-			"rewrapped in batches (interrupt and run again to resume); at the end master.key becomes\n"+
-			"the new key and the previous one is kept as DIR/master.key.old. Back up the new key,\n"+
+			"Stop 'cityid serve' first. The new key is written beside the key file (DIR/master.key,\n"+
+			"or --master-key-file PATH) as .new; data keys are rewrapped in batches (interrupt and\n"+
+			"run again to resume); at the end the key file holds the new key and the previous one is\n"+
+			"kept beside it as .old. Back up the new key,\n"+
 			"then delete master.key.old (together with backups made before the rotation, which it\n"+
 			"still opens).")
 	data := addDataFlags(fs, "", true)
@@ -27,8 +28,12 @@ func cmdRotateMaster(ctx context.Context, stdio IO, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
+	o, err := data.options(app.Options{})
+	if err != nil {
+		return err
+	}
 	var prog *meter
-	st, err := app.RotateMasterKey(ctx, data.options(app.Options{}), masterkey.Options{Batch: *batch,
+	st, err := app.RotateMasterKey(ctx, o, masterkey.Options{Batch: *batch,
 		Progress: func(done, total int) {
 			if prog == nil {
 				prog = newMeter(stdio.Err, "rewrapping data keys", int64(total))
@@ -41,7 +46,7 @@ func cmdRotateMaster(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys := data.options(app.Options{}).KeySource()
+	keys := o.KeySource()
 	old := "the previous master key"
 	if r, ok := keys.(vault.KeyRotator); ok {
 		old, _ = r.Retired()

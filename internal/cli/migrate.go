@@ -15,7 +15,11 @@ func cmdMigrate(ctx context.Context, stdio IO, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	before, applied, err := app.Migrate(ctx, data.options(app.Options{}))
+	o, err := data.options(app.Options{})
+	if err != nil {
+		return err
+	}
+	before, applied, err := app.Migrate(ctx, o)
 	if err != nil {
 		return err
 	}
