@@ -137,14 +137,14 @@ func (b *browser) check(step string) {
 	}
 }
 
-// shot saves a full-page screenshot as docs/img/<name> when
+// shot saves a full-page PNG screenshot (quality 100 means PNG) as docs/img/<name> when
 // CITYID_SCREENSHOTS=1 (how the README's pictures are made).
 func (b *browser) shot(name string) {
 	b.t.Helper()
 	if os.Getenv("CITYID_SCREENSHOTS") != "1" {
 		return
 	}
-	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.fail("screenshot "+name, err)
 	}
@@ -232,7 +232,6 @@ func TestBrowserResidentJourney(t *testing.T) {
 		t.Errorf("the checklist result is not a polite live region")
 	}
 	b.check("checklist result")
-	b.shot("resident-checklist-es.png")
 
 	b.run("to apply", chromedp.Click(chromedp.CSS(".result a.button")), chromedp.WaitVisible(chromedp.CSS("#f-given_names")))
 	b.check("apply form")
@@ -329,6 +328,7 @@ func TestBrowserResidentJourney(t *testing.T) {
 		t.Errorf("status = %q", got)
 	}
 	b.check("status")
+	b.shot("resident-status-es.png")
 	t.Logf("booked %s for code %s", when, code)
 
 	for _, path := range []string{"/es/lost", "/es/sites/" + e.siteID + "/kiosk", "/es/sites/" + e.siteID + "/lobby", "/en/"} {
