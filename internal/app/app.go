@@ -155,7 +155,10 @@ func Open(ctx context.Context, o Options) (*App, error) {
 			db.Close()
 			return nil, err
 		}
-		o.Logger.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds())
+		o.Logger.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds(), "model_version", st.ModelVersion)
+		if st.ModelWarning != "" {
+			o.Logger.Warn("duplicate screening model", "warning", st.ModelWarning)
+		}
 		a.Enroll.SetScreener(sc)
 		a.Screener = sc
 	}

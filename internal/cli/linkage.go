@@ -23,9 +23,11 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		switch args[0] {
 		case "generate":
 			return cmdLinkageGenerate(ctx, stdio, args[1:])
+		case "model":
+			return cmdLinkageModel(ctx, stdio, args[1:])
 		}
 	}
-	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]\n       cityid linkage generate --help",
+	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]\n       cityid linkage generate --help\n       cityid linkage model --help",
 		"Find records that describe the same person (one file) or link two files.\n"+
 			"Writes predicted pairs as CSV (id_l,id_r,probability); with --eval, the last line\n"+
 			"is a JSON object with precision, recall and F1 computed from the files' own truth.\n"+

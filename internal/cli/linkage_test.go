@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/synth"
@@ -181,5 +182,39 @@ func TestLinkageGenerateUsage(t *testing.T) {
 	}
 	if code, _, errOut := runCLI("linkage", "generate", "--people", "0"); code != 2 || !strings.Contains(errOut, "--people") {
 		t.Errorf("generate --people 0 = exit %d, %q; want a usage error", code, errOut)
+	}
+}
+
+// TestLinkageModelCommand runs `cityid linkage model` on a data directory
+// without decisions: nothing to learn from (a clear error), an empty list,
+// a file that is not a model refused, an unknown version not activated.
+func TestLinkageModelCommand(t *testing.T) {
+	dir, _ := residentsDir(t, time.Now(), 0, 3)
+	code, out, errOut := runCLI("linkage", "model", "--data", dir, "list")
+	if code != 0 || !strings.Contains(out, "built-in model") {
+		t.Fatalf("linkage model list = %d, %q, %q; want the built-in model named", code, out, errOut)
+	}
+	code, _, errOut = runCLI("linkage", "model", "--data", dir, "estimate")
+	if code == 0 || !strings.Contains(errOut, "too few reviewer decisions") {
+		t.Errorf("linkage model estimate with no decisions = %d, %q; want a failure saying there are too few decisions", code, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "model.json")
+	if err := os.WriteFile(bad, []byte(`{"format": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCLI("linkage", "model", "--data", dir, "import", bad)
+	if code == 0 || !strings.Contains(errOut, "refused") {
+		t.Errorf("linkage model import of a bad file = %d, %q; want refused", code, errOut)
+	}
+	code, _, errOut = runCLI("linkage", "model", "--data", dir, "activate", "7")
+	if code == 0 || !strings.Contains(errOut, "not found") {
+		t.Errorf("linkage model activate 7 = %d, %q; want not found", code, errOut)
+	}
+	code, _, errOut = runCLI("linkage", "model", "--data", dir, "rollback")
+	if code == 0 {
+		t.Errorf("linkage model rollback with the built-in model active = 0, want a failure (%q)", errOut)
+	}
+	if code, _, _ = runCLI("linkage", "model", "--data", dir, "frobnicate"); code == 0 {
+		t.Error("linkage model frobnicate succeeded")
 	}
 }

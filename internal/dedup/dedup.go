@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cityid/cityid/internal/config"
@@ -32,6 +33,10 @@ type Screener struct {
 	t     linkage.Thresholds
 
 	feed feed // where this server is in the change feed (Sync, Follow)
+	// base is the population-trained built-in model (Load), used when no
+	// stored version is active; modelVersion the version in use.
+	base         *linkage.Model
+	modelVersion atomic.Int64
 }
 
 // New returns an empty Screener with thresholds from settings (zero values
@@ -90,6 +95,10 @@ type Stats struct {
 	Records     int
 	MemoryBytes int64
 	Duration    time.Duration
+	// ModelVersion is the stored model in use (0: built-in); ModelWarning
+	// says why the active stored model was refused, if it was.
+	ModelVersion int64
+	ModelWarning string
 }
 
 // Load fills the index from the database: every pending application and
@@ -118,6 +127,13 @@ func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error)
 		// Enough residents to estimate how common values are here.
 		s.ix.Train(1)
 	}
+	s.base = s.ix.Model()
+	var warning string
+	if err := s.applyActive(ctx); errors.Is(err, ErrRefused) {
+		warning = err.Error() // the server still screens, with the built-in model
+	} else if err != nil {
+		return Stats{}, fmt.Errorf("load duplicate screening index: %w", err)
+	}
 	enc, err := s.LoadEncodings(ctx)
 	if err != nil {
 		return Stats{}, fmt.Errorf("load no-list encodings: %w", err)
@@ -126,7 +142,7 @@ func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error)
 	if s.bloom != nil {
 		mem += s.bloom.MemoryBytes()
 	}
-	return Stats{Records: n + enc, MemoryBytes: mem, Duration: time.Since(start)}, nil
+	return Stats{Records: n + enc, MemoryBytes: mem, Duration: time.Since(start), ModelVersion: s.ModelVersion(), ModelWarning: warning}, nil
 }
 
 // Screen returns the records likely to be the same person as p, most likely

@@ -38,6 +38,7 @@ const (
 	// number still missing after this long belonged to a rolled-back write.
 	gapPatience = 2400 // ten minutes at FollowInterval
 	pruneEvery  = 1200 // polls between prunes of the feed
+	modelEvery  = 20   // polls between checks of the active model
 )
 
 // ErrBehind means the feed no longer holds changes this server has not
@@ -96,6 +97,18 @@ func (s *Screener) Sync(ctx context.Context, svc *enroll.Service) (int, error) {
 	if f.polls%pruneEvery == 0 {
 		if _, err := s.db.PruneScreeningChanges(ctx, keepChanges); err != nil {
 			return 0, err
+		}
+	}
+	if f.polls%modelEvery == 1 {
+		// Another server may have activated or rolled back a model.
+		v, err := s.db.ActiveLinkageModelVersion(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if v != s.modelVersion.Load() {
+			if err := s.applyActive(ctx); err != nil {
+				return 0, err
+			}
 		}
 	}
 	from := f.cursor

@@ -103,6 +103,89 @@ func (s *Service) ScreeningState(ctx context.Context, ids []string, fn func(id, 
 	})
 }
 
+// DecidedPair is a supervisor's decision on a pair with both records'
+// personal data, for re-estimating the duplicate model.
+type DecidedPair struct {
+	ApplicationID, CandidateID string
+	Application, Candidate     person.Person
+	Same                       bool
+}
+
+// PairDecision is a kept decision, ids only (the store lists them).
+type PairDecision struct {
+	ApplicationID, CandidateID string
+	Same                       bool
+}
+
+// DecidedPairs opens both records of each decision whose two records still
+// have their personal data (pairs with an erased or reduced record are
+// skipped). Only an administrator (or the system) may: it reads many
+// people's records at once, each read audited with the purpose
+// model_estimate.
+func (s *Service) DecidedPairs(ctx context.Context, by auth.Actor, decisions []PairDecision) ([]DecidedPair, error) {
+	if !by.Can(auth.RoleAdmin) {
+		return nil, s.deny(ctx, by, "pair_decisions", "linkage.labels_read", errs.ErrForbidden)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, d := range decisions {
+		for _, id := range []string{d.ApplicationID, d.CandidateID} {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	people := map[string]person.Person{}
+	err := s.db.ScreeningApplications(ctx, ids, func(row Record, wrapped []byte) error {
+		if wrapped == nil || row.Sealed.GivenNames == nil {
+			return nil // erased or reduced
+		}
+		dk, err := s.vault.OpenDataKey(wrapped)
+		if err != nil {
+			return fmt.Errorf("open data key: %w", err)
+		}
+		u, err := unseal(dk, row)
+		dk.Destroy()
+		if err != nil {
+			return err
+		}
+		people[row.ID] = u.person
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decided pairs: %w", err)
+	}
+	var out []DecidedPair
+	var read []string
+	for _, d := range decisions {
+		a, okA := people[d.ApplicationID]
+		b, okB := people[d.CandidateID]
+		if !okA || !okB {
+			continue
+		}
+		out = append(out, DecidedPair{ApplicationID: d.ApplicationID, CandidateID: d.CandidateID, Application: a, Candidate: b, Same: d.Same})
+		read = append(read, d.ApplicationID, d.CandidateID)
+	}
+	err = s.db.InTx(ctx, func(tx Tx) error {
+		done := map[string]bool{}
+		for _, id := range read {
+			if done[id] {
+				continue
+			}
+			done[id] = true
+			if err := tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.read", Purpose: "model_estimate", RecordType: "application", RecordID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decided pairs: audit: %w", err)
+	}
+	return out, nil
+}
+
 // ScreenedStatuses are the applications a new submission is compared with.
 func ScreenedStatuses() []Status {
 	return []Status{StatusSubmitted, StatusNeedsReview, StatusApproved, StatusIssued}
@@ -174,6 +257,9 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 			if err := tx.ClearDuplicateCandidates(ctx, id); err != nil {
 				return err
 			}
+			if err := tx.RecordPairDecision(ctx, id, candidateID, true, by.StaffID, s.now().UTC()); err != nil {
+				return err
+			}
 			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.duplicate_same", RecordType: "application", RecordID: id})
 		})
 	}
@@ -194,6 +280,9 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 		}
 		now := s.now().UTC()
 		if err := tx.MarkDistinct(ctx, id, candidateID, by.StaffID, now); err != nil {
+			return err
+		}
+		if err := tx.RecordPairDecision(ctx, id, candidateID, false, by.StaffID, now); err != nil {
 			return err
 		}
 		if left == 0 && row.Status == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
@@ -238,6 +327,9 @@ func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidat
 			}
 		}
 		// The link itself: this application and the earlier record are one person.
+		if err := tx.RecordPairDecision(ctx, id, candidateID, true, by.StaffID, now); err != nil {
+			return err
+		}
 		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_link", RecordType: "application", RecordID: id}); err != nil {
 			return err
 		}

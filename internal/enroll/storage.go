@@ -65,6 +65,9 @@ type Tx interface {
 	ClearDuplicateCandidates(ctx context.Context, applicationID string) error
 	// MarkDistinct remembers that two records are different people.
 	MarkDistinct(ctx context.Context, a, b, by string, at time.Time) error
+	// RecordPairDecision keeps a supervisor's decision on a pair as a label
+	// for re-estimating the duplicate model (ids only).
+	RecordPairDecision(ctx context.Context, applicationID, candidateID string, same bool, by string, at time.Time) error
 
 	// AppendAudit chains e onto the audit log in this transaction.
 	AppendAudit(ctx context.Context, e audit.Event) error

@@ -1,0 +1,127 @@
+package dedup_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/dedup"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/linkage"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/synth"
+)
+
+// TestLearnFromDecisions: supervisors' decisions are kept as labels; a
+// re-estimation trains on three quarters, reports precision and recall on
+// the rest, becomes the active version and reaches another server; a
+// rollback, a model file that does not load and a stored model that does
+// not load leave a working model in place.
+func TestLearnFromDecisions(t *testing.T) {
+	e := newEnv(t)
+	srvB := open(t, e.dir)
+	defer srvB.Close()
+	g := synth.New(53)
+	sc := e.app.Screener
+	now := time.Now()
+
+	// Too few decisions: refused with a reason, nothing stored.
+	if _, err := sc.Estimate(ctx, e.app.Enroll, auth.System(), now); !errors.Is(err, linkage.ErrFewLabels) {
+		t.Fatalf("Estimate with no decisions = %v, want ErrFewLabels", err)
+	}
+
+	decided := 0
+	record := func(a, b string, same bool) {
+		t.Helper()
+		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+			return tx.RecordPairDecision(ctx, a, b, same, e.supervisor.StaffID, now)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 60 {
+		p := g.Person()
+		orig := e.submit(t, p, fmt.Sprintf("o%d", i))
+		dup := e.submit(t, g.Duplicate(p), fmt.Sprintf("d%d", i))
+		if i == 0 {
+			// Through the review itself: "different people" is kept as a label.
+			if dup.Status != enroll.StatusNeedsReview {
+				t.Fatalf("a second application: %s, want needs_review", dup.Status)
+			}
+			if err := e.app.Enroll.ResolveDuplicate(ctx, e.supervisor, dup.ID, orig.ID, false, ""); err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.app.DB.PairDecisions(ctx)
+			if err != nil || len(got) != 1 || got[0].Same || got[0].ApplicationID != dup.ID || got[0].CandidateID != orig.ID {
+				t.Fatalf("PairDecisions after 'different people' = %+v, %v; want the pair, not same", got, err)
+			}
+		}
+		record(dup.ID, orig.ID, true) // replaces the first decision: reviewers change their minds
+		rel := synth.Twin
+		if i%2 == 1 {
+			rel = synth.Junior
+		}
+		r := e.submit(t, g.Relative(p, rel), fmt.Sprintf("r%d", i))
+		record(r.ID, orig.ID, false)
+		decided += 2
+	}
+
+	rep, err := sc.Estimate(ctx, e.app.Enroll, auth.System(), now)
+	if err != nil {
+		t.Fatalf("Estimate: %v (report %+v)", err, rep)
+	}
+	t.Logf("report: %+v", rep)
+	if rep.Decisions != decided || rep.Trained+rep.HeldOut != decided || rep.HeldOut < dedup.MinHeldOut || rep.Version != 1 {
+		t.Errorf("report = %+v; want %d decisions split into trained and ≥ %d held out, version 1", rep, decided, dedup.MinHeldOut)
+	}
+	if rep.Candidate.Pairs != rep.HeldOut || rep.Candidate.Recall < 0.8 || rep.Candidate.Precision < 0.8 {
+		t.Errorf("held-out score %+v; want it computed on the %d held-out pairs, precision and recall ≥ 0.8", rep.Candidate, rep.HeldOut)
+	}
+	if sc.ModelVersion() != 1 {
+		t.Errorf("model in use on A = %d, want 1", sc.ModelVersion())
+	}
+	if _, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil {
+		t.Fatal(err)
+	}
+	if srvB.Screener.ModelVersion() != 1 {
+		t.Errorf("model in use on B after Sync = %d, want 1", srvB.Screener.ModelVersion())
+	}
+
+	// A file that is not a model is refused; nothing is stored.
+	if _, err := sc.Import(ctx, auth.System(), []byte(`{"format": 2, "prior_m": 3}`), now); !errors.Is(err, dedup.ErrRefused) {
+		t.Errorf("Import(bad) = %v, want ErrRefused", err)
+	}
+	// A stored version that does not load cannot be activated.
+	var bad int64
+	if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		bad, err = tx.InsertLinkageModel(ctx, store.LinkageModel{CreatedAt: now, CreatedBy: "system", Source: "import", Model: []byte("{not json"), Report: []byte("{}")})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Activate(ctx, auth.System(), bad, now); !errors.Is(err, dedup.ErrRefused) || sc.ModelVersion() != 1 {
+		t.Errorf("Activate(broken) = %v with version %d in use; want ErrRefused and 1 kept", err, sc.ModelVersion())
+	}
+	// Rollback: back to the built-in model, here and on B.
+	v, err := sc.Rollback(ctx, auth.System(), now)
+	if err != nil || v != 0 || sc.ModelVersion() != 0 {
+		t.Fatalf("Rollback = %d, %v (in use %d); want 0", v, err, sc.ModelVersion())
+	}
+	for range 20 {
+		if _, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if srvB.Screener.ModelVersion() != 0 {
+		t.Errorf("model in use on B after rollback = %d, want 0", srvB.Screener.ModelVersion())
+	}
+	// The duplicate screening still works with the built-in model.
+	p := g.Person()
+	e.submit(t, p, "late-orig")
+	if d := e.submit(t, g.Duplicate(p), "late-dup"); d.Status != enroll.StatusNeedsReview {
+		t.Errorf("after rollback a second application is %s, want needs_review", d.Status)
+	}
+}

@@ -1,0 +1,166 @@
+package linkage
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Label is a reviewer's decision on one pair of records: the same person,
+// or two different people. Supervisors make them on every possible
+// duplicate they resolve; they are the only ground truth a city has.
+type Label struct {
+	A, B Record
+	Same bool
+}
+
+// LabelScore is how a model's decisions at the review threshold compare
+// with reviewers' decisions.
+type LabelScore struct {
+	Pairs int `json:"pairs"`
+	Same  int `json:"same"` // pairs the reviewers called one person
+	// TP: one person, flagged; FP: two people, flagged; FN: one person, not flagged.
+	TP        int     `json:"tp"`
+	FP        int     `json:"fp"`
+	FN        int     `json:"fn"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+}
+
+// Label-learning weights, in pairs: how much the current model counts
+// against reviewers' decisions. A few dozen decisions nudge it; thousands
+// replace it.
+const (
+	kappaLabelsM = 50
+	kappaLabelsH = 100
+)
+
+// ErrFewLabels means there are too few decisions to learn from.
+var ErrFewLabels = errors.New("linkage: too few reviewer decisions to learn from")
+
+// labelsH are the household factors reviewers' "different people" teach:
+// how often two look-alike people share a given name or a birth date (a
+// junior, a twin) is what unlabeled data cannot say (see hLearned).
+var labelsH = [numFactors]bool{FactorGiven: true, FactorBirth: true, FactorSuffix: true}
+
+// Learn returns the index's model re-estimated from reviewers' decisions:
+// each factor's distribution among duplicates (m) from the "same person"
+// pairs, and among relatives (h) for given name, birth date and suffix
+// from the "different people" pairs, each a Dirichlet-posterior mean with
+// the current model as the prior, then held to the usual bounds. u and the
+// priors, which the population gives, are kept.
+func (ix *Index) Learn(labels []Label) (*Model, error) {
+	var same, diff int
+	var cm, ch [numFactors][numLevels]float64
+	for i := range labels {
+		l := ix.levelsOf(&labels[i])
+		for f := Factor(0); f < numFactors; f++ {
+			if l[f] == Missing {
+				continue
+			}
+			if labels[i].Same {
+				cm[f][l[f]]++
+			} else {
+				ch[f][l[f]]++
+			}
+		}
+		if labels[i].Same {
+			same++
+		} else {
+			diff++
+		}
+	}
+	if same == 0 || diff == 0 {
+		return nil, fmt.Errorf("%w: %d same-person and %d different-people decisions, need both", ErrFewLabels, same, diff)
+	}
+	m := ix.Model()
+	for f := Factor(0); f < numFactors; f++ {
+		prior := m.M[f]
+		m.M[f] = mapEstimate(&cm[f], &prior, kappaLabelsM)
+		if labelsH[f] {
+			prior := m.H[f]
+			m.H[f] = mapEstimate(&ch[f], &prior, kappaLabelsH)
+		}
+	}
+	m.constrain()
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// levelsOf compares a label's two records as the index would.
+func (ix *Index) levelsOf(l *Label) [numFactors]Level {
+	a, b := ix.entryOf(&l.A), ix.entryOf(&l.B)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return factorLevels(ix.sc.compare(&a, &b))
+}
+
+// Evaluate scores each labelled pair with model (nil: the index's own) in
+// this index's population — its term frequencies and priors, as Screen
+// would — and compares the decision at the review threshold with the
+// reviewer's.
+func (ix *Index) Evaluate(model *Model, labels []Label) LabelScore {
+	ix.mu.RLock()
+	sc := *ix.sc
+	ix.priors(&sc)
+	ix.mu.RUnlock()
+	if model != nil {
+		sc.model = model
+	}
+	threshold := logit2(ix.opt.Thresholds.Review)
+	var s LabelScore
+	for i := range labels {
+		a, b := ix.entryOf(&labels[i].A), ix.entryOf(&labels[i].B)
+		ix.mu.RLock()
+		_, w := sc.score(&a, &b)
+		ix.mu.RUnlock()
+		flagged := w >= threshold
+		s.Pairs++
+		switch {
+		case labels[i].Same:
+			s.Same++
+			if flagged {
+				s.TP++
+			} else {
+				s.FN++
+			}
+		case flagged:
+			s.FP++
+		}
+	}
+	if s.TP+s.FP > 0 {
+		s.Precision = float64(s.TP) / float64(s.TP+s.FP)
+	}
+	if s.Same > 0 {
+		s.Recall = float64(s.TP) / float64(s.Same)
+	}
+	if s.Precision+s.Recall > 0 {
+		s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
+	}
+	return s
+}
+
+// SetModel replaces the index's model after checking it; on error the
+// index keeps the model it had.
+func (ix *Index) SetModel(m *Model) error {
+	if m == nil {
+		return fmt.Errorf("%w: no model", ErrModel)
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	c := *m
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.sc.model = &c
+	return nil
+}
+
+// Worse reports whether a candidate's score on held-out decisions is worse
+// than the current model's: a lower F1, by more than rounding.
+func (s LabelScore) Worse(than LabelScore) bool {
+	return s.F1 < than.F1-1e-9 || math.IsNaN(s.F1)
+}

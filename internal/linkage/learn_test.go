@@ -1,0 +1,78 @@
+package linkage
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cityid/cityid/internal/synth"
+)
+
+// labels makes reviewer decisions on synthetic pairs: second applications
+// (same person) and twins and juniors of one household (different people).
+func labels(g *synth.Generator, n int) []Label {
+	var out []Label
+	for i := 0; i < n; i++ {
+		p := g.Person()
+		out = append(out, Label{A: FromPerson("", p), B: FromPerson("", g.Duplicate(p)), Same: true})
+		rel := synth.Twin
+		if i%2 == 1 {
+			rel = synth.Junior
+		}
+		out = append(out, Label{A: FromPerson("", p), B: FromPerson("", g.Relative(p, rel))})
+	}
+	return out
+}
+
+func TestLearnFromReviewers(t *testing.T) {
+	ix, _, _ := loadIndex(t, Options{}, 3000)
+	g := synth.New(77)
+	train, test := labels(g, 300), labels(g, 200)
+	before := ix.Evaluate(nil, test)
+	m, err := ix.Learn(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := ix.Evaluate(m, test)
+	t.Logf("held-out decisions: before P %.3f R %.3f F1 %.3f; after P %.3f R %.3f F1 %.3f",
+		before.Precision, before.Recall, before.F1, after.Precision, after.Recall, after.F1)
+	if after.Pairs != len(test) || after.Same != len(test)/2 {
+		t.Fatalf("Evaluate counted %d pairs, %d same; want %d, %d", after.Pairs, after.Same, len(test), len(test)/2)
+	}
+	if after.Worse(before) {
+		t.Errorf("learning from 600 decisions made held-out F1 worse: %.3f → %.3f", before.F1, after.F1)
+	}
+	// The learned model is used only once set; a broken one is refused.
+	if err := ix.SetModel(m); err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.Evaluate(nil, test); got != after {
+		t.Errorf("Evaluate after SetModel = %+v, want %+v", got, after)
+	}
+	bad := *m
+	bad.M[FactorGiven][Exact] = 7
+	if err := ix.SetModel(&bad); !errors.Is(err, ErrModel) {
+		t.Errorf("SetModel(probability 7) = %v, want ErrModel", err)
+	}
+	if got := ix.Evaluate(nil, test); got != after {
+		t.Error("a refused model changed the index's scores")
+	}
+	// Wrong decisions (every pair called the opposite) teach a model that
+	// does worse on the true held-out decisions: Worse says so, and the
+	// caller refuses it.
+	flipped := make([]Label, len(train))
+	for i, l := range train {
+		l.Same = !l.Same
+		flipped[i] = l
+	}
+	wrong, err := ix.Learn(flipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := ix.Evaluate(wrong, test); !w.Worse(after) {
+		t.Errorf("a model learned from wrong decisions scores F1 %.3f on held-out, not worse than %.3f", w.F1, after.F1)
+	}
+	// Only one kind of decision: nothing to learn a contrast from.
+	if _, err := ix.Learn(train[:1]); !errors.Is(err, ErrFewLabels) {
+		t.Errorf("Learn(one same-person decision) = %v, want ErrFewLabels", err)
+	}
+}
