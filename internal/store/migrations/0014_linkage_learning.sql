@@ -1,4 +1,4 @@
--- cityid schema 13: learning from reviewers. Every supervisor decision on a
+-- cityid schema 14: learning from reviewers. Every supervisor decision on a
 -- possible duplicate ("same person", "different people") is kept as a label
 -- (ids only; erased with either record), and models re-estimated from the
 -- labels are kept as numbered versions, one of them active.
