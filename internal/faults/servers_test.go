@@ -246,6 +246,7 @@ backend cityid
 	attacker := newProxyClient(public)
 	attacker.xff = "198.51.100.7"
 	answered, limited := 0, 0
+	began := time.Now()
 	for range 14 {
 		st, _, _ := attacker.do(t, http.MethodPost, "/login", url.Values{"username": {"nobody"}, "password": {"wrong guess " + "x"}})
 		switch st {
@@ -260,8 +261,13 @@ backend cityid
 	if !attacker.served["a"] || !attacker.served["b"] {
 		t.Fatalf("bad logins were answered by %v; want both servers", attacker.served)
 	}
-	if answered > 10 || limited < 4 {
-		t.Errorf("14 bad logins from one address over two servers: %d answered, %d limited; want at most 10 answered (one limit for all servers)", answered, limited)
+	// Per-server limits would answer all 14 (7 a server, under 10 each).
+	// The shared bucket answers 10 plus what refilled meanwhile (one every
+	// 6 s: a login costs real argon2 time on a busy machine).
+	refilled := int(time.Since(began) / (6 * time.Second))
+	if limited == 0 || answered > 10+refilled+1 {
+		t.Errorf("14 bad logins from one address over two servers in %s: %d answered, %d limited; want at most %d answered (one limit for all servers)",
+			time.Since(began).Round(time.Second), answered, limited, 10+refilled+1)
 	}
 	// Another address is not held back by the first one's limit.
 	other := newProxyClient(public)
