@@ -2,6 +2,8 @@ package faults
 
 import (
 	"bufio"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
 )
 
@@ -130,6 +133,8 @@ func (c *proxyClient) do(t *testing.T, method, path string, form url.Values) (in
 	return resp.StatusCode, resp.Header.Get("Location"), string(b)
 }
 
+var apiTokenRE = regexp.MustCompile(`cid_[A-Za-z0-9_-]{20,}`)
+
 var totpSecretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
 
 // signIn signs in through every step (password, then authenticator
@@ -166,6 +171,8 @@ func (c *proxyClient) signIn(t *testing.T, username, password string) {
 // app servers relies on:
 //   - a staff session made through one server works on the other (the
 //     sign-in steps themselves alternate between servers);
+//   - a person applying on server B one second after applying on server A
+//     is flagged as a possible duplicate (B's screening index follows A);
 //   - the per-address login limit holds across servers: requests spread
 //     over both get the limit once, not once per server;
 //   - exactly one server runs the background jobs, and when it is killed
@@ -185,6 +192,10 @@ func TestServersBehindHAProxy(t *testing.T) {
 	front := freeAddr(t)
 	public := "http://" + front
 
+	// A city's sites and some residents already on record.
+	if out, err := exec.Command(bin, "demo", "--data", dir, "--db", pg.url(), "--residents", "30").CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
 	a := startServer(t, bin, dir, pg.url(), "a", public)
 	// Both servers open one data directory: on real machines it is copied
 	// (settings and master key) to each; the database is the shared state.
@@ -192,6 +203,11 @@ func TestServersBehindHAProxy(t *testing.T) {
 
 	const password = "purple tractor sings quietly"
 	add := exec.Command(bin, "user", "add", "--data", dir, "--db", pg.url(), "--username", "maria", "--role", "admin", "--password-stdin")
+	add.Stdin = strings.NewReader(password + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	add = exec.Command(bin, "user", "add", "--data", dir, "--db", pg.url(), "--username", "rosa", "--role", "supervisor", "--site", "City Hall", "--password-stdin")
 	add.Stdin = strings.NewReader(password + "\n")
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("user add: %v\n%s", err, out)
@@ -274,6 +290,50 @@ backend cityid
 	other.xff = "198.51.100.8"
 	if st, _, _ := other.do(t, http.MethodPost, "/login", url.Values{"username": {"nobody"}, "password": {"wrong"}}); st != http.StatusUnauthorized {
 		t.Errorf("a bad login from another address = %d, want 401 (limits are per client address behind the proxy)", st)
+	}
+
+	// A duplicate applied for on server B one second after the first
+	// application on server A is caught: B's screening index follows A's
+	// writes (the screening_changes feed), not only what it loaded at start.
+	sup := newProxyClient(public)
+	sup.signIn(t, "rosa", password)
+	st, _, page := sup.do(t, http.MethodPost, "/staff/tokens", url.Values{"name": {"cluster test"}})
+	token := apiTokenRE.FindString(page)
+	if st != http.StatusOK || token == "" {
+		t.Fatalf("POST /staff/tokens = %d, no token on the page", st)
+	}
+	photo := base64.StdEncoding.EncodeToString(apptest.Photo(t))
+	submit := func(srv *appServer, key, line1 string) string {
+		t.Helper()
+		body := fmt.Sprintf(`{"submit": true, "idempotency_key": %q,
+ "person": {"given_names": "Yolanda Beatriz", "first_surname": "Quiñones", "second_surname": "Mejía",
+   "date_of_birth": "1979-02-11", "sex": "F", "language": "es",
+   "address": {"line1": %q, "city": "New Haven", "state": "CT", "postal_code": "06511"}},
+ "documents": [{"type": "consular_id", "expires": "2030-01-31"}, {"type": "utility_bill"}],
+ "payment": {"method": "cash"}, "photo": %q}`, key, line1, photo)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+srv.addr+"/api/v1/applications", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Status string `json:"status"`
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &out) != nil {
+			t.Fatalf("POST /api/v1/applications on server %s = %d: %s", srv.name, resp.StatusCode, b)
+		}
+		return out.Status
+	}
+	if got := submit(a, "first-on-a", "12 Chapel St"); got != "submitted" {
+		t.Fatalf("first application on server A: status %q, want submitted", got)
+	}
+	time.Sleep(time.Second)
+	if got := submit(b, "again-on-b", "340 Ferry St Apt 2"); got != "needs_review" {
+		t.Errorf("the same person (moved) applying on server B a second later: status %q, want needs_review (a possible duplicate for the supervisor)", got)
 	}
 
 	// One job leader, handed over when it dies.
