@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -334,5 +335,47 @@ func TestBrowserResidentJourney(t *testing.T) {
 	for _, path := range []string{"/es/lost", "/es/sites/" + e.siteID + "/kiosk", "/es/sites/" + e.siteID + "/lobby", "/en/"} {
 		b.run("open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("h1")))
 		b.check(path)
+	}
+}
+
+// TestBrowserLostCard reports a lost card in Spanish on the phone with the
+// card's number: the confirmation takes the focus and names the card by its
+// last digits, nothing is blocked before "Sí", and the answer lists where
+// to get a replacement and what it costs.
+func TestBrowserLostCard(t *testing.T) {
+	ctx := chromium(t)
+	b := &browser{t: t, ctx: ctx, axe: axeSource(t)}
+	e := newEnv(t, false, Options{})
+	_, c := e.printedCard(t, "")
+	b.run("lost form",
+		chromedp.Navigate(e.ts.URL+"/es/lost"),
+		chromedp.SendKeys(chromedp.CSS("#f-code"), c.Number.String()),
+		chromedp.SendKeys(chromedp.CSS("#f-dob"), "25"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob-m"), "12"),
+		chromedp.SendKeys(chromedp.CSS("#f-dob-y"), "1990"),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-yes")),
+	)
+	if id, on := b.focused("confirm"); id != "confirm" || !on {
+		t.Errorf("the confirmation does not take the focus: #%s (on screen %v)", id, on)
+	}
+	if got := b.text("card", "#confirm li"); got != "Tarjeta que termina en ••••\u00a0"+c.Number.Compact()[9:] {
+		t.Errorf("confirmation names %q", got)
+	}
+	if got, _ := e.app.Cards.Get(context.Background(), c.ID); got.Status != card.StatusActive {
+		t.Fatalf("the card is %s before the holder confirmed", got.Status)
+	}
+	b.check("lost confirm")
+	b.shot("resident-lost-es.png")
+	b.run("confirm", chromedp.Click(chromedp.CSS("#confirm-yes")), chromedp.WaitVisible(chromedp.CSS("#lost-result")))
+	if got := b.text("result", "#lost-result h2"); got != "Su tarjeta está bloqueada." {
+		t.Errorf("after confirming: %q", got)
+	}
+	if main := b.text("offices", "main"); !strings.Contains(main, "Una tarjeta de reemplazo cuesta $10.00.") || !strings.Contains(main, "Lunes a viernes: 09:00–17:00") {
+		t.Errorf("the answer lacks the replacement fee or the office hours:\n%s", main)
+	}
+	b.check("lost done")
+	if got, _ := e.app.Cards.Get(context.Background(), c.ID); got.Status != card.StatusSuspended {
+		t.Errorf("after confirming the card is %s", got.Status)
 	}
 }

@@ -291,7 +291,7 @@ func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
 		d.Confirm = true
 		for _, c := range active {
 			n := c.Number.Compact()
-			d.Cards = append(d.Cards, "•••• "+n[max(0, len(n)-4):])
+			d.Cards = append(d.Cards, "••••\u00a0"+n[max(0, len(n)-4):]) // no line break inside
 		}
 		return s.render(w, http.StatusOK, "lost", p)
 	}
