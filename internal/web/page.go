@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
@@ -150,8 +151,44 @@ func (p *page) setErrors(errs person.Errors) {
 		}
 		msg := p.T(fe.Key)
 		p.errs[name] = msg
-		p.Errs = append(p.Errs, fieldMsg{Field: name, ID: "f-" + fieldID(name), Message: msg})
+		// The summary names the field, so three "This is required." are
+		// three different links for a screen reader too.
+		summary := msg
+		if label := p.fieldLabel(name); label != "" {
+			summary = p.T("web.errors.field", "field", label, "message", msg)
+		}
+		p.Errs = append(p.Errs, fieldMsg{Field: name, ID: "f-" + fieldID(name), Message: summary})
 	}
+}
+
+// labelPrefixes are where a form control's label key is looked for, by
+// the control's name: "web.intake.given_names", "site.phone"…
+var labelPrefixes = []string{"web.intake.", "web.", "site.", "web.site.", "cards_web.", "booking.staff."}
+
+// fieldLabel is the translated label of a form control, for the error
+// summary; "" when none is known. Document rows are numbered as on the
+// page ("Type of document 2").
+func (p *page) fieldLabel(name string) string {
+	if rest, ok := strings.CutPrefix(name, "doc_"); ok {
+		if col, i, ok := strings.Cut(rest, "_"); ok {
+			if n, err := strconv.Atoi(i); err == nil {
+				return p.T("web.intake.doc_"+col) + " " + strconv.Itoa(n+1)
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "hours_"); ok {
+		if k := "resident.day." + rest; p.T(k) != k {
+			return p.T("site.hours") + " (" + p.T(k) + ")"
+		}
+	}
+	for _, key := range []string{name, strings.TrimPrefix(name, "address_")} {
+		for _, pre := range labelPrefixes {
+			if t := p.T(pre + key); t != pre+key {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 // formField maps a service field name to the form control that shows it:

@@ -5,6 +5,22 @@
   var form = document.getElementById("intake");
   if (!form) { return; }
 
+  // --- Address: required unless "no address" is ticked; keep the
+  // screen-reader state in step with the box.
+  var noAddr = document.getElementById("f-no-address");
+  if (noAddr) {
+    var addrSync = function () {
+      ["f-address-line1", "f-address-city", "f-address-state", "f-address-postal-code"].forEach(function (id) {
+        var el = document.getElementById(id);
+        if (!el) { return; }
+        el.required = !noAddr.checked;
+        el.setAttribute("aria-required", noAddr.checked ? "false" : "true");
+      });
+    };
+    noAddr.addEventListener("change", addrSync);
+    addrSync();
+  }
+
   // --- Camera: getUserMedia -> canvas -> JPEG Blob -> the form's file input.
   var startBtn = document.getElementById("camera-start");
   var shotBtn = document.getElementById("camera-shot");
