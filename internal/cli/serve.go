@@ -34,7 +34,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			"SQLite database) and prints the staff URL and a one-time administrator password.")
 	data := addDataFlags(fs, "data directory (settings, master key, SQLite database)", true)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	withDemo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database)")
+	withDemo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database: refuses one that holds people)")
 	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send HSTS (implied by --tls-cert or an https --public-url)")
@@ -64,6 +64,15 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if *withDemo {
+		// Before anything else: synthetic residents never go in with real ones.
+		if err := demo.CheckEmpty(ctx, a); errors.Is(err, demo.ErrNotEmpty) {
+			return fmt.Errorf("--demo loads synthetic residents only into an empty database, and this one already holds people "+
+				"(%v); start without --demo, or give a new --data directory (or --db) for a demonstration", err)
+		} else if err != nil {
+			return err
+		}
+	}
 	sender, err := reminderSender(*smtpAddr, *smtpFrom, *smsDomain, a.Settings.Notify, logger)
 	if err != nil {
 		return err
