@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/smtp"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -72,6 +73,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		} else if err != nil {
 			return err
 		}
+	}
+	if err := exampleSettings(ctx, a, *addr, *publicURL, *tlsCert != "", logger); err != nil {
+		return err
 	}
 	sender, err := reminderSender(*smtpAddr, *smtpFrom, *smsDomain, a.Settings.Notify, logger)
 	if err != nil {
@@ -326,4 +330,48 @@ func printBootstrap(w io.Writer, user, password string) {
 	}
 	fmt.Fprintf(w, "  first login: user %q, one-time password %s\n", user, password)
 	fmt.Fprintln(w, "  (it works for 24 hours; you will set your own password and an authenticator app at first login)")
+}
+
+// exampleSettings stops the first public start (no card issued yet) while
+// a setting still holds a shipped profile's example value, saying what to
+// change; trying cityid on this machine (a loopback address, no public
+// URL, no TLS) only warns, and so does a program that has issued cards.
+func exampleSettings(ctx context.Context, a *app.App, addr, publicURL string, tls bool, logger *slog.Logger) error {
+	problems := a.Settings.ExampleValues()
+	if len(problems) == 0 {
+		return nil
+	}
+	cards, err := a.DB.CountRows(ctx, "cards")
+	if err != nil {
+		return err
+	}
+	public := tls || !loopback(addr)
+	if u, err := url.Parse(publicURL); publicURL != "" && (err != nil || !loopback(u.Host)) {
+		public = true
+	}
+	if !public || cards > 0 {
+		for _, p := range problems {
+			logger.Warn("settings still hold an example value", "key", p.Key, "warning", p.Msg)
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("the settings still hold the example city's values; change them in the settings file, then start again:")
+	for _, p := range problems {
+		fmt.Fprintf(&b, "\n  %s: %s", p.Key, p.Msg)
+	}
+	return errors.New(b.String())
+}
+
+// loopback reports whether a listen or URL host is this machine only.
+func loopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

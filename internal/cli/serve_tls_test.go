@@ -67,7 +67,7 @@ func serveFor(t *testing.T, args ...string) string {
 	out := &syncBuf{}
 	done := make(chan error, 1)
 	go func() {
-		done <- cmdServe(ctx, IO{In: strings.NewReader(""), Out: out, Err: &syncBuf{}}, append([]string{"--data", filepath.Join(t.TempDir(), "d"), "--addr", "127.0.0.1:0"}, args...))
+		done <- cmdServe(ctx, IO{In: strings.NewReader(""), Out: out, Err: &syncBuf{}}, append([]string{"--data", ownCityDir(t), "--addr", "127.0.0.1:0"}, args...))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	re := regexp.MustCompile(`staff URL: (\S+)/staff/`)
@@ -127,7 +127,7 @@ func TestServeHTTPSPublicURLImpliesSecure(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- cmdServe(ctx, IO{In: strings.NewReader(""), Out: out, Err: &syncBuf{}},
-			[]string{"--data", filepath.Join(t.TempDir(), "d"), "--addr", addr, "--public-url", "https://id.example.gov"})
+			[]string{"--data", ownCityDir(t), "--addr", addr, "--public-url", "https://id.springfield.gov"})
 	}()
 	defer func() { cancel(); <-done }()
 	var res *http.Response

@@ -506,3 +506,27 @@ func TestDocsErrorExample(t *testing.T) {
 		t.Errorf("docs/settings.md error example is stale (-doc +actual):\n%s", diff)
 	}
 }
+
+func TestExampleValues(t *testing.T) {
+	for _, tc := range []struct {
+		issuer string
+		want   bool
+	}{
+		{"https://id.newhavenct.gov", true},
+		{"https://id.newhavenct.gov/", true},
+		{"https://idnyc.example.org", true},
+		{"https://id.springfield.example", true},
+		{"https://id.springfield.gov", false},
+		{"https://cityid.lawrence-ma.gov", false},
+	} {
+		s := Default()
+		s.Program.IssuerURL = tc.issuer
+		got := s.ExampleValues()
+		if (len(got) > 0) != tc.want {
+			t.Errorf("ExampleValues(%q) = %v, want problems %v", tc.issuer, got, tc.want)
+		}
+		if len(got) > 0 && (got[0].Key != "program.issuer_url" || !strings.Contains(got[0].Msg, "your program's own web address")) {
+			t.Errorf("ExampleValues(%q) = %+v: does not say what to change", tc.issuer, got[0])
+		}
+	}
+}
