@@ -196,7 +196,7 @@ func (s *Screener) Explain(candidateID string, p person.Person) (enroll.Explanat
 	if err != nil {
 		return enroll.Explanation{}, err
 	}
-	out := enroll.Explanation{Probability: ex.Probability}
+	out := enroll.Explanation{Probability: ex.Probability, Summary: summarize(ex)}
 	for _, f := range ex.Fields {
 		out.Fields = append(out.Fields, enroll.FieldComparison{Field: f.Field, Left: f.Left, Right: f.Right, Level: f.Level, Weight: f.Weight})
 	}
@@ -208,3 +208,43 @@ func (s *Screener) Len() int { return s.ix.Len() }
 
 // MemoryBytes estimates the index's memory.
 func (s *Screener) MemoryBytes() int64 { return s.ix.MemoryBytes() }
+
+// summarize names the factors that decided a score and why a disagreement
+// weighs as it does; sex is named only when it differs and counts, so the
+// sentence stays short.
+func summarize(ex linkage.Explanation) enroll.MatchSummary {
+	var s enroll.MatchSummary
+	weight := map[string]float64{}
+	level := map[string]string{}
+	for _, f := range ex.Factors {
+		if f.Factor == "address" && f.Level == "phonetic" {
+			f.Level = "different" // the same ZIP code or town only: another home
+		}
+		weight[f.Factor], level[f.Factor] = f.Weight, f.Level
+		switch f.Level {
+		case "exact":
+			if f.Factor != "sex" { // most pairs share it; it explains nothing
+				s.Same = append(s.Same, f.Factor)
+			}
+		case "strong", "weak", "phonetic":
+			s.Nearly = append(s.Nearly, f.Factor)
+		case "different":
+			if f.Factor != "sex" || f.Weight <= -1 {
+				s.Different = append(s.Different, f.Factor)
+			}
+		}
+	}
+	add := func(ok bool, r string) {
+		if ok && len(s.Reasons) < 2 {
+			s.Reasons = append(s.Reasons, r)
+		}
+	}
+	near := func(f string) bool { l := level[f]; return l == "strong" || l == "weak" || l == "phonetic" }
+	add(level["given_name"] == "different" && weight["given_name"] <= -4, enroll.ReasonGivenDiffers)
+	add(ex.Against == linkage.AgainstHousehold && (level["address"] == "exact" || level["address"] == "strong"), enroll.ReasonHousehold)
+	add(level["address"] == "different" && weight["address"] > -4, enroll.ReasonMoved)
+	add(near("surname"), enroll.ReasonSurnameForm)
+	add(near("given_name"), enroll.ReasonGivenForm)
+	add(near("date_of_birth"), enroll.ReasonBirthTypo)
+	return s
+}

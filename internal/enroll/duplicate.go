@@ -34,7 +34,27 @@ type Match struct {
 type Explanation struct {
 	Probability float64
 	Fields      []FieldComparison
+	Summary     MatchSummary
 }
+
+// MatchSummary is what decided a score, in words a reviewer reads first: the
+// factors that agree, nearly agree and differ (given_name, surname,
+// date_of_birth, sex, suffix, address, email, phone) and why a
+// disagreement weighs as it does (Reason… names). The page translates them.
+type MatchSummary struct {
+	Same, Nearly, Different []string
+	Reasons                 []string
+}
+
+// Reasons a summary gives.
+const (
+	ReasonMoved        = "moved"         // a different address weighs little: people move
+	ReasonSurnameForm  = "surname_form"  // a second surname dropped, added or swapped
+	ReasonGivenForm    = "given_form"    // nicknames, accents, typos in a given name
+	ReasonBirthTypo    = "birth_typo"    // a birth date a digit off or day and month swapped
+	ReasonGivenDiffers = "given_differs" // a wholly different given name weighs heavily
+	ReasonHousehold    = "household"     // relatives at one address look alike
+)
 
 // FieldComparison is one compared field: the normalized values and how they agreed.
 type FieldComparison struct {

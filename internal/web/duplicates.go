@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
@@ -19,6 +21,7 @@ type duplicatesView struct {
 
 type candidateView struct {
 	ID            string
+	Summary       string // what decided the score, in a sentence
 	Percent       string
 	Strong        bool
 	Other         *enroll.Application // nil when erased ("no list")
@@ -50,6 +53,43 @@ func levelClass(level string) string {
 	return "missing"
 }
 
+// matchSentence says in the reader's language what decided a score: "Same
+// given name and birth date; different address — people move."
+func matchSentence(p *page, m enroll.MatchSummary) string {
+	list := func(fs []string) string {
+		names := make([]string, len(fs))
+		for i, f := range fs {
+			names[i] = p.T("linkage.factor." + f)
+		}
+		if len(names) < 2 {
+			return strings.Join(names, "")
+		}
+		return p.T("linkage.summary.and", "first", strings.Join(names[:len(names)-1], ", "), "last", names[len(names)-1])
+	}
+	var parts []string
+	for _, g := range []struct {
+		key string
+		fs  []string
+	}{{"linkage.summary.same", m.Same}, {"linkage.summary.nearly", m.Nearly}, {"linkage.summary.different", m.Different}} {
+		if len(g.fs) > 0 {
+			parts = append(parts, p.T(g.key, "fields", list(g.fs)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	out := strings.Join(parts, "; ")
+	if len(m.Reasons) > 0 {
+		rs := make([]string, len(m.Reasons))
+		for i, r := range m.Reasons {
+			rs[i] = p.T("linkage.reason." + r)
+		}
+		out += " — " + strings.Join(rs, "; ")
+	}
+	r, n := utf8.DecodeRuneInString(out)
+	return string(unicode.ToUpper(r)) + out[n:] + "."
+}
+
 func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	a, reviews, err := s.app.Enroll.Duplicates(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
@@ -62,6 +102,7 @@ func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call)
 		cv := candidateView{ID: rv.CandidateID, Other: rv.Candidate, Erased: rv.Erased,
 			Percent: fmt.Sprintf("%.0f%%", 100*rv.Probability), Strong: rv.Probability >= s.strongMatch(),
 			ActionSame: base + url.PathEscape(rv.CandidateID) + "/same", ActionOther: base + url.PathEscape(rv.CandidateID) + "/distinct"}
+		cv.Summary = matchSentence(p, rv.Explanation.Summary)
 		for _, f := range rv.Explanation.Fields {
 			cv.Rows = append(cv.Rows, comparisonRow{Field: p.T("linkage.field." + f.Field), Left: f.Left, Right: f.Right,
 				Level: p.T("linkage.level." + f.Level), Class: levelClass(f.Level)})

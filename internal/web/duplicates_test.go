@@ -13,9 +13,11 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 )
 
-// TestDuplicateReview: a second application by the same person goes to
-// review; the supervisor compares both side by side and decides.
-func TestDuplicateReview(t *testing.T) {
+// duplicateEnv submits an application and a second one by the same person
+// (second surname dropped, another street) through the intake form; it
+// returns the environment, the clerk and the flagged application's id.
+func duplicateEnv(t *testing.T) (*env, *client, string) {
+	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
 	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
@@ -45,6 +47,14 @@ func TestDuplicateReview(t *testing.T) {
 		t.Fatalf("applications needing review = %d (%v), want 1", len(list), err)
 	}
 	id := list[0].ID
+	return e, clerk, id
+}
+
+// TestDuplicateReview: a second application by the same person goes to
+// review; the supervisor compares both side by side and decides.
+func TestDuplicateReview(t *testing.T) {
+	e, clerk, id := duplicateEnv(t)
+	ctx := context.Background()
 
 	super := e.signIn(t, "super", testPassword)
 	if q := text(super.get(t, "/staff/queue").Body); !strings.Contains(q, "possible duplicate") {
@@ -70,9 +80,18 @@ func TestDuplicateReview(t *testing.T) {
 	if !strings.Contains(dup.Body, `<tr class="agree">`) || !strings.Contains(dup.Body, `<tr class="differ">`) && !strings.Contains(dup.Body, `<tr class="missing">`) {
 		t.Errorf("comparison rows are not marked as agreeing and disagreeing")
 	}
+	// The sentence that says what decided it, naming the fields.
+	want := "Same given name and birth date; nearly the same surname; different address — people move; a second surname is often dropped, added or swapped."
+	if !strings.Contains(body, want) {
+		t.Errorf("duplicates page does not explain the score in words: want %q in\n%s", want, body)
+	}
 	super.lang = "es"
-	if es := text(super.get(t, "/staff/applications/"+id+"/duplicates").Body); !strings.Contains(es, "Son personas distintas") {
+	es := text(super.get(t, "/staff/applications/"+id+"/duplicates").Body)
+	if !strings.Contains(es, "Son personas distintas") {
 		t.Errorf("Spanish duplicates page lacks its decision button")
+	}
+	if want := "Coinciden: nombre y fecha de nacimiento; casi coinciden: apellidos; no coinciden: dirección — la gente se muda;"; !strings.Contains(es, want) {
+		t.Errorf("Spanish duplicates page does not explain the score: want %q in\n%s", want, es)
 	}
 	if r := clerk.get(t, "/staff/applications/"+id+"/duplicates"); r.Status != http.StatusForbidden && r.Status != http.StatusNotFound {
 		t.Errorf("clerk opening the duplicates page = %d, want 403/404", r.Status)
@@ -103,7 +122,12 @@ func TestDuplicateReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit("third", func(f url.Values) { f.Set("address_line1", "9 Chapel Street") })
+	form := validForm("third")
+	form.Set("action", "submit")
+	form.Set("address_line1", "9 Chapel Street")
+	if r := clerk.postMultipart(t, "/staff/intake", form, testPNG(t)); r.Status != http.StatusSeeOther {
+		t.Fatalf("submit third = %d: %s", r.Status, text(r.Body))
+	}
 	third, err := e.app.Enroll.List(ctx, supActor, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusNeedsReview}})
 	if err != nil || len(third) != 1 {
 		t.Fatalf("third application needing review = %d (%v), want 1", len(third), err)
