@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/backup"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/leader"
+	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/resident"
@@ -100,6 +102,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	go elector.Run(ctx, func(ctx context.Context) {
 		go checkpointService(a).Run(ctx) // signed audit checkpoints: every 1000 events, at least daily
 		go runRetentionScheduler(ctx, a) // purge what retention says is due: 5 minutes after start, then daily
+		if a.Screener != nil {
+			go every(ctx, 24*time.Hour, func() { relearnDuplicates(ctx, a) })
+		}
 		every(ctx, 5*time.Minute, func() { housekeeping(ctx, a, sender) })
 	})
 
@@ -251,6 +256,24 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// relearnDuplicates re-estimates the duplicate model from supervisors' new
+// decisions (the leader, daily; see docs/linkage.md "Learning from
+// reviewers"). Too few decisions or a worse model are normal outcomes,
+// logged; the active model stays.
+func relearnDuplicates(ctx context.Context, a *app.App) {
+	rep, ran, err := a.Screener.EstimateIfNew(ctx, a.Enroll, auth.System(), a.Now())
+	switch {
+	case !ran && err == nil:
+	case errors.Is(err, linkage.ErrFewLabels), errors.Is(err, dedup.ErrRefused):
+		a.Log.Info("duplicate model not replaced", "reason", err.Error(), "decisions", rep.Decisions)
+	case err != nil:
+		a.Log.Error("duplicate model re-estimation", "error", err)
+	default:
+		a.Log.Info("duplicate model re-estimated", "version", rep.Version, "held_out", rep.HeldOut,
+			"precision", rep.Candidate.Precision, "recall", rep.Candidate.Recall)
 	}
 }
 

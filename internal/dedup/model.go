@@ -168,28 +168,30 @@ func (s *Screener) Activate(ctx context.Context, by auth.Actor, version int64, n
 	return s.applyActive(ctx)
 }
 
-// Rollback activates the version active before the current one (by time of
-// activation), or the built-in model when there was none; it returns the
-// version now active.
+// Rollback activates the newest usable version older than the active one
+// (versions only grow, so rolling back again goes further back), or the
+// built-in model when there is none; it returns the version now active.
 func (s *Screener) Rollback(ctx context.Context, by auth.Actor, now time.Time) (int64, error) {
 	ms, err := s.db.LinkageModels(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var cur *store.LinkageModel
-	for i := range ms {
-		if ms[i].Active {
-			cur = &ms[i]
+	var cur int64
+	for _, m := range ms {
+		if m.Active {
+			cur = m.Version
 		}
 	}
-	if cur == nil {
+	if cur == 0 {
 		return 0, fmt.Errorf("no model to roll back from: the built-in model is active: %w", errs.ErrConflict)
 	}
 	var prev int64
-	var at time.Time
-	for _, m := range ms {
-		if m.Version != cur.Version && !m.Refused && !m.ActivatedAt.IsZero() && m.ActivatedAt.Before(cur.ActivatedAt) && m.ActivatedAt.After(at) {
-			prev, at = m.Version, m.ActivatedAt
+	for _, m := range ms { // newest first
+		if m.Version < cur && !m.Refused {
+			if _, err := linkage.ParseModel(m.Model); err == nil {
+				prev = m.Version
+				break
+			}
 		}
 	}
 	return prev, s.Activate(ctx, by, prev, now)
@@ -234,4 +236,27 @@ func (s *Screener) ModelVersion() int64 { return s.modelVersion.Load() }
 
 func auditEvent(at time.Time, by auth.Actor, action string, version int64) audit.Event {
 	return audit.Event{At: at, Actor: by.StaffID, Action: action, RecordType: "linkage_model", RecordID: fmt.Sprint(version)}
+}
+
+// EstimateIfNew runs Estimate when supervisors have decided a pair since the
+// newest stored model was made (or no model is stored yet); ran is false
+// when there was nothing new. The job leader calls it daily.
+func (s *Screener) EstimateIfNew(ctx context.Context, svc *enroll.Service, by auth.Actor, now time.Time) (rep ModelReport, ran bool, err error) {
+	ms, err := s.db.LinkageModels(ctx)
+	if err != nil {
+		return rep, false, err
+	}
+	ds, err := s.db.PairDecisions(ctx)
+	if err != nil {
+		return rep, false, err
+	}
+	fresh := false
+	for _, d := range ds {
+		fresh = fresh || len(ms) == 0 || d.DecidedAt.After(ms[0].CreatedAt)
+	}
+	if !fresh {
+		return rep, false, nil
+	}
+	rep, err = s.Estimate(ctx, svc, by, now)
+	return rep, true, err
 }

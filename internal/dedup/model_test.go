@@ -89,6 +89,18 @@ func TestLearnFromDecisions(t *testing.T) {
 		t.Errorf("model in use on B after Sync = %d, want 1", srvB.Screener.ModelVersion())
 	}
 
+	// The daily run finds nothing new to learn from, until a decision is made.
+	if _, ran, err := sc.EstimateIfNew(ctx, e.app.Enroll, auth.System(), now.Add(time.Hour)); err != nil || ran {
+		t.Errorf("EstimateIfNew with no new decision: ran %v, %v; want nothing done", ran, err)
+	}
+	if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+		return tx.RecordPairDecision(ctx, "app_x", "app_y", false, e.supervisor.StaffID, now.Add(2*time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rep2, ran, err := sc.EstimateIfNew(ctx, e.app.Enroll, auth.System(), now.Add(3*time.Hour)); !ran || (err != nil && !errors.Is(err, dedup.ErrRefused)) || rep2.Version != 2 {
+		t.Errorf("EstimateIfNew after a new decision: ran %v, version %d, %v; want version 2 stored", ran, rep2.Version, err)
+	}
 	// A file that is not a model is refused; nothing is stored.
 	if _, err := sc.Import(ctx, auth.System(), []byte(`{"format": 2, "prior_m": 3}`), now); !errors.Is(err, dedup.ErrRefused) {
 		t.Errorf("Import(bad) = %v, want ErrRefused", err)
@@ -102,11 +114,16 @@ func TestLearnFromDecisions(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sc.Activate(ctx, auth.System(), bad, now); !errors.Is(err, dedup.ErrRefused) || sc.ModelVersion() != 1 {
-		t.Errorf("Activate(broken) = %v with version %d in use; want ErrRefused and 1 kept", err, sc.ModelVersion())
+	if err := sc.Activate(ctx, auth.System(), bad, now); !errors.Is(err, dedup.ErrRefused) || sc.ModelVersion() != 2 {
+		t.Errorf("Activate(broken) = %v with version %d in use; want ErrRefused and 2 kept", err, sc.ModelVersion())
 	}
-	// Rollback: back to the built-in model, here and on B.
+	// Rollback: from version 2 (made active by the daily run) to 1, then to
+	// the built-in model, here and on B. The broken version 3 is skipped.
 	v, err := sc.Rollback(ctx, auth.System(), now)
+	if err != nil || v != 1 {
+		t.Fatalf("Rollback = %d, %v; want 1", v, err)
+	}
+	v, err = sc.Rollback(ctx, auth.System(), now)
 	if err != nil || v != 0 || sc.ModelVersion() != 0 {
 		t.Fatalf("Rollback = %d, %v (in use %d); want 0", v, err, sc.ModelVersion())
 	}
