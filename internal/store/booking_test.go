@@ -189,6 +189,15 @@ func TestPreapplicationExpiry(t *testing.T) {
 		if _, err := db.PreapplicationByRef(ctx, []byte("idx1"), now.Add(25*time.Hour)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("expired lookup = %v, want ErrNotFound", err)
 		}
+		if _, err := db.PreapplicationByApplication(ctx, "app_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("by application before use = %v, want ErrNotFound", err)
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.MarkPreapplicationUsed(ctx, "pre_1", "app_1", now) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.PreapplicationByApplication(ctx, "app_1"); err != nil || got.ID != "pre_1" {
+			t.Errorf("PreapplicationByApplication = %+v, %v", got, err)
+		}
 		var n int
 		err = db.InTx(ctx, func(tx *store.Tx) error {
 			var err error
