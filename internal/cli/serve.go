@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"go/version"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"net/smtp"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -110,6 +112,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 
 	for _, w := range a.Settings.Warnings() {
 		logger.Warn("settings", "key", w.Key, "warning", w.Msg)
+	}
+	if w := toolchainWarning(runtime.Version()); w != "" {
+		logger.Warn("toolchain", "warning", w)
 	}
 	user, password, created, err := a.Auth.Bootstrap(ctx)
 	if err != nil {
@@ -397,4 +402,20 @@ func loopback(hostport string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// patchedGo is the first Go release without the standard-library
+// vulnerabilities govulncheck finds reachable in older ones (net/http,
+// crypto/x509, html/template…; docs/security.md). go.mod's toolchain line
+// names it, so "go run" and "go build" switch to it unless GOTOOLCHAIN=local.
+const patchedGo = "go1.26.10"
+
+// toolchainWarning says what to do when the binary was built with a Go
+// older than patchedGo; "" when it was not (or the version is a
+// development build that cannot be compared).
+func toolchainWarning(v string) string {
+	if !version.IsValid(v) || version.Compare(v, patchedGo) >= 0 {
+		return ""
+	}
+	return fmt.Sprintf("built with %s, which has known vulnerabilities fixed in %s: rebuild with GOTOOLCHAIN=%s go build ./cmd/cityid", v, patchedGo, patchedGo)
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every Fuzz* target of the module for FUZZTIME (default 10s) each,
+# one after the other. A failure prints the crashing input (also written
+# under the package's testdata/fuzz/) and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${FUZZTIME:-10s}
+n=0
+start=$(date +%s)
+while read -r file name; do
+  pkg=./$(dirname "$file")
+  n=$((n + 1))
+  t0=$(date +%s)
+  if ! out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+    echo "$out"
+    echo "FAIL fuzz $pkg $name"
+    exit 1
+  fi
+  echo "ok fuzz $pkg $name ($(( $(date +%s) - t0 ))s)"
+done < <(git ls-files '*_test.go' | xargs grep -H '^func Fuzz' | sed -E 's/^([^:]+):func (Fuzz[A-Za-z0-9_]+)\(.*/\1 \2/' | sort)
+echo "$n fuzz targets, ${fuzztime} each, $(( $(date +%s) - start ))s in all"
