@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
@@ -187,5 +188,31 @@ func TestSingleAdministratorAlert(t *testing.T) {
 	}
 	if got := e.auditActions(t, "staff.alert"); len(got) != 1 {
 		t.Errorf("an auditor account raised an alert: %q", got)
+	}
+}
+
+// A one-time password left unused for a day no longer signs in, and says
+// so no differently from a wrong password.
+func TestStaleOneTimePasswordRefused(t *testing.T) {
+	e := newBareEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		user string
+		wait time.Duration
+		want int
+	}{{"fresh", 23 * time.Hour, http.StatusSeeOther}, {"stale", 24 * time.Hour, http.StatusUnauthorized}} {
+		_, pw, err := e.app.Auth.CreateStaffOneTime(ctx, auth.System(), auth.NewStaff{Username: tc.user, Role: auth.RoleAuditor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Add(tc.wait)
+		r := e.client().post(t, "/login", url.Values{"username": {tc.user}, "password": {pw}})
+		wrong := e.client().post(t, "/login", url.Values{"username": {tc.user}, "password": {pw + "x"}})
+		if r.Status != tc.want {
+			t.Errorf("POST /login with a one-time password %v old = %d, want %d", tc.wait, r.Status, tc.want)
+		}
+		if tc.want == http.StatusUnauthorized && text(r.Body) != text(wrong.Body) {
+			t.Errorf("a stale one-time password answers differently from a wrong one:\n%s\nvs\n%s", text(r.Body), text(wrong.Body))
+		}
 	}
 }
