@@ -53,37 +53,37 @@ type VerifyRequest struct {
 }
 
 // ParseVerifyRequest reads and checks a verification body, returning the
-// payload to verify or, for an unreadable photo, the reason code to report
-// as an invalid result.
-func ParseVerifyRequest(body []byte) (payload, reason string, err error) {
+// payload to verify; for a photo whose QR is unreadable, the card number its
+// PDF417 gave, or else the reason code to report.
+func ParseVerifyRequest(body []byte) (payload, number, reason string, err error) {
 	var req VerifyRequest
 	if err := decodeJSON(bytes.NewReader(body), &req); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	p, img := strings.TrimSpace(req.Payload), strings.TrimSpace(req.Image)
 	switch {
 	case p == "" && img == "":
-		return "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "payload_required", Key: "cards_web.api.payload_required"}
+		return "", "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "payload_required", Key: "cards_web.api.payload_required"}
 	case p != "" && img != "":
-		return "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "payload_or_image", Key: "cards_web.api.payload_or_image"}
+		return "", "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "payload_or_image", Key: "cards_web.api.payload_or_image"}
 	case p != "":
 		if len(p) > claim169.MaxPayloadLen {
-			return "", verify.ReasonTooLarge, nil
+			return "", "", verify.ReasonTooLarge, nil
 		}
-		return p, "", nil
+		return p, "", "", nil
 	}
 	if base64.StdEncoding.DecodedLen(len(img)) > maxVerifyImage+2 {
-		return "", verify.ReasonImageTooBig, nil
+		return "", "", verify.ReasonImageTooBig, nil
 	}
 	raw, err := base64.StdEncoding.DecodeString(img)
 	if err != nil {
-		return "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_image", Key: "cards_web.api.bad_image", Cause: err}
+		return "", "", "", &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_image", Key: "cards_web.api.bad_image", Cause: err}
 	}
-	text, err := verify.DecodeQRImage(bytes.NewReader(raw), maxVerifyImage)
+	ph, err := verify.DecodeCardImage(bytes.NewReader(raw), maxVerifyImage)
 	if err != nil {
-		return "", verify.InputReason(err), nil
+		return "", "", verify.InputReason(err), nil
 	}
-	return text, "", nil
+	return ph.QR, ph.Number, "", nil
 }
 
 // verify serves POST /api/v1/verify for verifier partners (banks, clinics):
@@ -106,9 +106,13 @@ func (x *API) verify(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	payload, reason, err := ParseVerifyRequest(body)
+	payload, number, reason, err := ParseVerifyRequest(body)
 	if err != nil {
 		return err
+	}
+	if number != "" {
+		writeJSON(w, http.StatusOK, x.app.Cards.CheckNumber(r.Context(), c.Actor.StaffID, number))
+		return nil
 	}
 	if reason != "" {
 		writeJSON(w, http.StatusOK, verify.InputResult(reason))

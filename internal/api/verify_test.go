@@ -214,7 +214,7 @@ func FuzzParseVerifyRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		payload, reason, err := ParseVerifyRequest(body)
+		payload, _, reason, err := ParseVerifyRequest(body)
 		var ae *httplayer.Error
 		switch {
 		case err != nil:

@@ -2,6 +2,7 @@ package card
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cityid/cityid/internal/auth"
@@ -40,4 +41,33 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor, from, to string) ([
 		return nil, fmt.Errorf("verification counts: %w", errs.ErrForbidden)
 	}
 	return s.db.VerificationCounts(ctx, from, to)
+}
+
+// CheckNumber answers for a card number read from a card's PDF417 when its
+// QR could not be read: what the city's records say about that number
+// (verify.BarcodeResult). The barcode is unsigned, so this is never a
+// verdict that the card is genuine. Like Verify it records only a counter
+// (outcome "barcode_<record>"), never which card was asked about.
+func (s *Service) CheckNumber(ctx context.Context, partner, number string) verify.Result {
+	record := verify.RecordUnavailable
+	c, err := s.ByNumber(ctx, number)
+	switch {
+	case errors.Is(err, errs.ErrNotFound), errors.Is(err, ErrFormat), errors.Is(err, ErrCheckDigit):
+		record = verify.RecordNotFound
+	case err == nil:
+		record = map[Status]string{StatusActive: verify.RecordActive, StatusSuspended: verify.RecordSuspended,
+			StatusRevoked: verify.RecordRevoked, StatusExpired: verify.RecordExpired, StatusReplaced: verify.RecordReplaced}[c.EffectiveStatus(s.today())]
+		if record == "" {
+			record = verify.RecordUnavailable
+		}
+	}
+	if partner == "" {
+		partner = "public"
+	}
+	_ = s.db.CountVerification(ctx, s.today().String(), safeID(partner), "barcode_"+record)
+	res := verify.BarcodeResult(number, record)
+	if n, err := ParseNumber(number); err == nil {
+		res.Barcode.Number = n.String()
+	}
+	return res
 }

@@ -3,6 +3,9 @@ package cardphoto_test
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/cardphoto"
+	"github.com/cityid/cityid/internal/credential/aamva"
+	"github.com/cityid/cityid/internal/pdf417"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -27,7 +32,10 @@ const zxingReader = "/usr/bin/ZXingReader"
 //	CITYID_PHOTO_SET=30 go test -run DecodeRates -v -timeout 3h ./internal/cardphoto/
 //
 // CITYID_PHOTO_ONLY=name,name limits the set to some conditions;
-// CITYID_PHOTO_ZXING=0 skips ZXingReader.
+// CITYID_PHOTO_ZXING=0 skips ZXingReader; CITYID_PHOTO_SEED=N draws another
+// set (default 1). The last column is the share whose PDF417 alone gives
+// the card number (what the verifier falls back on when the QR is
+// unreadable).
 func TestDecodeRates(t *testing.T) {
 	per, _ := strconv.Atoi(os.Getenv("CITYID_PHOTO_SET"))
 	if per <= 0 {
@@ -41,13 +49,17 @@ func TestDecodeRates(t *testing.T) {
 	if o := os.Getenv("CITYID_PHOTO_ONLY"); o != "" {
 		only = strings.Split(o, ",") // condition names
 	}
+	seed := uint64(1)
+	if v, err := strconv.ParseUint(os.Getenv("CITYID_PHOTO_SEED"), 10, 64); err == nil {
+		seed = v
+	}
 	want := per * len(cardphoto.Conditions)
 	if only != nil {
 		want = per * len(only)
 	}
 	shots, err := cardphoto.Load(dir)
 	if err != nil || len(shots) != want {
-		shots, err = cardphoto.Generate(dir, cardphoto.SetOptions{PerCondition: per, Seed: 1, Only: only,
+		shots, err = cardphoto.Generate(dir, cardphoto.SetOptions{PerCondition: per, Seed: seed, Only: only,
 			Progress: func(done, total int) {
 				if done%20 == 0 || done == total {
 					t.Logf("generated %d/%d", done, total)
@@ -61,7 +73,7 @@ func TestDecodeRates(t *testing.T) {
 	if os.Getenv("CITYID_PHOTO_ZXING") == "0" {
 		zerr = os.ErrNotExist // measure cityid alone
 	}
-	type tally struct{ n, ours, zx, either int }
+	type tally struct{ n, ours, zx, either, pdf int }
 	byCond := map[string]*tally{}
 	var times []time.Duration
 	for i, s := range shots {
@@ -82,6 +94,9 @@ func TestDecodeRates(t *testing.T) {
 		if ok {
 			c.ours++
 		}
+		if pdfNumber(t, b) == s.Number {
+			c.pdf++
+		}
 		zok := false
 		if zerr == nil {
 			out, _ := exec.Command(zxingReader, "-format", "QRCode", "-bytes", filepath.Join(dir, s.File)).Output()
@@ -101,17 +116,17 @@ func TestDecodeRates(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	fmt.Fprintf(&out, "| condition | photos | cityid | ZXingReader 1.4 |\n|---|---|---|---|\n")
-	var all, allOurs, allZX int
+	fmt.Fprintf(&out, "| condition | photos | cityid | ZXingReader 1.4 | cityid PDF417 number |\n|---|---|---|---|---|\n")
+	var all, allOurs, allZX, allPDF int
 	for _, c := range cardphoto.Conditions {
 		r := byCond[c.Name]
 		if r == nil {
 			continue
 		}
-		all, allOurs, allZX = all+r.n, allOurs+r.ours, allZX+r.zx
-		fmt.Fprintf(&out, "| %s | %d | %.0f %% | %.0f %% |\n", c.Name, r.n, pct(r.ours, r.n), pct(r.zx, r.n))
+		all, allOurs, allZX, allPDF = all+r.n, allOurs+r.ours, allZX+r.zx, allPDF+r.pdf
+		fmt.Fprintf(&out, "| %s | %d | %.0f %% | %.0f %% | %.0f %% |\n", c.Name, r.n, pct(r.ours, r.n), pct(r.zx, r.n), pct(r.pdf, r.n))
 	}
-	fmt.Fprintf(&out, "| **all** | %d | %.1f %% | %.1f %% |\n", all, pct(allOurs, all), pct(allZX, all))
+	fmt.Fprintf(&out, "| **all** | %d | %.1f %% | %.1f %% | %.1f %% |\n", all, pct(allOurs, all), pct(allZX, all), pct(allPDF, all))
 	slices.Sort(times)
 	fmt.Fprintf(&out, "\ncityid decode time per photo: median %v, p95 %v, max %v\n",
 		times[len(times)/2].Round(time.Millisecond), times[len(times)*95/100].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
@@ -123,4 +138,25 @@ func pct(a, n int) float64 {
 		return 0
 	}
 	return 100 * float64(a) / float64(n)
+}
+
+// pdfNumber is the card number the PDF417 in the JPEG photo b gives, or "".
+func pdfNumber(t *testing.T, b []byte) string {
+	t.Helper()
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd := img.Bounds()
+	gi := image.NewGray(image.Rect(0, 0, bd.Dx(), bd.Dy()))
+	draw.Draw(gi, gi.Bounds(), img, bd.Min, draw.Src)
+	res, err := pdf417.Decode(pdf417.Grey{W: bd.Dx(), H: bd.Dy(), Pix: gi.Pix})
+	if err != nil {
+		return ""
+	}
+	rec, err := aamva.Parse(res.Data)
+	if err != nil {
+		return ""
+	}
+	return rec.IDNumber
 }

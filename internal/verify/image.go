@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,26 +76,9 @@ func InputReason(err error) string {
 // most maxBytes (MaxImageBytes when maxBytes <= 0 or larger), checking the
 // image's size from its header before decoding any pixels.
 func DecodeQRImage(r io.Reader, maxBytes int64) (string, error) {
-	if maxBytes <= 0 || maxBytes > MaxImageBytes {
-		maxBytes = MaxImageBytes
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	img, err := readImage(r, maxBytes)
 	if err != nil {
-		return "", fmt.Errorf("read image: %w", err)
-	}
-	if int64(len(b)) > maxBytes {
-		return "", fmt.Errorf("image over %d bytes: %w", maxBytes, ErrImageTooLarge)
-	}
-	cfg, _, err := image.DecodeConfig(bufio.NewReader(bytes.NewReader(b)))
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrNotImage, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide || cfg.Width*cfg.Height > MaxImagePixels {
-		return "", fmt.Errorf("image is %dx%d pixels, at most %d megapixels are accepted: %w", cfg.Width, cfg.Height, MaxImagePixels/1_000_000, ErrImageTooLarge)
-	}
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return "", fmt.Errorf("decode image: %w: %w", ErrNotImage, err)
+		return "", err
 	}
 	text, err := decodeQR(img)
 	if err != nil {

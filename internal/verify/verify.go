@@ -105,6 +105,9 @@ type Result struct {
 	Status    string         `json:"status"`
 	IssuedAt  *time.Time     `json:"issuedAt,omitempty"`
 	ExpiresAt *time.Time     `json:"expiresAt,omitempty"`
+	// Barcode is set when the QR could not be read but the PDF417 gave a
+	// card number (BarcodeResult); the outcome stays OutcomeUnreadable.
+	Barcode *Barcode `json:"barcode,omitempty"`
 }
 
 // Verify judges payload at time at. Claims are filled only when the signature

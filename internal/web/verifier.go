@@ -51,6 +51,9 @@ type verifyView struct {
 	BirthDate string
 	Face      template.URL // data: URL of the signed face image, "" when none
 	Expires   string
+	// Barcode, for an unreadable QR whose PDF417 gave a card number: the
+	// number and the records' words for it.
+	BarcodeNumber, BarcodeRecord string
 }
 
 func (v *verifier) form(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -67,11 +70,17 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 		w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfter(wait)))
 		return httplayer.Fail(http.StatusTooManyRequests, "cards_web.error.rate_limited", errors.New("verifier rate limit"))
 	}
-	payload, reason, err := readVerifyForm(w, r, v.s.photos)
+	payload, number, reason, err := readVerifyForm(w, r, v.s.photos)
 	if err != nil {
 		return err
 	}
 	p := v.s.newPage(r, c, "cards_web.verify.title")
+	if number != "" {
+		// The QR did not read but the PDF417 gave a card number: what the
+		// records say about it, never a verdict that the card is genuine.
+		p.Data = resultView(c.P, v.s.app.Cards.CheckNumber(r.Context(), "web", number), v.s.app.Location)
+		return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
+	}
 	if payload == "" && reason == "" {
 		p.setErrors(person.Errors{{Field: "payload", Key: "cards_web.verify.payload_required"}})
 		p.Data = &verifyView{}
@@ -86,9 +95,9 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 // readVerifyForm reads the payload typed or scanned into the form, or the
-// QR code in an uploaded photo; for an unreadable photo it returns the
-// reason code to show instead.
-func readVerifyForm(w http.ResponseWriter, r *http.Request, photos *verify.Decoder) (payload, reason string, err error) {
+// QR code in an uploaded photo; for a photo whose QR is unreadable it
+// returns the card number its PDF417 gave, or else the reason code to show.
+func readVerifyForm(w http.ResponseWriter, r *http.Request, photos *verify.Decoder) (payload, number, reason string, err error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxVerifyPhoto+64<<10)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		err = r.ParseMultipartForm(1 << 20)
@@ -96,7 +105,7 @@ func readVerifyForm(w http.ResponseWriter, r *http.Request, photos *verify.Decod
 		err = r.ParseForm()
 	}
 	if err != nil {
-		return "", "", httplayer.TooLargeOr(err)
+		return "", "", "", httplayer.TooLargeOr(err)
 	}
 	if r.MultipartForm != nil {
 		defer r.MultipartForm.RemoveAll()
@@ -105,9 +114,10 @@ func readVerifyForm(w http.ResponseWriter, r *http.Request, photos *verify.Decod
 		defer f.Close()
 		return decodePhoto(r.Context(), photos, f)
 	} else if !errors.Is(ferr, http.ErrMissingFile) && !errors.Is(ferr, http.ErrNotMultipart) {
-		return "", "", httplayer.TooLargeOr(ferr)
+		return "", "", "", httplayer.TooLargeOr(ferr)
 	}
-	return parsePayloadField(r.PostFormValue("payload"))
+	payload, reason, err = parsePayloadField(r.PostFormValue("payload"))
+	return payload, "", reason, err
 }
 
 // parsePayloadField cleans what a scanner typed: surrounding whitespace and
@@ -120,12 +130,12 @@ func parsePayloadField(s string) (payload, reason string, err error) {
 	return s, "", nil
 }
 
-func decodePhoto(ctx context.Context, photos *verify.Decoder, f multipart.File) (string, string, error) {
-	text, err := photos.DecodeQRImage(ctx, io.Reader(f), maxVerifyPhoto)
+func decodePhoto(ctx context.Context, photos *verify.Decoder, f multipart.File) (payload, number, reason string, err error) {
+	ph, err := photos.DecodeCardImage(ctx, io.Reader(f), maxVerifyPhoto)
 	if err != nil {
-		return "", verify.InputReason(err), nil
+		return "", "", verify.InputReason(err), nil
 	}
-	return strings.TrimSpace(text), "", nil
+	return strings.TrimSpace(ph.QR), ph.Number, "", nil
 }
 
 // resultView turns a verification result into the words on the page.
@@ -135,6 +145,9 @@ func resultView(pr i18n.Printer, res verify.Result, loc *time.Location) *verifyV
 		Status:  pr.T("verify.status." + res.Status), Expired: res.Reason == verify.ReasonExpired}
 	if res.Reason != "" {
 		v.Reason = pr.T("verify.reason." + res.Reason)
+	}
+	if b := res.Barcode; b != nil {
+		v.BarcodeNumber, v.BarcodeRecord = b.Number, pr.T("verify.record."+b.Record)
 	}
 	if res.ExpiresAt != nil {
 		// The QR's exp is the end of the printed expiry day in the program's

@@ -26,7 +26,7 @@ func FuzzVerifyForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType string, b []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/verify", bytes.NewReader(b))
 		req.Header.Set("Content-Type", contentType)
-		payload, reason, err := readVerifyForm(httptest.NewRecorder(), req, verify.NewDecoder(1))
+		payload, _, reason, err := readVerifyForm(httptest.NewRecorder(), req, verify.NewDecoder(1))
 		var he *httplayer.Error
 		switch {
 		case err != nil:
