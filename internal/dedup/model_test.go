@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
@@ -81,6 +82,20 @@ func TestLearnFromDecisions(t *testing.T) {
 	}
 	if sc.ModelVersion() != 1 {
 		t.Errorf("model in use on A = %d, want 1", sc.ModelVersion())
+	}
+	// Every record the estimate read is in the audit log with its purpose.
+	evs, err := e.app.DB.AuditEvents(ctx, audit.Filter{Actor: "system", Action: "application.read", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	for _, ev := range evs {
+		if ev.Purpose == "model_estimate" && ev.RecordType == "application" {
+			reads++
+		}
+	}
+	if reads < decided { // 60 originals, 60 second applications, 60 relatives
+		t.Errorf("%d audited reads with purpose model_estimate, want one per record of the %d decisions", reads, decided)
 	}
 	if _, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil {
 		t.Fatal(err)

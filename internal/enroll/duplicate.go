@@ -140,8 +140,8 @@ type PairDecision struct {
 // DecidedPairs opens both records of each decision whose two records still
 // have their personal data (pairs with an erased or reduced record are
 // skipped). Only an administrator (or the system) may: it reads many
-// people's records at once, each read audited with the purpose
-// model_estimate.
+// people's records at once, each record audited (before it is decrypted)
+// with the purpose model_estimate.
 func (s *Service) DecidedPairs(ctx context.Context, by auth.Actor, decisions []PairDecision) ([]DecidedPair, error) {
 	if !by.Can(auth.RoleAdmin) {
 		return nil, s.deny(ctx, by, "pair_decisions", "linkage.labels_read", errs.ErrForbidden)
@@ -156,8 +156,21 @@ func (s *Service) DecidedPairs(ctx context.Context, by auth.Actor, decisions []P
 			}
 		}
 	}
+	// The reads are audited first, in one transaction: if the log cannot
+	// be written nothing is decrypted.
+	err := s.db.InTx(ctx, func(tx Tx) error {
+		for _, id := range ids {
+			if err := tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.read", Purpose: "model_estimate", RecordType: "application", RecordID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decided pairs: audit: %w", err)
+	}
 	people := map[string]person.Person{}
-	err := s.db.ScreeningApplications(ctx, ids, func(row Record, wrapped []byte) error {
+	err = s.db.ScreeningApplications(ctx, ids, func(row Record, wrapped []byte) error {
 		if wrapped == nil || row.Sealed.GivenNames == nil {
 			return nil // erased or reduced
 		}
@@ -177,7 +190,6 @@ func (s *Service) DecidedPairs(ctx context.Context, by auth.Actor, decisions []P
 		return nil, fmt.Errorf("decided pairs: %w", err)
 	}
 	var out []DecidedPair
-	var read []string
 	for _, d := range decisions {
 		a, okA := people[d.ApplicationID]
 		b, okB := people[d.CandidateID]
@@ -185,23 +197,6 @@ func (s *Service) DecidedPairs(ctx context.Context, by auth.Actor, decisions []P
 			continue
 		}
 		out = append(out, DecidedPair{ApplicationID: d.ApplicationID, CandidateID: d.CandidateID, Application: a, Candidate: b, Same: d.Same})
-		read = append(read, d.ApplicationID, d.CandidateID)
-	}
-	err = s.db.InTx(ctx, func(tx Tx) error {
-		done := map[string]bool{}
-		for _, id := range read {
-			if done[id] {
-				continue
-			}
-			done[id] = true
-			if err := tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.read", Purpose: "model_estimate", RecordType: "application", RecordID: id}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("decided pairs: audit: %w", err)
 	}
 	return out, nil
 }
