@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auditlog"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/site"
@@ -37,7 +37,7 @@ func siteOut(s site.Site) siteJSON {
 }
 
 func (x *API) listSites(w http.ResponseWriter, r *http.Request, c *call) error {
-	sites, err := x.app.Sites.List(r.Context())
+	sites, err := x.svc.Sites.List(r.Context())
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (x *API) createSite(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err := decode(w, r, 8<<10, &req); err != nil {
 		return err
 	}
-	s, err := x.app.Sites.Create(r.Context(), c.Actor, site.Site{Name: req.Name, Kind: req.Kind, Address: req.Address})
+	s, err := x.svc.Sites.Create(r.Context(), c.Actor, site.Site{Name: req.Name, Kind: req.Kind, Address: req.Address})
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func staffOut(s auth.Staff) staffJSON {
 }
 
 func (x *API) listStaff(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := x.app.Auth.ListStaff(r.Context(), c.Actor)
+	list, err := x.svc.Auth.ListStaff(r.Context(), c.Actor)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (x *API) createStaff(w http.ResponseWriter, r *http.Request, c *call) error
 	if err := decode(w, r, 8<<10, &req); err != nil {
 		return err
 	}
-	s, pw, err := x.app.Auth.CreateStaffOneTime(r.Context(), c.Actor, auth.NewStaff{
+	s, pw, err := x.svc.Auth.CreateStaffOneTime(r.Context(), c.Actor, auth.NewStaff{
 		Username: req.Username, DisplayName: req.DisplayName, Role: auth.Role(req.Role), SiteID: req.SiteID,
 	})
 	if p, ok := auth.Pending(err); ok {
@@ -130,10 +130,10 @@ func (x *API) createStaff(w http.ResponseWriter, r *http.Request, c *call) error
 
 func (x *API) disableStaff(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("id")
-	if err := x.app.Auth.DisableStaff(r.Context(), c.Actor, id); err != nil {
+	if err := x.svc.Auth.DisableStaff(r.Context(), c.Actor, id); err != nil {
 		return err
 	}
-	s, err := x.app.Auth.StaffByID(r.Context(), c.Actor, id)
+	s, err := x.svc.Auth.StaffByID(r.Context(), c.Actor, id)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (x *API) disableStaff(w http.ResponseWriter, r *http.Request, c *call) erro
 
 func (x *API) resetStaff(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("id")
-	pw, err := x.app.Auth.ResetStaff(r.Context(), c.Actor, id)
+	pw, err := x.svc.Auth.ResetStaff(r.Context(), c.Actor, id)
 	if p, ok := auth.Pending(err); ok {
 		writePending(w, p)
 		return nil
@@ -151,7 +151,7 @@ func (x *API) resetStaff(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	s, err := x.app.Auth.StaffByID(r.Context(), c.Actor, id)
+	s, err := x.svc.Auth.StaffByID(r.Context(), c.Actor, id)
 	if err != nil {
 		return err
 	}
@@ -180,14 +180,14 @@ func (x *API) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &httplayer.Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
 	}
 	q := r.URL.Query()
-	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"), RecordID: q.Get("record_id"), Limit: 100}
+	f := auditlog.Filter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"), RecordID: q.Get("record_id"), Limit: 100}
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.BeforeSeq = b
 	}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
 		f.Limit = min(n, 1000)
 	}
-	events, err := x.app.DB.AuditEvents(r.Context(), f)
+	events, err := x.svc.Audit.Events(r.Context(), c.Actor, f)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ import (
 
 // API serves /api/v1.
 type API struct {
-	app      *app.App
+	svc      *app.Services
 	log      *slog.Logger
 	maxPhoto int64
 	mux      *http.ServeMux
@@ -36,16 +36,16 @@ type API struct {
 	errors httplayer.Responder
 }
 
-// New builds the API on an opened app.
-func New(a *app.App, log *slog.Logger) *API {
+// New builds the API on the domain services.
+func New(a *app.Services, log *slog.Logger) *API {
 	maxPhoto := photo.DefaultSpec().MaxUploadBytes
 	if mb := a.Settings.Photo.MaxUploadMB; mb > 0 {
 		maxPhoto = int64(mb) << 20
 	}
-	x := &API{app: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now),
+	x := &API{svc: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now),
 		reads:  newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded),
 		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
-	a.ShareLimit(x.verifyLimit, "api.verify")
+	a.Guard.Share(x.verifyLimit, "api.verify")
 	x.routes()
 	return x
 }
@@ -91,14 +91,14 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 func (x *API) handle(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		c := &call{P: x.app.I18n.Printer(x.app.I18n.Match(r.Header.Get("Accept-Language")))}
+		c := &call{P: x.svc.I18n.Printer(x.svc.I18n.Match(r.Header.Get("Accept-Language")))}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cityid"`)
 			x.writeError(w, r, c, &httplayer.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Key: "api.error.unauthorized"})
 			return
 		}
-		actor, err := x.app.Auth.APIToken(r.Context(), strings.TrimSpace(token))
+		actor, err := x.svc.Auth.APIToken(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cityid", error="invalid_token"`)
 			if !errors.Is(err, auth.ErrInvalidToken) {

@@ -57,10 +57,10 @@ func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Set
 	}
 	t.Cleanup(func() { a.Close() })
 	if settings != nil {
-		settings(&a.Settings)
+		settings(&a.Services.Settings) // what the API reads
 	}
 	logs := &syncLog{}
-	x := New(a, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	x := New(a.Services, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ts := httptest.NewServer(x.Handler())
 	t.Cleanup(ts.Close)
 	e := &apiEnv{app: a, ts: ts, tokens: map[string]string{}, logs: logs}

@@ -153,7 +153,7 @@ type decisionJSON struct {
 }
 
 func (x *API) quote(c *call, q fee.Quote) quoteJSON {
-	cur := x.app.Settings.Fees.Currency
+	cur := x.svc.Settings.Fees.Currency
 	return quoteJSON{Category: q.Category, AmountCents: q.AmountCents, Currency: cur, Display: fee.Format(q.AmountCents, cur, c.P.Lang)}
 }
 
@@ -201,15 +201,15 @@ func (x *API) createApplication(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	// The amount due is the program's fee, never a number from the client.
 	if in.Payment.Method != "" && in.Payment.WaiverReason == "" {
-		_, q, _ := x.app.Enroll.Check(in)
+		_, q, _ := x.svc.Applications.Check(in)
 		in.Payment.AmountCents = q.AmountCents
 	}
 	var a *enroll.Application
 	var err error
 	if req.Submit {
-		a, err = x.app.Enroll.Submit(r.Context(), c.Actor, req.DraftID, in)
+		a, err = x.svc.Applications.Submit(r.Context(), c.Actor, req.DraftID, in)
 	} else {
-		a, err = x.app.Enroll.SaveDraft(r.Context(), c.Actor, req.DraftID, in)
+		a, err = x.svc.Applications.SaveDraft(r.Context(), c.Actor, req.DraftID, in)
 	}
 	if err != nil {
 		return err
@@ -238,7 +238,7 @@ func (x *API) checkApplication(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	in, errs := req.intake()
-	res, q, ferrs := x.app.Enroll.Check(in)
+	res, q, ferrs := x.svc.Applications.Check(in)
 	out := checkResponse{Evidence: evidenceOut(c, res), Fee: x.quote(c, q), Fields: []httplayer.FieldJSON{}}
 	for _, fe := range append(errs, ferrs...) {
 		out.Fields = append(out.Fields, httplayer.FieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key)})
@@ -288,7 +288,7 @@ func (x *API) listApplications(w http.ResponseWriter, r *http.Request, c *call) 
 	if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 0 {
 		f.Offset = n
 	}
-	list, err := x.app.Enroll.List(r.Context(), c.Actor, f)
+	list, err := x.svc.Applications.List(r.Context(), c.Actor, f)
 	if err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ func (x *API) getApplication(w http.ResponseWriter, r *http.Request, c *call) er
 	// The purpose is one of enroll.Purposes (anything else is refused and
 	// audited, never repeated); an optional note is sealed with the record.
 	q := r.URL.Query()
-	a, err := x.app.Enroll.GetNoted(r.Context(), c.Actor, r.PathValue("id"), enroll.Purpose(q.Get("purpose")), q.Get("note"))
+	a, err := x.svc.Applications.GetNoted(r.Context(), c.Actor, r.PathValue("id"), enroll.Purpose(q.Get("purpose")), q.Get("note"))
 	if errors.Is(err, errs.ErrForbidden) && c.Actor.Can(auth.RoleClerk) {
 		// As the staff pages do: a clerk, whose role reads applications of
 		// one site, is never told that another site's record exists. (A
@@ -333,7 +333,7 @@ func (x *API) approve(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := decode(w, r, 8<<10, &req); err != nil {
 		return err
 	}
-	if err := x.app.Enroll.Approve(r.Context(), c.Actor, r.PathValue("id"), req.Note); err != nil {
+	if err := x.svc.Applications.Approve(r.Context(), c.Actor, r.PathValue("id"), req.Note); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "status": string(enroll.StatusApproved)})
@@ -345,7 +345,7 @@ func (x *API) reject(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := decode(w, r, 8<<10, &req); err != nil {
 		return err
 	}
-	if err := x.app.Enroll.Reject(r.Context(), c.Actor, r.PathValue("id"), req.Reason, req.Note); err != nil {
+	if err := x.svc.Applications.Reject(r.Context(), c.Actor, r.PathValue("id"), req.Reason, req.Note); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("id"), "status": string(enroll.StatusRejected)})

@@ -33,7 +33,7 @@ func writePending(w http.ResponseWriter, r auth.StaffRequest) {
 }
 
 func (x *API) listStaffRequests(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := x.app.Auth.StaffRequests(r.Context(), c.Actor)
+	list, err := x.svc.Auth.StaffRequests(r.Context(), c.Actor)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (x *API) listStaffRequests(w http.ResponseWriter, r *http.Request, c *call)
 // approveStaffRequest carries out a request of another administrator; for
 // a new account or a reset, the response holds the one-time password.
 func (x *API) approveStaffRequest(w http.ResponseWriter, r *http.Request, c *call) error {
-	s, pw, err := x.app.Auth.ApproveStaffRequest(r.Context(), c.Actor, r.PathValue("id"))
+	s, pw, err := x.svc.Auth.ApproveStaffRequest(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (x *API) approveStaffRequest(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (x *API) refuseStaffRequest(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := x.app.Auth.RefuseStaffRequest(r.Context(), c.Actor, r.PathValue("id")); err != nil {
+	if err := x.svc.Auth.RefuseStaffRequest(r.Context(), c.Actor, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -36,13 +36,13 @@ func (x *API) stats(w http.ResponseWriter, r *http.Request, c *call) error {
 	if !c.Actor.Can(auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor) {
 		return &httplayer.Error{Status: http.StatusForbidden, Code: "forbidden", Key: "api.error.forbidden"}
 	}
-	loc := x.app.Location
+	loc := x.svc.Location
 	q := r.URL.Query()
-	from, to, err := stats.Span(x.app.Now(), loc, q.Get("from"), q.Get("to"))
+	from, to, err := stats.Span(x.svc.Now(), loc, q.Get("from"), q.Get("to"))
 	if err != nil {
 		return &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_month", Key: "stats.error.month", Cause: err}
 	}
-	rep, err := stats.Compute(r.Context(), x.app.DB, loc, from, to)
+	rep, err := x.svc.Stats.Compute(r.Context(), loc, from, to)
 	if errors.Is(err, stats.ErrSpan) {
 		return &httplayer.Error{Status: http.StatusBadRequest, Code: "span_too_long", Key: "stats.error.span", Cause: err}
 	}

@@ -40,8 +40,8 @@ func newVerifyLimiter(now func() time.Time) *throttle.Limiter {
 // a minute's budget.
 func (x *API) SetVerifyRate(perMinute int) {
 	if perMinute > 0 {
-		x.verifyLimit = throttle.New(perMinute, max(perMinute/6, 1), verifyMaxHolders, x.app.Now)
-		x.app.ShareLimit(x.verifyLimit, "api.verify")
+		x.verifyLimit = throttle.New(perMinute, max(perMinute/6, 1), verifyMaxHolders, x.svc.Now)
+		x.svc.Guard.Share(x.verifyLimit, "api.verify")
 	}
 }
 
@@ -90,7 +90,7 @@ func ParseVerifyRequest(body []byte) (payload, number, reason string, err error)
 // any valid API token may verify; the check is counted per token holder,
 // day and outcome, and nothing else about it is kept.
 func (x *API) verify(w http.ResponseWriter, r *http.Request, c *call) error {
-	if x.app.Cards == nil {
+	if x.svc.Cards == nil {
 		return &httplayer.Error{Status: http.StatusServiceUnavailable, Code: "cards_off", Key: "cards_web.error.cards_off"}
 	}
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -118,7 +118,7 @@ func (x *API) verify(w http.ResponseWriter, r *http.Request, c *call) error {
 		writeJSON(w, http.StatusOK, verify.InputResult(reason))
 		return nil
 	}
-	writeJSON(w, http.StatusOK, x.app.Cards.Verify(r.Context(), c.Actor.StaffID, payload))
+	writeJSON(w, http.StatusOK, x.svc.Cards.Verify(r.Context(), c.Actor.StaffID, payload))
 	return nil
 }
 

@@ -47,7 +47,7 @@ func newVerifyEnv(tb testing.TB) *verifyEnv {
 		tb.Fatalf("app.Open: %v", err)
 	}
 	tb.Cleanup(func() { a.Close() })
-	x := New(a, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	x := New(a.Services, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(x.Handler())
 	tb.Cleanup(ts.Close)
 	sys := auth.System()

@@ -76,6 +76,8 @@ type App struct {
 	Log      *slog.Logger
 	// Created reports what Open made: true for a fresh data directory.
 	Created bool
+	// Services are the domain services for the HTTP surfaces, built once.
+	Services *Services
 
 	hsm interface{ Close() error } // the PKCS#11 session, when an HSM signs cards
 }
@@ -161,6 +163,10 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		}
 		a.Enroll.SetScreener(sc)
 		a.Screener = sc
+	}
+	if a.Services, err = a.services(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return a, nil
 }

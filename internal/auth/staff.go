@@ -524,3 +524,20 @@ func (s *Service) resetInTx(ctx context.Context, tx Tx, by Actor, id, hash strin
 	}
 	return s.staffEvent(ctx, tx, by.StaffID, "staff.reset", id, audit.OutcomeOK)
 }
+
+// Usernames maps staff ids to usernames, to show who did what in the audit
+// log (auditors and administrators). Usernames identify staff, not residents.
+func (s *Service) Usernames(ctx context.Context, by Actor) (map[string]string, error) {
+	if !by.Can(RoleAuditor, RoleAdmin) {
+		return nil, errs.ErrForbidden
+	}
+	rows, err := s.db.ListStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Username
+	}
+	return out, nil
+}

@@ -561,3 +561,24 @@ func (s *Service) Lobby(ctx context.Context, siteID string) (Lobby, error) {
 	}
 	return l, nil
 }
+
+// Slot returns a slot by id.
+func (s *Service) Slot(ctx context.Context, id string) (Slot, error) { return s.db.Slot(ctx, id) }
+
+// DueReminders lists the live bookings starting in [from, to) whose
+// reminder has not gone out.
+func (s *Service) DueReminders(ctx context.Context, from, to time.Time) ([]Appointment, error) {
+	return s.db.DueReminders(ctx, from, to)
+}
+
+// MarkReminded records that a booking's reminder went out (or cannot), so
+// it is tried once.
+func (s *Service) MarkReminded(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error { return tx.MarkReminded(ctx, id) })
+}
+
+// Counts returns a site's live bookings, the distinct people holding them
+// and the distinct slots they fill (the clerk's line page).
+func (s *Service) Counts(ctx context.Context, siteID string) (bookings, people, slots int, err error) {
+	return s.db.BookingCounts(ctx, siteID)
+}

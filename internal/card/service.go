@@ -420,6 +420,7 @@ func (s *Service) Replace(ctx context.Context, by auth.Actor, id, reason string,
 // PaymentError lists what is wrong with a payment, as message keys.
 type PaymentError struct{ Fields person.Errors }
 
+// Error lists the payment's field errors.
 func (e *PaymentError) Error() string { return "invalid payment: " + e.Fields.Error() }
 
 func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Kind, reason string, pay fee.Payment) (Card, error) {
@@ -630,5 +631,14 @@ func (s *Service) CompleteSecondReview(ctx context.Context, by auth.Actor, cardI
 			return err
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "card.second_review", RecordType: "card", RecordID: c.ID})
+	})
+}
+
+// RecordLostReport records that the holder of an application's card
+// reported it lost when no active card was left to suspend (already
+// suspended, or none issued): the report is audited all the same.
+func (s *Service) RecordLostReport(ctx context.Context, applicationID string) error {
+	return s.db.InTx(ctx, func(tx Tx) error {
+		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: "resident", Action: "card.report_lost", RecordType: "application", RecordID: safeID(applicationID), Outcome: "no_active_card"})
 	})
 }

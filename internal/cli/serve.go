@@ -87,7 +87,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	}
 	if a.Cards != nil {
 		// A resident who asked for reminders hears when the card is printed.
-		a.Cards.OnPrinted(resident.CardReady(a, sender))
+		a.Cards.OnPrinted(resident.CardReady(a.Services, sender))
 	}
 	// Background jobs stop with ctx (Ctrl+C, SIGTERM). With several servers
 	// on one PostgreSQL database one of them runs them: the holder of an
@@ -151,7 +151,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	// Clients reach us over TLS when we terminate it or the public URL says
 	// https (a proxy terminates it): cookies are Secure and HSTS is sent.
 	tlsSeen := *secure || tlsConfig != nil || strings.HasPrefix(strings.ToLower(base), "https://")
-	srv, err := web.New(a, web.Options{PublicURL: base, Secure: tlsSeen, Logger: logger,
+	srv, err := web.New(a.Services, web.Options{PublicURL: base, Secure: tlsSeen, Logger: logger,
 		Public: resident.Options{Cards: residentCards(a), Notify: sender, Logger: logger}, VerifyPerMinute: *verifyRate,
 		Proxies: proxies})
 	if err != nil {
@@ -286,12 +286,12 @@ func relearnDuplicates(ctx context.Context, a *app.App) {
 // appointments, expired pre-applications, stale sessions. Errors are logged
 // without personal data and retried next time.
 func housekeeping(ctx context.Context, a *app.App, sender notify.Sender) {
-	if n, err := resident.Remind(ctx, a, sender, 24*time.Hour); err != nil {
+	if n, err := resident.Remind(ctx, a.Services, sender, 24*time.Hour); err != nil {
 		a.Log.Warn("reminders", "error", err)
 	} else if n > 0 {
 		a.Log.Info("reminders sent", "count", n)
 	}
-	if n, err := resident.PreappsFor(a).Purge(ctx); err != nil {
+	if n, err := a.Enroll.Preapps().Purge(ctx); err != nil {
 		a.Log.Warn("expired pre-applications", "error", err)
 	} else if n > 0 {
 		a.Log.Info("expired pre-applications erased", "count", n)

@@ -13,7 +13,6 @@ import (
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/synth"
 )
 
@@ -116,7 +115,7 @@ func Live(ctx context.Context, a *app.App, o Options) (Lifecycle, error) {
 
 	// The resident site: pre-applications, a visit booked, a place on the
 	// waitlist, a lottery entry; and walk-in tickets at the desk.
-	pre := resident.PreappsFor(a)
+	pre := a.Enroll.Preapps()
 	bk := booking.New(a.DB, a.Location, a.Now, a.Rand)
 	site := sites[0]
 	rules := booking.DefaultRules()
@@ -140,7 +139,7 @@ func Live(ctx context.Context, a *app.App, o Options) (Lifecycle, error) {
 			return lc, fmt.Errorf("demo: pre-application: %w", err)
 		}
 		lc.Preapplications++
-		key := resident.PersonKey(a.Vault, p)
+		key := pre.BookingKey(p)
 		switch i % 3 {
 		case 0:
 			if len(open) == 0 {

@@ -79,6 +79,16 @@ func (s *Service) SiteOf(ctx context.Context, id string) (string, error) {
 	return row.SiteID, nil
 }
 
+// ReferenceOf is an application's reference (not personal data), for the
+// card desk's batch results.
+func (s *Service) ReferenceOf(ctx context.Context, id string) (string, error) {
+	row, err := s.db.Application(ctx, id)
+	if err != nil {
+		return "", wrapNotFound(err, id)
+	}
+	return row.Reference, nil
+}
+
 // cardHandedOver reports whether a card of the application reached its
 // holder longer ago than the reprint grace period.
 func (s *Service) cardHandedOver(ctx context.Context, appID string) (bool, error) {
@@ -190,4 +200,17 @@ func (s *Service) AccessExport(ctx context.Context, by auth.Actor, id string) (*
 	}
 	slices.SortFunc(events, func(x, y audit.Event) int { return cmp.Compare(y.Seq, x.Seq) })
 	return &Access{Application: a, Events: events}, nil
+}
+
+// NeedsPurpose reports whether opening application id needs a purpose
+// picked from PurposesFor(status): a decided record (approved, rejected,
+// issued) not of another site's clerk. It reads only the status, which is
+// not personal data; for a record of another site, or none, it reports
+// false, and Get then refuses and audits the refusal.
+func (s *Service) NeedsPurpose(ctx context.Context, by auth.Actor, id string) (Status, bool) {
+	row, err := s.db.Application(ctx, id)
+	if err != nil || (by.Role == auth.RoleClerk && row.SiteID != by.SiteID) {
+		return "", false
+	}
+	return row.Status, row.Status == StatusApproved || row.Status == StatusRejected || row.Status == StatusIssued
 }

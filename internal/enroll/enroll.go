@@ -173,6 +173,7 @@ type ValidationError struct {
 	Fields person.Errors
 }
 
+// Error lists the intake's field errors.
 func (e *ValidationError) Error() string { return "invalid application: " + e.Fields.Error() }
 
 func validationErr(fields person.Errors) error {

@@ -37,6 +37,7 @@ type Service struct {
 	rand     io.Reader
 	screener Screener       // nil: no duplicate screening
 	loc      *time.Location // the program's time zone, for calendar days
+	preapps  *Preapps
 }
 
 // New returns a Service. now and random are injected so tests control time
@@ -59,8 +60,18 @@ func New(db Store, v *vault.Vault, s config.Settings, now func() time.Time, rand
 	if err != nil {
 		loc = time.UTC // settings validation already refuses an unknown zone
 	}
-	return &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random, loc: loc}
+	svc := &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random, loc: loc}
+	days := s.Retention.DraftDays
+	if days <= 0 {
+		days = 30
+	}
+	svc.preapps = &Preapps{svc: svc, expiry: time.Duration(days) * 24 * time.Hour}
+	return svc
 }
+
+// Preapps is the pre-application side of the workflow; unused ones expire
+// after the program's draft retention period (30 days when unset).
+func (s *Service) Preapps() *Preapps { return s.preapps }
 
 // Settings returns the program settings the service runs with.
 func (s *Service) Settings() config.Settings { return s.settings }
@@ -113,17 +124,19 @@ func validateDocuments(st config.Settings, docs []evidence.Shown) person.Errors 
 // the fields typed so far are checked for form (not completeness). id ""
 // creates a draft; otherwise the draft id is updated.
 func (s *Service) SaveDraft(ctx context.Context, by auth.Actor, id string, in Intake) (*Application, error) {
-	return s.save(ctx, by, id, in, false)
+	return s.save(ctx, by, id, in, false, nil)
 }
 
 // Submit validates a complete intake and puts it in the supervisor's queue.
 // With id it completes an existing draft. A repeated IdempotencyKey from the
 // same clerk (double click, retry) returns the application already made.
 func (s *Service) Submit(ctx context.Context, by auth.Actor, id string, in Intake) (*Application, error) {
-	return s.save(ctx, by, id, in, true)
+	return s.save(ctx, by, id, in, true, nil)
 }
 
-func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake, submit bool) (*Application, error) {
+// save stores a draft or a submission; ad, when not nil, is a
+// pre-application being admitted, whose changes commit with the draft.
+func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake, submit bool, ad *admission) (*Application, error) {
 	if !by.Can(auth.RoleClerk, auth.RoleSupervisor) {
 		return nil, fmt.Errorf("take an application: %w", errs.ErrForbidden)
 	}
@@ -302,7 +315,14 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 				return err
 			}
 		}
-		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: action, RecordType: "application", RecordID: row.ID}); err != nil {
+		event := audit.Event{At: now, Actor: by.StaffID, Action: action, RecordType: "application", RecordID: row.ID}
+		if ad != nil {
+			if err := ad.apply(ctx, tx, by, row.ID, now); err != nil {
+				return err
+			}
+			event = auditAdmit(by, row.ID, now)
+		}
+		if err := tx.AppendAudit(ctx, event); err != nil {
 			return err
 		}
 		out = &Application{ReviewReason: row.ReviewReason, ID: row.ID, Reference: row.Reference, PersonID: row.PersonID, SiteID: row.SiteID,
@@ -811,7 +831,7 @@ func (s *Service) Handlers(ctx context.Context, id string) (map[string]bool, err
 		return nil, err
 	}
 	for _, e := range evs {
-		if (e.Action == "application.draft" || e.Action == "application.submit") && e.Outcome != audit.OutcomeDenied {
+		if (e.Action == "application.draft" || e.Action == actionFromPreapp || e.Action == "application.submit") && e.Outcome != audit.OutcomeDenied {
 			out[e.Actor] = true
 		}
 	}

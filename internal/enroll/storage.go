@@ -17,6 +17,8 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 
 	Application(ctx context.Context, id string) (Record, error)
+	// ApplicationByReference finds the record with a reference code.
+	ApplicationByReference(ctx context.Context, ref string) (Record, error)
 	// ListApplications returns summaries (no personal data), oldest
 	// submission first; the limit defaults to 50 and is at most 500.
 	ListApplications(ctx context.Context, f ListFilter) ([]Summary, error)
@@ -40,6 +42,18 @@ type Store interface {
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error)
 	// ReadNotes lists an application's sealed reader notes, oldest first.
 	ReadNotes(ctx context.Context, applicationID string) ([]ReadNote, error)
+
+	// Person returns a person's wrapped data key (nil once erased).
+	Person(ctx context.Context, id string) (PersonKey, error)
+	// PreapplicationAndKey returns the unexpired pre-application whose
+	// reference code hashes to refIndex at time now, with its person's
+	// wrapped data key (nil once erased); expired ones are not found.
+	PreapplicationAndKey(ctx context.Context, refIndex []byte, now time.Time) (PreappRecord, []byte, error)
+	// Preapplication returns a pre-application by id, expired or not.
+	Preapplication(ctx context.Context, id string) (PreappRecord, error)
+	// PreapplicationByApplication returns the pre-application a clerk made
+	// application appID from.
+	PreapplicationByApplication(ctx context.Context, appID string) (PreappRecord, error)
 }
 
 // Tx is a write transaction of the application workflow.
@@ -73,6 +87,23 @@ type Tx interface {
 	AppendAudit(ctx context.Context, e audit.Event) error
 	// InsertReadNote stores a sealed reader's note.
 	InsertReadNote(ctx context.Context, n ReadNote) error
+
+	// InsertPreapplication fails with errs.ErrWriteConflict on a reused
+	// reference or idempotency key.
+	InsertPreapplication(ctx context.Context, p PreappRecord) error
+	// PreapplicationByIdempotencyKey finds the pre-application a form's
+	// request key (as digested) already made.
+	PreapplicationByIdempotencyKey(ctx context.Context, key string) (PreappRecord, error)
+	// MarkPreapplicationUsed links an unused pre-application to the
+	// application made from it; errs.ErrWriteConflict when another
+	// application was made from it first.
+	MarkPreapplicationUsed(ctx context.Context, id, applicationID string, at time.Time) error
+	// AttendPreappAppointment records that the resident of a pre-application came
+	// to its live booking at site; errs.ErrNotFound when it has none there.
+	AttendPreappAppointment(ctx context.Context, preappID, siteID string, at time.Time) error
+	// PurgePreapplications deletes the pre-applications expired at now with
+	// their bookings and data keys, and returns how many went.
+	PurgePreapplications(ctx context.Context, now time.Time) (int, error)
 }
 
 // Record is an application as stored: workflow fields in clear, personal
@@ -135,4 +166,23 @@ type DuplicateCandidate struct {
 type IssuedCard struct {
 	ID           string
 	HandedOverAt time.Time // zero until handed over
+}
+
+// PreappRecord is a resident's pre-application as stored: ids, keyed
+// hashes of the reference code and of name and date of birth, and the
+// person and documents sealed (see preapp.go).
+type PreappRecord struct {
+	ID             string
+	RefIndex       []byte // keyed blind index of the reference code
+	PersonID       string
+	PersonKey      []byte // keyed blind index of name and date of birth (booking.person)
+	IdempotencyKey string // digest of the form's request key; "" = none
+	Language       string
+	Remind         bool
+	Person         []byte // sealed JSON
+	Documents      []byte // sealed JSON
+	ApplicationID  string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	UsedAt         time.Time
 }

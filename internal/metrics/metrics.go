@@ -40,7 +40,7 @@ type Metrics struct {
 // countedActions are the audit actions counted (a fixed set: an action
 // outside it is not a label).
 var countedActions = map[string]bool{
-	"application.draft": true, "application.submit": true, "application.approve": true, "application.reject": true,
+	"application.draft": true, "application.from_preapp": true, "application.submit": true, "application.approve": true, "application.reject": true,
 	"card.issue": true, "card.print": true, "card.reprint": true, "card.handover": true, "card.revoke": true,
 	"card.suspend": true, "card.reinstate": true, "card.renew": true, "card.replace": true,
 	"retention.erase": true, "retention.purge_done": true, "backup.made": true, "backup.restored": true,

@@ -16,7 +16,7 @@ type bringView struct {
 // accepted documents by what they prove, with the rule above each list and
 // the photo and birth-date rules below.
 func (s *Site) bring(p *page) (groups []bringView, notes []string) {
-	g := evidence.Requirements(s.app.Settings.Evidence, s.app.Settings.Documents)
+	g := evidence.Requirements(s.svc.Settings.Evidence, s.svc.Settings.Documents)
 	group := func(titleKey string, n evidence.Need) {
 		if len(n.Documents) == 0 {
 			return
@@ -29,7 +29,7 @@ func (s *Site) bring(p *page) (groups []bringView, notes []string) {
 		}
 		for _, a := range n.Documents {
 			name := a.Code
-			if d, ok := s.app.Settings.Document(a.Code); ok {
+			if d, ok := s.svc.Settings.Document(a.Code); ok {
 				name = config.DocumentName(d, p.Lang, p.T)
 			}
 			if g.Points {

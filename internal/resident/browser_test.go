@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cityid/cityid/internal/enroll"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -266,7 +267,7 @@ func TestBrowserResidentJourney(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no code on the done page")
 	}
-	if got, err := ParseQR(b.readQR("applied QR", "img.qr")); err != nil || got != code {
+	if got, err := enroll.ParseQR(b.readQR("applied QR", "img.qr")); err != nil || got != code {
 		t.Errorf("the QR on the done page reads %q (%v), want %s", got, err, code)
 	}
 	b.check("applied")

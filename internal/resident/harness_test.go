@@ -108,6 +108,8 @@ func (f *fakeCards) Suspend(ctx context.Context, by auth.Actor, id, reason strin
 	return card.Card{}, errs.ErrNotFound
 }
 
+func (f *fakeCards) RecordLostReport(ctx context.Context, applicationID string) error { return nil }
+
 // outbox is a notify.Sender that keeps messages.
 type outbox struct {
 	mu   sync.Mutex
@@ -166,7 +168,7 @@ func newEnv(t testing.TB, postgres bool, opts Options) *env {
 	if opts.PowBits == 0 {
 		opts.PowBits = 4
 	}
-	e.site, err = NewSite(a, opts)
+	e.site, err = NewSite(a.Services, opts)
 	if err != nil {
 		t.Fatalf("NewSite: %v", err)
 	}

@@ -5,12 +5,13 @@ import (
 	"net/http"
 
 	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/httplayer"
-	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/site"
 )
 
 type kioskData struct {
-	Site      store.Site
+	Site      site.Site
 	Ticket    *booking.Ticket
 	Lobby     booking.Lobby
 	Refresh   bool
@@ -25,10 +26,10 @@ func (s *Site) challenge() (string, error) {
 	return s.pow.challenge()
 }
 
-func (s *Site) siteFor(r *http.Request) (store.Site, error) {
-	st, err := s.app.DB.Site(r.Context(), r.PathValue("site"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Active) {
-		return store.Site{}, httplayer.Fail(http.StatusNotFound, "resident.error.not_found", err)
+func (s *Site) siteFor(r *http.Request) (site.Site, error) {
+	st, err := s.svc.Sites.Get(r.Context(), r.PathValue("site"))
+	if errors.Is(err, errs.ErrNotFound) || (err == nil && !st.Active) {
+		return site.Site{}, httplayer.Fail(http.StatusNotFound, "resident.error.not_found", err)
 	}
 	return st, err
 }

@@ -17,16 +17,17 @@ import (
 
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
-	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/site"
 )
 
-func (s *Site) today() person.Date { return person.DateOf(s.app.Now().In(s.loc)) }
+func (s *Site) today() person.Date { return person.DateOf(s.svc.Now().In(s.loc)) }
 
 type docOption struct {
 	Code, Label string
@@ -37,7 +38,7 @@ type docOption struct {
 // docGroups splits the document catalogue into "who you are" and "where
 // you live" (a document good for both appears in both).
 func (s *Site) docGroups(p *page) (identity, residency []docOption) {
-	for _, d := range s.app.Settings.Documents {
+	for _, d := range s.svc.Settings.Documents {
 		o := docOption{Code: d.Code, Label: config.DocumentName(d, p.Lang, p.T), Identity: d.IdentityPoints > 0, Residency: d.ResidencyPoints > 0}
 		if o.Identity {
 			identity = append(identity, o)
@@ -54,7 +55,7 @@ func (s *Site) evidenceLines(p *page, res evidence.Result) []string {
 	var out []string
 	for _, m := range append(append([]evidence.Missing(nil), res.Missing...), res.Notes...) {
 		name := m.Document
-		if d, ok := s.app.Settings.Document(m.Document); ok {
+		if d, ok := s.svc.Settings.Document(m.Document); ok {
 			name = config.DocumentName(d, p.Lang, p.T)
 		}
 		out = append(out, p.T(m.Key, "n", m.N, "document", name))
@@ -73,7 +74,7 @@ type feeLine struct{ Label, Amount string }
 
 func (s *Site) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.home.title"
-	d := &homeData{Fees: feeLines(p.T, p.Lang, s.app.Settings.Fees)}
+	d := &homeData{Fees: feeLines(p.T, p.Lang, s.svc.Settings.Fees)}
 	d.Bring, d.BringNotes = s.bring(p)
 	places, err := s.places(r.Context(), p)
 	if err != nil {
@@ -93,7 +94,7 @@ type checklistData struct {
 func (s *Site) checklist(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.checklist.title"
 	p.Form = r.URL.Query()
-	in, errs := ParseChecklist(p.Form, s.app.Settings)
+	in, errs := ParseChecklist(p.Form, s.svc.Settings)
 	d := &checklistData{}
 	d.Identity, d.Residency = s.docGroups(p)
 	p.setErrors(errs)
@@ -102,7 +103,7 @@ func (s *Site) checklist(w http.ResponseWriter, r *http.Request, p *page) error 
 		if p.Form.Get("age") == "" {
 			age = 30
 		}
-		res := evidence.Evaluate(s.app.Settings.Evidence, s.app.Settings.Documents, evidence.Input{Shown: in.Documents, Age: age, Today: s.today()})
+		res := evidence.Evaluate(s.svc.Settings.Evidence, s.svc.Settings.Documents, evidence.Input{Shown: in.Documents, Age: age, Today: s.today()})
 		d.Asked, d.OK, d.Lines = true, res.OK, s.evidenceLines(p, res)
 	}
 	p.Data = d
@@ -124,8 +125,8 @@ func (s *Site) applyData(p *page) (*applyData, error) {
 		d.Remind = append([]string{"none"}, ch...)
 	}
 	d.Identity, d.Residency = s.docGroups(p)
-	for _, l := range s.app.Settings.Program.Languages {
-		d.Langs = append(d.Langs, langLink{Lang: l, Label: s.app.I18n.T(l, "resident.lang.name"), Current: p.V("language") == l})
+	for _, l := range s.svc.Settings.Program.Languages {
+		d.Langs = append(d.Langs, langLink{Lang: l, Label: s.svc.I18n.T(l, "resident.lang.name"), Current: p.V("language") == l})
 	}
 	if s.pow != nil {
 		c, err := s.pow.challenge()
@@ -135,7 +136,7 @@ func (s *Site) applyData(p *page) (*applyData, error) {
 		d.Challenge = c
 	}
 	if p.Form.Get("request_key") == "" {
-		k, err := randid.New(s.app.Rand, "req")
+		k, err := randid.New(s.svc.Rand, "req")
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +196,7 @@ type appliedData struct {
 	// rewrites any other data: URL in a src to "#ZgotmplZ" (an empty box).
 	QR     template.URL
 	Expiry string
-	Sites  []store.Site
+	Sites  []site.Site
 }
 
 func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -207,9 +208,9 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err := s.guard(r); err != nil {
 		return err
 	}
-	in, errs := ParseApply(r.PostForm, s.app.Settings, p.Lang)
+	in, errs := ParseApply(r.PostForm, s.svc.Settings, p.Lang)
 	if len(errs) == 0 || !hasField(errs, "form") {
-		errs = append(errs, in.Person.Validate(s.today(), s.app.Settings.Program.Languages)...)
+		errs = append(errs, in.Person.Validate(s.today(), s.svc.Settings.Program.Languages)...)
 	}
 	if in.RemindBy != "" && !notify.Can(s.opts.Notify, notify.Channel(in.RemindBy)) {
 		// Only a hand-made form gets here: the page offers no such choice.
@@ -224,11 +225,11 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 		p.Data = d
 		return s.render(w, http.StatusUnprocessableEntity, "apply", p)
 	}
-	pre, code, err := s.preapps.Create(r.Context(), in.Person, evidence.Minimize(s.app.Settings.Documents, in.Documents), in.RemindBy, r.PostFormValue("request_key"))
+	pre, code, err := s.preapps.Create(r.Context(), in.Person, evidence.Minimize(s.svc.Settings.Documents, in.Documents), in.RemindBy, r.PostFormValue("request_key"))
 	if err != nil {
 		return err
 	}
-	qrURL, err := qrDataURL(QRPayload(code))
+	qrURL, err := qrDataURL(enroll.QRPayload(code))
 	if err != nil {
 		return err
 	}
@@ -310,7 +311,7 @@ func (s *Site) dayMonth(p *page, t time.Time) string {
 func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
 
 // bookableSites lists the active sites with booking rules.
-func (s *Site) bookableSites(ctx context.Context) ([]store.Site, error) {
+func (s *Site) bookableSites(ctx context.Context) ([]site.Site, error) {
 	_, bookable, err := s.sites(ctx)
 	return bookable, err
 }
@@ -318,7 +319,7 @@ func (s *Site) bookableSites(ctx context.Context) ([]store.Site, error) {
 // sites lists the active sites, and those of them with booking rules. The
 // lists are kept for a few seconds: under a rush every request needs them,
 // and read connections are the scarce resource.
-func (s *Site) sites(ctx context.Context) (active, bookable []store.Site, err error) {
+func (s *Site) sites(ctx context.Context) (active, bookable []site.Site, err error) {
 	now := time.Now()
 	s.sitesMu.Lock()
 	if now.Before(s.sitesUntil) {
@@ -327,7 +328,7 @@ func (s *Site) sites(ctx context.Context) (active, bookable []store.Site, err er
 		return active, bookable, nil
 	}
 	s.sitesMu.Unlock()
-	all, err := s.app.DB.Sites(ctx)
+	all, err := s.svc.Sites.List(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -364,8 +365,8 @@ type dayView struct {
 }
 
 type bookData struct {
-	Sites       []store.Site
-	Site        *store.Site
+	Sites       []site.Site
+	Site        *site.Site
 	Code        string
 	Booked      *slotView
 	BookedPlace *placeView
@@ -395,7 +396,7 @@ func (s *Site) bookStart(w http.ResponseWriter, r *http.Request, p *page) error 
 	return s.render(w, http.StatusOK, "book", p)
 }
 
-func (s *Site) slotView(p *page, sl store.Slot) slotView {
+func (s *Site) slotView(p *page, sl booking.Slot) slotView {
 	t := sl.StartsAt.In(s.loc)
 	free := sl.Capacity - sl.Booked
 	return slotView{ID: sl.ID, Day: s.longDate(p, t), Time: s.clockTime(t), Free: free, Left: p.T("resident.book.left", "n", free)}
@@ -425,13 +426,13 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 	} else if !allowed(s.lookups, httplayer.ClientKey(r), 1) {
 		return httplayer.Fail(http.StatusTooManyRequests, "resident.error.slow_down", errors.New("lookup rate limit"))
 	}
-	code, cerr := ParseCode(r.PostFormValue("code"))
-	var pre *Preapplication
+	code, cerr := enroll.ParseCode(r.PostFormValue("code"))
+	var pre *enroll.Preapplication
 	if cerr == nil {
 		pre, cerr = s.preapps.Load(ctx, code)
 	}
 	if cerr != nil {
-		if !errors.Is(cerr, ErrBadCode) && !errors.Is(cerr, ErrUnknownCode) {
+		if !errors.Is(cerr, enroll.ErrBadCode) && !errors.Is(cerr, enroll.ErrUnknownCode) {
 			return cerr
 		}
 		p.setErrors(person.Errors{{Field: "code", Key: "resident.error.code"}})
@@ -461,7 +462,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 			return err
 		}
 	case "cancel":
-		if err := s.booking.Cancel(ctx, pre.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.booking.Cancel(ctx, pre.ID); err != nil && !errors.Is(err, errs.ErrNotFound) {
 			return err
 		}
 		d.Just = "cancelled"
@@ -490,7 +491,7 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 		if err == nil {
 			return s.calendar(ctx, w, p, a, sl)
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, errs.ErrNotFound) {
 			return err
 		}
 	case "find":
@@ -502,12 +503,12 @@ func (s *Site) book(w http.ResponseWriter, r *http.Request, p *page) error {
 
 // calendar sends the appointment as an .ics file for the phone's own
 // calendar: time, place and what to bring; no name, no code.
-func (s *Site) calendar(ctx context.Context, w http.ResponseWriter, p *page, a store.Appointment, sl store.Slot) error {
-	st, err := s.app.DB.Site(ctx, a.SiteID)
+func (s *Site) calendar(ctx context.Context, w http.ResponseWriter, p *page, a booking.Appointment, sl booking.Slot) error {
+	st, err := s.svc.Sites.Get(ctx, a.SiteID)
 	if err != nil {
 		return err
 	}
-	ics := booking.ICS(booking.Event{UID: a.ID + "@cityid", Start: sl.StartsAt, End: sl.EndsAt, Stamp: s.app.Now(),
+	ics := booking.ICS(booking.Event{UID: a.ID + "@cityid", Start: sl.StartsAt, End: sl.EndsAt, Stamp: s.svc.Now(),
 		Summary: p.T("resident.remind.subject"), Location: st.Name + ", " + st.Address, Description: p.T("resident.book.bring_calendar")})
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="appointment.ics"`)
@@ -518,7 +519,7 @@ func (s *Site) calendar(ctx context.Context, w http.ResponseWriter, p *page, a s
 
 // showBooking renders the resident's booking, or the open slots of the
 // chosen site, or the waitlist and lottery choices when none is free.
-func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *bookData, pre *Preapplication) error {
+func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *bookData, pre *enroll.Preapplication) error {
 	ctx := r.Context()
 	if d.Site != nil {
 		// A lottery whose release time has passed is drawn by the first
@@ -533,13 +534,13 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 		v := s.slotView(p, sl)
 		d.Booked = &v
 		d.Reminder = pre.RemindBy != "" && notify.Can(s.opts.Notify, notify.Channel(pre.RemindBy))
-		if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
+		if st, err := s.svc.Sites.Get(ctx, a.SiteID); err == nil {
 			d.BookedPlace = s.place(p, st)
 			if d.Site == nil {
 				d.Site = &st
 			}
 		}
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, errs.ErrNotFound):
 		return err
 	}
 	if d.Booked == nil {
@@ -557,7 +558,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 			return err
 		}
 		if d.Booked != nil {
-			slots = slices.DeleteFunc(slots, func(sl store.Slot) bool { return sl.ID == d.Booked.ID })
+			slots = slices.DeleteFunc(slots, func(sl booking.Slot) bool { return sl.ID == d.Booked.ID })
 		}
 		days := booking.ByDay(slots, s.loc)
 		pick := 0
@@ -587,7 +588,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 			d.Lottery = lottery
 		}
 	}
-	k, err := randid.New(s.app.Rand, "req")
+	k, err := randid.New(s.svc.Rand, "req")
 	if err != nil {
 		return err
 	}
@@ -606,7 +607,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 
 // remind sends the booking confirmation to a resident who asked for
 // reminders: the time and place only.
-func (s *Site) remind(ctx context.Context, pre *Preapplication, a store.Appointment) {
+func (s *Site) remind(ctx context.Context, pre *enroll.Preapplication, a booking.Appointment) {
 	if s.opts.Notify == nil || pre.RemindBy == "" {
 		return
 	}

@@ -2,6 +2,7 @@ package resident
 
 import (
 	"context"
+	"github.com/cityid/cityid/internal/store"
 	"html"
 	"io"
 	"log/slog"
@@ -220,7 +221,8 @@ func (e *env) printedCard(t *testing.T, preID string) (enroll.Record, card.Card)
 		t.Fatal(err)
 	}
 	if preID != "" {
-		if err := e.site.preapps.MarkUsed(ctx, preID, a.ID); err != nil {
+		// As a clerk's Admit would have (the fixture submits in one step).
+		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error { return tx.MarkPreapplicationUsed(ctx, preID, a.ID, e.app.Now()) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -293,7 +295,7 @@ func TestRemindersOnlyWhenDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.app.Cards.OnPrinted(CardReady(e.app, sender))
+	e.app.Cards.OnPrinted(CardReady(e.app.Services, sender))
 	e.printedCard(t, pre.ID)
 	got := fake.bodies()
 	if len(got) != 2 {

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // placeView is a site as a resident needs it to get there: address with a
@@ -22,7 +21,7 @@ type placeView struct {
 }
 
 // place describes st in the page's language.
-func (s *Site) place(p *page, st store.Site) *placeView {
+func (s *Site) place(p *page, st site.Site) *placeView {
 	v := &placeView{Name: st.Name, Address: st.Address, Map: site.MapURL(st.Address), Phone: st.Phone, Tel: telURI(st.Phone),
 		Languages: strings.Join(st.Languages, ", "), Accessibility: st.Accessibility,
 		MapLabel: p.T("resident.place.map", "site", st.Name), PhoneLabel: p.T("site.phone"), HoursLabel: p.T("site.hours"),

@@ -3,6 +3,7 @@ package resident
 import (
 	"bytes"
 	"encoding/base64"
+	"github.com/cityid/cityid/internal/enroll"
 	"image/png"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 func TestQRDecodes(t *testing.T) {
 	for _, code := range []string{"K7QM-4XTR-9PWA", "2222-ZZZZ-9999"} {
 		t.Run(code, func(t *testing.T) {
-			u, err := qrDataURL(QRPayload(code))
+			u, err := qrDataURL(enroll.QRPayload(code))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,9 +37,9 @@ func TestQRDecodes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			got, err := ParseQR(res.GetText())
+			got, err := enroll.ParseQR(res.GetText())
 			if err != nil || got != code {
-				t.Errorf("ParseQR(decoded %q) = %q, %v; want %s", res.GetText(), got, err, code)
+				t.Errorf("enroll.ParseQR(decoded %q) = %q, %v; want %s", res.GetText(), got, err, code)
 			}
 		})
 	}

@@ -7,24 +7,28 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/notify"
-	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/site"
 )
 
 // sendReminder tells a resident who opted in the time and place of their
 // visit; the message holds nothing else.
-func (s *Site) sendReminder(ctx context.Context, pre *Preapplication, a store.Appointment) error {
-	return sendReminder(ctx, s.app, s.opts.Notify, s.loc, pre, a)
+func (s *Site) sendReminder(ctx context.Context, pre *enroll.Preapplication, a booking.Appointment) error {
+	return sendReminder(ctx, s.svc, s.opts.Notify, pre, a)
 }
 
-func sendReminder(ctx context.Context, a *app.App, sender notify.Sender, loc *time.Location, pre *Preapplication, ap store.Appointment) error {
-	sl, err := a.DB.Slot(ctx, ap.SlotID)
+func sendReminder(ctx context.Context, a *app.Services, sender notify.Sender, pre *enroll.Preapplication, ap booking.Appointment) error {
+	loc := a.Location
+	sl, err := a.Booking.Slot(ctx, ap.SlotID)
 	if err != nil {
 		return err
 	}
-	st, err := a.DB.Site(ctx, ap.SiteID)
+	st, err := a.Sites.Get(ctx, ap.SiteID)
 	if err != nil {
 		return err
 	}
@@ -36,7 +40,7 @@ func sendReminder(ctx context.Context, a *app.App, sender notify.Sender, loc *ti
 }
 
 // Reminder builds the message for a pre-application's appointment.
-func Reminder(p i18n.Printer, pre *Preapplication, when time.Time, place string) notify.Message {
+func Reminder(p i18n.Printer, pre *enroll.Preapplication, when time.Time, place string) notify.Message {
 	m := notify.Message{When: when, Place: place, Subject: p.T("resident.remind.subject")}
 	switch pre.RemindBy {
 	case "sms":
@@ -55,16 +59,15 @@ func (s *Site) SendReminders(ctx context.Context, ahead time.Duration) (int, err
 	if s.opts.Notify == nil {
 		return 0, nil
 	}
-	return Remind(ctx, s.app, s.opts.Notify, ahead)
+	return Remind(ctx, s.svc, s.opts.Notify, ahead)
 }
 
 // Remind is SendReminders for a server without a Site at hand: `cityid
 // serve` runs it every few minutes with its configured sender.
-func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Duration) (int, error) {
-	loc := a.Location
-	pres := PreappsFor(a)
+func Remind(ctx context.Context, a *app.Services, sender notify.Sender, ahead time.Duration) (int, error) {
+	pres := a.Preapps
 	now := a.Now()
-	due, err := a.DB.DueReminders(ctx, now, now.Add(ahead))
+	due, err := a.Booking.DueReminders(ctx, now, now.Add(ahead))
 	if err != nil {
 		return 0, err
 	}
@@ -72,7 +75,7 @@ func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Du
 	for _, ap := range due {
 		pre, err := pres.ByID(ctx, ap.PreappID)
 		if err == nil && pre.RemindBy != "" {
-			if err := sendReminder(ctx, a, sender, loc, pre, ap); err != nil {
+			if err := sendReminder(ctx, a, sender, pre, ap); err != nil {
 				if a.Log != nil {
 					a.Log.Warn("reminder not sent", "appointment", ap.ID, "err", err)
 				}
@@ -80,7 +83,7 @@ func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Du
 			}
 			sent++
 		}
-		if err := a.DB.InTx(ctx, func(tx *store.Tx) error { return tx.MarkReminded(ctx, ap.ID) }); err != nil {
+		if err := a.Booking.MarkReminded(ctx, ap.ID); err != nil {
 			return sent, fmt.Errorf("reminders: %w", err)
 		}
 	}
@@ -91,37 +94,32 @@ func Remind(ctx context.Context, a *app.App, sender notify.Sender, ahead time.Du
 // for reminders when pre-applying hears that the card is ready, and where
 // to pick it up — on a channel the sender delivers, else not at all. The
 // message holds the office only.
-func CardReady(a *app.App, sender notify.Sender) func(ctx context.Context, printed []card.Card) {
-	pres := PreappsFor(a)
+func CardReady(a *app.Services, sender notify.Sender) func(ctx context.Context, printed []card.Card) {
 	return func(ctx context.Context, printed []card.Card) {
 		for _, c := range printed {
-			if err := cardReady(ctx, a, sender, pres, c); err != nil && a.Log != nil {
+			if err := cardReady(ctx, a, sender, c); err != nil && a.Log != nil {
 				a.Log.Warn("card-ready notice not sent", "card", c.ID, "err", err)
 			}
 		}
 	}
 }
 
-func cardReady(ctx context.Context, a *app.App, sender notify.Sender, pres *Preapps, c card.Card) error {
-	row, err := a.DB.PreapplicationByApplication(ctx, c.ApplicationID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !row.Remind) {
+func cardReady(ctx context.Context, a *app.Services, sender notify.Sender, c card.Card) error {
+	pre, err := a.Preapps.ForNotices(ctx, c.ApplicationID)
+	if errors.Is(err, errs.ErrNotFound) {
 		return nil // a paper application, or no notices asked for
 	}
-	if err != nil {
-		return err
-	}
-	pre, err := pres.open(ctx, row)
 	if err != nil {
 		return err
 	}
 	if pre.RemindBy == "" || !notify.Can(sender, notify.Channel(pre.RemindBy)) {
 		return nil
 	}
-	app, err := a.DB.Application(ctx, c.ApplicationID)
+	siteID, err := a.Applications.SiteOf(ctx, c.ApplicationID)
 	if err != nil {
 		return err
 	}
-	st, err := a.DB.Site(ctx, app.SiteID)
+	st, err := a.Sites.Get(ctx, siteID)
 	if err != nil {
 		return err
 	}
@@ -129,7 +127,7 @@ func cardReady(ctx context.Context, a *app.App, sender notify.Sender, pres *Prea
 }
 
 // ReadyNotice builds the "your card is ready at X" message.
-func ReadyNotice(p i18n.Printer, pre *Preapplication, now time.Time, st store.Site) notify.Message {
+func ReadyNotice(p i18n.Printer, pre *enroll.Preapplication, now time.Time, st site.Site) notify.Message {
 	place := st.Name + ", " + st.Address
 	m := notify.Message{When: now, Place: place, Subject: p.T("resident.ready.subject")}
 	switch pre.RemindBy {

@@ -33,11 +33,12 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/throttle"
 )
 
@@ -48,14 +49,15 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // Cards is what the site needs from the card service (*card.Service
-// implements it): the cards made from an application, and suspending one
-// when its holder reports it lost.
+// implements it): the cards made from an application, suspending one when
+// its holder reports it lost, and auditing a report with nothing to suspend.
 type Cards interface {
 	List(ctx context.Context, f card.Filter) ([]card.Card, error)
 	// ByNumber finds a card by its number as typed, so a holder who lost
 	// the receipt can report the card with the number on a photo or copy.
 	ByNumber(ctx context.Context, typed string) (card.Card, error)
 	Suspend(ctx context.Context, by auth.Actor, id, reason string) (card.Card, error)
+	RecordLostReport(ctx context.Context, applicationID string) error
 }
 
 // Limits are the per-client rate limits; zero fields take the defaults.
@@ -101,14 +103,14 @@ type Options struct {
 
 // Site is the public site's handler.
 type Site struct {
-	app      *app.App
+	svc      *app.Services
 	opts     Options
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	handler  http.Handler
 	errors   httplayer.Responder
-	preapps  *Preapps
+	preapps  *enroll.Preapps
 	booking  *booking.Service
 	loc      *time.Location
 	forms    *throttle.Limiter
@@ -118,19 +120,19 @@ type Site struct {
 	langs    []string
 
 	sitesMu     sync.Mutex
-	sitesCache  []store.Site // active sites with booking rules
-	activeCache []store.Site
+	sitesCache  []site.Site // active sites with booking rules
+	activeCache []site.Site
 	sitesUntil  time.Time
 }
 
-// New builds the public site for a: templates are parsed once here, so a
-// broken template fails at start.
-func New(a *app.App, opts Options) (http.Handler, error) { return NewSite(a, opts) }
+// New builds the public site on the domain services: templates are parsed
+// once here, so a broken template fails at start.
+func New(svc *app.Services, opts Options) (http.Handler, error) { return NewSite(svc, opts) }
 
 // NewSite is New returning the concrete type (for the staff portal and tests).
-func NewSite(a *app.App, opts Options) (*Site, error) {
+func NewSite(a *app.Services, opts Options) (*Site, error) {
 	if a == nil {
-		return nil, errors.New("resident: nil app")
+		return nil, errors.New("resident: nil services")
 	}
 	now, random := a.Now, a.Rand
 	if now == nil {
@@ -155,9 +157,9 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Site{app: a, opts: opts, log: log, pages: pages, loc: loc,
-		preapps: PreappsFor(a),
-		booking: booking.New(a.DB, loc, now, random),
+	s := &Site{svc: a, opts: opts, log: log, pages: pages, loc: loc,
+		preapps: a.Preapps,
+		booking: a.Booking,
 		forms:   throttle.New(opts.Limits.FormsPerMinute, opts.Limits.FormsBurst, 100_000, now),
 		lookups: throttle.New(opts.Limits.LookupsPerMinute, opts.Limits.LookupsBurst, 100_000, now),
 		// Wrong dates of birth per reference code: CodeFailures an hour.
@@ -166,18 +168,16 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 	if opts.PowBits > 0 {
 		// The key is derived from the master key so every app server behind
 		// a load balancer accepts the others' challenges.
-		s.pow = newPOW(a.Vault.BlindIndex("resident.pow.key"), opts.PowBits, now, random)
+		s.pow = newPOW(a.Guard.Hash("resident.pow.key"), opts.PowBits, now, random)
 	}
-	if a.DB.Dialect() == store.Postgres {
-		// Several app servers share one database: the limits and the spent
-		// challenges live there, so they hold across servers. Keys are
-		// keyed hashes of the client address, never the address.
-		for name, l := range map[string]*throttle.Limiter{"resident.forms": s.forms, "resident.lookups": s.lookups, "resident.code_failures": s.failures} {
-			l.Share(a.DB, name, func(key string) []byte { return a.Vault.BlindIndex("throttle."+name, key) })
-		}
-		if s.pow != nil {
-			s.pow.spent = a.DB
-		}
+	// Several app servers on one PostgreSQL database share the limits and
+	// the spent challenges, so they hold across servers. Keys are keyed
+	// hashes of the client address, never the address.
+	for name, l := range map[string]*throttle.Limiter{"resident.forms": s.forms, "resident.lookups": s.lookups, "resident.code_failures": s.failures} {
+		a.Guard.Share(l, name)
+	}
+	if s.pow != nil && a.Guard.Challenges != nil {
+		s.pow.spent = a.Guard.Challenges
 	}
 	for _, l := range a.Settings.Program.Languages {
 		if a.I18n.Has(l) {
@@ -193,28 +193,11 @@ func NewSite(a *app.App, opts Options) (*Site, error) {
 	return s, nil
 }
 
-// PreappsFor returns the pre-application store of an app, expiring after
-// the program's draft retention period (30 days when unset).
-func PreappsFor(a *app.App) *Preapps {
-	days := a.Settings.Retention.DraftDays
-	if days <= 0 {
-		days = 30
-	}
-	now, random := a.Now, a.Rand
-	if now == nil {
-		now = time.Now
-	}
-	if random == nil {
-		random = rand.Reader
-	}
-	return NewPreapps(a.DB, a.Vault, time.Duration(days)*24*time.Hour, now, random)
-}
-
 // Booking is the site's booking service.
 func (s *Site) Booking() *booking.Service { return s.booking }
 
 // Preapps is the site's pre-application store.
-func (s *Site) Preapps() *Preapps { return s.preapps }
+func (s *Site) Preapps() *enroll.Preapps { return s.preapps }
 
 func (s *Site) routes() *http.ServeMux {
 	m := http.NewServeMux()
@@ -267,7 +250,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.Ser
 
 // root sends a visitor to the best language their browser asks for.
 func (s *Site) root(w http.ResponseWriter, r *http.Request) {
-	lang := s.app.I18n.Match(r.Header.Get("Accept-Language"))
+	lang := s.svc.I18n.Match(r.Header.Get("Accept-Language"))
 	if !slices.Contains(s.langs, lang) {
 		lang = s.langs[0]
 	}
@@ -277,7 +260,7 @@ func (s *Site) root(w http.ResponseWriter, r *http.Request) {
 
 // notFound answers any other path in the browser's language.
 func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
-	lang := s.app.I18n.Match(r.Header.Get("Accept-Language"))
+	lang := s.svc.I18n.Match(r.Header.Get("Accept-Language"))
 	if !slices.Contains(s.langs, lang) {
 		lang = s.langs[0]
 	}
@@ -405,16 +388,16 @@ func (s *Site) newPage(r *http.Request, lang, titleKey string) *page {
 	if rest == "" {
 		rest = "/"
 	}
-	p := &page{p: s.app.I18n.Printer(lang), Lang: lang, TitleK: titleKey, Path: rest, Form: url.Values{}, errs: map[string]string{}}
-	p.Program = s.app.Settings.Program.Title[lang]
+	p := &page{p: s.svc.I18n.Printer(lang), Lang: lang, TitleK: titleKey, Path: rest, Form: url.Values{}, errs: map[string]string{}}
+	p.Program = s.svc.Settings.Program.Title[lang]
 	if p.Program == "" {
-		p.Program = s.app.Settings.Program.Name
+		p.Program = s.svc.Settings.Program.Name
 	}
 	if s.pow != nil {
 		p.PowBits = s.pow.bits
 	}
 	for _, l := range s.langs {
-		p.Langs = append(p.Langs, langLink{Href: "/" + l + rest, Label: s.app.I18n.T(l, "resident.lang.name"), Lang: l, Current: l == lang})
+		p.Langs = append(p.Langs, langLink{Href: "/" + l + rest, Label: s.svc.I18n.T(l, "resident.lang.name"), Lang: l, Current: l == lang})
 	}
 	return p
 }

@@ -303,7 +303,7 @@ func TestRemindersAndExpiry(t *testing.T) {
 		days = 30
 	}
 	e.clk.t = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC).AddDate(0, 0, days).Add(time.Hour)
-	if _, err := e.site.Preapps().Load(ctx, other); !errors.Is(err, ErrUnknownCode) {
+	if _, err := e.site.Preapps().Load(ctx, other); !errors.Is(err, enroll.ErrUnknownCode) {
 		t.Errorf("Load(expired) = %v, want ErrUnknownCode", err)
 	}
 	if _, err := e.site.Preapps().Load(ctx, code); err != nil {

@@ -25,11 +25,11 @@ func TestLimitsAndChallengesHoldAcrossServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	siteA, err := NewSite(a, Options{})
+	siteA, err := NewSite(a.Services, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	siteB, err := NewSite(b, Options{})
+	siteB, err := NewSite(b.Services, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

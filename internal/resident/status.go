@@ -3,11 +3,9 @@ package resident
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
@@ -15,8 +13,7 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
-	"github.com/cityid/cityid/internal/vault"
+	"github.com/cityid/cityid/internal/site"
 )
 
 // Public status codes, each a message key "resident.status.<code>".
@@ -34,57 +31,35 @@ const (
 // Lookup is what a status check shows the resident.
 type Lookup struct {
 	Status   string
-	Reason   string      // rejected: a review reason code
-	Place    *store.Site // card ready at / appointment at
-	When     time.Time   // appointment time, if any
+	Reason   string     // rejected: a review reason code
+	Place    *site.Site // card ready at / appointment at
+	When     time.Time  // appointment time, if any
 	appID    string
 	personID string
 }
 
 // errNoMatch is the one answer for a wrong code, a wrong date of birth or
 // no such application: the page must not tell them apart.
-var errNoMatch = errors.New("no application matches this code and date of birth")
+var errNoMatch = enroll.ErrNoMatch
 
 // lookup finds an application or pre-application by code and checks the
 // date of birth against the sealed one.
 func (s *Site) lookup(ctx context.Context, code string, dob person.Date) (*Lookup, error) {
-	if pre, err := s.preapps.Load(ctx, code); err == nil {
-		if pre.Person.DateOfBirth != dob {
-			return nil, errNoMatch
-		}
-		if pre.ApplicationID == "" {
-			l := &Lookup{Status: StatusPreapplied}
-			if a, sl, err := s.booking.Appointment(ctx, pre.ID); err == nil {
-				l.When = sl.StartsAt.In(s.loc)
-				if st, err := s.app.DB.Site(ctx, a.SiteID); err == nil {
-					l.Place = &st
-				}
+	st, err := s.svc.Applications.StandingOf(ctx, code, dob)
+	if err != nil {
+		return nil, err
+	}
+	if st.PreappID != "" {
+		l := &Lookup{Status: StatusPreapplied}
+		if a, sl, err := s.booking.Appointment(ctx, st.PreappID); err == nil {
+			l.When = sl.StartsAt.In(s.loc)
+			if place, err := s.svc.Sites.Get(ctx, a.SiteID); err == nil {
+				l.Place = &place
 			}
-			return l, nil
 		}
-		row, err := s.app.DB.Application(ctx, pre.ApplicationID)
-		if err != nil {
-			return nil, errNoMatch
-		}
-		return s.applicationStatus(ctx, row)
-	} else if !errors.Is(err, ErrUnknownCode) {
-		return nil, err
+		return l, nil
 	}
-	row, err := s.app.DB.ApplicationByReference(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoMatch
-	}
-	if err != nil {
-		return nil, err
-	}
-	ok, err := s.dobMatches(ctx, row, dob)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errNoMatch
-	}
-	return s.applicationStatus(ctx, row)
+	return s.applicationStatus(ctx, st)
 }
 
 // lookupCard finds the application of the card with this number and checks
@@ -97,43 +72,16 @@ func (s *Site) lookupCard(ctx context.Context, n card.Number, dob person.Date) (
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.app.DB.Application(ctx, c.ApplicationID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoMatch
-	}
+	st, err := s.svc.Applications.StandingOfApplication(ctx, c.ApplicationID, dob)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.dobMatches(ctx, row, dob)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errNoMatch
-	}
-	return s.applicationStatus(ctx, row)
+	return s.applicationStatus(ctx, st)
 }
 
-func (s *Site) dobMatches(ctx context.Context, row enroll.Record, dob person.Date) (bool, error) {
-	per, err := s.app.DB.Person(ctx, row.PersonID)
-	if err != nil || per.WrappedKey == nil || row.Sealed.DateOfBirth == nil {
-		return false, nil //nolint:nilerr // an erased person matches nothing
-	}
-	dk, err := s.app.Vault.OpenDataKey(per.WrappedKey)
-	if err != nil {
-		return false, fmt.Errorf("status lookup: %w", err)
-	}
-	defer dk.Destroy()
-	b, err := dk.Open(vault.Binding{Table: "applications", Column: "date_of_birth", Row: row.ID}, row.Sealed.DateOfBirth)
-	if err != nil {
-		return false, fmt.Errorf("status lookup: %w", err)
-	}
-	return string(b) == dob.String(), nil
-}
-
-func (s *Site) applicationStatus(ctx context.Context, row enroll.Record) (*Lookup, error) {
-	l := &Lookup{appID: row.ID, personID: row.PersonID}
-	switch enroll.Status(row.Status) {
+func (s *Site) applicationStatus(ctx context.Context, row enroll.Standing) (*Lookup, error) {
+	l := &Lookup{appID: row.ApplicationID, personID: row.PersonID}
+	switch row.Status {
 	case enroll.StatusDraft, enroll.StatusSubmitted, enroll.StatusNeedsReview:
 		l.Status = StatusPending
 	case enroll.StatusApproved:
@@ -146,7 +94,7 @@ func (s *Site) applicationStatus(ctx context.Context, row enroll.Record) (*Looku
 	case enroll.StatusIssued:
 		l.Status = StatusApproved
 		if s.opts.Cards != nil {
-			cards, err := s.opts.Cards.List(ctx, card.Filter{ApplicationID: row.ID})
+			cards, err := s.opts.Cards.List(ctx, card.Filter{ApplicationID: row.ApplicationID})
 			if err != nil {
 				return nil, err
 			}
@@ -159,7 +107,7 @@ func (s *Site) applicationStatus(ctx context.Context, row enroll.Record) (*Looku
 					l.Status = StatusCardActive
 				case !c.PrintedAt.IsZero():
 					l.Status = StatusCardReady
-					if st, err := s.app.DB.Site(ctx, row.SiteID); err == nil {
+					if st, err := s.svc.Sites.Get(ctx, row.SiteID); err == nil {
 						l.Place = &st
 					}
 				}
@@ -184,7 +132,7 @@ func (s *Site) checkLookup(r *http.Request, p *page) (*Lookup, error) {
 	}
 	var errs person.Errors
 	// The reference code, or the card's number.
-	code, err := ParseCode(r.PostFormValue("code"))
+	code, err := enroll.ParseCode(r.PostFormValue("code"))
 	var number card.Number
 	if err != nil {
 		number, err = card.ParseNumber(r.PostFormValue("code"))
@@ -302,10 +250,11 @@ func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
 		d.Suspended = true
 	}
 	if !d.Suspended && l.appID != "" {
-		// Already suspended or no active card: say so, and log the report.
-		_ = s.app.DB.InTx(r.Context(), func(tx *store.Tx) error {
-			return tx.AppendAudit(r.Context(), audit.Event{At: s.app.Now(), Actor: "resident", Action: "card.report_lost", RecordType: "application", RecordID: l.appID, Outcome: "no_active_card"})
-		})
+		// Already suspended or no active card: say so; the card service
+		// audits the report.
+		if err := s.opts.Cards.RecordLostReport(r.Context(), l.appID); err != nil {
+			s.log.Warn("lost-card report not audited", "err", err)
+		}
 	}
 	d.None = !d.Suspended
 	p.Form = nil
@@ -314,7 +263,7 @@ func (s *Site) lost(w http.ResponseWriter, r *http.Request, p *page) error {
 
 // replacementFee is what a replacement card costs, in words.
 func (s *Site) replacementFee(p *page) string {
-	f := s.app.Settings.Fees
+	f := s.svc.Settings.Fees
 	if f.Replacement == 0 {
 		return p.T("resident.lost.replacement_free")
 	}

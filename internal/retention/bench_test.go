@@ -1,6 +1,8 @@
-package retention
+package retention_test
 
 import (
+	. "github.com/cityid/cityid/internal/retention"
+
 	"bytes"
 	"crypto/rand"
 	"fmt"

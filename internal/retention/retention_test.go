@@ -1,6 +1,8 @@
-package retention
+package retention_test
 
 import (
+	. "github.com/cityid/cityid/internal/retention"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -521,15 +523,15 @@ func TestSchedulerPurges(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	runs := 0
-	s := &Scheduler{Engine: e.engine(t, defaultPolicy, Options{}), Interval: time.Millisecond, Delay: time.Millisecond, Now: e.clock.Now,
-		after: func(res Result, err error) {
-			if err != nil {
-				t.Errorf("scheduled purge: %v", err)
-			}
-			if runs++; runs == 2 {
-				cancel()
-			}
-		}}
+	s := &Scheduler{Engine: e.engine(t, defaultPolicy, Options{}), Interval: time.Millisecond, Delay: time.Millisecond, Now: e.clock.Now}
+	SetAfter(s, func(res Result, err error) {
+		if err != nil {
+			t.Errorf("scheduled purge: %v", err)
+		}
+		if runs++; runs == 2 {
+			cancel()
+		}
+	})
 	done := make(chan struct{})
 	go func() { s.Run(sctx); close(done) }()
 	select {

@@ -103,6 +103,7 @@ type Month struct {
 	Month time.Month
 }
 
+// String formats the month as YYYY-MM.
 func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year, m.Month) }
 
 // Add moves n months forward (or back).
@@ -331,4 +332,16 @@ func hiddenIn(col []*Cell) int {
 		}
 	}
 	return n
+}
+
+// Service computes reports from one source (the store) for the staff
+// pages and the API.
+type Service struct{ src Source }
+
+// NewService returns the statistics service over src.
+func NewService(src Source) *Service { return &Service{src: src} }
+
+// Compute is Compute over the service's source.
+func (s *Service) Compute(ctx context.Context, loc *time.Location, from, to Month) (Report, error) {
+	return Compute(ctx, s.src, loc, from, to)
 }

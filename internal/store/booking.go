@@ -288,8 +288,14 @@ func (tx *Tx) CancelAppointment(ctx context.Context, id string, at time.Time) er
 	return tx.endAppointment(ctx, id, "cancelled", at, true)
 }
 
-// AttendAppointment records that the resident came.
-func (tx *Tx) AttendAppointment(ctx context.Context, id string, at time.Time) error {
+// AttendPreappAppointment records that the resident of a pre-application
+// came to its live booking at site; ErrNotFound when it has none there.
+func (tx *Tx) AttendPreappAppointment(ctx context.Context, preappID, siteID string, at time.Time) error {
+	var id string
+	err := tx.queryRow(ctx, "SELECT id FROM appointments WHERE preapp_id = ? AND site_id = ? AND status = 'booked'", preappID, siteID).Scan(&id)
+	if err != nil {
+		return notFound(err, "live appointment of "+preappID)
+	}
 	return tx.endAppointment(ctx, id, "attended", at, false)
 }
 

@@ -5,25 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cityid/cityid/internal/enroll"
 )
 
-// Preapplication is a resident's pre-application as stored: ids, a keyed
-// hash of the reference code, and sealed personal data.
-type Preapplication struct {
-	ID             string
-	RefIndex       []byte // keyed blind index of the reference code
-	PersonID       string
-	PersonKey      []byte // keyed blind index of name and date of birth
-	IdempotencyKey string // digest of the form's request key; "" = none
-	Language       string
-	Remind         bool
-	Person         []byte // sealed JSON
-	Documents      []byte // sealed JSON
-	ApplicationID  string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-	UsedAt         time.Time
-}
+// Preapplication is a resident's pre-application as stored; package
+// enroll owns the type and its sealed layout.
+type Preapplication = enroll.PreappRecord
 
 const preappCols = "id, ref_index, person_id, person_key, idempotency_key, language, remind, person, documents, application_id, created_at, expires_at, used_at"
 
@@ -99,14 +87,19 @@ func (tx *Tx) PreapplicationByIdempotencyKey(ctx context.Context, key string) (P
 	return p, nil
 }
 
-// MarkPreapplicationUsed records the application a clerk made from it.
+// MarkPreapplicationUsed records the application a clerk made from it;
+// ErrConflict when an application was made from it already (two clerks
+// loading one code at once: one wins).
 func (tx *Tx) MarkPreapplicationUsed(ctx context.Context, id, applicationID string, at time.Time) error {
-	res, err := tx.exec(ctx, "UPDATE preapplications SET application_id = ?, used_at = ? WHERE id = ?", applicationID, micros(at), id)
+	res, err := tx.exec(ctx, "UPDATE preapplications SET application_id = ?, used_at = ? WHERE id = ? AND application_id = ''", applicationID, micros(at), id)
 	if err != nil {
 		return fmt.Errorf("mark pre-application used: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("pre-application %s: %w", id, ErrNotFound)
+		if _, err := scanPreapp(tx.queryRow(ctx, "SELECT "+preappCols+" FROM preapplications WHERE id = ?", id)); err != nil {
+			return notFound(err, "pre-application "+id)
+		}
+		return fmt.Errorf("pre-application %s already used: %w", id, ErrConflict)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ type accessView struct {
 // residentLangs is the order copies are printed in: the resident's
 // language first (when cityid has it), then English or Spanish.
 func (s *Server) residentLangs(lang string) []string {
-	if !s.app.I18n.Has(lang) {
+	if !s.svc.I18n.Has(lang) {
 		return []string{"en", "es"}
 	}
 	if lang == "en" {
@@ -50,14 +50,14 @@ func (s *Server) residentLangs(lang string) []string {
 // look at it, in their language and in English or Spanish. It is the only
 // export of one person's data; there is no bulk export.
 func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) error {
-	acc, err := s.app.Enroll.AccessExport(r.Context(), c.Actor, r.PathValue("id"))
+	acc, err := s.svc.Applications.AccessExport(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	a := acc.Application
 	v := accessView{Photo: a.Photo}
 	for _, l := range s.residentLangs(a.Person.Language) {
-		pr := s.app.I18n.Printer(l)
+		pr := s.svc.I18n.Printer(l)
 		ad := a.Person.Address
 		cp := accessCopy{P: pr, Lang: l, Program: s.programName(l), Name: a.Person.FullName(),
 			DateOfBirth: a.Person.DateOfBirth.String(), Sex: sexLabel(pr, a.Person.Sex),
@@ -67,7 +67,7 @@ func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) e
 			Reference: a.Reference, Created: s.formatTime(a.CreatedAt)}
 		for _, d := range a.Documents {
 			name := d.Type
-			if doc, ok := s.app.Settings.Document(d.Type); ok {
+			if doc, ok := s.svc.Settings.Document(d.Type); ok {
 				name = config.DocumentName(doc, l, pr.T)
 			}
 			cp.Documents = append(cp.Documents, name)

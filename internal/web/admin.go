@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/site"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // parseForm reads a small urlencoded form (64 KiB at most).
@@ -40,7 +40,7 @@ type siteRow struct {
 }
 
 func (s *Server) renderSites(w http.ResponseWriter, r *http.Request, c *call, p *page, status int) error {
-	sites, err := s.app.Sites.List(r.Context())
+	sites, err := s.svc.Sites.List(r.Context())
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request, c *call) err
 	bad := siteDetails(r.PostForm, &in)
 	var err error
 	if len(bad) == 0 {
-		_, err = s.app.Sites.Create(r.Context(), c.Actor, in)
+		_, err = s.svc.Sites.Create(r.Context(), c.Actor, in)
 	} else {
 		err = bad
 	}
@@ -87,7 +87,7 @@ func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) siteEditForm(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.app.Sites.Get(r.Context(), r.PathValue("id"))
+	st, err := s.svc.Sites.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Server) siteUpdate(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	id := r.PathValue("id")
-	st, err := s.app.Sites.Get(r.Context(), id)
+	st, err := s.svc.Sites.Get(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (s *Server) siteUpdate(w http.ResponseWriter, r *http.Request, c *call) err
 	st.Active = r.PostForm.Get("active") == "1"
 	bad := siteDetails(r.PostForm, &st)
 	if len(bad) == 0 {
-		err = s.app.Sites.Update(r.Context(), c.Actor, st)
+		err = s.svc.Sites.Update(r.Context(), c.Actor, st)
 	} else {
 		err = bad
 	}
@@ -146,7 +146,7 @@ type staffRow struct {
 }
 
 func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, c *call, p *page, status int, v staffView) error {
-	list, err := s.app.Auth.ListStaff(r.Context(), c.Actor)
+	list, err := s.svc.Auth.ListStaff(r.Context(), c.Actor)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, c *call, p 
 		v.Roles = append(v.Roles, option{Value: string(role), Label: c.P.T("web.role." + string(role))})
 	}
 	v.Sites = append(v.Sites, option{Value: "", Label: c.P.T("web.staff.no_site")})
-	sites, err := s.app.Sites.List(r.Context())
+	sites, err := s.svc.Sites.List(r.Context())
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	f := r.PostForm
-	st, pw, err := s.app.Auth.CreateStaffOneTime(r.Context(), c.Actor, auth.NewStaff{
+	st, pw, err := s.svc.Auth.CreateStaffOneTime(r.Context(), c.Actor, auth.NewStaff{
 		Username: f.Get("username"), DisplayName: f.Get("display_name"), Role: auth.Role(f.Get("role")), SiteID: f.Get("site"),
 	})
 	if req, ok := auth.Pending(err); ok {
@@ -210,11 +210,11 @@ func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) staffDisable(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.staffAction(w, r, c, s.app.Auth.DisableStaff)
+	return s.staffAction(w, r, c, s.svc.Auth.DisableStaff)
 }
 
 func (s *Server) staffEnable(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.staffAction(w, r, c, s.app.Auth.EnableStaff)
+	return s.staffAction(w, r, c, s.svc.Auth.EnableStaff)
 }
 
 func (s *Server) staffAction(w http.ResponseWriter, r *http.Request, c *call, act func(ctx context.Context, by auth.Actor, id string) error) error {
@@ -232,11 +232,11 @@ func (s *Server) staffAction(w http.ResponseWriter, r *http.Request, c *call, ac
 
 func (s *Server) staffReset(w http.ResponseWriter, r *http.Request, c *call) error {
 	id := r.PathValue("id")
-	st, err := s.app.Auth.StaffByID(r.Context(), c.Actor, id)
+	st, err := s.svc.Auth.StaffByID(r.Context(), c.Actor, id)
 	if err != nil {
 		return err
 	}
-	pw, err := s.app.Auth.ResetStaff(r.Context(), c.Actor, id)
+	pw, err := s.svc.Auth.ResetStaff(r.Context(), c.Actor, id)
 	if req, ok := auth.Pending(err); ok {
 		return s.staffPending(w, r, c, req)
 	}
@@ -260,7 +260,7 @@ type tokenRow struct {
 }
 
 func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, c *call, p *page, status int, token string) error {
-	list, err := s.app.Auth.APITokens(r.Context(), c.Actor)
+	list, err := s.svc.Auth.APITokens(r.Context(), c.Actor)
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	p := s.newPage(r, c, "web.tokens.title")
-	token, _, err := s.app.Auth.CreateAPIToken(r.Context(), c.Actor, r.PostForm.Get("name"))
+	token, _, err := s.svc.Auth.CreateAPIToken(r.Context(), c.Actor, r.PostForm.Get("name"))
 	if err != nil {
 		fe := fieldErrors(err)
 		if fe == nil {
@@ -299,8 +299,8 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.app.Auth.RevokeAPIToken(r.Context(), c.Actor, r.PathValue("id")); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	if err := s.svc.Auth.RevokeAPIToken(r.Context(), c.Actor, r.PathValue("id")); err != nil {
+		if errors.Is(err, errs.ErrNotFound) {
 			return httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
 		}
 		return err

@@ -29,7 +29,7 @@ type summaryRow struct {
 
 func (s *Server) siteNames(ctx context.Context) map[string]string {
 	out := map[string]string{}
-	sites, err := s.app.Sites.List(ctx)
+	sites, err := s.svc.Sites.List(ctx)
 	if err != nil {
 		s.log.Warn("list sites", "err", err)
 		return out
@@ -68,7 +68,7 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, c *call
 	if st := r.URL.Query().Get("status"); st != "" {
 		f.Statuses = []enroll.Status{enroll.Status(st)}
 	}
-	list, err := s.app.Enroll.List(r.Context(), c.Actor, f)
+	list, err := s.svc.Applications.List(r.Context(), c.Actor, f)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, c *call
 
 // queue is the supervisor's review queue, oldest first, all sites.
 func (s *Server) queue(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := s.app.Enroll.List(r.Context(), c.Actor, enroll.ListFilter{
+	list, err := s.svc.Applications.List(r.Context(), c.Actor, enroll.ListFilter{
 		Statuses: []enroll.Status{enroll.StatusSubmitted, enroll.StatusNeedsReview}, Limit: 200,
 	})
 	if err != nil {
@@ -111,12 +111,11 @@ func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call
 	if purpose == "" {
 		// The row's status is not personal data; peek at it to know whether
 		// a purpose must be asked. Access is still checked (and audited) by Get.
-		row, err := s.app.DB.Application(r.Context(), id)
-		if err == nil && decided(enroll.Status(row.Status)) && (c.Actor.Role != auth.RoleClerk || row.SiteID == c.Actor.SiteID) {
+		if st, ok := s.svc.Applications.NeedsPurpose(r.Context(), c.Actor, id); ok {
 			p := s.newPage(r, c, "web.purpose.title")
 			v := purposeView{Action: r.URL.Path}
 			v.Options = append(v.Options, option{Value: "", Label: p.T("web.purpose.choose")})
-			for _, pu := range enroll.PurposesFor(enroll.Status(row.Status)) {
+			for _, pu := range enroll.PurposesFor(st) {
 				v.Options = append(v.Options, option{Value: string(pu), Label: p.T(pu.MessageKey())})
 			}
 			p.Data = v
@@ -124,7 +123,7 @@ func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call
 		}
 		purpose = defaultPurpose
 	}
-	a, err := s.app.Enroll.Get(r.Context(), c.Actor, id, purpose)
+	a, err := s.svc.Applications.Get(r.Context(), c.Actor, id, purpose)
 	if errors.Is(err, errs.ErrForbidden) {
 		// Do not confirm that another site's record exists.
 		return nil, httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
@@ -165,9 +164,9 @@ func (s *Server) applicationView(w http.ResponseWriter, r *http.Request, c *call
 }
 
 func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.Application) applicationView {
-	st := s.app.Settings
+	st := s.svc.Settings
 	v := applicationView{A: a, Status: c.P.T("web.status." + string(a.Status)), Evidence: s.evidenceView(c, a.Evidence)}
-	if site, err := s.app.Sites.Get(ctx, a.SiteID); err == nil {
+	if site, err := s.svc.Sites.Get(ctx, a.SiteID); err == nil {
 		v.Site = site.Name
 	}
 	for _, d := range a.Documents {
@@ -222,7 +221,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, c *call) error 
 		return err
 	}
 	id := r.PathValue("id")
-	if err := s.app.Enroll.Approve(r.Context(), c.Actor, id, strings.TrimSpace(r.PostForm.Get("approve_note"))); err != nil {
+	if err := s.svc.Applications.Approve(r.Context(), c.Actor, id, strings.TrimSpace(r.PostForm.Get("approve_note"))); err != nil {
 		// Both forms on the page have a note; the approve form's is approve_note.
 		fe := fieldErrors(err) // shares the error's slice
 		for i := range fe {
@@ -241,7 +240,7 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	id := r.PathValue("id")
-	err := s.app.Enroll.Reject(r.Context(), c.Actor, id, r.PostForm.Get("reason"), strings.TrimSpace(r.PostForm.Get("note")))
+	err := s.svc.Applications.Reject(r.Context(), c.Actor, id, r.PostForm.Get("reason"), strings.TrimSpace(r.PostForm.Get("note")))
 	if err != nil {
 		return s.decisionFailed(w, r, c, id, err)
 	}
@@ -255,7 +254,7 @@ func (s *Server) decisionFailed(w http.ResponseWriter, r *http.Request, c *call,
 	if fe == nil {
 		return err
 	}
-	a, gerr := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
+	a, gerr := s.svc.Applications.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
 	if gerr != nil {
 		return gerr
 	}
@@ -295,19 +294,19 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 	if a == nil || err != nil {
 		return err
 	}
-	st := s.app.Settings
+	st := s.svc.Settings
 	langs := []string{a.Person.Language}
 	second := "en"
-	if a.Person.Language == "en" || !s.app.I18n.Has(a.Person.Language) {
+	if a.Person.Language == "en" || !s.svc.I18n.Has(a.Person.Language) {
 		second = "es"
 	}
-	if !s.app.I18n.Has(a.Person.Language) {
+	if !s.svc.I18n.Has(a.Person.Language) {
 		langs = []string{"en"}
 	}
 	langs = append(langs, second)
 	v := receiptView{ID: a.ID}
 	for _, l := range langs {
-		pr := s.app.I18n.Printer(l)
+		pr := s.svc.I18n.Printer(l)
 		rc := receiptCopy{P: pr, Program: s.programName(l), Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
 			StatusKey: string(a.Status), Status: pr.T("web.status." + string(a.Status)),
 			Payment: paymentText(pr, st, a.Payment), Fee: fee.Format(a.Quote.AmountCents, st.Fees.Currency, l),
@@ -332,4 +331,4 @@ func formatTimeIn(t time.Time, loc *time.Location) string {
 }
 
 // formatTime is formatTimeIn in the program's time zone.
-func (s *Server) formatTime(t time.Time) string { return formatTimeIn(t, s.app.Location) }
+func (s *Server) formatTime(t time.Time) string { return formatTimeIn(t, s.svc.Location) }

@@ -6,8 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/cityid/cityid/internal/audit"
-	"github.com/cityid/cityid/internal/checkpoint"
+	"github.com/cityid/cityid/internal/auditlog"
 )
 
 const auditPageSize = 50
@@ -39,7 +38,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // without seeing whose record it is.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
-	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"),
+	f := auditlog.Filter{Actor: q.Get("actor"), Action: q.Get("action"), RecordType: q.Get("record_type"),
 		RecordID: q.Get("record_id"), Limit: auditPageSize}
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.BeforeSeq = b
@@ -51,7 +50,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error
 			f.Actor = id
 		}
 	}
-	events, err := s.app.DB.AuditEvents(r.Context(), f)
+	events, err := s.svc.Audit.Events(r.Context(), c.Actor, f)
 	if err != nil {
 		return err
 	}
@@ -64,7 +63,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error
 			actor = u + " (" + e.Actor + ")"
 		}
 		v.Rows = append(v.Rows, auditRow{Seq: e.Seq, At: s.formatTime(e.At), Actor: actor, Action: e.Action,
-			RecordType: e.RecordType, RecordID: e.RecordID, Purpose: e.Purpose, Outcome: e.Outcome, Denied: e.Outcome == audit.OutcomeDenied})
+			RecordType: e.RecordType, RecordID: e.RecordID, Purpose: e.Purpose, Outcome: e.Outcome, Denied: e.Outcome == auditlog.OutcomeDenied})
 	}
 	if len(events) == auditPageSize {
 		nq := url.Values{}
@@ -87,21 +86,18 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error
 // staff, not residents.
 func (s *Server) usernames(ctx context.Context, c *call) map[string]string {
 	out := map[string]string{}
-	rows, err := s.app.DB.ListStaff(ctx)
+	names, err := s.svc.Auth.Usernames(ctx, c.Actor)
 	if err != nil {
 		s.log.Warn("list staff for audit page", "err", err)
 		return out
 	}
-	for _, r := range rows {
-		out[r.ID] = r.Username
-	}
-	return out
+	return names
 }
 
 // auditVerify checks the whole chain and the signed checkpoints, and reports
 // whether the log is intact or where it first breaks.
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, c *call) error {
-	rep, err := checkpoint.VerifyLog(r.Context(), s.app.DB, nil, nil)
+	rep, err := s.svc.Audit.Verify(r.Context(), c.Actor)
 	if err != nil {
 		return err
 	}

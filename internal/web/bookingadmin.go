@@ -37,7 +37,7 @@ func (s *Server) renderBookingAdmin(w http.ResponseWriter, r *http.Request, c *c
 		p.Form = form
 	}
 	p.Notice = notice
-	sites, err := s.app.Sites.List(r.Context())
+	sites, err := s.svc.Sites.List(r.Context())
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Server) bookingAdminPost(w http.ResponseWriter, r *http.Request, c *cal
 	ctx := r.Context()
 	f := r.PostForm
 	site := f.Get("site")
-	if _, err := s.app.Sites.Get(ctx, site); err != nil {
+	if _, err := s.svc.Sites.Get(ctx, site); err != nil {
 		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
 	}
 	b := s.booking()
@@ -91,7 +91,7 @@ func (s *Server) bookingAdminPost(w http.ResponseWriter, r *http.Request, c *cal
 			return bad("rules", "booking.staff.rules_invalid")
 		}
 		if err := b.SetRules(ctx, site, rs); errors.Is(err, booking.ErrRules) {
-			return s.renderBookingAdmin(w, r, c, http.StatusUnprocessableEntity, f, s.app.I18n.T(c.P.Lang, "booking.staff.rules_invalid")+" "+err.Error())
+			return s.renderBookingAdmin(w, r, c, http.StatusUnprocessableEntity, f, s.svc.I18n.T(c.P.Lang, "booking.staff.rules_invalid")+" "+err.Error())
 		} else if err != nil {
 			return err
 		}

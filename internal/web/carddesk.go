@@ -65,7 +65,7 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 	q := r.URL.Query()
 	if typed := strings.TrimSpace(q.Get("number")); typed != "" {
 		p.Form.Set("number", typed)
-		found, err := s.app.Cards.ByNumber(ctx, typed)
+		found, err := s.svc.Cards.ByNumber(ctx, typed)
 		if err == nil {
 			http.Redirect(w, r, "/staff/cards/"+url.PathEscape(found.ID), http.StatusSeeOther)
 			return nil, nil
@@ -88,7 +88,7 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 			tab = tabs[0]
 		}
 	}
-	v := &cardListView{Tab: tab, Queue: tab == "queue", Overdue: s.app.Settings.Card.PickupOverdueDays}
+	v := &cardListView{Tab: tab, Queue: tab == "queue", Overdue: s.svc.Settings.Card.PickupOverdueDays}
 	for _, t := range tabs {
 		v.Tabs = append(v.Tabs, navLink{Href: "/staff/cards?tab=" + t, Label: c.P.T("desk.tab."+t, "n", v.Overdue)})
 	}
@@ -98,13 +98,13 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 	switch tab {
 	case "issue":
 		var list []enroll.Summary
-		list, err = s.app.Enroll.List(ctx, c.Actor, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusApproved}, Limit: card.MaxBatch})
+		list, err = s.svc.Applications.List(ctx, c.Actor, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusApproved}, Limit: card.MaxBatch})
 		for _, a := range list {
 			v.Apps = append(v.Apps, issueRow{ID: a.ID, Reference: a.Reference, Site: names[a.SiteID],
 				Approved: s.formatTime(a.DecidedAt), Mine: a.DecidedBy == c.Actor.StaffID})
 		}
 	case "queue":
-		rows, err = s.app.Cards.Queue(ctx, maxCardList)
+		rows, err = s.svc.Cards.Queue(ctx, maxCardList)
 	case "pickup", "overdue":
 		// "At my site": a clerk's site always; a supervisor's own site
 		// by default, or the site picked (all sites when none).
@@ -122,9 +122,9 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 		}
 		var before time.Time
 		if tab == "overdue" {
-			before = s.app.Cards.PickupOverdueSince()
+			before = s.svc.Cards.PickupOverdueSince()
 		}
-		rows, err = s.app.Cards.AwaitingPickup(ctx, c.Actor, site, before, maxCardList)
+		rows, err = s.svc.Cards.AwaitingPickup(ctx, c.Actor, site, before, maxCardList)
 	case "status":
 		st := card.Status(q.Get("status"))
 		p.Form.Set("status", string(st))
@@ -132,7 +132,7 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 		if slices.Contains(allStatuses, st) {
 			f.Statuses = []card.Status{st}
 		}
-		rows, err = s.app.Cards.List(ctx, f)
+		rows, err = s.svc.Cards.List(ctx, f)
 		v.Statuses = append(v.Statuses, option{Value: "", Label: c.P.T("cards_web.status.any")})
 		for _, st := range allStatuses {
 			v.Statuses = append(v.Statuses, option{Value: string(st), Label: c.P.T("card.status." + string(st))})
@@ -141,11 +141,11 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 	if err != nil {
 		return nil, err
 	}
-	now := s.app.Now()
+	now := s.svc.Now()
 	for _, cd := range rows {
 		row := cardRow{Card: cd, StatusText: c.P.T("card.status." + string(cd.Status)), Printed: !cd.PrintedAt.IsZero()}
 		if tab == "pickup" || tab == "overdue" {
-			if site, err := s.app.Enroll.SiteOf(ctx, cd.ApplicationID); err == nil {
+			if site, err := s.svc.Applications.SiteOf(ctx, cd.ApplicationID); err == nil {
 				row.Site = names[site]
 			}
 			row.Waiting = int(now.Sub(cd.PrintedAt).Hours() / 24)
@@ -180,7 +180,7 @@ func (s *Server) cardIssueBatch(w http.ResponseWriter, r *http.Request, c *call)
 	if len(ids) > card.MaxBatch {
 		return httplayer.Fail(http.StatusBadRequest, "desk.error.too_many", errors.New("batch too large"))
 	}
-	results, err := s.app.Cards.IssueBatch(r.Context(), c.Actor, ids)
+	results, err := s.svc.Cards.IssueBatch(r.Context(), c.Actor, ids)
 	if err != nil {
 		return err
 	}
@@ -188,8 +188,8 @@ func (s *Server) cardIssueBatch(w http.ResponseWriter, r *http.Request, c *call)
 	issued := 0
 	for _, res := range results {
 		ref := res.ApplicationID
-		if row, err := s.app.DB.Application(r.Context(), res.ApplicationID); err == nil {
-			ref = row.Reference
+		if known, err := s.svc.Applications.ReferenceOf(r.Context(), res.ApplicationID); err == nil {
+			ref = known
 		}
 		b := batchRow{Reference: ref}
 		switch {

@@ -29,7 +29,7 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	staff, h := s.staffOnly, s.handle
 	// In the nav for statistics roles; shows nothing when cards are off.
 	pages.Handle("GET /staff/verifications", staff(s.verificationsPage, roleStats...))
-	if s.app.Cards == nil {
+	if s.svc.Cards == nil {
 		return
 	}
 	// Clerks work the pick-up lists and hand cards over at their site's
@@ -43,15 +43,15 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	pages.Handle("POST /staff/cards/{id}/{action}", staff(s.cardAction, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/issue", staff(s.cardIssue, roleReview...))
 
-	v := &verifier{s: s, limit: throttle.New(verifyPagePerMinute, verifyPageBurst, verifyPageClients, s.app.Now)}
-	s.app.ShareLimit(v.limit, "web.verify")
+	v := &verifier{s: s, limit: throttle.New(verifyPagePerMinute, verifyPageBurst, verifyPageClients, s.svc.Now)}
+	s.svc.Guard.Share(v.limit, "web.verify")
 	pages.Handle("GET /verify", h(v.form))
 	pages.Handle("POST /verify", h(v.check))
 
 	// Public, cacheable, no session: what offline verifiers fetch.
-	pages.Handle("GET /status/{id}", s.app.Cards.StatusListHandler())
-	pages.Handle("GET /.well-known/jwks.json", s.app.Cards.JWKSHandler())
-	pages.Handle("GET /.well-known/cose-keys", s.app.Cards.COSEKeysHandler())
+	pages.Handle("GET /status/{id}", s.svc.Cards.StatusListHandler())
+	pages.Handle("GET /.well-known/jwks.json", s.svc.Cards.JWKSHandler())
+	pages.Handle("GET /.well-known/cose-keys", s.svc.Cards.COSEKeysHandler())
 }
 
 // cardRow is one card in a list.
@@ -89,10 +89,10 @@ var allStatuses = []card.Status{card.StatusActive, card.StatusSuspended, card.St
 // day and outcome, over every partner: counts only, nothing about which
 // cards were checked. Newest day first.
 func (s *Server) verificationCounts(r *http.Request, c *call, from, to string) []verifyCount {
-	if s.app.Cards == nil {
+	if s.svc.Cards == nil {
 		return nil
 	}
-	counts, err := s.app.Cards.Counts(r.Context(), c.Actor, from, to)
+	counts, err := s.svc.Cards.Counts(r.Context(), c.Actor, from, to)
 	if err != nil {
 		s.log.Warn("verification counts", "err", err)
 		return nil
@@ -125,13 +125,13 @@ func (s *Server) verificationCounts(r *http.Request, c *call, from, to string) [
 
 // localDay is the program's calendar day of t, as YYYY-MM-DD.
 func (s *Server) localDay(t time.Time) string {
-	return t.In(s.app.Location).Format("2006-01-02")
+	return t.In(s.svc.Location).Format("2006-01-02")
 }
 
 // verificationsPage shows the last 30 days of verification counters to
 // supervisors, administrators and auditors.
 func (s *Server) verificationsPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	now := s.app.Now()
+	now := s.svc.Now()
 	p := s.newPage(r, c, "cards_web.counts.page_title")
 	p.Data = s.verificationCounts(r, c, s.localDay(now.AddDate(0, 0, -29)), s.localDay(now))
 	return s.views.render(w, http.StatusOK, "verifications", "layout", p)
@@ -151,7 +151,7 @@ func (s *Server) cardPrint(w http.ResponseWriter, r *http.Request, c *call) erro
 	if r.PostForm.Get("sheet") == "proof" {
 		sheet, name = card.ProofSheet, "proof.pdf"
 	}
-	pdf, err := s.app.Cards.Print(r.Context(), c.Actor, ids, sheet)
+	pdf, err := s.svc.Cards.Print(r.Context(), c.Actor, ids, sheet)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ type cardView struct {
 }
 
 func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error {
-	cd, err := s.app.Cards.Visible(r.Context(), c.Actor, r.PathValue("id"))
+	cd, err := s.svc.Cards.Visible(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status int, p *page, c *call, cd card.Card) error {
-	st := s.app.Settings
+	st := s.svc.Settings
 	v := &cardView{C: cd, Status: c.P.T("card.status." + string(cd.Status)), Kind: c.P.T("card.kind." + string(cd.Kind))}
 	if cd.Reason != "" {
 		v.Reason = reasonText(c.P, cd.Reason)
@@ -207,15 +207,15 @@ func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status i
 	active, suspended := cd.Status == card.StatusActive, cd.Status == card.StatusSuspended
 	v.Supervisor = c.Actor.Can(roleReview...)
 	v.CanHandOver = active && !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero()
-	v.ShowPreview = s.app.Cards.PreviewShown(cd) && (v.Supervisor || v.CanHandOver)
+	v.ShowPreview = s.svc.Cards.PreviewShown(cd) && (v.Supervisor || v.CanHandOver)
 	if v.Supervisor {
 		v.CanPrint = v.ShowPreview
 		v.CanSuspend, v.CanReinstate = active, suspended
 		v.CanRevoke = active || suspended
-		v.CanRenew = s.app.Cards.RenewalOpen(cd)
+		v.CanRenew = s.svc.Cards.RenewalOpen(cd)
 		v.CanReplace = active || suspended
 	}
-	if site, err := s.app.Enroll.SiteOf(ctx, cd.ApplicationID); err == nil {
+	if site, err := s.svc.Applications.SiteOf(ctx, cd.ApplicationID); err == nil {
 		v.Site = s.siteNames(ctx)[site]
 	}
 	v.SuspendOpts = reasonOptions(c.P, card.SuspendReasons)
@@ -262,7 +262,7 @@ func (s *Server) cardPreview(w http.ResponseWriter, r *http.Request, c *call) er
 	if side != card.Front && side != card.Back {
 		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", errors.New("no such card side"))
 	}
-	png, err := s.app.Cards.Preview(r.Context(), c.Actor, r.PathValue("id"), side)
+	png, err := s.svc.Cards.Preview(r.Context(), c.Actor, r.PathValue("id"), side)
 	if err != nil {
 		return err
 	}
@@ -286,7 +286,7 @@ func (s *Server) cardAction(w http.ResponseWriter, r *http.Request, c *call) err
 	// the page has no two controls with the same id.
 	field := func(name string) string { return f.Get(action + "_" + name) }
 	reason := field("reason")
-	cs := s.app.Cards
+	cs := s.svc.Cards
 	var out card.Card
 	var err error
 	switch action {
@@ -327,18 +327,18 @@ func (s *Server) cardPayment(r *http.Request, c *call, id, action string, field 
 	if method == "" {
 		return fee.Payment{}, nil
 	}
-	st := s.app.Settings.Fees
+	st := s.svc.Settings.Fees
 	pay := fee.Payment{Method: method, AmountCents: st.Replacement}
 	if action == "renew" {
-		cd, err := s.app.Cards.Get(r.Context(), id)
+		cd, err := s.svc.Cards.Get(r.Context(), id)
 		if err != nil {
 			return fee.Payment{}, err
 		}
-		a, err := s.app.Enroll.Get(r.Context(), c.Actor, cd.ApplicationID, enroll.PurposeReplacement)
+		a, err := s.svc.Applications.Get(r.Context(), c.Actor, cd.ApplicationID, enroll.PurposeReplacement)
 		if err != nil {
 			return fee.Payment{}, err
 		}
-		today := person.DateOf(s.app.Now().In(s.app.Location))
+		today := person.DateOf(s.svc.Now().In(s.svc.Location))
 		pay.AmountCents = fee.Compute(st, fee.KindRenewal, a.Person.DateOfBirth, today).AmountCents
 	}
 	return pay, nil
@@ -347,7 +347,7 @@ func (s *Server) cardPayment(r *http.Request, c *call, id, action string, field 
 // cardFormError shows a refused change on the card page, translated;
 // anything else goes to the error page.
 func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, id, action string, err error) error {
-	cd, gerr := s.app.Cards.Get(r.Context(), id)
+	cd, gerr := s.svc.Cards.Get(r.Context(), id)
 	if gerr != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 
 // renewalWindow is when cd may be renewed, as dates.
 func (s *Server) renewalWindow(cd card.Card) (string, string) {
-	cc := s.app.Settings.Card
+	cc := s.svc.Settings.Card
 	exp := cd.ExpiresOn.Time()
 	return person.DateOf(exp.AddDate(0, 0, -cc.RenewalWindowBeforeDays)).String(), person.DateOf(exp.AddDate(0, 0, cc.RenewalWindowAfterDays)).String()
 }
@@ -401,7 +401,7 @@ func (s *Server) cardIssue(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	cd, err := s.app.Cards.Issue(r.Context(), c.Actor, r.PathValue("id"))
+	cd, err := s.svc.Cards.Issue(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -412,10 +412,10 @@ func (s *Server) cardIssue(w http.ResponseWriter, r *http.Request, c *call) erro
 // applicationCards lists an application's cards for supervisors (card
 // rows hold no personal data); nil for other roles or when cards are off.
 func (s *Server) applicationCards(ctx context.Context, c *call, applicationID string) []cardRow {
-	if s.app.Cards == nil || !c.Actor.Can(roleReview...) {
+	if s.svc.Cards == nil || !c.Actor.Can(roleReview...) {
 		return nil
 	}
-	cards, err := s.app.Cards.List(ctx, card.Filter{ApplicationID: applicationID, Limit: 20})
+	cards, err := s.svc.Cards.List(ctx, card.Filter{ApplicationID: applicationID, Limit: 20})
 	if err != nil {
 		s.log.Warn("application cards", "err", err)
 		return nil
@@ -429,5 +429,5 @@ func (s *Server) applicationCards(ctx context.Context, c *call, applicationID st
 
 // canIssue reports whether the staff member may issue a card for a.
 func (s *Server) canIssue(by auth.Actor, a *enroll.Application) bool {
-	return s.app.Cards != nil && by.Can(roleReview...) && a.Status == enroll.StatusApproved
+	return s.svc.Cards != nil && by.Can(roleReview...) && a.Status == enroll.StatusApproved
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cityid/cityid/internal/checkpoint"
+	"github.com/cityid/cityid/internal/auditlog"
 	"github.com/cityid/cityid/internal/httplayer"
 )
 
@@ -14,8 +14,8 @@ import (
 // export-checkpoints`), to hand to a third party who keeps it.
 func (s *Server) auditCheckpoints(w http.ResponseWriter, r *http.Request, c *call) error {
 	var buf bytes.Buffer
-	_, err := checkpoint.Export(r.Context(), s.app.DB, &buf)
-	if errors.Is(err, checkpoint.ErrNoKey) {
+	_, err := s.svc.Audit.ExportCheckpoints(r.Context(), c.Actor, &buf)
+	if errors.Is(err, auditlog.ErrNoKey) {
 		return httplayer.Fail(http.StatusNotFound, "checkpoint.none", err)
 	}
 	if err != nil {

@@ -26,7 +26,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 	p := s.newPage(r, c, "web.dashboard.title")
 	var v dashboardView
 	if c.Actor.Can(auth.RoleClerk, auth.RoleSupervisor, auth.RoleAuditor) {
-		m, err := s.app.Enroll.Counts(r.Context(), c.Actor)
+		m, err := s.svc.Applications.Counts(r.Context(), c.Actor)
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	if c.Actor.SiteID != "" {
-		if st, err := s.app.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
+		if st, err := s.svc.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
 			v.SiteName = st.Name
 		}
 	}

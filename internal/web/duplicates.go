@@ -91,7 +91,7 @@ func matchSentence(p *page, m enroll.MatchSummary) string {
 }
 
 func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	a, reviews, err := s.app.Enroll.Duplicates(r.Context(), c.Actor, r.PathValue("id"))
+	a, reviews, err := s.svc.Applications.Duplicates(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) strongMatch() float64 {
-	if t := s.app.Settings.Linkage.StrongMatch; t > 0 {
+	if t := s.svc.Settings.Linkage.StrongMatch; t > 0 {
 		return t
 	}
 	return 0.95
@@ -136,11 +136,11 @@ func (s *Server) duplicateReplace(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	id, cand := r.PathValue("id"), r.PathValue("candidate")
-	if err := s.app.Enroll.LinkDuplicate(r.Context(), c.Actor, id, cand); err != nil {
+	if err := s.svc.Applications.LinkDuplicate(r.Context(), c.Actor, id, cand); err != nil {
 		return err
 	}
-	if s.app.Cards != nil {
-		cards, err := s.app.Cards.List(r.Context(), card.Filter{ApplicationID: cand, Limit: 20})
+	if s.svc.Cards != nil {
+		cards, err := s.svc.Cards.List(r.Context(), card.Filter{ApplicationID: cand, Limit: 20})
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *Server) duplicateReplace(w http.ResponseWriter, r *http.Request, c *cal
 			if cd.Status != card.StatusActive && cd.Status != card.StatusSuspended {
 				continue
 			}
-			if _, err := s.app.Cards.Revoke(r.Context(), c.Actor, cd.ID, "duplicate"); err != nil {
+			if _, err := s.svc.Cards.Revoke(r.Context(), c.Actor, cd.ID, "duplicate"); err != nil {
 				return err
 			}
 		}
@@ -166,7 +166,7 @@ func (s *Server) duplicateDecision(same bool) func(http.ResponseWriter, *http.Re
 		}
 		id, cand := r.PathValue("id"), r.PathValue("candidate")
 		note := strings.TrimSpace(r.PostForm.Get("note"))
-		if err := s.app.Enroll.ResolveDuplicate(r.Context(), c.Actor, id, cand, same, note); err != nil {
+		if err := s.svc.Applications.ResolveDuplicate(r.Context(), c.Actor, id, cand, same, note); err != nil {
 			return err
 		}
 		if same {

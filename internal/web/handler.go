@@ -34,7 +34,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 // handle wraps a public page: language, no session required.
 func (s *Server) handle(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &call{P: s.app.I18n.Printer(s.language(r))}
+		c := &call{P: s.svc.I18n.Printer(s.language(r))}
 		if ck, err := r.Cookie(s.sessionCookie()); err == nil {
 			c.Token = ck.Value
 		}
@@ -50,13 +50,13 @@ func (s *Server) handle(fn handlerFunc) http.Handler {
 func (s *Server) staffOnly(fn handlerFunc, roles ...auth.Role) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		c := &call{P: s.app.I18n.Printer(s.language(r))}
+		c := &call{P: s.svc.I18n.Printer(s.language(r))}
 		ck, err := r.Cookie(s.sessionCookie())
 		if err != nil || ck.Value == "" {
 			s.toLogin(w, r)
 			return
 		}
-		sess, err := s.app.Auth.Session(r.Context(), ck.Value)
+		sess, err := s.svc.Auth.Session(r.Context(), ck.Value)
 		if err != nil {
 			if errors.Is(err, auth.ErrNoSession) {
 				s.clearSession(w)
@@ -144,7 +144,7 @@ func localPath(p, fallback string) string {
 // reader's language; httplayer classifies it and logs the cause.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.errors.Resolve(w, r, err)
-	c := &call{P: s.app.I18n.Printer(s.language(r))}
+	c := &call{P: s.svc.I18n.Printer(s.language(r))}
 	p := s.newPage(r, c, "web.error.title")
 	p.Data = p.T(e.Key)
 	if rerr := s.views.render(w, e.Status, "error", "layout", p); rerr != nil {

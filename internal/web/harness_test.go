@@ -95,7 +95,7 @@ func newBareEnv(t testing.TB, opts ...func(*auth.Options)) *env {
 		t.Fatalf("app.Open: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
-	srv, err := New(a, Options{Logger: newTestLogger(logs)})
+	srv, err := New(a.Services, Options{Logger: newTestLogger(logs)})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

@@ -70,7 +70,7 @@ func (s *Server) evidenceView(c *call, res evidence.Result) *evidenceView {
 
 // documentName is a catalogue code's display name in the page's language.
 func (s *Server) documentName(c *call, code string) string {
-	if d, ok := s.app.Settings.Document(code); ok {
+	if d, ok := s.svc.Settings.Document(code); ok {
 		return config.DocumentName(d, c.P.Lang, c.P.T)
 	}
 	return code
@@ -90,7 +90,7 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) err
 	p := s.newPage(r, c, "web.intake.title")
 	var draft *enroll.Application
 	if id := r.URL.Query().Get("draft"); id != "" {
-		a, err := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
+		a, err := s.svc.Applications.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) err
 // intakeView computes the live parts of the page (evidence, fee) from the
 // form values without storing anything.
 func (s *Server) intakeView(c *call, form url.Values, draft *enroll.Application) *intakeView {
-	st := s.app.Settings
+	st := s.svc.Settings
 	rows := defaultDocRows
 	if n, err := strconv.Atoi(form.Get("rows")); err == nil && n > rows {
 		rows = min(n, maxDocRows)
@@ -154,7 +154,7 @@ func (s *Server) intakeView(c *call, form url.Values, draft *enroll.Application)
 		}
 	}
 	in, _ := intakeFromForm(form, nil)
-	res, q, _ := s.app.Enroll.Check(in)
+	res, q, _ := s.svc.Applications.Check(in)
 	v.Evidence = s.evidenceView(c, res)
 	v.Fee = fee.Format(q.AmountCents, st.Fees.Currency, c.P.Lang)
 	v.FeeCategory = c.P.T("web.category." + q.Category)
@@ -224,7 +224,7 @@ func applicationForm(a *enroll.Application) url.Values {
 func (s *Server) minimizeForm(f url.Values) {
 	for i := range maxDocRows {
 		n := strconv.Itoa(i)
-		if d, ok := s.app.Settings.Document(f.Get("doc_type_" + n)); !ok || !d.AskIssuer {
+		if d, ok := s.svc.Settings.Document(f.Get("doc_type_" + n)); !ok || !d.AskIssuer {
 			f.Del("doc_issuer_" + n)
 		}
 	}
@@ -286,7 +286,7 @@ func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Error
 // an unencrypted face would outlive the request.
 func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values, []byte, error) {
 	maxPhoto := photo.DefaultSpec().MaxUploadBytes
-	if mb := s.app.Settings.Photo.MaxUploadMB; mb > 0 {
+	if mb := s.svc.Settings.Photo.MaxUploadMB; mb > 0 {
 		maxPhoto = int64(mb) << 20
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxPhoto+1<<20)
@@ -374,7 +374,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 	// The amount due is the program's fee for this person, never a number
 	// from the form.
 	in0, _ := intakeFromForm(form, nil)
-	_, q, _ := s.app.Enroll.Check(in0)
+	_, q, _ := s.svc.Applications.Check(in0)
 	in, dateErrs := intakeFromForm(form, &q)
 	in.Photo = photoBytes
 	if len(dateErrs) > 0 {
@@ -383,9 +383,9 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 	id := form.Get("draft_id")
 	var a *enroll.Application
 	if action == "draft" {
-		a, err = s.app.Enroll.SaveDraft(r.Context(), c.Actor, id, in)
+		a, err = s.svc.Applications.SaveDraft(r.Context(), c.Actor, id, in)
 	} else {
-		a, err = s.app.Enroll.Submit(r.Context(), c.Actor, id, in)
+		a, err = s.svc.Applications.Submit(r.Context(), c.Actor, id, in)
 	}
 	if fe := fieldErrors(err); fe != nil {
 		return s.rerenderIntake(w, r, c, p, photoBytes, fe, http.StatusUnprocessableEntity)
@@ -393,7 +393,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 	if errors.Is(err, enroll.ErrState) && id != "" && action == "submit" {
 		// The draft was submitted already: a second click on Submit, or
 		// the same draft submitted from another tab. Show what exists.
-		if done, gerr := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReceipt); gerr == nil && done.Status != enroll.StatusDraft {
+		if done, gerr := s.svc.Applications.Get(r.Context(), c.Actor, id, enroll.PurposeReceipt); gerr == nil && done.Status != enroll.StatusDraft {
 			a, err = done, nil
 		}
 	}
@@ -418,7 +418,7 @@ func (s *Server) rerenderIntake(w http.ResponseWriter, r *http.Request, c *call,
 	if len(photoBytes) > 0 {
 		in, _ := intakeFromForm(p.Form, nil)
 		in.Photo = photoBytes
-		d, err := s.app.Enroll.SaveDraft(r.Context(), c.Actor, p.Form.Get("draft_id"), in)
+		d, err := s.svc.Applications.SaveDraft(r.Context(), c.Actor, p.Form.Get("draft_id"), in)
 		switch {
 		case err == nil:
 			draft = d
@@ -435,7 +435,7 @@ func (s *Server) rerenderIntake(w http.ResponseWriter, r *http.Request, c *call,
 			return err
 		}
 	} else if id := p.Form.Get("draft_id"); id != "" {
-		d, err := s.app.Enroll.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
+		d, err := s.svc.Applications.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
 		if err != nil {
 			return err
 		}

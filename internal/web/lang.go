@@ -12,16 +12,16 @@ const langCookie = "cityid_lang"
 // language is the cookie's choice when it names a shipped language, else
 // the best match for Accept-Language.
 func (s *Server) language(r *http.Request) string {
-	if ck, err := r.Cookie(langCookie); err == nil && s.app.I18n.Has(ck.Value) {
+	if ck, err := r.Cookie(langCookie); err == nil && s.svc.I18n.Has(ck.Value) {
 		return ck.Value
 	}
-	return s.app.I18n.Match(r.Header.Get("Accept-Language"))
+	return s.svc.I18n.Match(r.Header.Get("Accept-Language"))
 }
 
 // setLanguage remembers the chosen language and goes back to the page.
 func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, c *call) error {
 	lang := r.PathValue("lang")
-	if !s.app.I18n.Has(lang) {
+	if !s.svc.I18n.Has(lang) {
 		return httplayer.Fail(http.StatusNotFound, "web.error.not_found", nil)
 	}
 	http.SetCookie(w, &http.Cookie{

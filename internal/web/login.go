@@ -13,7 +13,7 @@ import (
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.Token != "" {
 		// Already signed in (or half-way): continue where the session is.
-		if sess, err := s.app.Auth.Session(r.Context(), c.Token); err == nil {
+		if sess, err := s.svc.Auth.Session(r.Context(), c.Token); err == nil {
 			http.Redirect(w, r, stepPath(sess.Next), http.StatusSeeOther)
 			return nil
 		}
@@ -28,7 +28,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
-	token, next, err := s.app.Auth.Login(r.Context(), user, pass, httplayer.ClientKey(r))
+	token, next, err := s.svc.Auth.Login(r.Context(), user, pass, httplayer.ClientKey(r))
 	if err != nil {
 		var ae *auth.Error
 		if !errors.As(err, &ae) {
@@ -62,7 +62,7 @@ func (s *Server) atStep(w http.ResponseWriter, r *http.Request, c *call, step au
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return auth.Session{}, false, nil
 	}
-	sess, err := s.app.Auth.Session(r.Context(), c.Token)
+	sess, err := s.svc.Auth.Session(r.Context(), c.Token)
 	if errors.Is(err, auth.ErrNoSession) {
 		s.clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -99,7 +99,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call)
 		errs = append(errs, person.FieldError{Field: "new_password_again", Key: "web.password.mismatch"})
 	}
 	if len(errs) == 0 {
-		next, err := s.app.Auth.ChangePassword(r.Context(), c.Token, cur, nw)
+		next, err := s.svc.Auth.ChangePassword(r.Context(), c.Token, cur, nw)
 		if err == nil {
 			http.Redirect(w, r, stepPath(next), http.StatusSeeOther)
 			return nil
@@ -136,7 +136,7 @@ func (s *Server) totpEnrollForm(w http.ResponseWriter, r *http.Request, c *call)
 	if _, ok, err := s.atStep(w, r, c, auth.StepEnrollTOTP); !ok {
 		return err
 	}
-	secret, otpauth, err := s.app.Auth.BeginTOTP(r.Context(), c.Token)
+	secret, otpauth, err := s.svc.Auth.BeginTOTP(r.Context(), c.Token)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Server) totpEnroll(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.app.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
+	token, err := s.svc.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
@@ -197,7 +197,7 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.app.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
+	token, err := s.svc.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
@@ -223,7 +223,7 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.Token != "" {
-		if err := s.app.Auth.Logout(r.Context(), c.Token); err != nil && !errors.Is(err, auth.ErrNoSession) {
+		if err := s.svc.Auth.Logout(r.Context(), c.Token); err != nil && !errors.Is(err, auth.ErrNoSession) {
 			return err
 		}
 	}
@@ -234,7 +234,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
 
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.Token != "" {
-		if err := s.app.Auth.LogoutEverywhere(r.Context(), c.Token); err != nil && !errors.Is(err, auth.ErrNoSession) {
+		if err := s.svc.Auth.LogoutEverywhere(r.Context(), c.Token); err != nil && !errors.Is(err, auth.ErrNoSession) {
 			return err
 		}
 	}

@@ -49,10 +49,10 @@ func (s *Server) newPage(r *http.Request, c *call, titleKey string) *page {
 }
 
 func (s *Server) programName(lang string) string {
-	if t := s.app.Settings.Program.Title[lang]; t != "" {
+	if t := s.svc.Settings.Program.Title[lang]; t != "" {
 		return t
 	}
-	if n := s.app.Settings.Program.Name; n != "" {
+	if n := s.svc.Settings.Program.Name; n != "" {
 		return n
 	}
 	return "cityid"

@@ -7,10 +7,11 @@ import (
 	"net/url"
 
 	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/resident"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // mountResident puts the public resident site at / (its pages live under
@@ -27,7 +28,7 @@ func (s *Server) mountResident(pages *http.ServeMux) {
 		o.Logger = s.log
 	}
 	o.NotFound = notFound
-	pub, err := resident.New(s.app, o)
+	pub, err := resident.New(s.svc, o)
 	if err != nil {
 		// Templates are parsed at start and tested; keep the portal up anyway.
 		s.log.Error("resident site disabled", "err", err)
@@ -58,10 +59,11 @@ func (s *Server) preappForm(w http.ResponseWriter, r *http.Request, c *call) err
 	return s.views.render(w, http.StatusOK, "preapp", "layout", p)
 }
 
-// preappLoad opens the pre-application, saves it as a draft application at
-// the clerk's site (audited by the enroll service) and sends the clerk to
-// the intake form with everything filled in. The pre-application then
-// points at the application, so the resident's code shows its status.
+// preappLoad admits the pre-application: enroll turns it into a draft
+// application at the clerk's site, marks it used and the resident's booking
+// attended, in one transaction with one audit event. The clerk lands on the
+// intake form with everything filled in; the resident's code then shows
+// the application's status.
 func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) error {
 	p := s.newPage(r, c, "booking.staff.preapp_title")
 	p.Data = &preappView{}
@@ -69,51 +71,26 @@ func (s *Server) preappLoad(w http.ResponseWriter, r *http.Request, c *call) err
 		return httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", err)
 	}
 	p.Form = url.Values{"code": {r.PostFormValue("code")}}
-	code, err := resident.ParseQR(r.PostFormValue("code"))
+	code, err := enroll.ParseQR(r.PostFormValue("code"))
 	if err != nil {
 		p.setErrors(person.Errors{{Field: "code", Key: "booking.staff.bad_code"}})
 		return s.views.render(w, http.StatusUnprocessableEntity, "preapp", "layout", p)
 	}
-	pres := resident.PreappsFor(s.app)
-	pre, err := pres.Load(r.Context(), code)
-	if errors.Is(err, resident.ErrUnknownCode) {
+	id, err := s.svc.Applications.Preapps().Admit(r.Context(), c.Actor, code)
+	if errors.Is(err, enroll.ErrUnknownCode) {
 		p.setErrors(person.Errors{{Field: "code", Key: "booking.staff.unknown_code"}})
 		return s.views.render(w, http.StatusNotFound, "preapp", "layout", p)
 	}
 	if err != nil {
 		return err
 	}
-	if pre.ApplicationID != "" {
-		http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(pre.ApplicationID), http.StatusSeeOther)
-		return nil
-	}
-	in := pre.Intake()
-	key, err := newIdempotencyKey()
-	if err != nil {
-		return err
-	}
-	in.IdempotencyKey = "preapp-" + key
-	a, err := s.app.Enroll.SaveDraft(r.Context(), c.Actor, "", in)
-	if err != nil {
-		return err
-	}
-	if err := pres.MarkUsed(r.Context(), pre.ID, a.ID); err != nil {
-		return err
-	}
-	if b, _, err := s.booking().Appointment(r.Context(), pre.ID); err == nil && b.SiteID == c.Actor.SiteID {
-		if err := s.app.DB.InTx(r.Context(), func(tx *store.Tx) error { return tx.AttendAppointment(r.Context(), b.ID, s.app.Now()) }); err != nil {
-			return err
-		}
-	}
-	http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(a.ID), http.StatusSeeOther)
+	http.Redirect(w, r, "/staff/intake?draft="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
 }
 
 // booking is the booking service in the program's time zone (ticket days
-// must match the kiosk's).
-func (s *Server) booking() *booking.Service {
-	return booking.New(s.app.DB, s.app.Location, s.app.Now, s.app.Rand)
-}
+// must match the kiosk's), built once with the other services.
+func (s *Server) booking() *booking.Service { return s.svc.Booking }
 
 // linePage shows the clerk's site's walk-in line and its booking numbers.
 func (s *Server) linePage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -130,12 +107,12 @@ func (s *Server) renderLine(w http.ResponseWriter, r *http.Request, c *call, cal
 	if err != nil {
 		return err
 	}
-	n, _, _, err := s.app.DB.BookingCounts(r.Context(), c.Actor.SiteID)
+	n, _, _, err := s.svc.Booking.Counts(r.Context(), c.Actor.SiteID)
 	if err != nil {
 		return err
 	}
 	v := &preappView{Line: &l, Called: called, Desk: desk, Bookings: n}
-	if st, err := s.app.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
+	if st, err := s.svc.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
 		v.SiteName = st.Name
 	}
 	p.Form = url.Values{"desk": {desk}}
@@ -153,7 +130,7 @@ func (s *Server) lineNext(w http.ResponseWriter, r *http.Request, c *call) error
 		desk = string([]rune(desk)[:20])
 	}
 	t, err := s.booking().CallNext(r.Context(), c.Actor.SiteID, desk)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return s.renderLine(w, r, c, -1, desk)
 	}
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/resident"
+	"github.com/cityid/cityid/internal/enroll"
 )
 
 var preCodeRE = regexp.MustCompile(`[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}`)
@@ -57,7 +57,7 @@ func TestPreappToApplication(t *testing.T) {
 	if r := c.post(t, "/staff/preapp", url.Values{"code": {"2222-3333-4444"}}); r.Status != http.StatusNotFound {
 		t.Errorf("unknown code = %d, want 404", r.Status)
 	}
-	r := c.post(t, "/staff/preapp", url.Values{"code": {resident.QRPayload(code)}})
+	r := c.post(t, "/staff/preapp", url.Values{"code": {enroll.QRPayload(code)}})
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/staff/intake?draft=") {
 		t.Fatalf("load = %d %q, want a redirect to the draft", r.Status, r.Location)
 	}
@@ -141,7 +141,7 @@ func TestBrowserClerkLoadsPreapp(t *testing.T) {
 		}),
 		chromedp.Navigate(e.ts.URL+"/staff/preapp"),
 		chromedp.WaitVisible(chromedp.CSS("#f-code")),
-		chromedp.SendKeys(chromedp.CSS("#f-code"), resident.QRPayload(code)+"\n"),
+		chromedp.SendKeys(chromedp.CSS("#f-code"), enroll.QRPayload(code)+"\n"),
 		chromedp.WaitVisible(chromedp.CSS("input[name=given_names]")),
 	)
 	if err != nil {

@@ -42,13 +42,8 @@ type privacyView struct {
 // privacyPage shows what the system holds today per data class and age,
 // what the next purges erase, and the retention settings in force.
 func (s *Server) privacyPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	a := s.app
-	eng, err := retention.New(a.DB, a.Vault, a.Keys.MatchKey(), retention.PolicyFrom(a.Settings.Retention),
-		retention.Options{Now: a.Now, Rand: a.Rand})
-	if err != nil {
-		return err
-	}
-	rep, err := eng.Report(r.Context(), a.Now(), 24*time.Hour)
+	a := s.svc
+	rep, err := a.Retention.Report(r.Context(), a.Now(), 24*time.Hour)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 // proxyServer serves e's app again with the given trusted proxies.
 func proxyServer(t *testing.T, e *env, proxies *httplayer.Proxies) *httptest.Server {
 	t.Helper()
-	srv, err := New(e.app, Options{Proxies: proxies})
+	srv, err := New(e.app.Services, Options{Proxies: proxies})
 	if err != nil {
 		t.Fatal(err)
 	}

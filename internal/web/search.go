@@ -67,7 +67,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 		p.Data = v
 		return s.views.render(w, http.StatusUnprocessableEntity, "search", "layout", p)
 	}
-	list, err := s.app.Enroll.Search(r.Context(), c.Actor, r.PostForm.Get("given_names"), r.PostForm.Get("surnames"), dob, enroll.Purpose(purpose))
+	list, err := s.svc.Applications.Search(r.Context(), c.Actor, r.PostForm.Get("given_names"), r.PostForm.Get("surnames"), dob, enroll.Purpose(purpose))
 	if errors.Is(err, enroll.ErrPurpose) {
 		p.setErrors(person.Errors{{Field: "purpose", Key: "web.error.purpose"}})
 		p.Data = v

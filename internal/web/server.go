@@ -41,7 +41,7 @@ type Options struct {
 
 // Server is the staff portal and API.
 type Server struct {
-	app     *app.App
+	svc     *app.Services
 	opts    Options
 	log     *slog.Logger
 	views   *views
@@ -54,9 +54,9 @@ type Server struct {
 
 // New builds the portal: templates and assets are parsed once here, so a
 // broken template fails at start, not on a request.
-func New(a *app.App, opts Options) (*Server, error) {
+func New(a *app.Services, opts Options) (*Server, error) {
 	if a == nil {
-		return nil, errors.New("web: nil app")
+		return nil, errors.New("web: nil services")
 	}
 	log := opts.Logger
 	if log == nil {
@@ -69,7 +69,7 @@ func New(a *app.App, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{app: a, opts: opts, log: log, views: v, api: api.New(a, log), photos: verify.NewDecoder(2),
+	s := &Server{svc: a, opts: opts, log: log, views: v, api: api.New(a, log), photos: verify.NewDecoder(2),
 		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
 	s.api.SetVerifyRate(opts.VerifyPerMinute)
 	static, err := s.static()
@@ -182,7 +182,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.app.DB.Ping(ctx); err != nil {
+	if err := s.svc.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "database unavailable\n")

@@ -69,7 +69,7 @@ func (p *page) HoursInputs() []input {
 }
 
 func (s *Server) sitePage(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.app.Sites.Get(r.Context(), r.PathValue("id"))
+	st, err := s.svc.Sites.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ type requestRow struct {
 
 // staffRequestRows lists the pending requests for the staff page.
 func (s *Server) staffRequestRows(ctx context.Context, c *call, staff []auth.Staff, sites map[string]string) ([]requestRow, error) {
-	reqs, err := s.app.Auth.StaffRequests(ctx, c.Actor)
+	reqs, err := s.svc.Auth.StaffRequests(ctx, c.Actor)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Server) staffPending(w http.ResponseWriter, r *http.Request, c *call, r
 }
 
 func (s *Server) staffRequestApprove(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, pw, err := s.app.Auth.ApproveStaffRequest(r.Context(), c.Actor, r.PathValue("id"))
+	st, pw, err := s.svc.Auth.ApproveStaffRequest(r.Context(), c.Actor, r.PathValue("id"))
 	if err != nil {
 		if fe := fieldErrors(err); fe != nil {
 			p := s.newPage(r, c, "web.staff.title")
@@ -64,7 +64,7 @@ func (s *Server) staffRequestApprove(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) staffRequestRefuse(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.app.Auth.RefuseStaffRequest(r.Context(), c.Actor, r.PathValue("id")); err != nil {
+	if err := s.svc.Auth.RefuseStaffRequest(r.Context(), c.Actor, r.PathValue("id")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/staff/admin/staff?saved=1", http.StatusSeeOther)

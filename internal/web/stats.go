@@ -43,13 +43,13 @@ type statsRow struct {
 // statsReport computes the report the request asks for: ?from= and ?to=
 // months (YYYY-MM), by default the twelve months up to this one.
 func (s *Server) statsReport(r *http.Request) (stats.Report, error) {
-	loc := s.app.Location
+	loc := s.svc.Location
 	q := r.URL.Query()
-	from, to, err := stats.Span(s.app.Now(), loc, q.Get("from"), q.Get("to"))
+	from, to, err := stats.Span(s.svc.Now(), loc, q.Get("from"), q.Get("to"))
 	if err != nil {
 		return stats.Report{}, httplayer.Fail(http.StatusBadRequest, "stats.error.month", err)
 	}
-	rep, err := stats.Compute(r.Context(), s.app.DB, loc, from, to)
+	rep, err := s.svc.Stats.Compute(r.Context(), loc, from, to)
 	if errors.Is(err, stats.ErrSpan) {
 		return rep, httplayer.Fail(http.StatusBadRequest, "stats.error.span", err)
 	}

@@ -88,9 +88,9 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 	}
 	res := verify.InputResult(reason)
 	if reason == "" {
-		res = v.s.app.Cards.Verify(r.Context(), "web", payload)
+		res = v.s.svc.Cards.Verify(r.Context(), "web", payload)
 	}
-	p.Data = resultView(c.P, res, v.s.app.Location)
+	p.Data = resultView(c.P, res, v.s.svc.Location)
 	return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
 }
 

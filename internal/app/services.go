@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/cityid/cityid/internal/auditlog"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/booking"
+	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/i18n"
+	"github.com/cityid/cityid/internal/retention"
+	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/stats"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/throttle"
+)
+
+// Services are the domain services the HTTP surfaces (web, api, resident)
+// are built on. Open builds them once. They hold no database handle, vault
+// or key: a handler reaches personal data only through a service method
+// that checks the actor and purpose and writes the audit event in the same
+// transaction. The guard test in this package keeps it so.
+type Services struct {
+	Settings config.Settings
+	// Location is the program's time zone (calendar days, ticket days).
+	Location *time.Location
+	I18n     *i18n.Bundle
+	Now      func() time.Time
+	Rand     io.Reader
+	Log      *slog.Logger
+
+	Auth         *auth.Service
+	Applications *enroll.Service
+	Preapps      *enroll.Preapps
+	Booking      *booking.Service
+	Sites        *site.Service
+	Cards        *card.Service // nil when the data directory has no signing keyring
+	Retention    *retention.Engine
+	Audit        *auditlog.Reader
+	Stats        *stats.Service
+	// Ready reports whether the database answers (readiness checks).
+	Ready func(ctx context.Context) error
+
+	// Guard is what the public pages need against abuse.
+	Guard Guard
+}
+
+// Guard limits abuse of the public pages across app servers: keyed hashes
+// (so client addresses and challenges are never stored in clear) and, when
+// several servers share one PostgreSQL database, the shared tables.
+type Guard struct {
+	// Hash is a keyed hash under a key derived from the master key
+	// (vault.BlindIndex): the same on every server, useless without the key.
+	Hash func(purpose string, parts ...string) []byte
+	// Limits backs rate limits in the database; nil keeps them per process
+	// (SQLite: one server).
+	Limits throttle.Backend
+	// Challenges records spent proof-of-work challenges; nil keeps them
+	// per process.
+	Challenges ChallengeStore
+}
+
+// ChallengeStore remembers spent proof-of-work challenges until they expire;
+// SpendChallenge reports false for one already spent.
+type ChallengeStore interface {
+	SpendChallenge(ctx context.Context, hash []byte, expires time.Time) (bool, error)
+}
+
+// services builds a's Services from its opened parts.
+func (a *App) services() (*Services, error) {
+	ret, err := retention.New(a.DB, a.Vault, a.Keys.MatchKey(), retention.PolicyFrom(a.Settings.Retention),
+		retention.Options{Now: a.Now, Rand: a.Rand})
+	if err != nil {
+		return nil, err
+	}
+	sv := &Services{Retention: ret,
+		Settings: a.Settings, Location: a.Location, I18n: a.I18n, Now: a.Now, Rand: a.Rand, Log: a.Log,
+		Auth: a.Auth, Applications: a.Enroll, Preapps: a.Enroll.Preapps(),
+		Booking: booking.New(a.DB, a.Location, a.Now, a.Rand),
+		Sites:   a.Sites, Cards: a.Cards,
+		Audit: auditlog.New(a.DB), Stats: stats.NewService(a.DB), Ready: a.DB.Ping,
+		Guard: Guard{Hash: a.Vault.BlindIndex},
+	}
+	if a.DB.Dialect() == store.Postgres {
+		sv.Guard.Limits, sv.Guard.Challenges = a.DB, a.DB
+	}
+	return sv, nil
+}
+
+// Share keeps l's buckets in the shared table under name when several app
+// servers share one PostgreSQL database, so one limit holds across them;
+// keys are keyed hashes of the client key, never the key. On SQLite (one
+// server) it does nothing.
+func (g Guard) Share(l *throttle.Limiter, name string) {
+	if g.Limits == nil {
+		return
+	}
+	l.Share(g.Limits, name, func(key string) []byte { return g.Hash("throttle."+name, key) })
+}
