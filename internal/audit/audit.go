@@ -134,6 +134,7 @@ type Problem struct {
 	Reason string // what is wrong, for the operator
 }
 
+// String says which event breaks the chain and why.
 func (p *Problem) String() string { return fmt.Sprintf("event %d: %s", p.Seq, p.Reason) }
 
 // Verify reads events in Seq order from next (which returns ok=false at the

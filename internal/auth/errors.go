@@ -6,6 +6,7 @@ import "errors"
 // its message key; the text never says whether a username exists.
 type Error struct{ Key string }
 
+// Error returns the message key.
 func (e *Error) Error() string { return e.Key }
 
 // The failures; check with errors.Is, or errors.As(*Error) for the message key.

@@ -66,6 +66,7 @@ func Fail(status int, key string, cause error) *Error {
 	return &Error{Status: status, Code: codeFor(status), Key: key, Cause: cause}
 }
 
+// Error gives status, code, message key and the cause, for the log.
 func (e *Error) Error() string {
 	if e.Cause != nil {
 		return fmt.Sprintf("%d %s %s: %v", e.Status, e.Code, e.Key, e.Cause)
@@ -73,6 +74,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%d %s %s", e.Status, e.Code, e.Key)
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Cause }
 
 // codeFor is the code of a status when a handler gave none.

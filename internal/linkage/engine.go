@@ -31,6 +31,7 @@ func ParseMode(s string) (Mode, bool) {
 	return ModePlain, false
 }
 
+// String names the mode.
 func (m Mode) String() string {
 	if m == ModeBloom {
 		return "bloom"

@@ -77,6 +77,7 @@ const (
 
 var factorNames = [numFactors]string{"given_name", "surname", "date_of_birth", "sex", "suffix", "address", "email", "phone"}
 
+// String names the factor.
 func (f Factor) String() string {
 	if f < numFactors {
 		return factorNames[f]

@@ -80,6 +80,7 @@ const (
 var fieldNames = [numFields]string{"given_name", "surname", "date_of_birth", "sex", "street_number",
 	"street", "line2", "city", "postal_code", "state", "email", "phone", "suffix"}
 
+// String names the field.
 func (f Field) String() string {
 	if f < numFields {
 		return fieldNames[f]
@@ -104,6 +105,7 @@ const (
 
 var levelNames = [numLevels]string{"exact", "strong", "weak", "phonetic", "different", "missing"}
 
+// String names the agreement level.
 func (l Level) String() string {
 	if l < numLevels {
 		return levelNames[l]

@@ -168,6 +168,7 @@ type FieldError struct {
 // Errors is a list of field errors; it is an error when not empty.
 type Errors []FieldError
 
+// Error joins the field errors' fields and keys.
 func (e Errors) Error() string {
 	var b strings.Builder
 	for i, fe := range e {

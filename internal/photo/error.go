@@ -34,6 +34,7 @@ type Error struct {
 	detail string
 }
 
+// Error describes the problem for the log; pages show the message key.
 func (e *Error) Error() string { return "photo: " + e.detail }
 
 // Unwrap returns the sentinel, so errors.Is(err, ErrTooSmall) works.

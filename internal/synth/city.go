@@ -28,6 +28,7 @@ const (
 
 var communityNames = [numCommunities]string{"hispanic", "anglo", "african_american", "haitian", "vietnamese", "arabic", "other"}
 
+// String names the community.
 func (c Community) String() string {
 	if c < numCommunities {
 		return communityNames[c]
