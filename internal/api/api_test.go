@@ -57,7 +57,7 @@ func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Set
 	}
 	t.Cleanup(func() { a.Close() })
 	if settings != nil {
-		settings(&a.Services.Settings) // what the API reads
+		settings(&a.Settings)
 	}
 	logs := &syncLog{}
 	x := New(a.Services, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))

@@ -26,7 +26,8 @@ import (
 // that checks the actor and purpose and writes the audit event in the same
 // transaction. The guard test in this package keeps it so.
 type Services struct {
-	Settings config.Settings
+	// Settings points at the App's settings: one copy for the process.
+	Settings *config.Settings
 	// Location is the program's time zone (calendar days, ticket days).
 	Location *time.Location
 	I18n     *i18n.Bundle
@@ -79,7 +80,7 @@ func (a *App) services() (*Services, error) {
 		return nil, err
 	}
 	sv := &Services{Retention: ret,
-		Settings: a.Settings, Location: a.Location, I18n: a.I18n, Now: a.Now, Rand: a.Rand, Log: a.Log,
+		Settings: &a.Settings, Location: a.Location, I18n: a.I18n, Now: a.Now, Rand: a.Rand, Log: a.Log,
 		Auth: a.Auth, Applications: a.Enroll, Preapps: a.Enroll.Preapps(),
 		Booking: booking.New(a.DB, a.Location, a.Now, a.Rand),
 		Sites:   a.Sites, Cards: a.Cards,

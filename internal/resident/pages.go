@@ -94,7 +94,7 @@ type checklistData struct {
 func (s *Site) checklist(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.TitleK = "resident.checklist.title"
 	p.Form = r.URL.Query()
-	in, errs := ParseChecklist(p.Form, s.svc.Settings)
+	in, errs := ParseChecklist(p.Form, *s.svc.Settings)
 	d := &checklistData{}
 	d.Identity, d.Residency = s.docGroups(p)
 	p.setErrors(errs)
@@ -208,7 +208,7 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err := s.guard(r); err != nil {
 		return err
 	}
-	in, errs := ParseApply(r.PostForm, s.svc.Settings, p.Lang)
+	in, errs := ParseApply(r.PostForm, *s.svc.Settings, p.Lang)
 	if len(errs) == 0 || !hasField(errs, "form") {
 		errs = append(errs, in.Person.Validate(s.today(), s.svc.Settings.Program.Languages)...)
 	}

@@ -200,7 +200,7 @@ func checkbox(pdf *fpdf.Fpdf, x, y, width float64, label string) float64 {
 }
 
 func (s *Site) blankForm(w http.ResponseWriter, r *http.Request, p *page) error {
-	b, err := BlankForm(s.svc.Settings, s.svc.I18n)
+	b, err := BlankForm(*s.svc.Settings, s.svc.I18n)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func (s *Server) applicationView(w http.ResponseWriter, r *http.Request, c *call
 }
 
 func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.Application) applicationView {
-	st := s.svc.Settings
+	st := *s.svc.Settings
 	v := applicationView{A: a, Status: c.P.T("web.status." + string(a.Status)), Evidence: s.evidenceView(c, a.Evidence)}
 	if site, err := s.svc.Sites.Get(ctx, a.SiteID); err == nil {
 		v.Site = site.Name
@@ -294,7 +294,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 	if a == nil || err != nil {
 		return err
 	}
-	st := s.svc.Settings
+	st := *s.svc.Settings
 	langs := []string{a.Person.Language}
 	second := "en"
 	if a.Person.Language == "en" || !s.svc.I18n.Has(a.Person.Language) {

@@ -199,7 +199,7 @@ func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status int, p *page, c *call, cd card.Card) error {
-	st := s.svc.Settings
+	st := *s.svc.Settings
 	v := &cardView{C: cd, Status: c.P.T("card.status." + string(cd.Status)), Kind: c.P.T("card.kind." + string(cd.Kind))}
 	if cd.Reason != "" {
 		v.Reason = reasonText(c.P, cd.Reason)

@@ -120,7 +120,7 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) err
 // intakeView computes the live parts of the page (evidence, fee) from the
 // form values without storing anything.
 func (s *Server) intakeView(c *call, form url.Values, draft *enroll.Application) *intakeView {
-	st := s.svc.Settings
+	st := *s.svc.Settings
 	rows := defaultDocRows
 	if n, err := strconv.Atoi(form.Get("rows")); err == nil && n > rows {
 		rows = min(n, maxDocRows)

@@ -27,7 +27,7 @@ type docSetting struct {
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	st := s.svc.Settings
+	st := *s.svc.Settings
 	p := s.newPage(r, c, "web.settings.title")
 	money := func(cents int) string { return fee.Format(cents, st.Fees.Currency, c.P.Lang) }
 	v := settingsView{Program: st.Program.Name, City: st.Program.City, Languages: strings.Join(st.Program.Languages, ", "),
