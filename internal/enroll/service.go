@@ -401,19 +401,6 @@ func (s *Service) NameDOBIndex(given, surnames string, dob person.Date) []byte {
 	return s.vault.BlindIndex("name_dob", given, surnames, dob.String())
 }
 
-// canSee enforces site confinement: clerks see only their own site.
-func (s *Service) canSee(by auth.Actor, row Record) error {
-	switch by.Role {
-	case auth.RoleSupervisor:
-		return nil
-	case auth.RoleClerk:
-		if row.SiteID == by.SiteID {
-			return nil
-		}
-	}
-	return errs.ErrForbidden
-}
-
 // deny records a refused attempt and returns err.
 func (s *Service) deny(ctx context.Context, by auth.Actor, id, action string, err error) error {
 	auditErr := s.db.InTx(ctx, func(tx Tx) error {
@@ -540,30 +527,12 @@ func ageOrZero(dob, today person.Date) int {
 
 // List returns summaries without personal data. Clerks see only their site.
 func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summary, error) {
-	switch by.Role {
-	case auth.RoleClerk:
-		f.SiteID = by.SiteID
-	case auth.RoleSupervisor:
-	default:
-		return nil, fmt.Errorf("list applications: %w", errs.ErrForbidden)
+	f, none, err := listScope(by, f)
+	if err != nil {
+		return nil, err
 	}
-	if by.Role == auth.RoleClerk && len(f.Statuses) > 0 {
-		// A clerk's "submitted" is every application waiting for a
-		// supervisor; "needs review" does not exist for a clerk.
-		var sts []Status
-		for _, st := range f.Statuses {
-			switch st {
-			case StatusNeedsReview:
-				continue
-			case StatusSubmitted:
-				sts = append(sts, StatusNeedsReview)
-			}
-			sts = append(sts, st)
-		}
-		if len(sts) == 0 {
-			return []Summary{}, nil
-		}
-		f.Statuses = sts
+	if none {
+		return []Summary{}, nil
 	}
 	out, err := s.db.ListApplications(ctx, f)
 	if err != nil {
@@ -573,21 +542,6 @@ func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summ
 		out[i].Status, out[i].ReviewReason = clerkView(by, out[i].Status, out[i].ReviewReason)
 	}
 	return out, nil
-}
-
-// clerkView is what a clerk may know of an application's progress. The
-// duplicate screening compares a submission with every site's records, so
-// "needs review (possible duplicate)" would tell a clerk of site A that
-// someone with a similar name and date of birth applied at site B. A clerk
-// sees "submitted" and no review reason; supervisors see the match.
-func clerkView(by auth.Actor, st Status, reason string) (Status, string) {
-	if by.Role != auth.RoleClerk {
-		return st, reason
-	}
-	if st == StatusNeedsReview {
-		st = StatusSubmitted
-	}
-	return st, ""
 }
 
 // Approve accepts a submitted application.
