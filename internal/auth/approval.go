@@ -56,6 +56,7 @@ type StaffRequest struct {
 // caller that does not expect it changes nothing either.
 type PendingError struct{ Request StaffRequest }
 
+// Error says which change waits for a second administrator.
 func (e *PendingError) Error() string {
 	return fmt.Sprintf("staff request %s (%s) awaits a second administrator", e.Request.ID, e.Request.Kind)
 }
