@@ -111,7 +111,7 @@ func (x *API) verify(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if number != "" {
-		writeJSON(w, http.StatusOK, x.app.Cards.CheckNumber(r.Context(), c.Actor.StaffID, number))
+		writeJSON(w, http.StatusOK, x.svc.Cards.CheckNumber(r.Context(), c.Actor.StaffID, number))
 		return nil
 	}
 	if reason != "" {

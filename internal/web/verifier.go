@@ -78,7 +78,7 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 	if number != "" {
 		// The QR did not read but the PDF417 gave a card number: what the
 		// records say about it, never a verdict that the card is genuine.
-		p.Data = resultView(c.P, v.s.app.Cards.CheckNumber(r.Context(), "web", number), v.s.app.Location)
+		p.Data = resultView(c.P, v.s.svc.Cards.CheckNumber(r.Context(), "web", number), v.s.svc.Location)
 		return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
 	}
 	if payload == "" && reason == "" {
