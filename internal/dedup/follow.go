@@ -69,13 +69,22 @@ func (s *Screener) Follow(ctx context.Context, svc *enroll.Service, interval tim
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	behind := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if _, err := s.Sync(ctx, svc); err != nil && ctx.Err() == nil {
+		_, err := s.Sync(ctx, svc)
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case errors.Is(err, ErrBehind):
+			if !behind { // once, not four times a second
+				log.Error("duplicate screening: follow the change feed", "err", err)
+			}
+			behind = true
+		default:
 			log.Error("duplicate screening: follow the change feed", "err", err)
 		}
 	}
