@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cityid/cityid/internal/errs"
@@ -187,8 +188,33 @@ func validationErr(fields person.Errors) error {
 type ListFilter struct {
 	SiteID   string
 	Statuses []Status
-	Limit    int
-	Offset   int
+	// ReferencePrefix keeps applications whose reference starts with it
+	// (normalized by ReferencePrefix); the list never searches names.
+	ReferencePrefix string
+	Limit           int
+	Offset          int
+}
+
+// ReferencePrefix normalizes what staff type to find a reference ("k7qm 4x"
+// → "K7QM-4X"): upper case, spaces and dashes dropped and put back where
+// references have them. ok is false when a character cannot be in a reference.
+func ReferencePrefix(typed string) (prefix string, ok bool) {
+	var out []byte
+	n := 0
+	for _, r := range strings.ToUpper(typed) {
+		if r == ' ' || r == '-' {
+			continue
+		}
+		if r > 127 || !strings.ContainsRune(ReferenceAlphabet, r) || n == 12 {
+			return "", false
+		}
+		if n == 4 || n == 8 {
+			out = append(out, '-')
+		}
+		out = append(out, byte(r))
+		n++
+	}
+	return string(out), true
 }
 
 func wrapNotFound(err error, id string) error {

@@ -534,6 +534,13 @@ func (s *Service) List(ctx context.Context, by auth.Actor, f ListFilter) ([]Summ
 	if none {
 		return []Summary{}, nil
 	}
+	if f.ReferencePrefix != "" {
+		p, ok := ReferencePrefix(f.ReferencePrefix)
+		if !ok {
+			return []Summary{}, nil // no reference has such a character
+		}
+		f.ReferencePrefix = p
+	}
 	out, err := s.db.ListApplications(ctx, f)
 	if err != nil {
 		return nil, err

@@ -210,6 +210,11 @@ func (db *DB) ListApplications(ctx context.Context, f enroll.ListFilter) ([]enro
 			args = append(args, string(s))
 		}
 	}
+	if f.ReferencePrefix != "" {
+		// The prefix holds reference characters only (enroll.ReferencePrefix): no LIKE wildcards.
+		q += " AND reference LIKE ?"
+		args = append(args, f.ReferencePrefix+"%")
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}

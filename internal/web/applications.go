@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,19 +63,84 @@ func (s *Server) summaryRows(ctx context.Context, c *call, list []enroll.Summary
 	return rows
 }
 
-// applicationList is a clerk's "my site" list (a supervisor sees every site).
+// applicationsPage is how many rows one page of the list shows.
+const applicationsPage = 50
+
+type applicationListView struct {
+	Rows       []summaryRow
+	Statuses   []option
+	Prev, Next string // paging links, "" at either end
+	Page       int
+	Filtered   bool
+}
+
+// applicationList is a clerk's "my site" list (a supervisor sees every
+// site): filtered by status, searched by reference, a page at a time.
 func (s *Server) applicationList(w http.ResponseWriter, r *http.Request, c *call) error {
-	f := enroll.ListFilter{Limit: 200}
-	if st := r.URL.Query().Get("status"); st != "" {
-		f.Statuses = []enroll.Status{enroll.Status(st)}
-	}
-	list, err := s.svc.Applications.List(r.Context(), c.Actor, f)
-	if err != nil {
-		return err
-	}
+	q := r.URL.Query()
 	p := s.newPage(r, c, "web.applications.title")
-	p.Data = s.summaryRows(r.Context(), c, list)
-	return s.views.render(w, http.StatusOK, "applications", "layout", p)
+	f := enroll.ListFilter{Limit: applicationsPage + 1}
+	v := applicationListView{Page: 1}
+	v.Statuses = append(v.Statuses, option{Value: "", Label: c.P.T("desk.apps.any_status")})
+	for _, st := range statusOrder {
+		if st == enroll.StatusNeedsReview && c.Actor.Role == auth.RoleClerk {
+			continue // a clerk sees it as submitted
+		}
+		v.Statuses = append(v.Statuses, option{Value: string(st), Label: c.P.T("web.status." + string(st))})
+		if q.Get("status") == string(st) {
+			f.Statuses = []enroll.Status{st}
+			p.Form.Set("status", string(st))
+		}
+	}
+	if typed := strings.TrimSpace(q.Get("q")); typed != "" {
+		p.Form.Set("q", typed)
+		prefix, ok := enroll.ReferencePrefix(typed)
+		if !ok {
+			p.setErrors(person.Errors{{Field: "q", Key: "desk.apps.bad_reference"}})
+		}
+		f.ReferencePrefix = prefix
+	}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n <= 10000 {
+		v.Page = n
+	}
+	f.Offset = (v.Page - 1) * applicationsPage
+	v.Filtered = len(f.Statuses) > 0 || f.ReferencePrefix != ""
+	var list []enroll.Summary
+	if len(p.Errs) == 0 {
+		var err error
+		if list, err = s.svc.Applications.List(r.Context(), c.Actor, f); err != nil {
+			return err
+		}
+	}
+	link := func(page int) string {
+		u := url.Values{}
+		for _, k := range []string{"status", "q"} {
+			if p.Form.Get(k) != "" {
+				u.Set(k, p.Form.Get(k))
+			}
+		}
+		if page > 1 {
+			u.Set("page", strconv.Itoa(page))
+		}
+		if len(u) == 0 {
+			return "/staff/applications"
+		}
+		return "/staff/applications?" + u.Encode()
+	}
+	if len(list) > applicationsPage {
+		list = list[:applicationsPage]
+		v.Next = link(v.Page + 1)
+	}
+	if v.Page > 1 {
+		v.Prev = link(v.Page - 1)
+	}
+	v.Rows = s.summaryRows(r.Context(), c, list)
+	p.Data = v
+	status := http.StatusOK
+	if len(p.Errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return s.views.render(w, status, "applications", "layout", p)
 }
 
 // queue is the supervisor's review queue, oldest first, all sites.

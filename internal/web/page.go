@@ -163,7 +163,7 @@ func (p *page) setErrors(errs person.Errors) {
 
 // labelPrefixes are where a form control's label key is looked for, by
 // the control's name: "web.intake.given_names", "site.phone"…
-var labelPrefixes = []string{"web.intake.", "web.", "site.", "web.site.", "cards_web.", "booking.staff."}
+var labelPrefixes = []string{"web.intake.", "web.", "site.", "web.site.", "cards_web.", "booking.staff.", "desk.apps."}
 
 // fieldLabel is the translated label of a form control, for the error
 // summary; "" when none is known. Document rows are numbered as on the
@@ -277,4 +277,15 @@ func (p *page) Select(name, labelKey string, opts []option) input {
 		in.Options = append(in.Options, o)
 	}
 	return in
+}
+
+// Rows are the application summaries a list page shows.
+func (p *page) Rows() []summaryRow {
+	switch d := p.Data.(type) {
+	case []summaryRow:
+		return d
+	case applicationListView:
+		return d.Rows
+	}
+	return nil
 }
