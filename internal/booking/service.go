@@ -108,7 +108,8 @@ func (s *Service) Publish(ctx context.Context, siteID string, from, to person.Da
 	}
 	r, ok := all[siteID]
 	if !ok {
-		return 0, fmt.Errorf("site %s: %w", siteID, ErrNoRules)
+		// The defaults are what the rules page shows as in effect.
+		r = DefaultRules()
 	}
 	closed, err := s.db.Holidays(ctx, siteID)
 	if err != nil {

@@ -163,27 +163,46 @@ func TestBookingAdmin(t *testing.T) {
 	e.addStaff(t, "admin1", auth.RoleAdmin, "")
 	c := e.signIn(t, "admin1", testPassword)
 	c.lang = "en"
-	if r := c.get(t, "/staff/admin/booking"); r.Status != http.StatusOK || !strings.Contains(r.Body, "slot_minutes") {
-		t.Fatalf("GET booking admin = %d", r.Status)
+	page := c.get(t, "/staff/admin/booking")
+	if r := page; r.Status != http.StatusOK || !strings.Contains(r.Body, `name="slot_minutes"`) || strings.Contains(r.Body, "<textarea") {
+		t.Fatalf("GET booking admin = %d; want the rules as a form, not JSON", r.Status)
+	}
+	if !strings.Contains(page.Body, `value="09:00–12:00, 13:00–16:30"`) || !strings.Contains(text(page.Body), "the defaults below are in effect") {
+		t.Errorf("the defaults are not shown as in effect")
 	}
 	post := func(vals url.Values) resp {
 		vals.Set("site", e.siteA.ID)
 		return c.post(t, "/staff/admin/booking", vals)
 	}
-	if r := post(url.Values{"action": {"publish"}, "from": {"2026-03-03"}, "to": {"2026-03-04"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Save this site") {
-		t.Errorf("publish without rules = %d", r.Status)
+	// Publishing with the defaults shown works: no "save the rules first".
+	if r := post(url.Values{"action": {"publish"}, "from": {"2026-03-03"}, "to": {"2026-03-03"}}); r.Status != http.StatusOK || !strings.Contains(text(r.Body), "new slots published") {
+		t.Errorf("publish with the defaults = %d: %s", r.Status, text(r.Body))
 	}
-	if r := post(url.Values{"action": {"rules"}, "rules": {`{"slot_minutes": 1, "capacity": 2, "release": {"at": "08:00"}}`}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "slot_minutes 1") {
-		t.Errorf("invalid rules = %d\n%s", r.Status, text(r.Body))
+	rules := url.Values{"action": {"rules"}, "hours_tue": {"9:00-10:00"}, "hours_wed": {"09:00 – 10:00"}, "slot_minutes": {"30"},
+		"capacity": {"2"}, "release_days": {"7"}, "release_weekday": {""}, "release_at": {"08:00"}}
+	for _, tc := range []struct{ field, value, want string }{
+		{"slot_minutes", "1", "Enter whole minutes from 5 to 240."},
+		{"capacity", "lots", "Enter a number of people from 1 to 500."},
+		{"hours_thu", "10:00-9:00", "Write the hours as 9:00-12:00"},
+		{"release_at", "8 am", "Enter a time like 08:00."},
+	} {
+		bad := url.Values{}
+		for k, v := range rules {
+			bad[k] = v
+		}
+		bad.Set(tc.field, tc.value)
+		r := post(bad)
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(text(r.Body), tc.want) || !strings.Contains(r.Body, `value="`+tc.value+`"`) {
+			t.Errorf("%s=%q: %d; want 422 saying %q and keeping what was typed", tc.field, tc.value, r.Status, tc.want)
+		}
 	}
-	rules := `{"weekly": {"tue": [{"open": "09:00", "close": "10:00"}], "wed": [{"open": "09:00", "close": "10:00"}]}, "slot_minutes": 30, "capacity": 2, "release": {"days_ahead": 7, "at": "08:00"}}`
-	if r := post(url.Values{"action": {"rules"}, "rules": {rules}}); r.Status != http.StatusOK {
+	if r := post(rules); r.Status != http.StatusOK {
 		t.Fatalf("save rules = %d\n%s", r.Status, text(r.Body))
 	}
-	if r := post(url.Values{"action": {"holiday"}, "day": {"2026-03-04"}}); r.Status != http.StatusOK {
+	if r := post(url.Values{"action": {"holiday"}, "day": {"2026-03-11"}}); r.Status != http.StatusOK {
 		t.Fatalf("holiday = %d", r.Status)
 	}
-	r := post(url.Values{"action": {"publish"}, "from": {"2026-03-03"}, "to": {"2026-03-04"}})
+	r := post(url.Values{"action": {"publish"}, "from": {"2026-03-10"}, "to": {"2026-03-11"}})
 	if !strings.Contains(text(r.Body), "2 new slots published.") {
 		t.Errorf("publish:\n%s", text(r.Body))
 	}

@@ -35,7 +35,8 @@ func templateFuncs(loc *time.Location) template.FuncMap {
 			}
 			return t.In(loc).Format("2006-01-02")
 		},
-		"inc": func(i int) int { return i + 1 }, // rows are counted from 1 for people
+		"inc":  func(i int) int { return i + 1 }, // rows are counted from 1 for people
+		"list": func(s ...string) []string { return s },
 		"dataURL": func(mime string, b []byte) template.URL {
 			// Only our own re-encoded images reach here (photo.Normalize, auth QR).
 			return template.URL("data:" + mime + ";base64," + encodeBase64(b))
