@@ -163,7 +163,7 @@ func (p *page) setErrors(errs person.Errors) {
 
 // labelPrefixes are where a form control's label key is looked for, by
 // the control's name: "web.intake.given_names", "site.phone"…
-var labelPrefixes = []string{"web.intake.", "web.", "site.", "web.site.", "cards_web.", "booking.staff.", "desk.apps."}
+var labelPrefixes = []string{"web.intake.", "web.", "site.", "web.site.", "cards_web.", "booking.staff.", "desk.apps.", "web.staff.", "web.col."}
 
 // fieldLabel is the translated label of a form control, for the error
 // summary; "" when none is known. Document rows are numbered as on the

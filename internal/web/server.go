@@ -149,6 +149,8 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("POST /staff/admin/sites/{id}", staff(s.siteUpdate, roleAdmin...))
 	pages.Handle("GET /staff/admin/staff", staff(s.staffPage, roleAdmin...))
 	pages.Handle("POST /staff/admin/staff", staff(s.staffCreate, roleAdmin...))
+	pages.Handle("GET /staff/admin/staff/{id}", staff(s.staffEditForm, roleAdmin...))
+	pages.Handle("POST /staff/admin/staff/{id}", staff(s.staffUpdate, roleAdmin...))
 	pages.Handle("POST /staff/admin/staff/{id}/disable", staff(s.staffDisable, roleAdmin...))
 	pages.Handle("POST /staff/admin/staff/{id}/enable", staff(s.staffEnable, roleAdmin...))
 	pages.Handle("POST /staff/admin/staff/{id}/reset", staff(s.staffReset, roleAdmin...))
