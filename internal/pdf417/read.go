@@ -190,7 +190,9 @@ func decodeUpright(g Grey) (Result, error) {
 	bl := [2]float64{la + lb*ly1, ly1}
 	tr := [2]float64{ra + rb*ry0, ry0}
 	br := [2]float64{ra + rb*ry1, ry1}
-	m := medianM(left)
+	// Seen at an angle, modules are larger at one end than the other: the
+	// mean of the start's and the stop's sizes measures the width.
+	m := (medianM(left) + medianM(right)) / 2
 	// Modules across: start 17, two row indicators, c data columns, stop 18.
 	width := math.Hypot(tr[0]-tl[0], tr[1]-tl[1])
 	cos := math.Abs(tr[0]-tl[0]) / width

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/boombuler/barcode/pdf417"
+	"github.com/makiuchi-d/gozxing/common"
 )
 
 // symbolImage draws data as a PDF417 symbol at scale px per module (rows
@@ -67,5 +68,38 @@ func TestDecodeDrawnSymbols(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodePerspective reads a symbol seen at a steep angle: one end
+// drawn at 70 % of the other's height, so the modules at the two ends
+// differ in size and a width measured with one end's module misjudges the
+// number of columns.
+func TestDecodePerspective(t *testing.T) {
+	data := "@\n\x1e\rANSI 000000100002ID00410120ZC01610017IDDAQ4821093755216\nDCSGARCIA LOPEZ\nDACMARIA\nDBB19840309\r"
+	src := symbolImage(t, data, 5, 3, 4)
+	W, H := src.W*9/10, src.H*3/2
+	// The symbol's corners land on a trapezoid: full height on the left,
+	// 70 % on the right, and the right end foreshortened.
+	tr := common.PerspectiveTransform_QuadrilateralToQuadrilateral(
+		20, 20, float64(W-20), float64(H)*0.15, float64(W-20), float64(H)*0.85, 20, float64(H-20),
+		0, 0, float64(src.W), 0, float64(src.W), float64(src.H), 0, float64(src.H))
+	g := Grey{W: W, H: H, Pix: make([]byte, W*H)}
+	pts := make([]float64, 2*W)
+	for y := range H {
+		for x := range W {
+			pts[2*x], pts[2*x+1] = float64(x)+0.5, float64(y)+0.5
+		}
+		tr.TransformPoints(pts)
+		for x := range W {
+			g.Pix[y*W+x] = byte(src.at(pts[2*x], pts[2*x+1]))
+		}
+	}
+	res, err := Decode(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.Data) != data {
+		t.Fatalf("read %q, want %q", res.Data, data)
 	}
 }
