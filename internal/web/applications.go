@@ -159,10 +159,6 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, c *call) error {
 	return s.views.render(w, http.StatusOK, "queue", "layout", p)
 }
 
-func decided(st enroll.Status) bool {
-	return st == enroll.StatusApproved || st == enroll.StatusRejected || st == enroll.StatusIssued
-}
-
 type purposeView struct {
 	Action  string
 	Options []option
