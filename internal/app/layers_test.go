@@ -10,7 +10,6 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,41 +227,29 @@ func TestOnlyStoreImportsDrivers(t *testing.T) {
 
 // TestExportedHaveDocComments fails when a package under internal/, or an
 // exported identifier in it (functions, types, methods, constants and
-// variables outside a documented group), has no doc comment.
+// variables outside a documented group), has no doc comment. It reads the
+// files go list names for this build (build tags respected), tests left out.
 func TestExportedHaveDocComments(t *testing.T) {
-	root := filepath.Join("..")
 	var missing []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		if path != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
-			return filepath.SkipDir
+	for _, p := range listPackages(t) {
+		name := rel(p.ImportPath)
+		if !strings.HasPrefix(name, "internal/") || len(p.GoFiles) == 0 {
+			continue
 		}
 		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, path, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
-		if err != nil {
-			return err
-		}
-		name := filepath.ToSlash(filepath.Join("internal", strings.TrimPrefix(path, root)))
-		for _, p := range pkgs {
-			files := make([]*ast.File, 0, len(p.Files))
-			for _, f := range p.Files {
-				files = append(files, f)
-			}
-			dp, err := doc.NewFromFiles(fset, files, module+"/"+name)
+		files := make([]*ast.File, 0, len(p.GoFiles))
+		for _, f := range p.GoFiles {
+			af, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, parser.ParseComments)
 			if err != nil {
-				return err
+				t.Fatal(err)
 			}
-			missing = append(missing, undocumented(name, dp)...)
+			files = append(files, af)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		dp, err := doc.NewFromFiles(fset, files, p.ImportPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing = append(missing, undocumented(name, dp)...)
 	}
 	sort.Strings(missing)
 	for _, m := range missing {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/bits"
@@ -16,15 +15,6 @@ import (
 
 	"github.com/cityid/cityid/internal/throttle"
 )
-
-// requestDigest keeps a client's request key out of the database.
-func requestDigest(purpose, key string) string {
-	if key == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(purpose + "\x00" + key))
-	return hex.EncodeToString(sum[:16])
-}
 
 // pow issues and checks proof-of-work challenges: the browser must find a
 // nonce such that SHA-256(challenge ":" nonce) starts with Bits zero bits
