@@ -432,7 +432,11 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 	if err != nil {
 		return Card{}, err
 	}
-	app, err := s.apps.Get(ctx, by, old.ApplicationID, enroll.PurposeReplacement)
+	purpose := enroll.PurposeReplacement
+	if kind == KindRenewal {
+		purpose = enroll.PurposeRenewal
+	}
+	app, err := s.apps.Get(ctx, by, old.ApplicationID, purpose)
 	if err != nil {
 		return Card{}, fmt.Errorf("%s: %w", action, err)
 	}

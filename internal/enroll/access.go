@@ -17,7 +17,7 @@ import (
 // CardholderPurposes are the only reasons to open a cardholder's record
 // (a card was handed over and the reprint grace period is over): routine
 // work is done once the person holds the card.
-var CardholderPurposes = []Purpose{PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
+var CardholderPurposes = []Purpose{PurposeRenewal, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest}
 
 // checkPurpose decides which purpose a read is recorded with, or refuses
 // it (audited as denied). A decided or issued application needs a purpose

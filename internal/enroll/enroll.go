@@ -58,30 +58,32 @@ const (
 	PurposeIssue    Purpose = "card_issue"    // issuing the card of an approved application
 	PurposePrint    Purpose = "card_print"    // previewing and printing an issued card
 	PurposeHandOver Purpose = "card_handover" // checking the holder at the desk before handing the card over
+	PurposeRenewal  Purpose = "card_renewal"  // renewing a card near its expiry (age-based fee, new artwork)
 )
 
 // Purposes lists every purpose.
 func Purposes() []Purpose {
 	return []Purpose{PurposeReview, PurposeReceipt, PurposeReplacement, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest,
-		PurposeIssue, PurposePrint, PurposeHandOver}
+		PurposeIssue, PurposePrint, PurposeHandOver, PurposeRenewal}
 }
 
 // actionStatus is the one status in which each card-desk purpose applies.
-var actionStatus = map[Purpose]Status{PurposeIssue: StatusApproved, PurposePrint: StatusIssued, PurposeHandOver: StatusIssued}
+var actionStatus = map[Purpose]Status{PurposeIssue: StatusApproved, PurposePrint: StatusIssued, PurposeHandOver: StatusIssued,
+	PurposeRenewal: StatusIssued}
 
 // PurposesFor lists the purposes a staff member may state to open a decided
 // record in status st, the card-desk action that fits the status first.
 // Review is not among them: deciding is over.
 func PurposesFor(st Status) []Purpose {
 	var out []Purpose
-	for _, p := range []Purpose{PurposeIssue, PurposePrint, PurposeHandOver} {
+	for _, p := range []Purpose{PurposeIssue, PurposePrint, PurposeHandOver} { // the desk's steps first
 		if actionStatus[p] == st {
 			out = append(out, p)
 		}
 	}
 	out = append(out, PurposeReceipt)
 	if st == StatusIssued {
-		out = append(out, PurposeReplacement)
+		out = append(out, PurposeRenewal, PurposeReplacement)
 	}
 	return append(out, PurposeCorrection, PurposeFraudReview, PurposeOwnRequest)
 }

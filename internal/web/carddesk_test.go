@@ -267,3 +267,28 @@ func TestCardRenewOnlyInWindowAndLocalTimes(t *testing.T) {
 		}
 	}
 }
+
+// A renewal reads the holder's record as a renewal, not as a borrowed
+// "replacement".
+func TestCardRenewalReadsAsRenewal(t *testing.T) {
+	ce := newCardEnv(t)
+	id := ce.issue(t)
+	ce.clk.Add(time.Date(2031, 2, 1, 15, 0, 0, 0, time.UTC).Sub(ce.clk.Now()))
+	sup := ce.signIn(t, "sup1", testPassword)
+	from := lastSeq(t, ce.env)
+	if r := sup.post(t, "/staff/cards/"+id+"/renew", url.Values{"renew_payment_method": {"cash"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("renew = %d: %s", r.Status, text(r.Body))
+	}
+	reads := 0
+	for _, ev := range eventsSince(t, ce.env, from) {
+		if ev.Action == "application.read" && ev.RecordID == ce.appID {
+			reads++
+			if ev.Purpose != "card_renewal" {
+				t.Errorf("renewal read the record with purpose %q", ev.Purpose)
+			}
+		}
+	}
+	if reads == 0 {
+		t.Error("the renewal read no record (audit)")
+	}
+}

@@ -334,7 +334,7 @@ func (s *Server) cardPayment(r *http.Request, c *call, id, action string, field 
 		if err != nil {
 			return fee.Payment{}, err
 		}
-		a, err := s.svc.Applications.Get(r.Context(), c.Actor, cd.ApplicationID, enroll.PurposeReplacement)
+		a, err := s.svc.Applications.Get(r.Context(), c.Actor, cd.ApplicationID, enroll.PurposeRenewal)
 		if err != nil {
 			return fee.Payment{}, err
 		}
