@@ -227,6 +227,11 @@ frontend www
   default_backend cityid
 backend cityid
   balance roundrobin
+  # A request sent to a server that just died is retried on another one,
+  # as a production proxy is set up to do.
+  retries 3
+  option redispatch 1
+  retry-on conn-failure empty-response
   option httpchk GET /readyz
   http-response set-header X-Served-By %%[srv_name]
   server a %s check inter 300ms fall 2 rise 1
@@ -387,9 +392,14 @@ backend cityid
 
 	// The signed-in clerk keeps working on the survivor (HAProxy's health
 	// check takes the dead server out).
-	waitFor(t, "HAProxy to route around the dead server", 10*time.Second, func() bool {
-		st, _, _ := clerk.do(t, http.MethodGet, "/staff", nil)
-		return st == http.StatusOK
+	ok := 0
+	waitFor(t, "HAProxy to route around the dead server", 20*time.Second, func() bool {
+		if st, _, _ := clerk.do(t, http.MethodGet, "/staff", nil); st == http.StatusOK {
+			ok++
+		} else {
+			ok = 0
+		}
+		return ok >= 3
 	})
 	for i := range 4 {
 		if st, loc, _ := clerk.do(t, http.MethodGet, "/staff", nil); st != http.StatusOK {
