@@ -51,6 +51,13 @@ func (s *Service) StandingOf(ctx context.Context, code string, dob person.Date) 
 		return Standing{}, err
 	}
 	row, err := s.db.ApplicationByReference(ctx, code)
+	return s.matched(ctx, row, err, dob)
+}
+
+// matched is the standing of row (as read, with its read error) when dob is
+// its sealed date of birth; no row and another date give the one answer
+// ErrNoMatch.
+func (s *Service) matched(ctx context.Context, row Record, err error, dob person.Date) (Standing, error) {
 	if errors.Is(err, errs.ErrNotFound) {
 		return Standing{}, ErrNoMatch
 	}
@@ -94,18 +101,5 @@ func (s *Service) dobMatches(ctx context.Context, row Record, dob person.Date) (
 // same single answer, ErrNoMatch, for every mismatch.
 func (s *Service) StandingOfApplication(ctx context.Context, id string, dob person.Date) (Standing, error) {
 	row, err := s.db.Application(ctx, id)
-	if errors.Is(err, errs.ErrNotFound) {
-		return Standing{}, ErrNoMatch
-	}
-	if err != nil {
-		return Standing{}, err
-	}
-	ok, err := s.dobMatches(ctx, row, dob)
-	if err != nil {
-		return Standing{}, err
-	}
-	if !ok {
-		return Standing{}, ErrNoMatch
-	}
-	return standing(row), nil
+	return s.matched(ctx, row, err, dob)
 }
