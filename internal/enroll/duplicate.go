@@ -81,16 +81,11 @@ func (s *Service) EachPerson(ctx context.Context, statuses []Status, fn func(id 
 		if wrapped == nil || row.Sealed.GivenNames == nil {
 			return nil // erased
 		}
-		dk, err := s.vault.OpenDataKey(wrapped)
-		if err != nil {
-			return fmt.Errorf("open data key: %w", err)
-		}
-		u, err := unseal(dk, row)
-		dk.Destroy()
+		p, err := s.personOf(row, wrapped)
 		if err != nil {
 			return err
 		}
-		return fn(row.ID, u.person)
+		return fn(row.ID, p)
 	})
 }
 
@@ -110,16 +105,11 @@ func (s *Service) ScreeningState(ctx context.Context, ids []string, fn func(id, 
 		if !screened[row.Status] || wrapped == nil || row.Sealed.GivenNames == nil {
 			return fn(row.ID, row.PersonID, nil)
 		}
-		dk, err := s.vault.OpenDataKey(wrapped)
-		if err != nil {
-			return fmt.Errorf("open data key: %w", err)
-		}
-		u, err := unseal(dk, row)
-		dk.Destroy()
+		p, err := s.personOf(row, wrapped)
 		if err != nil {
 			return err
 		}
-		return fn(row.ID, row.PersonID, &u.person)
+		return fn(row.ID, row.PersonID, &p)
 	})
 }
 
@@ -174,16 +164,11 @@ func (s *Service) DecidedPairs(ctx context.Context, by auth.Actor, decisions []P
 		if wrapped == nil || row.Sealed.GivenNames == nil {
 			return nil // erased or reduced
 		}
-		dk, err := s.vault.OpenDataKey(wrapped)
-		if err != nil {
-			return fmt.Errorf("open data key: %w", err)
-		}
-		u, err := unseal(dk, row)
-		dk.Destroy()
+		p, err := s.personOf(row, wrapped)
 		if err != nil {
 			return err
 		}
-		people[row.ID] = u.person
+		people[row.ID] = p
 		return nil
 	})
 	if err != nil {
@@ -350,4 +335,16 @@ func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidat
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_link", RecordType: "application", RecordID: candidateID})
 	})
+}
+
+// personOf opens row's person data with its wrapped data key, which it
+// destroys before returning (system tasks: no audit event here).
+func (s *Service) personOf(row Record, wrapped []byte) (person.Person, error) {
+	dk, err := s.vault.OpenDataKey(wrapped)
+	if err != nil {
+		return person.Person{}, fmt.Errorf("open data key: %w", err)
+	}
+	defer dk.Destroy()
+	u, err := unseal(dk, row)
+	return u.person, err
 }
