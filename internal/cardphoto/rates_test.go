@@ -33,7 +33,10 @@ const zxingReader = "/usr/bin/ZXingReader"
 //
 // CITYID_PHOTO_ONLY=name,name limits the set to some conditions;
 // CITYID_PHOTO_ZXING=0 skips ZXingReader; CITYID_PHOTO_SEED=N draws another
-// set (default 1). The last column is the share whose PDF417 alone gives
+// set (default 1); CITYID_PHOTO_CARDS=N photographs N distinct synthetic
+// residents (default 20); CITYID_PHOTO_DECODE=0 only writes the set (to
+// make a large one while the machine is busy with something else). The
+// last column is the share whose PDF417 alone gives
 // the card number (what the verifier falls back on when the QR is
 // unreadable).
 func TestDecodeRates(t *testing.T) {
@@ -53,13 +56,14 @@ func TestDecodeRates(t *testing.T) {
 	if v, err := strconv.ParseUint(os.Getenv("CITYID_PHOTO_SEED"), 10, 64); err == nil {
 		seed = v
 	}
+	cards, _ := strconv.Atoi(os.Getenv("CITYID_PHOTO_CARDS"))
 	want := per * len(cardphoto.Conditions)
 	if only != nil {
 		want = per * len(only)
 	}
 	shots, err := cardphoto.Load(dir)
 	if err != nil || len(shots) != want {
-		shots, err = cardphoto.Generate(dir, cardphoto.SetOptions{PerCondition: per, Seed: seed, Only: only,
+		shots, err = cardphoto.Generate(dir, cardphoto.SetOptions{PerCondition: per, Seed: seed, Only: only, Cards: cards,
 			Progress: func(done, total int) {
 				if done%20 == 0 || done == total {
 					t.Logf("generated %d/%d", done, total)
@@ -68,6 +72,10 @@ func TestDecodeRates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if os.Getenv("CITYID_PHOTO_DECODE") == "0" {
+		t.Logf("wrote %d photos to %s", len(shots), dir)
+		return
 	}
 	_, zerr := os.Stat(zxingReader)
 	if os.Getenv("CITYID_PHOTO_ZXING") == "0" {

@@ -41,7 +41,8 @@ const (
 func cmdVerify(ctx context.Context, stdio IO, args []string) error {
 	fs := newFlagSet(stdio, "verify", "verify --keys FILE|https://URL [--status FILE|URL | --offline] [--at TIME] PAYLOAD|-|IMAGE",
 		"Verify a card's QR code: signature, validity and, when the card names a status list, revocation.\n"+
-			"PAYLOAD is the QR text, - reads it from standard input, IMAGE is a PNG or JPEG photo of the card back.\n"+
+			"PAYLOAD is the QR text, - reads it from standard input, IMAGE is a PNG or JPEG photo of the card back\n"+
+			"(read like the verifier page: several attempts, then the PDF417's card number if the QR cannot be read).\n"+
 			"The status list the card names is fetched unless --status gives a copy or --offline skips it.\n"+
 			"Prints one JSON object. Exit status: 0 valid; 1 not valid or not genuine; 2 usage;\n"+
 			"3 the code could not be read (retake the photo); 4 the status or the keys could not be checked.")
@@ -96,13 +97,20 @@ func cmdVerify(ctx context.Context, stdio IO, args []string) error {
 	default:
 		v.Status = verify.NewListSource(verify.FileFetch(s), keys, time.Now)
 	}
-	payload, reason, err := readPayload(stdio.In, fs.Arg(0))
+	in, reason, err := readPayload(stdio.In, fs.Arg(0))
 	var res verify.Result
-	if err != nil {
+	switch {
+	case err != nil:
 		fmt.Fprintf(stdio.Err, "cityid verify: %v\n", err)
 		res = verify.InputResult(reason)
-	} else {
-		res = v.Verify(ctx, payload, at)
+	case in.Number != "":
+		// Only the unsigned PDF417 was read. The command works offline,
+		// so the city's records are not asked about the number.
+		fmt.Fprintf(stdio.Err, "cityid verify: the QR code could not be read; the barcode (PDF417) gives card number %s. "+
+			"It is not signed: the photo, the signature and the city's records were not checked.\n", in.Number)
+		res = verify.BarcodeResult(in.Number, verify.RecordUnavailable)
+	default:
+		res = v.Verify(ctx, in.QR, at)
 	}
 	enc := json.NewEncoder(stdio.Out)
 	enc.SetIndent("", "  ")
@@ -168,36 +176,39 @@ func parseKeySet(b []byte) (*signing.KeySet, error) {
 }
 
 // readPayload returns the QR text from the argument, standard input or an
-// image file; on failure it also returns the reason code to report.
-func readPayload(stdin io.Reader, arg string) (string, string, error) {
+// image file (or, for a photo whose QR cannot be read, the card number of
+// its PDF417); on failure it also returns the reason code to report.
+func readPayload(stdin io.Reader, arg string) (verify.Photo, string, error) {
 	if arg == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdin, claim169.MaxPayloadLen+64))
 		if err != nil {
-			return "", reasonUnreadable, err
+			return verify.Photo{}, reasonUnreadable, err
 		}
-		return strings.TrimSpace(string(b)), "", nil
+		return verify.Photo{QR: strings.TrimSpace(string(b))}, "", nil
 	}
 	fi, err := os.Stat(arg)
 	if err != nil || !fi.Mode().IsRegular() {
 		// Not a file: the argument is the payload itself.
-		return strings.TrimSpace(arg), "", nil
+		return verify.Photo{QR: strings.TrimSpace(arg)}, "", nil
 	}
 	if fi.Size() > maxImageBytes {
-		return "", reasonImageTooBig, fmt.Errorf("%s is %d bytes; images over %d bytes are refused", arg, fi.Size(), maxImageBytes)
+		return verify.Photo{}, reasonImageTooBig, fmt.Errorf("%s is %d bytes; images over %d bytes are refused", arg, fi.Size(), maxImageBytes)
 	}
-	return decodeQRImage(arg)
+	return decodeCardImage(arg)
 }
 
-// decodeQRImage finds and reads the QR code in a PNG or JPEG photo.
-func decodeQRImage(path string) (string, string, error) {
+// decodeCardImage reads a PNG or JPEG photo of a card back with the same
+// decoder as the verifier page and API: the QR code after several attempts,
+// else the PDF417's card number.
+func decodeCardImage(path string) (verify.Photo, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", reasonUnreadable, err
+		return verify.Photo{}, reasonUnreadable, err
 	}
 	defer f.Close()
-	text, err := verify.DecodeQRImage(f, maxImageBytes)
+	ph, err := verify.DecodeCardImage(f, maxImageBytes)
 	if err != nil {
-		return "", verify.InputReason(err), fmt.Errorf("%s: %w", path, err)
+		return verify.Photo{}, verify.InputReason(err), fmt.Errorf("%s: %w", path, err)
 	}
-	return text, "", nil
+	return ph, "", nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -21,10 +22,13 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/card/render"
+	"github.com/cityid/cityid/internal/cardphoto"
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/vault"
+	"github.com/cityid/cityid/internal/verify"
 )
 
 // keyedDataDir makes a data directory with a master key and one rotated
@@ -272,4 +276,57 @@ func pngHeader(w, h uint32) []byte {
 	b = binary.BigEndian.AppendUint32(b, 13)
 	b = append(b, chunk...)
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
+
+// TestVerifyCommandPhoto: `cityid verify IMAGE` reads a phone photo of a
+// real card back with the verifier page's decoder — a genuine card at a 4°
+// tilt, slightly blurred, filling half the frame is valid (the issue's
+// teller photo) — and, when the QR is covered, reports the PDF417's card
+// number as "could not read the code" (exit 3), never as not genuine.
+func TestVerifyCommandPhoto(t *testing.T) {
+	_, jwks, s := keyedDataDir(t)
+	r, err := render.New(cardphoto.Style())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cardphoto.Sample(r, s, rand.Reader, 3, cardphoto.Face{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	teller := cardphoto.Params{FrameW: 4000, FrameH: 3000, Fill: 0.5, Rotate: 4, TiltX: 3, TiltY: -2,
+		Blur: 1.2, Light: 0.9, Uneven: 0.15, Warm: 0.3, Noise: 3, Quality: 85, Background: cardphoto.Table, Seed: 4}
+	photo := func(name string, back image.Image) string {
+		t.Helper()
+		jpg, err := cardphoto.Photo(back, teller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, jpg, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	covered := image.NewRGBA(c.Back.Bounds())
+	draw.Copy(covered, image.Point{}, c.Back, c.Back.Bounds(), draw.Src, nil)
+	b := covered.Bounds()
+	// The QR sits below the PDF417 on the left: a sticker over all of it.
+	draw.Draw(covered, image.Rect(0, b.Dy()*46/100, b.Dx()*35/100, b.Dy()), image.NewUniform(color.RGBA{0xe8, 0xe4, 0xd8, 0xff}), image.Point{}, draw.Src)
+
+	// The sample card names a status list on a host that does not exist
+	// here; --offline keeps the test to the photo.
+	at := "2030-06-01T12:00:00Z"
+	res, err := runVerify(t, "", "--keys", jwks, "--offline", "--at", at, photo("teller.jpg", c.Back))
+	if err != nil || res["outcome"] != verify.OutcomeValid {
+		t.Errorf("teller's photo: exit %v, result %v; want valid", err, res)
+	}
+	res, err = runVerify(t, "", "--keys", jwks, "--offline", "--at", at, photo("covered.jpg", covered))
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != exitVerifyUnreadable {
+		t.Errorf("QR covered: exit %v, want %d (could not read the code)", err, exitVerifyUnreadable)
+	}
+	bc, _ := res["barcode"].(map[string]any)
+	if res["outcome"] != verify.OutcomeUnreadable || res["advice"] != verify.AdviceRetake || res["valid"] != false || bc["number"] != c.Number {
+		t.Errorf("QR covered: result %v; want unreadable, retake, barcode number %s", res, c.Number)
+	}
 }
