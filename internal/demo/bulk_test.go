@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/cityid/cityid/internal/checkpoint"
 	"github.com/cityid/cityid/internal/demo"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -90,6 +92,15 @@ func TestBulkIsTheIntakePath(t *testing.T) {
 		}
 		if again.ReviewReason != enroll.ReviewPossibleDuplicate {
 			t.Errorf("a second application by a bulk-loaded resident: review reason %q, want %q", again.ReviewReason, enroll.ReviewPossibleDuplicate)
+		}
+		// The same seed again reuses the idempotency keys: the first batch
+		// (written with COPY on PostgreSQL) is refused whole, nothing added.
+		before, _ := a.DB.AuditCount(ctx)
+		if _, err := demo.Bulk(ctx, a, demo.Options{Residents: 64, Seed: 9, Batch: 64, Workers: 1}); !errors.Is(err, errs.ErrWriteConflict) {
+			t.Errorf("Bulk with the same seed again = %v, want a write conflict", err)
+		}
+		if after, _ := a.DB.AuditCount(ctx); after != before {
+			t.Errorf("a refused batch left %d audit events, want none", after-before)
 		}
 	})
 }

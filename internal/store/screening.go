@@ -27,7 +27,7 @@ func (tx *Tx) noteScreening(ctx context.Context, as ...enroll.Record) error {
 	for i, a := range as {
 		rows[i] = []any{a.ID, a.PersonID}
 	}
-	if err := tx.insertRows(ctx, "INSERT INTO screening_changes (application_id, person_id)", 2, rows); err != nil {
+	if err := tx.insertRows(ctx, "screening_changes", "application_id, person_id", rows); err != nil {
 		return fmt.Errorf("note screening change: %w", err)
 	}
 	return nil

@@ -160,14 +160,28 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 // Tx is a write transaction. Every domain write goes through one, together
 // with its audit event, so a crash leaves either both or neither.
 type Tx struct {
-	tx      *sql.Tx
+	tx *sql.Tx
+	// conn is the connection a PostgreSQL transaction runs on, for COPY
+	// (insertRows); nil on SQLite.
+	conn    *sql.Conn
 	dialect Dialect
 	actions []string // audit action codes appended, for the commit hook
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
+	var conn *sql.Conn
+	var sqlTx *sql.Tx
+	if db.dialect == Postgres {
+		// Hold the connection itself so a bulk write can COPY on it.
+		if conn, err = db.w.Conn(ctx); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer conn.Close()
+		sqlTx, err = conn.BeginTx(ctx, nil)
+	} else {
+		sqlTx, err = db.w.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -177,7 +191,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	tx := &Tx{tx: sqlTx, dialect: db.dialect}
+	tx := &Tx{tx: sqlTx, conn: conn, dialect: db.dialect}
 	if err := fn(tx); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
