@@ -205,12 +205,20 @@ func (rd *reader) read(g grey) (string, *detector.FinderPatternInfo, bool) {
 	if rd.expired() {
 		return "", nil, false
 	}
-	info, err := detector.NewFinderPatternFinder(bits, nil).Find(tryHarder)
-	if err != nil {
+	rd.work += g.w * g.h / 2 // the finder search reads every other row
+	infos := finderTriples(bits, 3)
+	if len(infos) == 0 {
 		return "", nil, false
 	}
-	text, ok := rd.careful(g, bits, info)
-	return text, info, ok
+	for _, info := range infos {
+		if text, ok := rd.careful(g, bits, info); ok {
+			return text, info, true
+		}
+		if rd.expired() {
+			break
+		}
+	}
+	return "", infos[0], false
 }
 
 // careful reads the symbol whose finder patterns are info, trying the

@@ -1,0 +1,124 @@
+package verify
+
+import (
+	"math"
+	"slices"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode/detector"
+)
+
+// maxCandidates bounds the finder-pattern candidates finderTriples pairs
+// up (the ones confirmed on most rows are kept): a card back has text and
+// a PDF417 whose bars can pass for a finder pattern, and triples grow with
+// the cube of the candidates.
+const maxCandidates = 24
+
+// finderTriples finds finder-pattern candidates on every other row of bits
+// and returns up to n triples of them that could be one symbol's three
+// finder patterns, the most square first.
+//
+// zxing's own search (FinderPatternFinder.Find) skips rows once it has two
+// confirmed centres, guessing where the third lies; on a card back the
+// PDF417's edge passes for a finder pattern, so the guess jumps over the
+// QR's real top-left pattern and the symbol is "not found" on a clear,
+// slightly tilted photo. It also picks one triple by an unscaled measure
+// that favours small false ones. This search reads every other row, scores
+// triples by their shape relative to their size, and lets the caller try
+// more than one.
+func finderTriples(bits *gozxing.BitMatrix, n int) []*detector.FinderPatternInfo {
+	f := detector.NewFinderPatternFinder(bits, nil)
+	w, h := bits.GetWidth(), bits.GetHeight()
+	state := make([]int, 5)
+	for i := 1; i < h; i += 2 {
+		detector.FinderPatternFinder_ClearCounts(state)
+		cur := 0
+		for j := 0; j < w; j++ {
+			if bits.Get(j, i) {
+				if cur&1 == 1 { // a black pixel after white
+					cur++
+				}
+				state[cur]++
+				continue
+			}
+			if cur&1 == 1 { // white after white
+				state[cur]++
+				continue
+			}
+			if cur < 4 {
+				cur++
+				state[cur]++
+				continue
+			}
+			// White after the fifth run: a black-white-black-white-black pattern is complete.
+			if detector.FinderPatternFinder_foundPatternCross(state) && f.HandlePossibleCenter(state, i, j) {
+				cur = 0
+				detector.FinderPatternFinder_ClearCounts(state)
+				continue
+			}
+			detector.FinderPatternFinder_ShiftCounts2(state)
+			cur = 3
+		}
+		if detector.FinderPatternFinder_foundPatternCross(state) {
+			f.HandlePossibleCenter(state, i, w)
+		}
+	}
+	cands := f.GetPossibleCenters()
+	if len(cands) > maxCandidates {
+		cands = slices.Clone(cands)
+		slices.SortStableFunc(cands, func(a, b *detector.FinderPattern) int { return b.GetCount() - a.GetCount() })
+		cands = cands[:maxCandidates]
+	}
+	type triple struct {
+		p     [3]*detector.FinderPattern
+		score float64
+	}
+	var ts []triple
+	sq := func(a, b *detector.FinderPattern) float64 {
+		dx, dy := a.GetX()-b.GetX(), a.GetY()-b.GetY()
+		return dx*dx + dy*dy
+	}
+	for i := range cands {
+		for j := i + 1; j < len(cands); j++ {
+			for k := j + 1; k < len(cands); k++ {
+				a, b, c := cands[i], cands[j], cands[k]
+				lo := min(a.GetEstimatedModuleSize(), b.GetEstimatedModuleSize(), c.GetEstimatedModuleSize())
+				hi := max(a.GetEstimatedModuleSize(), b.GetEstimatedModuleSize(), c.GetEstimatedModuleSize())
+				if hi > 1.4*lo {
+					continue
+				}
+				d := []float64{sq(a, b), sq(b, c), sq(a, c)}
+				slices.Sort(d)
+				// Finder centres are 14 (version 1) to 170 (version 40)
+				// modules apart along a side.
+				ms := (a.GetEstimatedModuleSize() + b.GetEstimatedModuleSize() + c.GetEstimatedModuleSize()) / 3
+				side := math.Sqrt(d[0]) / ms
+				if side < 12 || side > 180 {
+					continue
+				}
+				// An isosceles right triangle has c² = 2a² = 2b²; the
+				// departure from it, relative to the hypotenuse.
+				score := (math.Abs(d[2]-2*d[1]) + math.Abs(d[2]-2*d[0])) / d[2]
+				if score > 0.5 {
+					continue
+				}
+				ts = append(ts, triple{[3]*detector.FinderPattern{a, b, c}, score})
+			}
+		}
+	}
+	slices.SortStableFunc(ts, func(x, y triple) int {
+		switch {
+		case x.score < y.score:
+			return -1
+		case x.score > y.score:
+			return 1
+		}
+		return 0
+	})
+	var out []*detector.FinderPatternInfo
+	for _, t := range ts[:min(n, len(ts))] {
+		bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(t.p[0], t.p[1], t.p[2])
+		out = append(out, detector.NewFinderPatternInfo(bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern)))
+	}
+	return out
+}
