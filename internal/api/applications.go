@@ -52,6 +52,9 @@ type documentJSON struct {
 	Type    string `json:"type"`
 	Issuer  string `json:"issuer,omitempty"`
 	Expires string `json:"expires,omitempty"`
+	// Dated is the issue date of a document that must be recent (a utility
+	// bill "dated within N days").
+	Dated string `json:"dated,omitempty"`
 }
 
 type paymentJSON struct {
@@ -91,7 +94,8 @@ func (req applicationRequest) intake() (enroll.Intake, person.Errors) {
 	} else {
 		for i, d := range req.Documents {
 			in.Documents = append(in.Documents, evidence.Shown{Type: d.Type, Issuer: d.Issuer,
-				Expires: date("documents."+strconv.Itoa(i)+".expires", d.Expires)})
+				Expires: date("documents."+strconv.Itoa(i)+".expires", d.Expires),
+				Dated:   date("documents."+strconv.Itoa(i)+".dated", d.Dated)})
 		}
 	}
 	in.Payment = fee.Payment{Method: req.Payment.Method, WaiverReason: req.Payment.WaiverReason, WaiverNote: req.Payment.WaiverNote}
@@ -171,7 +175,7 @@ func (x *API) applicationOut(c *call, a *enroll.Application) applicationJSON {
 		Payment:  paymentOut{Method: a.Payment.Method, AmountCents: a.Payment.AmountCents, WaiverReason: a.Payment.WaiverReason, WaiverNote: a.Payment.WaiverNote},
 		Evidence: evidenceOut(c, a.Evidence), CreatedAt: a.CreatedAt}
 	for _, d := range a.Documents {
-		out.Documents = append(out.Documents, documentJSON{Type: d.Type, Issuer: d.Issuer, Expires: d.Expires.String()})
+		out.Documents = append(out.Documents, documentJSON{Type: d.Type, Issuer: d.Issuer, Expires: d.Expires.String(), Dated: d.Dated.String()})
 	}
 	if !a.SubmittedAt.IsZero() {
 		t := a.SubmittedAt
@@ -241,7 +245,7 @@ func (x *API) checkApplication(w http.ResponseWriter, r *http.Request, c *call) 
 	res, q, ferrs := x.svc.Applications.Check(in)
 	out := checkResponse{Evidence: evidenceOut(c, res), Fee: x.quote(c, q), Fields: []httplayer.FieldJSON{}}
 	for _, fe := range append(errs, ferrs...) {
-		out.Fields = append(out.Fields, httplayer.FieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key)})
+		out.Fields = append(out.Fields, httplayer.FieldJSON{Field: fe.Field, Code: fe.Key, Message: c.P.T(fe.Key, "n", fe.N)})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -123,7 +123,7 @@ func enrollIntake(t testing.TB, key string) enroll.Intake {
 		},
 		Documents: []evidence.Shown{
 			{Type: "passport", Issuer: "Ecuador", Expires: person.Date{Year: 2029, Month: 1, Day: 1}},
-			{Type: "utility_bill", Issuer: "United Illuminating"},
+			{Type: "lease"},
 		},
 		Photo: testPhoto(t), Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: key,
 	}

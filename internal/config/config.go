@@ -194,6 +194,11 @@ type Document struct {
 	// of a licence). Off by default: the issuer of a passport or national ID
 	// would record the holder's nationality.
 	AskIssuer bool `toml:"ask_issuer"`
+	// DatedWithinDays, when above 0, makes the document one that proves
+	// something only while recent (a utility bill): the clerk records the
+	// date it was issued instead of an expiry, and it counts only if that
+	// date is today or up to this many days before.
+	DatedWithinDays int `toml:"dated_within_days"`
 }
 
 // DocumentName is the display name of d in lang: its own Names entry if the

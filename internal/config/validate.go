@@ -325,6 +325,7 @@ func (s Settings) checkDocuments(c *checker) {
 		if d.ExpiredIdentityPoints > 0 && d.ExpiredGraceYears == 0 {
 			c.add(k+".expired_identity_points", "needs expired_grace_years above 0, or expired documents never count")
 		}
+		c.between(k+".dated_within_days", d.DatedWithinDays, 0, 3650)
 		c.between(k+".min_age", d.MinAge, 0, maxAge)
 		c.between(k+".max_age", d.MaxAge, 0, maxAge)
 		if d.MaxAge > 0 && d.MaxAge < d.MinAge {

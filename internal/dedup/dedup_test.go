@@ -80,7 +80,7 @@ func (e *env) submit(t *testing.T, p person.Person, key string) *enroll.Applicat
 	t.Helper()
 	q := fee.Compute(e.app.Settings.Fees, fee.KindNew, p.DateOfBirth, e.today)
 	in := enroll.Intake{Person: p, Photo: e.photo, IdempotencyKey: key,
-		Documents: []evidence.Shown{{Type: "passport", Expires: e.today.AddYears(2)}, {Type: "utility_bill"}},
+		Documents: []evidence.Shown{{Type: "passport", Expires: e.today.AddYears(2)}, {Type: "lease"}},
 		Payment:   fee.Payment{Method: "cash", AmountCents: q.AmountCents}}
 	a, err := e.app.Enroll.Submit(ctx, e.clerk, "", in)
 	if err != nil {

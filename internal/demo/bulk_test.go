@@ -107,7 +107,7 @@ func TestBulkIsTheIntakePath(t *testing.T) {
 
 func demoDocs(a *app.App) []evidence.Shown {
 	exp := person.DateOf(a.Now().AddDate(2, 0, 0))
-	return []evidence.Shown{{Type: "passport", Issuer: "Peru", Expires: exp}, {Type: "utility_bill", Issuer: "United Illuminating"}}
+	return []evidence.Shown{{Type: "passport", Issuer: "Peru", Expires: exp}, {Type: "lease"}}
 }
 
 func demoPhoto(t *testing.T) []byte {

@@ -197,7 +197,11 @@ func pickDocuments(s config.Settings, p person.Person, today person.Date, r *ran
 	sort.SliceStable(ident, func(i, j int) bool { return ident[i].IdentityPoints > ident[j].IdentityPoints })
 	var shown []evidence.Shown
 	add := func(d config.Document) {
-		shown = append(shown, evidence.Shown{Type: d.Code, Expires: today.AddYears(1 + r.IntN(5))})
+		sh := evidence.Shown{Type: d.Code, Expires: today.AddYears(1 + r.IntN(5))}
+		if d.DatedWithinDays > 0 {
+			sh = evidence.Shown{Type: d.Code, Dated: today.AddDays(-r.IntN(d.DatedWithinDays))}
+		}
+		shown = append(shown, sh)
 	}
 	if len(ident) > 0 {
 		add(ident[r.IntN(min(len(ident), 3))])

@@ -82,11 +82,13 @@ func (s *Service) today() person.Date { return person.DateOf(s.now().In(s.loc)) 
 // what is missing and what the fee is. Field errors are included.
 func (s *Service) Check(in Intake) (evidence.Result, fee.Quote, person.Errors) {
 	p := in.Person.Normalize()
+	in.Documents = evidence.Minimize(s.settings.Documents, in.Documents)
 	today := s.today()
 	res := s.evaluate(in, p, today)
 	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
 	errs := p.Validate(today, s.settings.Program.Languages)
 	errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+	errs = append(errs, datedErrors(s.settings, in.Documents, today)...)
 	if in.Payment.Method != "" || in.Payment.WaiverReason != "" {
 		errs = append(errs, fee.ValidatePayment(s.settings.Fees, q, in.Payment)...)
 	}
@@ -115,6 +117,23 @@ func validateDocuments(st config.Settings, docs []evidence.Shown) person.Errors 
 		}
 		if len([]rune(d.Issuer)) > 80 {
 			errs = append(errs, person.FieldError{Field: fmt.Sprintf("documents.%d.issuer", i), Key: "error.too_long"})
+		}
+	}
+	return errs
+}
+
+// datedErrors are the field errors of documents whose type must be dated
+// within N days (a utility bill) and whose issue date is missing, in the
+// future or too old. Drafts skip them: a draft keeps what was typed.
+func datedErrors(st config.Settings, docs []evidence.Shown, today person.Date) person.Errors {
+	var errs person.Errors
+	for i, sh := range docs {
+		d, ok := st.Document(sh.Type)
+		if !ok {
+			continue
+		}
+		if k := evidence.DatedProblem(d, sh.Dated, today); k != "" {
+			errs = append(errs, person.FieldError{Field: fmt.Sprintf("documents.%d.dated", i), Key: k, N: d.DatedWithinDays})
 		}
 	}
 	return errs
@@ -349,6 +368,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 func (s *Service) submissionErrors(in Intake, p person.Person, q fee.Quote, ev evidence.Result, today person.Date) person.Errors {
 	errs := p.Validate(today, s.settings.Program.Languages)
 	errs = append(errs, validateDocuments(s.settings, in.Documents)...)
+	errs = append(errs, datedErrors(s.settings, in.Documents, today)...)
 	if !ev.OK {
 		errs = append(errs, person.FieldError{Field: "documents", Key: "enroll.error.not_enough_documents"})
 	}

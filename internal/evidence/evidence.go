@@ -18,20 +18,35 @@ type Shown struct {
 	// entry sets ask_issuer (see Minimize); the rules do not use it.
 	Issuer  string
 	Expires person.Date // zero: no expiry or not recorded
+	// Dated is the date the document was issued, recorded instead of
+	// Expires for types with a "dated within N days" rule (a utility bill).
+	Dated person.Date `json:",omitzero"`
 }
 
 // Minimize returns shown without the issuers of document types whose
 // catalogue entry does not ask for one (and of unknown types), so an issuer
-// that would reveal nationality is never stored.
+// that would reveal nationality is never stored; it also keeps only the date
+// the type asks for (issue date or expiry).
 func Minimize(docs []config.Document, shown []Shown) []Shown {
 	ask := map[string]bool{}
 	for _, d := range docs {
 		ask[d.Code] = d.AskIssuer
 	}
 	out := make([]Shown, len(shown))
+	dated := map[string]bool{}
+	for _, d := range docs {
+		dated[d.Code] = d.DatedWithinDays > 0
+	}
 	for i, sh := range shown {
 		if !ask[sh.Type] {
 			sh.Issuer = ""
+		}
+		// One date per document: the issue date where the rule asks for
+		// it, the expiry elsewhere.
+		if dated[sh.Type] {
+			sh.Expires = person.Date{}
+		} else {
+			sh.Dated = person.Date{}
 		}
 		out[i] = sh
 	}
@@ -91,6 +106,11 @@ const (
 	NoteNotForAge            = "evidence.note.not_for_age"
 	NoteCaretakerPhotoWaived = "evidence.note.caretaker_photo_waived"
 	NoteCaretakerNotForAge   = "evidence.note.caretaker_not_applicable"
+
+	// Dated-within rules: used as notes and as the intake's field errors.
+	KeyDatedMissing = "evidence.dated.missing"
+	KeyDatedFuture  = "evidence.dated.future"
+	KeyDatedTooOld  = "evidence.dated.too_old"
 )
 
 // Keys lists every message key Evaluate can produce, for catalogue tests.
@@ -100,7 +120,26 @@ func Keys() []string {
 		KeyIdentityDocument, KeyResidencyDocument, KeyPhotoDocument, KeyDOBDocument,
 		NoteExpiredNotCounted, NoteExpiredReducedPoints, NoteExpiredAccepted,
 		NoteDuplicateType, NoteNotForAge, NoteCaretakerPhotoWaived, NoteCaretakerNotForAge,
+		KeyDatedMissing, KeyDatedFuture, KeyDatedTooOld,
 	}
+}
+
+// DatedProblem is the message key saying why a document of type d dated
+// on dated does not meet its "dated within N days" rule on today, or ""
+// when it does (or the type has no such rule). The key's {n} is
+// d.DatedWithinDays.
+func DatedProblem(d config.Document, dated, today person.Date) string {
+	switch {
+	case d.DatedWithinDays <= 0:
+		return ""
+	case dated.IsZero():
+		return KeyDatedMissing
+	case today.Before(dated):
+		return KeyDatedFuture
+	case dated.Before(today.AddDays(-d.DatedWithinDays)):
+		return KeyDatedTooOld
+	}
+	return ""
 }
 
 // counted is what one shown document is worth.
@@ -117,6 +156,14 @@ func worth(s config.Evidence, d config.Document, sh Shown, in Input) counted {
 	switch {
 	case d.MinAge > 0 && in.Age < d.MinAge, d.MaxAge > 0 && in.Age > d.MaxAge:
 		return counted{doc: d, note: &Missing{Key: NoteNotForAge, Document: d.Code}}
+	case d.DatedWithinDays > 0:
+		// A recent-document type has no expiry: its issue date decides.
+		// Not recorded yet (a resident's checklist, a draft) counts, as an
+		// unrecorded expiry does; submitting asks for it (enroll).
+		if k := DatedProblem(d, sh.Dated, in.Today); k != "" && k != KeyDatedMissing {
+			return counted{doc: d, note: &Missing{Key: k, N: d.DatedWithinDays, Document: d.Code}}
+		}
+		return c
 	case sh.Expires.IsZero() || !sh.Expires.Before(in.Today):
 		return c // valid through its expiry day
 	case d.ExpiredGraceYears > 0 && d.ExpiredIdentityPoints > 0 && in.Today.Before(sh.Expires.AddYears(d.ExpiredGraceYears)):

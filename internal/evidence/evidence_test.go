@@ -238,3 +238,35 @@ func TestMoreDocumentsNeverHurt(t *testing.T) {
 		}
 	}
 }
+
+func TestDatedWithin(t *testing.T) {
+	today := person.Date{Year: 2026, Month: 3, Day: 2}
+	bill := config.Document{Code: "utility_bill", ResidencyPoints: 1, DatedWithinDays: 90}
+	for _, tc := range []struct {
+		name  string
+		doc   config.Document
+		dated person.Date
+		want  string
+	}{
+		{"today", bill, today, ""},
+		{"90 days ago", bill, person.Date{Year: 2025, Month: 12, Day: 2}, ""},
+		{"91 days ago", bill, person.Date{Year: 2025, Month: 12, Day: 1}, KeyDatedTooOld},
+		{"tomorrow", bill, person.Date{Year: 2026, Month: 3, Day: 3}, KeyDatedFuture},
+		{"not recorded", bill, person.Date{}, KeyDatedMissing},
+		{"no rule", config.Document{Code: "lease", ResidencyPoints: 1}, person.Date{Year: 2001, Month: 1, Day: 1}, ""},
+	} {
+		if got := DatedProblem(tc.doc, tc.dated, today); got != tc.want {
+			t.Errorf("%s: DatedProblem(%v) = %q, want %q", tc.name, tc.dated, got, tc.want)
+		}
+	}
+	s := config.Evidence{Mode: config.ModeDocuments, IdentityDocuments: 1, ResidencyDocuments: 1}
+	docs := []config.Document{{Code: "passport", IdentityPoints: 1}, bill}
+	old := Evaluate(s, docs, Input{Today: today, Age: 30, Shown: []Shown{{Type: "passport"}, {Type: "utility_bill", Dated: person.Date{Year: 2025, Month: 11, Day: 1}}}})
+	if old.OK || len(old.Notes) != 1 || old.Notes[0].Key != KeyDatedTooOld || old.Notes[0].N != 90 {
+		t.Errorf("a bill dated 121 days ago: OK=%v notes=%v, want not OK with a too-old note (90)", old.OK, old.Notes)
+	}
+	recent := Evaluate(s, docs, Input{Today: today, Age: 30, Shown: []Shown{{Type: "passport"}, {Type: "utility_bill", Dated: person.Date{Year: 2026, Month: 2, Day: 1}}}})
+	if !recent.OK {
+		t.Errorf("a bill dated 29 days ago does not count: %v", recent.Missing)
+	}
+}

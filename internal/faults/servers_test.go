@@ -341,7 +341,7 @@ backend cityid
  "person": {"given_names": "Yolanda Beatriz", "first_surname": "Quiñones", "second_surname": "Mejía",
    "date_of_birth": "1979-02-11", "sex": "F", "language": "es",
    "address": {"line1": %q, "city": "New Haven", "state": "CT", "postal_code": "06511"}},
- "documents": [{"type": "consular_id", "expires": "2030-01-31"}, {"type": "utility_bill"}],
+ "documents": [{"type": "consular_id", "expires": "2030-01-31"}, {"type": "lease"}],
  "payment": {"method": "cash"}, "photo": %q}`, key, line1, photo)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+srv.addr+"/api/v1/applications", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)

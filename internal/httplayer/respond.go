@@ -79,7 +79,7 @@ func (rs Responder) JSON(w http.ResponseWriter, r *http.Request, p i18n.Printer,
 	e := rs.Resolve(w, r, err)
 	body := ErrorBody{Error: ErrorJSON{Code: e.Code, Message: p.T(e.Key)}}
 	for _, fe := range e.Fields {
-		body.Error.Fields = append(body.Error.Fields, FieldJSON{Field: fe.Field, Code: fe.Key, Message: p.T(fe.Key)})
+		body.Error.Fields = append(body.Error.Fields, FieldJSON{Field: fe.Field, Code: fe.Key, Message: p.T(fe.Key, "n", fe.N)})
 	}
 	WriteJSON(w, e.Status, body)
 }

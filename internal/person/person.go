@@ -57,6 +57,9 @@ func (d Date) AddYears(n int) Date {
 	return Date{y, d.Month, d.Day}
 }
 
+// AddDays returns d plus n days (n may be negative).
+func (d Date) AddDays(n int) Date { return DateOf(d.Time().AddDate(0, 0, n)) }
+
 // AgeOn returns the age in whole years on day on.
 func (d Date) AgeOn(on Date) int {
 	age := on.Year - d.Year
@@ -163,6 +166,9 @@ func (p Person) Surnames() string {
 type FieldError struct {
 	Field string // form field name, e.g. "date_of_birth"
 	Key   string // message key, e.g. "error.required"
+	// N fills the message's {n} placeholder, e.g. the days of a
+	// "dated within {n} days" rule; 0 when the message has none.
+	N int
 }
 
 // Errors is a list of field errors; it is an error when not empty.
@@ -213,7 +219,7 @@ func (p Person) Normalize() Person {
 // languages lists the language codes the program offers.
 func (p Person) Validate(today Date, languages []string) Errors {
 	var errs Errors
-	add := func(field, key string) { errs = append(errs, FieldError{field, key}) }
+	add := func(field, key string) { errs = append(errs, FieldError{Field: field, Key: key}) }
 	name := func(field, v string, required bool) {
 		switch {
 		case v == "" && required:

@@ -98,7 +98,7 @@ func resident(n int, given string) enroll.Intake {
 		},
 		Documents: []evidence.Shown{
 			{Type: "passport", Issuer: "Peru", Expires: person.Date{Year: 2030, Month: 1, Day: 1}},
-			{Type: "utility_bill", Issuer: "United Illuminating"},
+			{Type: "lease"},
 		},
 		Photo:          testPhoto(),
 		Payment:        fee.Payment{Method: "cash", AmountCents: 1000},

@@ -220,7 +220,7 @@ func TestBrowserJourney(t *testing.T) {
 		screenshot(t, bctx, "evidence.png", "#documents")
 	}
 	run("complete intake",
-		chromedp.SetValue(chromedp.CSS("#f-doc-type-1"), "utility_bill"),
+		chromedp.SetValue(chromedp.CSS("#f-doc-type-1"), "lease"),
 		chromedp.SetValue(chromedp.CSS("#f-doc-type-2"), "state_id"),
 		fire("f-doc-type-2"),
 		chromedp.SendKeys(chromedp.CSS("#f-doc-issuer-2"), "CT"),

@@ -237,7 +237,7 @@ func validForm(key string) url.Values {
 		"date_of_birth": {"1988-04-17"}, "sex": {"F"}, "language": {"es"},
 		"address_line1": {"123 Grand Ave"}, "address_city": {"New Haven"}, "address_state": {"CT"}, "address_postal_code": {"06513"},
 		"doc_type_0": {"passport"}, "doc_issuer_0": {"Mexico"}, "doc_expires_0": {"2030-01-01"},
-		"doc_type_1": {"utility_bill"}, "doc_type_2": {"state_id"}, "doc_issuer_2": {"Connecticut"},
+		"doc_type_1": {"lease"}, "doc_type_2": {"state_id"}, "doc_issuer_2": {"Connecticut"},
 		"payment_method": {"cash"},
 	}
 }

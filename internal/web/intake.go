@@ -43,9 +43,13 @@ type intakeView struct {
 	Fee           string
 	FeeCategory   string
 	AskIssuer     string // space-separated document codes whose issuer may be recorded
-	Photo         []byte // the draft's stored photo, if any
-	PhotoLost     bool   // a photo was sent but could not be kept
-	Waivers       bool
+	AskDated      string // space-separated document codes recorded by issue date, not expiry
+	// DatedRules says each "dated within N days" rule in words, for the
+	// hint above the documents table.
+	DatedRules []string
+	Photo      []byte // the draft's stored photo, if any
+	PhotoLost  bool   // a photo was sent but could not be kept
+	Waivers    bool
 }
 
 // evidenceView is the evidence check in plain words.
@@ -130,14 +134,23 @@ func (s *Server) intakeView(c *call, form url.Values, draft *enroll.Application)
 		v.Rows = append(v.Rows, i)
 	}
 	v.DocOptions = append(v.DocOptions, option{Value: "", Label: c.P.T("web.intake.doc_none")})
-	var ask []string
+	var ask, dated []string
 	for _, d := range st.Documents {
-		v.DocOptions = append(v.DocOptions, option{Value: d.Code, Label: config.DocumentName(d, c.P.Lang, c.P.T)})
+		name := config.DocumentName(d, c.P.Lang, c.P.T)
+		label := name
+		if d.DatedWithinDays > 0 {
+			dated = append(dated, d.Code)
+			rule := c.P.T("web.intake.dated_rule", "n", d.DatedWithinDays)
+			label = name + " — " + rule
+			v.DatedRules = append(v.DatedRules, name+": "+rule)
+		}
+		v.DocOptions = append(v.DocOptions, option{Value: d.Code, Label: label})
 		if d.AskIssuer {
 			ask = append(ask, d.Code)
 		}
 	}
 	v.AskIssuer = strings.Join(ask, " ")
+	v.AskDated = strings.Join(dated, " ")
 	v.SexOptions = []option{{"", c.P.T("web.sex.not_shown"), false}, {"F", c.P.T("web.sex.f"), false}, {"M", c.P.T("web.sex.m"), false}, {"X", c.P.T("web.sex.x"), false}}
 	for _, l := range st.Program.Languages {
 		v.LangOptions = append(v.LangOptions, option{Value: l, Label: c.P.T("web.lang.name." + l)})
@@ -204,6 +217,7 @@ func applicationForm(a *enroll.Application) url.Values {
 		set("doc_type_"+strconv.Itoa(i), d.Type)
 		set("doc_issuer_"+strconv.Itoa(i), d.Issuer)
 		set("doc_expires_"+strconv.Itoa(i), d.Expires.String())
+		set("doc_dated_"+strconv.Itoa(i), d.Dated.String())
 	}
 	if len(a.Documents) > defaultDocRows {
 		f.Set("rows", strconv.Itoa(len(a.Documents)))
@@ -224,8 +238,16 @@ func applicationForm(a *enroll.Application) url.Values {
 func (s *Server) minimizeForm(f url.Values) {
 	for i := range maxDocRows {
 		n := strconv.Itoa(i)
-		if d, ok := s.svc.Settings.Document(f.Get("doc_type_" + n)); !ok || !d.AskIssuer {
+		d, ok := s.svc.Settings.Document(f.Get("doc_type_" + n))
+		if !ok || !d.AskIssuer {
 			f.Del("doc_issuer_" + n)
+		}
+		// One date per row: the issue date where the type must be recent
+		// (a utility bill), the expiry elsewhere.
+		if ok && d.DatedWithinDays > 0 {
+			f.Del("doc_expires_" + n)
+		} else {
+			f.Del("doc_dated_" + n)
 		}
 	}
 }
@@ -267,6 +289,7 @@ func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Error
 		}
 		in.Documents = append(in.Documents, evidence.Shown{
 			Type: typ, Issuer: strings.TrimSpace(f.Get("doc_issuer_" + n)), Expires: date("doc_expires_" + n),
+			Dated: date("doc_dated_" + n),
 		})
 	}
 	method := f.Get("payment_method")

@@ -149,7 +149,7 @@ func (p *page) setErrors(errs person.Errors) {
 		if _, dup := p.errs[name]; dup {
 			continue
 		}
-		msg := p.T(fe.Key)
+		msg := p.T(fe.Key, "n", fe.N)
 		p.errs[name] = msg
 		// The summary names the field, so three "This is required." are
 		// three different links for a screen reader too.

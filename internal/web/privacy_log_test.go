@@ -114,7 +114,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	body := map[string]any{"submit": true, "idempotency_key": "api-log", "person": map[string]any{
 		"given_names": "Zenobia", "first_surname": "Quetzalcóatl", "second_surname": "Ibarra", "date_of_birth": "1988-04-17",
 		"language": "es", "address": map[string]string{"line1": "123 Grand Ave", "city": "New Haven", "state": "CT", "postal_code": "06513"}},
-		"documents": []map[string]string{{"type": "passport"}, {"type": "utility_bill"}}, "payment": map[string]string{"method": "cash"}}
+		"documents": []map[string]string{{"type": "passport"}, {"type": "lease"}}, "payment": map[string]string{"method": "cash"}}
 	raw, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/api/v1/applications", strings.NewReader(string(raw)))
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -35,7 +35,7 @@ func BenchmarkVerifyPage(b *testing.B) {
 	a, err := e.app.Enroll.Submit(ctx, clerkA, "", enroll.Intake{
 		Person: person.Person{GivenNames: "Zenobia", FirstSurname: "Quetzalcóatl", DateOfBirth: person.Date{Year: 1988, Month: 4, Day: 17},
 			Address: person.Address{Line1: "123 Grand Ave", City: "New Haven", State: "CT", PostalCode: "06513"}, Language: "es"},
-		Documents:      []evidence.Shown{{Type: "passport", Expires: person.Date{Year: 2030, Month: 1, Day: 1}}, {Type: "utility_bill"}, {Type: "state_id", Issuer: "Connecticut"}},
+		Documents:      []evidence.Shown{{Type: "passport", Expires: person.Date{Year: 2030, Month: 1, Day: 1}}, {Type: "lease"}, {Type: "state_id", Issuer: "Connecticut"}},
 		Photo:          testPNG(b),
 		Payment:        fee.Payment{Method: "cash", AmountCents: e.app.Settings.Fees.Adult},
 		IdempotencyKey: "bench",

@@ -114,7 +114,7 @@ func Residents(t testing.TB, a *app.App, rejected, pending int) []string {
 				Address:  person.Address{Line1: "10 Chapel St", City: "New Haven", State: "CT", PostalCode: "06511"},
 				Language: "es"},
 			Documents: []evidence.Shown{{Type: "passport", Issuer: "Bolivia", Expires: person.Date{Year: 2031, Month: 1, Day: 1}},
-				{Type: "utility_bill", Issuer: "United Illuminating"}},
+				{Type: "lease"}},
 			Photo: photo, Payment: fee.Payment{Method: "cash", AmountCents: 1000}, IdempotencyKey: fmt.Sprintf("key-%d", i),
 		}
 		got, err := a.Enroll.Submit(ctx, clerk, "", in)

@@ -77,13 +77,25 @@
 
   // --- Issuers only where the catalogue asks for one (a passport's issuer
   // would record nationality); the server drops the others anyway.
+  // One date per row: the issue date for types that must be recent (a
+  // utility bill "dated within N days"), the expiry for the others.
   var ask = (form.getAttribute("data-ask-issuer") || "").split(" ");
+  var askDated = (form.getAttribute("data-ask-dated") || "").split(" ");
   function syncIssuer(sel) {
-    var iss = form.elements["doc_issuer_" + sel.name.slice("doc_type_".length)];
-    if (!iss) { return; }
-    var on = ask.indexOf(sel.value) >= 0;
-    iss.disabled = !on;
-    if (!on) { iss.value = ""; }
+    var row = sel.name.slice("doc_type_".length);
+    var iss = form.elements["doc_issuer_" + row];
+    if (iss) {
+      var on = ask.indexOf(sel.value) >= 0;
+      iss.disabled = !on;
+      if (!on) { iss.value = ""; }
+    }
+    var exp = form.elements["doc_expires_" + row], dated = form.elements["doc_dated_" + row];
+    if (exp && dated && sel.value) {
+      var isDated = askDated.indexOf(sel.value) >= 0;
+      exp.disabled = isDated;
+      dated.disabled = !isDated;
+      if (isDated) { exp.value = ""; } else { dated.value = ""; }
+    }
   }
   Array.prototype.forEach.call(form.querySelectorAll("select[name^='doc_type_']"), syncIssuer);
   form.addEventListener("change", function (e) {
