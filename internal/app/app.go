@@ -201,6 +201,11 @@ func (a *App) openKeys(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
+	if w, ok := src.(vault.WrappedKeyFile); ok {
+		if plain := o.plainKeyFile().Path; fileExists(plain) {
+			o.Logger.Warn("the plain master key file is still there beside the wrapped one: run 'cityid keys wrap-master' again to remove it", "path", plain, "wrapped", w.Path)
+		}
+	}
 	a.Keys = keys
 	a.Vault = vault.New(keys.KEK(), keys.IndexKey(), o.Rand)
 	if err := masterkey.Verify(ctx, a.DB.MasterKey(), a.Vault); err != nil {
@@ -287,4 +292,9 @@ func (a *App) ShareLimit(l *throttle.Limiter, name string) {
 		return
 	}
 	l.Share(a.DB, name, func(key string) []byte { return a.Vault.BlindIndex("throttle."+name, key) })
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/cityid/cityid/internal/credential/hsm"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/masterkey"
 	"github.com/cityid/cityid/internal/store"
@@ -42,12 +45,81 @@ func (o Options) dsn() string {
 }
 
 // KeySource is where o's master key set comes from: o.MasterKey, or the
-// key file in the data directory.
+// key file in the data directory. A key file that has been wrapped by the
+// PKCS#11 token (`cityid keys wrap-master`: PATH.wrapped beside where PATH
+// was) is read through the token the environment configures.
 func (o Options) KeySource() vault.KeySource {
-	if o.MasterKey != nil {
-		return o.MasterKey
+	src := o.MasterKey
+	if src == nil {
+		src = o.plainKeyFile()
+	}
+	if f, ok := src.(vault.KeyFile); ok {
+		if _, err := os.Lstat(f.Path + vault.WrappedSuffix); err == nil {
+			return vault.WrappedKeyFile{Path: f.Path + vault.WrappedSuffix, Wrapper: tokenWrapper(false)}
+		}
+	}
+	return src
+}
+
+// plainKeyFile is the key file o names: o.MasterKey when it is one, else
+// DataDir/master.key.
+func (o Options) plainKeyFile() vault.KeyFile {
+	if f, ok := o.MasterKey.(vault.KeyFile); ok {
+		return f
 	}
 	return vault.KeyFile{Path: filepath.Join(o.withDefaults().DataDir, KeyFile)}
+}
+
+// tokenWrapper wraps the master key with the token the environment
+// configures (hsm.EnvModule, hsm.EnvToken, the PIN file): with create, the
+// wrapping key (hsm.EnvWrapKey) is generated there when missing.
+func tokenWrapper(create bool) hsm.KeyWrapper {
+	cfg, err := hsm.ConfigFromEnv(os.Getenv)
+	label := os.Getenv(hsm.EnvWrapKey)
+	if label == "" {
+		label = hsm.DefaultWrapKey
+	}
+	return hsm.KeyWrapper{Config: cfg, ConfigErr: err, Label: label, Create: create}
+}
+
+// WrapStatus is what WrapMasterKey did.
+type WrapStatus struct {
+	Wrapped string `json:"wrapped"`           // the wrapped key file
+	Removed string `json:"removed,omitempty"` // the plain key file it replaced
+	From    string `json:"from_key,omitempty"`
+	To      string `json:"to_key"` // the token key that wraps it now
+}
+
+// WrapMasterKey moves the master key of the data directory o names onto
+// the PKCS#11 token: the key file (DataDir/master.key or --master-key-file)
+// becomes PATH.wrapped, sealed by an AES key generated on the token, and the
+// plain file is removed once the wrapped one has been read back through the
+// token (vault.WrappedKeyFile.Adopt: crash-safe, run it again after an
+// interruption). A key already wrapped is wrapped again with the token key
+// hsm.EnvWrapKey names (rotating the wrapping key). The key is first checked
+// against the database, so only the key that opens it is wrapped.
+func WrapMasterKey(ctx context.Context, o Options) (WrapStatus, error) {
+	o = o.withDefaults()
+	if o.MasterKey != nil {
+		if _, ok := o.MasterKey.(vault.KeyFile); !ok {
+			return WrapStatus{}, fmt.Errorf("the master key from %s is not a key file: wrap the file it comes from (--master-key-file PATH)", o.MasterKey)
+		}
+	}
+	a, err := Open(ctx, o)
+	if err != nil {
+		return WrapStatus{}, err
+	}
+	a.Close()
+	plain := o.plainKeyFile()
+	w := vault.WrappedKeyFile{Path: plain.Path + vault.WrappedSuffix, Wrapper: tokenWrapper(true)}
+	if _, err := os.Lstat(plain.Path); errors.Is(err, fs.ErrNotExist) {
+		from, to, err := w.Rewrap()
+		return WrapStatus{Wrapped: w.Path, From: from, To: to}, err
+	}
+	if err := w.Adopt(plain); err != nil {
+		return WrapStatus{}, err
+	}
+	return WrapStatus{Wrapped: w.Path, Removed: plain.Path, To: tokenWrapper(true).Label}, nil
 }
 
 // Migrate creates or upgrades the schema of the database o names, without

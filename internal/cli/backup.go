@@ -160,7 +160,7 @@ func cmdRestore(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	prog := &stagedMeter{stdio: stdio}
-	m, err := backup.Restore(ctx, *in, backup.Target{DataDir: *dataDir, DBURL: *dbURL, Keys: keys, MasterKey: o.MasterKey, Force: *force, Progress: prog.set})
+	m, err := backup.Restore(ctx, *in, backup.Target{DataDir: *dataDir, DBURL: *dbURL, Keys: keys, MasterKey: o.KeySource(), Force: *force, Progress: prog.set})
 	prog.done()
 	switch {
 	case errors.Is(err, backup.ErrKeyDestroyed):

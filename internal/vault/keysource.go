@@ -87,25 +87,32 @@ func (f KeyFile) LoadPendingKeys() (*Keys, error) { return LoadKeyFile(f.pending
 // PendingKeys reads Path+PendingSuffix, or writes it (whole or not at all)
 // with a new master key drawn from rand and current's other keys.
 func (f KeyFile) PendingKeys(current *Keys, rand io.Reader) (*Keys, error) {
-	if k, err := f.LoadPendingKeys(); !errors.Is(err, fs.ErrNotExist) {
+	return pendingKeys(f.pending(), f.LoadPendingKeys, (*Keys).marshal, current, rand)
+}
+
+// pendingKeys loads the pending key set at path, or makes one from
+// current and rand, stores it as encode says (whole or not at all) and
+// reads it back with load: what the rotation uses is what a restart will
+// load.
+func pendingKeys(path string, load func() (*Keys, error), encode func(*Keys) ([]byte, error), current *Keys, rand io.Reader) (*Keys, error) {
+	if k, err := load(); !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
 	next := &Keys{index: current.index, match: current.match}
 	if _, err := io.ReadFull(rand, next.master[:]); err != nil {
 		return nil, fmt.Errorf("vault: new master key: %w", err)
 	}
-	data, err := next.marshal()
+	data, err := encode(next)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(data)
-	if err := writeNewFile(f.pending(), data); err != nil {
+	if err := writeNewFile(path, data); err != nil {
 		return nil, err
 	}
-	// Read it back: what the rotation uses is what a restart will load.
-	k, err := f.LoadPendingKeys()
+	k, err := load()
 	if err != nil {
-		os.Remove(f.pending())
+		os.Remove(path)
 		return nil, fmt.Errorf("vault: new master key file: %w", err)
 	}
 	return k, nil
@@ -113,20 +120,26 @@ func (f KeyFile) PendingKeys(current *Keys, rand io.Reader) (*Keys, error) {
 
 // CommitPending keeps Path as Path+RetiredSuffix (a hard link, so Path
 // never disappears) and renames the pending file onto Path.
-func (f KeyFile) CommitPending() error {
-	old := f.Path + RetiredSuffix
-	if err := os.Link(f.Path, old); err != nil && !errors.Is(err, fs.ErrExist) {
+func (f KeyFile) CommitPending() error { return commitPending(f.Path) }
+
+// commitPending keeps path as path+RetiredSuffix (a hard link, so path
+// never disappears) and renames path+PendingSuffix onto it.
+func commitPending(path string) error {
+	old := path + RetiredSuffix
+	if err := os.Link(path, old); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("vault: keep the previous master key as %s: %w", old, err)
 	}
-	if err := os.Rename(f.pending(), f.Path); err != nil {
+	if err := os.Rename(path+PendingSuffix, path); err != nil {
 		return fmt.Errorf("vault: move the new master key into place: %w", err)
 	}
-	return syncDir(filepath.Dir(f.Path))
+	return syncDir(filepath.Dir(path))
 }
 
 // Retired reports Path+RetiredSuffix and whether it exists.
-func (f KeyFile) Retired() (string, bool) {
-	old := f.Path + RetiredSuffix
+func (f KeyFile) Retired() (string, bool) { return retired(f.Path) }
+
+func retired(path string) (string, bool) {
+	old := path + RetiredSuffix
 	_, err := os.Lstat(old)
 	return old, err == nil
 }

@@ -2,7 +2,11 @@
 
 package hsm
 
-import "github.com/cityid/cityid/internal/credential/signing"
+import (
+	"crypto/cipher"
+
+	"github.com/cityid/cityid/internal/credential/signing"
+)
 
 // Context is an open PKCS#11 session; without the pkcs11 build tag it cannot
 // be created, and Open reports ErrNotBuilt so callers need no build tags.
@@ -19,3 +23,6 @@ func (*Context) Generate(string) (signing.Signer, error) { return nil, ErrNotBui
 
 // Close does nothing.
 func (*Context) Close() error { return nil }
+
+// aead reports ErrNotBuilt.
+func (*Context) aead(string, bool) (cipher.AEAD, error) { return nil, ErrNotBuilt }

@@ -4,6 +4,7 @@ package hsm
 
 import (
 	"crypto"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"math/big"
 
 	"github.com/ThalesGroup/crypto11"
+	"github.com/miekg/pkcs11"
 
 	"github.com/cityid/cityid/internal/credential/signing"
 )
@@ -21,7 +23,8 @@ import (
 // Context is an open, logged-in connection to one PKCS#11 token. It is safe
 // for concurrent use; crypto11 keeps a pool of sessions.
 type Context struct {
-	ctx *crypto11.Context
+	ctx   *crypto11.Context
+	label string // the token's, for messages
 }
 
 // Open loads the PKCS#11 module, finds the token by label and logs in with the
@@ -35,10 +38,14 @@ func Open(c Config) (*Context, error) {
 		return nil, err
 	}
 	ctx, err := crypto11.Configure(&crypto11.Config{Path: c.Path, TokenLabel: c.TokenLabel, Pin: c.PIN})
+	var p11 pkcs11.Error
+	if errors.As(err, &p11) && (p11 == pkcs11.CKR_PIN_INCORRECT || p11 == pkcs11.CKR_PIN_LEN_RANGE) {
+		return nil, fmt.Errorf("%w for token %q (a token locks after a few wrong PINs: check the PIN file before trying again)", ErrWrongPIN, c.TokenLabel)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hsm: open token %q with module %s: %w", c.TokenLabel, c.Path, err)
 	}
-	return &Context{ctx: ctx}, nil
+	return &Context{ctx: ctx, label: c.TokenLabel}, nil
 }
 
 // Close logs out and unloads the module. Signers from this context stop working.
@@ -162,4 +169,48 @@ func rawSignature(der []byte) ([]byte, error) {
 	sig.R.FillBytes(raw[:32])
 	sig.S.FillBytes(raw[32:])
 	return raw, nil
+}
+
+// aead returns AES-GCM (run on the token) under the secret key labelled
+// label, generating it when create is set and the token has none: AES-256,
+// private, sensitive and not extractable, so it can encrypt and decrypt on
+// the token and never be read back.
+func (c *Context) aead(label string, create bool) (cipher.AEAD, error) {
+	if label == "" {
+		return nil, fmt.Errorf("hsm: empty key label")
+	}
+	keys, err := c.ctx.FindKeys(nil, []byte(label))
+	if err != nil {
+		return nil, fmt.Errorf("hsm: find key %q: %w", label, err)
+	}
+	var k *crypto11.SecretKey
+	switch {
+	case len(keys) > 1:
+		return nil, fmt.Errorf("%w: %d secret keys labelled %q", ErrAmbiguous, len(keys), label)
+	case len(keys) == 1:
+		k = keys[0]
+	case !create:
+		return nil, fmt.Errorf("%w: no secret key labelled %q on token %q", ErrNotFound, label, c.label)
+	default:
+		attrs, err := crypto11.NewAttributeSetWithIDAndLabel([]byte(label), []byte(label))
+		if err != nil {
+			return nil, fmt.Errorf("hsm: key %q attributes: %w", label, err)
+		}
+		for _, a := range []struct {
+			typ crypto11.AttributeType
+			val bool
+		}{{crypto11.CkaSensitive, true}, {crypto11.CkaExtractable, false}, {crypto11.CkaPrivate, true}, {crypto11.CkaToken, true}} {
+			if err := attrs.Set(a.typ, a.val); err != nil {
+				return nil, fmt.Errorf("hsm: key %q attributes: %w", label, err)
+			}
+		}
+		if k, err = c.ctx.GenerateSecretKeyWithAttributes(attrs, 256, crypto11.CipherAES); err != nil {
+			return nil, fmt.Errorf("hsm: generate AES-256 key %q: %w", label, err)
+		}
+	}
+	g, err := k.NewGCM()
+	if err != nil {
+		return nil, fmt.Errorf("hsm: AES-GCM with key %q: %w", label, err)
+	}
+	return g, nil
 }
