@@ -240,8 +240,14 @@ func (rd *reader) careful(g grey, bits *gozxing.BitMatrix, info *detector.Finder
 			continue
 		}
 		align := findAlignment(bits, tl, tr, bl, ms, dim)
-		if text, ok := rd.sampleAndDecode(g, bits, detector.Detector_createTransform(tl, tr, bl, align, dim), dim); ok {
+		t := detector.Detector_createTransform(tl, tr, bl, align, dim)
+		if text, ok := rd.sampleAndDecode(g, bits, t, dim); ok {
 			return text, true
+		}
+		if rt := refine(bits, t, tl, tr, bl, dim); rt != nil && !rd.expired() {
+			if text, ok := rd.sampleAndDecode(g, bits, rt, dim); ok {
+				return text, true
+			}
 		}
 		if align != nil || rd.expired() {
 			continue
