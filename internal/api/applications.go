@@ -23,29 +23,11 @@ type applicationRequest struct {
 	Submit         bool           `json:"submit"`
 	DraftID        string         `json:"draft_id"`
 	IdempotencyKey string         `json:"idempotency_key"`
-	Person         personJSON     `json:"person"`
+	Person         person.Form    `json:"person"`
 	Documents      []documentJSON `json:"documents"`
 	Caretaker      bool           `json:"caretaker"`
 	Payment        paymentJSON    `json:"payment"`
 	Photo          []byte         `json:"photo"` // base64 JPEG/PNG/WebP
-}
-
-type personJSON struct {
-	GivenNames       string         `json:"given_names"`
-	FirstSurname     string         `json:"first_surname"`
-	SecondSurname    string         `json:"second_surname,omitempty"`
-	DateOfBirth      string         `json:"date_of_birth"`
-	Sex              string         `json:"sex,omitempty"`
-	PrintSex         bool           `json:"print_sex,omitempty"`
-	NoAddress        bool           `json:"no_address,omitempty"`
-	PrintAddress     bool           `json:"print_address,omitempty"`
-	Address          person.Address `json:"address"`
-	Language         string         `json:"language"`
-	Phone            string         `json:"phone,omitempty"`
-	Email            string         `json:"email,omitempty"`
-	EmergencyContact string         `json:"emergency_contact,omitempty"`
-	Veteran          bool           `json:"veteran,omitempty"`
-	OrganDonor       bool           `json:"organ_donor,omitempty"`
 }
 
 type documentJSON struct {
@@ -68,34 +50,15 @@ const maxDocuments = 20
 
 // intake converts a request; dates that do not parse are field errors.
 func (req applicationRequest) intake() (enroll.Intake, person.Errors) {
-	var errs person.Errors
-	date := func(field, v string) person.Date {
-		if strings.TrimSpace(v) == "" {
-			return person.Date{}
-		}
-		d, err := person.ParseDate(v)
-		if err != nil {
-			errs = append(errs, person.FieldError{Field: field, Key: "error.date"})
-		}
-		return d
-	}
-	pj := req.Person
-	in := enroll.Intake{
-		Person: person.Person{
-			GivenNames: pj.GivenNames, FirstSurname: pj.FirstSurname, SecondSurname: pj.SecondSurname,
-			DateOfBirth: date("date_of_birth", pj.DateOfBirth), Sex: person.Sex(pj.Sex), PrintSex: pj.PrintSex,
-			NoAddress: pj.NoAddress, PrintAddress: pj.PrintAddress, Address: pj.Address, Language: pj.Language,
-			Phone: pj.Phone, Email: pj.Email, EmergencyContact: pj.EmergencyContact, Veteran: pj.Veteran, OrganDonor: pj.OrganDonor,
-		},
-		Caretaker: req.Caretaker, Photo: req.Photo, IdempotencyKey: req.IdempotencyKey,
-	}
+	p, errs := req.Person.Person()
+	in := enroll.Intake{Person: p, Caretaker: req.Caretaker, Photo: req.Photo, IdempotencyKey: req.IdempotencyKey}
 	if len(req.Documents) > maxDocuments {
 		errs = append(errs, person.FieldError{Field: "documents", Key: "error.too_many"})
 	} else {
 		for i, d := range req.Documents {
 			in.Documents = append(in.Documents, evidence.Shown{Type: d.Type, Issuer: d.Issuer,
-				Expires: date("documents."+strconv.Itoa(i)+".expires", d.Expires),
-				Dated:   date("documents."+strconv.Itoa(i)+".dated", d.Dated)})
+				Expires: errs.Date("documents."+strconv.Itoa(i)+".expires", d.Expires),
+				Dated:   errs.Date("documents."+strconv.Itoa(i)+".dated", d.Dated)})
 		}
 	}
 	in.Payment = fee.Payment{Method: req.Payment.Method, WaiverReason: req.Payment.WaiverReason, WaiverNote: req.Payment.WaiverNote}
@@ -109,7 +72,7 @@ type applicationJSON struct {
 	Status      string         `json:"status"`
 	SiteID      string         `json:"site_id"`
 	ClerkID     string         `json:"clerk_id"`
-	Person      person.Person  `json:"person"`
+	Person      person.Form    `json:"person"`
 	Documents   []documentJSON `json:"documents"`
 	Caretaker   bool           `json:"caretaker"`
 	Photo       []byte         `json:"photo,omitempty"` // base64 JPEG
@@ -171,7 +134,7 @@ func evidenceOut(c *call, res evidence.Result) evidenceJSON {
 
 func (x *API) applicationOut(c *call, a *enroll.Application) applicationJSON {
 	out := applicationJSON{ID: a.ID, Reference: a.Reference, Status: string(a.Status), SiteID: a.SiteID, ClerkID: a.ClerkID,
-		Person: a.Person, Documents: []documentJSON{}, Caretaker: a.Caretaker, Photo: a.Photo, Fee: x.quote(c, a.Quote),
+		Person: person.FormOf(a.Person), Documents: []documentJSON{}, Caretaker: a.Caretaker, Photo: a.Photo, Fee: x.quote(c, a.Quote),
 		Payment:  paymentOut{Method: a.Payment.Method, AmountCents: a.Payment.AmountCents, WaiverReason: a.Payment.WaiverReason, WaiverNote: a.Payment.WaiverNote},
 		Evidence: evidenceOut(c, a.Evidence), CreatedAt: a.CreatedAt}
 	for _, d := range a.Documents {

@@ -59,8 +59,8 @@ var ErrUnknownCode = fmt.Errorf("unknown or expired reference code: %w", errs.Er
 
 // sealedPreapp is the sealed JSON of a pre-application's person column.
 type sealedPreapp struct {
-	Person   person.Person `json:"person"`
-	RemindBy string        `json:"remind_by,omitempty"`
+	Person   storedPerson `json:"person"`
+	RemindBy string       `json:"remind_by,omitempty"`
 	// Code is kept sealed so a resubmitted form (lost connection) can show
 	// the same code again; the lookup column holds only its keyed hash.
 	Code string `json:"code"`
@@ -119,7 +119,7 @@ func (s *Preapps) Create(ctx context.Context, p person.Person, docs []evidence.S
 		return nil, "", err
 	}
 	defer dk.Destroy()
-	pj, err := json.Marshal(sealedPreapp{Person: p, RemindBy: remindBy, Code: code})
+	pj, err := json.Marshal(sealedPreapp{Person: storePerson(p), RemindBy: remindBy, Code: code})
 	if err != nil {
 		return nil, "", err
 	}
@@ -225,7 +225,7 @@ func (s *Preapps) openWith(row PreappRecord, wrapped []byte) (*Preapplication, e
 	if err := json.Unmarshal(dj, &docs); err != nil {
 		return nil, fmt.Errorf("pre-application %s: %w", row.ID, err)
 	}
-	return &Preapplication{ID: row.ID, Person: sp.Person, Documents: docs, RemindBy: sp.RemindBy, PersonKey: row.PersonKey,
+	return &Preapplication{ID: row.ID, Person: sp.Person.person(), Documents: docs, RemindBy: sp.RemindBy, PersonKey: row.PersonKey,
 		ApplicationID: row.ApplicationID, CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt, code: sp.Code}, nil
 }
 

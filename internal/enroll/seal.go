@@ -9,11 +9,64 @@ import (
 	"github.com/cityid/cityid/internal/vault"
 )
 
-// The sealed JSON shapes of the grouped columns.
+// The sealed JSON shapes of the grouped columns. Their names are a storage
+// format: rows sealed by every earlier release are read back with them, so
+// they change only with a migration. They are enroll's alone; the API's
+// JSON is person.Form's.
 type addressData struct {
-	NoAddress    bool           `json:"no_address,omitempty"`
-	PrintAddress bool           `json:"print_address,omitempty"`
-	Address      person.Address `json:"address"`
+	NoAddress    bool          `json:"no_address,omitempty"`
+	PrintAddress bool          `json:"print_address,omitempty"`
+	Address      storedAddress `json:"address"`
+}
+
+// storedAddress is an address as sealed, in an application's address
+// column and in a pre-application's person column.
+type storedAddress struct {
+	CareOf     string `json:"care_of,omitempty"`
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+}
+
+// storedPerson is a person as sealed in one piece (a pre-application's
+// person column); an application seals the same fields column by column
+// (seal, unseal).
+type storedPerson struct {
+	GivenNames       string        `json:"given_names"`
+	FirstSurname     string        `json:"first_surname"`
+	SecondSurname    string        `json:"second_surname,omitempty"`
+	DateOfBirth      person.Date   `json:"date_of_birth"`
+	Sex              person.Sex    `json:"sex,omitempty"`
+	NoAddress        bool          `json:"no_address,omitempty"`
+	Address          storedAddress `json:"address"`
+	Language         string        `json:"language"`
+	Phone            string        `json:"phone,omitempty"`
+	Email            string        `json:"email,omitempty"`
+	EmergencyContact string        `json:"emergency_contact,omitempty"`
+	Veteran          bool          `json:"veteran,omitempty"`
+	OrganDonor       bool          `json:"organ_donor,omitempty"`
+	PrintSex         bool          `json:"print_sex,omitempty"`
+	PrintAddress     bool          `json:"print_address,omitempty"`
+}
+
+func storePerson(p person.Person) storedPerson {
+	return storedPerson{
+		GivenNames: p.GivenNames, FirstSurname: p.FirstSurname, SecondSurname: p.SecondSurname,
+		DateOfBirth: p.DateOfBirth, Sex: p.Sex, NoAddress: p.NoAddress, Address: storedAddress(p.Address),
+		Language: p.Language, Phone: p.Phone, Email: p.Email, EmergencyContact: p.EmergencyContact,
+		Veteran: p.Veteran, OrganDonor: p.OrganDonor, PrintSex: p.PrintSex, PrintAddress: p.PrintAddress,
+	}
+}
+
+func (sp storedPerson) person() person.Person {
+	return person.Person{
+		GivenNames: sp.GivenNames, FirstSurname: sp.FirstSurname, SecondSurname: sp.SecondSurname,
+		DateOfBirth: sp.DateOfBirth, Sex: sp.Sex, NoAddress: sp.NoAddress, Address: person.Address(sp.Address),
+		Language: sp.Language, Phone: sp.Phone, Email: sp.Email, EmergencyContact: sp.EmergencyContact,
+		Veteran: sp.Veteran, OrganDonor: sp.OrganDonor, PrintSex: sp.PrintSex, PrintAddress: sp.PrintAddress,
+	}
 }
 
 type contactData struct {
@@ -76,7 +129,7 @@ func seal(dk vault.DataKey, row string, p person.Person, docs []evidence.Shown, 
 	s.SecondSurname = str("second_surname", p.SecondSurname)
 	s.DateOfBirth = str("date_of_birth", p.DateOfBirth.String())
 	s.Sex = str("sex", string(p.Sex))
-	s.Address = js("address", addressData{p.NoAddress, p.PrintAddress, p.Address})
+	s.Address = js("address", addressData{p.NoAddress, p.PrintAddress, storedAddress(p.Address)})
 	s.Contact = js("contact", contactData{p.Phone, p.Email})
 	s.Extras = js("extras", extrasData{p.EmergencyContact, p.Veteran, p.OrganDonor, p.PrintSex})
 	if docs == nil {
@@ -137,7 +190,7 @@ func unseal(dk vault.DataKey, row Record) (unsealed, error) {
 	p.Sex = person.Sex(str("sex", row.Sealed.Sex))
 	var ad addressData
 	js("address", row.Sealed.Address, &ad)
-	p.NoAddress, p.PrintAddress, p.Address = ad.NoAddress, ad.PrintAddress, ad.Address
+	p.NoAddress, p.PrintAddress, p.Address = ad.NoAddress, ad.PrintAddress, person.Address(ad.Address)
 	var cd contactData
 	js("contact", row.Sealed.Contact, &cd)
 	p.Phone, p.Email = cd.Phone, cd.Email

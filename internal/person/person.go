@@ -109,40 +109,42 @@ func (s Sex) Valid() bool {
 }
 
 // Address is a street address or a care-of address (shelter, organization).
+// Like Person, it has no wire or storage format of its own.
 type Address struct {
-	CareOf     string `json:"care_of,omitempty"`
-	Line1      string `json:"line1,omitempty"`
-	Line2      string `json:"line2,omitempty"`
-	City       string `json:"city,omitempty"`
-	State      string `json:"state,omitempty"`
-	PostalCode string `json:"postal_code,omitempty"`
+	CareOf     string
+	Line1      string
+	Line2      string
+	City       string
+	State      string
+	PostalCode string
 }
 
 // IsZero reports whether no address was given.
 func (a Address) IsZero() bool { return a == Address{} }
 
 // Person is what a resident tells the clerk. Every field here is personal data
-// and is sealed at rest by the vault.
+// and is sealed at rest by the vault. It has no wire or storage format of its
+// own: the surfaces exchange it as a Form, and enroll owns how it is sealed.
 type Person struct {
-	GivenNames    string `json:"given_names"`
-	FirstSurname  string `json:"first_surname"`
-	SecondSurname string `json:"second_surname,omitempty"`
-	DateOfBirth   Date   `json:"date_of_birth"`
-	Sex           Sex    `json:"sex,omitempty"`
+	GivenNames    string
+	FirstSurname  string
+	SecondSurname string
+	DateOfBirth   Date
+	Sex           Sex
 	// NoAddress is set when the resident gives no address at all (e.g. a
 	// domestic-violence survivor) and will collect the card in person.
-	NoAddress bool    `json:"no_address,omitempty"`
-	Address   Address `json:"address"`
-	Language  string  `json:"language"`
-	Phone     string  `json:"phone,omitempty"`
-	Email     string  `json:"email,omitempty"`
+	NoAddress bool
+	Address   Address
+	Language  string
+	Phone     string
+	Email     string
 	// Printed extras, only if the holder chooses.
-	EmergencyContact string `json:"emergency_contact,omitempty"`
-	Veteran          bool   `json:"veteran,omitempty"`
-	OrganDonor       bool   `json:"organ_donor,omitempty"`
+	EmergencyContact string
+	Veteran          bool
+	OrganDonor       bool
 	// PrintSex and PrintAddress record the holder's choice to show them on the card.
-	PrintSex     bool `json:"print_sex,omitempty"`
-	PrintAddress bool `json:"print_address,omitempty"`
+	PrintSex     bool
+	PrintAddress bool
 }
 
 // FullName joins given names and surnames as printed.

@@ -86,15 +86,9 @@ func ParseApply(f url.Values, s config.Settings, lang string) (ApplyForm, person
 		return v
 	}
 	var out ApplyForm
-	p := person.Person{
-		GivenNames: get("given_names"), FirstSurname: get("first_surname"), SecondSurname: get("second_surname"),
-		Sex:       person.Sex(get("sex")),
-		NoAddress: f.Get("no_address") == "1",
-		Address: person.Address{CareOf: get("address_care_of"), Line1: get("address_line1"), Line2: get("address_line2"),
-			City: get("address_city"), State: get("address_state"), PostalCode: get("address_postal_code")},
-		Language: get("language"),
-		Phone:    get("phone"), Email: get("email"),
-	}
+	var pf person.Form
+	pf.ReadPublic(get)
+	p, _ := pf.Person()
 	if p.Language == "" {
 		p.Language = lang
 	}

@@ -190,28 +190,8 @@ func applicationForm(a *enroll.Application) url.Values {
 			f.Set(k, "1")
 		}
 	}
-	p := a.Person
 	set("draft_id", a.ID)
-	set("given_names", p.GivenNames)
-	set("first_surname", p.FirstSurname)
-	set("second_surname", p.SecondSurname)
-	set("date_of_birth", p.DateOfBirth.String())
-	set("sex", string(p.Sex))
-	flag("print_sex", p.PrintSex)
-	flag("no_address", p.NoAddress)
-	flag("print_address", p.PrintAddress)
-	set("address_care_of", p.Address.CareOf)
-	set("address_line1", p.Address.Line1)
-	set("address_line2", p.Address.Line2)
-	set("address_city", p.Address.City)
-	set("address_state", p.Address.State)
-	set("address_postal_code", p.Address.PostalCode)
-	set("language", p.Language)
-	set("phone", p.Phone)
-	set("email", p.Email)
-	set("emergency_contact", p.EmergencyContact)
-	flag("veteran", p.Veteran)
-	flag("organ_donor", p.OrganDonor)
+	person.FormOf(a.Person).Write(f.Set)
 	flag("caretaker", a.Caretaker)
 	for i, d := range a.Documents {
 		set("doc_type_"+strconv.Itoa(i), d.Type)
@@ -256,30 +236,10 @@ func (s *Server) minimizeForm(f url.Values) {
 // are field errors; everything else is checked by the enroll service.
 // quote, when not nil, sets the amount due for a paid method.
 func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Errors) {
-	var errs person.Errors
-	date := func(field string) person.Date {
-		v := strings.TrimSpace(f.Get(field))
-		if v == "" {
-			return person.Date{}
-		}
-		d, err := person.ParseDate(v)
-		if err != nil {
-			errs = append(errs, person.FieldError{Field: field, Key: "error.date"})
-		}
-		return d
-	}
+	var pf person.Form
+	pf.Read(f.Get)
+	p, errs := pf.Person()
 	on := func(k string) bool { return f.Get(k) == "1" }
-	p := person.Person{
-		GivenNames: f.Get("given_names"), FirstSurname: f.Get("first_surname"), SecondSurname: f.Get("second_surname"),
-		DateOfBirth: date("date_of_birth"), Sex: person.Sex(f.Get("sex")), PrintSex: on("print_sex"),
-		NoAddress: on("no_address"), PrintAddress: on("print_address"),
-		Address: person.Address{
-			CareOf: f.Get("address_care_of"), Line1: f.Get("address_line1"), Line2: f.Get("address_line2"),
-			City: f.Get("address_city"), State: f.Get("address_state"), PostalCode: f.Get("address_postal_code"),
-		},
-		Language: f.Get("language"), Phone: f.Get("phone"), Email: f.Get("email"),
-		EmergencyContact: f.Get("emergency_contact"), Veteran: on("veteran"), OrganDonor: on("organ_donor"),
-	}
 	in := enroll.Intake{Person: p, Caretaker: on("caretaker"), IdempotencyKey: f.Get("idempotency_key")}
 	for i := range maxDocRows {
 		n := strconv.Itoa(i)
@@ -288,8 +248,9 @@ func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Error
 			continue
 		}
 		in.Documents = append(in.Documents, evidence.Shown{
-			Type: typ, Issuer: strings.TrimSpace(f.Get("doc_issuer_" + n)), Expires: date("doc_expires_" + n),
-			Dated: date("doc_dated_" + n),
+			Type: typ, Issuer: strings.TrimSpace(f.Get("doc_issuer_" + n)),
+			Expires: errs.Date("doc_expires_"+n, f.Get("doc_expires_"+n)),
+			Dated:   errs.Date("doc_dated_"+n, f.Get("doc_dated_"+n)),
 		})
 	}
 	method := f.Get("payment_method")
