@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/draw"
 	"image/jpeg"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +82,9 @@ func TestDecodeRates(t *testing.T) {
 	if os.Getenv("CITYID_PHOTO_ZXING") == "0" {
 		zerr = os.ErrNotExist // measure cityid alone
 	}
-	type tally struct{ n, ours, zx, either, pdf int }
+	// pdfOnly: the QR did not read but the PDF417 gave the number (the
+	// page's amber answer with the card's record).
+	type tally struct{ n, ours, zx, either, pdf, pdfOnly int }
 	byCond := map[string]*tally{}
 	var times []time.Duration
 	for i, s := range shots {
@@ -104,6 +107,9 @@ func TestDecodeRates(t *testing.T) {
 		}
 		if pdfNumber(t, b) == s.Number {
 			c.pdf++
+			if !ok {
+				c.pdfOnly++
+			}
 		}
 		zok := false
 		if zerr == nil {
@@ -124,28 +130,49 @@ func TestDecodeRates(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	fmt.Fprintf(&out, "| condition | photos | cityid | ZXingReader 1.4 | cityid PDF417 number |\n|---|---|---|---|---|\n")
-	var all, allOurs, allZX, allPDF int
+	fmt.Fprintf(&out, "| condition | photos | cityid QR | 95 %% lower bound | QR or PDF417 number | ZXingReader 1.4 | PDF417 number |\n|---|---|---|---|---|---|---|\n")
+	var sum tally
+	row := func(name string, r *tally) {
+		zx := "not run"
+		if zerr == nil {
+			zx = frac(r.zx, r.n)
+		}
+		fmt.Fprintf(&out, "| %s | %d | %s | %.1f %% | %s | %s | %s |\n", name, r.n, frac(r.ours, r.n), 100*wilsonLow(r.ours, r.n), frac(r.ours+r.pdfOnly, r.n), zx, frac(r.pdf, r.n))
+	}
 	for _, c := range cardphoto.Conditions {
 		r := byCond[c.Name]
 		if r == nil {
 			continue
 		}
-		all, allOurs, allZX, allPDF = all+r.n, allOurs+r.ours, allZX+r.zx, allPDF+r.pdf
-		fmt.Fprintf(&out, "| %s | %d | %.0f %% | %.0f %% | %.0f %% |\n", c.Name, r.n, pct(r.ours, r.n), pct(r.zx, r.n), pct(r.pdf, r.n))
+		sum.n, sum.ours, sum.zx, sum.pdf, sum.pdfOnly = sum.n+r.n, sum.ours+r.ours, sum.zx+r.zx, sum.pdf+r.pdf, sum.pdfOnly+r.pdfOnly
+		row(c.Name, r)
 	}
-	fmt.Fprintf(&out, "| **all** | %d | %.1f %% | %.1f %% | %.1f %% |\n", all, pct(allOurs, all), pct(allZX, all), pct(allPDF, all))
+	row("**all**", &sum)
 	slices.Sort(times)
 	fmt.Fprintf(&out, "\ncityid decode time per photo: median %v, p95 %v, max %v\n",
 		times[len(times)/2].Round(time.Millisecond), times[len(times)*95/100].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
 	t.Log("\n" + out.String())
 }
 
-func pct(a, n int) float64 {
+// frac writes "k/n (p %)".
+func frac(k, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d/%d (%.1f %%)", k, n, 100*float64(k)/float64(n))
+}
+
+// wilsonLow is the lower end of the 95 % Wilson score interval for k
+// successes in n trials: what the sample shows the rate is at least.
+func wilsonLow(k, n int) float64 {
 	if n == 0 {
 		return 0
 	}
-	return 100 * float64(a) / float64(n)
+	const z = 1.96
+	p, nf := float64(k)/float64(n), float64(n)
+	centre := p + z*z/(2*nf)
+	spread := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	return (centre - spread) / (1 + z*z/nf)
 }
 
 // pdfNumber is the card number the PDF417 in the JPEG photo b gives, or "".
@@ -167,4 +194,15 @@ func pdfNumber(t *testing.T, b []byte) string {
 		return ""
 	}
 	return rec.IDNumber
+}
+
+func TestWilsonLow(t *testing.T) {
+	for _, tc := range []struct {
+		k, n int
+		want float64 // the 95 % Wilson lower bound, computed independently
+	}{{200, 200, 0.9812}, {300, 300, 0.9874}, {57, 60, 0.8630}, {0, 10, 0}} {
+		if got := wilsonLow(tc.k, tc.n); math.Abs(got-tc.want) > 0.0005 {
+			t.Errorf("wilsonLow(%d, %d) = %.4f, want %.4f", tc.k, tc.n, got, tc.want)
+		}
+	}
 }

@@ -63,9 +63,11 @@ func finderTriples(bits *gozxing.BitMatrix, n int) []*detector.FinderPatternInfo
 			f.HandlePossibleCenter(state, i, w)
 		}
 	}
-	cands := f.GetPossibleCenters()
+	// A finder pattern is seven modules tall, so every-other-row scanning
+	// meets it on several rows; a candidate seen on one row only is noise
+	// (grain, JPEG blocks) and pairing it up wastes the decode budget.
+	cands := slices.DeleteFunc(slices.Clone(f.GetPossibleCenters()), func(c *detector.FinderPattern) bool { return c.GetCount() < 2 })
 	if len(cands) > maxCandidates {
-		cands = slices.Clone(cands)
 		slices.SortStableFunc(cands, func(a, b *detector.FinderPattern) int { return b.GetCount() - a.GetCount() })
 		cands = cands[:maxCandidates]
 	}
