@@ -513,6 +513,10 @@ func (s *Service) resetInTx(ctx context.Context, tx Tx, by Actor, id, hash strin
 	if err := tx.SetStaffTOTP(ctx, id, nil, now); err != nil {
 		return err
 	}
+	// The recovery codes belonged to the authenticator just removed.
+	if err := tx.ReplaceRecoveryCodes(ctx, id, nil); err != nil {
+		return err
+	}
 	if _, err := tx.DeleteStaffSessions(ctx, id); err != nil {
 		return err
 	}

@@ -26,6 +26,8 @@ type Store interface {
 	APITokens(ctx context.Context, staffID string) ([]TokenRecord, error) // newest first; "" = everyone's
 	// StaffRequests lists the requests awaiting a second administrator, oldest first.
 	StaffRequests(ctx context.Context) ([]StaffRequest, error)
+	// RecoveryCodesLeft counts a staff member's unused recovery codes.
+	RecoveryCodesLeft(ctx context.Context, staffID string) (int, error)
 	Meta(ctx context.Context, key string) ([]byte, error)
 }
 
@@ -43,6 +45,15 @@ type Tx interface {
 	// means the code was already used.
 	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
 	SetStaffDisabled(ctx context.Context, id string, disabled bool, at time.Time) error
+	// ReplaceRecoveryCodes deletes the member's recovery codes and stores
+	// codes (nil: none).
+	ReplaceRecoveryCodes(ctx context.Context, staffID string, codes []RecoveryCodeRecord) error
+	// UnusedRecoveryCode returns the hash of the unused code with codeID
+	// (errs.ErrNotFound when none).
+	UnusedRecoveryCode(ctx context.Context, staffID, codeID string) (string, error)
+	// UseRecoveryCode marks the code used; false when it was used already.
+	UseRecoveryCode(ctx context.Context, staffID, codeID string, at time.Time) (bool, error)
+	RecoveryCodesLeft(ctx context.Context, staffID string) (int, error)
 	AddFailedLogin(ctx context.Context, id string) (int, error)
 	// AddFailedTOTP counts a wrong second-factor code and returns the new count.
 	AddFailedTOTP(ctx context.Context, id string) (int, error)
@@ -107,6 +118,15 @@ type StaffRecord struct {
 
 // TOTPEnrolled reports whether the staff member has a confirmed TOTP secret.
 func (s StaffRecord) TOTPEnrolled() bool { return len(s.TOTPSecret) > 0 && s.TOTPLastStep > 0 }
+
+// RecoveryCodeRecord is one TOTP recovery code as stored: its first group
+// (CodeID, not secret) finds the row; the whole code is kept only as a
+// password hash.
+type RecoveryCodeRecord struct {
+	CodeID    string
+	Hash      string // PHC string
+	CreatedAt time.Time
+}
 
 // SessionRecord is a staff login session as stored. Only the SHA-256 of the
 // token the client holds is kept, so a database leak does not hand out

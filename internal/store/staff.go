@@ -234,6 +234,9 @@ func (tx *Tx) AnonymizeDisabledStaff(ctx context.Context, before time.Time, at t
 		if _, err := tx.exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE staff_id = ? AND revoked_at = 0", micros(at), id); err != nil {
 			return nil, fmt.Errorf("anonymize staff: %w", err)
 		}
+		if _, err := tx.exec(ctx, "DELETE FROM staff_recovery_codes WHERE staff_id = ?", id); err != nil {
+			return nil, fmt.Errorf("anonymize staff: %w", err)
+		}
 		// A password hash no verifier accepts: the account cannot sign in
 		// even if someone enables it again (a reset gives it a new one).
 		if err := tx.updateStaff(ctx, "anonymize staff", id, "username = ?, display_name = '', password_hash = ?, totp_secret = NULL, totp_last_step = 0, updated_at = ?",

@@ -53,7 +53,9 @@ type env struct {
 	siteA   site.Site
 	siteB   site.Site
 	secrets map[string]string // username → TOTP secret
-	logs    *syncBuffer
+	// recovery holds the recovery codes shown at each username's enrolment.
+	recovery map[string][]string
+	logs     *syncBuffer
 }
 
 const testPassword = "lanterns drift over quiet harbor 42"
@@ -101,7 +103,7 @@ func newBareEnv(t testing.TB, opts ...func(*auth.Options)) *env {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{app: a, srv: srv, ts: ts, clk: clk, secrets: map[string]string{}, logs: logs}
+	e := &env{app: a, srv: srv, ts: ts, clk: clk, secrets: map[string]string{}, recovery: map[string][]string{}, logs: logs}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}
@@ -173,6 +175,17 @@ func (c *client) post(t testing.TB, path string, form url.Values) resp {
 
 var secretRE = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
 
+var recoveryCodeRE = regexp.MustCompile(`<li><code>([a-z2-9]{4}(?:-[a-z2-9]{4}){3})</code></li>`)
+
+// recoveryCodes are the recovery codes a page shows.
+func recoveryCodes(body string) []string {
+	var out []string
+	for _, m := range recoveryCodeRE.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
 // signIn goes through every login step the account needs and returns a
 // client with a full session.
 func (e *env) signIn(t testing.TB, username, password string) *client {
@@ -196,6 +209,15 @@ func (e *env) signIn(t testing.TB, username, password string) *client {
 			e.secrets[username] = m[1]
 			e.clk.Add(30 * time.Second)
 			r = c.post(t, "/login/totp/enroll", url.Values{"code": {auth.CodeAt(m[1], e.clk.Now())}})
+			if r.Status == http.StatusOK {
+				// Enrolment signs in and shows the recovery codes once.
+				codes := recoveryCodes(r.Body)
+				if len(codes) != auth.RecoveryCodeCount {
+					t.Fatalf("enrolment of %s showed %d recovery codes, want %d: %s", username, len(codes), auth.RecoveryCodeCount, text(r.Body))
+				}
+				e.recovery[username] = codes
+				return c
+			}
 		case "/login/totp":
 			e.clk.Add(30 * time.Second)
 			r = c.post(t, "/login/totp", url.Values{"code": {auth.CodeAt(e.secrets[username], e.clk.Now())}})

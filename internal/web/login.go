@@ -164,8 +164,8 @@ func (s *Server) totpEnroll(w http.ResponseWriter, r *http.Request, c *call) err
 	token, err := s.svc.Auth.ConfirmTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
 	if err == nil {
 		s.setSession(w, token)
-		http.Redirect(w, r, "/staff", http.StatusSeeOther)
-		return nil
+		// The first set of recovery codes, shown this once.
+		return s.recoveryAfterEnroll(w, r, c, token)
 	}
 	if errors.Is(err, auth.ErrRateLimited) {
 		return httplayer.Fail(http.StatusTooManyRequests, auth.MessageKey(err, "auth.login.rate_limited"), err)
@@ -197,7 +197,21 @@ func (s *Server) totpVerify(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	token, err := s.svc.Auth.VerifyTOTP(r.Context(), c.Token, strings.TrimSpace(r.PostForm.Get("code")), httplayer.ClientKey(r))
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	var token string
+	var err error
+	if auth.IsRecoveryCode(code) {
+		// A recovery code in place of the app's code: used up, and the
+		// next page says how many are left.
+		token, _, err = s.svc.Auth.UseRecoveryCode(r.Context(), c.Token, code, httplayer.ClientKey(r))
+		if err == nil {
+			s.setSession(w, token)
+			http.Redirect(w, r, "/staff/recovery-codes?used=1", http.StatusSeeOther)
+			return nil
+		}
+	} else {
+		token, err = s.svc.Auth.VerifyTOTP(r.Context(), c.Token, code, httplayer.ClientKey(r))
+	}
 	if err == nil {
 		s.setSession(w, token)
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)

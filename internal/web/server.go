@@ -156,6 +156,8 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("POST /staff/admin/staff/{id}/reset", staff(s.staffReset, roleAdmin...))
 	pages.Handle("POST /staff/admin/staff/requests/{id}/approve", staff(s.staffRequestApprove, roleAdmin...))
 	pages.Handle("POST /staff/admin/staff/requests/{id}/refuse", staff(s.staffRequestRefuse, roleAdmin...))
+	pages.Handle("GET /staff/recovery-codes", staff(s.recoveryPage))
+	pages.Handle("POST /staff/recovery-codes", staff(s.recoveryNew))
 	pages.Handle("GET /staff/tokens", staff(s.tokensPage))
 	pages.Handle("POST /staff/tokens", staff(s.tokenCreate))
 	pages.Handle("POST /staff/tokens/{id}/revoke", staff(s.tokenRevoke))
