@@ -22,11 +22,16 @@ type meter struct {
 	last   time.Time
 	closed bool
 	drawn  int64 // done at the last draw
+	// prevAt and prevDone are the previous draw's time and count, for the
+	// recent rate (a long load slows as the city grows; the overall
+	// average hides that).
+	prevAt   time.Time
+	prevDone int64
 }
 
 func newMeter(w io.Writer, label string, total int64) *meter {
 	now := time.Now()
-	return &meter{w: w, label: label, total: total, tty: isTerminal(w), start: now, last: now}
+	return &meter{w: w, label: label, total: total, tty: isTerminal(w), start: now, last: now, prevAt: now}
 }
 
 // isTerminal reports whether w is a terminal (not a file, pipe or log).
@@ -57,9 +62,20 @@ func (p *meter) draw(now time.Time) {
 	if elapsed > 0 {
 		rate = float64(p.done) / elapsed
 	}
+	recent := rate
+	if dt := now.Sub(p.prevAt).Seconds(); dt >= 1 && p.prevDone > 0 {
+		recent = float64(p.done-p.prevDone) / dt
+	}
+	if now.Sub(p.prevAt) >= 5*time.Second {
+		p.prevAt, p.prevDone = now, p.done
+	}
+	left := ""
+	if p.total > p.done && recent > 0 {
+		left = ", " + (time.Duration(float64(p.total-p.done)/recent) * time.Second).Round(time.Second).String() + " left"
+	}
 	if !p.tty {
 		if p.total > 0 {
-			fmt.Fprintf(p.w, "%s: %d/%d (%.0f%%, %.0f/s)\n", p.label, p.done, p.total, 100*float64(p.done)/float64(p.total), rate)
+			fmt.Fprintf(p.w, "%s: %d/%d (%.0f%%, %.0f/s, now %.0f/s%s)\n", p.label, p.done, p.total, 100*float64(p.done)/float64(p.total), rate, recent, left)
 		} else {
 			fmt.Fprintf(p.w, "%s: %d (%.0f/s)\n", p.label, p.done, rate)
 		}
@@ -72,7 +88,7 @@ func (p *meter) draw(now time.Time) {
 	}
 	filled := int(frac * width)
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	fmt.Fprintf(p.w, "\r%s %s %d/%d %.0f/s ", p.label, bar, p.done, p.total, rate)
+	fmt.Fprintf(p.w, "\r%s %s %d/%d %.0f/s%s ", p.label, bar, p.done, p.total, rate, left)
 }
 
 // Done finishes the display.
