@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -115,10 +116,10 @@ func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error)
 		s.feed.reset(last)
 	}
 	n := 0
-	err := svc.EachPerson(ctx, enroll.ScreenedStatuses(), func(id string, p person.Person) error {
+	err := svc.EachPersonParallel(ctx, enroll.ScreenedStatuses(), runtime.GOMAXPROCS(0), func(id string, p person.Person) error {
 		s.ix.Add(id, linkage.FromPerson(id, p))
 		n++
-		return ctx.Err()
+		return nil
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("load duplicate screening index: %w", err)

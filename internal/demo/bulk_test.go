@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,6 +61,25 @@ func TestBulkIsTheIntakePath(t *testing.T) {
 			})
 		if err != nil || got != n {
 			t.Fatalf("opened %d applications (%v), want %d", got, err, n)
+		}
+		// The index at start is rebuilt with the decryption spread over
+		// workers: the same people in the same order as one at a time.
+		var one, par []string
+		statuses := enroll.ScreenedStatuses()
+		if err := a.Enroll.EachPerson(ctx, statuses, func(id string, p person.Person) error {
+			one = append(one, id+"|"+p.FullName()+"|"+p.DateOfBirth.String())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Enroll.EachPersonParallel(ctx, statuses, 3, func(id string, p person.Person) error {
+			par = append(par, id+"|"+p.FullName()+"|"+p.DateOfBirth.String())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(one) < n*3/4 || !slices.Equal(one, par) {
+			t.Errorf("EachPersonParallel gave %d people, EachPerson %d (or another order)", len(par), len(one))
 		}
 		rep, err := checkpoint.VerifyLog(ctx, a.DB, nil, nil)
 		if err != nil || rep.Problem != nil || rep.Events < 2*n-int64(res.Pending) {
