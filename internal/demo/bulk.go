@@ -20,7 +20,8 @@ import (
 // (enroll.Import): the same validation, duplicate screening, sealing under
 // a data key per person and audit events as Load, at the speed a 1.5
 // million resident test needs. The same seed gives the same residents and
-// decisions (ids and reference codes are random).
+// decisions (ids and reference codes are random). It ends by refreshing
+// the database's statistics (store.DB.Analyze).
 func Bulk(ctx context.Context, a *app.App, o Options) (Result, error) {
 	if o.Residents < 0 {
 		return Result{}, errors.New("demo: residents must be 0 or more")
@@ -124,6 +125,9 @@ func Bulk(ctx context.Context, a *app.App, o Options) (Result, error) {
 	}
 	if firstErr != nil {
 		return res, fmt.Errorf("demo: bulk load: %w", firstErr)
+	}
+	if err := a.DB.Analyze(ctx); err != nil {
+		return res, fmt.Errorf("demo: bulk load: %w", err)
 	}
 	return res, nil
 }

@@ -150,3 +150,18 @@ func (tx *Tx) AppendAudits(ctx context.Context, es []audit.Event) error {
 	}
 	return nil
 }
+
+// Analyze refreshes the query planner's statistics after a bulk load: on
+// PostgreSQL a table loaded faster than autovacuum samples it keeps the
+// statistics of an empty one, and the planner then picks plans that read
+// every row (the applications list, the index walk).
+func (db *DB) Analyze(ctx context.Context) error {
+	q := "ANALYZE"
+	if db.dialect == SQLite {
+		q = "PRAGMA optimize"
+	}
+	if _, err := db.w.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}

@@ -114,13 +114,17 @@ func (db *DB) DistinctFrom(ctx context.Context, id string) (map[string]bool, err
 var leanColumns = strings.NewReplacer("documents, photo, notes", "NULL, NULL, NULL",
 	"created_at, updated_at, submitted_at, decided_at", "0, 0, 0, 0").Replace(appColumns)
 
-// EachApplication calls fn for every application in one of statuses, in id
-// order, a page at a time (for rebuilding the screening index at start),
-// with its person's wrapped data key (nil once erased). The photo,
-// documents, notes and times are not read (zero in the rows).
+// EachApplication calls fn for every application in one of statuses (for
+// rebuilding the screening index at start), with its person's wrapped data
+// key (nil once erased). The photo, documents, notes and times are not
+// read (zero in the rows). On SQLite it reads a page at a time in rowid
+// order; on PostgreSQL it streams one query in the table's own order.
 func (db *DB) EachApplication(ctx context.Context, statuses []enroll.Status, fn func(a enroll.Record, wrappedKey []byte) error) error {
-	const page = 2000
 	in := strings.TrimSuffix(strings.Repeat("?, ", len(statuses)), ", ")
+	if db.dialect == Postgres {
+		return db.streamApplications(ctx, in, statuses, fn)
+	}
+	const page = 2000
 	type item struct {
 		app enroll.Record
 		key []byte
@@ -170,6 +174,41 @@ func (db *DB) EachApplication(ctx context.Context, statuses []enroll.Status, fn 
 		}
 		after = batch[len(batch)-1].pos
 	}
+}
+
+// streamApplications is EachApplication on PostgreSQL: one sequential scan
+// joined with persons, read as it arrives. Paging by id (random text) made
+// every page an index walk over random heap pages, and with the statistics
+// of a freshly bulk-loaded table a scan of every row after the cursor: 90 s
+// of a 100,000-resident server's start. A change committed while the
+// query runs is applied from the screening change feed afterwards (Load
+// notes the feed's position first).
+func (db *DB) streamApplications(ctx context.Context, in string, statuses []enroll.Status, fn func(a enroll.Record, wrappedKey []byte) error) error {
+	args := make([]any, len(statuses))
+	for i, s := range statuses {
+		args[i] = string(s)
+	}
+	rows, err := db.query(ctx, "SELECT "+leanColumns+", wk, 0 FROM (SELECT applications.*, persons.wrapped_key AS wk FROM applications"+
+		" LEFT JOIN persons ON persons.id = applications.person_id WHERE applications.status IN ("+in+")) a", args...)
+	if err != nil {
+		return fmt.Errorf("walk applications: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key []byte
+		var pos any
+		a, err := scanApplication(keyScanner{rows, &key, &pos})
+		if err != nil {
+			return fmt.Errorf("walk applications: %w", err)
+		}
+		if err := fn(a, key); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("walk applications: %w", err)
+	}
+	return nil
 }
 
 // keyScanner appends the wrapped key and the paging position to a row scan.
