@@ -179,26 +179,10 @@ func (s *Service) UseRecoveryCode(ctx context.Context, token, code, clientIP str
 			return err
 		}
 		used = true
-		if err := tx.ClearFailedLogins(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteSession(ctx, ls.IDHash); err != nil {
-			return err
-		}
-		if err := tx.CreateSession(ctx, SessionRecord{IDHash: tokenHash(newToken), StaffID: id, MFADone: true,
-			CreatedAt: now, LastSeen: now, ExpiresAt: ls.ExpiresAt}); err != nil {
-			return err
-		}
 		if left, err = tx.RecoveryCodesLeft(ctx, id); err != nil {
 			return err
 		}
-		if err := s.staffEvent(ctx, tx, id, action, id, audit.OutcomeOK); err != nil {
-			return err
-		}
-		return s.staffEvent(ctx, tx, id, "auth.login", id, audit.OutcomeOK)
+		return s.completeLogin(ctx, tx, ls, newToken, now, action)
 	})
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", action, err)

@@ -436,23 +436,7 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 			replayed = true
 			return nil
 		}
-		if err := tx.ClearFailedLogins(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.DeleteSession(ctx, ls.IDHash); err != nil {
-			return err
-		}
-		if err := tx.CreateSession(ctx, SessionRecord{IDHash: tokenHash(newToken), StaffID: id, MFADone: true,
-			CreatedAt: now, LastSeen: now, ExpiresAt: ls.ExpiresAt}); err != nil {
-			return err
-		}
-		if err := s.staffEvent(ctx, tx, id, action, id, audit.OutcomeOK); err != nil {
-			return err
-		}
-		return s.staffEvent(ctx, tx, id, "auth.login", id, audit.OutcomeOK)
+		return s.completeLogin(ctx, tx, ls, newToken, now, action)
 	})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", action, err)
@@ -461,6 +445,31 @@ func (s *Service) checkCode(ctx context.Context, ls liveSession, code, action st
 		return "", s.countTOTPFailure(ctx, id, "auth.totp.replayed")
 	}
 	return newToken, nil
+}
+
+// completeLogin ends a login with its second factor checked (by action):
+// the failure counts are cleared and the half-open session is replaced by
+// a signed-in one under newToken (a new token at the privilege change
+// prevents session fixation), with the audit events, inside tx.
+func (s *Service) completeLogin(ctx context.Context, tx Tx, ls liveSession, newToken string, now time.Time, action string) error {
+	id := ls.staff.ID
+	if err := tx.ClearFailedLogins(ctx, id); err != nil {
+		return err
+	}
+	if err := tx.ClearFailedTOTP(ctx, id); err != nil {
+		return err
+	}
+	if err := tx.DeleteSession(ctx, ls.IDHash); err != nil {
+		return err
+	}
+	if err := tx.CreateSession(ctx, SessionRecord{IDHash: tokenHash(newToken), StaffID: id, MFADone: true,
+		CreatedAt: now, LastSeen: now, ExpiresAt: ls.ExpiresAt}); err != nil {
+		return err
+	}
+	if err := s.staffEvent(ctx, tx, id, action, id, audit.OutcomeOK); err != nil {
+		return err
+	}
+	return s.staffEvent(ctx, tx, id, "auth.login", id, audit.OutcomeOK)
 }
 
 // Logout ends one session. An unknown token is not an error.
