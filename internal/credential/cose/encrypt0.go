@@ -5,6 +5,8 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"io"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
 type encrypt0Array struct {
@@ -101,4 +103,12 @@ func Encrypt0(rand io.Reader, key, plaintext []byte) ([]byte, error) {
 	}
 	out = append(out, unprot...)
 	return appendBytes(out, ct), nil
+}
+
+func mustInt(v int64) cbor.RawMessage {
+	b, err := EncMode.Marshal(v)
+	if err != nil {
+		panic(err) // encoding an int64 cannot fail
+	}
+	return b
 }

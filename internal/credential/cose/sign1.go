@@ -10,7 +10,7 @@ import (
 	"io"
 	"math/big"
 
-	"github.com/fxamacker/cbor/v2"
+	gocose "github.com/veraison/go-cose"
 )
 
 // Signer is what Sign1 needs from a signing key; internal/credential/signing
@@ -46,34 +46,36 @@ func AlgorithmName(id int64) string {
 }
 
 // Sign1 returns a tagged COSE_Sign1 over payload. The algorithm and key id go
-// in the protected header so that both are covered by the signature.
+// in the protected header so that both are covered by the signature. The
+// message is built and signed by github.com/veraison/go-cose; rand is
+// handed to the signer (randomness is injected, never read from a global).
 func Sign1(rand io.Reader, s Signer, payload []byte) ([]byte, error) {
 	alg, err := AlgorithmID(s.Algorithm())
 	if err != nil {
 		return nil, err
 	}
-	prot, err := EncMode.Marshal(header{Alg: mustInt(alg), Kid: []byte(s.KeyID())})
-	if err != nil {
-		return nil, fmt.Errorf("cose: encode protected header: %w", err)
-	}
-	sig, err := s.Sign(rand, sigStructure(prot, payload))
+	hdr := gocose.Headers{Protected: gocose.ProtectedHeader{
+		gocose.HeaderLabelAlgorithm: gocose.Algorithm(alg),
+		gocose.HeaderLabelKeyID:     []byte(s.KeyID()),
+	}}
+	out, err := gocose.Sign1(rand, libSigner{s, gocose.Algorithm(alg)}, hdr, payload, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cose: sign: %w", err)
 	}
-	out := appendHead(make([]byte, 0, len(payload)+len(prot)+len(sig)+16), 6, TagSign1)
-	out = appendHead(out, 4, 4)
-	out = appendBytes(out, prot)
-	out = append(out, 0xa0) // empty unprotected header map
-	out = appendBytes(out, payload)
-	return appendBytes(out, sig), nil
+	return out, nil
 }
 
-func mustInt(v int64) cbor.RawMessage {
-	b, err := EncMode.Marshal(v)
-	if err != nil {
-		panic(err) // encoding an int64 cannot fail
-	}
-	return b
+// libSigner presents a Signer (software key or PKCS#11 token) to go-cose:
+// both sign the whole Sig_structure and return the COSE signature (r||s).
+type libSigner struct {
+	s   Signer
+	alg gocose.Algorithm
+}
+
+func (l libSigner) Algorithm() gocose.Algorithm { return l.alg }
+
+func (l libSigner) Sign(rand io.Reader, content []byte) ([]byte, error) {
+	return l.s.Sign(rand, content)
 }
 
 // sigStructure builds the RFC 9052 Sig_structure for COSE_Sign1 with empty
