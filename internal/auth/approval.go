@@ -15,7 +15,8 @@ import (
 // personal data with it. So giving an account a role that reads personal
 // data, or the administrator role — creating it, promoting it, or
 // resetting its password (which hands the account to whoever holds the new
-// one-time password) — is a request that a second administrator approves.
+// one-time password) or enabling a disabled account that holds one — is a
+// request that a second administrator approves.
 // The approver, not the requester, receives the one-time password. A city
 // that has one administrator says so in its settings
 // (security.single_administrator): then the change takes effect at once
@@ -35,6 +36,9 @@ const (
 	RequestCreate RequestKind = "create" // a new account with a role that reads personal data
 	RequestRole   RequestKind = "role"   // such a role (or a clerk's other site) for an existing account
 	RequestReset  RequestKind = "reset"  // a new one-time password for an account with such a role
+	// RequestEnable: a disabled account with such a role enabled again
+	// (whoever was given its password or token before can use it again).
+	RequestEnable RequestKind = "enable"
 	// (the administrator role counts as such a role for all three)
 )
 
@@ -222,6 +226,11 @@ func (s *Service) ApproveStaffRequest(ctx context.Context, by Actor, id string) 
 			if err := s.resetInTx(ctx, tx, by, r.StaffID, hash, true); err != nil {
 				return err
 			}
+		case RequestEnable:
+			staffID = r.StaffID
+			if err := s.enableInTx(ctx, tx, by, r.StaffID); err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("staff request %s: unknown kind %q", r.ID, r.Kind)
 		}
@@ -235,6 +244,10 @@ func (s *Service) ApproveStaffRequest(ctx context.Context, by Actor, id string) 
 	if errors.Is(err, errs.ErrWriteConflict) {
 		return Staff{}, "", person.Errors{{Field: "username", Key: "auth.staff.username_taken"}}
 	}
+	if errors.Is(err, ErrRetired) {
+		// Retention erased the account meanwhile: the request is void.
+		return Staff{}, "", errors.Join(fmt.Errorf("approve staff request: %w", err), s.RefuseStaffRequest(ctx, by, id))
+	}
 	if err != nil {
 		return Staff{}, "", fmt.Errorf("approve staff request: %w", err)
 	}
@@ -242,7 +255,7 @@ func (s *Service) ApproveStaffRequest(ctx context.Context, by Actor, id string) 
 	if err != nil {
 		return Staff{}, "", err
 	}
-	if kind == RequestRole {
+	if kind == RequestRole || kind == RequestEnable {
 		pw = ""
 	}
 	return s.staffFrom(st), pw, nil

@@ -27,6 +27,9 @@ var (
 	ErrAwaitingApproval = &Error{"auth.staff.awaiting_approval"}
 	// ErrSameAdministrator: the administrator who asked for a change cannot approve it.
 	ErrSameAdministrator = &Error{"auth.staff.same_admin"}
+	// ErrRetired: the account's names were erased by retention (a
+	// retired account); it stays disabled for good.
+	ErrRetired = &Error{"auth.staff.retired"}
 )
 
 // MessageKey returns the message key of an auth error, or fallback.

@@ -23,6 +23,7 @@ type Staff struct {
 	Role               Role
 	SiteID             string
 	Disabled           bool
+	Retired            bool // names erased by retention: never enabled again
 	MustChangePassword bool
 	TOTPEnrolled       bool
 	Locked             bool // too many failed logins; unlocks by itself
@@ -32,7 +33,7 @@ type Staff struct {
 func (s *Service) staffFrom(r StaffRecord) Staff {
 	return Staff{
 		ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: r.Role, SiteID: r.SiteID,
-		Disabled: r.Disabled, MustChangePassword: r.MustChangePassword, TOTPEnrolled: r.TOTPEnrolled(),
+		Disabled: r.Disabled, Retired: r.Retired(), MustChangePassword: r.MustChangePassword, TOTPEnrolled: r.TOTPEnrolled(),
 		Locked: r.LockedUntil.After(s.now()), CreatedAt: r.CreatedAt,
 	}
 }
@@ -416,27 +417,70 @@ func (s *Service) keepAnAdmin(ctx context.Context, id string) error {
 	return ErrLastAdmin
 }
 
-// EnableStaff enables a disabled account and lifts any lock.
+// EnableStaff enables a disabled account and lifts any lock. Enabling a
+// disabled account whose role reads personal data or administers waits for
+// a second administrator (a *PendingError), as creating one does: whoever
+// held its password or one-time password could use it again. A retired
+// account (names erased by retention) is never enabled: ErrRetired, audited
+// as denied. Lifting the lock of an enabled account needs nobody.
 func (s *Service) EnableStaff(ctx context.Context, by Actor, id string) error {
 	if !by.Can(RoleAdmin) {
 		return errs.ErrForbidden
 	}
-	err := s.db.InTx(ctx, func(tx Tx) error {
-		if err := tx.SetStaffDisabled(ctx, id, false, s.now()); err != nil {
+	cur, err := s.db.StaffByID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("enable staff: %w", err)
+	}
+	if cur.Retired() {
+		auditErr := s.db.InTx(ctx, func(tx Tx) error {
+			return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, audit.OutcomeDenied)
+		})
+		return errors.Join(fmt.Errorf("enable staff %s: %w", id, ErrRetired), auditErr)
+	}
+	alert := ""
+	if cur.Disabled {
+		var need bool
+		if need, alert, err = s.approval(ctx, by, cur.Role); err != nil {
+			return fmt.Errorf("enable staff: %w", err)
+		}
+		if need {
+			return s.request(ctx, by, StaffRequest{Kind: RequestEnable, StaffID: id, Username: cur.Username,
+				DisplayName: cur.DisplayName, Role: cur.Role, SiteID: cur.SiteID})
+		}
+	}
+	err = s.db.InTx(ctx, func(tx Tx) error {
+		if err := s.writeAlert(ctx, tx, by, alert, id, RequestEnable); err != nil {
 			return err
 		}
-		if err := tx.ClearFailedLogins(ctx, id); err != nil {
-			return err
-		}
-		if err := tx.ClearFailedTOTP(ctx, id); err != nil {
-			return err
-		}
-		return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, audit.OutcomeOK)
+		return s.enableInTx(ctx, tx, by, id)
 	})
 	if err != nil {
 		return fmt.Errorf("enable staff: %w", err)
 	}
 	return nil
+}
+
+// enableInTx enables the account id and lifts its locks, with the audit
+// event, inside tx; a retired account is refused (ErrRetired), checked
+// again here because retention may have erased it since the request.
+func (s *Service) enableInTx(ctx context.Context, tx Tx, by Actor, id string) error {
+	cur, err := tx.StaffByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cur.Retired() {
+		return ErrRetired
+	}
+	if err := tx.SetStaffDisabled(ctx, id, false, s.now()); err != nil {
+		return err
+	}
+	if err := tx.ClearFailedLogins(ctx, id); err != nil {
+		return err
+	}
+	if err := tx.ClearFailedTOTP(ctx, id); err != nil {
+		return err
+	}
+	return s.staffEvent(ctx, tx, by.StaffID, "staff.enable", id, audit.OutcomeOK)
 }
 
 // ResetStaff gives an account a new one-time password, removes its TOTP

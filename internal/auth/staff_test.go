@@ -118,7 +118,12 @@ func TestDisableAndEnable(t *testing.T) {
 		if _, _, err := f.svc.Login(ctx, "ana", goodPassword, "10.0.0.1"); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Errorf("Login(disabled) error = %v, want ErrInvalidCredentials", err)
 		}
-		if err := f.svc.EnableStaff(ctx, adminActor, ana.ID); err != nil {
+		// The only administrator cannot enable a supervisor alone (see
+		// TestEnableNeedsSecondAdministrator); the operator's command line can.
+		if err := f.svc.EnableStaff(ctx, adminActor, ana.ID); !errors.Is(err, auth.ErrAwaitingApproval) {
+			t.Fatalf("EnableStaff(supervisor) by the only administrator = %v, want a request awaiting approval", err)
+		}
+		if err := f.svc.EnableStaff(ctx, auth.System(), ana.ID); err != nil {
 			t.Fatal(err)
 		}
 		f.signIn(t, "ana", secret)
@@ -127,7 +132,7 @@ func TestDisableAndEnable(t *testing.T) {
 			ana.ID + " auth.login.password", ana.ID + " auth.totp.begin", ana.ID + " auth.totp.enroll", ana.ID + " auth.login",
 			admin.ID + " staff.disable",
 			"anonymous auth.login.disabled:denied",
-			admin.ID + " staff.enable",
+			"system staff.enable",
 			ana.ID + " auth.login.password", ana.ID + " auth.login.totp", ana.ID + " auth.login",
 		}
 		if diff := cmp.Diff(want, actions(t, db, ana.ID)); diff != "" {

@@ -116,6 +116,15 @@ type StaffRecord struct {
 	PasswordSetAt time.Time
 }
 
+// FormerStaffPrefix begins the username of an account whose names a
+// retention run has erased (the prefix and the account id): a retired
+// account, which stays disabled for good.
+const FormerStaffPrefix = "former-"
+
+// Retired reports whether a retention run has erased the account's names
+// (see FormerStaffPrefix): it is never enabled again.
+func (s StaffRecord) Retired() bool { return s.Username == FormerStaffPrefix+s.ID }
+
 // TOTPEnrolled reports whether the staff member has a confirmed TOTP secret.
 func (s StaffRecord) TOTPEnrolled() bool { return len(s.TOTPSecret) > 0 && s.TOTPLastStep > 0 }
 

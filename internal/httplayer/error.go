@@ -118,6 +118,7 @@ var known = []struct {
 	{auth.ErrRateLimited, http.StatusTooManyRequests, "", auth.ErrRateLimited.Key},
 	{auth.ErrLastAdmin, http.StatusConflict, "", auth.ErrLastAdmin.Key},
 	{auth.ErrSameAdministrator, http.StatusForbidden, "", auth.ErrSameAdministrator.Key},
+	{auth.ErrRetired, http.StatusConflict, "", auth.ErrRetired.Key},
 	{card.ErrReprint, http.StatusConflict, "", "card.error.reprint_grace"},
 	{card.ErrState, http.StatusConflict, "", "card.error.state"},
 	{card.ErrReason, http.StatusBadRequest, "", "card.error.reason"},

@@ -59,9 +59,18 @@ func TestDisabledStaffLoseTheirNames(t *testing.T) {
 				t.Errorf("account %s (disabled recently or active) was anonymized", a.Username)
 			}
 		}
-		// Even enabled again, the account cannot sign in with its old password.
-		if err := e.app.Auth.EnableStaff(ctx, admin, old.StaffID); err != nil {
-			t.Fatal(err)
+		// A retired account is never enabled again, not even by the
+		// operator's command line, and cannot sign in with its old password.
+		if !got.Retired {
+			t.Errorf("old account after the purge: Retired = false, want true")
+		}
+		for _, by := range []auth.Actor{admin, auth.System()} {
+			if err := e.app.Auth.EnableStaff(ctx, by, old.StaffID); !errors.Is(err, auth.ErrRetired) {
+				t.Errorf("EnableStaff(retired) by %s = %v, want ErrRetired", by.Username, err)
+			}
+		}
+		if got, _ := e.app.Auth.StaffByID(ctx, admin, old.StaffID); !got.Disabled {
+			t.Error("the retired account was enabled")
 		}
 		if _, _, err := e.app.Auth.Login(ctx, store.FormerStaffPrefix+old.StaffID, apptest.Password, "10.0.0.1"); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Errorf("login to the anonymized account = %v, want ErrInvalidCredentials", err)

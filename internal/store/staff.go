@@ -200,7 +200,7 @@ func (tx *Tx) ClearFailedTOTP(ctx context.Context, id string) error {
 
 // FormerStaffPrefix begins the username of an account whose names a
 // retention run has replaced (the prefix and the account id).
-const FormerStaffPrefix = "former-"
+const FormerStaffPrefix = auth.FormerStaffPrefix
 
 // AnonymizeDisabledStaff replaces the username and display name of staff
 // accounts disabled (and unchanged) since before `before` with

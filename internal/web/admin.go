@@ -142,7 +142,7 @@ type staffView struct {
 
 type staffRow struct {
 	ID, Username, DisplayName, Role, Site string
-	Disabled, Locked, TOTP, Self          bool
+	Disabled, Retired, Locked, TOTP, Self bool
 }
 
 func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, c *call, p *page, status int, v staffView) error {
@@ -153,7 +153,7 @@ func (s *Server) renderStaff(w http.ResponseWriter, r *http.Request, c *call, p 
 	names := s.siteNames(r.Context())
 	for _, st := range list {
 		v.Staff = append(v.Staff, staffRow{ID: st.ID, Username: st.Username, DisplayName: st.DisplayName,
-			Role: c.P.T("web.role." + string(st.Role)), Site: names[st.SiteID], Disabled: st.Disabled,
+			Role: c.P.T("web.role." + string(st.Role)), Site: names[st.SiteID], Disabled: st.Disabled, Retired: st.Retired,
 			Locked: st.Locked, TOTP: st.TOTPEnrolled, Self: st.ID == c.Actor.StaffID})
 	}
 	if v.Requests, err = s.staffRequestRows(r.Context(), c, list, names); err != nil {
@@ -219,7 +219,10 @@ func (s *Server) staffEnable(w http.ResponseWriter, r *http.Request, c *call) er
 
 func (s *Server) staffAction(w http.ResponseWriter, r *http.Request, c *call, act func(ctx context.Context, by auth.Actor, id string) error) error {
 	if err := act(r.Context(), c.Actor, r.PathValue("id")); err != nil {
-		if errors.Is(err, auth.ErrLastAdmin) {
+		if req, ok := auth.Pending(err); ok {
+			return s.staffPending(w, r, c, req)
+		}
+		if errors.Is(err, auth.ErrLastAdmin) || errors.Is(err, auth.ErrRetired) {
 			p := s.newPage(r, c, "web.staff.title")
 			p.Notice = p.T(auth.MessageKey(err, "web.error.invalid"))
 			return s.renderStaff(w, r, c, p, http.StatusConflict, staffView{})
