@@ -43,8 +43,11 @@ type Encoding struct {
 	GivenFirst  []uint64          `json:"g1,omitempty"` // first given name and its nickname groups
 	GivenTokens []uint64          `json:"g,omitempty"`  // every given name and their nickname groups
 	GivenExact  []uint64          `json:"ge,omitempty"` // every given name (no nickname groups)
-	SurTokens   []uint64          `json:"s,omitempty"`
-	Keys        []uint64          `json:"k"`
+	// GivenConsonants is a keyed hash of the first given name's
+	// consonants (consonantKey): names that differ only in vowels.
+	GivenConsonants uint64   `json:"gc,omitempty"`
+	SurTokens       []uint64 `json:"s,omitempty"`
+	Keys            []uint64 `json:"k"`
 	// Skeletons of given name and surname (Skeleton), kept for names in
 	// Arabic script and compared only across scripts; Arabic says which
 	// side is which.
@@ -119,6 +122,7 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 			}
 			if i == 0 {
 				enc.GivenFirst = toks
+				enc.GivenConsonants = h.sum("gc", consonantKey(t))
 			}
 			enc.GivenTokens = append(enc.GivenTokens, toks...)
 		}
@@ -244,8 +248,9 @@ func compareEncoded(a, b *Encoding) Vector {
 		gx := crossLevel(&a.Filters[GivenName], &b.Filters[Surname])
 		sx := crossLevel(&a.Filters[Surname], &b.Filters[GivenName])
 		if gx != Missing && sx != Missing && gx <= g && sx <= s && (gx < g || sx < s) {
-			v.set(GivenName, gx)
-			v.set(Surname, sx)
+			g, s = swappedLevels(gx, sx)
+			v.set(GivenName, g)
+			v.set(Surname, s)
 		}
 	}
 	st, l2 := v.Get(StreetName), v.Get(Line2)

@@ -33,11 +33,44 @@ func (u unionFind) union(a, b int) {
 	}
 }
 
+// contradicts reports whether records i and j, compared directly, are
+// plainly two people: wholly different birth dates. Two forms of one
+// person mistyped in different places still agree nearly on the date; a
+// father and son of one name linked through a form without a birth date
+// do not; nor do compound given names that share only the first part.
+// (Other different given names are not a contradiction here: "Ana Lucía"
+// writes "Ana" on one form and "Lucía" on another, and the group joins
+// them.)
+//
+// Only in a population of families: where there are none (FEBRL's files,
+// whose duplicates often give a wholly other date), nothing but a typo
+// explains a different date, and the group may join them.
+func (b *batch) contradicts(i, j int) bool {
+	if _, birth := b.sc.model.familyBounds(); birth > 0.02 {
+		return false
+	}
+	v := b.sc.compare(&b.entries[i], &b.entries[j])
+	if v == allMissing {
+		return true
+	}
+	x, y := &b.entries[i], &b.entries[j]
+	ev := b.sc.evidence(x, y, v)
+	if ev.used[FactorBirth] && ev.levels[FactorBirth] == Different {
+		return true
+	}
+	// Compound names that share the first part and differ in the rest
+	// ("Jean-Rony", "Jean-Claude"): twins joined through a form that gives
+	// "Jean" alone.
+	return ev.used[FactorGiven] && ev.levels[FactorGiven] == Different && x.gFirst > 0 && y.gFirst > 0 &&
+		len(x.gTok) > int(x.gFirst) && len(y.gTok) > int(y.gFirst) && shareAny(x.gTok[:x.gFirst], y.gTok[:y.gFirst])
+}
+
 // closePairs adds the pairs implied by transitivity within deduplicated
 // groups: if A is B and B is C, then A is C even when A and C, compared
 // directly, differ in too many fields (each was mistyped differently). An
 // implied pair is kept only if its own probability reaches AutoClear, so a
-// single wrong link cannot pull two strangers together. Its probability is
+// single wrong link cannot pull two strangers together, and never if the two
+// plainly differ (contradicts). Its probability is
 // the weakest link of the group, or its own if that is higher.
 func (b *batch) closePairs(pairs []Pair) []Pair {
 	if len(pairs) == 0 {
@@ -71,6 +104,9 @@ func (b *batch) closePairs(pairs []Pair) []Pair {
 			for y := x + 1; y < len(g); y++ {
 				i, j := g[x], g[y]
 				if have[[2]int{i, j}] {
+					continue
+				}
+				if b.contradicts(i, j) {
 					continue
 				}
 				_, w := b.sc.score(&b.entries[i], &b.entries[j])

@@ -45,7 +45,7 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 		// Only when both fit better swapped: "Jean Frantz Jean-Louis" and
 		// "Jean Jean-Baptiste" are not a swap.
 		if gx != Missing && sx != Missing && gx <= g && sx <= s && (gx < g || sx < s) {
-			g, s = gx, sx
+			g, s = swappedLevels(gx, sx)
 		}
 	}
 	v.set(GivenName, g)
@@ -76,6 +76,17 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 	v.set(Phone, compareCode(a.phone, b.phone))
 	v.set(Suffix, compareExact(a.suffix, b.suffix))
 	return v
+}
+
+// swappedLevels assigns the two cross comparisons of a pair whose name
+// boxes were swapped on one form. Which form was swapped cannot be told
+// from the two forms alone: if it was a's, a's given-name box against b's
+// surname is the surnames' comparison; if b's, it is the given names'. The
+// worse of the two is taken as the given names': a wholly different given
+// name is what tells a brother ("NGUYEN, Cuong" in the wrong boxes) from
+// one person, and one person's forms agree on both anyway.
+func swappedLevels(x, y Level) (given, surname Level) {
+	return max(x, y), min(x, y)
 }
 
 // compareScripts compares names when one record writes them in Arabic
@@ -201,8 +212,10 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	if a0 == b0 || nick.Same(a0, b0) {
 		if len(a.given) > 1 && len(b.given) > 1 && !restAgrees(a.given[1:], b.given[1:], nick) {
 			// "María José" and "María Fernanda", "Jean-Claude" and
-			// "Jean-Robert": sisters and brothers share the first part.
-			return Weak
+			// "Jean-Robert": sisters and brothers (twins too) share the
+			// first part; one person does not change the second. The
+			// names differ, as wholly as "Ali" and "Fatima" do.
+			return Different
 		}
 		return Strong
 	}
@@ -279,8 +292,9 @@ func runTogether(a, b []string) bool {
 func restAgrees(a, b []string, nick Nicknames) bool {
 	for _, x := range a {
 		for _, y := range b {
-			if x == y || nick.Same(x, y) || JaroWinkler(x, y) >= weakJW {
-				return true
+			if x == y || nick.Same(x, y) || JaroWinkler(x, y) >= weakJW ||
+				(len(x) == 1 && len(y) > 0 && y[0] == x[0]) || (len(y) == 1 && len(x) > 0 && x[0] == y[0]) {
+				return true // the same, a nickname, a typo or an initial ("María J.")
 			}
 		}
 	}

@@ -136,6 +136,8 @@ type entry struct {
 	// Name tokens (and their nickname groups), for weighing agreement on
 	// one part of a name by how common that part is.
 	gTok, sTok []uint64
+	gFirst     uint8  // gTok[:gFirst] are the first given name and its nickname groups
+	gCons      uint64 // the first given name's consonants (consonantKey)
 }
 
 // nameTokens returns the ids of name tokens and of their nickname groups.
@@ -171,6 +173,10 @@ func plainEntry(r *Record, nick Nicknames) entry {
 		en.addrKey = fnv64(p.num + "|" + SpanishKey(p.streetNS))
 	}
 	en.gTok, en.sTok = nameTokens(p.given, nick), nameTokens(p.sur, nil)
+	if len(p.given) > 0 {
+		en.gFirst = uint8(min(len(nameTokens(p.given[:1], nick)), len(en.gTok), 255))
+		en.gCons = fnv64(consonantKey(p.given[0]))
+	}
 	return en
 }
 
@@ -183,7 +189,8 @@ func pairKey(a, b uint64) uint64 {
 }
 
 func encodedEntry(e *Encoding) entry {
-	en := entry{e: e, keys: e.Keys, exact: e.Exact, dobKey: e.Sounds[BirthDate], gTok: e.GivenTokens, sTok: e.SurTokens}
+	en := entry{e: e, keys: e.Keys, exact: e.Exact, dobKey: e.Sounds[BirthDate], gTok: e.GivenTokens, sTok: e.SurTokens,
+		gFirst: uint8(min(len(e.GivenFirst), len(e.GivenTokens), 255)), gCons: e.GivenConsonants}
 	if e.Sounds[GivenName] != 0 && e.Sounds[Surname] != 0 {
 		en.nameKey = pairKey(e.Sounds[GivenName], e.Sounds[Surname])
 	}
@@ -269,6 +276,15 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 		ev.used[f] = true
 		ev.lm[f], ev.lh[f], ev.lu[f] = lg(m.M[f][l]), lg(m.H[f][l]), lgU(m.U[f][l])
 	}
+	if l := ev.levels[FactorGiven]; ev.used[FactorGiven] && (l == Strong || l == Weak || l == Phonetic) && s.distinctNames(a, b) {
+		// Two different names that are both common in the city ("José"
+		// and "Jesús", "Huong" and "Phuong", "Daniel" and "Daniela"):
+		// alike to Jaro–Winkler or a phonetic key, yet a clerk's typo
+		// seldom turns one real name into another, while a twin, a
+		// brother or a sister is named exactly so.
+		ev.levels[FactorGiven] = Different
+		ev.lm[FactorGiven], ev.lh[FactorGiven], ev.lu[FactorGiven] = lg(m.M[FactorGiven][Different]), lg(m.H[FactorGiven][Different]), lgU(m.U[FactorGiven][Different])
+	}
 	if s.tf != nil {
 		for _, fld := range tfFields {
 			f := tfFactor(fld)
@@ -308,6 +324,78 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 		}
 	}
 	return ev
+}
+
+// commonName is how many records must hold a given name, at the least and
+// per million records, for distinctNames to take it as a name in its own
+// right rather than a misspelling of another.
+const (
+	commonNameMin        = 5
+	commonNamePerMillion = 200
+)
+
+// distinctNames reports whether the given names of a and b are two
+// different names that are each common in the population: neither's
+// first name (or a nickname of it) is among the other's names, neither
+// is an initial, no name is in the other's surname box, and each first name
+// is held by enough records (term frequencies) that it is unlikely to be
+// a typo. Names compared across scripts are never distinct here.
+func (s *scorer) distinctNames(a, b *entry) bool {
+	if s.tf == nil || a.gFirst == 0 || b.gFirst == 0 ||
+		// The first name of either among the other's names or nicknames
+		// ("José" and "José Luis", "Lupe" and "María Guadalupe"). A later
+		// name shared is no such sign: Arab brothers and sisters share
+		// their father's ("Nabil Jamal", "Huda Jamal").
+		shareAny(a.gTok[:a.gFirst], b.gTok) || shareAny(b.gTok[:b.gFirst], a.gTok) ||
+		shareAny(a.gTok, b.sTok) || shareAny(a.sTok, b.gTok) || // names in each other's boxes
+		(a.gCons != 0 && a.gCons == b.gCons) { // "Huda" and "Houda", "Jean" and "Jen": vowels only
+		return false
+	}
+	switch {
+	case a.p != nil && b.p != nil:
+		x, y := a.p.given[0], b.p.given[0]
+		if a.p.arabic != b.p.arabic || len(x) < 2 || len(y) < 2 ||
+			(min(len(x), len(y)) >= 3 && (strings.HasPrefix(x, y) || strings.HasPrefix(y, x))) {
+			return false // across scripts; an initial; "Dieu" for "Dieudonné"
+		}
+	case a.e != nil && b.e != nil:
+		if a.e.Arabic != b.e.Arabic {
+			return false
+		}
+	default:
+		return false
+	}
+	need := max(commonNameMin, int32(s.tf.records*commonNamePerMillion/1_000_000))
+	return s.tf.tokG[a.gTok[0]] >= need && s.tf.tokG[b.gTok[0]] >= need
+}
+
+// consonantKey is a name's consonants in order, doubled letters once, y
+// and w as vowels, an initial y as j and ch as sh: names that differ only
+// in their vowels are mostly one name transliterated twice ("Huda",
+// "Houda"; "Mahmud", "Mahmoud"; "Muhammed", "Mohammed"; "Reem", "Rim";
+// "Yasmin", "Jasmin"; "Rasha", "Racha") or mistyped ("Jean", "Jen").
+// "José" and "Jesús" (j-s, j-s-s) stay apart.
+func consonantKey(name string) string {
+	var b strings.Builder
+	var last rune
+	rs := []rune(name)
+	for i, r := range rs {
+		switch {
+		case i == 0 && r == 'y':
+			r = 'j'
+		case r == 'c' && i+1 < len(rs) && rs[i+1] == 'h':
+			r = 's'
+		}
+		if strings.ContainsRune("aeiouyw", r) {
+			last = 0
+			continue
+		}
+		if r != last {
+			b.WriteRune(r)
+		}
+		last = r
+	}
+	return b.String()
 }
 
 // weight combines the classes: log2 of the odds that the pair is one

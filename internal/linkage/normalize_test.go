@@ -208,6 +208,15 @@ func TestCompareLevels(t *testing.T) {
 		{"Ma. abbreviation", rec("Ma. Guadalupe", "García", "", ""), rec("María Guadalupe", "García", "", ""), GivenName, Exact},
 		{"middle name dropped", rec("Juan Carlos", "García", "", ""), rec("Juan", "García", "", ""), GivenName, Strong},
 		{"shared middle name only", rec("María José", "García", "", ""), rec("Ana José", "García", "", ""), GivenName, Weak},
+		{"compound names share the first part", rec("María José", "García", "", ""), rec("María Elena", "García", "", ""), GivenName, Different},
+		{"compound names, hyphenated", rec("Jean-Baptiste", "Pierre", "", ""), rec("Jean-Louis", "Pierre", "", ""), GivenName, Different},
+		{"second part an initial", rec("María J.", "García", "", ""), rec("María José", "García", "", ""), GivenName, Strong},
+		{"second part mistyped", rec("María José", "García", "", ""), rec("María Jsoé", "García", "", ""), GivenName, Strong},
+		{"Vietnamese diacritics", rec("Nguyễn", "Trần", "", ""), rec("Nguyen", "Tran", "", ""), GivenName, Exact},
+		{"Vietnamese surname diacritics", rec("Minh", "Nguyễn", "", ""), rec("Minh", "Nguyen", "", ""), Surname, Exact},
+		{"Arabic script and transliteration", rec("عبد الله", "حداد", "", ""), rec("Abdallah", "Haddad", "", ""), GivenName, Strong},
+		{"Arabic script surname", rec("عبد الله", "حداد", "", ""), rec("Abdallah", "Haddad", "", ""), Surname, Strong},
+		{"Arabic script, another name", rec("محمد", "حداد", "", ""), rec("Ahmed", "Haddad", "", ""), GivenName, Different},
 		{"different given", rec("Roberto", "García", "", ""), rec("Pedro", "García", "", ""), GivenName, Different},
 		{"given missing", rec("", "García", "", ""), rec("Pedro", "García", "", ""), GivenName, Missing},
 		{"non-Latin equal", rec("محمد", "علي", "", ""), rec("محمد", "علي", "", ""), GivenName, Exact},
@@ -229,6 +238,17 @@ func TestCompareLevels(t *testing.T) {
 	v := comparePlain(rec("García", "José", "", ""), rec("José", "García", "", ""), nick)
 	if v.Get(GivenName) != Exact || v.Get(Surname) != Exact {
 		t.Errorf("swapped given/surname = %v/%v, want exact/exact", v.Get(GivenName), v.Get(Surname))
+	}
+	// A brother whose form has the boxes swapped: the surnames agree, the
+	// given names do not, whichever form was swapped.
+	for _, pair := range [][2]*prepared{
+		{rec("Nguyen", "Cuong", "", ""), rec("Thao", "Nguyen", "", "")},
+		{rec("Thao", "Nguyen", "", ""), rec("Nguyen", "Cuong", "", "")},
+	} {
+		v := comparePlain(pair[0], pair[1], nick)
+		if v.Get(GivenName) != Different || v.Get(Surname) != Exact {
+			t.Errorf("sibling with swapped boxes: given/surname = %v/%v, want different/exact", v.Get(GivenName), v.Get(Surname))
+		}
 	}
 }
 

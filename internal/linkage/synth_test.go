@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -70,4 +71,58 @@ func testKey() []byte {
 		key[i] = byte(i * 7)
 	}
 	return key
+}
+
+// TestCityLookAlikes runs a dedup of a generated city (households, twins,
+// fathers and sons of one name, moves) and checks what a supervisor would
+// notice: twins and a parent and child of one name are almost never
+// linked, while people who moved still are. Seed 2 holds twins whose
+// names only sound alike ("José" and "Jesús"), Arab twins who share
+// their father's name ("Nabil Jamal", "Huda Jamal") and twins with
+// compound names sharing the first part.
+func TestCityLookAlikes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and deduplicates a city of 6,000 people")
+	}
+	c := synth.NewCity(synth.CityOptions{People: 6000, Seed: 2})
+	var febrl, rels bytes.Buffer
+	if err := c.WriteFEBRL(&febrl, false, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteRelations(&rels); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadCSV(&febrl, FEBRLMapping())
+	if err != nil {
+		t.Fatal(err)
+	}
+	relations, err := ReadRelations(&rels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Dedup(context.Background(), recs, Options{Transitive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := Evaluate(recs, nil, res)
+	bd := EvaluateBreakdown(recs, res, relations)
+	twins, jr := bd.Related["twin"], bd.Related["parent_child_same_name"]
+	t.Logf("P=%.4f R=%.4f F1=%.4f movers %d/%d twins %d/%d parent/child of one name %d/%d", ev.Precision, ev.Recall, ev.F1,
+		bd.Movers.Linked, bd.Movers.Pairs, twins.Linked, twins.Pairs, jr.Linked, jr.Pairs)
+	if twins.Pairs == 0 || jr.Pairs == 0 {
+		t.Fatalf("the city has %d twin and %d parent/child pairs, want some of each", twins.Pairs, jr.Pairs)
+	}
+	if r := float64(twins.Linked+jr.Linked) / float64(twins.Pairs+jr.Pairs); r > 0.01 {
+		t.Errorf("twins and parent/child of one name linked: %d/%d and %d/%d (%.1f%%), want ≤ 1%%",
+			twins.Linked, twins.Pairs, jr.Linked, jr.Pairs, 100*r)
+	}
+	if twins.Linked > 0 {
+		t.Errorf("twins linked: %d/%d record pairs, want none in this city", twins.Linked, twins.Pairs)
+	}
+	if bd.Movers.Rate < 0.95 {
+		t.Errorf("movers linked: %d/%d, want ≥ 95%%", bd.Movers.Linked, bd.Movers.Pairs)
+	}
+	if ev.F1 < 0.95 {
+		t.Errorf("F1 = %.4f, want ≥ 0.95", ev.F1)
+	}
 }
