@@ -327,11 +327,10 @@ func TestRemindersAndExpiry(t *testing.T) {
 
 }
 
-// TestLotteryOverHTTP: with a lottery site, residents enter the draw, and
-// after the release the first look at the site draws it; each entrant
-// then sees a time or a place in line.
-func TestLotteryOverHTTP(t *testing.T) {
-	e := newEnv(t, false, Options{})
+// lotterySite adds a mobile unit whose two seats (Thursday 5 March 2026,
+// 09:00 and 09:15) are released by lottery the day before at 12:00.
+func (e *env) lotterySite(t *testing.T) site.Site {
+	t.Helper()
 	ctx := context.Background()
 	st, err := e.app.Sites.Create(ctx, auth.System(), site.Site{Name: "Mobile Unit", Kind: site.KindMobile, Address: "Fair Haven"})
 	if err != nil {
@@ -347,6 +346,15 @@ func TestLotteryOverHTTP(t *testing.T) {
 	if _, err := e.site.Booking().Publish(ctx, st.ID, person.Date{Year: 2026, Month: 3, Day: 5}, person.Date{Year: 2026, Month: 3, Day: 5}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestLotteryOverHTTP: with a lottery site, residents enter the draw, and
+// after the release the first look at the site draws it; each entrant
+// then sees a time or a place in line.
+func TestLotteryOverHTTP(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	st := e.lotterySite(t)
 	var codes []string
 	for i, name := range []string{"Ana", "Beto", "Carla"} {
 		code := e.preapply(t, applyForm(name, "Vega"))

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // bookAs pre-applies with f, finds the site's slots and books the n-th
@@ -88,6 +89,41 @@ func TestWaitlistBelongsToItsPreapplication(t *testing.T) {
 	}
 	if _, pos, err := e.site.Booking().Position(ctx, pre.ID); err != nil || pos != 2 {
 		t.Errorf("victim's waitlist place = %d, %v; want 2 (behind the other code, not left out)", pos, err)
+	}
+}
+
+// TestLotteryEntryBelongsToItsPreapplication: the third part of issue 10's
+// first High finding. Someone who enters a site's lottery first with a
+// resident's name and date of birth must not keep her out of it: her entry
+// is taken with the same answer as anyone's, and the draw gives each of
+// the two pre-applications its own outcome.
+func TestLotteryEntryBelongsToItsPreapplication(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	ctx := context.Background()
+	st := e.lotterySite(t)
+	enter := func(code string) resp {
+		find := e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {st.ID}})
+		return e.do(t, "POST", "/es/book", solved(find.body, url.Values{"step": {"lottery"}, "code": {code}, "site": {st.ID}}, 4))
+	}
+	attacker := e.preapply(t, applyForm("Ana", "García"))
+	enter(attacker)
+	victim := e.preapply(t, applyForm("Ana", "García"))
+	got := enter(victim)
+	control := enter(e.preapply(t, applyForm("Berta", "Ruiz")))
+	if !strings.Contains(got.body, "Su nombre ya está en el sorteo.") || shape(got.body) != shape(control.body) {
+		t.Errorf("the resident's lottery entry after another with her name and birth date = %d, want the same answer as anyone's (entered)\n%s", got.status, got.body)
+	}
+	// 12:01 in New Haven: the draw is due, and the first look at the site runs it.
+	e.clk.t = time.Date(2026, 3, 4, 17, 1, 0, 0, time.UTC)
+	e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {victim}, "site": {st.ID}})
+	pre, err := e.site.preapps.Load(ctx, victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, apptErr := e.site.Booking().Appointment(ctx, pre.ID)
+	_, pos, posErr := e.site.Booking().Position(ctx, pre.ID)
+	if apptErr != nil && (posErr != nil || pos == 0) {
+		t.Errorf("after the draw the resident has neither a time (%v) nor a place in line (%d, %v): her entry was not in the draw", apptErr, pos, posErr)
 	}
 }
 
