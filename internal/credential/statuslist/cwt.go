@@ -2,9 +2,11 @@ package statuslist
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	gocose "github.com/veraison/go-cose"
 )
 
 // CWTType is the COSE "typ" (header 16) of a status list CWT and its HTTP
@@ -90,22 +92,28 @@ func SignCWT(l *List, uri string, iat, exp time.Time, ttl time.Duration, s Signe
 	if err != nil {
 		return nil, fmt.Errorf("statuslist: cwt claims: %w", err)
 	}
-	protected, err := em.Marshal(protectedHeader{Alg: coseAlg[s.Algorithm()], Kid: []byte(s.KeyID()), Typ: CWTType})
-	if err != nil {
-		return nil, fmt.Errorf("statuslist: cwt header: %w", err)
+	hdr := gocose.Headers{Protected: gocose.ProtectedHeader{
+		gocose.HeaderLabelAlgorithm: gocose.Algorithm(coseAlg[s.Algorithm()]),
+		gocose.HeaderLabelType:      CWTType,
+	}}
+	if kid := s.KeyID(); kid != "" {
+		hdr.Protected[gocose.HeaderLabelKeyID] = []byte(kid)
 	}
-	tbs, err := sigStructure(em, protected, payload)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := s.Sign(tbs)
+	tok, err := gocose.Sign1(nil, libSigner{s}, hdr, payload, nil)
 	if err != nil {
 		return nil, fmt.Errorf("statuslist: sign cwt: %w", err)
 	}
-	return em.Marshal(cbor.Tag{Number: tagCOSESign1, Content: coseSign1{
-		Protected: protected, Unprotected: map[int64]cbor.RawMessage{}, Payload: payload, Signature: sig,
-	}})
+	return tok, nil
 }
+
+// libSigner presents a Signer to go-cose, which builds the COSE_Sign1 and
+// its Sig_structure. The Signer brings its own randomness (signing.Bound),
+// so go-cose's rand argument is not used.
+type libSigner struct{ s Signer }
+
+func (l libSigner) Algorithm() gocose.Algorithm { return gocose.Algorithm(coseAlg[l.s.Algorithm()]) }
+
+func (l libSigner) Sign(_ io.Reader, content []byte) ([]byte, error) { return l.s.Sign(content) }
 
 // ParseCWT verifies a status list CWT (tagged or untagged COSE_Sign1) and
 // returns the list and its metadata, with the same checks as ParseJWT.

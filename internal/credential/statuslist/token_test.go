@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -365,3 +366,30 @@ func FuzzParseCWT(f *testing.F) {
 		}
 	})
 }
+
+// edSigner signs with a fixed Ed25519 key: deterministic signatures, so a
+// token's bytes can be compared.
+type edSigner struct{ key ed25519.PrivateKey }
+
+func (s edSigner) KeyID() string                   { return "ed1" }
+func (s edSigner) Algorithm() string               { return "EdDSA" }
+func (s edSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
+
+// TestCWTBytes: the signed status list CWT is byte for byte what the
+// hand-built encoder made before signing moved to go-cose (relying parties
+// cache and compare these tokens).
+func TestCWTBytes(t *testing.T) {
+	seed := make([]byte, ed25519.SeedSize)
+	for i := range seed {
+		seed[i] = byte(i)
+	}
+	tok, err := SignCWT(sampleList(t, 16), testURI, testIat, testExp, testTTL, edSigner{ed25519.NewKeyFromSeed(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(tok); got != wantCWT {
+		t.Errorf("SignCWT =\n%s\nwant\n%s", got, wantCWT)
+	}
+}
+
+const wantCWT = "d2845825a30127044365643110781a6170706c69636174696f6e2f7374617475736c6973742b637774a0585aa502782568747470733a2f2f69642e6578616d706c652e636974792f7374617475736c697374732f31041a6b0bbf60061a6b0a6de019fffda2636c737450789c62e4606000040000ffff0020000a64626974730219fffe19a8c05840a0ce6cc70f41471946e27fe87882b757abf0b861a66f4ef5c1d2d1ed75a58231b325a15ba60262abce06a0749da4eac00caa4311c830a0b73888ae2bed8de100"
