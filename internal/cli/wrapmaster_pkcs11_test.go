@@ -199,6 +199,37 @@ func TestWrapMasterKeyOnToken(t *testing.T) {
 		startFails(t, dir, "PIN")
 	})
 
+	// A backup restores onto a new host that has the wrapped key (and the
+	// token), not the plain one.
+	t.Run("backup and restore", func(t *testing.T) {
+		bk := filepath.Join(t.TempDir(), "city.cbk")
+		if out, err := runCmd(t, cmdBackup, "--data", dir, "--out", bk); err != nil {
+			t.Fatalf("backup: %v\n%s", err, out)
+		}
+		host := filepath.Join(t.TempDir(), "data")
+		if err := os.MkdirAll(host, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{app.KeyFile + vault.WrappedSuffix, "backup-keys.json"} {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(host, f), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := runCmd(t, cmdRestore, "--data", host, "--in", bk); err != nil {
+			t.Fatalf("restore with the wrapped key: %v\n%s", err, out)
+		}
+		if name, err := readApplication(t, host, ids[0]); err != nil || name != "Amaru" {
+			t.Errorf("reading the restored record = %q, %v; want Amaru", name, err)
+		}
+		if l := filesHolding(t, host, secrets); len(l) != 0 {
+			t.Errorf("files of the restored data directory holding a key: %v", l)
+		}
+	})
+
 	// The master key rotates while wrapped: the new and the retired sets are
 	// wrapped too, and the data still reads.
 	if out, err := runCmd(t, cmdKeys, "rotate-master", "--data", dir); err != nil {
