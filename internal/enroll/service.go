@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +40,7 @@ type Service struct {
 	screener Screener       // nil: no duplicate screening
 	loc      *time.Location // the program's time zone, for calendar days
 	preapps  *Preapps
+	counts   *countCache
 }
 
 // New returns a Service. now and random are injected so tests control time
@@ -60,7 +63,8 @@ func New(db Store, v *vault.Vault, s config.Settings, now func() time.Time, rand
 	if err != nil {
 		loc = time.UTC // settings validation already refuses an unknown zone
 	}
-	svc := &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random, loc: loc}
+	svc := &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random, loc: loc,
+		counts: &countCache{min: countCacheMin, ttl: countCacheTTL, bySite: map[string]cachedCounts{}}}
 	days := s.Retention.DraftDays
 	if days <= 0 {
 		days = 30
@@ -677,7 +681,7 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 	default:
 		return nil, errs.ErrForbidden
 	}
-	m, err := s.db.CountApplications(ctx, site)
+	m, err := s.countApplications(ctx, site)
 	if err != nil {
 		return nil, err
 	}
@@ -687,6 +691,57 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 		out[st] += v
 	}
 	return out, nil
+}
+
+// The dashboard's counts by status are a scan of a site's applications:
+// nothing at a program's start, seconds per page view at a million. Once
+// a site holds countCacheMin applications, its counts are kept for
+// countCacheTTL (each server scans at most once per site in that time),
+// so a large city's dashboard may be that many seconds behind; a small
+// program always sees exact counts.
+const (
+	countCacheMin = 10_000
+	countCacheTTL = 15 * time.Second
+)
+
+type countCache struct {
+	min    int
+	ttl    time.Duration
+	mu     sync.Mutex
+	bySite map[string]cachedCounts
+}
+
+type cachedCounts struct {
+	at time.Time
+	m  map[Status]int
+}
+
+// countApplications is Store.CountApplications through the count cache.
+func (s *Service) countApplications(ctx context.Context, site string) (map[Status]int, error) {
+	c := s.counts
+	now := s.now()
+	c.mu.Lock()
+	e, ok := c.bySite[site]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 {
+		return maps.Clone(e.m), nil
+	}
+	m, err := s.db.CountApplications(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, n := range m {
+		total += n
+	}
+	c.mu.Lock()
+	if total >= c.min {
+		c.bySite[site] = cachedCounts{at: now, m: maps.Clone(m)}
+	} else {
+		delete(c.bySite, site)
+	}
+	c.mu.Unlock()
+	return m, nil
 }
 
 // ReferenceAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.
