@@ -10,6 +10,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
+	"github.com/cityid/cityid/internal/cash"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/i18n"
@@ -44,6 +45,8 @@ type Services struct {
 	Retention    *retention.Engine
 	Audit        *auditlog.Reader
 	Stats        *stats.Service
+	// Cash is the end-of-day cash reconciliation (audited: it names clerks).
+	Cash *cash.Service
 	// Ready reports whether the database answers (readiness checks).
 	Ready func(ctx context.Context) error
 
@@ -84,7 +87,7 @@ func (a *App) services() (*Services, error) {
 		Auth: a.Auth, Applications: a.Enroll, Preapps: a.Enroll.Preapps(),
 		Booking: booking.New(a.DB, a.Location, a.Now, a.Rand),
 		Sites:   a.Sites, Cards: a.Cards,
-		Audit: auditlog.New(a.DB), Stats: stats.NewService(a.DB), Ready: a.DB.Ping,
+		Audit: auditlog.New(a.DB), Stats: stats.NewService(a.DB), Cash: cash.NewService(a.DB, a.Location, a.Now), Ready: a.DB.Ping,
 		Guard: Guard{Hash: a.Vault.BlindIndex},
 	}
 	if a.DB.Dialect() == store.Postgres {

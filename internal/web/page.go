@@ -61,6 +61,15 @@ func (s *Server) programName(lang string) string {
 // T translates key in the page's language.
 func (p *page) T(key string, args ...any) string { return p.c.P.T(key, args...) }
 
+// withData pairs the page (for T) with one value, for a sub-template.
+type withData struct {
+	P *page
+	V any
+}
+
+// With passes v to a sub-template together with the page.
+func (p *page) With(v any) withData { return withData{P: p, V: v} }
+
 // Title is the translated page title.
 func (p *page) Title() string { return p.T(p.TitleK) }
 
@@ -94,6 +103,9 @@ func (p *page) Nav() []navLink {
 	if a.Can(roleAdmin...) {
 		links = append(links, navLink{"/staff/admin/sites", p.T("web.nav.sites")}, navLink{"/staff/admin/staff", p.T("web.nav.staff")},
 			navLink{"/staff/admin/booking", p.T("booking.staff.admin_title")}, navLink{"/staff/admin/settings", p.T("web.nav.settings")})
+	}
+	if a.Can(roleCash...) {
+		links = append(links, navLink{"/staff/cash", p.T("cash.title")})
 	}
 	if a.Can(roleStats...) {
 		links = append(links, navLink{"/staff/stats", p.T("stats.title")}, navLink{"/staff/verifications", p.T("cards_web.nav_verifications")})

@@ -132,6 +132,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("POST /staff/applications/{id}/reject", staff(s.reject, roleReview...))
 
 	pages.Handle("GET /staff/stats", staff(s.statsPage, roleStats...))
+	pages.Handle("GET /staff/cash", staff(s.cashPage, roleCash...))
 	// Search and access export check the role in enroll, which audits refusals.
 	pages.Handle("GET /staff/search", staff(s.searchForm, roleReview...))
 	pages.Handle("POST /staff/search", staff(s.search))
