@@ -125,6 +125,7 @@ func TestBrowserJourney(t *testing.T) {
 		run("confirm TOTP for "+user,
 			chromedp.SendKeys(chromedp.CSS("#f-code"), code(user)),
 			chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS("#recovery-codes")), // shown once, signed in
 			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
 		)
 	}
@@ -188,12 +189,7 @@ func TestBrowserJourney(t *testing.T) {
 	if err := os.WriteFile(photoPath, testPNG(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fire := func(id string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool](`document.getElementById("`+id+`").dispatchEvent(new Event("change", {bubbles: true}))`)(ctx, t)
-			return err
-		})
-	}
+	fire := fireChange
 	run("fill intake",
 		chromedp.Navigate(base+"/staff/intake"),
 		chromedp.WaitVisible(chromedp.CSS("#f-given-names")),
