@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // JWTType is the JOSE "typ" of a status list token; JWTContentType is its
@@ -91,25 +93,41 @@ func SignJWT(l *List, uri string, iat, exp time.Time, ttl time.Duration, s Signe
 	if !exp.IsZero() {
 		claims.Exp = exp.Unix()
 	}
-	h, err := json.Marshal(jwtHeader{Alg: s.Algorithm(), Typ: JWTType, Kid: s.KeyID()})
-	if err != nil {
-		return nil, err
-	}
 	p, err := json.Marshal(claims)
 	if err != nil {
 		return nil, err
 	}
-	var tok bytes.Buffer
-	tok.WriteString(b64.EncodeToString(h))
-	tok.WriteByte('.')
-	tok.WriteString(b64.EncodeToString(p))
-	sig, err := s.Sign(tok.Bytes())
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(s.Algorithm()), Key: joseSigner{s}},
+		(&jose.SignerOptions{}).WithType(JWTType))
 	if err != nil {
 		return nil, fmt.Errorf("statuslist: sign jwt: %w", err)
 	}
-	tok.WriteByte('.')
-	tok.WriteString(b64.EncodeToString(sig))
-	return tok.Bytes(), nil
+	jws, err := signer.Sign(p)
+	if err != nil {
+		return nil, fmt.Errorf("statuslist: sign jwt: %w", err)
+	}
+	tok, err := jws.CompactSerialize()
+	if err != nil {
+		return nil, fmt.Errorf("statuslist: sign jwt: %w", err)
+	}
+	return []byte(tok), nil
+}
+
+// joseSigner presents a Signer to go-jose, which builds the compact JWS
+// (header with alg, kid and typ; signing input; encoding). The Signer
+// brings its own randomness and returns the JOSE signature (r||s).
+type joseSigner struct{ s Signer }
+
+func (j joseSigner) Public() *jose.JSONWebKey {
+	return &jose.JSONWebKey{KeyID: j.s.KeyID(), Algorithm: j.s.Algorithm()}
+}
+
+func (j joseSigner) Algs() []jose.SignatureAlgorithm {
+	return []jose.SignatureAlgorithm{jose.SignatureAlgorithm(j.s.Algorithm())}
+}
+
+func (j joseSigner) SignPayload(payload []byte, _ jose.SignatureAlgorithm) ([]byte, error) {
+	return j.s.Sign(payload)
 }
 
 // ParseJWT verifies a status list JWT and returns the list and its

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -393,3 +394,34 @@ func TestCWTBytes(t *testing.T) {
 }
 
 const wantCWT = "d2845825a30127044365643110781a6170706c69636174696f6e2f7374617475736c6973742b637774a0585aa502782568747470733a2f2f69642e6578616d706c652e636974792f7374617475736c697374732f31041a6b0bbf60061a6b0a6de019fffda2636c737450789c62e4606000040000ffff0020000a64626974730219fffe19a8c05840a0ce6cc70f41471946e27fe87882b757abf0b861a66f4ef5c1d2d1ed75a58231b325a15ba60262abce06a0749da4eac00caa4311c830a0b73888ae2bed8de100"
+
+// TestJWTReadByGoJOSE: a token SignJWT makes (with go-jose) verifies with
+// go-jose's own parser and key, for ES256 and EdDSA, and carries typ and kid
+// in its protected header.
+func TestJWTReadByGoJOSE(t *testing.T) {
+	ec := newECSigner(t, "k1")
+	seed := make([]byte, ed25519.SeedSize)
+	ed := edSigner{ed25519.NewKeyFromSeed(seed)}
+	for _, tc := range []struct {
+		s   Signer
+		pub crypto.PublicKey
+	}{{ec, &ec.key.PublicKey}, {ed, ed.key.Public()}} {
+		t.Run(tc.s.Algorithm(), func(t *testing.T) {
+			tok, err := SignJWT(sampleList(t, 16), testURI, testIat, testExp, testTTL, tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jws, err := jose.ParseSignedCompact(string(tok), []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := jws.Signatures[0].Protected
+			if h.KeyID != tc.s.KeyID() || h.ExtraHeaders["typ"] != JWTType {
+				t.Errorf("protected header kid %q typ %v, want %q and %q", h.KeyID, h.ExtraHeaders["typ"], tc.s.KeyID(), JWTType)
+			}
+			if _, err := jws.Verify(tc.pub); err != nil {
+				t.Errorf("go-jose Verify = %v", err)
+			}
+		})
+	}
+}
