@@ -86,6 +86,21 @@ func TestBrowserIntakeUtilityBillSpanish(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[name=action][value=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".receipt")))
 	shot("intake-dated-receipt-390-es.png", ".receipt")
+
+	// The same clerk makes a new set of recovery codes at 390 px: ten
+	// codes, readable without sideways scrolling.
+	run("recovery codes", chromedp.Navigate(e.ts.URL+"/staff/recovery-codes"),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-left")),
+		chromedp.Click(chromedp.CSS(`form[action="/staff/recovery-codes"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")))
+	n, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.querySelectorAll("#recovery-codes li code").length`))
+	if err != nil || n != 10 {
+		t.Errorf("new recovery codes on the page = %d (%v), want 10", n, err)
+	}
+	if w, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("recovery codes at 390 px are %d px wide (%v)", w, err)
+	}
+	shot("recovery-codes-390-es.png", "main")
 }
 
 // fireChange dispatches a change event on the element with id, as a person
