@@ -247,7 +247,7 @@ func compareEncoded(a, b *Encoding) Vector {
 	if g > Strong || s > Strong {
 		gx := crossLevel(&a.Filters[GivenName], &b.Filters[Surname])
 		sx := crossLevel(&a.Filters[Surname], &b.Filters[GivenName])
-		if gx != Missing && sx != Missing && gx <= g && sx <= s && (gx < g || sx < s) {
+		if betterSwapped(g, s, gx, sx) {
 			g, s = swappedLevels(gx, sx)
 			v.set(GivenName, g)
 			v.set(Surname, s)

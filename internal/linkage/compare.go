@@ -44,7 +44,7 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 		sx := compareNameCross(b.given, b.givenDM, b.givenSp, a.sur, a.surDM, a.surSp)
 		// Only when both fit better swapped: "Jean Frantz Jean-Louis" and
 		// "Jean Jean-Baptiste" are not a swap.
-		if gx != Missing && sx != Missing && gx <= g && sx <= s && (gx < g || sx < s) {
+		if betterSwapped(g, s, gx, sx) {
 			g, s = swappedLevels(gx, sx)
 		}
 	}
@@ -76,6 +76,19 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 	v.set(Phone, compareCode(a.phone, b.phone))
 	v.set(Suffix, compareExact(a.suffix, b.suffix))
 	return v
+}
+
+// betterSwapped reports whether the cross comparisons gx, sx of a pair's
+// name boxes fit better than the straight ones g, s: both at least as well
+// and one better, taken in either order — which box of the cross pair is
+// the given name is swappedLevels' choice, so the answer must not depend
+// on which record came first.
+func betterSwapped(g, s, gx, sx Level) bool {
+	if gx == Missing || sx == Missing {
+		return false
+	}
+	fits := func(x, y Level) bool { return x <= g && y <= s && (x < g || y < s) }
+	return fits(gx, sx) || fits(sx, gx)
 }
 
 // swappedLevels assigns the two cross comparisons of a pair whose name

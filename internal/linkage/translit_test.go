@@ -22,3 +22,45 @@ func TestSkeletonAcrossScripts(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCompareScripts compares two arbitrary names — Arabic script,
+// Vietnamese with its diacritics, Latin transliterations, broken UTF-8 —
+// in both modes, as given name and as surname: never a crash, a level in
+// range, the same level either way round for the surname, and a form
+// compared with itself exact.
+func FuzzCompareScripts(f *testing.F) {
+	seeds := [][2]string{
+		{"عبد الله", "Abdallah"}, {"Nguyễn Văn Minh", "Nguyen Minh"}, {"محمد", "Mohammed"}, {"يوسف", "Youssef"},
+		{"المصري", "Al-Masri"}, {"Trần Thị Thu", "Tran Thu"}, {"\xff\xfe", "ال"}, {"ـ", "و"}, {"", "عبد"},
+		{"Ма́рия", "Maria"}, {"李", "Li"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1])
+	}
+	nick := NewNicknames()
+	enc, err := NewEncoder(testKey())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, x, y string) {
+		a := Record{GivenNames: x, FirstSurname: y, DateOfBirth: "1980-01-02"}
+		b := Record{GivenNames: y, FirstSurname: x, DateOfBirth: "1980-01-02"}
+		pa, pb := prepare(&a, nick), prepare(&b, nick)
+		for _, v := range []Vector{comparePlain(pa, pb, nick), comparePlain(pb, pa, nick)} {
+			for fld := Field(0); fld < numFields; fld++ {
+				if l := v.Get(fld); l >= numLevels {
+					t.Fatalf("compare %q/%q: %s level %d out of range", x, y, fld, l)
+				}
+			}
+		}
+		if l := comparePlain(pa, pa, nick).Get(Surname); pa.surFull != "" && l != Exact {
+			t.Fatalf("surname %q compared with itself: %v, want exact", y, l)
+		}
+		ea, eb := enc.Encode(a), enc.Encode(b)
+		if l, m := compareEncoded(&ea, &eb).Get(Surname), compareEncoded(&eb, &ea).Get(Surname); l != m {
+			t.Fatalf("bloom surname %q vs %q: %v one way, %v the other", y, x, l, m)
+		}
+		Skeleton(x)
+		consonantKey(x)
+	})
+}
