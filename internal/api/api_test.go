@@ -48,10 +48,19 @@ func newAPIEnvWith(t *testing.T, now func() time.Time, settings func(*config.Set
 
 func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Settings), screening bool) *apiEnv {
 	t.Helper()
-	ctx := context.Background()
+	e := newAPIServer(t, filepath.Join(t.TempDir(), "d"), "", true, now, settings, screening)
+	e.addStaff(t)
+	return e
+}
+
+// newAPIServer opens the data directory dir (on PostgreSQL when dbURL is
+// set) and serves its API: one app server. Several on one database share
+// its tokens.
+func newAPIServer(t *testing.T, dir, dbURL string, create bool, now func() time.Time, settings func(*config.Settings), screening bool) *apiEnv {
+	t.Helper()
 	ao := auth.DefaultOptions()
 	ao.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "d"), Create: true, Auth: &ao, Now: now, Screening: screening})
+	a, err := app.Open(context.Background(), app.Options{DataDir: dir, DBURL: dbURL, Create: create, Auth: &ao, Now: now, Screening: screening})
 	if err != nil {
 		t.Fatalf("app.Open: %v", err)
 	}
@@ -63,7 +72,15 @@ func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Set
 	x := New(a.Services, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ts := httptest.NewServer(x.Handler())
 	t.Cleanup(ts.Close)
-	e := &apiEnv{app: a, ts: ts, tokens: map[string]string{}, logs: logs}
+	return &apiEnv{app: a, ts: ts, tokens: map[string]string{}, logs: logs}
+}
+
+// addStaff creates two sites and the test's staff accounts with a token each.
+func (e *apiEnv) addStaff(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a := e.app
+	var err error
 	sys := auth.System()
 	e.siteA, err = a.Sites.Create(ctx, sys, site.Site{Name: "City Hall", Kind: site.KindCityHall})
 	if err != nil {
@@ -88,7 +105,6 @@ func newAPIEnvOpts(t *testing.T, now func() time.Time, settings func(*config.Set
 		}
 		e.tokens[s.user] = tok
 	}
-	return e
 }
 
 type apiResp struct {

@@ -15,8 +15,9 @@ import (
 // per token an hour, and per account (all its tokens together) a day. A
 // clerk's script reads dozens a day; a stolen token reading hundreds a
 // minute stops at the budget, and the first refusal in a window writes an
-// alert event to the audit log. The buckets live in memory, so each server
-// of a cluster keeps its own (a budget per server).
+// alert event to the audit log. With several servers on one PostgreSQL
+// database the buckets are kept there (app.Guard.Share), so a token's
+// budget is one across the cluster, not one per server.
 type readBudget struct {
 	perToken, perAccount *throttle.Limiter
 	alert                func(ctx context.Context, by auth.Actor, scope string) error
@@ -59,9 +60,13 @@ func (b *readBudget) take(ctx context.Context, by auth.Actor) error {
 	okTok := b.perToken.Has("t:"+by.TokenID, 1)
 	okAcc := b.perAccount.Has("a:"+by.StaffID, 1)
 	if okTok && okAcc {
-		b.perToken.Allow("t:" + by.TokenID)
-		b.perAccount.Allow("a:" + by.StaffID)
-		return nil
+		// Another server may have spent the last read in between: then
+		// this one is refused too.
+		okTok, _ = b.perToken.Allow("t:" + by.TokenID)
+		okAcc, _ = b.perAccount.Allow("a:" + by.StaffID)
+		if okTok && okAcc {
+			return nil
+		}
 	}
 	scope, key, window := budgetToken, "t:"+by.TokenID, time.Hour
 	if !okAcc {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/store/storetest"
 )
 
 // apiClock is a settable clock for token lifetimes and budgets.
@@ -150,6 +152,44 @@ func TestReadBudgets(t *testing.T) {
 	}
 	if n := countEvents(t, e, audit.Filter{Action: "auth.budget.exceeded", RecordType: "staff"}); n != 1 {
 		t.Errorf("account budget alerts = %d, want 1", n)
+	}
+}
+
+// TestReadBudgetsAcrossServers: with two app servers on one PostgreSQL
+// database a token's hourly budget is one budget, not one per server: the
+// reads spent on server A are not granted again by server B.
+func TestReadBudgetsAcrossServers(t *testing.T) {
+	url, ok := storetest.PostgresURL(t)
+	if !ok {
+		t.Skipf("%s not set: shared budgets are for several servers on PostgreSQL", storetest.EnvPostgres)
+	}
+	dir := filepath.Join(t.TempDir(), "d")
+	budget := func(s *config.Settings) { s.Security.APIReadsPerHour, s.Security.APIReadsPerDay = 3, 100 }
+	a := newAPIServer(t, dir, url, true, nil, budget, false)
+	a.addStaff(t)
+	b := newAPIServer(t, dir, url, false, nil, budget, false)
+	b.tokens = a.tokens
+	r := a.call(t, "clerka", "", "POST", "/api/v1/applications", validRequest(t, "shared-budget"))
+	var created applicationJSON
+	if err := json.Unmarshal(r.Body, &created); err != nil || created.ID == "" {
+		t.Fatalf("POST = %d %s", r.Status, r.Body)
+	}
+	path := "/api/v1/applications/" + created.ID
+	for i := range 2 {
+		if st := a.call(t, "clerka", "", "GET", path, nil).Status; st != http.StatusOK {
+			t.Fatalf("read #%d on server A = %d, want 200", i+1, st)
+		}
+	}
+	if st := b.call(t, "clerka", "", "GET", path, nil).Status; st != http.StatusOK {
+		t.Fatalf("read #3 on server B = %d, want 200", st)
+	}
+	for _, e := range []*apiEnv{b, a} {
+		if st := e.call(t, "clerka", "", "GET", path, nil).Status; st != http.StatusTooManyRequests {
+			t.Errorf("read #4 (budget 3 an hour) = %d, want 429 on either server", st)
+		}
+	}
+	if st := b.call(t, "clerkb", "", "GET", "/api/v1/me", nil).Status; st != http.StatusOK {
+		t.Errorf("another clerk's token on server B = %d, want 200", st)
 	}
 }
 

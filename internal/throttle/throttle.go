@@ -84,10 +84,22 @@ func NewPer(n int, period time.Duration, burst, maxKeys int, now func() time.Tim
 // reports false and how long until a token is back (for Retry-After).
 func (l *Limiter) Allow(key string) (bool, time.Duration) { return l.AllowN(key, 1) }
 
-// Has reports whether key's bucket holds cost tokens, without taking them.
+// Has reports whether key's bucket holds cost tokens, without taking them
+// (of a shared limiter: the bucket in the database, refilled to now).
 func (l *Limiter) Has(key string, cost float64) bool {
 	if l == nil {
 		return true
+	}
+	l.mu.Lock()
+	sh := l.shared
+	l.mu.Unlock()
+	if sh != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, left, err := sh.b.TakeTokens(ctx, sh.name, sh.hash(key), l.rate, l.burst, 0, l.now())
+		cancel()
+		if err == nil {
+			return left >= cost
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
