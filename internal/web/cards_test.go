@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -437,5 +438,39 @@ func TestVerificationCountsPage(t *testing.T) {
 	}
 	if r := ce.clerk.get(t, "/staff/verifications"); r.Status != http.StatusForbidden {
 		t.Errorf("clerk GET /staff/verifications = %d, want 403", r.Status)
+	}
+}
+
+// TestVerifyPageDatesAsPrinted: the verdict shows the date of birth and the
+// expiry the way the card prints them (day, month abbreviation, year) in
+// the page's language, never a numeric date that reads two ways.
+func TestVerifyPageDatesAsPrinted(t *testing.T) {
+	ce := newCardEnv(t)
+	ctx := context.Background()
+	id := ce.issue(t)
+	c, err := ce.app.Cards.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := ce.app.Cards.QRPayload(ctx, ce.supActor, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := [...]string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+	es := [...]string{"ENE", "FEB", "MAR", "ABR", "MAY", "JUN", "JUL", "AGO", "SEP", "OCT", "NOV", "DIC"}
+	exp := c.ExpiresOn
+	for _, tc := range []struct {
+		lang   string
+		months [12]string
+		dob    string
+	}{{"en", en, "17 APR 1988"}, {"es", es, "17 ABR 1988"}} {
+		cl := ce.client()
+		cl.lang = tc.lang
+		r := cl.post(t, "/verify", url.Values{"payload": {payload}})
+		got := text(r.Body)
+		wantExp := fmt.Sprintf("%02d %s %04d", exp.Day, tc.months[exp.Month-1], exp.Year)
+		if !strings.Contains(got, tc.dob) || !strings.Contains(got, wantExp) || strings.Contains(got, "1988-04-17") {
+			t.Errorf("%s: /verify = %q, want date of birth %q and expiry %q as printed on the card", tc.lang, got, tc.dob, wantExp)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"mime/multipart"
@@ -152,16 +153,22 @@ func resultView(pr i18n.Printer, res verify.Result, loc *time.Location) *verifyV
 	if res.ExpiresAt != nil {
 		// The QR's exp is the end of the printed expiry day in the program's
 		// time zone (older cards: midnight UTC after it, still that day there).
-		v.Expires = res.ExpiresAt.Add(-time.Second).In(loc).Format("2006-01-02")
+		e := res.ExpiresAt.Add(-time.Second).In(loc)
+		v.Expires = printedDate(pr, e.Year(), int(e.Month()), e.Day())
 	}
 	if res.Claims == nil {
 		return v
 	}
 	v.Name, _ = res.Claims["fullName"].(string)
-	if dob, _ := res.Claims["dateOfBirth"].(string); len(dob) == 8 {
-		v.BirthDate = dob[:4] + "-" + dob[4:6] + "-" + dob[6:]
-	} else {
-		v.BirthDate = dob
+	dob, _ := res.Claims["dateOfBirth"].(string)
+	v.BirthDate = dob
+	if len(dob) == 8 {
+		y, yerr := strconv.Atoi(dob[:4])
+		m, merr := strconv.Atoi(dob[4:6])
+		d, derr := strconv.Atoi(dob[6:])
+		if yerr == nil && merr == nil && derr == nil && m >= 1 && m <= 12 {
+			v.BirthDate = printedDate(pr, y, m, d)
+		}
 	}
 	// verify only ever sets an image data URL here; check anyway, since the
 	// template trusts it as a URL.
@@ -169,4 +176,12 @@ func resultView(pr i18n.Printer, res verify.Result, loc *time.Location) *verifyV
 		v.Face = template.URL(face)
 	}
 	return v
+}
+
+// printedDate writes a date the way the card prints it ("17 APR 1988",
+// "17 ABR 1988": day, month abbreviation in the page's language, year), so
+// the verifier compares like with like and no one reads 04/07 the wrong
+// way round.
+func printedDate(pr i18n.Printer, y, m, d int) string {
+	return fmt.Sprintf("%02d %s %04d", d, pr.T(fmt.Sprintf("card.month.%d", m)), y)
 }
