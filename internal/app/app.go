@@ -141,7 +141,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Auth = auth.NewService(db.Auth(), a.Vault, ao, o.Now, o.Rand)
 	a.Enroll = enroll.New(db.Enroll(), a.Vault, settings, o.Now, o.Rand)
-	a.Sites = site.New(db, o.Now, o.Rand)
+	a.Sites = site.New(db.SiteStorage(), o.Now, o.Rand)
 	if err := a.openCards(o); err != nil {
 		db.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -228,7 +229,7 @@ func ensureSites(ctx context.Context, a *app.App) ([]store.Site, error) {
 	var out []store.Site
 	for _, w := range want {
 		s, err := a.Sites.ByName(ctx, w.Name)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			s, err = a.Sites.Create(ctx, auth.System(), w)
 		}
 		if err != nil {

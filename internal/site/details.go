@@ -8,14 +8,28 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/person"
-	"github.com/cityid/cityid/internal/store"
 )
 
-// Span is one opening interval of a day ("09:00" to "12:30", program time zone).
-type Span = store.Span
+// Span is one opening interval of a day, "HH:MM" on a 24-hour clock in the
+// program's time zone ("09:00" to "12:30"); To is after From.
+type Span struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
 
-// WeekHours are opening hours indexed by time.Weekday; a day without spans is closed.
-type WeekHours = store.WeekHours
+// WeekHours are opening hours indexed by time.Weekday (0 = Sunday); a day
+// without spans is closed, and a site with no spans at all has not said.
+type WeekHours [7][]Span
+
+// Known reports whether any day has hours.
+func (h WeekHours) Known() bool {
+	for _, d := range h {
+		if len(d) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Weekdays are the day keys in time.Weekday order, as the catalogs name
 // them ("resident.day.mon" …).

@@ -16,7 +16,6 @@ import (
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/randid"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // Kinds of site.
@@ -29,18 +28,31 @@ const (
 // Kinds lists the site kinds in display order.
 func Kinds() []string { return []string{KindCityHall, KindPartner, KindMobile} }
 
-// Site is a place where residents apply.
-type Site = store.Site
+// Site is a place where residents apply: city hall, a partner organization,
+// a mobile unit.
+type Site struct {
+	ID        string
+	Name      string
+	Kind      string // KindCityHall, KindPartner, KindMobile
+	Address   string // the site's public address, not a person's
+	Active    bool
+	CreatedAt time.Time
+	// What a resident needs to reach the site (validated by validateDetails).
+	Phone         string
+	Hours         WeekHours
+	Languages     []string // languages spoken at the desk, each named in itself
+	Accessibility string   // step-free access, hearing loop, parking…
+}
 
 // Service creates and edits sites.
 type Service struct {
-	db   *store.DB
+	db   Store
 	now  func() time.Time
 	rand io.Reader
 }
 
 // New returns a Service; nil now/random mean the real clock and crypto/rand.
-func New(db *store.DB, now func() time.Time, random io.Reader) *Service {
+func New(db Store, now func() time.Time, random io.Reader) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -86,13 +98,13 @@ func (sv *Service) Create(ctx context.Context, by auth.Actor, s Site) (Site, err
 	s.ID = id
 	s.Active = true
 	s.CreatedAt = sv.now().UTC()
-	err = sv.db.InTx(ctx, func(tx *store.Tx) error {
+	err = sv.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateSite(ctx, s); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: s.CreatedAt, Actor: by.StaffID, Action: "site.create", RecordType: "site", RecordID: s.ID})
 	})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, errs.ErrWriteConflict) {
 		return Site{}, person.Errors{{Field: "name", Key: "error.name_taken"}}
 	}
 	return s, err
@@ -106,13 +118,13 @@ func (sv *Service) Update(ctx context.Context, by auth.Actor, s Site) error {
 	if errs := validate(s); len(errs) > 0 {
 		return errs
 	}
-	err := sv.db.InTx(ctx, func(tx *store.Tx) error {
+	err := sv.db.InTx(ctx, func(tx Tx) error {
 		if err := tx.UpdateSite(ctx, s); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: sv.now(), Actor: by.StaffID, Action: "site.update", RecordType: "site", RecordID: s.ID})
 	})
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, errs.ErrWriteConflict) {
 		return person.Errors{{Field: "name", Key: "error.name_taken"}}
 	}
 	return err
@@ -135,5 +147,5 @@ func (sv *Service) ByName(ctx context.Context, nameOrID string) (Site, error) {
 			return s, nil
 		}
 	}
-	return Site{}, fmt.Errorf("site %q: %w", nameOrID, store.ErrNotFound)
+	return Site{}, fmt.Errorf("site %q: %w", nameOrID, errs.ErrNotFound)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/masterkey"
+	"github.com/cityid/cityid/internal/site"
 )
 
 // The domain packages declare the storage they need as small interfaces
@@ -24,6 +25,9 @@ func (db *DB) Enroll() enroll.Store { return domain[enroll.Tx]{db} }
 // Cards returns db as the storage of the card lifecycle.
 func (db *DB) Cards() card.Store { return domain[card.Tx]{db} }
 
+// SiteStorage returns db as the storage of the site service.
+func (db *DB) SiteStorage() site.Store { return domain[site.Tx]{db} }
+
 // MasterKey returns db as the storage of the master key's check and rotation.
 func (db *DB) MasterKey() masterkey.Store { return domain[masterkey.Tx]{db} }
 
@@ -32,6 +36,7 @@ var (
 	_ enroll.Tx    = (*Tx)(nil)
 	_ card.Tx      = (*Tx)(nil)
 	_ masterkey.Tx = (*Tx)(nil)
+	_ site.Tx      = (*Tx)(nil)
 )
 
 // domain is db seen by a domain whose transactions are T.

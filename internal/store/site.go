@@ -4,44 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
+
+	"github.com/cityid/cityid/internal/site"
 )
 
-// Site is a place where residents apply: city hall, a partner organization, a mobile unit.
-type Site struct {
-	ID        string
-	Name      string
-	Kind      string // "city_hall", "partner", "mobile"
-	Address   string // the site's public address, not a person's
-	Active    bool
-	CreatedAt time.Time
-	// What a resident needs to reach the site (package site validates them).
-	Phone         string
-	Hours         WeekHours
-	Languages     []string // languages spoken at the desk, each named in itself
-	Accessibility string   // step-free access, hearing loop, parking…
-}
-
-// Span is one opening interval in a day, "HH:MM" on a 24-hour clock in the
-// program's time zone; To is after From.
-type Span struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-// WeekHours are a site's opening hours indexed by time.Weekday (0 = Sunday).
-// A day with no spans is closed; a site with no spans at all has not said.
-type WeekHours [7][]Span
-
-// Known reports whether any day has hours.
-func (h WeekHours) Known() bool {
-	for _, d := range h {
-		if len(d) > 0 {
-			return true
-		}
-	}
-	return false
-}
+// Site, Span and WeekHours are package site's types: the domain owns them
+// and this package stores them (DB.SiteStorage implements site.Store).
+type (
+	Site      = site.Site
+	Span      = site.Span
+	WeekHours = site.WeekHours
+)
 
 func encodeSiteExtras(s Site) (hours, langs string, err error) {
 	if s.Hours.Known() {
