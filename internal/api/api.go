@@ -46,8 +46,7 @@ func New(a *app.Services, log *slog.Logger) *API {
 		reads:  newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded),
 		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
 	a.Guard.Share(x.verifyLimit, "api.verify")
-	a.Guard.Share(x.reads.perToken, "api.reads.token")
-	a.Guard.Share(x.reads.perAccount, "api.reads.account")
+	x.reads.share(a.Guard.Share)
 	x.routes()
 	return x
 }

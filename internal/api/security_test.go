@@ -156,18 +156,22 @@ func TestReadBudgets(t *testing.T) {
 }
 
 // TestReadBudgetsAcrossServers: with two app servers on one PostgreSQL
-// database a token's hourly budget is one budget, not one per server: the
-// reads spent on server A are not granted again by server B.
+// database (one data directory's keys, as a deployment copies them) a
+// token's hourly budget is one budget, not one per server: reads
+// alternated between A and B stop at it and both servers refuse after it,
+// and the alert event is written once, not once per server. An hour later
+// the account's daily budget holds across them the same way.
 func TestReadBudgetsAcrossServers(t *testing.T) {
 	url, ok := storetest.PostgresURL(t)
 	if !ok {
 		t.Skipf("%s not set: shared budgets are for several servers on PostgreSQL", storetest.EnvPostgres)
 	}
+	clk := &apiClock{t: time.Now()}
 	dir := filepath.Join(t.TempDir(), "d")
-	budget := func(s *config.Settings) { s.Security.APIReadsPerHour, s.Security.APIReadsPerDay = 3, 100 }
-	a := newAPIServer(t, dir, url, true, nil, budget, false)
+	budget := func(s *config.Settings) { s.Security.APIReadsPerHour, s.Security.APIReadsPerDay = 5, 8 }
+	a := newAPIServer(t, dir, url, true, clk.Now, budget, false)
 	a.addStaff(t)
-	b := newAPIServer(t, dir, url, false, nil, budget, false)
+	b := newAPIServer(t, dir, url, false, clk.Now, budget, false)
 	b.tokens = a.tokens
 	r := a.call(t, "clerka", "", "POST", "/api/v1/applications", validRequest(t, "shared-budget"))
 	var created applicationJSON
@@ -175,18 +179,33 @@ func TestReadBudgetsAcrossServers(t *testing.T) {
 		t.Fatalf("POST = %d %s", r.Status, r.Body)
 	}
 	path := "/api/v1/applications/" + created.ID
-	for i := range 2 {
-		if st := a.call(t, "clerka", "", "GET", path, nil).Status; st != http.StatusOK {
-			t.Fatalf("read #%d on server A = %d, want 200", i+1, st)
+	n := 0 // reads so far, alternating A, B, A, …
+	reads := func(count, want int, what string) {
+		t.Helper()
+		for range count {
+			server, e := "A", a
+			if n%2 == 1 {
+				server, e = "B", b
+			}
+			if st := e.call(t, "clerka", "", "GET", path, nil).Status; st != want {
+				t.Errorf("read #%d on server %s = %d, want %d (%s)", n+1, server, st, want, what)
+			}
+			n++
 		}
 	}
-	if st := b.call(t, "clerka", "", "GET", path, nil).Status; st != http.StatusOK {
-		t.Fatalf("read #3 on server B = %d, want 200", st)
+	reads(5, http.StatusOK, "within the token's 5 an hour")
+	reads(4, http.StatusTooManyRequests, "past the token's hourly budget, on either server")
+	if got := countEvents(t, a, audit.Filter{Action: "auth.budget.exceeded"}); got != 1 {
+		t.Errorf("auth.budget.exceeded events = %d, want 1 (one alert per window across the servers)", got)
 	}
-	for _, e := range []*apiEnv{b, a} {
-		if st := e.call(t, "clerka", "", "GET", path, nil).Status; st != http.StatusTooManyRequests {
-			t.Errorf("read #4 (budget 3 an hour) = %d, want 429 on either server", st)
-		}
+	clk.Add(time.Hour)
+	reads(3, http.StatusOK, "the second hour: reads 6 to 8 of the account's 8 a day")
+	reads(4, http.StatusTooManyRequests, "past the account's daily budget, on either server")
+	if got := countEvents(t, a, audit.Filter{Action: "auth.budget.exceeded", RecordType: "staff"}); got != 1 {
+		t.Errorf("account budget alerts = %d, want 1", got)
+	}
+	if got := countEvents(t, a, audit.Filter{Action: "auth.budget.exceeded"}); got != 2 {
+		t.Errorf("auth.budget.exceeded events = %d, want 2 (the token's and the account's)", got)
 	}
 	if st := b.call(t, "clerkb", "", "GET", "/api/v1/me", nil).Status; st != http.StatusOK {
 		t.Errorf("another clerk's token on server B = %d, want 200", st)
