@@ -471,6 +471,15 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 	if err != nil {
 		return Card{}, fmt.Errorf("%s: %w", action, err)
 	}
+	// The fee goes into the drawer of the staff member's site, or of the
+	// application's site for staff without one (the cash reconciliation).
+	site, method := by.SiteID, pay.Method
+	if site == "" {
+		site = app.SiteID
+	}
+	if pay.IsWaiver() {
+		method = fee.MethodWaiver
+	}
 	var out Card
 	err = s.inTx(ctx, func(tx Tx) error {
 		now := s.now().UTC()
@@ -489,7 +498,7 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 		}
 		row, err := s.newCard(ctx, tx, Record{ApplicationID: cur.ApplicationID, PersonID: cur.PersonID, Kind: kind,
 			KeyID: signer.KeyID(), IssuedAt: issued.Time(), ExpiresAt: expires.Time(), Replaces: cur.ID,
-			FeeCents: pay.AmountCents, WaiverReason: pay.WaiverReason}, now)
+			FeeCents: pay.AmountCents, WaiverReason: pay.WaiverReason, FeeTakenBy: by.StaffID, FeeSiteID: site, PaymentMethod: method}, now)
 		if err != nil {
 			return err
 		}

@@ -111,6 +111,12 @@ type Record struct {
 	ReplacedBy    string
 	FeeCents      int
 	WaiverReason  string
+	// FeeTakenBy, FeeSiteID and PaymentMethod say who took a renewal or
+	// replacement fee, at which site, and how (for the cash
+	// reconciliation); "" on first issues and on cards from before.
+	FeeTakenBy    string
+	FeeSiteID     string
+	PaymentMethod string
 	Reason        string // reason code of the last status change
 	CreatedAt     time.Time
 	UpdatedAt     time.Time

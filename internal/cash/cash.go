@@ -1,6 +1,8 @@
 // Package cash is the end-of-day cash reconciliation: for one day in the
 // program's time zone, per clerk and per site, how many applications were
-// paid by each method and fee class, the amount the drawer should hold,
+// paid by each method and fee class, how many renewal and replacement
+// cards by each method (fees taken at the card desk), the amount the
+// drawer should hold,
 // and the waivers by reason, with the totals and the last 14 days' amounts
 // for a chart. Money is integer cents.
 //
@@ -25,15 +27,18 @@ import (
 // ChartDays is how many days, up to the chosen one, the chart shows.
 const ChartDays = 14
 
-// Line is the paid applications of one payment method and fee class.
+// Line is the paid applications of one payment method and fee class, or
+// the paid renewal or replacement cards (Kind) of one payment method.
 type Line struct {
+	Kind             string // "" for applications, else the card kind
 	Method, FeeClass string
 	Count            int
 	Cents            int
 }
 
-// WaiverLine is the waived applications of one reason.
+// WaiverLine is the waived applications (Kind "") or cards of one reason.
 type WaiverLine struct {
+	Kind   string
 	Reason string
 	Count  int
 }
@@ -42,7 +47,7 @@ type WaiverLine struct {
 type Group struct {
 	Key   string // clerk username or site id; "" for the total
 	Label string // filled in by the caller for sites (their names)
-	Paid  []Line // by method, then fee class
+	Paid  []Line // applications, then cards by kind; by method, then fee class
 	// Waivers by reason; NoFee counts applications whose fee was zero
 	// (a free age class) and that needed no waiver.
 	Waivers           []WaiverLine
@@ -92,7 +97,7 @@ type Query struct {
 
 // Day reconciles q.Day for by: supervisors and administrators see every
 // clerk (of q.SiteID, or all sites); a clerk sees only her own
-// applications. The view is audited (it names clerks).
+// applications and cards. The view is audited (it names clerks).
 func (s *Service) Day(ctx context.Context, by auth.Actor, q Query) (Report, error) {
 	var clerkOnly string
 	switch {
@@ -167,36 +172,44 @@ func (g *Group) add(e store.CashEntry) {
 	case e.WaiverReason != "":
 		g.Waived++
 		for i := range g.Waivers {
-			if g.Waivers[i].Reason == e.WaiverReason {
+			if g.Waivers[i].Kind == e.Kind && g.Waivers[i].Reason == e.WaiverReason {
 				g.Waivers[i].Count++
 				return
 			}
 		}
-		g.Waivers = append(g.Waivers, WaiverLine{Reason: e.WaiverReason, Count: 1})
+		g.Waivers = append(g.Waivers, WaiverLine{Kind: e.Kind, Reason: e.WaiverReason, Count: 1})
 	case e.Method == "" || e.Cents == 0:
 		g.NoFee++
 	default:
 		g.PaidCount++
 		g.Cents += e.Cents
 		for i := range g.Paid {
-			if g.Paid[i].Method == e.Method && g.Paid[i].FeeClass == e.FeeClass {
+			if g.Paid[i].Kind == e.Kind && g.Paid[i].Method == e.Method && g.Paid[i].FeeClass == e.FeeClass {
 				g.Paid[i].Count++
 				g.Paid[i].Cents += e.Cents
 				return
 			}
 		}
-		g.Paid = append(g.Paid, Line{Method: e.Method, FeeClass: e.FeeClass, Count: 1, Cents: e.Cents})
+		g.Paid = append(g.Paid, Line{Kind: e.Kind, Method: e.Method, FeeClass: e.FeeClass, Count: 1, Cents: e.Cents})
 	}
 }
 
 func (g *Group) finish() {
 	sort.Slice(g.Paid, func(i, j int) bool {
+		if g.Paid[i].Kind != g.Paid[j].Kind {
+			return g.Paid[i].Kind < g.Paid[j].Kind
+		}
 		if g.Paid[i].Method != g.Paid[j].Method {
 			return g.Paid[i].Method < g.Paid[j].Method
 		}
 		return g.Paid[i].FeeClass < g.Paid[j].FeeClass
 	})
-	sort.Slice(g.Waivers, func(i, j int) bool { return g.Waivers[i].Reason < g.Waivers[j].Reason })
+	sort.Slice(g.Waivers, func(i, j int) bool {
+		if g.Waivers[i].Kind != g.Waivers[j].Kind {
+			return g.Waivers[i].Kind < g.Waivers[j].Kind
+		}
+		return g.Waivers[i].Reason < g.Waivers[j].Reason
+	})
 }
 
 func sorted(m map[string]*Group) []Group {

@@ -12,7 +12,7 @@ import (
 
 const cardColumns = `id, number, application_id, person_id, kind, status, status_list_id, status_index, key_id,
 	issued_at, expires_at, printed_at, print_count, handed_over_at, replaces, replaced_by, fee_cents, waiver_reason,
-	reason, created_at, updated_at`
+	reason, created_at, updated_at, fee_taken_by, fee_site_id, payment_method`
 
 func scanCard(s scanner) (card.Record, error) {
 	var c card.Record
@@ -20,7 +20,7 @@ func scanCard(s scanner) (card.Record, error) {
 	var issued, expires, printed, handed, created, updated int64
 	err := s.Scan(&c.ID, &c.Number, &c.ApplicationID, &c.PersonID, (*string)(&c.Kind), (*string)(&c.Status), &c.StatusListID, &c.StatusIndex,
 		&c.KeyID, &issued, &expires, &printed, &c.PrintCount, &handed, &replaces, &replacedBy, &c.FeeCents,
-		&c.WaiverReason, &c.Reason, &created, &updated)
+		&c.WaiverReason, &c.Reason, &created, &updated, &c.FeeTakenBy, &c.FeeSiteID, &c.PaymentMethod)
 	if err != nil {
 		return card.Record{}, err
 	}
@@ -38,12 +38,12 @@ func scanCard(s scanner) (card.Record, error) {
 // InsertCard inserts c. A number or status-list index already taken is
 // ErrConflict (the caller draws again).
 func (tx *Tx) InsertCard(ctx context.Context, c card.Record) error {
-	ph := strings.TrimSuffix(strings.Repeat("?, ", 21), ", ")
+	ph := strings.TrimSuffix(strings.Repeat("?, ", 24), ", ")
 	_, err := tx.exec(ctx, "INSERT INTO cards ("+cardColumns+") VALUES ("+ph+")",
 		c.ID, c.Number, c.ApplicationID, c.PersonID, string(c.Kind), string(c.Status), c.StatusListID, c.StatusIndex, c.KeyID,
 		micros(c.IssuedAt), micros(c.ExpiresAt), micros(c.PrintedAt), c.PrintCount, micros(c.HandedOverAt),
 		nullString(c.Replaces), nullString(c.ReplacedBy), c.FeeCents, c.WaiverReason, c.Reason,
-		micros(c.CreatedAt), micros(c.UpdatedAt))
+		micros(c.CreatedAt), micros(c.UpdatedAt), c.FeeTakenBy, c.FeeSiteID, c.PaymentMethod)
 	if isUnique(err) {
 		return fmt.Errorf("card: %w", ErrConflict)
 	}

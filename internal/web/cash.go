@@ -74,11 +74,19 @@ func (s *Server) cashPage(w http.ResponseWriter, r *http.Request, c *call) error
 	view := func(g cash.Group, label string) cashGroup {
 		out := cashGroup{Label: label, NoFee: g.NoFee, Paid: g.PaidCount, Waived: g.Waived, Amount: money(g.Cents)}
 		for _, l := range g.Paid {
-			out.Lines = append(out.Lines, cashLine{Label: p.T("fee.method."+l.Method) + " · " + p.T("web.category."+l.FeeClass),
-				Count: l.Count, Amount: money(l.Cents)})
+			// Applications: "Cash · Adult"; cards: "Replacement cards · Cash".
+			label := p.T("fee.method."+l.Method) + " · " + p.T("web.category."+l.FeeClass)
+			if l.Kind != "" {
+				label = p.T("cash.kind."+l.Kind) + " · " + p.T("fee.method."+l.Method)
+			}
+			out.Lines = append(out.Lines, cashLine{Label: label, Count: l.Count, Amount: money(l.Cents)})
 		}
 		for _, wl := range g.Waivers {
-			out.Waivers = append(out.Waivers, cashLine{Label: p.T("fee.waiver." + wl.Reason), Count: wl.Count})
+			label := p.T("fee.waiver." + wl.Reason)
+			if wl.Kind != "" {
+				label = p.T("cash.kind."+wl.Kind) + " · " + label
+			}
+			out.Waivers = append(out.Waivers, cashLine{Label: label, Count: wl.Count})
 		}
 		return out
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -179,5 +180,64 @@ func TestBrowserCashReconciliation(t *testing.T) {
 	}
 	if shots {
 		screenshot(t, bctx, "cash-reconciliation-390-es.png", "")
+	}
+}
+
+// A replacement card's fee taken at the card desk is in the cash
+// reconciliation under the staff member who took it and her site, in the
+// drawer total and in the chart; the first issue (paid at intake) and
+// cards from before the taker was recorded add nothing.
+func TestCashReconciliationReplacementCards(t *testing.T) {
+	ce := newCardEnv(t)
+	// Replacing a card is a supervisor's task; maria works at the partner site.
+	ce.addStaff(t, "maria", auth.RoleSupervisor, ce.siteB.ID)
+	maria := ce.signIn(t, "maria", testPassword)
+	id := ce.issue(t)
+	expected := func(c *client, query string) string {
+		t.Helper()
+		return regexpFind(c.get(t, "/staff/cash?day=2026-03-02"+query).Body, `id="cash-expected">([^<]*)<`)
+	}
+	if got := expected(ce.sup, ""); got != "$10.00" {
+		t.Fatalf("before the replacement expected = %q, want $10.00 (the intake fee only; the first card adds nothing)", got)
+	}
+	r := maria.post(t, "/staff/cards/"+id+"/replace", url.Values{"replace_reason": {"lost"}, "replace_payment_method": {"cash"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("replace = %d: %s", r.Status, text(r.Body))
+	}
+
+	page := ce.sup.get(t, "/staff/cash?day=2026-03-02")
+	if got := regexpFind(page.Body, `id="cash-expected">([^<]*)<`); got != "$20.00" {
+		t.Errorf("after the replacement expected = %q, want $20.00 (intake $10.00 + replacement $10.00)", got)
+	}
+	if got := regexpFind(page.Body, `id="cash-paid">([^<]*)<`); got != "2" {
+		t.Errorf("fees paid = %q, want 2", got)
+	}
+	mariaTable := squash(text(regexpFind(page.Body, `(?s)(<caption>maria</caption>.*?</table>)`)))
+	if !strings.Contains(mariaTable, "Replacement cards · Cash 1 $10.00") || !strings.Contains(mariaTable, "Amount expected 1 $10.00") {
+		t.Errorf("maria's table = %q, want one cash replacement card, $10.00", mariaTable)
+	}
+	siteTable := squash(text(regexpFind(page.Body, `(?s)(<caption>Junta for Progressive Action</caption>.*?</table>)`)))
+	if !strings.Contains(siteTable, "Replacement cards · Cash 1 $10.00") {
+		t.Errorf("partner site's table = %q, want the replacement card", siteTable)
+	}
+	if clerkTable := squash(text(regexpFind(page.Body, `(?s)(<caption>clerk1</caption>.*?</table>)`))); strings.Contains(clerkTable, "Replacement") {
+		t.Errorf("clerk1's table = %q, the replacement is not hers", clerkTable)
+	}
+	if !strings.Contains(regexpFind(page.Body, `(?s)(<svg.*?</svg>)`), "$20.00") {
+		t.Errorf("the chart's bar for the day does not say $20.00")
+	}
+	if got := expected(ce.sup, "&site="+ce.siteB.ID); got != "$10.00" {
+		t.Errorf("partner site expected = %q, want $10.00", got)
+	}
+	if got := expected(maria, "&site="+ce.siteA.ID); got != "$10.00" {
+		t.Errorf("City Hall site expected = %q, want $10.00 (the intake fee only)", got)
+	}
+
+	ce.sup.lang = "es"
+	es := squash(text(ce.sup.get(t, "/staff/cash?day=2026-03-02").Body))
+	for _, want := range []string{"Tarjetas de reposición · Efectivo 1 $10.00", "Tarifas pagadas"} {
+		if !strings.Contains(es, want) {
+			t.Errorf("Spanish reconciliation lacks %q:\n%s", want, es)
+		}
 	}
 }
