@@ -27,6 +27,13 @@ const maxCandidates = 24
 // triples by their shape relative to their size, and lets the caller try
 // more than one.
 func finderTriples(bits *gozxing.BitMatrix, n int) []*detector.FinderPatternInfo {
+	return triplesOf(finderCandidates(bits), n)
+}
+
+// finderCandidates returns the finder-pattern candidates on every other
+// row of bits that were seen on at least two rows, at most maxCandidates
+// of them (those seen on most rows).
+func finderCandidates(bits *gozxing.BitMatrix) []*detector.FinderPattern {
 	f := detector.NewFinderPatternFinder(bits, nil)
 	w, h := bits.GetWidth(), bits.GetHeight()
 	state := make([]int, 5)
@@ -71,6 +78,12 @@ func finderTriples(bits *gozxing.BitMatrix, n int) []*detector.FinderPatternInfo
 		slices.SortStableFunc(cands, func(a, b *detector.FinderPattern) int { return b.GetCount() - a.GetCount() })
 		cands = cands[:maxCandidates]
 	}
+	return cands
+}
+
+// triplesOf returns up to n triples of cands that could be one symbol's
+// three finder patterns, the most square first.
+func triplesOf(cands []*detector.FinderPattern, n int) []*detector.FinderPatternInfo {
 	type triple struct {
 		p     [3]*detector.FinderPattern
 		score float64
@@ -121,6 +134,77 @@ func finderTriples(bits *gozxing.BitMatrix, n int) []*detector.FinderPatternInfo
 	for _, t := range ts[:min(n, len(ts))] {
 		bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(t.p[0], t.p[1], t.p[2])
 		out = append(out, detector.NewFinderPatternInfo(bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern)))
+	}
+	return out
+}
+
+// maxPairSources bounds the candidates inferredTriples pairs up: the
+// finder patterns of a symbol are seen on many rows, so the two left of a
+// symbol whose third is covered are among the most-seen candidates.
+const maxPairSources = 6
+
+// inferredTriples returns up to n finder-pattern triples made from two
+// candidates and a third inferred from them, for a symbol whose third
+// finder pattern is covered (a thumb, glare, a scratch) or not seen. Two
+// patterns of one symbol are either a side (top-left and one of the
+// others: the third lies square to them, on either end and either side)
+// or the diagonal (top-right and bottom-left: the top-left lies square to
+// the midpoint, on either side), so each pair gives six triples. A pair
+// must have like module sizes and be 14 (version 1) to 170 (version 40)
+// modules apart along a side, and the inferred pattern must lie in the
+// image. The pairs seen on most rows come first. A wrong guess only fails
+// to decode: what is read is checked by its signature, never by its shape.
+func inferredTriples(cands []*detector.FinderPattern, w, h, n int) []*detector.FinderPatternInfo {
+	cands = slices.Clone(cands)
+	slices.SortStableFunc(cands, func(a, b *detector.FinderPattern) int { return b.GetCount() - a.GetCount() })
+	cands = cands[:min(len(cands), maxPairSources)]
+	type pair struct{ a, b *detector.FinderPattern }
+	var pairs []pair
+	for i := range cands {
+		for j := i + 1; j < len(cands); j++ {
+			pairs = append(pairs, pair{cands[i], cands[j]})
+		}
+	}
+	slices.SortStableFunc(pairs, func(x, y pair) int {
+		return min(y.a.GetCount(), y.b.GetCount()) - min(x.a.GetCount(), x.b.GetCount())
+	})
+	var out []*detector.FinderPatternInfo
+	for _, p := range pairs {
+		a, b := p.a, p.b
+		lo := min(a.GetEstimatedModuleSize(), b.GetEstimatedModuleSize())
+		hi := max(a.GetEstimatedModuleSize(), b.GetEstimatedModuleSize())
+		if hi > 1.4*lo || lo <= 0 {
+			continue
+		}
+		ms := (lo + hi) / 2
+		dx, dy := b.GetX()-a.GetX(), b.GetY()-a.GetY()
+		d := math.Hypot(dx, dy) / ms
+		var thirds [][2]float64
+		if d >= 12 && d <= 180 { // a side
+			for _, s := range []float64{1, -1} {
+				px, py := -s*dy, s*dx // dx, dy turned a right angle
+				thirds = append(thirds,
+					[2]float64{a.GetX() + px, a.GetY() + py},
+					[2]float64{b.GetX() + px, b.GetY() + py})
+			}
+		}
+		if d/math.Sqrt2 >= 12 && d/math.Sqrt2 <= 180 { // the diagonal
+			mx, my := (a.GetX()+b.GetX())/2, (a.GetY()+b.GetY())/2
+			for _, s := range []float64{1, -1} {
+				thirds = append(thirds, [2]float64{mx - s*dy/2, my + s*dx/2})
+			}
+		}
+		for _, c := range thirds {
+			if c[0] < 0 || c[1] < 0 || c[0] >= float64(w) || c[1] >= float64(h) {
+				continue
+			}
+			third := detector.NewFinderPattern(c[0], c[1], ms, 0) // seen on no row: see inferred
+			bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(a, b, third)
+			out = append(out, detector.NewFinderPatternInfo(bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern)))
+			if len(out) == n {
+				return out
+			}
+		}
 	}
 	return out
 }

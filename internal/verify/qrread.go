@@ -206,10 +206,8 @@ func (rd *reader) read(g grey) (string, *detector.FinderPatternInfo, bool) {
 		return "", nil, false
 	}
 	rd.work += g.w * g.h / 2 // the finder search reads every other row
-	infos := finderTriples(bits, 3)
-	if len(infos) == 0 {
-		return "", nil, false
-	}
+	cands := finderCandidates(bits)
+	infos := triplesOf(cands, 3)
 	for _, info := range infos {
 		if text, ok := rd.careful(g, bits, info); ok {
 			return text, info, true
@@ -218,8 +216,25 @@ func (rd *reader) read(g grey) (string, *detector.FinderPatternInfo, bool) {
 			break
 		}
 	}
+	// No three finder patterns read as one symbol: one may be covered (a
+	// thumb, glare) or lost; infer it from two.
+	for _, info := range inferredTriples(cands, g.w, g.h, maxInferred) {
+		if rd.expired() {
+			break
+		}
+		if text, ok := rd.careful(g, bits, info); ok {
+			return text, info, true
+		}
+	}
+	if len(infos) == 0 {
+		return "", nil, false
+	}
 	return "", infos[0], false
 }
+
+// maxInferred bounds the triples with an inferred finder pattern that one
+// read tries (each costs a few samplings of the module grid).
+const maxInferred = 12
 
 // careful reads the symbol whose finder patterns are info, trying the
 // neighbouring versions when the size estimate is off (a dense symbol seen
@@ -318,8 +333,13 @@ func findAlignment(bits *gozxing.BitMatrix, tl, tr, bl gozxing.ResultPoint, ms f
 
 // sampleGrey samples the dim × dim modules of the symbol mapped by t from
 // the grey image: each module is the mean of five points around its centre.
+// A symbol partly out of the frame (a corner cut off, with its finder
+// pattern) is read with the missing modules taken from the frame's edge,
+// for the error correction to restore, as long as at most a tenth of it is
+// outside; beyond that the grid is taken to be wrong.
 func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) ([]float64, error) {
 	vals := make([]float64, dim*dim)
+	outside, most := 0, len(vals)*5/10
 	offs := [][2]float64{{0.5, 0.5}, {0.3, 0.3}, {0.7, 0.3}, {0.3, 0.7}, {0.7, 0.7}}
 	pts := make([]float64, 2*dim)
 	for _, o := range offs {
@@ -331,7 +351,9 @@ func sampleGrey(g grey, t *common.PerspectiveTransform, dim int) ([]float64, err
 			for x := range dim {
 				px, py := pts[2*x], pts[2*x+1]
 				if px < -1 || py < -1 || px > float64(g.w) || py > float64(g.h) {
-					return nil, errOutside
+					if outside++; outside > most {
+						return nil, errOutside
+					}
 				}
 				vals[y*dim+x] += g.at(px, py) / float64(len(offs))
 			}

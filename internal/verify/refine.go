@@ -18,15 +18,23 @@ import (
 // (version 22: 105 modules a side) seen at 10–15° of tilt on both axes is
 // off by a module or more in the far corner with the single-corner map;
 // its 22 alignment patterns pin the grid down everywhere. It returns nil
-// when too few patterns are found to do better than t.
+// when too few patterns are found to do better than t. A finder pattern
+// that was inferred rather than seen (inferred) is left out of the fit.
 func refine(bits *gozxing.BitMatrix, t *common.PerspectiveTransform, tl, tr, bl gozxing.ResultPoint, dim int) *common.PerspectiveTransform {
 	v, err := decoder.Version_GetVersionForNumber((dim - 17) / 4)
 	if err != nil || dim < 25 {
 		return nil
 	}
 	d := float64(dim)
-	src := [][2]float64{{3.5, 3.5}, {d - 3.5, 3.5}, {3.5, d - 3.5}}
-	dst := [][2]float64{{tl.GetX(), tl.GetY()}, {tr.GetX(), tr.GetY()}, {bl.GetX(), bl.GetY()}}
+	var src, dst [][2]float64
+	for i, p := range []gozxing.ResultPoint{tl, tr, bl} {
+		if inferred(p) {
+			continue // a guess: the alignment patterns place that corner
+		}
+		src = append(src, [][2]float64{{3.5, 3.5}, {d - 3.5, 3.5}, {3.5, d - 3.5}}[i])
+		dst = append(dst, [2]float64{p.GetX(), p.GetY()})
+	}
+	fixed := len(src)
 	var aps [][2]float64
 	centers := v.GetAlignmentPatternCenters()
 	for _, cx := range centers {
@@ -39,7 +47,7 @@ func refine(bits *gozxing.BitMatrix, t *common.PerspectiveTransform, tl, tr, bl 
 	}
 	near := func(p [2]float64) float64 {
 		m := math.Inf(1)
-		for _, s := range src[:3] {
+		for _, s := range [][2]float64{{3.5, 3.5}, {d - 3.5, 3.5}, {3.5, d - 3.5}} {
 			m = math.Min(m, math.Hypot(p[0]-s[0], p[1]-s[1]))
 		}
 		return m
@@ -68,13 +76,13 @@ func refine(bits *gozxing.BitMatrix, t *common.PerspectiveTransform, tl, tr, bl 
 		src = append(src, a)
 		dst = append(dst, [2]float64{p.GetX(), p.GetY()})
 		found++
-		if found >= 2 {
+		if len(src) >= 5 {
 			if h, ok := fitHomography(src, dst); ok {
 				cur = h
 			}
 		}
 	}
-	if found < 2 {
+	if found < 2 || len(src) < 5 {
 		return nil
 	}
 	h, ok := fitHomography(src, dst)
@@ -87,7 +95,7 @@ func refine(bits *gozxing.BitMatrix, t *common.PerspectiveTransform, tl, tr, bl 
 	for i := range src {
 		x, y := h.at(src[i][0], src[i][1])
 		qx, qy := h.at(src[i][0]+1, src[i][1])
-		if i < 3 || math.Hypot(x-dst[i][0], y-dst[i][1]) <= math.Hypot(qx-x, qy-y) {
+		if i < fixed || math.Hypot(x-dst[i][0], y-dst[i][1]) <= math.Hypot(qx-x, qy-y) {
 			s2, d2 = append(s2, src[i]), append(d2, dst[i])
 		}
 	}
@@ -97,6 +105,13 @@ func refine(bits *gozxing.BitMatrix, t *common.PerspectiveTransform, tl, tr, bl 
 		}
 	}
 	return h.transform(d)
+}
+
+// inferred reports whether p is a finder pattern inferredTriples made up
+// (seen on no row) rather than one found in the image.
+func inferred(p gozxing.ResultPoint) bool {
+	f, ok := p.(*detector.FinderPattern)
+	return ok && f.GetCount() == 0
 }
 
 // mapper maps module coordinates to image coordinates.
