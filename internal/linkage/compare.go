@@ -40,8 +40,8 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 	}
 	if g > Strong || s > Strong {
 		// Given name and surname written in each other's boxes.
-		gx := compareNameCross(a.given, a.givenDM, a.givenSp, b.sur, b.surDM, b.surSp)
-		sx := compareNameCross(b.given, b.givenDM, b.givenSp, a.sur, a.surDM, a.surSp)
+		gx := compareNameCross(a.given, a.givenFull, a.givenDM, a.givenSp, b.sur, b.surFull, b.surDM, b.surSp)
+		sx := compareNameCross(b.given, b.givenFull, b.givenDM, b.givenSp, a.sur, a.surFull, a.surDM, a.surSp)
 		// Only when both fit better swapped: "Jean Frantz Jean-Louis" and
 		// "Jean Jean-Baptiste" are not a swap.
 		if betterSwapped(g, s, gx, sx) {
@@ -219,7 +219,7 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	if subset(a.given, b.given) || subset(b.given, a.given) {
 		return Strong // a name dropped or the order changed: "María", "María José"
 	}
-	if runTogether(a.given, b.given) || runTogether(b.given, a.given) {
+	if runTogether(a.given, a.givenNoSp, b.givenNoSp, b.given) || runTogether(b.given, b.givenNoSp, a.givenNoSp, a.given) {
 		return Strong // "Thi Khanh" and "Thikhanh", "Kim" and "Hoaikim"
 	}
 	if a0 == b0 || nick.Same(a0, b0) {
@@ -284,12 +284,13 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 // are those of b or end with one of them (a middle name run into the given
 // name, as US systems often store Vietnamese names: "Văn Minh" as
 // "Vanminh").
-func runTogether(a, b []string) bool {
+// aNS and bNS are a and b joined without spaces (prepared.givenNoSp).
+func runTogether(a []string, aNS, bNS string, b []string) bool {
 	if len(a) != 1 {
-		return strings.Join(a, "") == strings.Join(b, "")
+		return aNS == bNS
 	}
 	joined := a[0]
-	if joined == strings.Join(b, "") {
+	if joined == bNS {
 		return true
 	}
 	for _, t := range b {
@@ -374,12 +375,10 @@ func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string
 
 // compareNameCross compares a given name with a surname, for forms where
 // the two were swapped.
-func compareNameCross(given []string, gDM, gSp string, sur, sDM, sSp []string) Level {
+func compareNameCross(given []string, g, gDM, gSp string, sur []string, s string, sDM, sSp []string) Level {
 	if len(given) == 0 || len(sur) == 0 {
 		return Missing
 	}
-	g := strings.Join(given, " ")
-	s := strings.Join(sur, " ")
 	if g == s {
 		return Exact
 	}

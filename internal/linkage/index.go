@@ -414,7 +414,7 @@ func (p *prepared) size() int64 {
 	strs(p.sur)
 	strs(p.surDM)
 	strs(p.surSp)
-	for _, s := range []string{p.givenFull, p.givenDM, p.givenSp, p.surFull, p.surNoSp, p.foldGiven,
+	for _, s := range []string{p.givenFull, p.givenNoSp, p.givenDM, p.givenSp, p.surFull, p.surNoSp, p.foldGiven,
 		p.foldSur, p.dob.Digits, p.sex, p.num, p.street, p.streetNS, p.line2, p.city, p.citySp,
 		p.post, p.state, p.email, p.phone} {
 		n += int64(len(s))

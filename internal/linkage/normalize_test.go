@@ -278,3 +278,36 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJaroWinklerShort checks that the one-word fast path for short ASCII
+// strings gives exactly the general algorithm's similarity.
+func FuzzJaroWinklerShort(f *testing.F) {
+	for _, s := range [][2]string{{"martha", "marhta"}, {"dwayne", "duane"}, {"dixon", "dicksonx"},
+		{"a", "b"}, {"", "x"}, {strings.Repeat("ab", 32), strings.Repeat("ba", 32)}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !isASCII(a) || !isASCII(b) || len(a) > 64 || len(b) > 64 {
+			return
+		}
+		if got, want := jaroWinklerShort(a, b), jaroWinkler([]byte(a), []byte(b)); got != want {
+			t.Errorf("jaroWinklerShort(%q, %q) = %v, want %v", a, b, got, want)
+		}
+	})
+}
+
+// FuzzEditDistanceShort checks that the fast path for short ASCII strings
+// gives exactly the general algorithm's distance.
+func FuzzEditDistanceShort(f *testing.F) {
+	for _, s := range [][2]string{{"19840312", "19843012"}, {"90210", "9021"}, {"", "abc"}, {"ca", "abc"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !isASCII(a) || !isASCII(b) || len(b) >= 33 {
+			return
+		}
+		if got, want := osaShort(a, b), osa([]byte(a), []byte(b)); got != want {
+			t.Errorf("osaShort(%q, %q) = %d, want %d", a, b, got, want)
+		}
+	})
+}

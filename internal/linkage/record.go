@@ -173,6 +173,7 @@ func pad2(n int) string {
 type prepared struct {
 	given     []string // loose-folded tokens
 	givenFull string
+	givenNoSp string // given names run together: "thikhanh"
 	givenDM   string // Double Metaphone of the first given token
 	givenSp   string // Spanish key of the first given token
 	sur       []string
@@ -207,6 +208,7 @@ func prepare(r *Record, nick Nicknames) *prepared {
 		p.given = append(p.given, Loose(t))
 	}
 	p.givenFull = strings.Join(p.given, " ")
+	p.givenNoSp = strings.Join(p.given, "")
 	if len(p.given) > 0 {
 		p.givenDM, _ = DoubleMetaphone(nick.Canonical(p.given[0]))
 		p.givenSp = SpanishKey(p.given[0])

@@ -15,9 +15,55 @@ func JaroWinkler(a, b string) float64 {
 		return 1
 	}
 	if isASCII(a) && isASCII(b) {
+		if len(a) <= 64 && len(b) <= 64 {
+			return jaroWinklerShort(a, b)
+		}
 		return jaroWinkler([]byte(a), []byte(b))
 	}
 	return jaroWinkler([]rune(a), []rune(b))
+}
+
+// jaroWinklerShort is jaroWinkler for ASCII strings of at most 64 bytes,
+// the batch's hot path (names, streets, cities): the match flags fit in one
+// word each and the bytes are read from the strings without a copy.
+func jaroWinklerShort(a, b string) float64 {
+	la, lb := len(a), len(b)
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	window := max(la, lb)/2 - 1
+	if window < 0 {
+		window = 0
+	}
+	var ma, mb uint64
+	matches := 0
+	for i := 0; i < la; i++ {
+		c := a[i]
+		for j, hi := max(0, i-window), min(lb, i+window+1); j < hi; j++ {
+			if b[j] == c && mb&(1<<j) == 0 {
+				ma |= 1 << i
+				mb |= 1 << j
+				matches++
+				break
+			}
+		}
+	}
+	if matches == 0 {
+		return 0
+	}
+	trans := 0
+	for ra, rb := ma, mb; ra != 0; ra, rb = ra&(ra-1), rb&(rb-1) {
+		if a[bits.TrailingZeros64(ra)] != b[bits.TrailingZeros64(rb)] {
+			trans++
+		}
+	}
+	m := float64(matches)
+	jaro := (m/float64(la) + m/float64(lb) + (m-float64(trans/2))/m) / 3
+	prefix := 0
+	for prefix < 4 && prefix < la && prefix < lb && a[prefix] == b[prefix] {
+		prefix++
+	}
+	return jaro + float64(prefix)*0.1*(1-jaro)
 }
 
 func isASCII(s string) bool {
@@ -87,6 +133,9 @@ func jaroWinkler[T byte | rune](a, b []T) float64 {
 // (insertions, deletions, substitutions and adjacent transpositions), in runes.
 func EditDistance(a, b string) int {
 	if isASCII(a) && isASCII(b) {
+		if len(b) < 33 {
+			return osaShort(a, b)
+		}
 		return osa([]byte(a), []byte(b))
 	}
 	return osa([]rune(a), []rune(b))
@@ -119,6 +168,37 @@ func osa[T byte | rune](a, b []T) int {
 			}
 			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// osaShort is osa for ASCII strings, b shorter than 33 bytes (dates,
+// postcodes, phones, names), reading the bytes without a copy.
+func osaShort(a, b string) int {
+	if len(a) > maxFieldRunes {
+		a = a[:maxFieldRunes]
+	}
+	la, lb := len(a), len(b)
+	var buf [3 * 33]int
+	prev2, prev, cur := buf[0:lb+1], buf[33:33+lb+1], buf[66:66+lb+1]
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		ca := a[i-1]
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if ca == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ca == b[j-2] && a[i-2] == b[j-1] {
 				v = min(v, prev2[j-2]+1)
 			}
 			cur[j] = v
