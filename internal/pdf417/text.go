@@ -115,7 +115,11 @@ func appendText(out []byte, cw []int) ([]byte, error) {
 	}
 	for _, v := range vals {
 		if v >= 1000 {
+			// A byte shift ends a pending shift: an encoder pads the
+			// text codeword before 913 with 29 (a punctuation shift in
+			// every sub-mode), which must not reach the next letter.
 			out = append(out, byte(v-1000))
+			shifted = -1
 			continue
 		}
 		cur := sub
