@@ -8,15 +8,15 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
 
-// maxCandidates bounds the finder-pattern candidates finderTriples pairs
+// maxCandidates bounds the finder-pattern candidates triplesOf pairs
 // up (the ones confirmed on most rows are kept): a card back has text and
 // a PDF417 whose bars can pass for a finder pattern, and triples grow with
 // the cube of the candidates.
 const maxCandidates = 24
 
-// finderTriples finds finder-pattern candidates on every other row of bits
-// and returns up to n triples of them that could be one symbol's three
-// finder patterns, the most square first.
+// finderCandidates returns the finder-pattern candidates on every other
+// row of bits that were seen on at least two rows, at most maxCandidates
+// of them (those seen on most rows); triplesOf pairs them up.
 //
 // zxing's own search (FinderPatternFinder.Find) skips rows once it has two
 // confirmed centres, guessing where the third lies; on a card back the
@@ -26,13 +26,6 @@ const maxCandidates = 24
 // that favours small false ones. This search reads every other row, scores
 // triples by their shape relative to their size, and lets the caller try
 // more than one.
-func finderTriples(bits *gozxing.BitMatrix, n int) []*detector.FinderPatternInfo {
-	return triplesOf(finderCandidates(bits), n)
-}
-
-// finderCandidates returns the finder-pattern candidates on every other
-// row of bits that were seen on at least two rows, at most maxCandidates
-// of them (those seen on most rows).
 func finderCandidates(bits *gozxing.BitMatrix) []*detector.FinderPattern {
 	f := detector.NewFinderPatternFinder(bits, nil)
 	w, h := bits.GetWidth(), bits.GetHeight()

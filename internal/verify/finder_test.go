@@ -19,7 +19,7 @@ import (
 //     rotation, 3° and 7° tilt, blur σ 1.3) whose PDF417 edge passes for a
 //     finder pattern; zxing's finder search then skips the rows of the
 //     QR's top-left pattern and the photo read as "no QR code". Fixed by
-//     the row-by-row search (finderTriples).
+//     the row-by-row search (finderCandidates, triplesOf).
 //   - "steep tilt, close": the card filling the frame at 11° of tilt about
 //     both axes, dim light; the three finder patterns and one guessed
 //     corner put the far modules of the 105-module symbol a module or more
