@@ -67,10 +67,7 @@ func TestApplicationListFilterSearchPaging(t *testing.T) {
 	bctx, run := headless(t, 390, 844, 60*time.Second)
 	browserAs(t, bctx, e, clerk)
 	run("list at 390 px", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/lang/es?next=/staff/applications"), chromedp.WaitVisible(chromedp.CSS("table.summaries")))
-	if w, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
-		wide, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > 391).slice(0, 8).map(e => e.tagName + "." + e.className + "#" + e.id + ":" + Math.round(e.getBoundingClientRect().right)).join(" ")`))
-		t.Errorf("applications list at 390 px is %d px wide (%v), want no horizontal scrolling; too wide: %s", w, err, wide)
-	}
+	noSidewaysScroll(t, bctx, "applications list", 390)
 	body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
 	if !strings.Contains(body, "Solicitudes") && !strings.Contains(body, "Referencia") {
 		t.Errorf("list is not in Spanish: %.200s", body)
@@ -89,6 +86,16 @@ func submittedForm(t *testing.T, c *client, form url.Values) string {
 		t.Fatalf("submit = %d: %s", r.Status, text(r.Body))
 	}
 	return id
+}
+
+// noSidewaysScroll fails the test when the page is wider than width CSS
+// pixels, naming the elements that stick out.
+func noSidewaysScroll(t *testing.T, bctx context.Context, step string, width int64) {
+	t.Helper()
+	if w, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > width {
+		over, _ := chromedp.Run(bctx, chromedp.Evaluate[string](fmt.Sprintf(`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > %d).slice(0, 8).map(e => e.tagName + "." + e.className + "#" + e.id + ":" + Math.round(e.getBoundingClientRect().right)).join(" ")`, width+1)))
+		t.Errorf("%s at %d px is %d px wide (%v), want no horizontal scrolling; too wide: %s", step, width, w, err, over)
+	}
 }
 
 // browserAs gives the browser the session of a signed-in test client.

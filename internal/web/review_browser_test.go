@@ -29,10 +29,7 @@ func TestBrowserSupervisorApprovesSpanish390(t *testing.T) {
 	browserAs(t, bctx, e, sup)
 	wide := func(step string) {
 		t.Helper()
-		if w, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
-			over, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > 391).slice(0, 8).map(e => e.tagName + "." + e.className + "#" + e.id + ":" + Math.round(e.getBoundingClientRect().right)).join(" ")`))
-			t.Errorf("%s at 390 px is %d px wide (%v), want no sideways scrolling; too wide: %s", step, w, err, over)
-		}
+		noSidewaysScroll(t, bctx, step, 390)
 	}
 	run("queue in Spanish", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/lang/es?next=/staff/queue"),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/staff/applications/`+id+`"]`)))
