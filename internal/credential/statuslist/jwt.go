@@ -8,6 +8,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/cityid/cityid/internal/credential/josesign"
 )
 
 // JWTType is the JOSE "typ" of a status list token; JWTContentType is its
@@ -97,7 +99,7 @@ func SignJWT(l *List, uri string, iat, exp time.Time, ttl time.Duration, s Signe
 	if err != nil {
 		return nil, err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(s.Algorithm()), Key: joseSigner{s}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(s.Algorithm()), Key: josesign.Opaque(s)},
 		(&jose.SignerOptions{}).WithType(JWTType))
 	if err != nil {
 		return nil, fmt.Errorf("statuslist: sign jwt: %w", err)
@@ -111,23 +113,6 @@ func SignJWT(l *List, uri string, iat, exp time.Time, ttl time.Duration, s Signe
 		return nil, fmt.Errorf("statuslist: sign jwt: %w", err)
 	}
 	return []byte(tok), nil
-}
-
-// joseSigner presents a Signer to go-jose, which builds the compact JWS
-// (header with alg, kid and typ; signing input; encoding). The Signer
-// brings its own randomness and returns the JOSE signature (r||s).
-type joseSigner struct{ s Signer }
-
-func (j joseSigner) Public() *jose.JSONWebKey {
-	return &jose.JSONWebKey{KeyID: j.s.KeyID(), Algorithm: j.s.Algorithm()}
-}
-
-func (j joseSigner) Algs() []jose.SignatureAlgorithm {
-	return []jose.SignatureAlgorithm{jose.SignatureAlgorithm(j.s.Algorithm())}
-}
-
-func (j joseSigner) SignPayload(payload []byte, _ jose.SignatureAlgorithm) ([]byte, error) {
-	return j.s.Sign(payload)
 }
 
 // ParseJWT verifies a status list JWT and returns the list and its
