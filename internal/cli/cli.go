@@ -42,6 +42,7 @@ func commands() []command {
 		{"migrate", "create or upgrade the database schema", cmdMigrate},
 		{"audit", "check the tamper-evident audit log", cmdAudit},
 		{"demo", "load synthetic residents through the normal intake path", cmdDemo},
+		{"loadtest", "drive a running server as signed-in staff: page latency and intake rate", cmdLoadtest},
 		{"linkage", "find duplicate people in a file (record linkage)", cmdLinkage},
 		{"verify", "verify a card's QR code offline", cmdVerify},
 		{"keys", "manage keys: signing keys (list, rotate, export-public) and the master key (rotate-master)", cmdKeys},

@@ -12,7 +12,7 @@ import (
 func TestHelp(t *testing.T) {
 	cases := [][]string{
 		{"keys", "rotate-master"}, {"keys", "wrap-master"}, {"keys", "list"}, {"card", "issue"}, {"card", "print"}, {"audit", "verify"},
-		{"audit", "checkpoint"}, {"user", "add"}, {"privacy", "report"},
+		{"audit", "checkpoint"}, {"user", "add"}, {"privacy", "report"}, {"loadtest", "staff"}, {"loadtest", "intake"},
 	}
 	for _, c := range commands() {
 		cases = append(cases, []string{c.name})

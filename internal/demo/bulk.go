@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
@@ -135,18 +136,10 @@ func Bulk(ctx context.Context, a *app.App, o Options) (Result, error) {
 // item draws one resident and the supervisor's decision from r, in the
 // proportions Load uses.
 func item(a *app.App, gen *synth.Generator, r *rand.Rand, portraits [][]byte, today person.Date, seed int64, i int) enroll.ImportItem {
-	p := gen.Person()
-	docs := pickDocuments(a.Settings, p, today, r)
-	q := fee.Compute(a.Settings.Fees, fee.KindNew, p.DateOfBirth, today)
-	pay := fee.Payment{Method: a.Settings.Fees.PaymentMethods[r.IntN(len(a.Settings.Fees.PaymentMethods))], AmountCents: q.AmountCents}
-	if r.IntN(10) == 0 && len(a.Settings.Fees.WaiverReasons) > 0 {
-		pay = fee.Payment{Method: "waiver", WaiverReason: a.Settings.Fees.WaiverReasons[r.IntN(len(a.Settings.Fees.WaiverReasons))], WaiverNote: "demo waiver"}
-	}
-	if q.AmountCents == 0 {
-		pay = fee.Payment{Method: a.Settings.Fees.PaymentMethods[0]}
-	}
-	it := enroll.ImportItem{Intake: enroll.Intake{Person: p, Documents: docs, Photo: portraits[r.IntN(len(portraits))], Payment: pay,
-		IdempotencyKey: fmt.Sprintf("demo-%d-%d", seed, i)}}
+	in := Applicant(a.Settings, gen, r, today)
+	in.Photo = portraits[r.IntN(len(portraits))]
+	in.IdempotencyKey = fmt.Sprintf("demo-%d-%d", seed, i)
+	it := enroll.ImportItem{Intake: in}
 	switch x := r.IntN(100); {
 	case x < 88:
 		it.Decision = enroll.StatusApproved
@@ -157,4 +150,22 @@ func item(a *app.App, gen *synth.Generator, r *rand.Rand, portraits [][]byte, to
 		it.Decision = enroll.StatusSubmitted
 	}
 	return it
+}
+
+// Applicant draws one synthetic applicant as a clerk would type them in
+// (no photo): a person from gen, documents that meet s's evidence rules,
+// and the program's fee paid by one of its methods or, one time in ten,
+// waived. The load test submits these through the intake form.
+func Applicant(s config.Settings, gen *synth.Generator, r *rand.Rand, today person.Date) enroll.Intake {
+	p := gen.Person()
+	docs := pickDocuments(s, p, today, r)
+	q := fee.Compute(s.Fees, fee.KindNew, p.DateOfBirth, today)
+	pay := fee.Payment{Method: s.Fees.PaymentMethods[r.IntN(len(s.Fees.PaymentMethods))], AmountCents: q.AmountCents}
+	if r.IntN(10) == 0 && len(s.Fees.WaiverReasons) > 0 {
+		pay = fee.Payment{Method: "waiver", WaiverReason: s.Fees.WaiverReasons[r.IntN(len(s.Fees.WaiverReasons))], WaiverNote: "demo waiver"}
+	}
+	if q.AmountCents == 0 {
+		pay = fee.Payment{Method: s.Fees.PaymentMethods[0]}
+	}
+	return enroll.Intake{Person: p, Documents: docs, Payment: pay}
 }
