@@ -160,7 +160,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	if split > 0 {
 		pairs = float64(split) * float64(len(recs)-split)
 	}
-	b.sc.model = train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng)
+	b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -143,7 +143,7 @@ func compareCode(a, b string) Level {
 	case a == b:
 		return Exact
 	}
-	switch d := EditDistance(a, b); {
+	switch d := editWithin(a, b, 2); {
 	case d == 1:
 		return Strong
 	case d == 2 && len(a) >= 4:
@@ -171,7 +171,7 @@ func compareDate(a, b date) Level {
 	case a.Y == b.Y && a.M == b.D && a.D == b.M:
 		return Strong // day and month swapped
 	}
-	switch d := EditDistance(a.Digits, b.Digits); {
+	switch d := editWithin(a.Digits, b.Digits, 2); {
 	case d == 1 && a.M == b.M && a.D == b.D:
 		// One keystroke in the year, the same day of the year: a typo, or
 		// brothers and sisters born on one day years apart.
@@ -268,7 +268,7 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	if shared {
 		return Weak
 	}
-	if len(a0) >= 3 && len(b0) >= 3 && EditDistance(a0, b0) == 1 {
+	if len(a0) >= 3 && len(b0) >= 3 && editWithin(a0, b0, 1) == 1 {
 		return Weak // one letter off in a short name: "Wei", "Wci"
 	}
 	if (len(a0) == 1 && b0[0] == a0[0]) || (len(b0) == 1 && a0[0] == b0[0]) {

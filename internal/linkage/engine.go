@@ -229,6 +229,42 @@ type scorer struct {
 	// with the chance that an application is one given resident (or lives
 	// with them), which depends on how many residents there are.
 	priorM, priorH float64
+	// logs holds the logarithms of model's probabilities (setModel), so a
+	// batch of millions of pairs does not take them per pair; it is
+	// ignored when model was replaced without setModel.
+	logs *modelLogs
+}
+
+// modelLogs are log2 of a model's level probabilities (as lg and lgU take
+// them) and of its priors, computed once.
+type modelLogs struct {
+	of         *Model
+	lm, lh, lu [numFactors][numLevels]float64
+	prior      [3]float64 // lg2 of PriorM, PriorH and 1 − PriorM − PriorH
+}
+
+// setModel makes m the scorer's model. m must not change afterwards (a
+// model is replaced, never edited, once pairs are scored with it).
+func (s *scorer) setModel(m *Model) {
+	s.model = m
+	l := &modelLogs{of: m}
+	for f := Factor(0); f < numFactors; f++ {
+		for lv := Level(0); lv < numLevels; lv++ {
+			l.lm[f][lv], l.lh[f][lv], l.lu[f][lv] = lg(m.M[f][lv]), lg(m.H[f][lv]), lgU(m.U[f][lv])
+		}
+	}
+	l.prior = [3]float64{lg2(m.PriorM), lg2(m.PriorH), lg2(1 - m.PriorM - m.PriorH)}
+	s.logs = l
+}
+
+// levelLogs returns log2 of the probabilities of level l of factor f in
+// the three classes.
+func (s *scorer) levelLogs(f Factor, l Level) (lm, lh, lu float64) {
+	if t := s.logs; t != nil && t.of == s.model {
+		return t.lm[f][l], t.lh[f][l], t.lu[f][l]
+	}
+	m := s.model
+	return lg(m.M[f][l]), lg(m.H[f][l]), lgU(m.U[f][l])
 }
 
 func (s *scorer) priors() (pm, ph float64) {
@@ -274,7 +310,7 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 			continue
 		}
 		ev.used[f] = true
-		ev.lm[f], ev.lh[f], ev.lu[f] = lg(m.M[f][l]), lg(m.H[f][l]), lgU(m.U[f][l])
+		ev.lm[f], ev.lh[f], ev.lu[f] = s.levelLogs(f, l)
 	}
 	if l := ev.levels[FactorGiven]; ev.used[FactorGiven] && (l == Strong || l == Weak || l == Phonetic) && s.distinctNames(a, b) {
 		// Two different names that are both common in the city ("José"
@@ -283,7 +319,7 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 		// seldom turns one real name into another, while a twin, a
 		// brother or a sister is named exactly so.
 		ev.levels[FactorGiven] = Different
-		ev.lm[FactorGiven], ev.lh[FactorGiven], ev.lu[FactorGiven] = lg(m.M[FactorGiven][Different]), lg(m.H[FactorGiven][Different]), lgU(m.U[FactorGiven][Different])
+		ev.lm[FactorGiven], ev.lh[FactorGiven], ev.lu[FactorGiven] = s.levelLogs(FactorGiven, Different)
 	}
 	if s.tf != nil {
 		for _, fld := range tfFields {
@@ -401,8 +437,13 @@ func consonantKey(name string) string {
 // weight combines the classes: log2 of the odds that the pair is one
 // person against the two other classes together.
 func (s *scorer) weight(ev *classEvidence) (w float64, againstHousehold bool) {
-	pm, ph := s.priors()
-	lm, lh, lu := lg2(pm), lg2(ph), lg2(1-pm-ph)
+	var lm, lh, lu float64
+	if t := s.logs; t != nil && t.of == s.model && s.priorM <= 0 {
+		lm, lh, lu = t.prior[0], t.prior[1], t.prior[2]
+	} else {
+		pm, ph := s.priors()
+		lm, lh, lu = lg2(pm), lg2(ph), lg2(1-pm-ph)
+	}
 	for f := Factor(0); f < numFactors; f++ {
 		if ev.used[f] {
 			lm += ev.lm[f]

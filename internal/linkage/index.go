@@ -369,7 +369,7 @@ func (ix *Index) Train(seed uint64) {
 	// At least one relative each: a city's residents live in families even
 	// where few of them have applied yet.
 	ix.coResidents = max(2*sh.h*float64(pairs)/addrAgree/float64(len(live)), 1)
-	ix.sc.model = &m
+	ix.sc.setModel(&m)
 }
 
 // MemoryBytes estimates the heap held by the index (entries, strings,

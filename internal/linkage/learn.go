@@ -155,7 +155,7 @@ func (ix *Index) SetModel(m *Model) error {
 	c := *m
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.sc.model = &c
+	ix.sc.setModel(&c)
 	return nil
 }
 

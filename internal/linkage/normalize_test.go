@@ -311,3 +311,18 @@ func FuzzEditDistanceShort(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEditWithin checks that the bounded distance the comparisons use is
+// the full distance wherever it is within the bound.
+func FuzzEditWithin(f *testing.F) {
+	for _, s := range [][2]string{{"19840312", "19843012"}, {"19840312", "18940321"}, {"90210", "9021"},
+		{"", "ab"}, {"ca", "abc"}, {"abcdef", "badcfe"}, {"wei", "wci"}} {
+		f.Add(s[0], s[1], uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, a, b string, k uint8) {
+		bound := 1 + int(k%3)
+		if got, want := editWithin(a, b, bound), min(EditDistance(a, b), bound+1); got != want {
+			t.Errorf("editWithin(%q, %q, %d) = %d, want %d", a, b, bound, got, want)
+		}
+	})
+}

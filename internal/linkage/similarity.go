@@ -25,7 +25,10 @@ func JaroWinkler(a, b string) float64 {
 
 // jaroWinklerShort is jaroWinkler for ASCII strings of at most 64 bytes,
 // the batch's hot path (names, streets, cities): the match flags fit in one
-// word each and the bytes are read from the strings without a copy.
+// word each, the bytes are read from the strings without a copy, and the
+// first free matching byte of b in a's window is found from a mask of b's
+// positions by byte (pos, indexed by the byte's low five bits: letters
+// have their own entry, a clash is checked) instead of by a scan.
 func jaroWinklerShort(a, b string) float64 {
 	la, lb := len(a), len(b)
 	if la == 0 || lb == 0 {
@@ -35,12 +38,22 @@ func jaroWinklerShort(a, b string) float64 {
 	if window < 0 {
 		window = 0
 	}
+	var pos [32]uint64
+	for j := 0; j < lb; j++ {
+		pos[b[j]&31] |= 1 << j
+	}
 	var ma, mb uint64
 	matches := 0
 	for i := 0; i < la; i++ {
 		c := a[i]
-		for j, hi := max(0, i-window), min(lb, i+window+1); j < hi; j++ {
-			if b[j] == c && mb&(1<<j) == 0 {
+		lo, hi := max(0, i-window), min(lb, i+window+1)
+		if lo >= hi {
+			continue
+		}
+		// Bits lo..hi-1 (hi-lo may be 64: the shift then gives 0).
+		w := (uint64(1)<<(hi-lo) - 1) << lo
+		for cand := pos[c&31] &^ mb & w; cand != 0; cand &= cand - 1 {
+			if j := bits.TrailingZeros64(cand); b[j] == c {
 				ma |= 1 << i
 				mb |= 1 << j
 				matches++
@@ -202,6 +215,68 @@ func osaShort(a, b string) int {
 				v = min(v, prev2[j-2]+1)
 			}
 			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// editWithin returns EditDistance(a, b) if it is at most k, else k+1: the
+// comparisons only ask whether two codes or dates are one or two
+// keystrokes apart, and most candidate pairs are further. For short ASCII
+// strings it fills only the cells within k of the diagonal (further ones
+// are more than k) and stops when two rows in a row exceed k (a
+// transposition can step over one row).
+func editWithin(a, b string, k int) int {
+	la, lb := len(a), len(b)
+	if !isASCII(a) || !isASCII(b) || lb >= 33 || la > maxFieldRunes {
+		return min(EditDistance(a, b), k+1)
+	}
+	if la-lb > k || lb-la > k {
+		return k + 1
+	}
+	over := k + 1
+	var buf [3 * 33]int
+	prev2, prev, cur := buf[0:lb+1], buf[33:33+lb+1], buf[66:66+lb+1]
+	for j := range prev {
+		prev[j], prev2[j], cur[j] = min(j, over), over, over
+	}
+	lastOver := false
+	for i := 1; i <= la; i++ {
+		lo, hi := max(1, i-k), min(lb, i+k)
+		if i-k-1 >= 0 {
+			cur[i-k-1] = over
+		}
+		if i <= k {
+			cur[0] = i
+		}
+		rowMin := cur[0]
+		if i-k-1 >= 0 {
+			rowMin = over
+		}
+		ca := a[i-1]
+		for j := lo; j <= hi; j++ {
+			cost := 1
+			if ca == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, over)
+			if i > 1 && j > 1 && ca == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if hi+1 <= lb {
+			cur[hi+1] = over
+		}
+		if rowMin >= over {
+			if lastOver {
+				return over
+			}
+			lastOver = true
+		} else {
+			lastOver = false
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
