@@ -157,10 +157,12 @@ func TestServicesHoldNoInfrastructure(t *testing.T) {
 // httpAllowed are the packages that may import net/http: the surfaces,
 // the shared HTTP layer, the server's wiring and metrics endpoint, the
 // binary, and notify, an outbound adapter whose senders call SMS
-// providers' HTTP APIs (not a domain package).
+// providers' HTTP APIs (not a domain package); field/uplink is the same for
+// a field station: its client of the city's server.
 var httpAllowed = []string{
 	"internal/web", "internal/api", "internal/resident", "internal/httplayer",
 	"internal/cli", "internal/metrics", "cmd/cityid", "internal/notify",
+	"internal/field/uplink",
 }
 
 // httpAllowlist are domain and credential packages that still import
