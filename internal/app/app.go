@@ -152,12 +152,19 @@ func Open(ctx context.Context, o Options) (*App, error) {
 			db.Close()
 			return nil, err
 		}
+		// Start from the job leader's sealed snapshot when there is a
+		// usable one (internal/dedup/snapshot.go).
+		sc.UseSnapshots(a.Vault, o.Now, o.Rand)
 		st, err := sc.Load(ctx, a.Enroll)
 		if err != nil {
 			db.Close()
 			return nil, err
 		}
-		o.Logger.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds(), "model_version", st.ModelVersion)
+		if st.Rebuilt != "" {
+			o.Logger.Info("duplicate screening index rebuilt from the database, not from a snapshot", "reason", st.Rebuilt)
+		}
+		o.Logger.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds(),
+			"model_version", st.ModelVersion, "snapshot", st.Snapshot, "replayed", st.Replayed)
 		if st.ModelWarning != "" {
 			o.Logger.Warn("duplicate screening model", "warning", st.ModelWarning)
 		}

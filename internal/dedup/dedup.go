@@ -38,6 +38,8 @@ type Screener struct {
 	// stored version is active; modelVersion the version in use.
 	base         *linkage.Model
 	modelVersion atomic.Int64
+
+	snap *snapshots // nil: always rebuild at start (UseSnapshots)
 }
 
 // New returns an empty Screener with thresholds from settings (zero values
@@ -49,9 +51,9 @@ func New(s config.Linkage, db *store.DB, matchKey []byte) (*Screener, error) {
 	if s.Review > 0 {
 		t = linkage.Thresholds{AutoClear: s.AutoClear, Review: s.Review, StrongMatch: s.StrongMatch}
 	}
-	ix, err := linkage.NewIndex(linkage.Options{Mode: linkage.ModePlain, Thresholds: t}, nil)
+	ix, err := newPlain(t)
 	if err != nil {
-		return nil, fmt.Errorf("duplicate screening: %w", err)
+		return nil, err
 	}
 	sc := &Screener{ix: ix, db: db, t: t}
 	if matchKey != nil {
@@ -60,6 +62,14 @@ func New(s config.Linkage, db *store.DB, matchKey []byte) (*Screener, error) {
 		}
 	}
 	return sc, nil
+}
+
+func newPlain(t linkage.Thresholds) (*linkage.Index, error) {
+	ix, err := linkage.NewIndex(linkage.Options{Mode: linkage.ModePlain, Thresholds: t}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate screening: %w", err)
+	}
+	return ix, nil
 }
 
 // LoadEncodings adds every stored "no list" match encoding to the Bloom
@@ -100,12 +110,44 @@ type Stats struct {
 	// says why the active stored model was refused, if it was.
 	ModelVersion int64
 	ModelWarning string
+	// Snapshot is the snapshot the index was loaded from ("": rebuilt from
+	// the database) and Replayed the applications re-read after its mark;
+	// Rebuilt says why no snapshot was used (no personal data).
+	Snapshot string
+	Replayed int
+	Rebuilt  string
 }
 
 // Load fills the index from the database: every pending application and
 // cardholder. Call it once at start, before serving.
-func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error) {
+func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (st Stats, err error) {
 	start := time.Now()
+	if s.snap != nil && s.db != nil {
+		hdr, n, why := s.fromSnapshot(ctx)
+		if why == "" {
+			s.feed.reset(hdr.Mark)
+			st, err := s.finishLoad(ctx, start, n)
+			if err != nil {
+				return st, err
+			}
+			// Catch up before serving: what other servers wrote since.
+			if st.Replayed, err = s.Sync(ctx, svc); err != nil {
+				return st, fmt.Errorf("load duplicate screening index: replay the changes after snapshot %s: %w", hdr.ID, err)
+			}
+			st.Snapshot, st.Duration = hdr.ID, time.Since(start)
+			return st, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return Stats{}, err
+		}
+		// A half-loaded index is thrown away.
+		ix, err := newPlain(s.t)
+		if err != nil {
+			return Stats{}, err
+		}
+		s.ix = ix
+		defer func() { st.Rebuilt = why }()
+	}
 	// Follow the change feed from before the walk: a change made during it
 	// is applied again afterwards, which is harmless (applying is idempotent).
 	if s.db != nil {
@@ -116,7 +158,7 @@ func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error)
 		s.feed.reset(last)
 	}
 	n := 0
-	err := svc.EachPersonParallel(ctx, enroll.ScreenedStatuses(), runtime.GOMAXPROCS(0), func(id string, p person.Person) error {
+	err = svc.EachPersonParallel(ctx, enroll.ScreenedStatuses(), runtime.GOMAXPROCS(0), func(id string, p person.Person) error {
 		s.ix.Add(id, linkage.FromPerson(id, p))
 		n++
 		return nil
@@ -129,6 +171,12 @@ func (s *Screener) Load(ctx context.Context, svc *enroll.Service) (Stats, error)
 		s.ix.Train(1)
 	}
 	s.base = s.ix.Model()
+	return s.finishLoad(ctx, start, n)
+}
+
+// finishLoad applies the active stored model and loads the "no list"
+// encodings, once the plain index holds its n records and s.base is set.
+func (s *Screener) finishLoad(ctx context.Context, start time.Time, n int) (Stats, error) {
 	var warning string
 	if err := s.applyActive(ctx); errors.Is(err, ErrRefused) {
 		warning = err.Error() // the server still screens, with the built-in model

@@ -153,7 +153,12 @@ func nameTokens(toks []string, nick Nicknames) []uint64 {
 }
 
 func plainEntry(r *Record, nick Nicknames) entry {
-	p := prepare(r, nick)
+	return preparedEntry(prepare(r, nick), nick)
+}
+
+// preparedEntry derives the blocking keys and value ids of a prepared
+// record (cheap: hashing), so a snapshot need keep only the prepared form.
+func preparedEntry(p *prepared, nick Nicknames) entry {
 	en := entry{p: p}
 	for _, k := range blockKeys(p, nick) {
 		en.keys = append(en.keys, fnv64(k))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -318,7 +319,9 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 		case a.Weight < b.Weight:
 			return 1
 		}
-		return 0
+		// Ties in id order: every server (and one started from a
+		// snapshot, whose slots are in another order) lists them alike.
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out, len(seen)
 }
@@ -346,9 +349,13 @@ func (ix *Index) Explain(id string, r Record) (Explanation, error) {
 func (ix *Index) Train(seed uint64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	// In slot order, not the map's: the same population trains the same
+	// model on every server (and from a snapshot).
 	live := make([]entry, 0, len(ix.slot))
-	for _, s := range ix.slot {
-		live = append(live, ix.entries[s])
+	for s := range ix.entries {
+		if ix.ids[s] != "" {
+			live = append(live, ix.entries[s])
+		}
 	}
 	if len(live) < minTrain {
 		return

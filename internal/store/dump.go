@@ -105,8 +105,17 @@ func (db *DB) Dump(ctx context.Context, w DumpWriter) (int, error) {
 	return version, nil
 }
 
+// derivedTables are rebuilt from the others, so a dump keeps their columns
+// and none of their rows: a restored database's first server rebuilds its
+// screening index, and no backup carries an index snapshot.
+var derivedTables = map[string]bool{"screening_snapshots": true, "screening_snapshot_chunks": true}
+
 func dumpTable(ctx context.Context, tx *sql.Tx, table string, w DumpWriter) error {
-	rows, err := tx.QueryContext(ctx, "SELECT * FROM "+table)
+	q := "SELECT * FROM " + table
+	if derivedTables[table] {
+		q += " WHERE 1 = 0"
+	}
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}

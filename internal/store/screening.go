@@ -57,7 +57,9 @@ func (tx *Tx) noteScreeningOfPersons(ctx context.Context, personIDs []string) er
 		SELECT id, person_id FROM applications WHERE person_id IN `+in, args...); err != nil {
 		return fmt.Errorf("note screening change: %w", err)
 	}
-	return nil
+	// They are being erased or reduced: no index snapshot may keep them.
+	_, err := tx.dropScreeningSnapshots(ctx)
+	return err
 }
 
 // LastScreeningChange returns the newest change's number (0 when none):
