@@ -16,6 +16,7 @@ import (
 	"github.com/cityid/cityid/internal/card/render"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/fee"
@@ -366,6 +367,9 @@ func (s *Service) change(ctx context.Context, by auth.Actor, action, id string, 
 		if err := s.setListEntry(ctx, tx, row.StatusListID, row.StatusIndex, listValue(to), now); err != nil {
 			return err
 		}
+		if err := s.setPhoneEntries(ctx, tx, row.ID, listValue(to), now); err != nil {
+			return err
+		}
 		if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "card." + action, RecordType: "card", RecordID: row.ID, Purpose: reason}); err != nil {
 			return err
 		}
@@ -494,6 +498,9 @@ func (s *Service) reissue(ctx context.Context, by auth.Actor, id string, kind Ki
 		// draws from, always in that order (the open list is the newest),
 		// so two reissues cannot deadlock on PostgreSQL.
 		if err := s.setListEntry(ctx, tx, cur.StatusListID, cur.StatusIndex, listValue(StatusReplaced), now); err != nil {
+			return err
+		}
+		if err := s.setPhoneEntries(ctx, tx, cur.ID, statuslist.Invalid, now); err != nil {
 			return err
 		}
 		row, err := s.newCard(ctx, tx, Record{ApplicationID: cur.ApplicationID, PersonID: cur.PersonID, Kind: kind,

@@ -88,6 +88,8 @@ type Tx interface {
 	CompleteCardReview(ctx context.Context, cardID, by string, at time.Time) error
 	// AppendAudit chains e onto the audit log in this transaction.
 	AppendAudit(ctx context.Context, e audit.Event) error
+
+	PhoneTx
 }
 
 // Record is a card as stored. It holds no personal data: the holder's data

@@ -213,10 +213,12 @@ func (db *DB) ListCards(ctx context.Context, f card.Filter) ([]card.Record, erro
 	return out, rows.Err()
 }
 
-// CardIndexUsed reports whether a card already holds index idx of list.
+// CardIndexUsed reports whether a card or a phone credential already holds
+// index idx of list.
 func (tx *Tx) CardIndexUsed(ctx context.Context, listID string, idx int) (bool, error) {
 	var n int
-	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM cards WHERE status_list_id = ? AND status_index = ?", listID, idx).Scan(&n)
+	err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM cards WHERE status_list_id = ? AND status_index = ?)
+		+ (SELECT COUNT(*) FROM phone_credentials WHERE status_list_id = ? AND status_index = ?)`, listID, idx, listID, idx).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("card index: %w", err)
 	}

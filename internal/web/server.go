@@ -16,6 +16,7 @@ import (
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/httplayer"
+	"github.com/cityid/cityid/internal/oid4vci"
 	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/verify"
 )
@@ -50,6 +51,8 @@ type Server struct {
 	handler http.Handler
 	// photos bounds concurrent decodes of uploaded card photos (/verify).
 	photos *verify.Decoder
+	// wallet is the OpenID4VCI issuer of the phone credential (nil without a keyring).
+	wallet *oid4vci.Handler
 }
 
 // New builds the portal: templates and assets are parsed once here, so a
@@ -72,6 +75,14 @@ func New(a *app.Services, opts Options) (*Server, error) {
 	s := &Server{svc: a, opts: opts, log: log, views: v, api: api.New(a, log), photos: verify.NewDecoder(2),
 		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
 	s.api.SetVerifyRate(opts.VerifyPerMinute)
+	if a.Cards != nil {
+		s.wallet, err = oid4vci.New(oid4vci.Config{Issuer: a.Cards, IssuerURL: a.Settings.Program.IssuerURL,
+			City: a.Settings.Program.City, Program: a.Settings.Program.Name, Languages: a.Settings.Program.Languages,
+			Tr: a.I18n, Now: a.Now, MAC: a.Guard.Hash, SigningAlg: a.Cards.SigningAlgorithm(), Log: log, Rand: a.Rand})
+		if err != nil {
+			return nil, err
+		}
+	}
 	static, err := s.static()
 	if err != nil {
 		return nil, err
@@ -179,6 +190,11 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	})
 	root.HandleFunc("GET /readyz", s.ready)
 	root.Handle("/api/v1/", s.api.Handler())
+	if s.wallet != nil {
+		// Wallets are other origins and native apps: outside the browser
+		// pages' cross-origin protection, like the API.
+		s.wallet.Register(root)
+	}
 	root.Handle("/", browser)
 	return s.opts.Proxies.Handler(s.logRequests(httplayer.Headers(s.policy(), root)))
 }
