@@ -195,33 +195,52 @@ func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]enroll
 	return out, rows.Err()
 }
 
+// listOrder is the application lists' order: when a draft was last
+// touched, else when it was submitted. Migration 18 indexes it per status
+// and per site and status; the text must stay the same for those indexes
+// to serve.
+const listOrder = "CASE WHEN submitted_at = 0 THEN updated_at ELSE submitted_at END"
+
+// listStatuses are the statuses a list without a status filter reads, one
+// index range each.
+var listStatuses = []enroll.Status{enroll.StatusDraft, enroll.StatusSubmitted, enroll.StatusNeedsReview,
+	enroll.StatusApproved, enroll.StatusRejected, enroll.StatusIssued}
+
 // ListApplications returns summaries, oldest submission first for queues.
+// Each status is read in order from an index, at most a page and its
+// offset of it, and the parts merged: the cost of a page does not grow
+// with the number of applications (a sort of every row of a site did).
 func (db *DB) ListApplications(ctx context.Context, f enroll.ListFilter) ([]enroll.Summary, error) {
-	q := `SELECT id, reference, site_id, clerk_id, status, language, age_category, payment_method, review_reason, evidence_ok,
-		created_at, updated_at, submitted_at, decided_at, COALESCE(decided_by, '') FROM applications WHERE 1=1`
-	var args []any
-	if f.SiteID != "" {
-		q += " AND site_id = ?"
-		args = append(args, f.SiteID)
-	}
-	if len(f.Statuses) > 0 {
-		q += " AND status IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(f.Statuses)), ", ") + ")"
-		for _, s := range f.Statuses {
-			args = append(args, string(s))
-		}
-	}
-	if f.ReferencePrefix != "" {
-		// The prefix holds reference characters only (enroll.ReferencePrefix): no LIKE wildcards.
-		q += " AND reference LIKE ?"
-		args = append(args, f.ReferencePrefix+"%")
-	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	if f.Limit > 500 {
 		f.Limit = 500
 	}
-	q += fmt.Sprintf(" ORDER BY CASE WHEN submitted_at = 0 THEN updated_at ELSE submitted_at END, id LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	f.Offset = max(f.Offset, 0)
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = listStatuses
+	}
+	var parts []string
+	var args []any
+	for _, st := range statuses {
+		q := `SELECT id, reference, site_id, clerk_id, status, language, age_category, payment_method, review_reason, evidence_ok,
+		created_at, updated_at, submitted_at, decided_at, COALESCE(decided_by, '') AS decided_by, ` + listOrder + ` AS list_at FROM applications WHERE status = ?`
+		args = append(args, string(st))
+		if f.SiteID != "" {
+			q += " AND site_id = ?"
+			args = append(args, f.SiteID)
+		}
+		if f.ReferencePrefix != "" {
+			// The prefix holds reference characters only (enroll.ReferencePrefix): no LIKE wildcards.
+			q += " AND reference LIKE ?"
+			args = append(args, f.ReferencePrefix+"%")
+		}
+		q += fmt.Sprintf(" ORDER BY %s, id LIMIT %d", listOrder, f.Limit+f.Offset)
+		parts = append(parts, fmt.Sprintf("SELECT * FROM (%s) AS s%d", q, len(parts)))
+	}
+	q := strings.Join(parts, " UNION ALL ") + fmt.Sprintf(" ORDER BY list_at, id LIMIT %d OFFSET %d", f.Limit, f.Offset)
 	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
@@ -231,9 +250,9 @@ func (db *DB) ListApplications(ctx context.Context, f enroll.ListFilter) ([]enro
 	for rows.Next() {
 		var s enroll.Summary
 		var evOK int
-		var c, u, sub, d int64
+		var c, u, sub, d, at int64
 		if err := rows.Scan(&s.ID, &s.Reference, &s.SiteID, &s.ClerkID, (*string)(&s.Status), &s.Language, &s.AgeCategory,
-			&s.PaymentMethod, &s.ReviewReason, &evOK, &c, &u, &sub, &d, &s.DecidedBy); err != nil {
+			&s.PaymentMethod, &s.ReviewReason, &evOK, &c, &u, &sub, &d, &s.DecidedBy, &at); err != nil {
 			return nil, fmt.Errorf("list applications: %w", err)
 		}
 		s.EvidenceOK = evOK == 1
