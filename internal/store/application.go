@@ -196,7 +196,7 @@ func (db *DB) ApplicationsByNameDOB(ctx context.Context, index []byte) ([]enroll
 }
 
 // listOrder is the application lists' order: when a draft was last
-// touched, else when it was submitted. Migration 18 indexes it per status
+// touched, else when it was submitted. Migration 20 indexes it per status
 // and per site and status; the text must stay the same for those indexes
 // to serve.
 const listOrder = "CASE WHEN submitted_at = 0 THEN updated_at ELSE submitted_at END"

@@ -1,4 +1,4 @@
--- cityid schema 18: the application lists read a page in order from an
+-- cityid schema 20: the application lists read a page in order from an
 -- index instead of sorting every row of a site (1.7 s at 150,000 rows a
 -- site on PostgreSQL under load). The expression is the list's order
 -- (store.listOrder): when a draft was last touched, else when submitted.
