@@ -232,6 +232,7 @@ func (s *Screener) fromSnapshot(ctx context.Context) (store.ScreeningSnapshot, i
 		return hdr, 0, fmt.Sprintf("snapshot %s: %v", hdr.ID, err)
 	}
 	defer key.Destroy()
+	s.ix.Reserve(hdr.Records)
 	info, err := s.ix.LoadSnapshot(&chunkReader{ctx: ctx, db: s.db, key: key, snap: hdr})
 	if err != nil {
 		return hdr, 0, fmt.Sprintf("snapshot %s: %v", hdr.ID, err)

@@ -165,6 +165,22 @@ func (ix *Index) entryOf(r *Record) entry {
 	return plainEntry(r, ix.sc.nick)
 }
 
+// Reserve makes room for n more residents, so a load whose size is known
+// (a snapshot) allocates its arrays once instead of growing them: growth
+// copies hold the old and the new array at once, which sets the peak RSS.
+func (ix *Index) Reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.entries = slices.Grow(ix.entries, n)
+	ix.ids = slices.Grow(ix.ids, n)
+	if len(ix.slot) == 0 {
+		ix.slot = make(map[string]int32, n)
+	}
+}
+
 // Add inserts or replaces the record of resident id.
 func (ix *Index) Add(id string, r Record) {
 	e := ix.entryOf(&r)

@@ -180,6 +180,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		h1 := heap()
 		t1 := time.Now()
 		loaded, _ := NewIndex(Options{}, nil)
+		loaded.Reserve(n)
 		if _, err := loaded.LoadSnapshot(&buf); err != nil {
 			b.Fatal(err)
 		}
