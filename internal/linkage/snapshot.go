@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // A snapshot is the plain index's prepared records written out, so a server
@@ -171,16 +173,46 @@ func (ix *Index) LoadSnapshot(r io.Reader) (SnapshotInfo, error) {
 	if err := hdr.Base.Validate(); err != nil {
 		return bad("model: %v", err)
 	}
+	// Reading is serial (a stream); deriving the keys and adding to the
+	// index run on every core, a batch at a time.
+	type rec struct {
+		id string
+		p  *prepared
+	}
+	batches := make(chan []rec, 4)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for b := range batches {
+				for _, r := range b {
+					ix.put(r.id, preparedEntry(r.p, ix.sc.nick))
+				}
+			}
+		})
+	}
+	var readErr error
+	batch := make([]rec, 0, 512)
 	for i := 0; i < hdr.Count; i++ {
 		id := sr.inline()
 		p := sr.prepared()
 		if sr.err != nil {
-			return bad("record %d of %d: %v", i+1, hdr.Count, sr.err)
+			readErr = fmt.Errorf("record %d of %d: %v", i+1, hdr.Count, sr.err)
+			break
 		}
 		if id == "" {
-			return bad("record %d of %d has no id", i+1, hdr.Count)
+			readErr = fmt.Errorf("record %d of %d has no id", i+1, hdr.Count)
+			break
 		}
-		ix.put(id, preparedEntry(p, ix.sc.nick))
+		if batch = append(batch, rec{id, p}); len(batch) == cap(batch) {
+			batches <- batch
+			batch = make([]rec, 0, 512)
+		}
+	}
+	batches <- batch
+	close(batches)
+	wg.Wait()
+	if readErr != nil {
+		return bad("%v", readErr)
 	}
 	end := make([]byte, len(snapshotEnd))
 	if _, err := io.ReadFull(sr.r, end); err != nil || string(end) != snapshotEnd {
@@ -409,7 +441,8 @@ var fingerprintProbes = []Record{
 // prepareFingerprint hashes the prepared forms of the probes: a build that
 // normalizes differently (a new field, another phonetic key) has another
 // fingerprint, and its snapshots are not mixed with this one's records.
-func prepareFingerprint() [sha256.Size]byte {
+// It is computed once per process (it never changes within one).
+var prepareFingerprint = sync.OnceValue(func() [sha256.Size]byte {
 	nick := NewNicknames()
 	var buf bytes.Buffer
 	sw := &snapWriter{w: bufio.NewWriter(&buf), table: map[string]uint64{}}
@@ -418,4 +451,4 @@ func prepareFingerprint() [sha256.Size]byte {
 	}
 	sw.w.Flush()
 	return sha256.Sum256(buf.Bytes())
-}
+})
