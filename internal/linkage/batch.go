@@ -27,8 +27,11 @@ type Options struct {
 	// Progress, if set, is called now and then with the stage name and how
 	// far it has got.
 	Progress func(stage string, done, total int)
-	// Transitive adds, in Dedup, the pairs implied by other pairs (A=B and
-	// B=C give A=C) within small groups; see closePairs.
+	// Transitive makes Dedup reason about groups, not only pairs: a record
+	// linked to two records that are plainly two people keeps its links
+	// to one of them (splitContradicted), then the pairs implied by other
+	// pairs (A=B and B=C give A=C) are added within small groups
+	// (closePairs).
 	Transitive bool
 	// DuplicateRate is the share of applications that are by someone
 	// already on file — renewals and replacements that come in as new
@@ -170,7 +173,8 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	}
 	res.Model = b.sc.model
 	if opt.Transitive && split == 0 {
-		res.Pairs = b.closePairs(res.Pairs)
+		pairs, dropped := b.splitContradicted(res.Pairs)
+		res.Pairs = b.closePairs(pairs, dropped)
 	}
 	n := int64(len(recs))
 	if split > 0 {

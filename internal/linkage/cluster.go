@@ -58,11 +58,137 @@ func (b *batch) contradicts(i, j int) bool {
 	if ev.used[FactorBirth] && ev.levels[FactorBirth] == Different {
 		return true
 	}
-	// Compound names that share the first part and differ in the rest
-	// ("Jean-Rony", "Jean-Claude"): twins joined through a form that gives
-	// "Jean" alone.
+	return compoundSiblings(x, y, &ev)
+}
+
+// compoundSiblings reports whether two records give compound given names
+// that share the first part and differ in the rest ("Jean-Rony",
+// "Jean-Claude"): twins joined through a form that gives "Jean" alone.
+func compoundSiblings(x, y *entry, ev *classEvidence) bool {
 	return ev.used[FactorGiven] && ev.levels[FactorGiven] == Different && x.gFirst > 0 && y.gFirst > 0 &&
 		len(x.gTok) > int(x.gFirst) && len(y.gTok) > int(y.gFirst) && shareAny(x.gTok[:x.gFirst], y.gTok[:y.gFirst])
+}
+
+// plainlyTwo is contradicts made strict enough to take a link away (not
+// only to refuse to add one): compound names that share only the first
+// part, or birth dates at least four keystrokes apart, with day and month
+// either way round (a father and his son of one name). One person's forms
+// with a typo each in the date ("1996-09-01", "1936-09-01",
+// "1996-01-09") stay together.
+func (b *batch) plainlyTwo(i, j int) bool {
+	if _, birth := b.sc.model.familyBounds(); birth > 0.02 {
+		return false
+	}
+	x, y := &b.entries[i], &b.entries[j]
+	v := b.sc.compare(x, y)
+	if v == allMissing {
+		return false
+	}
+	ev := b.sc.evidence(x, y, v)
+	if compoundSiblings(x, y, &ev) {
+		return true
+	}
+	if x.p == nil || y.p == nil || x.p.dob.zero() || y.p.dob.zero() || ev.levels[FactorBirth] != Different {
+		return false
+	}
+	a, c := x.p.dob.Digits, y.p.dob.Digits
+	far := editWithin(a, c, 3) > 3
+	if len(c) == 8 {
+		far = far && editWithin(a, c[:4]+c[6:]+c[4:6], 3) > 3
+	}
+	return far
+}
+
+// splitContradicted resolves records linked to two records that are
+// plainly two people (plainlyTwo): a form that gives only "Jean" links to
+// both "Jean-Claude" and his twin "Jean-Rony", or a form without a birth
+// date to a father and his son of one name. One form is one person, so it
+// keeps its links to one side only: its links are taken from the
+// strongest down, and a link to a record that contradicts one already
+// kept (and is not itself linked to it) is dropped. A pair alone cannot
+// tell the twin from one person dropping half a compound name; the third
+// record can. It returns the pairs kept and those dropped (which
+// closePairs must not add back).
+func (b *batch) splitContradicted(pairs []Pair) ([]Pair, map[[2]int]bool) {
+	dropped := map[[2]int]bool{}
+	if len(pairs) == 0 {
+		return pairs, dropped
+	}
+	if _, birth := b.sc.model.familyBounds(); birth > 0.02 {
+		return pairs, dropped // contradicts finds nothing
+	}
+	linked := make(map[[2]int]bool, len(pairs))
+	nb := map[int][]int{}
+	for _, p := range pairs {
+		linked[[2]int{p.Left, p.Right}] = true
+		nb[p.Left] = append(nb[p.Left], p.Right)
+		nb[p.Right] = append(nb[p.Right], p.Left)
+	}
+	key := func(i, j int) [2]int {
+		if j < i {
+			i, j = j, i
+		}
+		return [2]int{i, j}
+	}
+	recs := make([]int, 0, len(nb))
+	for i, ns := range nb {
+		if len(ns) >= 2 {
+			recs = append(recs, i)
+		}
+	}
+	slices.Sort(recs) // the same result whatever the map's order
+	type link struct {
+		j int
+		w float64
+	}
+	var links []link
+	var kept []int
+	for _, i := range recs {
+		links = links[:0]
+		for _, j := range nb[i] {
+			if !dropped[key(i, j)] {
+				_, w := b.sc.score(&b.entries[i], &b.entries[j])
+				links = append(links, link{j, w})
+			}
+		}
+		if len(links) < 2 {
+			continue
+		}
+		slices.SortFunc(links, func(x, y link) int {
+			if x.w != y.w {
+				if x.w > y.w {
+					return -1
+				}
+				return 1
+			}
+			return x.j - y.j
+		})
+		kept = kept[:0]
+		for _, l := range links {
+			clash := false
+			for _, k := range kept {
+				if !linked[key(k, l.j)] && b.plainlyTwo(k, l.j) {
+					clash = true
+					break
+				}
+			}
+			if clash {
+				dropped[key(i, l.j)] = true
+			} else {
+				kept = append(kept, l.j)
+			}
+		}
+	}
+	if len(dropped) == 0 {
+		return pairs, dropped
+	}
+	out := pairs[:0]
+	for _, p := range pairs {
+		if !dropped[[2]int{p.Left, p.Right}] {
+			out = append(out, p)
+		}
+	}
+	return out, dropped
 }
 
 // closePairs adds the pairs implied by transitivity within deduplicated
@@ -70,9 +196,10 @@ func (b *batch) contradicts(i, j int) bool {
 // directly, differ in too many fields (each was mistyped differently). An
 // implied pair is kept only if its own probability reaches AutoClear, so a
 // single wrong link cannot pull two strangers together, and never if the two
-// plainly differ (contradicts). Its probability is
-// the weakest link of the group, or its own if that is higher.
-func (b *batch) closePairs(pairs []Pair) []Pair {
+// plainly differ (contradicts), nor a pair splitContradicted dropped
+// (refused). Its probability is the weakest link of the group, or its own
+// if that is higher.
+func (b *batch) closePairs(pairs []Pair, refused map[[2]int]bool) []Pair {
 	if len(pairs) == 0 {
 		return pairs
 	}
@@ -103,7 +230,7 @@ func (b *batch) closePairs(pairs []Pair) []Pair {
 		for x := 0; x < len(g); x++ {
 			for y := x + 1; y < len(g); y++ {
 				i, j := g[x], g[y]
-				if have[[2]int{i, j}] {
+				if have[[2]int{i, j}] || refused[[2]int{i, j}] {
 					continue
 				}
 				if b.contradicts(i, j) {

@@ -117,12 +117,23 @@ func SurnameTokens(parts ...string) []string {
 // GivenTokens folds given names and expands abbreviations ("Ma." → maria).
 func GivenTokens(s string) []string {
 	toks := strings.Fields(Fold(s))
+	// Particles and markers are dropped only beside a name: "Vân Thị" (or
+	// "Văn Thị") written alone is the name, and two forms that both leave it
+	// out would otherwise agree on nothing rather than differ ("Vân Thị"
+	// and her twin "Thanh Nhàn").
+	named := false
+	for _, t := range toks {
+		if e, ok := givenAbbrev[t]; ok {
+			t = e
+		}
+		named = named || !(particles[t] || givenMarkers[t])
+	}
 	out := toks[:0]
 	for _, t := range toks {
 		if e, ok := givenAbbrev[t]; ok {
 			t = e
 		}
-		if (particles[t] || givenMarkers[t]) && len(toks) > 1 { // "María de los Ángeles", "Thị Lan"
+		if (particles[t] || givenMarkers[t]) && len(toks) > 1 && named { // "María de los Ángeles", "Thị Lan"
 			continue
 		}
 		out = append(out, t)

@@ -62,6 +62,8 @@ func TestGivenTokens(t *testing.T) {
 		{"María de los Ángeles", []string{"maria", "angeles"}},
 		{"Fco. Javier", []string{"francisco", "javier"}},
 		{"J", []string{"j"}},
+		{"Thị Lan", []string{"lan"}},
+		{"Vân Thị", []string{"van", "thi"}}, // markers alone are the name
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, GivenTokens(tt.in)); diff != "" {
