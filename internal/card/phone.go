@@ -127,7 +127,7 @@ func (s *Service) OfferPhone(ctx context.Context, by auth.Actor, id string) (Pho
 		return PhoneOffer{}, err
 	}
 	now := s.now().UTC()
-	if c.Status != StatusActive || c.PrintedAt.IsZero() || !s.reprintAllowed(c, now) {
+	if !s.PhoneOfferOpen(c) {
 		return PhoneOffer{}, fmt.Errorf("card %s (%s): phone credentials are offered with an active card at hand-over: %w", c.ID, c.Status, ErrState)
 	}
 	code, err := randid.New(s.rand, "pac")
@@ -360,4 +360,10 @@ func (s *Service) SigningAlgorithm() string {
 		return k.Algorithm()
 	}
 	return "ES256"
+}
+
+// PhoneOfferOpen reports whether the desk may offer c to a phone now: an
+// active, printed card whose holder's record the desk can still read.
+func (s *Service) PhoneOfferOpen(c Card) bool {
+	return c.Status == StatusActive && !c.PrintedAt.IsZero() && s.reprintAllowed(c, s.now().UTC())
 }

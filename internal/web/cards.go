@@ -40,6 +40,7 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	pages.Handle("GET /staff/cards/{id}", staff(s.cardView, roleIntake...))
 	pages.Handle("GET /staff/cards/{id}/preview/{side}", staff(s.cardPreview, roleIntake...))
 	pages.Handle("POST /staff/cards/{id}/handover", staff(s.cardAction, roleIntake...))
+	pages.Handle("POST /staff/cards/{id}/phone", staff(s.cardPhone, roleIntake...))
 	pages.Handle("POST /staff/cards/{id}/{action}", staff(s.cardAction, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/issue", staff(s.cardIssue, roleReview...))
 
@@ -175,6 +176,7 @@ type cardView struct {
 	Waivers      bool
 	ReplaceFee   string
 	CanHandOver  bool
+	CanPhone     bool
 	CanSuspend   bool
 	CanReinstate bool
 	CanRevoke    bool
@@ -208,6 +210,7 @@ func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status i
 	v.Supervisor = c.Actor.Can(roleReview...)
 	v.CanHandOver = active && !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero()
 	v.ShowPreview = s.svc.Cards.PreviewShown(cd) && (v.Supervisor || v.CanHandOver)
+	v.CanPhone = s.svc.Cards.PhoneOfferOpen(cd)
 	if v.Supervisor {
 		v.CanPrint = v.ShowPreview
 		v.CanSuspend, v.CanReinstate = active, suspended
