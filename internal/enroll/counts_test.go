@@ -54,3 +54,24 @@ func TestCountsCache(t *testing.T) {
 		})
 	}
 }
+
+// When a large site's counts expire while another request is scanning
+// them again, a dashboard shows the expired counts instead of waiting for
+// a second scan of its own.
+func TestCountsCacheOneScanAtATime(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	clerk := auth.Actor{StaffID: "stf_1", Role: auth.RoleClerk, SiteID: "sit_1"}
+	st := &countingStore{n: countCacheMin}
+	s := &Service{db: st, now: func() time.Time { return now }, counts: &countCache{min: countCacheMin, ttl: countCacheTTL, bySite: map[string]cachedCounts{
+		"sit_1": {at: now.Add(-2 * countCacheTTL), m: map[Status]int{StatusApproved: 7}},
+	}, scanning: map[string]bool{"sit_1": true}}}
+	m, err := s.Counts(context.Background(), clerk)
+	if err != nil || m[StatusApproved] != 7 || st.scans != 0 {
+		t.Fatalf("Counts during another scan = %v, %v after %d scans; want the 7 kept approved, no scan", m, err, st.scans)
+	}
+	// That scan ends; the next view past the expiry scans and refreshes.
+	s.counts.scanning = map[string]bool{}
+	if m, err = s.Counts(context.Background(), clerk); err != nil || m[StatusApproved] != countCacheMin || st.scans != 1 {
+		t.Fatalf("Counts after the scan ended = %v, %v after %d scans; want %d approved from one scan", m, err, st.scans, countCacheMin)
+	}
+}

@@ -698,7 +698,9 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 // a site holds countCacheMin applications, its counts are kept for
 // countCacheTTL (each server scans at most once per site in that time),
 // so a large city's dashboard may be that many seconds behind; a small
-// program always sees exact counts.
+// program always sees exact counts. When kept counts expire, one request
+// scans again and the others meanwhile show the counts it replaces, so
+// fifty clerks' dashboards do not all wait on the same scan.
 const (
 	countCacheMin = 10_000
 	countCacheTTL = 15 * time.Second
@@ -709,6 +711,8 @@ type countCache struct {
 	ttl    time.Duration
 	mu     sync.Mutex
 	bySite map[string]cachedCounts
+	// scanning holds the sites whose expired counts a request is scanning.
+	scanning map[string]bool
 }
 
 type cachedCounts struct {
@@ -722,11 +726,23 @@ func (s *Service) countApplications(ctx context.Context, site string) (map[Statu
 	now := s.now()
 	c.mu.Lock()
 	e, ok := c.bySite[site]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 {
+	if ok && (now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 || c.scanning[site]) {
+		c.mu.Unlock()
 		return maps.Clone(e.m), nil
 	}
+	if ok {
+		if c.scanning == nil {
+			c.scanning = map[string]bool{}
+		}
+		c.scanning[site] = true
+	}
+	c.mu.Unlock()
 	m, err := s.db.CountApplications(ctx, site)
+	if ok {
+		c.mu.Lock()
+		delete(c.scanning, site)
+		c.mu.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}
