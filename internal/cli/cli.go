@@ -51,6 +51,7 @@ func commands() []command {
 		{"privacy", "privacy report: what personal data the system holds, as counts", cmdPrivacy},
 		{"backup", "write an encrypted, verified backup that forgets on schedule", cmdBackup},
 		{"restore", "restore a backup into an empty data directory or database, then check it", cmdRestore},
+		{"station", "a field station: offline intake at partner sites and mobile units, sealed uploads", cmdStation},
 	}
 	cmds = append(cmds, extraCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

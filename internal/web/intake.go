@@ -425,6 +425,13 @@ func (s *Server) rerenderIntake(w http.ResponseWriter, r *http.Request, c *call,
 		}
 		draft = d
 	}
+	return s.renderIntake(w, c, p, draft, errs, status, func(v *intakeView) { v.PhotoLost = lost })
+}
+
+// renderIntake shows the intake form with errs: a fresh idempotency key
+// when the form has none, the live evidence check and fee, and whatever
+// adjust sets on the view (nil: nothing).
+func (s *Server) renderIntake(w http.ResponseWriter, c *call, p *page, draft *enroll.Application, errs person.Errors, status int, adjust func(*intakeView)) error {
 	if p.Form.Get("idempotency_key") == "" {
 		key, err := newIdempotencyKey()
 		if err != nil {
@@ -434,7 +441,9 @@ func (s *Server) rerenderIntake(w http.ResponseWriter, r *http.Request, c *call,
 	}
 	p.setErrors(errs)
 	v := s.intakeView(c, p.Form, draft)
-	v.PhotoLost = lost
+	if adjust != nil {
+		adjust(v)
+	}
 	p.Data = v
 	return s.views.render(w, status, "intake", "layout", p)
 }

@@ -14,6 +14,7 @@ import (
 // member, the form being edited and its errors, and page-specific Data.
 type page struct {
 	c       *call
+	station bool // a field station's page (stationNav)
 	Lang    string
 	TitleK  string
 	Program string
@@ -42,9 +43,9 @@ type langLink struct {
 func (s *Server) newPage(r *http.Request, c *call, titleKey string) *page {
 	return &page{
 		c: c, Lang: c.P.Lang, TitleK: titleKey,
-		Program: s.programName(c.P.Lang),
-		Path:    r.URL.Path,
-		Form:    url.Values{},
+		Program: s.programName(c.P.Lang), station: s.station,
+		Path: r.URL.Path,
+		Form: url.Values{},
 	}
 }
 
@@ -81,6 +82,9 @@ func (p *page) SignedIn() bool { return p.c.Actor.StaffID != "" }
 
 // Nav lists the links the signed-in staff member's role may use.
 func (p *page) Nav() []navLink {
+	if p.station {
+		return stationNav(p)
+	}
 	a := p.c.Actor
 	links := []navLink{{"/staff", p.T("web.nav.home")}}
 	if a.Can(roleIntake...) {

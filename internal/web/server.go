@@ -53,6 +53,9 @@ type Server struct {
 	photos *verify.Decoder
 	// wallet is the OpenID4VCI issuer of the phone credential (nil without a keyring).
 	wallet *oid4vci.Handler
+	// station marks a field station's local pages (NewStation): its own
+	// few links in the navigation.
+	station bool
 }
 
 // New builds the portal: templates and assets are parsed once here, so a

@@ -104,7 +104,7 @@ type Ack struct {
 
 // ErrNotHeld is an upload the city did not take (too large, rate limited, a
 // server error): keep the packet and try later.
-var ErrNotHeld = errors.New("the city did not take the packet")
+var ErrNotHeld = errors.New("the city's server did not take the request")
 
 // Upload sends one sealed packet. A nil error means the city holds it
 // (imported or quarantined) and the station may delete it.
