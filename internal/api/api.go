@@ -17,6 +17,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/field/wire"
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/photo"
@@ -34,6 +35,7 @@ type API struct {
 	// reads budgets the personal-data records tokens open.
 	reads  *readBudget
 	errors httplayer.Responder
+	field  fieldLimits
 }
 
 // New builds the API on the domain services.
@@ -44,8 +46,10 @@ func New(a *app.Services, log *slog.Logger) *API {
 	}
 	x := &API{svc: a, log: log, maxPhoto: maxPhoto, mux: http.NewServeMux(), verifyLimit: newVerifyLimiter(a.Now),
 		reads:  newReadBudget(a.Settings.Security, a.Now, a.Auth.BudgetExceeded),
-		errors: httplayer.Responder{Log: log, Keys: errorKeys}}
+		errors: httplayer.Responder{Log: log, Keys: errorKeys}, field: newFieldLimits(a.Now)}
 	a.Guard.Share(x.verifyLimit, "api.verify")
+	a.Guard.Share(x.field.enrol, "api.field.enrol")
+	a.Guard.Share(x.field.upload, "api.field.upload")
 	x.reads.share(a.Guard.Share)
 	x.routes()
 	return x
@@ -75,6 +79,9 @@ func (x *API) routes() {
 	m.Handle("GET /api/v1/audit", h(x.audit))
 	m.Handle("GET /api/v1/stats", h(x.stats))
 	m.Handle("POST /api/v1/verify", h(x.verify))
+	m.Handle("POST "+wire.EnrolPath, x.public(x.field.enrol, x.fieldEnrol))
+	m.Handle("GET "+wire.StationPath+"{id}", x.public(x.field.upload, x.fieldStation))
+	m.Handle("POST "+wire.PacketsPath, x.public(x.field.upload, x.fieldUpload))
 	m.Handle("/api/v1/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &httplayer.Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
 	}))

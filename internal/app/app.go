@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/field/intake"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/masterkey"
 	"github.com/cityid/cityid/internal/site"
@@ -70,6 +72,7 @@ type App struct {
 	Screener *dedup.Screener  // nil unless Options.Screening
 	Keyring  *signing.Keyring // credential signing keys; nil when the data dir has none and Create is false
 	Cards    *card.Service    // nil when Keyring is nil
+	Field    *intake.Service  // field stations: enrolment and packet import
 	I18n     *i18n.Bundle
 	Now      func() time.Time
 	Rand     io.Reader
@@ -79,7 +82,8 @@ type App struct {
 	// Services are the domain services for the HTTP surfaces, built once.
 	Services *Services
 
-	hsm interface{ Close() error } // the PKCS#11 session, when an HSM signs cards
+	hsm       interface{ Close() error } // the PKCS#11 session, when an HSM signs cards
+	published card.Keyring               // the keys cards are signed with (file or HSM)
 }
 
 // ErrNoDataDir means the data directory does not exist and Create was false.
@@ -171,6 +175,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		a.Enroll.SetScreener(sc)
 		a.Screener = sc
 	}
+	a.openField()
 	if a.Services, err = a.services(); err != nil {
 		db.Close()
 		return nil, err
@@ -271,8 +276,26 @@ func (a *App) openCards(o Options) error {
 	if err != nil {
 		return err
 	}
-	a.Keyring, a.Cards = kr, cards
+	a.Keyring, a.Cards, a.published = kr, cards, keys
 	return nil
+}
+
+// openField builds field-station enrolment and packet import; an approved
+// station gets the program's published signing keys.
+func (a *App) openField() {
+	opt := intake.Options{StaleDays: a.Settings.Field.StaleDays, QuarantineDays: a.Settings.Field.QuarantineDays,
+		RetiredKeyDays: a.Settings.Field.RetiredKeyDays, Location: a.Location}
+	if a.published != nil {
+		keys := a.published
+		opt.SigningKeys = func() (json.RawMessage, error) {
+			set, err := keys.Published()
+			if err != nil {
+				return nil, err
+			}
+			return set.MarshalJWKS()
+		}
+	}
+	a.Field = intake.New(a.DB.Field(), a.Vault, a.Enroll, opt, a.Now, a.Rand)
 }
 
 // Close releases the database.

@@ -13,6 +13,7 @@ import (
 	"github.com/cityid/cityid/internal/cash"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/field/intake"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/retention"
 	"github.com/cityid/cityid/internal/site"
@@ -47,6 +48,8 @@ type Services struct {
 	Stats        *stats.Service
 	// Cash is the end-of-day cash reconciliation (audited: it names clerks).
 	Cash *cash.Service
+	// Field is field-station enrolment and packet import.
+	Field *intake.Service
 	// Ready reports whether the database answers (readiness checks).
 	Ready func(ctx context.Context) error
 
@@ -89,6 +92,7 @@ func (a *App) services() (*Services, error) {
 		Sites:   a.Sites, Cards: a.Cards,
 		Audit: auditlog.New(a.DB), Stats: stats.NewService(a.DB), Cash: cash.NewService(a.DB, a.Location, a.Now), Ready: a.DB.Ping,
 		Guard: Guard{Hash: a.Vault.BlindIndex},
+		Field: a.Field,
 	}
 	if a.DB.Dialect() == store.Postgres {
 		sv.Guard.Limits, sv.Guard.Challenges = a.DB, a.DB

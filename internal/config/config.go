@@ -32,6 +32,22 @@ type Settings struct {
 	Server    Server        `toml:"server"`
 	Backup    Backup        `toml:"backup"`
 	Notify    Notify        `toml:"notify"`
+	Field     Field         `toml:"field"`
+}
+
+// Field sets how the city treats field stations (laptops that take
+// applications offline and upload sealed packets; docs/field.md).
+type Field struct {
+	// StaleDays: a station that has not synced for this many days is
+	// flagged on the stations page.
+	StaleDays int `toml:"stale_days"`
+	// QuarantineDays: a refused packet (kept encrypted) is deleted this many
+	// days after it arrived.
+	QuarantineDays int `toml:"quarantine_days"`
+	// RetiredKeyDays: after a packet-key rotation the old private key is
+	// kept this many days, to open packets sealed to it before stations
+	// fetched the new one.
+	RetiredKeyDays int `toml:"retired_key_days"`
 }
 
 // Notify configures an SMS provider's HTTP API for reminders and "card

@@ -105,6 +105,9 @@ func (s Settings) problems() []Problem {
 	c.between("retention.no_list_grace_days", r.NoListGraceDays, 0, 365)
 	c.between("backup.key_days", s.Backup.KeyDays, 1, 31)
 	c.between("backup.keep_days", s.Backup.KeepDays, 1, 3650)
+	c.between("field.stale_days", s.Field.StaleDays, 1, 365)
+	c.between("field.quarantine_days", s.Field.QuarantineDays, 1, 3650)
+	c.between("field.retired_key_days", s.Field.RetiredKeyDays, 1, 3650)
 
 	l := s.Linkage
 	for _, p := range []struct {

@@ -69,6 +69,9 @@ type FieldComparison struct {
 const (
 	ReviewPossibleDuplicate = "possible_duplicate"
 	ReviewScreeningFailed   = "screening_failed"
+	// ReviewRevokedStation: imported from a field station revoked since
+	// (a packet sealed before revocation and uploaded late).
+	ReviewRevokedStation = "revoked_station"
 )
 
 // SetScreener turns on duplicate screening at submission.

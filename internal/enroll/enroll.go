@@ -113,6 +113,32 @@ type Intake struct {
 	Photo          []byte
 	Payment        fee.Payment
 	IdempotencyKey string
+	// Field is set only for an application taken offline at a field
+	// station and imported from its sealed packet (package field/intake);
+	// the staff portal and the API leave it nil.
+	Field *FieldOrigin
+}
+
+// FieldOrigin is what differs when an intake was taken offline at a field
+// station: the receipt the resident holds already has a reference, the
+// clerk judged the documents on the station's day, and the application
+// has been waiting since it was sealed.
+type FieldOrigin struct {
+	// Reference is the reference printed on the station's receipt; "" or
+	// malformed draws a new one.
+	Reference string
+	// TakenOn is the station's calendar day of the intake. Age, fee and
+	// "dated within N days" are judged on it, as the clerk saw them, so a
+	// packet uploaded weeks later still imports; a day after the server's
+	// today (a fast station clock) counts as today.
+	TakenOn person.Date
+	// Since is when the pending application's retention starts (its
+	// submitted_at); the caller bounds the station's clock. Zero or later
+	// than the server's now means now.
+	Since time.Time
+	// Review, when set, sends the application to a supervisor with this
+	// reason (ReviewRevokedStation) whatever the screening found.
+	Review string
 }
 
 // Application is a decrypted application as shown to staff allowed to see it.

@@ -171,6 +171,9 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	// issuer that would reveal nationality is never stored.
 	in.Documents = evidence.Minimize(s.settings.Documents, in.Documents)
 	today := s.today()
+	if in.Field != nil && !in.Field.TakenOn.IsZero() && in.Field.TakenOn.Before(today) {
+		today = in.Field.TakenOn
+	}
 	q := fee.Compute(s.settings.Fees, fee.KindNew, p.DateOfBirth, today)
 	ev := s.evaluate(in, p, today)
 
@@ -285,6 +288,9 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			if err != nil {
 				return err
 			}
+			if in.Field != nil && validReference(in.Field.Reference) {
+				ref = in.Field.Reference
+			}
 			row = Record{ID: appID, Reference: ref, PersonID: personID, SiteID: by.SiteID, ClerkID: by.StaffID,
 				IdempotencyKey: idem, CreatedAt: now}
 		}
@@ -298,6 +304,9 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		if submit {
 			row.Status = StatusSubmitted
 			row.SubmittedAt = now
+			if in.Field != nil && !in.Field.Since.IsZero() && in.Field.Since.Before(now) {
+				row.SubmittedAt = in.Field.Since.UTC()
+			}
 			action = "application.submit"
 			for _, m := range matches {
 				if m.ID != row.ID {
@@ -309,6 +318,8 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 				row.Status, row.ReviewReason = StatusNeedsReview, ReviewScreeningFailed
 			case len(candidates) > 0:
 				row.Status, row.ReviewReason = StatusNeedsReview, ReviewPossibleDuplicate
+			case in.Field != nil && in.Field.Review != "":
+				row.Status, row.ReviewReason = StatusNeedsReview, in.Field.Review
 			}
 		}
 		row.UpdatedAt = now
@@ -779,6 +790,26 @@ func NewReference(random io.Reader) (string, error) {
 		out = append(out, ReferenceAlphabet[int(v)%len(ReferenceAlphabet)])
 	}
 	return string(out), nil
+}
+
+// validReference reports whether ref has NewReference's form
+// ("K7QM-4XTR-9PWA"): a field station's receipt carries one it drew.
+func validReference(ref string) bool {
+	if len(ref) != 14 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		if i == 4 || i == 9 {
+			if ref[i] != '-' {
+				return false
+			}
+			continue
+		}
+		if !strings.ContainsRune(ReferenceAlphabet, rune(ref[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // sealNote stores a reader's note sealed with the person's data key, bound

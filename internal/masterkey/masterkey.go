@@ -27,6 +27,7 @@ import (
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
+	"github.com/cityid/cityid/internal/field/intake"
 	"github.com/cityid/cityid/internal/vault"
 )
 
@@ -233,7 +234,19 @@ func (r Rotation) rewrapMeta(ctx context.Context, tx Tx, newVault *vault.Vault, 
 	} else if !errors.Is(err, errs.ErrNotFound) {
 		return err
 	}
-	raw, err := r.Store.Meta(ctx, checkpointKeyMeta)
+	// JSON records with a "wrapped" data key and its "kek_id": the audit
+	// checkpoint key and the field stations' packet keys.
+	for _, m := range []struct{ key, what string }{{checkpointKeyMeta, "audit checkpoint key"}, {intake.KeyMeta, "field packet keys"}} {
+		if err := r.rewrapRecord(ctx, tx, newVault, newKEK, m.key, m.what); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewrapRecord rewraps the data key of the JSON record stored under key.
+func (r Rotation) rewrapRecord(ctx context.Context, tx Tx, newVault *vault.Vault, newKEK vault.KEK, key, what string) error {
+	raw, err := r.Store.Meta(ctx, key)
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil
 	}
@@ -242,18 +255,18 @@ func (r Rotation) rewrapMeta(ctx context.Context, tx Tx, newVault *vault.Vault, 
 	}
 	var rec map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &rec); err != nil {
-		return fmt.Errorf("audit checkpoint key record: %w", err)
+		return fmt.Errorf("%s record: %w", what, err)
 	}
 	var w []byte
 	if err := json.Unmarshal(rec["wrapped"], &w); err != nil || w == nil {
-		return fmt.Errorf("audit checkpoint key record: no wrapped key (%v)", err)
+		return fmt.Errorf("%s record: no wrapped key (%v)", what, err)
 	}
 	if _, err := newVault.OpenDataKey(w); err == nil {
 		return nil
 	}
 	nw, err := r.Vault.Rewrap(w, newKEK)
 	if err != nil {
-		return fmt.Errorf("audit checkpoint key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if rec["wrapped"], err = json.Marshal(nw); err != nil {
 		return err
@@ -265,7 +278,7 @@ func (r Rotation) rewrapMeta(ctx context.Context, tx Tx, newVault *vault.Vault, 
 	if err != nil {
 		return err
 	}
-	return tx.SetMeta(ctx, checkpointKeyMeta, out)
+	return tx.SetMeta(ctx, key, out)
 }
 
 // Finish completes a rotation whose database already answers to the

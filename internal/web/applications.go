@@ -58,6 +58,8 @@ func (s *Server) summaryRows(ctx context.Context, c *call, list []enroll.Summary
 			rows[i].Flag = c.P.T("dup.flag_short")
 		case enroll.ReviewScreeningFailed:
 			rows[i].Flag = c.P.T("dup.screening_failed_short")
+		case enroll.ReviewRevokedStation:
+			rows[i].Flag = c.P.T("field.revoked_station_short")
 		}
 	}
 	return rows

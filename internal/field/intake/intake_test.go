@@ -1,0 +1,338 @@
+package intake_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/app/apptest"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/field/intake"
+	"github.com/cityid/cityid/internal/field/packet"
+	"github.com/cityid/cityid/internal/field/wire"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/site"
+)
+
+// world is a city server with a partner site, a supervisor and enrolled,
+// approved stations.
+type world struct {
+	t     *testing.T
+	a     *app.App
+	clock *time.Time
+	site  site.Site
+	sup   auth.Actor
+}
+
+var start = time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
+
+func newWorld(t *testing.T, dbURL string) *world {
+	now := start
+	a := apptest.Open(t, dbURL, func() time.Time { return now })
+	w := &world{t: t, a: a, clock: &now}
+	w.site = apptest.Site(t, a, "St. Rose church", site.KindPartner)
+	w.sup = apptest.Staff(t, a, "super", auth.RoleSupervisor, w.site.ID)
+	return w
+}
+
+// station is an enrolled station's side: its key, its id, the city's key.
+type station struct {
+	id   string
+	key  ed25519.PrivateKey
+	city *ecdh.PublicKey
+	seq  uint64
+}
+
+func (w *world) enrol(name string, approve bool) *station {
+	w.t.Helper()
+	ctx := context.Background()
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	st, created, err := w.a.Field.Enrol(ctx, name, pub)
+	if err != nil || !created || st.Status != wire.StatusPending {
+		w.t.Fatalf("Enrol(%s) = %+v, %v, %v; want a new pending station", name, st, created, err)
+	}
+	s := &station{id: st.ID, key: key}
+	if !approve {
+		return s
+	}
+	if err := w.a.Field.Approve(ctx, w.sup, st.ID, w.site.ID); err != nil {
+		w.t.Fatalf("Approve: %v", err)
+	}
+	e, err := w.a.Field.Enrolment(ctx, st.ID)
+	if err != nil || e.PacketKey == nil {
+		w.t.Fatalf("Enrolment = %+v, %v; want the packet key", e, err)
+	}
+	if s.city, err = ecdh.X25519().NewPublicKey(e.PacketKey.PublicKey); err != nil {
+		w.t.Fatal(err)
+	}
+	if e.PacketKey.ID != packet.KeyID(s.city) {
+		w.t.Fatalf("packet key id = %s, want packet.KeyID = %s", e.PacketKey.ID, packet.KeyID(s.city))
+	}
+	return s
+}
+
+// application is a complete intake at the station; given names vary so
+// duplicate screening leaves them alone.
+func application(t *testing.T, given string) enroll.Intake {
+	return enroll.Intake{
+		Person: person.Person{GivenNames: given, FirstSurname: "García", SecondSurname: "Núñez",
+			DateOfBirth: person.Date{Year: 1987, Month: time.March, Day: 14}, Sex: person.SexFemale,
+			Address: person.Address{Line1: "12 Orange St", City: "New Haven", State: "CT", PostalCode: "06510"}, Language: "es"},
+		Documents: []evidence.Shown{{Type: "passport", Issuer: "Bolivia", Expires: person.Date{Year: 2031, Month: 1, Day: 1}}, {Type: "lease"}},
+		Photo:     apptest.Photo(t),
+		Payment:   fee.Payment{Method: "cash", AmountCents: 1000},
+	}
+}
+
+// seal makes the station's next packet for in, sealed at the station's clock.
+func (s *station) seal(t *testing.T, in enroll.Intake, sealedAt time.Time, ref string) []byte {
+	t.Helper()
+	p := packet.FromIntake(in)
+	id, err := packet.NewID(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.seq++
+	p.Station, p.Packet, p.Seq, p.SealedAt, p.Clerk, p.Reference = s.id, id, s.seq, sealedAt, "usr_clerk1", ref
+	b, err := packet.Seal(p, s.city, s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (w *world) receive(b []byte) wire.Upload {
+	w.t.Helper()
+	up, err := w.a.Field.Receive(context.Background(), b)
+	if err != nil {
+		w.t.Fatalf("Receive: %v", err)
+	}
+	return up
+}
+
+func (w *world) applications() []enroll.Summary {
+	w.t.Helper()
+	list, err := w.a.Enroll.List(context.Background(), w.sup, enroll.ListFilter{Limit: 100})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return list
+}
+
+func TestImport(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, dbURL string) {
+		w := newWorld(t, dbURL)
+		s := w.enrol("St. Rose laptop", true)
+		*w.clock = start.Add(72 * time.Hour) // the mobile unit comes back online three days later
+		sealedAt := start.Add(24 * time.Hour)
+		b := s.seal(t, application(t, "María José"), sealedAt, "K7QM-4XPA-2RTW")
+		if up := w.receive(b); up.Result != wire.ResultImported || up.StationID != s.id || up.Seq != 1 {
+			t.Fatalf("first upload = %+v, want imported", up)
+		}
+		if up := w.receive(b); up.Result != wire.ResultAlreadyImported {
+			t.Fatalf("second upload = %+v, want already_imported", up)
+		}
+		list := w.applications()
+		if len(list) != 1 {
+			t.Fatalf("%d applications after the same packet twice, want 1", len(list))
+		}
+		got := list[0]
+		if got.Reference != "K7QM-4XPA-2RTW" || got.SiteID != w.site.ID || got.ClerkID != s.id || got.Status != enroll.StatusSubmitted {
+			t.Errorf("application = %+v; want the receipt's reference, the station's site and id, submitted", got)
+		}
+		// Pending retention counts from the station's clock (earlier than the receipt).
+		if !got.SubmittedAt.Equal(sealedAt) {
+			t.Errorf("submitted at %v, want the station's %v", got.SubmittedAt, sealedAt)
+		}
+		a, err := w.a.Enroll.Get(context.Background(), w.sup, got.ID, enroll.PurposeReview)
+		if err != nil || a.Person.GivenNames != "María José" {
+			t.Fatalf("Get = %+v, %v", a, err)
+		}
+	})
+}
+
+// flip returns b with one byte of the sealed body changed.
+func flip(b []byte, at int) []byte {
+	c := bytes.Clone(b)
+	c[at] ^= 0x40
+	return c
+}
+
+// splice returns hdrFrom's version line and header with bodyFrom's sealed
+// body, signed by key: a body moved into another station's packet.
+func splice(hdrFrom, bodyFrom []byte, key ed25519.PrivateKey) []byte {
+	cut := func(b []byte) (head, body []byte) {
+		n := len(packet.Version) + 1 + 2 + int(binary.BigEndian.Uint16(b[len(packet.Version)+1:]))
+		return b[:n], b[n : len(b)-ed25519.SignatureSize]
+	}
+	head, _ := cut(hdrFrom)
+	_, body := cut(bodyFrom)
+	out := append(bytes.Clone(head), body...)
+	return append(out, ed25519.Sign(key, out)...)
+}
+
+// Every refused packet is quarantined as received, with its reason, and
+// imports nothing.
+func TestRefused(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, dbURL string) {
+		w := newWorld(t, dbURL)
+		a, b := w.enrol("Laptop A", true), w.enrol("Laptop B", true)
+		pending := w.enrol("Laptop C", false)
+		good := a.seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+		forB := b.seal(t, application(t, "Bea"), start, "K7QM-4XPA-2RTB")
+		unenrolled := &station{id: "stn_nobody", key: a.key, city: a.city}
+		pendingPkt := (&station{id: pending.id, key: pending.key, city: a.city}).seal(t, application(t, "Cora"), start, "K7QM-4XPA-2RTC")
+		incomplete := application(t, "Dora")
+		incomplete.Documents = incomplete.Documents[:1] // identity only: no residency document
+		cases := []struct {
+			name, reason string
+			body         []byte
+		}{
+			{"tampered", intake.ReasonBadSignature, flip(good, len(good)-100)},
+			{"truncated", intake.ReasonTruncated, good[:len(good)/2]},
+			{"unknown version", intake.ReasonUnknownVersion, append([]byte("cityid-field-packet/9\n"), good[len(packet.Version)+1:]...)},
+			{"replayed from another station", intake.ReasonWrongStation, splice(forB, good, b.key)},
+			{"signed by another station", intake.ReasonBadSignature, splice(forB, forB, a.key)},
+			{"unknown station", intake.ReasonUnknownStation, unenrolled.seal(t, application(t, "Eva"), start, "K7QM-4XPA-2RTE")},
+			{"station not approved", intake.ReasonNotApproved, pendingPkt},
+			{"invalid application", intake.ReasonInvalidApplication, a.seal(t, incomplete, start, "K7QM-4XPA-2RTD")},
+		}
+		for _, c := range cases {
+			up := w.receive(c.body)
+			if up.Result != wire.ResultQuarantined || up.Reason != c.reason {
+				t.Errorf("%s: upload = %+v, want quarantined for %s", c.name, up, c.reason)
+			}
+			if again := w.receive(c.body); again.Reason != up.Reason {
+				t.Errorf("%s again: %+v, want the same reason", c.name, again)
+			}
+		}
+		if n := len(w.applications()); n != 0 {
+			t.Fatalf("%d applications imported from refused packets, want 0", n)
+		}
+		q, err := w.a.Field.Quarantine(context.Background(), w.sup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) != len(cases) {
+			t.Fatalf("quarantine holds %d packets, want %d (each kept once)", len(q), len(cases))
+		}
+		// The good packet still imports: nothing of it was used up.
+		if up := w.receive(good); up.Result != wire.ResultImported {
+			t.Fatalf("good packet after the refusals = %+v", up)
+		}
+	})
+}
+
+func TestRevokedStation(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, dbURL string) {
+		w := newWorld(t, dbURL)
+		ctx := context.Background()
+		s := w.enrol("Mobile unit", true)
+		first := s.seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+		late := s.seal(t, application(t, "Bea"), start, "K7QM-4XPA-2RTB")
+		after := s.seal(t, application(t, "Cora"), start, "K7QM-4XPA-2RTC")
+		w.receive(first)
+		clerk := apptest.Staff(t, w.a, "clerk", auth.RoleClerk, w.site.ID)
+		if err := w.a.Field.Revoke(ctx, clerk, s.id, 0); !errors.Is(err, errs.ErrForbidden) {
+			t.Fatalf("a clerk revokes: %v, want forbidden", err)
+		}
+		// The coordinator says two packets were sealed before the laptop went missing.
+		if err := w.a.Field.Revoke(ctx, w.sup, s.id, 2); err != nil {
+			t.Fatal(err)
+		}
+		if up := w.receive(late); up.Result != wire.ResultImported {
+			t.Fatalf("packet 2 (sealed before revocation) = %+v, want imported", up)
+		}
+		if up := w.receive(after); up.Result != wire.ResultQuarantined || up.Reason != intake.ReasonRevoked {
+			t.Fatalf("packet 3 = %+v, want quarantined station_revoked", up)
+		}
+		var lateApp enroll.Summary
+		for _, a := range w.applications() {
+			if a.Reference == "K7QM-4XPA-2RTB" {
+				lateApp = a
+			}
+		}
+		if lateApp.Status != enroll.StatusNeedsReview || lateApp.ReviewReason != enroll.ReviewRevokedStation {
+			t.Errorf("late packet's application = %+v, want needs_review revoked_station", lateApp)
+		}
+		if n := len(w.applications()); n != 2 {
+			t.Errorf("%d applications, want 2", n)
+		}
+	})
+}
+
+// A station clock a year slow or a year fast does not stop an import; the
+// application's retention starts no earlier than the station's approval
+// and no later than the receipt, and the audit follows the server's clock.
+func TestClockSkew(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, dbURL string) {
+		w := newWorld(t, dbURL)
+		s := w.enrol("Laptop", true)
+		approved := start
+		*w.clock = start.Add(3 * 24 * time.Hour)
+		for _, c := range []struct {
+			name     string
+			sealedAt time.Time
+			want     time.Time
+		}{
+			{"a year slow", start.AddDate(-1, 0, 0), approved},
+			{"a year fast", start.AddDate(1, 0, 0), *w.clock},
+			{"a day old", w.clock.Add(-24 * time.Hour), w.clock.Add(-24 * time.Hour)},
+		} {
+			ref := "K7QM-4XPA-" + map[string]string{"a year slow": "2RTA", "a year fast": "2RTB", "a day old": "2RTC"}[c.name]
+			given := map[string]string{"a year slow": "Ana", "a year fast": "Bea", "a day old": "Cora"}[c.name]
+			if up := w.receive(s.seal(t, application(t, given), c.sealedAt, ref)); up.Result != wire.ResultImported {
+				t.Fatalf("%s: %+v, want imported", c.name, up)
+			}
+			for _, a := range w.applications() {
+				if a.Reference == ref && !a.SubmittedAt.Equal(c.want) {
+					t.Errorf("%s: retention starts %v, want %v", c.name, a.SubmittedAt, c.want)
+				}
+				// The record and its audit event carry the server's time.
+				if a.Reference == ref && !a.CreatedAt.Equal(*w.clock) {
+					t.Errorf("%s: created at %v, want the server's %v", c.name, a.CreatedAt, *w.clock)
+				}
+			}
+		}
+	})
+}
+
+// After a rotation a packet sealed to the old key still opens; a new
+// enrolment fetch hands out the new key.
+func TestKeyRotation(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, dbURL string) {
+		w := newWorld(t, dbURL)
+		ctx := context.Background()
+		s := w.enrol("Laptop", true)
+		old := s.seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+		admin := apptest.Staff(t, w.a, "admin2", auth.RoleAdmin, "")
+		if _, err := w.a.Field.RotateKey(ctx, w.sup); !errors.Is(err, errs.ErrForbidden) {
+			t.Fatalf("a supervisor rotates: %v, want forbidden", err)
+		}
+		k, err := w.a.Field.RotateKey(ctx, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := w.a.Field.Enrolment(ctx, s.id)
+		if err != nil || e.PacketKey.ID != k.ID {
+			t.Fatalf("enrolment key = %+v, %v; want the new key %s", e.PacketKey, err, k.ID)
+		}
+		if up := w.receive(old); up.Result != wire.ResultImported {
+			t.Fatalf("packet sealed to the retired key = %+v, want imported", up)
+		}
+	})
+}
