@@ -15,12 +15,7 @@ import (
 
 	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/evidence"
-	"github.com/cityid/cityid/internal/fee"
-	"github.com/cityid/cityid/internal/field/packet"
 	"github.com/cityid/cityid/internal/field/wire"
-	"github.com/cityid/cityid/internal/person"
 )
 
 func (e *apiEnv) fieldDo(t *testing.T, method, path, contentType, lang string, body []byte, out any) int {
@@ -84,20 +79,8 @@ func TestFieldEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := packet.FromIntake(enroll.Intake{
-		Person: person.Person{GivenNames: "Killa", FirstSurname: "Quispe", DateOfBirth: person.Date{Year: 1990, Month: 5, Day: 1},
-			Address: person.Address{Line1: "10 Chapel St", City: "New Haven", State: "CT", PostalCode: "06511"}, Language: "es"},
-		Documents: []evidence.Shown{{Type: "passport", Issuer: "Peru", Expires: person.Date{Year: 2031, Month: 1, Day: 1}}, {Type: "lease"}},
-		Photo:     apptest.Photo(t), Payment: fee.Payment{Method: "cash", AmountCents: 1000},
-	})
-	p.Station, p.Seq, p.SealedAt, p.Clerk, p.Reference = enr.StationID, 1, time.Now(), "usr_1", "K7QM-4XPA-2RTW"
-	if p.Packet, err = packet.NewID(rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := packet.Seal(p, city, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := &apptest.Station{ID: enr.StationID, Key: key, City: city}
+	sealed := st.Seal(t, apptest.FieldIntake(t, "Killa"), time.Now(), "K7QM-4XPA-2RTW")
 	for i, want := range []string{wire.ResultImported, wire.ResultAlreadyImported} {
 		var up wire.Upload
 		if code := e.fieldDo(t, "POST", wire.PacketsPath, "application/octet-stream", "", sealed, &up); code != http.StatusOK || up.Result != want {
@@ -115,7 +98,9 @@ func TestFieldEndpoints(t *testing.T) {
 	if code := e.fieldDo(t, "POST", wire.PacketsPath, "application/octet-stream", "", make([]byte, wire.MaxPacketBytes+1), nil); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized upload = %d, want 413", code)
 	}
-	var bad struct{ Error struct{ Fields []struct{ Field string } } }
+	var bad struct {
+		Error struct{ Fields []struct{ Field string } }
+	}
 	req, _ = json.Marshal(wire.EnrolRequest{Name: "", PublicKey: []byte{1, 2}})
 	if code := e.fieldDo(t, "POST", wire.EnrolPath, "application/json", "", req, &bad); code != http.StatusUnprocessableEntity || len(bad.Error.Fields) != 2 {
 		t.Fatalf("bad enrolment = %d %+v, want 422 with two field errors", code, bad)

@@ -111,6 +111,9 @@ func (p *page) Nav() []navLink {
 	if a.Can(roleCash...) {
 		links = append(links, navLink{"/staff/cash", p.T("cash.title")})
 	}
+	if a.Can(roleStations...) {
+		links = append(links, navLink{"/staff/stations", p.T("field.nav")})
+	}
 	if a.Can(roleStats...) {
 		links = append(links, navLink{"/staff/stats", p.T("stats.title")}, navLink{"/staff/verifications", p.T("cards_web.nav_verifications")})
 	}

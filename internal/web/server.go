@@ -147,6 +147,10 @@ func (s *Server) routes(static http.Handler) http.Handler {
 
 	pages.Handle("GET /staff/stats", staff(s.statsPage, roleStats...))
 	pages.Handle("GET /staff/cash", staff(s.cashPage, roleCash...))
+	pages.Handle("GET /staff/stations", staff(s.stationsPage, roleStations...))
+	pages.Handle("POST /staff/stations/{id}/approve", staff(s.stationApprove, roleStations...))
+	pages.Handle("POST /staff/stations/{id}/refuse", staff(s.stationRefuse, roleStations...))
+	pages.Handle("POST /staff/stations/{id}/revoke", staff(s.stationRevoke, roleStations...))
 	// Search and access export check the role in enroll, which audits refusals.
 	pages.Handle("GET /staff/search", staff(s.searchForm, roleReview...))
 	pages.Handle("POST /staff/search", staff(s.search))

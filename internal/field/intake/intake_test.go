@@ -3,9 +3,7 @@ package intake_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdh"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -16,12 +14,9 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
-	"github.com/cityid/cityid/internal/evidence"
-	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/field/intake"
 	"github.com/cityid/cityid/internal/field/packet"
 	"github.com/cityid/cityid/internal/field/wire"
-	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
 )
 
@@ -46,74 +41,20 @@ func newWorld(t *testing.T, dbURL string) *world {
 	return w
 }
 
-// station is an enrolled station's side: its key, its id, the city's key.
-type station struct {
-	id   string
-	key  ed25519.PrivateKey
-	city *ecdh.PublicKey
-	seq  uint64
-}
-
-func (w *world) enrol(name string, approve bool) *station {
+func (w *world) enrol(name string, approve bool) *apptest.Station {
 	w.t.Helper()
-	ctx := context.Background()
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	st, created, err := w.a.Field.Enrol(ctx, name, pub)
-	if err != nil || !created || st.Status != wire.StatusPending {
-		w.t.Fatalf("Enrol(%s) = %+v, %v, %v; want a new pending station", name, st, created, err)
-	}
-	s := &station{id: st.ID, key: key}
 	if !approve {
-		return s
+		return apptest.EnrolStation(w.t, w.a, name, nil, "")
 	}
-	if err := w.a.Field.Approve(ctx, w.sup, st.ID, w.site.ID); err != nil {
-		w.t.Fatalf("Approve: %v", err)
-	}
-	e, err := w.a.Field.Enrolment(ctx, st.ID)
-	if err != nil || e.PacketKey == nil {
-		w.t.Fatalf("Enrolment = %+v, %v; want the packet key", e, err)
-	}
-	if s.city, err = ecdh.X25519().NewPublicKey(e.PacketKey.PublicKey); err != nil {
-		w.t.Fatal(err)
-	}
-	if e.PacketKey.ID != packet.KeyID(s.city) {
-		w.t.Fatalf("packet key id = %s, want packet.KeyID = %s", e.PacketKey.ID, packet.KeyID(s.city))
+	s := apptest.EnrolStation(w.t, w.a, name, &w.sup, w.site.ID)
+	e, err := w.a.Field.Enrolment(context.Background(), s.ID)
+	if err != nil || e.PacketKey.ID != packet.KeyID(s.City) || e.Code != wire.Code(s.Key.Public().(ed25519.PublicKey)) {
+		w.t.Fatalf("Enrolment = %+v, %v; want the key id packet.KeyID and the code wire.Code", e, err)
 	}
 	return s
 }
 
-// application is a complete intake at the station; given names vary so
-// duplicate screening leaves them alone.
-func application(t *testing.T, given string) enroll.Intake {
-	return enroll.Intake{
-		Person: person.Person{GivenNames: given, FirstSurname: "García", SecondSurname: "Núñez",
-			DateOfBirth: person.Date{Year: 1987, Month: time.March, Day: 14}, Sex: person.SexFemale,
-			Address: person.Address{Line1: "12 Orange St", City: "New Haven", State: "CT", PostalCode: "06510"}, Language: "es"},
-		Documents: []evidence.Shown{{Type: "passport", Issuer: "Bolivia", Expires: person.Date{Year: 2031, Month: 1, Day: 1}}, {Type: "lease"}},
-		Photo:     apptest.Photo(t),
-		Payment:   fee.Payment{Method: "cash", AmountCents: 1000},
-	}
-}
-
-// seal makes the station's next packet for in, sealed at the station's clock.
-func (s *station) seal(t *testing.T, in enroll.Intake, sealedAt time.Time, ref string) []byte {
-	t.Helper()
-	p := packet.FromIntake(in)
-	id, err := packet.NewID(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.seq++
-	p.Station, p.Packet, p.Seq, p.SealedAt, p.Clerk, p.Reference = s.id, id, s.seq, sealedAt, "usr_clerk1", ref
-	b, err := packet.Seal(p, s.city, s.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func application(t *testing.T, given string) enroll.Intake { return apptest.FieldIntake(t, given) }
 
 func (w *world) receive(b []byte) wire.Upload {
 	w.t.Helper()
@@ -139,8 +80,8 @@ func TestImport(t *testing.T) {
 		s := w.enrol("St. Rose laptop", true)
 		*w.clock = start.Add(72 * time.Hour) // the mobile unit comes back online three days later
 		sealedAt := start.Add(24 * time.Hour)
-		b := s.seal(t, application(t, "María José"), sealedAt, "K7QM-4XPA-2RTW")
-		if up := w.receive(b); up.Result != wire.ResultImported || up.StationID != s.id || up.Seq != 1 {
+		b := s.Seal(t, application(t, "María José"), sealedAt, "K7QM-4XPA-2RTW")
+		if up := w.receive(b); up.Result != wire.ResultImported || up.StationID != s.ID || up.Seq != 1 {
 			t.Fatalf("first upload = %+v, want imported", up)
 		}
 		if up := w.receive(b); up.Result != wire.ResultAlreadyImported {
@@ -151,7 +92,7 @@ func TestImport(t *testing.T) {
 			t.Fatalf("%d applications after the same packet twice, want 1", len(list))
 		}
 		got := list[0]
-		if got.Reference != "K7QM-4XPA-2RTW" || got.SiteID != w.site.ID || got.ClerkID != s.id || got.Status != enroll.StatusSubmitted {
+		if got.Reference != "K7QM-4XPA-2RTW" || got.SiteID != w.site.ID || got.ClerkID != s.ID || got.Status != enroll.StatusSubmitted {
 			t.Errorf("application = %+v; want the receipt's reference, the station's site and id, submitted", got)
 		}
 		// Pending retention counts from the station's clock (earlier than the receipt).
@@ -192,10 +133,10 @@ func TestRefused(t *testing.T) {
 		w := newWorld(t, dbURL)
 		a, b := w.enrol("Laptop A", true), w.enrol("Laptop B", true)
 		pending := w.enrol("Laptop C", false)
-		good := a.seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
-		forB := b.seal(t, application(t, "Bea"), start, "K7QM-4XPA-2RTB")
-		unenrolled := &station{id: "stn_nobody", key: a.key, city: a.city}
-		pendingPkt := (&station{id: pending.id, key: pending.key, city: a.city}).seal(t, application(t, "Cora"), start, "K7QM-4XPA-2RTC")
+		good := a.Seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+		forB := b.Seal(t, application(t, "Bea"), start, "K7QM-4XPA-2RTB")
+		unenrolled := &apptest.Station{ID: "stn_nobody", Key: a.Key, City: a.City}
+		pendingPkt := (&apptest.Station{ID: pending.ID, Key: pending.Key, City: a.City}).Seal(t, application(t, "Cora"), start, "K7QM-4XPA-2RTC")
 		incomplete := application(t, "Dora")
 		incomplete.Documents = incomplete.Documents[:1] // identity only: no residency document
 		cases := []struct {
@@ -205,11 +146,11 @@ func TestRefused(t *testing.T) {
 			{"tampered", intake.ReasonBadSignature, flip(good, len(good)-100)},
 			{"truncated", intake.ReasonTruncated, good[:len(good)/2]},
 			{"unknown version", intake.ReasonUnknownVersion, append([]byte("cityid-field-packet/9\n"), good[len(packet.Version)+1:]...)},
-			{"replayed from another station", intake.ReasonWrongStation, splice(forB, good, b.key)},
-			{"signed by another station", intake.ReasonBadSignature, splice(forB, forB, a.key)},
-			{"unknown station", intake.ReasonUnknownStation, unenrolled.seal(t, application(t, "Eva"), start, "K7QM-4XPA-2RTE")},
+			{"replayed from another station", intake.ReasonWrongStation, splice(forB, good, b.Key)},
+			{"signed by another station", intake.ReasonBadSignature, splice(forB, forB, a.Key)},
+			{"unknown station", intake.ReasonUnknownStation, unenrolled.Seal(t, application(t, "Eva"), start, "K7QM-4XPA-2RTE")},
 			{"station not approved", intake.ReasonNotApproved, pendingPkt},
-			{"invalid application", intake.ReasonInvalidApplication, a.seal(t, incomplete, start, "K7QM-4XPA-2RTD")},
+			{"invalid application", intake.ReasonInvalidApplication, a.Seal(t, incomplete, start, "K7QM-4XPA-2RTD")},
 		}
 		for _, c := range cases {
 			up := w.receive(c.body)
@@ -242,16 +183,16 @@ func TestRevokedStation(t *testing.T) {
 		w := newWorld(t, dbURL)
 		ctx := context.Background()
 		s := w.enrol("Mobile unit", true)
-		first := s.seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
-		late := s.seal(t, application(t, "Bea"), start, "K7QM-4XPA-2RTB")
-		after := s.seal(t, application(t, "Cora"), start, "K7QM-4XPA-2RTC")
+		first := s.Seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+		late := s.Seal(t, application(t, "Bea"), start, "K7QM-4XPA-2RTB")
+		after := s.Seal(t, application(t, "Cora"), start, "K7QM-4XPA-2RTC")
 		w.receive(first)
 		clerk := apptest.Staff(t, w.a, "clerk", auth.RoleClerk, w.site.ID)
-		if err := w.a.Field.Revoke(ctx, clerk, s.id, 0); !errors.Is(err, errs.ErrForbidden) {
+		if err := w.a.Field.Revoke(ctx, clerk, s.ID, 0); !errors.Is(err, errs.ErrForbidden) {
 			t.Fatalf("a clerk revokes: %v, want forbidden", err)
 		}
 		// The coordinator says two packets were sealed before the laptop went missing.
-		if err := w.a.Field.Revoke(ctx, w.sup, s.id, 2); err != nil {
+		if err := w.a.Field.Revoke(ctx, w.sup, s.ID, 2); err != nil {
 			t.Fatal(err)
 		}
 		if up := w.receive(late); up.Result != wire.ResultImported {
@@ -295,7 +236,7 @@ func TestClockSkew(t *testing.T) {
 		} {
 			ref := "K7QM-4XPA-" + map[string]string{"a year slow": "2RTA", "a year fast": "2RTB", "a day old": "2RTC"}[c.name]
 			given := map[string]string{"a year slow": "Ana", "a year fast": "Bea", "a day old": "Cora"}[c.name]
-			if up := w.receive(s.seal(t, application(t, given), c.sealedAt, ref)); up.Result != wire.ResultImported {
+			if up := w.receive(s.Seal(t, application(t, given), c.sealedAt, ref)); up.Result != wire.ResultImported {
 				t.Fatalf("%s: %+v, want imported", c.name, up)
 			}
 			for _, a := range w.applications() {
@@ -318,7 +259,7 @@ func TestKeyRotation(t *testing.T) {
 		w := newWorld(t, dbURL)
 		ctx := context.Background()
 		s := w.enrol("Laptop", true)
-		old := s.seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+		old := s.Seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
 		admin := apptest.Staff(t, w.a, "admin2", auth.RoleAdmin, "")
 		if _, err := w.a.Field.RotateKey(ctx, w.sup); !errors.Is(err, errs.ErrForbidden) {
 			t.Fatalf("a supervisor rotates: %v, want forbidden", err)
@@ -327,7 +268,7 @@ func TestKeyRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := w.a.Field.Enrolment(ctx, s.id)
+		e, err := w.a.Field.Enrolment(ctx, s.ID)
 		if err != nil || e.PacketKey.ID != k.ID {
 			t.Fatalf("enrolment key = %+v, %v; want the new key %s", e.PacketKey, err, k.ID)
 		}

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/errs"
-	"github.com/cityid/cityid/internal/field/wire"
 	"github.com/cityid/cityid/internal/field/packet"
+	"github.com/cityid/cityid/internal/field/wire"
 	"github.com/cityid/cityid/internal/vault"
 )
 

@@ -21,7 +21,9 @@ type View struct {
 	Stale bool
 }
 
-func canView(by auth.Actor) bool { return by.Can(auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor) }
+func canView(by auth.Actor) bool {
+	return by.Can(auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor)
+}
 
 // Stations lists every station with its counts, pending requests first.
 func (s *Service) Stations(ctx context.Context, by auth.Actor) ([]View, error) {
