@@ -45,7 +45,7 @@ func commands() []command {
 		{"loadtest", "drive a running server as signed-in staff: page latency and intake rate", cmdLoadtest},
 		{"linkage", "find duplicate people in a file (record linkage)", cmdLinkage},
 		{"verify", "verify a card's QR code offline", cmdVerify},
-		{"keys", "manage keys: signing keys (list, rotate, export-public) and the master key (rotate-master)", cmdKeys},
+		{"keys", "manage keys: signing keys (list, rotate, export-public) and the master key (rotate-master), the field packet key (rotate-packet)", cmdKeys},
 		{"card", "issue, print and list cards; export status lists", cmdCard},
 		{"purge", "erase what the retention settings say is due (crypto-shredding)", cmdPurge},
 		{"privacy", "privacy report: what personal data the system holds, as counts", cmdPrivacy},

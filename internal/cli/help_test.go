@@ -11,7 +11,7 @@ import (
 // does, how to call it, and its flags.
 func TestHelp(t *testing.T) {
 	cases := [][]string{
-		{"keys", "rotate-master"}, {"keys", "wrap-master"}, {"keys", "list"}, {"card", "issue"}, {"card", "print"}, {"audit", "verify"},
+		{"keys", "rotate-master"}, {"keys", "wrap-master"}, {"keys", "rotate-packet"}, {"keys", "list"}, {"card", "issue"}, {"card", "print"}, {"audit", "verify"},
 		{"audit", "checkpoint"}, {"user", "add"}, {"privacy", "report"}, {"loadtest", "staff"}, {"loadtest", "intake"},
 	}
 	for _, c := range commands() {

@@ -30,11 +30,14 @@ func cmdKeys(ctx context.Context, stdio IO, args []string) error {
 		return cmdRotateMaster(ctx, stdio, args)
 	case "wrap-master":
 		return cmdWrapMaster(ctx, stdio, args)
+	case "rotate-packet":
+		return cmdRotatePacket(ctx, stdio, args)
 	}
-	fs := newFlagSet(stdio, "keys "+sub, "keys list|rotate|export-public|rotate-master|wrap-master [--data DIR] [flags]",
+	fs := newFlagSet(stdio, "keys "+sub, "keys list|rotate|export-public|rotate-master|wrap-master|rotate-packet [--data DIR] [flags]",
 		"Manage the credential signing keys: list them, rotate to a new active key, export the public key set.\n"+
 			"'keys rotate-master' rewraps every person's data key under a new master key (see its --help).\n"+
-			"'keys wrap-master' moves the master key onto the PKCS#11 token (see its --help).")
+			"'keys wrap-master' moves the master key onto the PKCS#11 token (see its --help).\n"+
+			"'keys rotate-packet' makes a new key for field stations' packets (see its --help).")
 	data := addDataFlags(fs, "", false)
 	passEnv := fs.String("passphrase-env", "", "unlock the keyring with the passphrase in this environment variable instead of DIR/master.key")
 	alg := fs.String("alg", signing.ES256, "rotate: algorithm of the new key (ES256 or EdDSA)")

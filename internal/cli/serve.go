@@ -340,6 +340,11 @@ func housekeeping(ctx context.Context, a *app.App, sender notify.Sender) {
 	} else if n > 0 {
 		a.Log.Info("expired pre-applications erased", "count", n)
 	}
+	if n, err := a.Field.PurgeQuarantine(ctx); err != nil {
+		a.Log.Warn("field quarantine", "error", err)
+	} else if n > 0 {
+		a.Log.Info("quarantined field packets deleted", "count", n)
+	}
 	// Backup keys past their retention are destroyed on schedule even on
 	// days no backup runs (only on the host whose data directory has them).
 	if keys, err := backupKeys(a.DataDir, a.Settings.Backup); err != nil {

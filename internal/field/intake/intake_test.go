@@ -277,3 +277,25 @@ func TestKeyRotation(t *testing.T) {
 		}
 	})
 }
+
+// A quarantined packet is deleted quarantine_days (90) after it arrived,
+// not before.
+func TestPurgeQuarantine(t *testing.T) {
+	w := newWorld(t, "")
+	ctx := context.Background()
+	s := w.enrol("Laptop", true)
+	b := s.Seal(t, application(t, "Ana"), start, "K7QM-4XPA-2RTA")
+	w.receive(b[:len(b)-1])
+	for _, c := range []struct {
+		after time.Duration
+		want  int
+	}{{89 * 24 * time.Hour, 0}, {91 * 24 * time.Hour, 1}} {
+		*w.clock = start.Add(c.after)
+		if n, err := w.a.Field.PurgeQuarantine(ctx); err != nil || n != c.want {
+			t.Errorf("PurgeQuarantine after %v = %d, %v; want %d", c.after, n, err, c.want)
+		}
+	}
+	if q, err := w.a.Field.Quarantine(ctx, w.sup); err != nil || len(q) != 0 {
+		t.Errorf("quarantine after the purge = %d packets, %v", len(q), err)
+	}
+}

@@ -1,0 +1,76 @@
+package intake_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/app"
+	"github.com/cityid/cityid/internal/app/apptest"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/field/wire"
+	"github.com/cityid/cityid/internal/photo"
+	"github.com/cityid/cityid/internal/site"
+	"github.com/cityid/cityid/internal/store/storetest"
+)
+
+// BenchmarkImport measures the server's import rate: one station's backlog
+// uploaded packet by packet, each checked (enrolment, signature), opened
+// and submitted through the normal intake path with duplicate screening
+// on, as serve runs. Sealing is done before the timer starts.
+//
+//	go test -run '^$' -bench Import -benchtime 300x ./internal/field/intake/
+func BenchmarkImport(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchImport(b, "") })
+	b.Run("postgres", func(b *testing.B) {
+		url, ok := storetest.PostgresURL(b)
+		if !ok {
+			b.Skipf("%s not set", storetest.EnvPostgres)
+		}
+		benchImport(b, url)
+	})
+}
+
+func benchImport(b *testing.B, dbURL string) {
+	ctx := context.Background()
+	ao := auth.DefaultOptions()
+	ao.Argon = auth.TestParams()
+	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(b.TempDir(), "data"), DBURL: dbURL, Create: true, Auth: &ao, Screening: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	st := apptest.Site(b, a, "St. Rose church", site.KindPartner)
+	sup := apptest.Staff(b, a, "super", auth.RoleSupervisor, st.ID)
+	s := apptest.EnrolStation(b, a, "Laptop", &sup, st.ID)
+	base := apptest.FieldIntake(b, "Bench")
+	// The station sends its photo already normalized.
+	if base.Photo, err = photo.Normalize(bytes.NewReader(base.Photo), photo.DefaultSpec()); err != nil {
+		b.Fatal(err)
+	}
+	packets := make([][]byte, b.N)
+	sealedAt := time.Now().Add(-time.Hour)
+	for i := range packets {
+		in := base
+		in.Person.GivenNames = fmt.Sprintf("Bench%c%c%c", 'A'+i%26, 'A'+i/26%26, 'A'+i/676%26)
+		in.Person.DateOfBirth.Year = 1940 + i%60
+		ref, err := enroll.NewReference(rand.Reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		packets[i] = s.Seal(b, in, sealedAt, ref)
+	}
+	b.ResetTimer()
+	for _, p := range packets {
+		up, err := a.Field.Receive(ctx, p)
+		if err != nil || up.Result != wire.ResultImported {
+			b.Fatalf("Receive = %+v, %v", up, err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "applications/s")
+}
