@@ -130,9 +130,16 @@ func (d *stationDesk) session(r *http.Request) (string, *stationSession) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Expired sessions go, with their drafts, at the next request of any
+	// clerk (a station has a handful).
+	now := d.now()
+	for t, s := range d.sessions {
+		if now.After(s.expires) {
+			delete(d.sessions, t)
+		}
+	}
 	s := d.sessions[ck.Value]
-	if s == nil || d.now().After(s.expires) {
-		delete(d.sessions, ck.Value)
+	if s == nil {
 		return "", nil
 	}
 	return ck.Value, s

@@ -250,3 +250,25 @@ func TestDummyHashParses(t *testing.T) {
 		t.Fatalf("dummy hash: %v", err)
 	}
 }
+
+// BenchmarkFinish is the station's whole cost of finishing one
+// application: the intake rules, the photo re-encoded, the seal and
+// signature, and the packet written and synced to disk.
+func BenchmarkFinish(b *testing.B) {
+	dir := b.TempDir()
+	st, err := Init(dir, "bench", "http://127.0.0.1:1", Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	city, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	if err := st.SetEnrolment(Enrolment{StationID: "stn_bench", Status: StatusApproved, CityKey: city.PublicKey().Bytes()}); err != nil {
+		b.Fatal(err)
+	}
+	in := intake(b, time.Now())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := st.Finish("clk", in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
