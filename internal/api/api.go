@@ -36,6 +36,8 @@ type API struct {
 	reads  *readBudget
 	errors httplayer.Responder
 	field  fieldLimits
+	// publicURL is the server's address as wallets reach it (SetPublicURL).
+	publicURL string
 }
 
 // New builds the API on the domain services.
@@ -82,6 +84,8 @@ func (x *API) routes() {
 	m.Handle("POST "+wire.EnrolPath, x.public(x.field.enrol, x.fieldEnrol))
 	m.Handle("GET "+wire.StationPath+"{id}", x.public(x.field.upload, x.fieldStation))
 	m.Handle("POST "+wire.PacketsPath, x.public(x.field.upload, x.fieldUpload))
+	m.Handle("POST /api/v1/presentations", h(x.startPresentation))
+	m.Handle("GET /api/v1/presentations/{handle}", h(x.presentationResult))
 	m.Handle("/api/v1/", h(func(w http.ResponseWriter, r *http.Request, c *call) error {
 		return &httplayer.Error{Status: http.StatusNotFound, Code: "not_found", Key: "api.error.not_found"}
 	}))
@@ -131,7 +135,8 @@ func (x *API) handle(fn handlerFunc) http.Handler {
 }
 
 // verifierRoutes are the only routes a verifier's token may call.
-var verifierRoutes = map[string]bool{"GET /api/v1/me": true, "POST /api/v1/verify": true}
+var verifierRoutes = map[string]bool{"GET /api/v1/me": true, "POST /api/v1/verify": true,
+	"POST /api/v1/presentations": true, "GET /api/v1/presentations/{handle}": true}
 
 // errorKeys are the API's messages for errors that carry none.
 var errorKeys = map[string]string{

@@ -20,6 +20,7 @@ import (
 	"github.com/cityid/cityid/internal/stats"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/throttle"
+	"github.com/cityid/cityid/internal/wallet/present"
 )
 
 // Services are the domain services the HTTP surfaces (web, api, resident)
@@ -50,6 +51,9 @@ type Services struct {
 	Cash *cash.Service
 	// Field is field-station enrolment and packet import.
 	Field *intake.Service
+	// Presentations asks residents' wallets for phone-credential claims
+	// (OpenID4VP); nil when Cards is nil.
+	Presentations *present.Verifier
 	// Ready reports whether the database answers (readiness checks).
 	Ready func(ctx context.Context) error
 
@@ -96,6 +100,12 @@ func (a *App) services() (*Services, error) {
 	}
 	if a.DB.Dialect() == store.Postgres {
 		sv.Guard.Limits, sv.Guard.Challenges = a.DB, a.DB
+	}
+	if a.Cards != nil {
+		// Phone credentials are checked against the same keys and status
+		// lists as the card, and counted with the card's counters.
+		sv.Presentations = present.New(present.SDJWT{Keys: a.Cards.PublishedKeys}, a.Cards.ListStatus, a.Cards.CountCheck,
+			present.Options{Issuer: a.Settings.Program.IssuerURL, Now: a.Now, Rand: a.Rand})
 	}
 	return sv, nil
 }

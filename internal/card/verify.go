@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/credential/signing"
+	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/verify"
 )
@@ -70,4 +72,26 @@ func (s *Service) CheckNumber(ctx context.Context, partner, number string) verif
 		res.Barcode.Number = n.String()
 	}
 	return res
+}
+
+// PublishedKeys returns the public keys verifiers accept: the keyring's
+// active and retired keys (the phone credential's verifier checks issuer
+// signatures against them, like the card QR's).
+func (s *Service) PublishedKeys() (*signing.KeySet, error) { return s.keys.Published() }
+
+// ListStatus reads entry idx of the local status list at uri (a phone
+// credential's status reference) from the database, as Verify does for a
+// card: the server never fetches its own lists over HTTP.
+func (s *Service) ListStatus(ctx context.Context, uri string, idx int) (statuslist.Status, error) {
+	return localStatus{s.db}.Status(ctx, uri, idx)
+}
+
+// CountCheck bumps the day's counter of outcome for partner ("" for the
+// public page), as Verify does: the count and nothing about the card.
+func (s *Service) CountCheck(ctx context.Context, partner, outcome string) {
+	if partner == "" {
+		partner = "public"
+	}
+	// A failed counter update must not fail the verification itself.
+	_ = s.db.CountVerification(ctx, s.today().String(), safeID(partner), safeID(outcome))
 }

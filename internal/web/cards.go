@@ -48,6 +48,12 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	s.svc.Guard.Share(v.limit, "web.verify")
 	pages.Handle("GET /verify", h(v.form))
 	pages.Handle("POST /verify", h(v.check))
+	if s.svc.Presentations != nil {
+		pv := &phoneVerifier{s: s, pv: s.svc.Presentations, limit: v.limit}
+		pages.Handle("GET /verify/phone", h(pv.form))
+		pages.Handle("POST /verify/phone", h(pv.start))
+		pages.Handle("GET /verify/phone/{handle}", h(pv.show))
+	}
 
 	// Public, cacheable, no session: what offline verifiers fetch.
 	pages.Handle("GET /status/{id}", s.svc.Cards.StatusListHandler())
@@ -118,6 +124,13 @@ func (s *Server) verificationCounts(r *http.Request, c *call, from, to string) [
 		label := c.P.T("verify.reason." + k[1])
 		if k[1] == "valid" {
 			label = c.P.T("verify.status.valid")
+		}
+		if rest, ok := strings.CutPrefix(k[1], "phone_"); ok { // phone credential checks
+			what := c.P.T("present.reason." + rest)
+			if rest == "valid" {
+				what = c.P.T("verify.status.valid")
+			}
+			label = c.P.T("present.counter", "reason", what)
 		}
 		out = append(out, verifyCount{Day: k[0], Outcome: label, Checks: sum[k]})
 	}

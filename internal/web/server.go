@@ -19,6 +19,7 @@ import (
 	"github.com/cityid/cityid/internal/oid4vci"
 	"github.com/cityid/cityid/internal/resident"
 	"github.com/cityid/cityid/internal/verify"
+	"github.com/cityid/cityid/internal/wallet/present"
 )
 
 // Options configure the portal.
@@ -86,6 +87,7 @@ func New(a *app.Services, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.api.SetPublicURL(opts.PublicURL)
 	static, err := s.static()
 	if err != nil {
 		return nil, err
@@ -201,6 +203,10 @@ func (s *Server) routes(static http.Handler) http.Handler {
 		// Wallets are other origins and native apps: outside the browser
 		// pages' cross-origin protection, like the API.
 		s.wallet.Register(root)
+	}
+	if s.svc.Presentations != nil {
+		// Wallets post their answers here: not a browser page (see walletResponse).
+		root.HandleFunc("POST "+present.ResponsePath+"{id}", s.walletResponse)
 	}
 	root.Handle("/", browser)
 	return s.opts.Proxies.Handler(s.logRequests(httplayer.Headers(s.policy(), root)))

@@ -40,7 +40,8 @@ type verifier struct {
 
 // verifyView is what verifier.html shows.
 type verifyView struct {
-	Done      bool // a check was made
+	Tabs      []navLink // card / phone, when phone credentials are on
+	Done      bool      // a check was made
 	Valid     bool
 	Outcome   string // verify.Outcome*: picks the verdict's words and colour
 	Retake    bool   // the photo could not be read: advice, not a verdict
@@ -60,8 +61,17 @@ type verifyView struct {
 func (v *verifier) form(w http.ResponseWriter, r *http.Request, c *call) error {
 	w.Header().Set("Cache-Control", "no-store")
 	p := v.s.newPage(r, c, "cards_web.verify.title")
-	p.Data = &verifyView{}
+	p.Data = &verifyView{Tabs: v.tabs(c)}
 	return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
+}
+
+// tabs are the verifier page's card and phone tabs; none when phone
+// credentials are off.
+func (v *verifier) tabs(c *call) []navLink {
+	if v.s.svc.Presentations == nil {
+		return nil
+	}
+	return v.s.verifyTabs(c)
 }
 
 func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error {

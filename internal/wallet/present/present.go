@@ -1,0 +1,495 @@
+// Package present is the city's OpenID for Verifiable Presentations 1.0
+// verifier: a city service or partner asks a resident's wallet for a few
+// claims of the phone credential (a DCQL query for an SD-JWT VC), the wallet
+// posts its answer to the response URI (response mode direct_post), and the
+// verifier learns only what it asked for and whether the card is still
+// valid.
+//
+// Requests live in memory only, for minutes: what a wallet disclosed never
+// reaches the database, and nothing records which card answered or who
+// asked — only the day's counters, like the card verifier.
+package present
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cityid/cityid/internal/credential/statuslist"
+	"github.com/cityid/cityid/internal/verify"
+)
+
+// Paths the wallet reaches, under the server's public URL. They sit outside
+// the browser pages' cross-origin protection: a wallet is not a browser.
+const (
+	ResponsePath = "/oid4vp/response/"
+	// VCTPath is the credential type's path under the issuer URL.
+	VCTPath = "/credentials/municipal-id/v1"
+)
+
+// Limits.
+const (
+	// DefaultTTL is how long a request waits for its answer: long enough to
+	// find the phone and consent, short enough that a QR left on a screen
+	// goes stale.
+	DefaultTTL = 5 * time.Minute
+	// keepAnswer is how long an answer (or "no answer in time") stays
+	// readable by the verifier who asked.
+	keepAnswer = 10 * time.Minute
+	// maxPending bounds the requests held in memory.
+	maxPending = 10_000
+	// MaxResponse bounds a wallet's form post.
+	MaxResponse = 256 << 10
+	// maxReplayWindow is how long a presentation's digest is remembered
+	// to refuse it if it comes again.
+	maxReplayWindow = 30 * time.Minute
+)
+
+// Reason codes in Answer.Reason (stable; the words are the message keys
+// "present.reason.<code>").
+const (
+	ReasonMalformed     = "malformed"      // vp_token not what the request asked for
+	ReasonDeclined      = "declined"       // the wallet or the resident said no
+	ReasonReplayed      = "replayed"       // this presentation was already used
+	ReasonWrongNonce    = "wrong_nonce"    // made for another request
+	ReasonWrongAudience = "wrong_audience" // made for another verifier
+	ReasonStale         = "stale"          // key binding too old or from the future
+	ReasonHolderKey     = "holder_key"     // key binding missing or not by the credential's key
+	ReasonSDHash        = "sd_hash"        // key binding does not cover what was sent
+	ReasonDisclosure    = "disclosure"     // a disclosure the credential does not contain
+	ReasonBadSignature  = "bad_signature"  // the issuer signature does not verify
+	ReasonUnknownIssuer = "unknown_issuer" // not signed by this city's keys
+	ReasonWrongType     = "wrong_type"     // not the municipal ID credential
+	ReasonExpired       = "expired"        // the credential has expired
+	ReasonNotYetValid   = "not_yet_valid"
+	ReasonMissingClaims = "missing_claims" // fewer claims than asked
+	ReasonRevoked       = "revoked"
+	ReasonSuspended     = "suspended"
+	ReasonStatus        = "status_unavailable"
+)
+
+// OutcomeDeclined is Answer.Outcome when the wallet answered with an error
+// (the resident declined, or holds no such credential): no verdict on
+// anyone's card. The other outcomes are verify's.
+const OutcomeDeclined = "declined"
+
+// Errors.
+var (
+	// ErrBadRequest: a verifier's request could not be made (unknown preset).
+	ErrBadRequest = errors.New("present: bad request")
+	// ErrNotFound: no such request, or it expired and was forgotten.
+	ErrNotFound = errors.New("present: no such request")
+	// ErrAnswered: the request already has its answer (one per request).
+	ErrAnswered = errors.New("present: request already answered")
+	// ErrExpired: the request expired before the wallet answered.
+	ErrExpired = errors.New("present: request expired")
+	// ErrState: the wallet's state is not the request's.
+	ErrState = errors.New("present: state does not match")
+	// ErrBusy: too many requests are pending.
+	ErrBusy = errors.New("present: too many pending requests")
+)
+
+// Refusal is a Checker's verdict that a presentation is not acceptable,
+// with the reason code to show.
+type Refusal struct {
+	Reason string
+	Err    error
+}
+
+// Error says the reason and the cause.
+func (r *Refusal) Error() string { return "present: " + r.Reason + ": " + r.Err.Error() }
+
+// Unwrap returns the cause.
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// StatusRef is a credential's entry in a Token Status List.
+type StatusRef struct {
+	URI   string
+	Index int
+}
+
+// Checked is what a verified presentation says.
+type Checked struct {
+	Issuer  string
+	VCT     string
+	Expires time.Time
+	// Claims are the disclosed claims (and any plain ones) by name.
+	Claims map[string]any
+	Status *StatusRef
+}
+
+// Checker verifies one SD-JWT VC presentation with key binding: issuer
+// signature by the program's keys, every disclosure in the credential, the
+// key-binding JWT by the credential's holder key over this presentation,
+// for nonce and audience, made recently. A failure is a *Refusal.
+type Checker interface {
+	Check(presentation, nonce, audience string, at time.Time) (Checked, error)
+}
+
+// StatusLookup reads a credential's entry in a status list (the card
+// service reads its own lists from the database).
+type StatusLookup func(ctx context.Context, uri string, idx int) (statuslist.Status, error)
+
+// Counter records one verification outcome for a partner and day (the
+// card verifier's counters): never which card, never who.
+type Counter func(ctx context.Context, partner, outcome string)
+
+// Options configure a Verifier.
+type Options struct {
+	// Issuer is the program's issuer URL (settings program.issuer_url):
+	// the credential's iss must be it, and its vct is under it.
+	Issuer string
+	Now    func() time.Time
+	Rand   io.Reader
+	TTL    time.Duration
+}
+
+// Verifier makes requests and judges the answers.
+type Verifier struct {
+	check  Checker
+	status StatusLookup
+	count  Counter
+	issuer string
+	now    func() time.Time
+	rand   io.Reader
+	ttl    time.Duration
+
+	mu       sync.Mutex
+	byID     map[string]*entry // by request id (in the response URI)
+	byHandle map[string]*entry // by the asker's handle
+	seen     map[[32]byte]time.Time
+}
+
+// entry is one request and, once it came, its answer.
+type entry struct {
+	req      Request
+	partner  string
+	busy     bool // an answer is being judged or has been
+	answer   *Answer
+	forgetAt time.Time
+}
+
+// New returns a Verifier; status may be nil (status reported not checked),
+// count may be nil.
+func New(check Checker, status StatusLookup, count Counter, o Options) *Verifier {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.TTL <= 0 {
+		o.TTL = DefaultTTL
+	}
+	if count == nil {
+		count = func(context.Context, string, string) {}
+	}
+	return &Verifier{check: check, status: status, count: count, issuer: strings.TrimRight(o.Issuer, "/"), now: o.Now, rand: o.Rand, ttl: o.TTL,
+		byID: map[string]*entry{}, byHandle: map[string]*entry{}, seen: map[[32]byte]time.Time{}}
+}
+
+// Request is one authorization request for a presentation.
+type Request struct {
+	// ID names the request in its response URI (the wallet sees it).
+	ID string `json:"-"`
+	// Handle is what the verifier who asked reads the answer with; only
+	// they have it (the reference design's transaction id).
+	Handle      string    `json:"handle"`
+	Preset      Preset    `json:"preset"`
+	ClientID    string    `json:"client_id"`
+	ResponseURI string    `json:"response_uri"`
+	Nonce       string    `json:"nonce"`
+	State       string    `json:"state"`
+	Query       Query     `json:"dcql_query"`
+	Expires     time.Time `json:"expires"`
+}
+
+// Params are the authorization request's parameters, passed by value: with
+// the redirect_uri client identifier prefix a request cannot be signed
+// (OpenID4VP 1.0 §5.9.3), so there is no request object to fetch.
+func (r *Request) Params() url.Values {
+	q, _ := json.Marshal(r.Query)
+	md, _ := json.Marshal(clientMetadata())
+	return url.Values{
+		"response_type":   {"vp_token"},
+		"response_mode":   {"direct_post"},
+		"client_id":       {r.ClientID},
+		"response_uri":    {r.ResponseURI},
+		"nonce":           {r.Nonce},
+		"state":           {r.State},
+		"dcql_query":      {string(q)},
+		"client_metadata": {string(md)},
+	}
+}
+
+// URI is the request as an openid4vp:// link: the QR for a wallet on
+// another device, the link for one on this device.
+func (r *Request) URI() string { return "openid4vp://?" + r.Params().Encode() }
+
+// clientMetadata tells the wallet which signature algorithms the verifier
+// accepts (the keyring's: ES256, EdDSA).
+func clientMetadata() map[string]any {
+	algs := []string{"ES256", "EdDSA"}
+	return map[string]any{"vp_formats_supported": map[string]any{
+		Format: map[string]any{"sd-jwt_alg_values": algs, "kb-jwt_alg_values": algs}}}
+}
+
+// Answer is what the verifier who asked sees.
+type Answer struct {
+	Valid   bool   `json:"valid"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	// Status is the card's status-list entry: valid, suspended, revoked,
+	// unavailable, or not_checked.
+	Status string `json:"status"`
+	// Claims are exactly the claims asked for, set only when Valid: a
+	// refused presentation (expired, altered, replayed, revoked…) shows none.
+	Claims map[string]any `json:"claims,omitempty"`
+	// ExpiresAt is the credential's expiry.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	At        time.Time  `json:"at"`
+}
+
+// Start makes a request for preset on behalf of partner ("web" for the
+// page, the API token's holder otherwise). base is the server's public URL
+// (https://id.example.gov): the response URI and client id are under it.
+func (v *Verifier) Start(partner string, p Preset, base string) (*Request, error) {
+	if p.Claims() == nil {
+		return nil, fmt.Errorf("%w: unknown preset %q", ErrBadRequest, p)
+	}
+	base = strings.TrimRight(base, "/")
+	if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") {
+		return nil, fmt.Errorf("%w: base URL %q", ErrBadRequest, base)
+	}
+	var ids [4]string
+	for i := range ids {
+		b := make([]byte, 16) // 128 bits each, as OpenID4VP asks of nonce and state
+		if _, err := io.ReadFull(v.rand, b); err != nil {
+			return nil, fmt.Errorf("present: random: %w", err)
+		}
+		ids[i] = base64.RawURLEncoding.EncodeToString(b)
+	}
+	now := v.now()
+	resp := base + ResponsePath + ids[0]
+	req := Request{ID: ids[0], Handle: ids[1], Nonce: ids[2], State: ids[3], Preset: p,
+		ClientID: "redirect_uri:" + resp, ResponseURI: resp,
+		Query: NewQuery(v.issuer+VCTPath, p.Claims()), Expires: now.Add(v.ttl)}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.sweep(now)
+	if len(v.byID) >= maxPending {
+		return nil, ErrBusy
+	}
+	e := &entry{req: req, partner: partner, forgetAt: req.Expires.Add(keepAnswer)}
+	v.byID[req.ID], v.byHandle[req.Handle] = e, e
+	out := req
+	return &out, nil
+}
+
+// sweep forgets requests and answers past their time. Callers hold v.mu.
+func (v *Verifier) sweep(now time.Time) {
+	for id, e := range v.byID {
+		if now.After(e.forgetAt) {
+			delete(v.byID, id)
+			delete(v.byHandle, e.req.Handle)
+		}
+	}
+	for h, until := range v.seen {
+		if now.After(until) {
+			delete(v.seen, h)
+		}
+	}
+}
+
+// Poll is what the verifier who asked sees of a request.
+type Poll struct {
+	Request Request
+	// Partner is who asked (Start's partner).
+	Partner string
+	Answer  *Answer // nil while waiting
+	Expired bool    // no answer came in time
+}
+
+// Result returns the request with handle and its answer when it came.
+func (v *Verifier) Result(handle string) (Poll, error) {
+	now := v.now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.sweep(now)
+	e, ok := v.byHandle[handle]
+	if !ok {
+		return Poll{}, ErrNotFound
+	}
+	p := Poll{Request: e.req, Partner: e.partner}
+	if e.answer != nil {
+		a := *e.answer
+		p.Answer = &a
+	} else if !e.busy && now.After(e.req.Expires) {
+		p.Expired = true
+	}
+	return p, nil
+}
+
+// Respond takes a wallet's authorization response (the direct_post form)
+// for request id. It returns an error the wallet should hear about
+// (ErrNotFound, ErrExpired, ErrAnswered, ErrState); a presentation that
+// fails verification is an answer like any other — the verifier who asked
+// sees why — and returns nil.
+func (v *Verifier) Respond(ctx context.Context, id string, form url.Values) error {
+	now := v.now()
+	v.mu.Lock()
+	e, ok := v.byID[id]
+	switch {
+	case !ok:
+		v.mu.Unlock()
+		return ErrNotFound
+	case e.busy:
+		v.mu.Unlock()
+		return ErrAnswered
+	case now.After(e.req.Expires):
+		v.mu.Unlock()
+		return ErrExpired
+	case form.Get("state") != e.req.State:
+		v.mu.Unlock()
+		return ErrState
+	}
+	e.busy = true // one answer per request, even while this one is judged
+	req, partner := e.req, e.partner
+	v.mu.Unlock()
+
+	a := v.judge(ctx, req, form, now)
+	a.At = now
+	outcome := a.Outcome
+	if a.Reason != "" {
+		outcome = a.Reason
+	}
+	v.count(ctx, partner, "phone_"+outcome)
+
+	v.mu.Lock()
+	e.answer = &a
+	e.forgetAt = now.Add(keepAnswer)
+	v.mu.Unlock()
+	return nil
+}
+
+// judge verifies a wallet's response against the request it answers.
+func (v *Verifier) judge(ctx context.Context, req Request, form url.Values, now time.Time) Answer {
+	if form.Get("error") != "" {
+		return Answer{Outcome: OutcomeDeclined, Reason: ReasonDeclined, Status: verify.StatusNotChecked}
+	}
+	pres, err := ParseVPToken(form.Get("vp_token"))
+	if err != nil {
+		return refused(ReasonMalformed)
+	}
+	sum := sha256.Sum256([]byte(pres))
+	v.mu.Lock()
+	_, replay := v.seen[sum]
+	if !replay {
+		v.seen[sum] = now.Add(maxReplayWindow)
+	}
+	v.mu.Unlock()
+	if replay {
+		return refused(ReasonReplayed)
+	}
+	got, err := v.check.Check(pres, req.Nonce, req.ClientID, now)
+	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			return refused(r.Reason)
+		}
+		// Our own failure (the keys could not be read): no verdict.
+		return Answer{Outcome: verify.OutcomeUnknown, Reason: ReasonStatus, Status: verify.StatusUnavailable}
+	}
+	if got.Issuer != v.issuer {
+		return refused(ReasonUnknownIssuer)
+	}
+	if got.VCT != req.Query.Credentials[0].Meta.VCTValues[0] {
+		return refused(ReasonWrongType)
+	}
+	for _, c := range req.Query.asked() {
+		if _, ok := got.Claims[c]; !ok {
+			return refused(ReasonMissingClaims)
+		}
+	}
+	a := Answer{Outcome: verify.OutcomeValid, Valid: true, Status: verify.StatusNotChecked}
+	a.fill(req, got)
+	if got.Status == nil || v.status == nil {
+		return a
+	}
+	st, err := v.status(ctx, got.Status.URI, got.Status.Index)
+	switch {
+	case err != nil:
+		a.Valid, a.Outcome, a.Status, a.Reason = false, verify.OutcomeUnknown, verify.StatusUnavailable, ReasonStatus
+	case st == statuslist.Valid:
+		a.Status = verify.StatusValid
+	case st == statuslist.Suspended:
+		a.Valid, a.Outcome, a.Status, a.Reason = false, verify.OutcomeInvalid, verify.StatusSuspended, ReasonSuspended
+	default: // invalid, and any value this version does not know
+		a.Valid, a.Outcome, a.Status, a.Reason = false, verify.OutcomeInvalid, verify.StatusRevoked, ReasonRevoked
+	}
+	if !a.Valid {
+		// A revoked or suspended card, or one whose status is unknown,
+		// proves nothing: show why, not what it says.
+		a.Claims = nil
+	}
+	return a
+}
+
+// fill copies exactly the asked-for claims: whatever else a wallet sent is
+// not shown and not kept.
+func (a *Answer) fill(req Request, got Checked) {
+	a.Claims = map[string]any{}
+	for _, c := range req.Query.asked() {
+		if val, ok := got.Claims[c]; ok {
+			a.Claims[c] = val
+		}
+	}
+	if !got.Expires.IsZero() {
+		t := got.Expires
+		a.ExpiresAt = &t
+	}
+}
+
+// refused is the answer for a presentation that proves nothing: no claims.
+func refused(reason string) Answer {
+	outcome := verify.OutcomeNotGenuine
+	switch reason {
+	case ReasonExpired, ReasonNotYetValid:
+		outcome = verify.OutcomeInvalid
+	}
+	return Answer{Outcome: outcome, Reason: reason, Status: verify.StatusNotChecked}
+}
+
+// ParseVPToken reads the vp_token of a response to our query: a JSON
+// object whose only key is QueryID, holding exactly one presentation
+// string (multiple is not asked for).
+func ParseVPToken(s string) (string, error) {
+	if s == "" || len(s) > MaxResponse {
+		return "", errors.New("present: vp_token missing or too large")
+	}
+	var tok map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &tok); err != nil {
+		return "", fmt.Errorf("present: vp_token: %w", err)
+	}
+	raw, ok := tok[QueryID]
+	if !ok || len(tok) != 1 {
+		return "", fmt.Errorf("present: vp_token answers %d queries, want only %q", len(tok), QueryID)
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return "", fmt.Errorf("present: vp_token[%s]: %w", QueryID, err)
+	}
+	if len(list) != 1 || list[0] == "" {
+		return "", fmt.Errorf("present: vp_token[%s] holds %d presentations, want 1", QueryID, len(list))
+	}
+	return list[0], nil
+}
