@@ -22,8 +22,9 @@ import (
 
 // phoneWallet is a test wallet holding the city's credential for one card.
 type phoneWallet struct {
-	cred   *sdjwt.Credential
-	holder signing.Bound
+	cred      *sdjwt.Credential
+	holder    signing.Bound
+	holderKey *ecdsa.PrivateKey
 }
 
 // newPhoneWallet issues a credential for cardID with the program's active
@@ -62,7 +63,7 @@ func newPhoneWallet(t *testing.T, ce *cardEnv, cardID string) *phoneWallet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &phoneWallet{cred: cred, holder: signing.Bind(hs, rand.Reader)}
+	return &phoneWallet{cred: cred, holder: signing.Bind(hs, rand.Reader), holderKey: hk}
 }
 
 // answer reads the openid4vp:// request, discloses what its DCQL query

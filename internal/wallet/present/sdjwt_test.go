@@ -196,3 +196,48 @@ func TestSDJWTPresentations(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRespond feeds arbitrary wallet answers through the whole response
+// path (vp_token parsing, SD-JWT parsing and verification, key binding):
+// it must never panic, and an answer that is not valid carries no claims.
+func FuzzRespond(f *testing.F) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	city, err := signing.NewSigner(mustKey(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ks, err := signing.NewKeySet(cose.Key{ID: city.KeyID(), Alg: city.Algorithm(), Public: city.Public()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(`{"municipal_id":["eyJhbGciOiJFUzI1NiJ9.e30.sig~WyJzIiwibiIsMV0~"]}`, "")
+	f.Add(`{"municipal_id":["a.b.c~~d.e.f"]}`, "")
+	f.Add("", "access_denied")
+	f.Fuzz(func(t *testing.T, vp, walletErr string) {
+		v := New(SDJWT{Keys: func() (*signing.KeySet, error) { return ks, nil }}, fixedStatus{1: statuslist.Valid}.Status, nil,
+			Options{Issuer: base, Now: func() time.Time { return now }})
+		req, err := v.Start("web", PresetResidentOver21, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"vp_token": {vp}, "state": {req.State}}
+		if walletErr != "" {
+			form.Set("error", walletErr)
+		}
+		if err := v.Respond(context.Background(), req.ID, form); err != nil {
+			t.Fatalf("Respond = %v", err)
+		}
+		p, _ := v.Result(req.Handle)
+		if p.Answer == nil || p.Answer.Valid || p.Answer.Claims != nil {
+			t.Fatalf("arbitrary input gave %+v, want a refusal without claims", p.Answer)
+		}
+	})
+}
+
+func mustKey(f *testing.F) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return k
+}
