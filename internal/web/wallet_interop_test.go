@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
+	"github.com/cityid/cityid/internal/credential/municipalid"
+	"github.com/cityid/cityid/internal/oid4vci"
 )
 
 // nodeWalletDir holds the independent wallet (package.json, lockfile,
@@ -47,29 +48,40 @@ func nodeWallet(t *testing.T, job map[string]any, out any) {
 }
 
 // TestWalletInterop has independent implementations from npm check both
-// ends: @sd-jwt/sd-jwt-vc verifies a credential cityid issued (signature
-// by the published JWKS, disclosures, the signed status list fetched from
-// cityid), and a wallet built on @openid4vc/openid4vp and @sd-jwt/sd-jwt-vc
-// answers cityid's request for "lives in the city and over 21", which
-// cityid's verifier accepts, showing those two claims and nothing else.
+// ends against a running server: a Node wallet receives the card over
+// OpenID4VCI (pre-authorized code with the transaction code the desk
+// shows), @sd-jwt/sd-jwt-vc verifies the credential cityid issued
+// (signature by the published JWKS, disclosures, the signed status list
+// fetched from cityid), and the wallet, built on @openid4vc/openid4vp and
+// @sd-jwt/sd-jwt-vc, answers cityid's request for "lives in the city and
+// over 21", which cityid's verifier accepts, showing those two claims and
+// nothing else.
 func TestWalletInterop(t *testing.T) {
 	ce := newCardEnv(t)
-	w := newPhoneWallet(t, ce, ce.issue(t))
-	// The Node wallet makes its key-binding JWT with the real clock: bring
-	// the test clock to now.
+	cardID := ce.issue(t)
+	// The Node wallet signs its proofs and key bindings with the real
+	// clock: bring the test clock to now.
 	ce.clk.Add(time.Until(ce.clk.Now()) * -1)
-	holder, err := json.Marshal(jose.JSONWebKey{Key: w.holderKey})
-	if err != nil {
-		t.Fatal(err)
+	offer := offerPhone(t, ce, cardID)
+	offerURI := oid4vci.OfferURI(ce.app.Settings.Program.IssuerURL, offer.Code, "the code on the screen")
+
+	var got struct {
+		Credential string
+		Holder     json.RawMessage
+	}
+	nodeWallet(t, map[string]any{"mode": "receive", "base": ce.ts.URL, "offer": offerURI, "tx_code": offer.TxCode}, &got)
+	if got.Credential == "" || len(got.Holder) == 0 {
+		t.Fatalf("node wallet received %+v, want a credential and its holder key", got)
 	}
 
 	var checked struct {
 		Claims   map[string]any
 		Iss, Vct string
 	}
-	nodeWallet(t, map[string]any{"mode": "check", "base": ce.ts.URL, "credential": w.cred.String()}, &checked)
-	if checked.Claims["resident_of"] != "New Haven" || checked.Claims["age_over_21"] != true || checked.Iss == "" {
-		t.Errorf("@sd-jwt/sd-jwt-vc read %+v, want the issuer and every claim (resident_of New Haven, age_over_21 true)", checked)
+	nodeWallet(t, map[string]any{"mode": "check", "base": ce.ts.URL, "credential": got.Credential}, &checked)
+	if checked.Claims["resident_of"] != "New Haven" || checked.Claims["age_over_21"] != true || checked.Claims["given_name"] != "Zenobia" ||
+		checked.Vct != municipalid.VCT(ce.app.Settings.Program.IssuerURL) {
+		t.Errorf("@sd-jwt/sd-jwt-vc read %+v, want the municipal ID with every claim (resident_of New Haven, age_over_21, given_name)", checked)
 	}
 
 	c := ce.client()
@@ -80,13 +92,13 @@ func TestWalletInterop(t *testing.T) {
 		Status int
 		Body   string
 	}
-	nodeWallet(t, map[string]any{"mode": "present", "request": uri, "credential": w.cred.String(), "holder": json.RawMessage(holder)}, &presented)
+	nodeWallet(t, map[string]any{"mode": "present", "request": uri, "credential": got.Credential, "holder": got.Holder}, &presented)
 	if presented.Status != http.StatusOK || presented.Client != "redirect_uri" || strings.Join(presented.Asked, ",") != "resident_of,age_over_21" {
 		t.Fatalf("node wallet's presentation: %+v, want 200 after asking for resident_of and age_over_21 from a redirect_uri client", presented)
 	}
 	r := c.get(t, path)
-	got := text(r.Body)
-	if !strings.Contains(got, "GENUINE AND VALID") || !strings.Contains(got, "New Haven") || strings.Contains(got, "Ana") || strings.Contains(got, "1990") {
-		t.Errorf("cityid's answer page for the Node wallet's presentation = %s, want valid with New Haven and no name or birth date", got)
+	page := text(r.Body)
+	if !strings.Contains(page, "GENUINE AND VALID") || !strings.Contains(page, "New Haven") || strings.Contains(page, "Zenobia") || strings.Contains(page, "1988") {
+		t.Errorf("cityid's answer page for the Node wallet's presentation = %s, want valid with New Haven and no name or birth date", page)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/credential/municipalid"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/verify"
 )
@@ -45,7 +46,7 @@ func (jsonChecker) Check(p, nonce, aud string, at time.Time) (Checked, error) {
 		in.Issuer = base
 	}
 	if in.VCT == "" {
-		in.VCT = base + VCTPath
+		in.VCT = municipalid.VCT(base)
 	}
 	return Checked{Issuer: in.Issuer, VCT: in.VCT, Claims: in.Claims, Status: in.Status, Expires: at.Add(time.Hour)}, nil
 }

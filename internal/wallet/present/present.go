@@ -24,17 +24,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityid/cityid/internal/credential/municipalid"
 	"github.com/cityid/cityid/internal/credential/statuslist"
 	"github.com/cityid/cityid/internal/verify"
 )
 
-// Paths the wallet reaches, under the server's public URL. They sit outside
-// the browser pages' cross-origin protection: a wallet is not a browser.
-const (
-	ResponsePath = "/oid4vp/response/"
-	// VCTPath is the credential type's path under the issuer URL.
-	VCTPath = "/credentials/municipal-id/v1"
-)
+// ResponsePath is where wallets post their answers, under the server's
+// public URL; it sits outside the browser pages' cross-origin protection: a
+// wallet is not a browser.
+const ResponsePath = "/oid4vp/response/"
 
 // Limits.
 const (
@@ -282,7 +280,7 @@ func (v *Verifier) Start(partner string, p Preset, base string) (*Request, error
 	resp := base + ResponsePath + ids[0]
 	req := Request{ID: ids[0], Handle: ids[1], Nonce: ids[2], State: ids[3], Preset: p,
 		ClientID: "redirect_uri:" + resp, ResponseURI: resp,
-		Query: NewQuery(v.issuer+VCTPath, p.Claims()), Expires: now.Add(v.ttl)}
+		Query: NewQuery(municipalid.VCT(v.issuer), p.Claims()), Expires: now.Add(v.ttl)}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.sweep(now)

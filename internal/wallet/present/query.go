@@ -3,6 +3,8 @@ package present
 import (
 	"fmt"
 	"slices"
+
+	"github.com/cityid/cityid/internal/credential/municipalid"
 )
 
 // Format is the DCQL credential format asked for: IETF SD-JWT VC.
@@ -34,13 +36,13 @@ func Presets() []Preset {
 func (p Preset) Claims() []string {
 	switch p {
 	case PresetResident:
-		return []string{"resident_of"}
+		return []string{municipalid.ResidentOf}
 	case PresetOver21:
-		return []string{"age_over_21"}
+		return []string{municipalid.AgeOver21}
 	case PresetResidentOver21:
-		return []string{"resident_of", "age_over_21"}
+		return []string{municipalid.ResidentOf, municipalid.AgeOver21}
 	case PresetName:
-		return []string{"given_name", "family_name"}
+		return []string{municipalid.GivenName, municipalid.FamilyName}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/credential/cose"
+	"github.com/cityid/cityid/internal/credential/municipalid"
 	"github.com/cityid/cityid/internal/credential/sdjwt"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/credential/statuslist"
@@ -58,7 +59,7 @@ func issue(t *testing.T, issuer signing.Signer, iat, exp time.Time, idx int) *te
 	t.Helper()
 	holder := signing.Bind(newSigner(t), rand.Reader)
 	c, err := sdjwt.Issue(rand.Reader, signing.Bind(issuer, rand.Reader), sdjwt.Issuance{
-		Issuer: base, VCT: base + VCTPath, IssuedAt: iat, Expires: exp, Holder: holder.Public(),
+		Issuer: base, VCT: municipalid.VCT(base), IssuedAt: iat, Expires: exp, Holder: holder.Public(),
 		Status: &sdjwt.StatusRef{URI: base + "/status/1", Index: idx},
 		Claims: sdjwt.Object{
 			{Name: "given_name", Value: "Ana María", Disclose: true},
