@@ -35,6 +35,12 @@ type verifyEnv struct {
 	ts      *httptest.Server
 	token   string
 	payload string
+	// For the phone credential tests: the app, the card, its supervisor
+	// and a clerk's token.
+	app      *app.App
+	cardID   string
+	sup      auth.Actor
+	clerkTok string
 }
 
 func newVerifyEnv(tb testing.TB) *verifyEnv {
@@ -101,7 +107,7 @@ func newVerifyEnv(tb testing.TB) *verifyEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &verifyEnv{api: x, ts: ts, token: supTok, payload: payload}
+	return &verifyEnv{api: x, ts: ts, token: supTok, payload: payload, app: a, cardID: cd.ID, sup: sup, clerkTok: clerkTok}
 }
 
 func post(tb testing.TB, url, token string, body []byte) apiResp {
