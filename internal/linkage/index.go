@@ -121,7 +121,7 @@ type Index struct {
 	ids      []string
 	slot     map[string]int32
 	free     []int32
-	postings map[uint64][]int32
+	postings postings
 	// coResidents is how many other residents each resident lives with,
 	// on average (estimated by Train).
 	coResidents float64
@@ -136,7 +136,7 @@ func NewIndex(opt Options, model *Model) (*Index, error) {
 	if model == nil {
 		model = DefaultModel()
 	}
-	ix := &Index{opt: opt, slot: map[string]int32{}, postings: map[uint64][]int32{}, coResidents: 1.5,
+	ix := &Index{opt: opt, slot: map[string]int32{}, postings: newPostings(), coResidents: 1.5,
 		sc: &scorer{nick: NewNicknames(), model: model, tf: newTermFreq()}}
 	if opt.Mode == ModeBloom {
 		e, err := NewEncoder(opt.Key)
@@ -221,7 +221,12 @@ func (ix *Index) put(id string, e entry) {
 	}
 	ix.slot[id] = s
 	for _, k := range e.keys {
-		ix.postings[k] = append(ix.postings[k], s)
+		ix.postings.add(k, s)
+	}
+	if e.p != nil {
+		// A plain entry's keys are hashes of its prepared record: they are
+		// derived again on removal rather than kept (~130 bytes a resident).
+		ix.entries[s].keys = nil
 	}
 	ix.sc.tf.add(&ix.entries[s], 1)
 }
@@ -240,17 +245,12 @@ func (ix *Index) removeLocked(id string) bool {
 	}
 	e := &ix.entries[s]
 	ix.sc.tf.add(e, -1)
-	for _, k := range e.keys {
-		p := ix.postings[k]
-		if i := slices.Index(p, s); i >= 0 {
-			p[i] = p[len(p)-1]
-			p = p[:len(p)-1]
-		}
-		if len(p) == 0 {
-			delete(ix.postings, k)
-		} else {
-			ix.postings[k] = p
-		}
+	keys := e.keys
+	if keys == nil && e.p != nil {
+		keys = preparedEntry(e.p, ix.sc.nick).keys
+	}
+	for _, k := range keys {
+		ix.postings.remove(k, s)
 	}
 	*e = entry{}
 	ix.ids[s] = ""
@@ -311,8 +311,9 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 	threshold := logit2(ix.opt.Thresholds.Review)
 	seen := make(map[int32]struct{}, 64)
 	var out []Candidate
+	var scratch [1]int32
 	for _, k := range e.keys {
-		p := ix.postings[k]
+		p := ix.postings.get(k, &scratch)
 		if len(p) > maxBlock {
 			continue // as in batch runs: the other keys cover a common name
 		}
@@ -415,9 +416,7 @@ func (ix *Index) MemoryBytes() int64 {
 		n += int64(len(ix.ids[i]))
 	}
 	n += int64(len(ix.slot)) * (mapEntry + 4)
-	for _, p := range ix.postings {
-		n += mapEntry + 24 + int64(cap(p))*4
-	}
+	n += ix.postings.bytes()
 	for _, f := range tfFields {
 		n += int64(len(ix.sc.tf.counts[f])) * (mapEntry + 12)
 	}

@@ -61,6 +61,12 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if c := loaded.Screen(FromPerson("", people[7])); len(c) > 0 && c[0].ID == "r7" {
 		t.Errorf("removed resident r7 came back from the snapshot: %+v", c[0])
 	}
+	// A record loaded from a snapshot is removed from every block.
+	loaded.Remove("r10")
+	if c := loaded.Screen(FromPerson("", people[10])); len(c) > 0 && c[0].ID == "r10" {
+		t.Errorf("r10 removed after the load is still screened: %+v", c[0])
+	}
+	loaded.Add("r10", FromPerson("", people[10]))
 	// Interned strings: the loaded index holds no more than the original.
 	if got, want := loaded.MemoryBytes(), ix.MemoryBytes(); got > want {
 		t.Errorf("MemoryBytes from snapshot = %d, want ≤ %d (rebuilt)", got, want)
