@@ -134,8 +134,8 @@ func Link(ctx context.Context, left, right []Record, opt Options) (*Result, erro
 type batch struct {
 	opt     Options
 	entries []entry
-	truth   []string
-	split   int // records at index ≥ split are the second file; 0 for dedup
+	truth   []int32 // an id per Truth label (0: none), compared per candidate pair
+	split   int     // records at index ≥ split are the second file; 0 for dedup
 	blocks  map[uint64][]int32
 	sc      *scorer
 	skipped int
@@ -240,7 +240,18 @@ func (b *batch) prepare(ctx context.Context, recs []Record) error {
 	nick := NewNicknames()
 	b.sc = &scorer{nick: nick}
 	b.entries = make([]entry, len(recs))
-	b.truth = make([]string, len(recs))
+	b.truth = make([]int32, len(recs))
+	ids := map[string]int32{}
+	for i := range recs {
+		if t := recs[i].Truth; t != "" {
+			id, ok := ids[t]
+			if !ok {
+				id = int32(len(ids) + 1)
+				ids[t] = id
+			}
+			b.truth[i] = id
+		}
+	}
 	var encs []*Encoder
 	if b.opt.Mode == ModeBloom {
 		for range b.opt.Workers {
@@ -252,7 +263,6 @@ func (b *batch) prepare(ctx context.Context, recs []Record) error {
 		}
 	}
 	return b.parallel(ctx, "prepare", len(recs), func(w, i int) {
-		b.truth[i] = recs[i].Truth
 		if encs != nil {
 			enc := encs[w].Encode(recs[i])
 			b.entries[i] = encodedEntry(&enc)
@@ -323,7 +333,7 @@ func (b *batch) score(ctx context.Context) (*Result, error) {
 		l := &locals[w]
 		b.candidates(i, l.seen, func(i, j int) bool {
 			l.cands++
-			if b.truth[i] != "" && b.truth[i] == b.truth[j] {
+			if b.truth[i] != 0 && b.truth[i] == b.truth[j] {
 				l.cmatches++
 			}
 			_, wt := b.sc.score(&b.entries[i], &b.entries[j])

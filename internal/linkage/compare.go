@@ -38,8 +38,12 @@ func comparePlain(a, b *prepared, nick Nicknames) Vector {
 	if a.arabic != b.arabic {
 		s = compareScripts(a.surFull, b.surFull)
 	}
-	if g > Strong || s > Strong {
-		// Given name and surname written in each other's boxes.
+	// Given name and surname written in each other's boxes. A swap fits
+	// better only if a cross comparison is at least as good as the better
+	// straight one, so where that is Exact (most candidate pairs share a
+	// surname) only a cross comparison that is Exact can win: the strings
+	// equal.
+	if (g > Strong || s > Strong) && (min(g, s) != Exact || a.givenFull == b.surFull || b.givenFull == a.surFull) {
 		gx := compareNameCross(a.given, a.givenFull, a.givenDM, a.givenSp, b.sur, b.surFull, b.surDM, b.surSp)
 		sx := compareNameCross(b.given, b.givenFull, b.givenDM, b.givenSp, a.sur, a.surFull, a.surDM, a.surSp)
 		// Only when both fit better swapped: "Jean Frantz Jean-Louis" and

