@@ -15,6 +15,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/field/station"
 	"github.com/cityid/cityid/internal/field/uplink"
+	"github.com/cityid/cityid/internal/field/wire"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/web"
 )
@@ -131,7 +132,7 @@ func stationInit(ctx context.Context, stdio IO, dir, server, name string) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "station %q set up in %s\n", name, dir)
+	fmt.Fprintf(stdio.Out, "station %q set up in %s\n\n  code for the supervisor: %s\n\n", name, dir, wire.Code(st.PublicKey()))
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rep, err := uplink.Sync(ctx, st, c)
@@ -139,8 +140,7 @@ func stationInit(ctx context.Context, stdio IO, dir, server, name string) error 
 		fmt.Fprintf(stdio.Out, "the city server could not be reached (%v);\nthe enrolment is sent at the next 'cityid station sync' or while serving.\n", err)
 		return nil
 	}
-	s := st.State()
-	fmt.Fprintf(stdio.Out, "enrolment sent: %s\n\n  code for the supervisor: %s\n\nA supervisor approves the station on the city's staff pages after checking this code.\n", rep.Enrolment, s.Code)
+	fmt.Fprintf(stdio.Out, "enrolment sent: %s\nA supervisor approves the station on the city's staff pages after checking this code.\n", rep.Enrolment)
 	fmt.Fprintln(stdio.Out, "Next: add clerks with 'cityid station clerk NAME --password-stdin', then 'cityid station serve'.")
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/field/packet"
+	"github.com/cityid/cityid/internal/field/wire"
 )
 
 // Receipt is what the clerk prints for the resident after finishing: the
@@ -142,15 +143,16 @@ const WarnFreeBytes = 1 << 30
 
 // Status is the station's counts for the coordinator.
 type Status struct {
-	Name, StationID, Code, Enrolment string
-	Sealed                           uint64 // packets sealed since the station was set up
-	Waiting                          int    // in the outbox
-	WaitingBytes                     int64
-	Acked                            uint64 // acknowledged by the city
-	Refused                          []Refusal
-	FreeBytes                        int64 // -1: unknown on this system
-	LowStorage                       bool
-	LastSync                         time.Time
+	Name, StationID, Enrolment string
+	Code                       string // the short code of the station's key (wire.Code) the supervisor compares
+	Sealed                     uint64 // packets sealed since the station was set up
+	Waiting                    int    // in the outbox
+	WaitingBytes               int64
+	Acked                      uint64 // acknowledged by the city
+	Refused                    []Refusal
+	FreeBytes                  int64 // -1: unknown on this system
+	LowStorage                 bool
+	LastSync                   time.Time
 }
 
 // Status returns the station's counts and free storage.
@@ -160,7 +162,7 @@ func (s *Station) Status() (Status, error) {
 		return Status{}, err
 	}
 	st := s.State()
-	out := Status{Name: st.Name, StationID: st.StationID, Code: st.Code, Enrolment: st.Status,
+	out := Status{Name: st.Name, StationID: st.StationID, Code: wire.Code(s.PublicKey()), Enrolment: st.Status,
 		Sealed: st.LastSeq, Waiting: len(waiting), Acked: st.Acked, Refused: st.Refused, LastSync: st.LastSync}
 	for _, w := range waiting {
 		out.WaitingBytes += w.Size

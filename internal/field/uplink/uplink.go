@@ -22,15 +22,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/field/station"
-)
-
-// The city's endpoints (docs/api.md; the server side is internal/field's importer).
-const (
-	enrolPath   = "/api/v1/field/stations"
-	stationPath = "/api/v1/field/stations/"
-	packetsPath = "/api/v1/field/packets"
-
-	resultQuarantined = "quarantined"
+	"github.com/cityid/cityid/internal/field/wire"
 )
 
 // Client talks to one city server.
@@ -52,19 +44,8 @@ func New(base string, hc *http.Client) (*Client, error) {
 	return &Client{base: u, http: hc}, nil
 }
 
-// enrolment is the server's JSON view of a station.
-type enrolment struct {
-	StationID string `json:"station_id"`
-	Status    string `json:"status"`
-	Code      string `json:"code"`
-	SiteID    string `json:"site_id,omitempty"`
-	PacketKey *struct {
-		ID        string `json:"id"`
-		PublicKey []byte `json:"public_key"`
-	} `json:"packet_key,omitempty"`
-}
-
-func (e enrolment) station() station.Enrolment {
+// stationEnrolment is the station's record of the server's answer.
+func stationEnrolment(e wire.Enrolment) station.Enrolment {
 	out := station.Enrolment{StationID: e.StationID, Code: e.Code, Status: e.Status, SiteID: e.SiteID}
 	if e.PacketKey != nil {
 		out.CityKey = e.PacketKey.PublicKey
@@ -75,26 +56,30 @@ func (e enrolment) station() station.Enrolment {
 // Enrol sends the station's name and public key; the answer is pending
 // (or the station's current status, if this key enrolled before).
 func (c *Client) Enrol(ctx context.Context, name string, pub ed25519.PublicKey) (station.Enrolment, error) {
-	body, err := json.Marshal(map[string]any{"name": name, "public_key": []byte(pub)})
+	body, err := json.Marshal(wire.EnrolRequest{Name: name, PublicKey: pub})
 	if err != nil {
 		return station.Enrolment{}, err
 	}
-	var e enrolment
-	if err := c.do(ctx, http.MethodPost, enrolPath, "application/json", body, &e, http.StatusOK, http.StatusAccepted); err != nil {
+	var e wire.Enrolment
+	if err := c.do(ctx, http.MethodPost, wire.EnrolPath, "application/json", body, &e, http.StatusOK, http.StatusAccepted); err != nil {
 		return station.Enrolment{}, fmt.Errorf("enrol: %w", err)
 	}
-	return e.station(), nil
+	return stationEnrolment(e), nil
 }
 
 // Fetch asks the server for the station's enrolment: the supervisor's
 // decision and, once approved, the city's packet key.
 func (c *Client) Fetch(ctx context.Context, stationID string) (station.Enrolment, error) {
-	var e enrolment
-	if err := c.do(ctx, http.MethodGet, stationPath+url.PathEscape(stationID), "", nil, &e, http.StatusOK); err != nil {
+	var e wire.Enrolment
+	if err := c.do(ctx, http.MethodGet, wire.StationPath+url.PathEscape(stationID), "", nil, &e, http.StatusOK); err != nil {
 		return station.Enrolment{}, fmt.Errorf("enrolment: %w", err)
 	}
-	return e.station(), nil
+	return stationEnrolment(e), nil
 }
+
+// ErrKeyMismatch is an enrolment answer for another key than the
+// station's: the enrolment is not recorded.
+var ErrKeyMismatch = errors.New("the city's server holds another key for this station")
 
 // Ack is the city's answer to one uploaded packet that it now holds.
 type Ack struct {
@@ -109,11 +94,8 @@ var ErrNotHeld = errors.New("the city's server did not take the request")
 // Upload sends one sealed packet. A nil error means the city holds it
 // (imported or quarantined) and the station may delete it.
 func (c *Client) Upload(ctx context.Context, sealed []byte) (Ack, error) {
-	var u struct {
-		Result string `json:"result"`
-		Reason string `json:"reason"`
-	}
-	err := c.do(ctx, http.MethodPost, packetsPath, "application/octet-stream", sealed, &u, http.StatusOK, http.StatusUnprocessableEntity)
+	var u wire.Upload
+	err := c.do(ctx, http.MethodPost, wire.PacketsPath, "application/octet-stream", sealed, &u, http.StatusOK, http.StatusUnprocessableEntity)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -185,6 +167,11 @@ func Sync(ctx context.Context, st *station.Station, c *Client) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	// The code the supervisor compares is the station's own key's; a
+	// server that answers with another one holds another key.
+	if want := wire.Code(st.PublicKey()); e.Code != want {
+		return rep, fmt.Errorf("%w: the server's code %q is not this station's %q", ErrKeyMismatch, e.Code, want)
+	}
 	if err := st.SetEnrolment(e); err != nil {
 		return rep, err
 	}
@@ -206,7 +193,7 @@ func Sync(ctx context.Context, st *station.Station, c *Client) (Report, error) {
 			return rep, fmt.Errorf("upload packet %d: %w", w.Seq, err)
 		}
 		reason := ""
-		if ack.Result == resultQuarantined {
+		if ack.Result == wire.ResultQuarantined {
 			reason = cmp.Or(ack.Reason, "unknown")
 			rep.Refused++
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/field/packet"
 	"github.com/cityid/cityid/internal/field/station"
+	"github.com/cityid/cityid/internal/field/wire"
 	"github.com/cityid/cityid/internal/person"
 )
 
@@ -48,7 +49,7 @@ func (f *fakeCity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(v)
 	}
 	enrolment := func() map[string]any {
-		e := map[string]any{"station_id": "stn_fake", "status": "pending", "code": "ABCD-EFGH"}
+		e := map[string]any{"station_id": "stn_fake", "status": "pending", "code": wire.Code(f.pub)}
 		if f.approved {
 			e["status"] = "approved"
 			e["packet_key"] = map[string]any{"id": "pk_1", "public_key": f.key.PublicKey().Bytes()}
@@ -56,7 +57,7 @@ func (f *fakeCity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return e
 	}
 	switch {
-	case r.Method == http.MethodPost && r.URL.Path == enrolPath:
+	case r.Method == http.MethodPost && r.URL.Path == wire.EnrolPath:
 		var req struct {
 			Name      string `json:"name"`
 			PublicKey []byte `json:"public_key"`
@@ -67,9 +68,9 @@ func (f *fakeCity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.pub = req.PublicKey
 		answer(http.StatusAccepted, enrolment())
-	case r.Method == http.MethodGet && r.URL.Path == stationPath+"stn_fake":
+	case r.Method == http.MethodGet && r.URL.Path == wire.StationPath+"stn_fake":
 		answer(http.StatusOK, enrolment())
-	case r.Method == http.MethodPost && r.URL.Path == packetsPath:
+	case r.Method == http.MethodPost && r.URL.Path == wire.PacketsPath:
 		f.uploads++
 		if f.uploads == f.cutAt {
 			io.CopyN(io.Discard, r.Body, 1000)
@@ -121,7 +122,7 @@ func TestEnrolApproveUploadResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Sync(ctx, st, c)
-	if err != nil || rep.Enrolment != "pending" || st.State().StationID != "stn_fake" || st.State().Code != "ABCD-EFGH" {
+	if err != nil || rep.Enrolment != "pending" || st.State().StationID != "stn_fake" || st.State().Code != wire.Code(st.PublicKey()) {
 		t.Fatalf("first sync = %+v, %v; state %+v", rep, err, st.State())
 	}
 	if _, err := st.Finish("clk", intake(t, "Pérez")); !errors.Is(err, station.ErrNotApproved) {
