@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,7 +25,7 @@ import (
 // world is a city server with a partner site, a supervisor and enrolled,
 // approved stations.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	a     *app.App
 	clock *time.Time
 	site  site.Site
@@ -32,7 +34,7 @@ type world struct {
 
 var start = time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
 
-func newWorld(t *testing.T, dbURL string) *world {
+func newWorld(t testing.TB, dbURL string) *world {
 	now := start
 	a := apptest.Open(t, dbURL, func() time.Time { return now })
 	w := &world{t: t, a: a, clock: &now}
@@ -54,7 +56,7 @@ func (w *world) enrol(name string, approve bool) *apptest.Station {
 	return s
 }
 
-func application(t *testing.T, given string) enroll.Intake { return apptest.FieldIntake(t, given) }
+func application(t testing.TB, given string) enroll.Intake { return apptest.FieldIntake(t, given) }
 
 func (w *world) receive(b []byte) wire.Upload {
 	w.t.Helper()
@@ -297,5 +299,34 @@ func TestPurgeQuarantine(t *testing.T) {
 	}
 	if q, err := w.a.Field.Quarantine(ctx, w.sup); err != nil || len(q) != 0 {
 		t.Errorf("quarantine after the purge = %d packets, %v", len(q), err)
+	}
+}
+
+// Neither an imported packet nor a quarantined one leaves a resident's
+// name, birth date or address readable in the database files.
+func TestNoPlaintextFromPackets(t *testing.T) {
+	w := newWorld(t, "")
+	s := w.enrol("Laptop", true)
+	in := application(t, "Zebulonia")
+	in.Person.FirstSurname, in.Person.Address.Line1 = "Quetzalcoatlova", "987 Uniquestreet Road"
+	if up := w.receive(s.Seal(t, in, start, "K7QM-4XPA-2RTA")); up.Result != wire.ResultImported {
+		t.Fatalf("import = %+v", up)
+	}
+	refused := application(t, "Xiuhnelli")
+	refused.Person.FirstSurname, refused.Documents = "Tlalocanova", refused.Documents[:1]
+	if up := w.receive(s.Seal(t, refused, start, "K7QM-4XPA-2RTB")); up.Result != wire.ResultQuarantined {
+		t.Fatalf("refused packet = %+v", up)
+	}
+	path := w.a.DB.Path()
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("read %s: %v", f, err)
+		}
+		for _, n := range []string{"Zebulonia", "Quetzalcoatlova", "Uniquestreet", "Xiuhnelli", "Tlalocanova", "1987-03-14"} {
+			if bytes.Contains(b, []byte(n)) {
+				t.Errorf("%s contains plaintext %q", filepath.Base(f), n)
+			}
+		}
 	}
 }
