@@ -96,6 +96,9 @@ type PhoneTx interface {
 	// PhoneCredentials lists a card's phone credentials not yet revoked.
 	PhoneCredentials(ctx context.Context, cardID string) ([]PhoneCredentialRecord, error)
 	RevokePhoneCredential(ctx context.Context, id string, at time.Time) error
+	// DeleteExpiredPhoneOffers deletes offers past both their expiry and
+	// their token's, and says how many.
+	DeleteExpiredPhoneOffers(ctx context.Context, now time.Time) (int, error)
 }
 
 // PhoneOffer is a new offer: the secrets exist only here, to be shown to
@@ -366,4 +369,16 @@ func (s *Service) SigningAlgorithm() string {
 // active, printed card whose holder's record the desk can still read.
 func (s *Service) PhoneOfferOpen(c Card) bool {
 	return c.Status == StatusActive && !c.PrintedAt.IsZero() && s.reprintAllowed(c, s.now().UTC())
+}
+
+// PrunePhoneOffers deletes offers whose code and token have both expired,
+// used or not (the credentials they issued are in phone_credentials).
+func (s *Service) PrunePhoneOffers(ctx context.Context) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredPhoneOffers(ctx, s.now().UTC())
+		return err
+	})
+	return n, err
 }

@@ -367,6 +367,13 @@ func housekeeping(ctx context.Context, a *app.App, sender notify.Sender) {
 		} else if n > 0 {
 			a.Log.Info("cards expired", "count", n)
 		}
+		// Offers and tokens a wallet never used: nothing of an abandoned
+		// flow stays behind.
+		if n, err := a.Cards.PrunePhoneOffers(ctx); err != nil {
+			a.Log.Warn("expired phone offers", "error", err)
+		} else if n > 0 {
+			a.Log.Info("expired phone offers deleted", "count", n)
+		}
 	}
 }
 

@@ -54,6 +54,14 @@ func TestTokenRefusals(t *testing.T) {
 		e.clock.Add(card.PhoneOfferTTL + time.Second)
 		st, out = w.token(o.Code, o.TxCode)
 		want("expired offer", st, out, 400, "invalid_grant")
+
+		// Housekeeping deletes the dead offers: nothing of them stays.
+		if n, err := e.app.Cards.PrunePhoneOffers(ctx); err != nil || n != 2 {
+			t.Errorf("PrunePhoneOffers = %d, %v; want 2", n, err)
+		}
+		if n, err := e.app.DB.CountRows(ctx, "phone_offers"); err != nil || n != 0 {
+			t.Errorf("phone_offers after pruning = %d, %v; want 0", n, err)
+		}
 	})
 }
 

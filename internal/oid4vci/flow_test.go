@@ -200,16 +200,21 @@ func (w *wallet) nonce() string {
 
 // proof signs a key proof with key k.
 func (w *wallet) proof(k *ecdsa.PrivateKey, aud, nonce string, iat time.Time) string {
-	w.t.Helper()
+	return signProof(w.t, k, aud, nonce, iat)
+}
+
+// signProof signs an openid4vci-proof+jwt with k, its public key in the header.
+func signProof(tb testing.TB, k *ecdsa.PrivateKey, aud, nonce string, iat time.Time) string {
+	tb.Helper()
 	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType(oid4vci.ProofType)
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k}, opts)
 	if err != nil {
-		w.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	body, _ := json.Marshal(map[string]any{"aud": aud, "nonce": nonce, "iat": iat.Unix()})
 	jws, err := s.Sign(body)
 	if err != nil {
-		w.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	out, _ := jws.CompactSerialize()
 	return out

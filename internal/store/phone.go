@@ -115,3 +115,14 @@ func (tx *Tx) RevokePhoneCredential(ctx context.Context, id string, at time.Time
 	}
 	return nil
 }
+
+// DeleteExpiredPhoneOffers removes offers past their expiry and their
+// token's expiry.
+func (tx *Tx) DeleteExpiredPhoneOffers(ctx context.Context, now time.Time) (int, error) {
+	res, err := tx.exec(ctx, "DELETE FROM phone_offers WHERE expires_at < ? AND token_expires_at < ?", micros(now), micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired phone offers: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

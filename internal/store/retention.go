@@ -207,8 +207,8 @@ func (db *DB) CountExpiredPreapplications(ctx context.Context, before time.Time)
 	return n, nil
 }
 
-// CardSlotsOf returns the status-list entries of every card of the people,
-// which a purge retires (card.RetireSlots) before erasing the cards.
+// CardSlotsOf returns the status-list entries of every card of the people
+// and of those cards' phone credentials, which a purge retires (card.RetireSlots) before erasing the cards.
 func (tx *Tx) CardSlotsOf(ctx context.Context, personIDs []string) ([]card.Slot, error) {
 	if len(personIDs) == 0 {
 		return nil, nil
@@ -218,7 +218,10 @@ func (tx *Tx) CardSlotsOf(ctx context.Context, personIDs []string) ([]card.Slot,
 	for i, id := range personIDs {
 		args[i] = id
 	}
-	rows, err := tx.query(ctx, "SELECT status_list_id, status_index FROM cards WHERE person_id IN "+in+" ORDER BY status_list_id, status_index", args...)
+	// The cards' own entries and their phone credentials'.
+	rows, err := tx.query(ctx, "SELECT status_list_id, status_index FROM cards WHERE person_id IN "+in+
+		" UNION ALL SELECT p.status_list_id, p.status_index FROM phone_credentials p JOIN cards c ON c.id = p.card_id WHERE c.person_id IN "+in+
+		" ORDER BY 1, 2", append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("card slots: %w", err)
 	}
@@ -265,6 +268,10 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 	}{
 		{"DELETE FROM read_notes WHERE person_id IN " + in, nil},
 		{"DELETE FROM card_reviews WHERE card_id IN (SELECT id FROM cards WHERE person_id IN " + in + ")", nil},
+		// Phone credentials and offers are the cards' (their status entries
+		// were retired with the cards', CardSlotsOf).
+		{"DELETE FROM phone_credentials WHERE card_id IN (SELECT id FROM cards WHERE person_id IN " + in + ")", nil},
+		{"DELETE FROM phone_offers WHERE card_id IN (SELECT id FROM cards WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM cards WHERE person_id IN " + in, &e.Cards},
 		{"DELETE FROM match_encodings WHERE person_id IN " + in, &e.Encodings},
 		// Links between records name the erased ones: they go too.
