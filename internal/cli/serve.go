@@ -238,7 +238,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 }
 
 // shutdownSnapshotTimeout bounds the screening snapshot written at a clean
-// shutdown (~10 s at 1.5 M residents; systemd waits 90 s by default).
+// shutdown; one cut short is dropped and the next start uses the hourly one.
 const shutdownSnapshotTimeout = 60 * time.Second
 
 // writeSnapshot seals the screening index into the database (the leader);
