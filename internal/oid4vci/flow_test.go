@@ -61,7 +61,7 @@ type env struct {
 	issuer     string
 }
 
-func newEnv(t *testing.T, dbURL string, dob person.Date) *env {
+func newEnv(t testing.TB, dbURL string, dob person.Date) *env {
 	clk := &clock{t: time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)}
 	a := apptest.Open(t, dbURL, clk.Now)
 	st := apptest.Site(t, a, "City Hall", site.KindCityHall)
@@ -417,7 +417,7 @@ func TestIssuanceFlow(t *testing.T) {
 }
 
 // tlog sends the server's log to the test's.
-type tlog struct{ t *testing.T }
+type tlog struct{ t testing.TB }
 
 func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
 
