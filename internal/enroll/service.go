@@ -709,9 +709,10 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 // a site holds countCacheMin applications, its counts are kept for
 // countCacheTTL (each server scans at most once per site in that time),
 // so a large city's dashboard may be that many seconds behind; a small
-// program always sees exact counts. When kept counts expire, one request
-// scans again and the others meanwhile show the counts it replaces, so
-// fifty clerks' dashboards do not all wait on the same scan.
+// program always sees exact counts. One request at a time scans a site:
+// when kept counts expire, the others meanwhile show the counts it
+// replaces; when none are kept (a server just started), they wait for its
+// result. Fifty clerks' dashboards do not each scan the same rows.
 const (
 	countCacheMin = 10_000
 	countCacheTTL = 15 * time.Second
@@ -722,8 +723,15 @@ type countCache struct {
 	ttl    time.Duration
 	mu     sync.Mutex
 	bySite map[string]cachedCounts
-	// scanning holds the sites whose expired counts a request is scanning.
-	scanning map[string]bool
+	// scanning holds the scans under way, by site.
+	scanning map[string]*countScan
+}
+
+// countScan is one scan of a site's counts; done closes when m and err are set.
+type countScan struct {
+	done chan struct{}
+	m    map[Status]int
+	err  error
 }
 
 type cachedCounts struct {
@@ -737,23 +745,37 @@ func (s *Service) countApplications(ctx context.Context, site string) (map[Statu
 	now := s.now()
 	c.mu.Lock()
 	e, ok := c.bySite[site]
-	if ok && (now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 || c.scanning[site]) {
+	scan := c.scanning[site]
+	if ok && (now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 || scan != nil) {
 		c.mu.Unlock()
 		return maps.Clone(e.m), nil
 	}
-	if ok {
-		if c.scanning == nil {
-			c.scanning = map[string]bool{}
+	if scan != nil {
+		// Nothing kept yet (a server just started): wait for the scan under
+		// way rather than start the same one again.
+		c.mu.Unlock()
+		select {
+		case <-scan.done:
+			if scan.err == nil {
+				return maps.Clone(scan.m), nil
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		c.scanning[site] = true
+		return s.db.CountApplications(ctx, site)
 	}
+	scan = &countScan{done: make(chan struct{})}
+	if c.scanning == nil {
+		c.scanning = map[string]*countScan{}
+	}
+	c.scanning[site] = scan
 	c.mu.Unlock()
 	m, err := s.db.CountApplications(ctx, site)
-	if ok {
-		c.mu.Lock()
-		delete(c.scanning, site)
-		c.mu.Unlock()
-	}
+	scan.m, scan.err = m, err
+	c.mu.Lock()
+	delete(c.scanning, site)
+	c.mu.Unlock()
+	close(scan.done)
 	if err != nil {
 		return nil, err
 	}
