@@ -166,6 +166,9 @@ func printStationStatus(w io.Writer, st *station.Station) error {
 	if s.FreeBytes >= 0 {
 		fmt.Fprintf(w, "free storage: %d MB\n", s.FreeBytes>>20)
 	}
+	if s.ClockOff {
+		fmt.Fprintf(w, "WARNING: this laptop's clock is %v off from the city's (corrected meanwhile): set its date and time.\n", s.ClockOffset.Abs().Round(time.Minute))
+	}
 	if s.LowStorage {
 		fmt.Fprintln(w, "WARNING: storage is almost full: sync with the city or free space before taking more applications.")
 	}

@@ -248,11 +248,23 @@ func (d *stationDesk) notice(p *page) {
 	switch {
 	case st.Enrolment != station.StatusApproved:
 		p.Notice = p.T("station.not_approved")
+	case st.ClockOff:
+		p.Notice = clockNotice(p, st.ClockOffset)
 	case st.LowStorage:
 		p.Notice = p.T("station.low_storage")
 	default:
 		p.Notice = p.T("station.offline_note", "n", st.Waiting)
 	}
+}
+
+// clockNotice asks the coordinator to set the laptop's clock, saying by
+// how much it is off (the station corrects for it meanwhile).
+func clockNotice(p *page, off time.Duration) string {
+	off = off.Abs()
+	if off >= 24*time.Hour {
+		return p.T("station.clock_off_days", "n", int(off/(24*time.Hour)))
+	}
+	return p.T("station.clock_off_minutes", "n", int(off/time.Minute))
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -408,8 +420,11 @@ func (d *stationDesk) renderStatus(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	p := d.newPage(r, c, "station.title")
-	if st.LowStorage {
+	switch {
+	case st.LowStorage:
 		p.Notice = p.T("station.low_storage")
+	case st.ClockOff:
+		p.Notice = clockNotice(p, st.ClockOffset)
 	}
 	v := stationStatusView{St: st, FreeMB: st.FreeBytes >> 20, WaitingKB: (st.WaitingBytes + 1023) >> 10, Synced: synced, SyncError: failed}
 	if !st.LastSync.IsZero() {

@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/field/station"
 )
 
 // stationClient signs in as the station's clerk and posts as a browser does.
@@ -113,5 +116,29 @@ func TestStationDraftsFinishTwiceAndErrors(t *testing.T) {
 	}
 	if s, _ := st.Status(); s.Sealed != 1 {
 		t.Errorf("an incomplete intake was sealed (%d packets)", s.Sealed)
+	}
+}
+
+// A laptop whose clock a sync found two days slow says so on the intake
+// page, in the clerk's language.
+func TestStationClockNotice(t *testing.T) {
+	ts, st := newStationServer(t)
+	now := time.Now()
+	e := station.Enrolment{StationID: "stn_rose", Status: station.StatusApproved, CityKey: st.State().CityKey,
+		ServerTime: now, Asked: now.Add(-48 * time.Hour), Answered: now.Add(-48 * time.Hour)}
+	if err := st.SetEnrolment(e); err != nil {
+		t.Fatal(err)
+	}
+	hc := stationClient(t, ts.URL)
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/staff/intake", nil)
+	req.Header.Set("Accept-Language", "es")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(text(string(b)), "difiere 2 días del de la ciudad") {
+		t.Errorf("intake page does not warn of the clock:\n%s", text(string(b)))
 	}
 }

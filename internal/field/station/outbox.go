@@ -53,7 +53,7 @@ func (s *Station) Finish(clerkID string, in enroll.Intake) (Receipt, error) {
 	}
 	p := packet.FromIntake(norm)
 	p.Station, p.Packet, p.Seq = s.state.StationID, id, s.state.LastSeq+1
-	p.SealedAt, p.Clerk, p.Reference = s.now().UTC(), clerkID, ref
+	p.SealedAt, p.Clerk, p.Reference = s.clock().UTC(), clerkID, ref
 	b, err := packet.Seal(p, city, s.key)
 	clear(p.Photo)
 	if err != nil {
@@ -124,7 +124,7 @@ func (s *Station) Ack(w Waiting, reason string) error {
 	defer s.mu.Unlock()
 	s.state.Acked++
 	if reason != "" {
-		s.state.Refused = append(s.state.Refused, Refusal{Seq: w.Seq, Reason: reason, At: s.now().UTC()})
+		s.state.Refused = append(s.state.Refused, Refusal{Seq: w.Seq, Reason: reason, At: s.clock().UTC()})
 	}
 	return s.saveLocked()
 }
@@ -133,13 +133,17 @@ func (s *Station) Ack(w Waiting, reason string) error {
 func (s *Station) Synced() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state.LastSync = s.now().UTC()
+	s.state.LastSync = s.clock().UTC()
 	return s.saveLocked()
 }
 
 // WarnFreeBytes is the free space below which the station warns: about
 // ten thousand packets' worth, days of intake at a busy site.
 const WarnFreeBytes = 1 << 30
+
+// WarnClockOffset is how far the laptop's clock may be from the city's
+// before the station asks the coordinator to set it.
+const WarnClockOffset = 10 * time.Minute
 
 // Status is the station's counts for the coordinator.
 type Status struct {
@@ -153,6 +157,11 @@ type Status struct {
 	FreeBytes                  int64 // -1: unknown on this system
 	LowStorage                 bool
 	LastSync                   time.Time
+	// ClockOffset is the city's clock minus the laptop's at the last
+	// sync; ClockOff says it is large enough for the coordinator to fix
+	// the laptop's clock (the station corrects for it meanwhile).
+	ClockOffset time.Duration
+	ClockOff    bool
 }
 
 // Status returns the station's counts and free storage.
@@ -169,5 +178,7 @@ func (s *Station) Status() (Status, error) {
 	}
 	out.FreeBytes = freeBytes(s.dir)
 	out.LowStorage = out.FreeBytes >= 0 && out.FreeBytes < WarnFreeBytes
+	out.ClockOffset = st.ClockOffset
+	out.ClockOff = st.ClockOffset > WarnClockOffset || st.ClockOffset < -WarnClockOffset
 	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cityid/cityid/internal/config"
@@ -64,6 +65,11 @@ type State struct {
 	Acked    uint64    `json:"acked"`
 	Refused  []Refusal `json:"refused,omitempty"`
 	LastSync time.Time `json:"last_sync,omitzero"`
+	// ClockOffset is the city's clock minus the laptop's, measured at the
+	// last enrolment fetch: the station judges dates and stamps packets by
+	// the laptop's clock corrected by it, so a laptop whose clock is a
+	// year off still judges a utility bill's 90 days by the real day.
+	ClockOffset time.Duration `json:"clock_offset,omitempty"`
 }
 
 // Refusal is a packet the city took into quarantine instead of importing:
@@ -76,10 +82,12 @@ type Refusal struct {
 
 // Station is an open data directory. Its methods are safe for concurrent use.
 type Station struct {
-	dir   string
-	now   func() time.Time
-	rand  io.Reader
-	check *enroll.Service // the program's intake rules, with no store
+	dir string
+	now func() time.Time // the laptop's clock
+	// offset is State.ClockOffset in nanoseconds, read by clock without the lock.
+	offset atomic.Int64
+	rand   io.Reader
+	check  *enroll.Service // the program's intake rules, with no store
 
 	mu    sync.Mutex
 	state State
@@ -151,6 +159,7 @@ func Open(dir string, o Options) (*Station, error) {
 	if err := json.Unmarshal(b, &s.state); err != nil {
 		return nil, fmt.Errorf("open station: %s: %w", stateFile, err)
 	}
+	s.offset.Store(int64(s.state.ClockOffset))
 	local, err := os.ReadFile(filepath.Join(dir, localKey))
 	if err != nil {
 		return nil, fmt.Errorf("open station: %w", err)
@@ -193,7 +202,7 @@ func newStation(dir string, o Options) (*Station, error) {
 		}
 		st = &loaded
 	}
-	s.check = enroll.New(nil, nil, *st, s.now, s.rand)
+	s.check = enroll.New(nil, nil, *st, s.clock, s.rand)
 	return s, nil
 }
 
@@ -207,6 +216,13 @@ func loadSettings(path string) (config.Settings, error) {
 	}
 	return st, nil
 }
+
+// clock is the laptop's clock corrected by the offset to the city's
+// measured at the last enrolment fetch.
+func (s *Station) clock() time.Time { return s.now().Add(time.Duration(s.offset.Load())) }
+
+// LaptopClock is the laptop's own clock, uncorrected.
+func (s *Station) LaptopClock() time.Time { return s.now() }
 
 // Dir is the station's data directory.
 func (s *Station) Dir() string { return s.dir }
@@ -234,6 +250,9 @@ func (s *Station) State() State {
 type Enrolment struct {
 	StationID, Code, Status, SiteID string
 	CityKey                         []byte // X25519 public key; set when approved
+	// ServerTime is the city's clock when it answered, and Asked and
+	// Answered the laptop's clock around the request (zero: not known).
+	ServerTime, Asked, Answered time.Time
 }
 
 // SetEnrolment records the city's answer.
@@ -251,6 +270,11 @@ func (s *Station) SetEnrolment(e Enrolment) error {
 	}
 	if len(e.CityKey) > 0 {
 		s.state.CityKey = e.CityKey
+	}
+	if !e.ServerTime.IsZero() && !e.Asked.IsZero() && !e.Answered.IsZero() {
+		mid := e.Asked.Add(e.Answered.Sub(e.Asked) / 2)
+		s.state.ClockOffset = e.ServerTime.Sub(mid).Round(time.Second)
+		s.offset.Store(int64(s.state.ClockOffset))
 	}
 	return s.saveLocked()
 }

@@ -170,6 +170,43 @@ func TestClockSkew(t *testing.T) {
 	}
 }
 
+// Once a sync measured how far the laptop's clock is from the city's, the
+// station judges documents by the city's day and stamps packets with it:
+// a utility bill dated last week is recent, whatever the laptop says.
+func TestClockCorrected(t *testing.T) {
+	cityNow := time.Now()
+	for _, off := range []time.Duration{-365 * 24 * time.Hour, 365 * 24 * time.Hour} {
+		laptop := func() time.Time { return time.Now().Add(off) }
+		f := approved(t, laptop)
+		e := Enrolment{StationID: "stn_test", Status: StatusApproved, CityKey: f.city.PublicKey().Bytes(),
+			ServerTime: time.Now(), Asked: laptop(), Answered: laptop()}
+		if _, err := f.st.Finish("clk", intake(t, cityNow)); err == nil {
+			t.Errorf("clock off by %v, not yet measured: a bill dated by the real calendar passed", off)
+		}
+		if err := f.st.SetEnrolment(e); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := f.st.Finish("clk", intake(t, cityNow))
+		if err != nil {
+			t.Fatalf("clock off by %v, measured: %v", off, err)
+		}
+		if d := rc.SealedAt.Sub(cityNow); d > time.Minute || d < -time.Minute {
+			t.Errorf("clock off by %v: sealed at %v, want the city's time %v", off, rc.SealedAt, cityNow)
+		}
+		s, _ := f.st.Status()
+		if !s.ClockOff {
+			t.Errorf("clock off by %v: status does not warn (%v)", off, s.ClockOffset)
+		}
+		again, err := Open(f.dir, Options{Now: laptop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := again.Finish("clk", intake(t, cityNow)); err != nil {
+			t.Errorf("reopened station forgot the offset: %v", err)
+		}
+	}
+}
+
 // Reopening the directory gives the same key and counters; a packet
 // written just before a crash (state not saved) still counts.
 func TestReopen(t *testing.T) {

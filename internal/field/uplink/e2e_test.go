@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/app/apptest"
 	"github.com/cityid/cityid/internal/auth"
@@ -24,7 +25,10 @@ import (
 // nothing; when the server is back the next sync uploads both, and they
 // wait in the city's review queue under the references on the residents'
 // receipts, at the partner's site, with the station as their clerk. A
-// third sync has nothing to send and the city still has two.
+// third sync has nothing to send and the city still has two. The laptop's
+// clock is a year slow all along: the station measures the offset at its
+// first sync and judges the documents (a passport valid for months, a
+// lease) by the city's day.
 func TestOfflineIntakeToReviewQueue(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -44,7 +48,8 @@ func TestOfflineIntakeToReviewQueue(t *testing.T) {
 		}))
 		defer ts.Close()
 
-		st, err := station.Init(t.TempDir(), "St. Rose church", ts.URL, station.Options{})
+		slow := func() time.Time { return time.Now().AddDate(-1, 0, 0) }
+		st, err := station.Init(t.TempDir(), "St. Rose church", ts.URL, station.Options{Now: slow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,6 +72,9 @@ func TestOfflineIntakeToReviewQueue(t *testing.T) {
 			t.Fatalf("sync after approval = %+v, %v", rep, err)
 		}
 
+		if s, _ := st.Status(); !s.ClockOff || s.ClockOffset < 364*24*time.Hour {
+			t.Errorf("clock offset = %v (warn %v), want about a year", s.ClockOffset, s.ClockOff)
+		}
 		down.Store(true)
 		var refs []string
 		for _, given := range []string{"Ximena", "Yolotl"} {

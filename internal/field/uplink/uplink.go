@@ -44,9 +44,12 @@ func New(base string, hc *http.Client) (*Client, error) {
 	return &Client{base: u, http: hc}, nil
 }
 
-// stationEnrolment is the station's record of the server's answer.
-func stationEnrolment(e wire.Enrolment) station.Enrolment {
-	out := station.Enrolment{StationID: e.StationID, Code: e.Code, Status: e.Status, SiteID: e.SiteID}
+// stationEnrolment is the station's record of the server's answer, with
+// the laptop's clock before and after the request (the station measures
+// how far its clock is from the city's).
+func stationEnrolment(e wire.Enrolment, asked, answered time.Time) station.Enrolment {
+	out := station.Enrolment{StationID: e.StationID, Code: e.Code, Status: e.Status, SiteID: e.SiteID,
+		ServerTime: e.ServerTime, Asked: asked, Answered: answered}
 	if e.PacketKey != nil {
 		out.CityKey = e.PacketKey.PublicKey
 	}
@@ -61,20 +64,22 @@ func (c *Client) Enrol(ctx context.Context, name string, pub ed25519.PublicKey) 
 		return station.Enrolment{}, err
 	}
 	var e wire.Enrolment
+	asked := time.Now()
 	if err := c.do(ctx, http.MethodPost, wire.EnrolPath, "application/json", body, &e, http.StatusOK, http.StatusAccepted); err != nil {
 		return station.Enrolment{}, fmt.Errorf("enrol: %w", err)
 	}
-	return stationEnrolment(e), nil
+	return stationEnrolment(e, asked, time.Now()), nil
 }
 
 // Fetch asks the server for the station's enrolment: the supervisor's
 // decision and, once approved, the city's packet key.
 func (c *Client) Fetch(ctx context.Context, stationID string) (station.Enrolment, error) {
 	var e wire.Enrolment
+	asked := time.Now()
 	if err := c.do(ctx, http.MethodGet, wire.StationPath+url.PathEscape(stationID), "", nil, &e, http.StatusOK); err != nil {
 		return station.Enrolment{}, fmt.Errorf("enrolment: %w", err)
 	}
-	return stationEnrolment(e), nil
+	return stationEnrolment(e, asked, time.Now()), nil
 }
 
 // ErrKeyMismatch is an enrolment answer for another key than the
@@ -159,6 +164,7 @@ func Sync(ctx context.Context, st *station.Station, c *Client) (Report, error) {
 	s := st.State()
 	var e station.Enrolment
 	var err error
+	asked := st.LaptopClock()
 	if s.StationID == "" {
 		e, err = c.Enrol(ctx, s.Name, st.PublicKey())
 	} else {
@@ -167,6 +173,7 @@ func Sync(ctx context.Context, st *station.Station, c *Client) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	e.Asked, e.Answered = asked, st.LaptopClock()
 	// The code the supervisor compares is the station's own key's; a
 	// server that answers with another one holds another key.
 	if want := wire.Code(st.PublicKey()); e.Code != want {
