@@ -110,10 +110,11 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			if a.Screener != nil {
 				go every(lctx, 24*time.Hour, func() { relearnDuplicates(lctx, a) })
 				// A sealed snapshot of the screening index, so servers start
-				// without decrypting every resident: hourly, and at once when
-				// the newest is missing or half an hour old.
-				go every(lctx, dedup.SnapshotInterval, func() {
-					if due, err := a.Screener.SnapshotDue(lctx, dedup.SnapshotInterval/2); due || err != nil {
+				// without decrypting every resident: when the newest is an
+				// hour old, or within minutes when there is none (a purge
+				// deletes them; a first start).
+				go every(lctx, dedup.SnapshotCheck, func() {
+					if due, err := a.Screener.SnapshotDue(lctx, dedup.SnapshotInterval); due || err != nil {
 						writeSnapshot(lctx, a)
 					}
 				})

@@ -31,8 +31,13 @@ type Sealer interface {
 	KEKID() string
 }
 
-// SnapshotInterval is how often the job leader writes a snapshot.
-const SnapshotInterval = time.Hour
+// The job leader checks every SnapshotCheck whether the newest snapshot is
+// missing (a purge deleted it, a first start) or SnapshotInterval old, and
+// then writes one.
+const (
+	SnapshotInterval = time.Hour
+	SnapshotCheck    = 5 * time.Minute
+)
 
 // chunkSize is the plaintext sealed per chunk: reading or writing a
 // snapshot holds about two chunks, not the whole snapshot.
@@ -242,8 +247,8 @@ func (s *Screener) fromSnapshot(ctx context.Context) (store.ScreeningSnapshot, i
 }
 
 // SnapshotDue reports whether the newest complete snapshot is missing or
-// older than maxAge (a leader that just started from a fresh one need not
-// write another at once).
+// at least maxAge old (a leader that just started from a fresh one need
+// not write another at once).
 func (s *Screener) SnapshotDue(ctx context.Context, maxAge time.Duration) (bool, error) {
 	if s.snap == nil || s.db == nil {
 		return false, nil
