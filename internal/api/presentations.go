@@ -67,10 +67,7 @@ func (x *API) startPresentation(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return &httplayer.Error{Status: http.StatusBadRequest, Code: "bad_preset", Key: "present.error.preset", Cause: err}
 	}
-	req, err := pv.Start(c.Actor.StaffID, preset, x.baseURL(r))
-	if errors.Is(err, present.ErrBusy) {
-		return &httplayer.Error{Status: http.StatusServiceUnavailable, Code: "busy", Key: "present.error.busy", Cause: err}
-	}
+	req, err := pv.Start(r.Context(), c.Actor.StaffID, preset, x.baseURL(r))
 	if err != nil {
 		return err
 	}
@@ -86,7 +83,7 @@ func (x *API) presentationResult(w http.ResponseWriter, r *http.Request, c *call
 	if pv == nil {
 		return &httplayer.Error{Status: http.StatusServiceUnavailable, Code: "cards_off", Key: "cards_web.error.cards_off"}
 	}
-	p, err := pv.Result(r.PathValue("handle"))
+	p, err := pv.Result(r.Context(), r.PathValue("handle"))
 	if errors.Is(err, present.ErrNotFound) || err == nil && p.Partner != c.Actor.StaffID {
 		return &httplayer.Error{Status: http.StatusNotFound, Code: "not_found", Key: "present.error.gone", Cause: err}
 	}

@@ -104,7 +104,7 @@ func (a *App) services() (*Services, error) {
 	if a.Cards != nil {
 		// Phone credentials are checked against the same keys and status
 		// lists as the card, and counted with the card's counters.
-		sv.Presentations = present.New(present.SDJWT{Keys: a.Cards.PublishedKeys}, a.Cards.ListStatus, a.Cards.CountCheck,
+		sv.Presentations = present.New(a.DB, present.SDJWT{Keys: a.Cards.PublishedKeys}, a.Cards.ListStatus, a.Cards.CountCheck,
 			present.Options{Issuer: a.Settings.Program.IssuerURL, Now: a.Now, Rand: a.Rand})
 	}
 	return sv, nil

@@ -95,10 +95,7 @@ func (pv *phoneVerifier) start(w http.ResponseWriter, r *http.Request, c *call) 
 		p.Data = pv.formView(c, "")
 		return pv.s.views.render(w, http.StatusUnprocessableEntity, "verifier_phone", "layout", p)
 	}
-	req, err := pv.pv.Start("web", preset, pv.s.baseURL(r))
-	if errors.Is(err, present.ErrBusy) {
-		return httplayer.Fail(http.StatusServiceUnavailable, "present.error.busy", err)
-	}
+	req, err := pv.pv.Start(r.Context(), "web", preset, pv.s.baseURL(r))
 	if err != nil {
 		return err
 	}
@@ -110,7 +107,7 @@ func (pv *phoneVerifier) show(w http.ResponseWriter, r *http.Request, c *call) e
 	// The answer names a resident: never cache it.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	poll, err := pv.pv.Result(r.PathValue("handle"))
+	poll, err := pv.pv.Result(r.Context(), r.PathValue("handle"))
 	if errors.Is(err, present.ErrNotFound) {
 		return httplayer.Fail(http.StatusNotFound, "present.error.gone", err)
 	}

@@ -71,7 +71,7 @@ func newTestVerifier(t *testing.T) (*Verifier, *clock, counts) {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
 	n := counts{}
-	v := New(jsonChecker{}, fixedStatus{1: statuslist.Valid, 2: statuslist.Invalid, 3: statuslist.Suspended}.Status,
+	v := New(newMemStore(), jsonChecker{}, fixedStatus{1: statuslist.Valid, 2: statuslist.Invalid, 3: statuslist.Suspended}.Status,
 		func(_ context.Context, partner, outcome string) { n[partner+"/"+outcome]++ }, Options{Issuer: base, Now: c.now})
 	return v, c, n
 }
@@ -93,7 +93,7 @@ func answer(req *Request, claims map[string]any, idx int, mod func(m map[string]
 
 func TestRequestParams(t *testing.T) {
 	v, _, _ := newTestVerifier(t)
-	req, err := v.Start("web", PresetResidentOver21, base+"/")
+	req, err := v.Start(context.Background(), "web", PresetResidentOver21, base+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestRequestParams(t *testing.T) {
 	if strings.Contains(req.URI(), req.Handle) {
 		t.Error("the request shown to the wallet contains the asker's handle")
 	}
-	if _, err := v.Start("web", Preset("birthdate"), base); !errors.Is(err, ErrBadRequest) {
+	if _, err := v.Start(context.Background(), "web", Preset("birthdate"), base); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("Start(unknown preset) = %v, want ErrBadRequest", err)
 	}
 }
@@ -176,7 +176,7 @@ func TestAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v, c, n := newTestVerifier(t)
-			req, err := v.Start("web", tt.preset, base)
+			req, err := v.Start(context.Background(), "web", tt.preset, base)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +187,7 @@ func TestAnswers(t *testing.T) {
 			if err := v.Respond(context.Background(), req.ID, f); err != nil {
 				t.Fatalf("Respond = %v", err)
 			}
-			p, err := v.Result(req.Handle)
+			p, err := v.Result(context.Background(), req.Handle)
 			if err != nil || p.Answer == nil {
 				t.Fatalf("Result = %+v, %v; want an answer", p, err)
 			}
@@ -209,7 +209,7 @@ func TestAnswers(t *testing.T) {
 func TestOneAnswerPerRequest(t *testing.T) {
 	v, _, _ := newTestVerifier(t)
 	ctx := context.Background()
-	req, _ := v.Start("web", PresetResident, base)
+	req, _ := v.Start(context.Background(), "web", PresetResident, base)
 	good := answer(req, map[string]any{"resident_of": "New Haven"}, 1, nil)
 
 	bad := answer(req, nil, 1, nil)
@@ -229,12 +229,12 @@ func TestOneAnswerPerRequest(t *testing.T) {
 
 	// The same presentation sent to a new request (a copy someone kept) is
 	// a replay, whatever else it says.
-	req2, _ := v.Start("web", PresetResident, base)
+	req2, _ := v.Start(context.Background(), "web", PresetResident, base)
 	f := url.Values{"vp_token": good["vp_token"], "state": {req2.State}}
 	if err := v.Respond(ctx, req2.ID, f); err != nil {
 		t.Fatal(err)
 	}
-	p, _ := v.Result(req2.Handle)
+	p, _ := v.Result(context.Background(), req2.Handle)
 	if p.Answer == nil || p.Answer.Reason != ReasonReplayed || p.Answer.Claims != nil {
 		t.Errorf("replayed presentation: answer %+v, want reason %q and no claims", p.Answer, ReasonReplayed)
 	}
@@ -242,9 +242,9 @@ func TestOneAnswerPerRequest(t *testing.T) {
 
 func TestRequestsExpire(t *testing.T) {
 	v, c, _ := newTestVerifier(t)
-	req, _ := v.Start("web", PresetResident, base)
+	req, _ := v.Start(context.Background(), "web", PresetResident, base)
 	c.t = c.t.Add(DefaultTTL + time.Second)
-	p, err := v.Result(req.Handle)
+	p, err := v.Result(context.Background(), req.Handle)
 	if err != nil || !p.Expired || p.Answer != nil {
 		t.Fatalf("Result after the ttl = %+v, %v; want expired, no answer", p, err)
 	}
@@ -254,7 +254,7 @@ func TestRequestsExpire(t *testing.T) {
 	}
 	// Once past the time an answer is kept, the request is forgotten.
 	c.t = c.t.Add(keepAnswer)
-	if _, err := v.Result(req.Handle); !errors.Is(err, ErrNotFound) {
+	if _, err := v.Result(context.Background(), req.Handle); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Result long after = %v, want ErrNotFound", err)
 	}
 }

@@ -5,13 +5,17 @@
 // verifier learns only what it asked for and whether the card is still
 // valid.
 //
-// Requests live in memory only, for minutes: what a wallet disclosed never
-// reaches the database, and nothing records which card answered or who
-// asked — only the day's counters, like the card verifier.
+// Requests live in the database for minutes, so that any app server can
+// take a wallet's answer; the answer is sealed (HPKE) to a key only the
+// asker's handle gives, so what a wallet disclosed is never readable there.
+// Nothing records which card answered or who asked — only the day's
+// counters, like the card verifier.
 package present
 
 import (
 	"context"
+	"crypto/ecdh"
+	"crypto/hpke"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,11 +25,11 @@ import (
 	"io"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cityid/cityid/internal/credential/municipalid"
 	"github.com/cityid/cityid/internal/credential/statuslist"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/verify"
 )
 
@@ -43,8 +47,6 @@ const (
 	// keepAnswer is how long an answer (or "no answer in time") stays
 	// readable by the verifier who asked.
 	keepAnswer = 10 * time.Minute
-	// maxPending bounds the requests held in memory.
-	maxPending = 10_000
 	// MaxResponse bounds a wallet's form post.
 	MaxResponse = 256 << 10
 	// maxReplayWindow is how long a presentation's digest is remembered
@@ -92,8 +94,6 @@ var (
 	ErrExpired = errors.New("present: request expired")
 	// ErrState: the wallet's state is not the request's.
 	ErrState = errors.New("present: state does not match")
-	// ErrBusy: too many requests are pending.
-	ErrBusy = errors.New("present: too many pending requests")
 )
 
 // Refusal is a Checker's verdict that a presentation is not acceptable,
@@ -151,8 +151,40 @@ type Options struct {
 	TTL    time.Duration
 }
 
+// Store keeps requests where every app server finds them (store.DB on
+// SQLite or PostgreSQL). It never sees a disclosed claim: answers arrive
+// sealed to the asker's handle.
+type Store interface {
+	PutPresentation(ctx context.Context, r Stored) error
+	// PresentationByID and PresentationByHandle return an error wrapping
+	// errs.ErrNotFound when there is none.
+	PresentationByID(ctx context.Context, id string) (Stored, error)
+	PresentationByHandle(ctx context.Context, handleHash []byte) (Stored, error)
+	// ClaimPresentation marks the request busy unless an answer came
+	// first or it expired at now; false then.
+	ClaimPresentation(ctx context.Context, id string, now time.Time) (bool, error)
+	AnswerPresentation(ctx context.Context, id string, sealed []byte, forgetAt time.Time) error
+	// SeenPresentation records a presentation digest; false when seen before.
+	SeenPresentation(ctx context.Context, digest []byte, expires time.Time) (bool, error)
+	ForgetPresentations(ctx context.Context, now time.Time) error
+}
+
+// Stored is a request as the Store keeps it.
+type Stored struct {
+	ID         string
+	HandleHash []byte // SHA-256 of the handle: the handle itself is not kept
+	Partner    string
+	Request    string // the Request as JSON, without the handle
+	AnswerKey  []byte // X25519 public key derived from the handle
+	Expires    time.Time
+	ForgetAt   time.Time
+	Busy       bool   // an answer is being judged or has been
+	Answer     []byte // the Answer as JSON, HPKE-sealed to AnswerKey; nil until then
+}
+
 // Verifier makes requests and judges the answers.
 type Verifier struct {
+	store  Store
 	check  Checker
 	status StatusLookup
 	count  Counter
@@ -160,25 +192,11 @@ type Verifier struct {
 	now    func() time.Time
 	rand   io.Reader
 	ttl    time.Duration
-
-	mu       sync.Mutex
-	byID     map[string]*entry // by request id (in the response URI)
-	byHandle map[string]*entry // by the asker's handle
-	seen     map[[32]byte]time.Time
 }
 
-// entry is one request and, once it came, its answer.
-type entry struct {
-	req      Request
-	partner  string
-	busy     bool // an answer is being judged or has been
-	answer   *Answer
-	forgetAt time.Time
-}
-
-// New returns a Verifier; status may be nil (status reported not checked),
-// count may be nil.
-func New(check Checker, status StatusLookup, count Counter, o Options) *Verifier {
+// New returns a Verifier over store; status may be nil (status reported
+// not checked), count may be nil.
+func New(store Store, check Checker, status StatusLookup, count Counter, o Options) *Verifier {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -191,8 +209,8 @@ func New(check Checker, status StatusLookup, count Counter, o Options) *Verifier
 	if count == nil {
 		count = func(context.Context, string, string) {}
 	}
-	return &Verifier{check: check, status: status, count: count, issuer: strings.TrimRight(o.Issuer, "/"), now: o.Now, rand: o.Rand, ttl: o.TTL,
-		byID: map[string]*entry{}, byHandle: map[string]*entry{}, seen: map[[32]byte]time.Time{}}
+	return &Verifier{store: store, check: check, status: status, count: count, issuer: strings.TrimRight(o.Issuer, "/"),
+		now: o.Now, rand: o.Rand, ttl: o.TTL}
 }
 
 // Request is one authorization request for a presentation.
@@ -201,7 +219,7 @@ type Request struct {
 	ID string `json:"-"`
 	// Handle is what the verifier who asked reads the answer with; only
 	// they have it (the reference design's transaction id).
-	Handle      string    `json:"handle"`
+	Handle      string    `json:"-"`
 	Preset      Preset    `json:"preset"`
 	ClientID    string    `json:"client_id"`
 	ResponseURI string    `json:"response_uri"`
@@ -260,7 +278,7 @@ type Answer struct {
 // Start makes a request for preset on behalf of partner ("web" for the
 // page, the API token's holder otherwise). base is the server's public URL
 // (https://id.example.gov): the response URI and client id are under it.
-func (v *Verifier) Start(partner string, p Preset, base string) (*Request, error) {
+func (v *Verifier) Start(ctx context.Context, partner string, p Preset, base string) (*Request, error) {
 	if p.Claims() == nil {
 		return nil, fmt.Errorf("%w: unknown preset %q", ErrBadRequest, p)
 	}
@@ -281,32 +299,41 @@ func (v *Verifier) Start(partner string, p Preset, base string) (*Request, error
 	req := Request{ID: ids[0], Handle: ids[1], Nonce: ids[2], State: ids[3], Preset: p,
 		ClientID: "redirect_uri:" + resp, ResponseURI: resp,
 		Query: NewQuery(municipalid.VCT(v.issuer), p.Claims()), Expires: now.Add(v.ttl)}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.sweep(now)
-	if len(v.byID) >= maxPending {
-		return nil, ErrBusy
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("present: %w", err)
 	}
-	e := &entry{req: req, partner: partner, forgetAt: req.Expires.Add(keepAnswer)}
-	v.byID[req.ID], v.byHandle[req.Handle] = e, e
-	out := req
-	return &out, nil
+	key, err := answerKey(req.Handle)
+	if err != nil {
+		return nil, err
+	}
+	hh := sha256.Sum256([]byte(req.Handle))
+	// Forget what is past its time here, once per request, not on every poll.
+	if err := v.store.ForgetPresentations(ctx, now); err != nil {
+		return nil, err
+	}
+	err = v.store.PutPresentation(ctx, Stored{ID: req.ID, HandleHash: hh[:], Partner: partner, Request: string(body),
+		AnswerKey: key.PublicKey().Bytes(), Expires: req.Expires, ForgetAt: req.Expires.Add(keepAnswer)})
+	if err != nil {
+		return nil, err
+	}
+	return &req, nil
 }
 
-// sweep forgets requests and answers past their time. Callers hold v.mu.
-func (v *Verifier) sweep(now time.Time) {
-	for id, e := range v.byID {
-		if now.After(e.forgetAt) {
-			delete(v.byID, id)
-			delete(v.byHandle, e.req.Handle)
-		}
+// answerKey derives the X25519 key an answer is sealed to from the handle:
+// whoever holds the handle can open the answer; the database, which keeps
+// only the public key and the handle's hash, cannot.
+func answerKey(handle string) (*ecdh.PrivateKey, error) {
+	seed := sha256.Sum256([]byte("cityid present answer key\x00" + handle))
+	k, err := ecdh.X25519().NewPrivateKey(seed[:])
+	if err != nil {
+		return nil, fmt.Errorf("present: answer key: %w", err)
 	}
-	for h, until := range v.seen {
-		if now.After(until) {
-			delete(v.seen, h)
-		}
-	}
+	return k, nil
 }
+
+// answerInfo binds a sealed answer to its request.
+func answerInfo(id string) []byte { return []byte("cityid present answer " + id) }
 
 // Poll is what the verifier who asked sees of a request.
 type Poll struct {
@@ -318,20 +345,41 @@ type Poll struct {
 }
 
 // Result returns the request with handle and its answer when it came.
-func (v *Verifier) Result(handle string) (Poll, error) {
+func (v *Verifier) Result(ctx context.Context, handle string) (Poll, error) {
 	now := v.now()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.sweep(now)
-	e, ok := v.byHandle[handle]
-	if !ok {
+	hh := sha256.Sum256([]byte(handle))
+	st, err := v.store.PresentationByHandle(ctx, hh[:])
+	if errors.Is(err, errs.ErrNotFound) || err == nil && now.After(st.ForgetAt) {
 		return Poll{}, ErrNotFound
 	}
-	p := Poll{Request: e.req, Partner: e.partner}
-	if e.answer != nil {
-		a := *e.answer
+	if err != nil {
+		return Poll{}, err
+	}
+	p := Poll{Partner: st.Partner}
+	if err := json.Unmarshal([]byte(st.Request), &p.Request); err != nil {
+		return Poll{}, fmt.Errorf("present: stored request %s: %w", st.ID, err)
+	}
+	p.Request.ID, p.Request.Handle = st.ID, handle
+	switch {
+	case st.Answer != nil:
+		key, err := answerKey(handle)
+		if err != nil {
+			return Poll{}, err
+		}
+		hk, err := hpke.NewDHKEMPrivateKey(key)
+		if err != nil {
+			return Poll{}, fmt.Errorf("present: answer key: %w", err)
+		}
+		plain, err := hpke.Open(hk, hpke.HKDFSHA256(), hpke.AES256GCM(), answerInfo(st.ID), st.Answer)
+		if err != nil {
+			return Poll{}, fmt.Errorf("present: open answer %s: %w", st.ID, err)
+		}
+		var a Answer
+		if err := json.Unmarshal(plain, &a); err != nil {
+			return Poll{}, fmt.Errorf("present: answer %s: %w", st.ID, err)
+		}
 		p.Answer = &a
-	} else if !e.busy && now.After(e.req.Expires) {
+	case now.After(st.Expires):
 		p.Expired = true
 	}
 	return p, nil
@@ -344,84 +392,104 @@ func (v *Verifier) Result(handle string) (Poll, error) {
 // sees why — and returns nil.
 func (v *Verifier) Respond(ctx context.Context, id string, form url.Values) error {
 	now := v.now()
-	v.mu.Lock()
-	e, ok := v.byID[id]
-	switch {
-	case !ok:
-		v.mu.Unlock()
+	st, err := v.store.PresentationByID(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) {
 		return ErrNotFound
-	case e.busy:
-		v.mu.Unlock()
+	}
+	if err != nil {
+		return err
+	}
+	var req Request
+	if err := json.Unmarshal([]byte(st.Request), &req); err != nil {
+		return fmt.Errorf("present: stored request %s: %w", id, err)
+	}
+	req.ID = id
+	switch {
+	case st.Busy:
 		return ErrAnswered
-	case now.After(e.req.Expires):
-		v.mu.Unlock()
+	case now.After(st.Expires):
 		return ErrExpired
-	case form.Get("state") != e.req.State:
-		v.mu.Unlock()
+	case form.Get("state") != req.State:
 		return ErrState
 	}
-	e.busy = true // one answer per request, even while this one is judged
-	req, partner := e.req, e.partner
-	v.mu.Unlock()
+	// One answer per request, even while this one is judged, on any server.
+	if ok, err := v.store.ClaimPresentation(ctx, id, now); err != nil {
+		return err
+	} else if !ok {
+		return ErrAnswered
+	}
 
-	a := v.judge(ctx, req, form, now)
+	a, err := v.judge(ctx, req, form, now)
+	if err != nil {
+		return err
+	}
 	a.At = now
 	outcome := a.Outcome
 	if a.Reason != "" {
 		outcome = a.Reason
 	}
-	v.count(ctx, partner, "phone_"+outcome)
+	v.count(ctx, st.Partner, "phone_"+outcome)
 
-	v.mu.Lock()
-	e.answer = &a
-	e.forgetAt = now.Add(keepAnswer)
-	v.mu.Unlock()
-	return nil
+	plain, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("present: %w", err)
+	}
+	pub, err := ecdh.X25519().NewPublicKey(st.AnswerKey)
+	if err != nil {
+		return fmt.Errorf("present: answer key of %s: %w", id, err)
+	}
+	hk, err := hpke.NewDHKEMPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("present: answer key of %s: %w", id, err)
+	}
+	sealed, err := hpke.Seal(hk, hpke.HKDFSHA256(), hpke.AES256GCM(), answerInfo(id), plain)
+	if err != nil {
+		return fmt.Errorf("present: seal answer: %w", err)
+	}
+	return v.store.AnswerPresentation(ctx, id, sealed, now.Add(keepAnswer))
 }
 
 // judge verifies a wallet's response against the request it answers.
-func (v *Verifier) judge(ctx context.Context, req Request, form url.Values, now time.Time) Answer {
+func (v *Verifier) judge(ctx context.Context, req Request, form url.Values, now time.Time) (Answer, error) {
 	if form.Get("error") != "" {
-		return Answer{Outcome: OutcomeDeclined, Reason: ReasonDeclined, Status: verify.StatusNotChecked}
+		return Answer{Outcome: OutcomeDeclined, Reason: ReasonDeclined, Status: verify.StatusNotChecked}, nil
 	}
 	pres, err := ParseVPToken(form.Get("vp_token"))
 	if err != nil {
-		return refused(ReasonMalformed)
+		return refused(ReasonMalformed), nil
 	}
 	sum := sha256.Sum256([]byte(pres))
-	v.mu.Lock()
-	_, replay := v.seen[sum]
-	if !replay {
-		v.seen[sum] = now.Add(maxReplayWindow)
+	first, err := v.store.SeenPresentation(ctx, sum[:], now.Add(maxReplayWindow))
+	if err != nil {
+		return Answer{}, err
 	}
-	v.mu.Unlock()
-	if replay {
-		return refused(ReasonReplayed)
+	if !first {
+		return refused(ReasonReplayed), nil
 	}
 	got, err := v.check.Check(pres, req.Nonce, req.ClientID, now)
 	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
-			return refused(r.Reason)
+			return refused(r.Reason), nil
 		}
 		// Our own failure (the keys could not be read): no verdict.
-		return Answer{Outcome: verify.OutcomeUnknown, Reason: ReasonStatus, Status: verify.StatusUnavailable}
+		return Answer{Outcome: verify.OutcomeUnknown, Reason: ReasonStatus, Status: verify.StatusUnavailable}, nil
 	}
 	if got.Issuer != v.issuer {
-		return refused(ReasonUnknownIssuer)
+		return refused(ReasonUnknownIssuer), nil
 	}
 	if got.VCT != req.Query.Credentials[0].Meta.VCTValues[0] {
-		return refused(ReasonWrongType)
+		return refused(ReasonWrongType), nil
 	}
 	for _, c := range req.Query.asked() {
 		if _, ok := got.Claims[c]; !ok {
-			return refused(ReasonMissingClaims)
+			return refused(ReasonMissingClaims), nil
 		}
 	}
 	a := Answer{Outcome: verify.OutcomeValid, Valid: true, Status: verify.StatusNotChecked}
 	a.fill(req, got)
 	if got.Status == nil || v.status == nil {
-		return a
+		return a, nil
 	}
 	st, err := v.status(ctx, got.Status.URI, got.Status.Index)
 	switch {
@@ -439,7 +507,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, form url.Values, now 
 		// proves nothing: show why, not what it says.
 		a.Claims = nil
 	}
-	return a
+	return a, nil
 }
 
 // fill copies exactly the asked-for claims: whatever else a wallet sent is

@@ -168,16 +168,16 @@ func TestSDJWTPresentations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := New(SDJWT{Keys: func() (*signing.KeySet, error) { return keys, nil }}, lists.Status, nil,
+			v := New(newMemStore(), SDJWT{Keys: func() (*signing.KeySet, error) { return keys, nil }}, lists.Status, nil,
 				Options{Issuer: base, Now: func() time.Time { return now }})
-			req, err := v.Start("web", PresetResidentOver21, base)
+			req, err := v.Start(context.Background(), "web", PresetResidentOver21, base)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := v.Respond(context.Background(), req.ID, vpForm(req, tt.answer(req))); err != nil {
 				t.Fatalf("Respond = %v", err)
 			}
-			p, _ := v.Result(req.Handle)
+			p, _ := v.Result(context.Background(), req.Handle)
 			if p.Answer == nil {
 				t.Fatal("no answer")
 			}
@@ -215,9 +215,9 @@ func FuzzRespond(f *testing.F) {
 	f.Add(`{"municipal_id":["a.b.c~~d.e.f"]}`, "")
 	f.Add("", "access_denied")
 	f.Fuzz(func(t *testing.T, vp, walletErr string) {
-		v := New(SDJWT{Keys: func() (*signing.KeySet, error) { return ks, nil }}, fixedStatus{1: statuslist.Valid}.Status, nil,
+		v := New(newMemStore(), SDJWT{Keys: func() (*signing.KeySet, error) { return ks, nil }}, fixedStatus{1: statuslist.Valid}.Status, nil,
 			Options{Issuer: base, Now: func() time.Time { return now }})
-		req, err := v.Start("web", PresetResidentOver21, base)
+		req, err := v.Start(context.Background(), "web", PresetResidentOver21, base)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +228,7 @@ func FuzzRespond(f *testing.F) {
 		if err := v.Respond(context.Background(), req.ID, form); err != nil {
 			t.Fatalf("Respond = %v", err)
 		}
-		p, _ := v.Result(req.Handle)
+		p, _ := v.Result(context.Background(), req.Handle)
 		if p.Answer == nil || p.Answer.Valid || p.Answer.Claims != nil {
 			t.Fatalf("arbitrary input gave %+v, want a refusal without claims", p.Answer)
 		}
