@@ -5,6 +5,7 @@ import (
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/field/wire"
 )
 
 // statusOrder is how statuses are listed on pages.
@@ -20,6 +21,9 @@ type countRow struct {
 type dashboardView struct {
 	Counts   []countRow
 	SiteName string
+	// Field stations waiting for a supervisor, and approved ones that have
+	// not synced for field.stale_days (supervisors and administrators).
+	FieldPending, FieldStale, StaleDays int
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -38,6 +42,21 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 		if st, err := s.svc.Sites.Get(r.Context(), c.Actor.SiteID); err == nil {
 			v.SiteName = st.Name
 		}
+	}
+	if c.Actor.Can(auth.RoleSupervisor, auth.RoleAdmin) {
+		views, err := s.svc.Field.Stations(r.Context(), c.Actor)
+		if err != nil {
+			return err
+		}
+		for _, st := range views {
+			if st.Status == wire.StatusPending {
+				v.FieldPending++
+			}
+			if st.Stale {
+				v.FieldStale++
+			}
+		}
+		v.StaleDays = int(s.svc.Field.StaleAfter().Hours() / 24)
 	}
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "dashboard", "layout", p)

@@ -64,6 +64,10 @@ func TestStationsPage(t *testing.T) {
 			t.Errorf("stations page names a resident (%q)", name)
 		}
 	}
+	dash := strings.Join(strings.Fields(text(sup.get(t, "/staff").Body)), " ")
+	if !strings.Contains(dash, "1 station waiting for approval.") || !strings.Contains(dash, "2 stations have not synced for more than 7 days.") {
+		t.Errorf("the supervisor's dashboard does not point at the waiting and the silent stations:\n%.1500s", dash)
+	}
 	r := sup.post(t, "/staff/stations/"+pending.ID+"/approve", map[string][]string{"site": {e.siteB.ID}})
 	if r.Status != 303 {
 		t.Fatalf("approve = %d, want 303", r.Status)
