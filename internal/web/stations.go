@@ -19,11 +19,11 @@ import (
 var roleStations = []auth.Role{auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAuditor}
 
 type stationRow struct {
-	ID, Name, Code, Status, StatusLabel, Site, Requested, LastSync string
-	Sealed, Uploaded, Imported, Quarantined, Waiting               uint64
-	Reasons                                                        []string // "why: n", translated
-	Stale                                                          bool
-	AcceptThrough                                                  uint64 // the revoke form's default: what was sealed so far
+	ID, Name, Code, Status, StatusLabel, Site, Requested, LastSync, Revoked string
+	Sealed, Uploaded, Imported, Quarantined, Waiting                        uint64
+	Reasons                                                                 []string // "why: n", translated
+	Stale                                                                   bool
+	AcceptThrough                                                           uint64 // the revoke form's default: what was sealed so far
 }
 
 type quarantineRow struct {
@@ -75,6 +75,9 @@ func (s *Server) renderStations(w http.ResponseWriter, r *http.Request, c *call,
 		}
 		if !st.LastSync.IsZero() {
 			row.LastSync = s.formatTime(st.LastSync)
+		}
+		if st.Status == wire.StatusRevoked {
+			row.Revoked, row.AcceptThrough = s.formatTime(st.RevokedAt), st.Station.AcceptThrough
 		}
 		for _, reason := range slices.Sorted(maps.Keys(st.Reasons)) {
 			row.Reasons = append(row.Reasons, c.P.T("field.reason."+reason)+" ("+strconv.Itoa(st.Reasons[reason])+")")

@@ -46,7 +46,7 @@ func stationsScene(t *testing.T, e *env) (pending, synced *apptest.Station) {
 // pending request; clerks cannot open it.
 func TestStationsPage(t *testing.T) {
 	e := newEnv(t)
-	pending, _ := stationsScene(t, e)
+	pending, synced := stationsScene(t, e)
 	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
 	if r := e.signIn(t, "clerk1", testPassword).get(t, "/staff/stations"); r.Status != 403 {
 		t.Fatalf("a clerk opens the stations page: %d, want 403", r.Status)
@@ -74,6 +74,14 @@ func TestStationsPage(t *testing.T) {
 	}
 	if en, err := e.app.Field.Enrolment(context.Background(), pending.ID); err != nil || en.PacketKey == nil {
 		t.Fatalf("after approval the enrolment = %+v, %v; want the packet key", en, err)
+	}
+	// The laptop is lost: revoke it, still accepting what it sealed up to number 5.
+	if r := sup.post(t, "/staff/stations/"+synced.ID+"/revoke", map[string][]string{"accept_through": {"5"}}); r.Status != 303 {
+		t.Fatalf("revoke = %d, want 303", r.Status)
+	}
+	body = strings.Join(strings.Fields(text(sup.get(t, "/staff/stations").Body)), " ")
+	if !strings.Contains(body, "Parroquia San José (revoked)") || !strings.Contains(body, "Still accept packets numbered up to 5") {
+		t.Errorf("after revoking, the page does not show it:\n%.2500s", body)
 	}
 }
 
