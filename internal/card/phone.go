@@ -382,3 +382,10 @@ func (s *Service) PrunePhoneOffers(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// PhoneStatus says how many phone credentials of card id are live and when
+// the newest was issued (no personal data: the desk shows it beside "Add to
+// phone", which would replace them).
+func (s *Service) PhoneStatus(ctx context.Context, id string) (int, time.Time, error) {
+	return s.db.LivePhoneCredentials(ctx, id)
+}

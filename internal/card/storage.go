@@ -34,6 +34,10 @@ type Store interface {
 	// VerificationCounts returns the counters for days from..to, inclusive.
 	VerificationCounts(ctx context.Context, from, to string) ([]VerificationCount, error)
 
+	// LivePhoneCredentials counts a card's phone credentials not revoked and
+	// the newest one's issue time.
+	LivePhoneCredentials(ctx context.Context, cardID string) (int, time.Time, error)
+
 	// PendingCardReviews lists cards waiting for a second review, oldest first.
 	PendingCardReviews(ctx context.Context, limit int) ([]ReviewRecord, error)
 	// AuditEvents lists audit events, newest first.

@@ -126,3 +126,15 @@ func (tx *Tx) DeleteExpiredPhoneOffers(ctx context.Context, now time.Time) (int,
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// LivePhoneCredentials counts a card's phone credentials not revoked and
+// says when the newest was issued (zero when none).
+func (db *DB) LivePhoneCredentials(ctx context.Context, cardID string) (int, time.Time, error) {
+	var n int
+	var last int64
+	err := db.queryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(issued_at), 0) FROM phone_credentials WHERE card_id = ? AND revoked_at = 0", cardID).Scan(&n, &last)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("phone credentials of card: %w", err)
+	}
+	return n, fromMicros(last), nil
+}

@@ -190,6 +190,8 @@ type cardView struct {
 	ReplaceFee   string
 	CanHandOver  bool
 	CanPhone     bool
+	Phones       int       // live phone credentials of the card
+	PhoneIssued  time.Time // when the newest was issued
 	CanSuspend   bool
 	CanReinstate bool
 	CanRevoke    bool
@@ -224,6 +226,9 @@ func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status i
 	v.CanHandOver = active && !cd.PrintedAt.IsZero() && cd.HandedOverAt.IsZero()
 	v.ShowPreview = s.svc.Cards.PreviewShown(cd) && (v.Supervisor || v.CanHandOver)
 	v.CanPhone = s.svc.Cards.PhoneOfferOpen(cd)
+	if n, at, err := s.svc.Cards.PhoneStatus(ctx, cd.ID); err == nil {
+		v.Phones, v.PhoneIssued = n, at
+	}
 	if v.Supervisor {
 		v.CanPrint = v.ShowPreview
 		v.CanSuspend, v.CanReinstate = active, suspended

@@ -2,6 +2,10 @@ package web
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -68,19 +72,33 @@ func TestBrowserAddToPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _ := offer.Grants[oid4vci.PreAuthGrant]["pre-authorized_code"].(string)
-	redeem := func() int {
+	redeem := func() (int, string) {
 		form := url.Values{"grant_type": {oid4vci.PreAuthGrant}, "pre-authorized_code": {code}, "tx_code": {tx}}
 		resp, err := http.PostForm(ce.ts.URL+oid4vci.TokenPath, form)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
+		defer resp.Body.Close()
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.NewDecoder(resp.Body).Decode(&tok)
+		return resp.StatusCode, tok.AccessToken
 	}
-	if st := redeem(); st != 200 {
+	st, token := redeem()
+	if st != 200 {
 		t.Errorf("token with the QR's code and the code on screen = %d, want 200", st)
 	}
-	if st := redeem(); st != 400 {
+	if st, _ := redeem(); st != 400 {
 		t.Errorf("second use = %d, want 400", st)
+	}
+	// Once the wallet has its credentials, the card page says so.
+	holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if _, err := ce.app.Cards.IssuePhone(t.Context(), token, []crypto.PublicKey{holder.Public()}); err != nil {
+		t.Fatalf("IssuePhone: %v", err)
+	}
+	run("card page again", chromedp.Navigate(ce.ts.URL+"/staff/cards/"+id), chromedp.WaitVisible(chromedp.CSS("#card-phones")))
+	if got, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#card-phones"))); !strings.HasPrefix(got, "1 credencial, emitida") {
+		t.Errorf("card page says on a phone: %q, want 1 credencial, emitida …", got)
 	}
 }
