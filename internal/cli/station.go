@@ -207,6 +207,11 @@ func stationServe(ctx context.Context, stdio IO, dir, addr string, every time.Du
 	if err != nil {
 		return err
 	}
+	// The clerk's pages are plain HTTP with no second factor: this
+	// laptop's browser only.
+	if host, _, err := net.SplitHostPort(addr); err != nil || !isLoopback(host) {
+		return fmt.Errorf("--addr %s: the station's pages listen on this laptop only (127.0.0.1, ::1 or localhost)", addr)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -241,4 +246,12 @@ func stationServe(ctx context.Context, stdio IO, dir, addr string, every time.Du
 		return err
 	}
 	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

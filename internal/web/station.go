@@ -330,6 +330,12 @@ func (d *stationDesk) intakePost(w http.ResponseWriter, r *http.Request, c *call
 	if errors.Is(err, station.ErrNotApproved) {
 		return httplayer.Fail(http.StatusConflict, "station.not_approved", err)
 	}
+	if errors.Is(err, station.ErrStorageFull) {
+		// The form stays in the session as a draft: nothing typed is lost.
+		d.keepDraft(c, form, photoBytes)
+		p.Notice = p.T("station.storage_full")
+		return d.rerender(w, c, p, photoBytes, nil, http.StatusInsufficientStorage)
+	}
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,13 @@ func (offlineDesk) Sync(context.Context) error {
 
 // newStationServer serves an approved field station's pages; the city
 // is unreachable.
-func newStationServer(t *testing.T) (*httptest.Server, *station.Station) {
+func newStationServer(t *testing.T, opts ...station.Options) (*httptest.Server, *station.Station) {
 	t.Helper()
-	st, err := station.Init(t.TempDir(), "Iglesia St. Rose", "http://127.0.0.1:1", station.Options{})
+	var o station.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	st, err := station.Init(t.TempDir(), "Iglesia St. Rose", "http://127.0.0.1:1", o)
 	if err != nil {
 		t.Fatal(err)
 	}

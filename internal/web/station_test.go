@@ -142,3 +142,30 @@ func TestStationClockNotice(t *testing.T) {
 		t.Errorf("intake page does not warn of the clock:\n%s", text(string(b)))
 	}
 }
+
+// A laptop out of space: Finish says so in Spanish, keeps the form as a
+// draft with its photo, and seals nothing.
+func TestStationStorageFull(t *testing.T) {
+	ts, st := newStationServer(t, station.Options{FreeBytes: func(string) int64 { return 1 << 20 }})
+	hc := stationClient(t, ts.URL)
+	form := validForm("k-full")
+	form.Set("action", "submit")
+	ct, body := multipartForm(t, form, testPNG(t))
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/staff/intake", body)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Accept-Language", "es")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := text(string(b))
+	if resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(page, "almacenamiento de esta computadora está lleno") ||
+		!strings.Contains(string(b), "Zenobia") || !strings.Contains(string(b), "<figure><img src=\"data:image/jpeg") {
+		t.Errorf("storage full: %d\n%s", resp.StatusCode, page)
+	}
+	if s, _ := st.Status(); s.Sealed != 0 || s.Waiting != 0 {
+		t.Errorf("sealed %d with a full disk", s.Sealed)
+	}
+}

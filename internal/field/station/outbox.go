@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cityid/cityid/internal/enroll"
@@ -33,6 +34,9 @@ type Receipt struct {
 // packet to the outbox. A *enroll.ValidationError lists what is wrong and
 // nothing is written. The plain intake is not kept anywhere.
 func (s *Station) Finish(clerkID string, in enroll.Intake) (Receipt, error) {
+	if free := s.free(s.dir); free >= 0 && free < MinFreeBytes {
+		return Receipt{}, fmt.Errorf("%d bytes free: %w", free, ErrStorageFull)
+	}
 	norm, q, err := s.check.Finish(in)
 	if err != nil {
 		return Receipt{}, err
@@ -62,6 +66,9 @@ func (s *Station) Finish(clerkID string, in enroll.Intake) (Receipt, error) {
 	// The packet first, then the counter: a crash in between leaves a
 	// packet that Open counts (no sequence number is used twice).
 	if err := writeFile(filepath.Join(s.dir, outboxDir, packetName(p.Seq, id)), b); err != nil {
+		if errors.Is(err, syscall.ENOSPC) {
+			err = fmt.Errorf("%w: %w", ErrStorageFull, err)
+		}
 		return Receipt{}, fmt.Errorf("write packet: %w", err)
 	}
 	s.state.LastSeq = p.Seq
@@ -137,6 +144,14 @@ func (s *Station) Synced() error {
 	return s.saveLocked()
 }
 
+// MinFreeBytes is the free space below which Finish refuses to seal (the
+// application is not lost: it stays on the clerk's screen): room for the
+// packet and for the station's own files to be rewritten safely.
+const MinFreeBytes = 32 << 20
+
+// ErrStorageFull is Finish refusing for lack of disk space; nothing was written.
+var ErrStorageFull = errors.New("the station's storage is full")
+
 // WarnFreeBytes is the free space below which the station warns: about
 // ten thousand packets' worth, days of intake at a busy site.
 const WarnFreeBytes = 1 << 30
@@ -176,7 +191,7 @@ func (s *Station) Status() (Status, error) {
 	for _, w := range waiting {
 		out.WaitingBytes += w.Size
 	}
-	out.FreeBytes = freeBytes(s.dir)
+	out.FreeBytes = s.free(s.dir)
 	out.LowStorage = out.FreeBytes >= 0 && out.FreeBytes < WarnFreeBytes
 	out.ClockOffset = st.ClockOffset
 	out.ClockOff = st.ClockOffset > WarnClockOffset || st.ClockOffset < -WarnClockOffset

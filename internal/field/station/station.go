@@ -82,8 +82,9 @@ type Refusal struct {
 
 // Station is an open data directory. Its methods are safe for concurrent use.
 type Station struct {
-	dir string
-	now func() time.Time // the laptop's clock
+	dir  string
+	now  func() time.Time // the laptop's clock
+	free func(dir string) int64
 	// offset is State.ClockOffset in nanoseconds, read by clock without the lock.
 	offset atomic.Int64
 	rand   io.Reader
@@ -99,6 +100,9 @@ type Options struct {
 	Now      func() time.Time // nil: time.Now
 	Rand     io.Reader        // nil: crypto/rand
 	Settings *config.Settings // nil: cityid.toml in the directory, or the defaults
+	// FreeBytes reports the free space of the directory's file system
+	// (-1 unknown); nil asks the file system.
+	FreeBytes func(dir string) int64
 }
 
 // ErrNotApproved is returned when an application is finished before the
@@ -187,7 +191,10 @@ func Open(dir string, o Options) (*Station, error) {
 }
 
 func newStation(dir string, o Options) (*Station, error) {
-	s := &Station{dir: dir, now: o.Now, rand: o.Rand}
+	s := &Station{dir: dir, now: o.Now, rand: o.Rand, free: o.FreeBytes}
+	if s.free == nil {
+		s.free = freeBytes
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -239,6 +239,34 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// A laptop out of disk space refuses to seal, writes nothing, and says so;
+// one running low warns first.
+func TestStorageFull(t *testing.T) {
+	var free int64 = 600 << 20
+	dir := t.TempDir()
+	st, err := Init(dir, "Mobile unit", "http://127.0.0.1:1", Options{FreeBytes: func(string) int64 { return free }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	city, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	if err := st.SetEnrolment(Enrolment{StationID: "stn_m", Status: StatusApproved, CityKey: city.PublicKey().Bytes()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Finish("clk", intake(t, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.Status(); !s.LowStorage || s.Sealed != 1 {
+		t.Errorf("600 MB free: status %+v, want the low-storage warning", s)
+	}
+	free = 10 << 20
+	if _, err := st.Finish("clk", intake(t, time.Now())); !errors.Is(err, ErrStorageFull) {
+		t.Fatalf("10 MB free: Finish = %v, want ErrStorageFull", err)
+	}
+	if w, _ := st.Outbox(); len(w) != 1 || st.State().LastSeq != 1 {
+		t.Errorf("a refused Finish wrote something: %d packets, seq %d", len(w), st.State().LastSeq)
+	}
+}
+
 func TestClerks(t *testing.T) {
 	f := approved(t, nil)
 	c, err := f.st.AddClerk("Ana", "correct horse battery", auth.TestParams())
