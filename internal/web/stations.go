@@ -108,13 +108,13 @@ func (s *Server) stationApprove(w http.ResponseWriter, r *http.Request, c *call)
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	siteID := strings.TrimSpace(r.PostForm.Get("site"))
-	if siteID == "" {
+	err := s.svc.Field.Approve(r.Context(), c.Actor, r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("site")))
+	if fieldErrors(err) != nil { // no site chosen, or one that is gone or closed
 		p := s.newPage(r, c, "field.title")
 		p.Notice = p.T("field.error.site")
 		return s.renderStations(w, r, c, p, http.StatusUnprocessableEntity)
 	}
-	if err := s.svc.Field.Approve(r.Context(), c.Actor, r.PathValue("id"), siteID); err != nil {
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/staff/stations?done=approved", http.StatusSeeOther)

@@ -68,6 +68,12 @@ func TestStationsPage(t *testing.T) {
 	if !strings.Contains(dash, "1 station waiting for approval.") || !strings.Contains(dash, "2 stations have not synced for more than 7 days.") {
 		t.Errorf("the supervisor's dashboard does not point at the waiting and the silent stations:\n%.1500s", dash)
 	}
+	for _, bad := range []string{"", "site_nosuchsite"} {
+		if r := sup.post(t, "/staff/stations/"+pending.ID+"/approve", map[string][]string{"site": {bad}}); r.Status != 422 ||
+			!strings.Contains(r.Body, "Choose the site its applications belong to") {
+			t.Errorf("approve at site %q = %d, want 422 asking for a site", bad, r.Status)
+		}
+	}
 	r := sup.post(t, "/staff/stations/"+pending.ID+"/approve", map[string][]string{"site": {e.siteB.ID}})
 	if r.Status != 303 {
 		t.Fatalf("approve = %d, want 303", r.Status)

@@ -234,6 +234,11 @@ func (s *Service) Approve(ctx context.Context, by auth.Actor, id, siteID string)
 	if siteID == "" {
 		return person.Errors{{Field: "site", Key: "error.required"}}
 	}
+	if si, err := s.db.Site(ctx, siteID); errors.Is(err, errs.ErrNotFound) || err == nil && !si.Active {
+		return person.Errors{{Field: "site", Key: "error.invalid_choice"}}
+	} else if err != nil {
+		return err
+	}
 	if _, err := s.CurrentKey(ctx); err != nil { // the key the station will fetch
 		return err
 	}

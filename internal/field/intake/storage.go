@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/site"
 )
 
 // Store is the storage field intake needs; package store implements it
@@ -28,6 +29,8 @@ type Store interface {
 	// PacketCounts are the per-station figures of the status page.
 	PacketCounts(ctx context.Context) ([]Counts, error)
 	Meta(ctx context.Context, key string) ([]byte, error)
+	// Site is the site an approved station's applications belong to.
+	Site(ctx context.Context, id string) (site.Site, error)
 }
 
 // Tx is what one write transaction of field intake does.
