@@ -124,6 +124,10 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 				// A clean shutdown (not a lost lead): the snapshot is as
 				// fresh as it can be for the next start.
 				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownSnapshotTimeout)
+				// Apply the last changes first, so the next start replays none.
+				if _, err := a.Screener.Sync(sctx, a.Enroll); err != nil {
+					a.Log.Warn("duplicate screening: follow the change feed", "err", err)
+				}
 				writeSnapshot(sctx, a)
 				cancel()
 			}

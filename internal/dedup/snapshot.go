@@ -246,9 +246,10 @@ func (s *Screener) fromSnapshot(ctx context.Context) (store.ScreeningSnapshot, i
 	return hdr, info.Records, ""
 }
 
-// SnapshotDue reports whether the newest complete snapshot is missing or
-// at least maxAge old (a leader that just started from a fresh one need
-// not write another at once).
+// SnapshotDue reports whether the newest complete snapshot is missing, at
+// least maxAge old, or sealed under another master key (a rotation: no
+// server can open it) — a leader that just started from a fresh one need
+// not write another at once.
 func (s *Screener) SnapshotDue(ctx context.Context, maxAge time.Duration) (bool, error) {
 	if s.snap == nil || s.db == nil {
 		return false, nil
@@ -260,5 +261,5 @@ func (s *Screener) SnapshotDue(ctx context.Context, maxAge time.Duration) (bool,
 	if err != nil {
 		return false, err
 	}
-	return s.snap.now().Sub(hdr.CreatedAt) >= maxAge, nil
+	return hdr.KEKID != s.snap.v.KEKID() || s.snap.now().Sub(hdr.CreatedAt) >= maxAge, nil
 }

@@ -177,14 +177,23 @@ func TestSnapshotStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		foreign := hdr
-		foreign.WrappedKey = wrapped
+		foreign.WrappedKey, foreign.KEKID = wrapped, kek.ID()
 		rewrite(foreign, chunk)
 		if _, st := start(t, leader, true); st.Snapshot != "" || st.Rebuilt == "" {
 			t.Errorf("snapshot under another key: %+v, want a rebuild", st)
 		} else {
 			t.Logf("other key: %s", st.Rebuilt)
 		}
+		if due, err := leader.Screener.SnapshotDue(ctx, time.Hour); err != nil || !due {
+			t.Errorf("SnapshotDue with the newest under another master key = %v, %v; want true", due, err)
+		}
 		rewrite(hdr, chunk)
+		if due, err := leader.Screener.SnapshotDue(ctx, time.Hour); err != nil || due {
+			t.Errorf("SnapshotDue with a fresh snapshot = %v, %v; want false", due, err)
+		}
+		if due, _ := leader.Screener.SnapshotDue(ctx, 0); !due {
+			t.Error("SnapshotDue(maxAge 0) = false, want true")
+		}
 		if _, st := start(t, leader, true); st.Snapshot != hdr.ID {
 			t.Fatalf("the original snapshot put back: %+v, want it used", st)
 		}
