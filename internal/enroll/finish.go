@@ -44,3 +44,10 @@ func (s *Service) Finish(in Intake) (Intake, fee.Quote, error) {
 	in.Person = p
 	return in, q, nil
 }
+
+// NormalizePhoto re-encodes an uploaded photo as intake stores it (the
+// program's size, no metadata): a field station keeps a draft's photo so.
+// A photo that cannot be used is a *photo.Error with its message key.
+func (s *Service) NormalizePhoto(raw []byte) ([]byte, error) {
+	return photo.Normalize(bytes.NewReader(raw), s.photo)
+}

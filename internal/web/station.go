@@ -353,12 +353,16 @@ func (d *stationDesk) intakePost(w http.ResponseWriter, r *http.Request, c *call
 }
 
 // keepDraft keeps the form and photo in the session's memory and returns
-// the draft's id.
+// the draft's id. The photo is kept re-encoded as intake stores it (no
+// metadata, its final size); one that is not a usable photo is not kept.
 func (d *stationDesk) keepDraft(c *call, form url.Values, photo []byte) string {
 	id := form.Get("draft_id")
 	if id == "" {
 		id, _ = randomHex(8)
 		form.Set("draft_id", id)
+	}
+	if len(photo) > 0 {
+		photo, _ = d.svc.Applications.NormalizePhoto(photo)
 	}
 	d.withSession(c, func(s *stationSession) { s.drafts[id] = stationDraft{form: cloneValues(form), photo: photo} })
 	return id
@@ -367,10 +371,13 @@ func (d *stationDesk) keepDraft(c *call, form url.Values, photo []byte) string {
 // rerender shows the form again; a photo that came with it is kept in the
 // session's memory as a draft, as city hall keeps it in a saved draft.
 func (d *stationDesk) rerender(w http.ResponseWriter, c *call, p *page, photo []byte, errs person.Errors, status int) error {
+	lost := false
 	if len(photo) > 0 {
-		d.keepDraft(c, p.Form, photo)
+		id := d.keepDraft(c, p.Form, photo)
+		d.withSession(c, func(s *stationSession) { photo = s.drafts[id].photo })
+		lost = len(photo) == 0
 	}
-	return d.renderIntake(w, c, p, nil, errs, status, func(v *intakeView) { v.Photo = photo })
+	return d.renderIntake(w, c, p, nil, errs, status, func(v *intakeView) { v.Photo, v.PhotoLost = photo, lost })
 }
 
 // receipt is the resident's receipt, in their language and a second one,
