@@ -163,7 +163,7 @@ var httpAllowed = []string{
 	"internal/web", "internal/api", "internal/resident", "internal/httplayer",
 	"internal/cli", "internal/metrics", "cmd/cityid", "internal/notify",
 	"internal/field/uplink",
-	"internal/oid4vci", // the OpenID4VCI surface wallets speak to (the card service does the work)
+	"internal/oid4vci",  // the OpenID4VCI surface wallets speak to (the card service does the work)
 	"internal/loadtest", // the load tool: an HTTP client of a running server, like the CLI
 }
 
