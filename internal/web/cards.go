@@ -53,6 +53,7 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 		pages.Handle("GET /verify/phone", h(pv.form))
 		pages.Handle("POST /verify/phone", h(pv.start))
 		pages.Handle("GET /verify/phone/{handle}", h(pv.show))
+		pages.Handle("GET /verify/phone/return/{id}", h(pv.back))
 	}
 
 	// Public, cacheable, no session: what offline verifiers fetch.

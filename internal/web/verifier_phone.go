@@ -24,6 +24,14 @@ import (
 // refresh: the page runs no script of its own).
 const pollSeconds = 3
 
+// askerCookie holds the handle of the browser's latest phone check, so a
+// wallet on the same phone can send its user back to the answer (the
+// response endpoint never knows the handle). Scoped to /verify/phone.
+const askerCookie = "cityid_vp"
+
+// askerCookieAge outlives a request and the time its answer is kept.
+const askerCookieAge = 15 * 60
+
 // phoneVerifier is the verifier page's "phone" tab: the verifier picks what
 // to ask, the page shows the request as a QR code (and a link for a wallet
 // on the same phone), and once the wallet answered, only what was asked
@@ -99,7 +107,27 @@ func (pv *phoneVerifier) start(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
+	http.SetCookie(w, &http.Cookie{Name: askerCookie, Value: req.Handle, Path: "/verify/phone", HttpOnly: true,
+		Secure: pv.s.opts.Secure, SameSite: http.SameSiteLaxMode, MaxAge: askerCookieAge})
 	http.Redirect(w, r, "/verify/phone/"+req.Handle, http.StatusSeeOther)
+	return nil
+}
+
+// back serves GET /verify/phone/return/{id}, where a wallet on the same
+// phone sends its user after answering: the browser that asked has the
+// handle in its cookie and is sent on to the answer; any other browser
+// learns nothing.
+func (pv *phoneVerifier) back(w http.ResponseWriter, r *http.Request, c *call) error {
+	w.Header().Set("Cache-Control", "no-store")
+	ck, err := r.Cookie(askerCookie)
+	if err != nil {
+		return httplayer.Fail(http.StatusNotFound, "present.error.gone", err)
+	}
+	poll, err := pv.pv.Result(r.Context(), ck.Value)
+	if err != nil || poll.Request.ID != r.PathValue("id") {
+		return httplayer.Fail(http.StatusNotFound, "present.error.gone", fmt.Errorf("return to a check this browser did not start: %v", err))
+	}
+	http.Redirect(w, r, "/verify/phone/"+ck.Value, http.StatusSeeOther)
 	return nil
 }
 
@@ -229,6 +257,12 @@ func (s *Server) walletResponse(w http.ResponseWriter, r *http.Request) {
 	err := pv.Respond(r.Context(), r.PathValue("id"), r.PostForm)
 	switch {
 	case err == nil:
+		// A check made on the page: a wallet on the same phone takes its
+		// user back to it (the browser's cookie finds the answer).
+		if asker, _ := pv.Asker(r.Context(), r.PathValue("id")); asker == "web" {
+			httplayer.WriteJSON(w, http.StatusOK, map[string]string{"redirect_uri": s.baseURL(r) + "/verify/phone/return/" + r.PathValue("id")})
+			return
+		}
 		httplayer.WriteJSON(w, http.StatusOK, struct{}{})
 	case errors.Is(err, present.ErrNotFound), errors.Is(err, present.ErrExpired):
 		oauthError(w, http.StatusBadRequest, "invalid_request", "this request has expired or does not exist")

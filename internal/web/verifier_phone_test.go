@@ -145,8 +145,21 @@ func TestPhoneVerifierOverHTTP(t *testing.T) {
 	if page := text(c.get(t, path).Body); !strings.Contains(page, "Waiting for the wallet") {
 		t.Errorf("before the wallet answers the page says %q, want waiting", page)
 	}
-	if st, body := w.answer(t, uri, ce.clk.Now()); st != http.StatusOK || strings.TrimSpace(body) != "{}" {
-		t.Fatalf("wallet's POST = %d %s, want 200 {}", st, body)
+	st, body := w.answer(t, uri, ce.clk.Now())
+	var sent struct {
+		RedirectURI string `json:"redirect_uri"`
+	}
+	if st != http.StatusOK || json.Unmarshal([]byte(body), &sent) != nil || !strings.HasPrefix(sent.RedirectURI, ce.ts.URL+"/verify/phone/return/") {
+		t.Fatalf("wallet's POST = %d %s, want 200 with a redirect_uri back to the page", st, body)
+	}
+	// A wallet on the same phone sends its user back: the browser that
+	// asked lands on the answer, another browser learns nothing.
+	back := strings.TrimPrefix(sent.RedirectURI, ce.ts.URL)
+	if r := c.get(t, back); r.Status != http.StatusSeeOther || r.Location != path {
+		t.Errorf("GET %s in the asking browser = %d %q, want 303 to %s", back, r.Status, r.Location, path)
+	}
+	if r := ce.client().get(t, back); r.Status != http.StatusNotFound {
+		t.Errorf("GET %s in another browser = %d, want 404", back, r.Status)
 	}
 	got := text(c.get(t, path).Body)
 	for _, want := range []string{"GENUINE AND VALID", "Lives in", "New Haven", "Over 21", "Yes"} {

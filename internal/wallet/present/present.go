@@ -385,6 +385,16 @@ func (v *Verifier) Result(ctx context.Context, handle string) (Poll, error) {
 	return p, nil
 }
 
+// Asker returns who made request id (Start's partner), for the response
+// endpoint to decide where the wallet sends its user next.
+func (v *Verifier) Asker(ctx context.Context, id string) (string, error) {
+	st, err := v.store.PresentationByID(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return "", ErrNotFound
+	}
+	return st.Partner, err
+}
+
 // Respond takes a wallet's authorization response (the direct_post form)
 // for request id. It returns an error the wallet should hear about
 // (ErrNotFound, ErrExpired, ErrAnswered, ErrState); a presentation that

@@ -27,7 +27,7 @@ type testWallet struct {
 	holder signing.Bound
 }
 
-func newSigner(t *testing.T) signing.Signer {
+func newSigner(t testing.TB) signing.Signer {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -40,7 +40,7 @@ func newSigner(t *testing.T) signing.Signer {
 	return s
 }
 
-func keySet(t *testing.T, signers ...signing.Signer) *signing.KeySet {
+func keySet(t testing.TB, signers ...signing.Signer) *signing.KeySet {
 	t.Helper()
 	var keys []cose.Key
 	for _, s := range signers {
@@ -55,7 +55,7 @@ func keySet(t *testing.T, signers ...signing.Signer) *signing.KeySet {
 
 // issue makes the city's credential for a resident, signed by issuer,
 // valid from iat to exp, in status-list entry idx.
-func issue(t *testing.T, issuer signing.Signer, iat, exp time.Time, idx int) *testWallet {
+func issue(t testing.TB, issuer signing.Signer, iat, exp time.Time, idx int) *testWallet {
 	t.Helper()
 	holder := signing.Bind(newSigner(t), rand.Reader)
 	c, err := sdjwt.Issue(rand.Reader, signing.Bind(issuer, rand.Reader), sdjwt.Issuance{
@@ -79,7 +79,7 @@ func issue(t *testing.T, issuer signing.Signer, iat, exp time.Time, idx int) *te
 
 // present answers req: the disclosures of claims, bound by key to aud and
 // nonce at iat; extra adds raw disclosures.
-func (w *testWallet) present(t *testing.T, claims []string, aud, nonce string, iat time.Time, extra ...string) string {
+func (w *testWallet) present(t testing.TB, claims []string, aud, nonce string, iat time.Time, extra ...string) string {
 	t.Helper()
 	tok := w.cred.Token(func(d sdjwt.Disclosure) bool {
 		for _, c := range claims {
@@ -235,10 +235,47 @@ func FuzzRespond(f *testing.F) {
 	})
 }
 
-func mustKey(f *testing.F) *ecdsa.PrivateKey {
+func mustKey(tb testing.TB) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	return k
+}
+
+// BenchmarkRespond measures one phone check end to end on the server: make
+// the request, take the wallet's answer (vp_token parsing, issuer signature,
+// disclosures, key binding, status lookup, HPKE sealing of the answer) and
+// open it for the asker. The wallet's presentation is made outside the timer.
+func BenchmarkRespond(b *testing.B) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	city, err := signing.NewSigner(mustKey(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ks, err := signing.NewKeySet(cose.Key{ID: city.KeyID(), Alg: city.Algorithm(), Public: city.Public()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := issue(b, city, now.Add(-time.Hour), now.Add(365*24*time.Hour), 1)
+	v := New(newMemStore(), SDJWT{Keys: func() (*signing.KeySet, error) { return ks, nil }}, fixedStatus{1: statuslist.Valid}.Status, nil,
+		Options{Issuer: base, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		req, err := v.Start(ctx, "web", PresetResidentOver21, base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		form := vpForm(req, w.present(b, []string{"resident_of", "age_over_21"}, req.ClientID, req.Nonce, now))
+		b.StartTimer()
+		if err := v.Respond(ctx, req.ID, form); err != nil {
+			b.Fatal(err)
+		}
+		if p, err := v.Result(ctx, req.Handle); err != nil || p.Answer == nil || !p.Answer.Valid {
+			b.Fatalf("Result = %+v, %v", p, err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
 }
