@@ -105,6 +105,20 @@ func TestStationDraftsFinishTwiceAndErrors(t *testing.T) {
 		t.Errorf("sealed %d packets for one application clicked twice", s.Sealed)
 	}
 	scan("after finishing")
+	// Had the city refused it, the station page says why (the city's words).
+	w, _ := st.Outbox()
+	if err := st.Ack(w[0], "bad_signature"); err != nil {
+		t.Fatal(err)
+	}
+	sr, err := hc.Get(ts.URL + "/staff/station")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := io.ReadAll(sr.Body)
+	sr.Body.Close()
+	if !strings.Contains(text(string(sb)), "#1: The station's signature does not match") {
+		t.Errorf("station page does not give the refusal's reason:\n%s", text(string(sb)))
+	}
 
 	bad := validForm("k-station-2")
 	bad.Del("doc_type_1")
