@@ -89,19 +89,23 @@ func (v *verifier) check(w http.ResponseWriter, r *http.Request, c *call) error 
 	if number != "" {
 		// The QR did not read but the PDF417 gave a card number: what the
 		// records say about it, never a verdict that the card is genuine.
-		p.Data = resultView(c.P, v.s.svc.Cards.CheckNumber(r.Context(), "web", number), v.s.svc.Location)
+		res := resultView(c.P, v.s.svc.Cards.CheckNumber(r.Context(), "web", number), v.s.svc.Location)
+		res.Tabs = v.tabs(c)
+		p.Data = res
 		return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
 	}
 	if payload == "" && reason == "" {
 		p.setErrors(person.Errors{{Field: "payload", Key: "cards_web.verify.payload_required"}})
-		p.Data = &verifyView{}
+		p.Data = &verifyView{Tabs: v.tabs(c)}
 		return v.s.views.render(w, http.StatusUnprocessableEntity, "verifier", "layout", p)
 	}
 	res := verify.InputResult(reason)
 	if reason == "" {
 		res = v.s.svc.Cards.Verify(r.Context(), "web", payload)
 	}
-	p.Data = resultView(c.P, res, v.s.svc.Location)
+	view := resultView(c.P, res, v.s.svc.Location)
+	view.Tabs = v.tabs(c)
+	p.Data = view
 	return v.s.views.render(w, http.StatusOK, "verifier", "layout", p)
 }
 

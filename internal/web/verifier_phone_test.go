@@ -133,6 +133,10 @@ func TestPhoneVerifierOverHTTP(t *testing.T) {
 	w := newPhoneWallet(t, ce, cardID)
 	c := ce.client()
 
+	// The card verifier's pages, form and result alike, lead to the phone tab.
+	if r := c.post(t, "/verify", url.Values{"payload": {"not a card"}}); !strings.Contains(r.Body, `href="/verify/phone"`) {
+		t.Errorf("card result page (%d) has no Phone tab", r.Status)
+	}
 	form := c.get(t, "/verify/phone")
 	if form.Status != http.StatusOK || strings.Count(form.Body, `name="preset"`) != 4 {
 		t.Fatalf("GET /verify/phone = %d, want the four presets: %s", form.Status, text(form.Body))
