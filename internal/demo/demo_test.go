@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
@@ -65,5 +66,31 @@ func TestDemoIsDeterministicForASeed(t *testing.T) {
 	}
 	if same == len(a) {
 		t.Error("a different seed gave the same residents")
+	}
+}
+
+// TestDemoLoadsInTheEvening: at 21:30 in New Haven it is already tomorrow
+// in UTC. The loader must date documents by the program's calendar day, as
+// intake judges them, or a bill dated "today" in UTC is refused as dated in
+// the future and the load stops.
+func TestDemoLoadsInTheEvening(t *testing.T) {
+	ctx := context.Background()
+	opts := auth.DefaultOptions()
+	opts.Argon = auth.TestParams()
+	evening := time.Date(2026, 12, 5, 2, 30, 0, 0, time.UTC) // 21:30 on the 4th in New Haven
+	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "data"), Create: true, Auth: &opts,
+		Now: func() time.Time { return evening }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.Location.String() == "UTC" {
+		t.Skip("the default time zone is UTC; nothing to test")
+	}
+	if _, err := demo.Load(ctx, a, demo.Options{Residents: 150, Seed: 3}); err != nil {
+		t.Fatalf("demo load at 21:30 local time: %v", err)
+	}
+	if _, err := demo.Bulk(ctx, a, demo.Options{Residents: 150, Seed: 4}); err != nil {
+		t.Fatalf("bulk load at 21:30 local time: %v", err)
 	}
 }
