@@ -79,8 +79,11 @@ func TestServeScreeningSnapshot(t *testing.T) {
 	if len(written) == 0 || written[len(written)-1][1] == "0" {
 		t.Fatalf("the leader wrote no snapshot of the demo residents when it stopped (%v):\n%s", written, first)
 	}
-	if strings.LastIndex(first, "snapshot written") < strings.Index(first, `msg="shutting down"`) {
-		t.Errorf("no snapshot written after the shutdown began:\n%s", first)
+	// Compare the lines' times, not their order in the log: the shutdown
+	// line and the leader's last snapshot line come from two goroutines
+	// and can reach the log in either order within a millisecond.
+	if last, down := logTime(t, first, "snapshot written", true), logTime(t, first, `msg="shutting down"`, false); last.Before(down) {
+		t.Errorf("no snapshot written after the shutdown began (last at %v, shutdown at %v):\n%s", last, down, first)
 	}
 	records := written[len(written)-1][1]
 	second := serveUntilStopped(t, "--data", dir)
@@ -88,4 +91,28 @@ func TestServeScreeningSnapshot(t *testing.T) {
 	if loaded == nil || loaded[1] != records {
 		t.Errorf("second start: want the index loaded from a snapshot of %s records, got %v:\n%s", records, loaded, second)
 	}
+}
+
+// logTime returns the time= of the first (or last) log line holding msg.
+func logTime(t *testing.T, log, msg string, last bool) time.Time {
+	t.Helper()
+	var at time.Time
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, msg) {
+			continue
+		}
+		f, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		ts, err := time.Parse(time.RFC3339Nano, f)
+		if err != nil {
+			t.Fatalf("log line without a time: %q", line)
+		}
+		at = ts
+		if !last {
+			break
+		}
+	}
+	if at.IsZero() {
+		t.Fatalf("no log line holds %q:\n%s", msg, log)
+	}
+	return at
 }
