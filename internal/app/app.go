@@ -24,6 +24,7 @@ import (
 	"github.com/cityid/cityid/internal/field/intake"
 	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/masterkey"
+	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/throttle"
@@ -297,6 +298,10 @@ func (a *App) openField() {
 	}
 	a.Field = intake.New(a.DB.Field(), a.Vault, a.Enroll, opt, a.Now, a.Rand)
 }
+
+// Today is the program's calendar day (settings program.time_zone), the day
+// intake judges ages and document dates by; UTC's day differs in the evening.
+func (a *App) Today() person.Date { return person.DateOf(a.Now().In(a.Location)) }
 
 // Close releases the database.
 // It is safe to call more than once.

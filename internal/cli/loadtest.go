@@ -239,7 +239,7 @@ func applicants(a *app.App, seed int64) (func() loadtest.Applicant, error) {
 		}
 	}
 	return func() loadtest.Applicant {
-		in := demo.Applicant(a.Settings, gen, r, person.DateOf(a.Now().In(a.Location)))
+		in := demo.Applicant(a.Settings, gen, r, a.Today())
 		f := url.Values{}
 		person.FormOf(in.Person).Write(f.Set)
 		for i, d := range in.Documents {

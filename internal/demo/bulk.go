@@ -103,7 +103,7 @@ func Bulk(ctx context.Context, a *app.App, o Options) (Result, error) {
 		}()
 	}
 	gen := synth.New(o.Seed)
-	today := person.DateOf(a.Now().In(a.Location)) // the program's calendar day, as intake judges it
+	today := a.Today()
 	feed := func() {
 		defer close(ch)
 		for start := 0; start < o.Residents; start += batch {

@@ -81,7 +81,7 @@ func Load(ctx context.Context, a *app.App, o Options) (Result, error) {
 		outcome int // 0 approve, 1 reject, 2 leave pending
 		reason  string
 	}
-	today := person.DateOf(a.Now().In(a.Location)) // the program's calendar day, as intake judges it
+	today := a.Today()
 	jobs := make([]job, o.Residents)
 	for i := range jobs {
 		p := gen.Person()

@@ -122,7 +122,7 @@ func Live(ctx context.Context, a *app.App, o Options) (Lifecycle, error) {
 	if err := bk.SetRules(ctx, site.ID, rules); err != nil {
 		return lc, err
 	}
-	today := person.DateOf(a.Now().In(a.Location))
+	today := a.Today()
 	if _, err := bk.Publish(ctx, site.ID, today, person.DateOf(today.Time().AddDate(0, 0, rules.Release.DaysAhead))); err != nil {
 		return lc, err
 	}
