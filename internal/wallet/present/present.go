@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cityid/cityid/internal/credential/municipalid"
 	"github.com/cityid/cityid/internal/credential/statuslist"
@@ -551,6 +552,11 @@ func refused(reason string) Answer {
 func ParseVPToken(s string) (string, error) {
 	if s == "" || len(s) > MaxResponse {
 		return "", errors.New("present: vp_token missing or too large")
+	}
+	if !utf8.ValidString(s) {
+		// JSON would turn the bad bytes into U+FFFD and hand on a token
+		// the wallet never sent.
+		return "", errors.New("present: vp_token is not valid UTF-8")
 	}
 	var tok map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(s), &tok); err != nil {
