@@ -118,7 +118,23 @@ func Normalize(r io.Reader, s Spec) ([]byte, error) {
 		return nil, newError(ErrTooLarge, KeyTooLarge,
 			fmt.Sprintf("upload exceeds %d bytes", s.MaxUploadBytes), "max_mb", megabytes(s.MaxUploadBytes))
 	}
-	img, orientation, err := decode(data, s.MaxPixels)
+	f, cfg, err := header(data, s.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	// A JPEG already upright at the ID size (the intake page's camera
+	// capture sends exactly that) needs no pixels: its metadata is cut out
+	// and its scan entropy-decoded to prove image/jpeg will decode it (see
+	// checkBaseline). Anything else is decoded, scaled and re-encoded.
+	if f.name == formatJPEG.name && cfg.Width == s.Width && cfg.Height == s.Height &&
+		s.Width >= s.MinWidth && s.Height >= s.MinHeight {
+		if o := jpegOrientation(data); o < 2 || o > 8 {
+			if stripped, ok := stripJPEG(data); ok && checkBaseline(stripped) == nil {
+				return stripped, nil
+			}
+		}
+	}
+	img, orientation, err := decodePixels(f, data, s.MaxPixels)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +154,6 @@ func Normalize(r io.Reader, s Spec) ([]byte, error) {
 		return nil, newError(ErrTooSmall, KeyTooSmall,
 			fmt.Sprintf("cropped photo is %d×%d, need at least %d×%d", uw, uh, s.MinWidth, s.MinHeight),
 			"min_width", s.MinWidth, "min_height", s.MinHeight)
-	}
-	if (orientation < 2 || orientation > 8) && crop == b && b.Dx() == s.Width && b.Dy() == s.Height {
-		if stripped, ok := stripJPEG(data); ok {
-			return stripped, nil
-		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
 	scale(dst, img, crop)
@@ -167,22 +178,37 @@ func megabytes(n int64) string {
 // decode checks the header, then decodes. It returns the EXIF orientation
 // for JPEGs (1 for other formats: browsers apply it before a canvas export).
 func decode(data []byte, maxPixels int) (image.Image, int, error) {
+	f, _, err := header(data, maxPixels)
+	if err != nil {
+		return nil, 0, err
+	}
+	return decodePixels(f, data, maxPixels)
+}
+
+// header sniffs the format and reads the size from the header, refusing
+// an image with more pixels than maxPixels before any pixel is decoded.
+func header(data []byte, maxPixels int) (format, image.Config, error) {
 	f, ok := sniff(data)
 	if !ok {
-		return nil, 0, notImage(fmt.Sprintf("unrecognized format (%d bytes)", len(data)))
+		return format{}, image.Config{}, notImage(fmt.Sprintf("unrecognized format (%d bytes)", len(data)))
 	}
 	cfg, err := f.config(bytes.NewReader(data))
 	if err != nil {
-		return nil, 0, corrupt(f.name+" header", err)
+		return format{}, image.Config{}, corrupt(f.name+" header", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, 0, corrupt(f.name+" header", fmt.Errorf("size %d×%d", cfg.Width, cfg.Height))
+		return format{}, image.Config{}, corrupt(f.name+" header", fmt.Errorf("size %d×%d", cfg.Width, cfg.Height))
 	}
 	if limit := pixelLimit(f, cfg, data, maxPixels); int64(cfg.Width)*int64(cfg.Height) > limit {
-		return nil, 0, newError(ErrTooManyPixels, KeyTooManyPixels,
+		return format{}, image.Config{}, newError(ErrTooManyPixels, KeyTooManyPixels,
 			fmt.Sprintf("%s is %d×%d, more than %d pixels", f.name, cfg.Width, cfg.Height, limit),
 			"max_megapixels", max(limit/1_000_000, 1))
 	}
+	return f, cfg, nil
+}
+
+// decodePixels decodes an image whose header passed header.
+func decodePixels(f format, data []byte, maxPixels int) (image.Image, int, error) {
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, 0, corrupt(f.name, err)

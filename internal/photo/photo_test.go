@@ -440,6 +440,9 @@ func FuzzNormalize(f *testing.F) {
 	f.Add(withExif(encJPEG(f, quadrants(50, 40)), 6, "desc"))
 	f.Add(encGIF(f, quadrants(40, 50)))
 	f.Add(pngHeader(1000, 1000))
+	// At the spec's size: the path that checks the scan instead of decoding.
+	f.Add(withSegments(noisyJPEG(f, 20, 25, 85, false)))
+	f.Add(noisyJPEG(f, 20, 25, 50, true))
 	if w, err := os.ReadFile("testdata/quadrants.webp"); err == nil {
 		f.Add(w)
 	}
@@ -569,4 +572,19 @@ func BenchmarkDecode12MP(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+}
+
+// BenchmarkNormalizeSpecSize is the intake page's camera capture: a JPEG
+// already at the ID size, with a little metadata, which intake only checks
+// and strips.
+func BenchmarkNormalizeSpecSize(b *testing.B) {
+	s := DefaultSpec()
+	in := withSegments(sizedJPEG(b, s.Width, s.Height))
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := Normalize(bytes.NewReader(in), s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/op")
 }
