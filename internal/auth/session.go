@@ -227,15 +227,20 @@ func (s *Service) session(ctx context.Context, token string) (liveSession, error
 		return liveSession{}, ErrNoSession
 	}
 	h := tokenHash(token)
-	sess, err := s.db.SessionByHash(ctx, h)
-	if errors.Is(err, errs.ErrNotFound) {
-		return liveSession{}, ErrNoSession
-	}
-	if err != nil {
-		return liveSession{}, fmt.Errorf("session: %w", err)
-	}
 	now := s.now()
-	r, err := s.db.StaffByID(ctx, sess.StaffID)
+	// One read for both on every request; only when the join finds nothing
+	// do we ask which is missing (a session of a vanished account is ended).
+	sess, r, err := s.db.SessionAndStaff(ctx, h)
+	if errors.Is(err, errs.ErrNotFound) {
+		sess, err = s.db.SessionByHash(ctx, h)
+		if errors.Is(err, errs.ErrNotFound) {
+			return liveSession{}, ErrNoSession
+		}
+		if err != nil {
+			return liveSession{}, fmt.Errorf("session: %w", err)
+		}
+		r, err = s.db.StaffByID(ctx, sess.StaffID)
+	}
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return liveSession{}, fmt.Errorf("session: %w", err)
 	}

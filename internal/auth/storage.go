@@ -21,6 +21,9 @@ type Store interface {
 	// SiteExists reports whether a site id is known (for a clerk's home site).
 	SiteExists(ctx context.Context, id string) (bool, error)
 	SessionByHash(ctx context.Context, idHash []byte) (SessionRecord, error)
+	// SessionAndStaff returns a session and its staff member in one read
+	// (errs.ErrNotFound when either is missing).
+	SessionAndStaff(ctx context.Context, idHash []byte) (SessionRecord, StaffRecord, error)
 	APITokenByHash(ctx context.Context, tokenHash []byte) (TokenRecord, error)
 	APITokenByID(ctx context.Context, id string) (TokenRecord, error)
 	APITokens(ctx context.Context, staffID string) ([]TokenRecord, error) // newest first; "" = everyone's

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cityid/cityid/internal/auth"
@@ -34,6 +35,35 @@ func (db *DB) SessionByHash(ctx context.Context, idHash []byte) (auth.SessionRec
 	s.MFADone = mfa == 1
 	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
 	return s, nil
+}
+
+// sessionStaffColumns are staffColumns read from the staff table joined as st.
+var sessionStaffColumns = func() string {
+	cols := strings.Split(staffColumns, ",")
+	for i, c := range cols {
+		cols[i] = "st." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// SessionAndStaff returns the session whose token hashes to idHash and its
+// staff member in one round trip (every signed-in request asks for both).
+// ErrNotFound when either is missing.
+func (db *DB) SessionAndStaff(ctx context.Context, idHash []byte) (auth.SessionRecord, auth.StaffRecord, error) {
+	var s auth.SessionRecord
+	var mfa int
+	var created, seen, expires int64
+	row := db.queryRow(ctx, "SELECT se.id_hash, se.staff_id, se.mfa_done, se.created_at, se.last_seen, se.expires_at, "+
+		sessionStaffColumns+" FROM sessions se JOIN staff st ON st.id = se.staff_id WHERE se.id_hash = ?", idHash)
+	st, err := scanStaff(scanFunc(func(dest ...any) error {
+		return row.Scan(append([]any{&s.IDHash, &s.StaffID, &mfa, &created, &seen, &expires}, dest...)...)
+	}))
+	if err != nil {
+		return auth.SessionRecord{}, auth.StaffRecord{}, notFound(err, "session")
+	}
+	s.MFADone = mfa == 1
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
+	return s, st, nil
 }
 
 // TouchSession records activity on a session (for the idle timeout).

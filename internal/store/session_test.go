@@ -44,6 +44,25 @@ func TestSessions(t *testing.T) {
 		if diff := cmp.Diff(b1, got); diff != "" {
 			t.Errorf("SessionByHash mismatch (-want +got):\n%s", diff)
 		}
+		// The joined read every request makes gives the same session and the
+		// same staff row as the two reads it replaces.
+		gotS, gotSt, err := db.SessionAndStaff(c, b1.IDHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSt, err := db.StaffByID(c, "stf_b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(b1, gotS); diff != "" {
+			t.Errorf("SessionAndStaff session mismatch (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantSt, gotSt); diff != "" {
+			t.Errorf("SessionAndStaff staff mismatch (-want +got):\n%s", diff)
+		}
+		if _, _, err := db.SessionAndStaff(c, []byte{9, 9}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SessionAndStaff(unknown) error = %v, want ErrNotFound", err)
+		}
 		if err := db.InTx(c, func(tx *store.Tx) error { return tx.CreateSession(c, a1) }); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("CreateSession(duplicate) error = %v, want ErrConflict", err)
 		}
