@@ -41,6 +41,7 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 	keyFile := fs.String("key-file", "", "bloom: file with the encoding key (32+ bytes, raw or hex); default a fresh random key")
 	transitive := fs.Bool("transitive", true, "one file: add pairs implied by others (A=B, B=C give A=C) in small groups")
 	workers := fs.Int("workers", 0, "goroutines comparing pairs (default: all CPUs)")
+	blockingOnly := fs.Bool("blocking-only", false, "with --eval: count candidate pairs and pair completeness without comparing (fast; writes no pairs) — for tuning the blocking")
 	relations := fs.String("relations", "", "with --eval on one file: a person_a,person_b,relation file (from 'linkage generate'); prints how often each kind of look-alike was linked, and the recall on people who moved")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -74,7 +75,11 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		fmt.Fprintf(stdio.Err, "cityid linkage: unknown --mode %q (plain or bloom)\n", *mode)
 		return errUsage
 	}
-	opt := linkage.Options{Mode: md, Workers: *workers, Transitive: *transitive, Progress: linkageProgress(stdio.Err)}
+	if *blockingOnly && !*eval {
+		fmt.Fprintln(stdio.Err, "cityid linkage: --blocking-only needs --eval (it measures the blocking and writes no pairs)")
+		return errUsage
+	}
+	opt := linkage.Options{Mode: md, Workers: *workers, Transitive: *transitive, BlockingOnly: *blockingOnly, Progress: linkageProgress(stdio.Err)}
 	if md == linkage.ModeBloom {
 		key, err := encodingKey(*keyFile)
 		if err != nil {
@@ -105,6 +110,25 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		return fmt.Errorf("linking: %w", err)
 	}
 	elapsed := time.Since(start)
+	if *blockingOnly {
+		ev := linkage.Evaluate(sets[0], right, res)
+		if ev.TruePairs == 0 {
+			fmt.Fprintln(stdio.Err, "linkage: warning: the files carry no truth labels; pair completeness is 0")
+		}
+		line, _ := json.Marshal(struct {
+			Records          int     `json:"records"`
+			Candidates       int64   `json:"candidates"`
+			TruePairs        int64   `json:"true_pairs"`
+			CandidateMatches int64   `json:"candidate_matches"`
+			PairCompleteness float64 `json:"pair_completeness"`
+			SkippedBlocks    int     `json:"skipped_blocks"`
+			ReductionRatio   float64 `json:"reduction_ratio"`
+			Seconds          float64 `json:"seconds"`
+		}{ev.Records, ev.Candidates, ev.TruePairs, res.Stats.CandidateMatches, round(ev.PairCompleteness),
+			res.Stats.SkippedBlocks, round(ev.ReductionRatio), round(elapsed.Seconds())})
+		fmt.Fprintln(stdio.Out, string(line))
+		return nil
+	}
 
 	w := stdio.Out
 	var closeOut func() error

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +146,22 @@ func TestLinkageGenerateAndEvaluate(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "people: 1500/1500") || !strings.Contains(errOut, "1500 people") {
 		t.Errorf("generate stderr = %q, want progress and a summary", errOut)
+	}
+	// Each file's meter ends at its row count, the header included: the
+	// applications twice, then the relations.
+	apps := regexp.MustCompile(`(\d+) applications`).FindStringSubmatch(errOut)
+	if apps == nil {
+		t.Fatalf("generate stderr = %q, want the number of applications", errOut)
+	}
+	n, _ := strconv.Atoi(apps[1])
+	for _, f := range []string{"city.febrl.csv", "city.csv"} {
+		want := fmt.Sprintf("%s: %d/%d (100%%", f, n+1, n+1)
+		if !strings.Contains(errOut, want) {
+			t.Errorf("generate stderr = %q, want %q", errOut, want)
+		}
+	}
+	if !strings.Contains(errOut, "relations.csv: ") {
+		t.Errorf("generate stderr = %q, want relations.csv's progress", errOut)
 	}
 	for _, f := range []string{"city.febrl.csv", "city.csv", "relations.csv"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 100 {

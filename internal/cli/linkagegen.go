@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -42,13 +44,17 @@ func cmdLinkageGenerate(_ context.Context, stdio IO, args []string) error {
 	m := newMeter(stdio.Err, "people", int64(*people))
 	city := synth.NewCity(synth.CityOptions{People: *people, Seed: *seed, Progress: func(done, _ int) { m.Set(int64(done)) }})
 	m.Done()
-	write := func(name string, fn func(f *os.File) error) error {
+	// Writing a million people's files takes minutes: each file gets its
+	// own meter, counted in rows (the header included).
+	write := func(name string, rows int, fn func(w io.Writer) error) error {
 		path := filepath.Join(*out, name)
 		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}
-		err = fn(f)
+		lm := &lineMeter{w: f, m: newMeter(stdio.Err, name, int64(rows)+1)}
+		err = fn(lm)
+		lm.m.Done()
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -59,13 +65,27 @@ func cmdLinkageGenerate(_ context.Context, stdio IO, args []string) error {
 		return nil
 	}
 	err := errors.Join(
-		write("city.febrl.csv", func(f *os.File) error { return city.WriteFEBRL(f, *lower, *seed) }),
-		write("city.csv", func(f *os.File) error { return city.WriteCSV(f) }),
-		write("relations.csv", func(f *os.File) error { return city.WriteRelations(f) }))
+		write("city.febrl.csv", len(city.Applications), func(w io.Writer) error { return city.WriteFEBRL(w, *lower, *seed) }),
+		write("city.csv", len(city.Applications), func(w io.Writer) error { return city.WriteCSV(w) }),
+		write("relations.csv", len(city.Relations), func(w io.Writer) error { return city.WriteRelations(w) }))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdio.Err, "linkage generate: %d people, %d applications, %d related pairs in %s\n",
 		len(city.Residents), len(city.Applications), len(city.Relations), *out)
 	return nil
+}
+
+// lineMeter counts the lines written through it on a meter.
+type lineMeter struct {
+	w io.Writer
+	m *meter
+	n int64
+}
+
+func (l *lineMeter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	l.n += int64(bytes.Count(p[:n], []byte{'\n'}))
+	l.m.Set(l.n)
+	return n, err
 }

@@ -19,11 +19,18 @@ type Options struct {
 	Thresholds Thresholds
 	// Workers is the number of goroutines comparing pairs (default GOMAXPROCS).
 	Workers int
-	// MaxBlock skips blocks larger than this: a block of every "García"
-	// born in one year adds pairs faster than it adds matches, and the other
-	// keys (birth date, address, e-mail, phone) still cover its members.
+	// MaxBlock caps a block: a block of every "García" born in one year
+	// adds pairs faster than it adds matches. A record's blocks over the cap
+	// are intersected two by two (García born in 1980 and also María García:
+	// a block of their own, compared if it is within the cap); the rest of
+	// an oversized block is skipped, and the other keys (birth date,
+	// address, e-mail, phone) still cover its members.
 	// Default 500, lowered for large runs (see maxBlockFor).
 	MaxBlock int
+	// BlockingOnly counts candidate pairs (and, with truth labels, the
+	// candidates that are true pairs: pair completeness) without training
+	// or comparing: Result.Pairs is empty. For tuning the blocking.
+	BlockingOnly bool
 	// Progress, if set, is called now and then with the stage name and how
 	// far it has got.
 	Progress func(stage string, done, total int)
@@ -139,6 +146,9 @@ type batch struct {
 	blocks  map[uint64][]int32
 	sc      *scorer
 	skipped int
+	// cross holds, per record, the keys of the intersections of its
+	// oversized blocks that were kept (nil for most records).
+	cross [][]uint64
 }
 
 func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, error) {
@@ -163,7 +173,9 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	if split > 0 {
 		pairs = float64(split) * float64(len(recs)-split)
 	}
-	b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng))
+	if !opt.BlockingOnly {
+		b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng))
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -172,7 +184,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		return nil, err
 	}
 	res.Model = b.sc.model
-	if opt.Transitive && split == 0 {
+	if opt.Transitive && split == 0 && !opt.BlockingOnly {
 		pairs, dropped := b.splitContradicted(res.Pairs)
 		res.Pairs = b.closePairs(pairs, dropped)
 	}
@@ -279,6 +291,33 @@ func (b *batch) index() {
 			b.blocks[k] = append(b.blocks[k], int32(i))
 		}
 	}
+	over := map[uint64]bool{}
+	for k, ids := range b.blocks {
+		if len(ids) > b.opt.MaxBlock {
+			over[k] = true
+		}
+	}
+	// Intersect each record's oversized blocks two by two: records that
+	// share two common keys (surname and birth year, and given name and
+	// surname) are likelier the same person than records that share one.
+	cross := map[uint64][]int32{}
+	if len(over) > 0 {
+		var big []uint64
+		for i := range b.entries {
+			big = big[:0]
+			for _, k := range b.entries[i].keys {
+				if over[k] {
+					big = append(big, k)
+				}
+			}
+			for x := 0; x < len(big); x++ {
+				for y := x + 1; y < len(big); y++ {
+					k := crossKey(big[x], big[y])
+					cross[k] = append(cross[k], int32(i))
+				}
+			}
+		}
+	}
 	for k, ids := range b.blocks {
 		if len(ids) > b.opt.MaxBlock {
 			delete(b.blocks, k)
@@ -287,6 +326,33 @@ func (b *batch) index() {
 			delete(b.blocks, k)
 		}
 	}
+	for k, ids := range cross {
+		if len(ids) < 2 || len(ids) > crossCap(b.opt.MaxBlock) {
+			continue
+		}
+		if b.cross == nil {
+			b.cross = make([][]uint64, len(b.entries))
+		}
+		b.blocks[k] = ids
+		for _, i := range ids {
+			b.cross[i] = append(b.cross[i], k)
+		}
+	}
+}
+
+// crossKey is the key of the intersection of blocks a and b (either order).
+func crossKey(a, b uint64) uint64 {
+	if a > b {
+		a, b = b, a
+	}
+	h := a*0x9e3779b97f4a7c15 ^ (b<<31 | b>>33)
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	if h == 0 {
+		h = 1
+	}
+	return h
 }
 
 // candidates calls yield(i, j) for each candidate partner j of record i,
@@ -296,7 +362,11 @@ func (b *batch) candidates(i int, seen []int32, yield func(i, j int) bool) bool 
 	if b.split > 0 && i >= b.split {
 		return true
 	}
-	for _, k := range b.entries[i].keys {
+	keys := b.entries[i].keys
+	if b.cross != nil && len(b.cross[i]) > 0 {
+		keys = append(slices.Clip(keys), b.cross[i]...)
+	}
+	for _, k := range keys {
 		for _, j32 := range b.blocks[k] {
 			j := int(j32)
 			if b.split > 0 {
@@ -336,6 +406,9 @@ func (b *batch) score(ctx context.Context) (*Result, error) {
 			if b.truth[i] != 0 && b.truth[i] == b.truth[j] {
 				l.cmatches++
 			}
+			if b.opt.BlockingOnly {
+				return true
+			}
 			_, wt := b.sc.score(&b.entries[i], &b.entries[j])
 			if wt >= threshold {
 				l.pairs = append(l.pairs, Pair{Left: i, Right: j, Probability: fromLogit2(wt)})
@@ -359,4 +432,12 @@ func (b *batch) score(ctx context.Context) (*Result, error) {
 		return x.Right - y.Right
 	})
 	return res, nil
+}
+
+// crossCap caps an intersection of oversized blocks: a fifth of MaxBlock
+// (10 at 1,000,000). At the realistic city of 1,000,000 people a cap of
+// MaxBlock gave pair completeness 0.9907 for 44 % more candidates, a fifth
+// 0.9892 for 12 % more (docs/linkage.md "Blocking").
+func crossCap(maxBlock int) int {
+	return max(2, maxBlock/5)
 }

@@ -66,7 +66,7 @@ func (b *batch) contradicts(i, j int) bool {
 // "Jean-Claude"): twins joined through a form that gives "Jean" alone.
 func compoundSiblings(x, y *entry, ev *classEvidence) bool {
 	return ev.used[FactorGiven] && ev.levels[FactorGiven] == Different && x.gFirst > 0 && y.gFirst > 0 &&
-		len(x.gTok) > int(x.gFirst) && len(y.gTok) > int(y.gFirst) && shareAny(x.gTok[:x.gFirst], y.gTok[:y.gFirst])
+		int(x.gLen) > int(x.gFirst) && int(y.gLen) > int(y.gFirst) && shareAny(x.gTok()[:x.gFirst], y.gTok()[:y.gFirst])
 }
 
 // plainlyTwo is contradicts made strict enough to take a link away (not

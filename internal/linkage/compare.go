@@ -221,6 +221,9 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 	}
 	a0, b0 := a.given[0], b.given[0]
 	if subset(a.given, b.given) || subset(b.given, a.given) {
+		if laterPart(a.given, b.given) || laterPart(b.given, a.given) {
+			return Weak
+		}
 		return Strong // a name dropped or the order changed: "María", "María José"
 	}
 	if runTogether(a.given, a.givenNoSp, b.givenNoSp, b.given) || runTogether(b.given, b.givenNoSp, a.givenNoSp, a.given) {
@@ -236,22 +239,22 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 		}
 		return Strong
 	}
-	// A first name against any name of the other form: "Lupe" and "María
-	// Guadalupe". Sharing only a middle name ("María José", "Ana María") is
-	// weaker: siblings often do.
-	// Only when one form has a single given name: "María Concepción" and
-	// "Dolores María" are more likely sisters.
+	// A single name against a later name of the other form (or its
+	// nickname): "Lupe" and "María Guadalupe". Weak (see laterPart).
+	// Sharing only a middle name ("María José", "Ana María") is weaker
+	// still: siblings often do. Only when one form has a single given
+	// name: "María Concepción" and "Dolores María" are more likely sisters.
 	if len(a.given) == 1 {
 		for _, y := range b.given[1:] {
 			if a0 == y || nick.Same(a0, y) {
-				return Strong
+				return Weak
 			}
 		}
 	}
 	if len(b.given) == 1 {
 		for _, x := range a.given[1:] {
 			if x == b0 || nick.Same(x, b0) {
-				return Strong
+				return Weak
 			}
 		}
 	}
@@ -282,6 +285,19 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 		return Phonetic
 	}
 	return Different
+}
+
+// laterPart reports whether a is a single name that is a later part of
+// b's compound name, not its first: "María" and "Ana María", "José" and
+// "Juan José", "Dwayne" and "DeShawn Dwayne". One person's forms drop the
+// second part of a compound name far more often than the first, while a
+// twin or a sister named "María" beside an "Ana María", or a son "José"
+// beside a father "Juan José", is common; so this is Weak, not Strong —
+// still agreement (its m learned like the other levels': many do go by
+// their second name), but one that a shared birth date and address do not
+// lift above the household class on their own (issue 12: twins linked).
+func laterPart(a, b []string) bool {
+	return len(a) == 1 && len(b) > 1 && a[0] != b[0]
 }
 
 // runTogether reports whether the names of a, written without spaces,

@@ -125,19 +125,37 @@ func fnv64(s string) uint64 {
 
 // entry is one record ready for comparison in either mode.
 type entry struct {
-	p     *prepared // ModePlain
+	p *prepared // ModePlain, outside an index (batches, the record screened)
+	// pk is p packed (packed.go), as an index keeps it: resolve unpacks it.
+	pk    string
 	e     *Encoding // ModeBloom
 	keys  []uint64
-	exact [numFields]uint64 // value ids for term frequencies
+	exact [len(tfFields)]uint64 // value ids for term frequencies, of tfFields in order
 	// Training keys: birth date (day and month in either order) and the
 	// sounds of given name and surname.
 	dobKey, nameKey uint64
 	addrKey         uint64 // house number, street and postcode
 	// Name tokens (and their nickname groups), for weighing agreement on
-	// one part of a name by how common that part is.
-	gTok, sTok []uint64
-	gFirst     uint8  // gTok[:gFirst] are the first given name and its nickname groups
-	gCons      uint64 // the first given name's consonants (consonantKey)
+	// one part of a name by how common that part is: the given names'
+	// (gTok, the first gLen) and the surnames' (sTok, the rest), in one
+	// array — one allocation and slice header a resident, not two.
+	tok    []uint64
+	gLen   uint16
+	gFirst uint8  // gTok()[:gFirst] are the first given name and its nickname groups
+	gCons  uint64 // the first given name's consonants (consonantKey)
+}
+
+// gTok returns the ids of the given names' tokens and nickname groups.
+func (e *entry) gTok() []uint64 { return e.tok[:e.gLen:e.gLen] }
+
+// sTok returns the ids of the surnames' tokens.
+func (e *entry) sTok() []uint64 { return e.tok[e.gLen:] }
+
+// setTokens sets the name tokens of e.
+func (e *entry) setTokens(g, s []uint64) {
+	e.tok = make([]uint64, 0, len(g)+len(s))
+	e.tok = append(append(e.tok, g...), s...)
+	e.gLen = uint16(len(g))
 }
 
 // nameTokens returns the ids of name tokens and of their nickname groups.
@@ -163,9 +181,9 @@ func preparedEntry(p *prepared, nick Nicknames) entry {
 	for _, k := range blockKeys(p, nick) {
 		en.keys = append(en.keys, fnv64(k))
 	}
-	for _, f := range tfFields {
+	for i, f := range tfFields {
 		if v := exactValue(p, f); v != "" {
-			en.exact[f] = fnv64(v)
+			en.exact[i] = fnv64(v)
 		}
 	}
 	if !p.dob.zero() {
@@ -177,9 +195,9 @@ func preparedEntry(p *prepared, nick Nicknames) entry {
 	if p.num != "" && p.streetNS != "" {
 		en.addrKey = fnv64(p.num + "|" + SpanishKey(p.streetNS))
 	}
-	en.gTok, en.sTok = nameTokens(p.given, nick), nameTokens(p.sur, nil)
+	en.setTokens(nameTokens(p.given, nick), nameTokens(p.sur, nil))
 	if len(p.given) > 0 {
-		en.gFirst = uint8(min(len(nameTokens(p.given[:1], nick)), len(en.gTok), 255))
+		en.gFirst = uint8(min(len(nameTokens(p.given[:1], nick)), int(en.gLen), 255))
 		en.gCons = fnv64(consonantKey(p.given[0]))
 	}
 	return en
@@ -194,8 +212,12 @@ func pairKey(a, b uint64) uint64 {
 }
 
 func encodedEntry(e *Encoding) entry {
-	en := entry{e: e, keys: e.Keys, exact: e.Exact, dobKey: e.Sounds[BirthDate], gTok: e.GivenTokens, sTok: e.SurTokens,
+	en := entry{e: e, keys: e.Keys, dobKey: e.Sounds[BirthDate],
 		gFirst: uint8(min(len(e.GivenFirst), len(e.GivenTokens), 255)), gCons: e.GivenConsonants}
+	en.setTokens(e.GivenTokens, e.SurTokens)
+	for i, f := range tfFields {
+		en.exact[i] = e.Exact[f]
+	}
 	if e.Sounds[GivenName] != 0 && e.Sounds[Surname] != 0 {
 		en.nameKey = pairKey(e.Sounds[GivenName], e.Sounds[Surname])
 	}
@@ -238,6 +260,11 @@ type scorer struct {
 	// batch of millions of pairs does not take them per pair; it is
 	// ignored when model was replaced without setModel.
 	logs *modelLogs
+	// buf, if set, is where packed entries are unpacked (unpackPair): a
+	// copy of the scorer used by one goroutine (a screening, a training)
+	// sets its own, so comparing a candidate allocates nothing. The
+	// index's shared scorer has none.
+	buf *unpackBuf
 }
 
 // modelLogs are log2 of a model's level probabilities (as lg and lgU take
@@ -280,6 +307,12 @@ func (s *scorer) priors() (pm, ph float64) {
 }
 
 func (s *scorer) compare(a, b *entry) Vector {
+	a, b = s.unpackPair(a, b)
+	return s.compareResolved(a, b)
+}
+
+// compareResolved is compare of entries that are not packed.
+func (s *scorer) compareResolved(a, b *entry) Vector {
 	if a.p != nil && b.p != nil {
 		return comparePlain(a.p, b.p, s.nick)
 	}
@@ -327,13 +360,13 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 		ev.lm[FactorGiven], ev.lh[FactorGiven], ev.lu[FactorGiven] = s.levelLogs(FactorGiven, Different)
 	}
 	if s.tf != nil {
-		for _, fld := range tfFields {
+		for i, fld := range tfFields {
 			f := tfFactor(fld)
 			if ev.levels[f] != Exact || !ev.used[f] {
 				continue
 			}
-			id := a.exact[fld]
-			if id == 0 || id != b.exact[fld] {
+			id := a.exact[i]
+			if id == 0 || id != b.exact[i] {
 				continue // the exact level came from another route (a swap, the unit)
 			}
 			if share := s.tf.share(fld, id); share > 0 {
@@ -347,7 +380,7 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 			f    Factor
 			a, b []uint64
 			tf   map[uint64]int32
-		}{{FactorGiven, a.gTok, b.gTok, s.tf.tokG}, {FactorSurname, a.sTok, b.sTok, s.tf.tokS}} {
+		}{{FactorGiven, a.gTok(), b.gTok(), s.tf.tokG}, {FactorSurname, a.sTok(), b.sTok(), s.tf.tokS}} {
 			if l := ev.levels[t.f]; (l != Strong && l != Weak) || !ev.used[t.f] || s.tf.records < 50 {
 				continue
 			}
@@ -387,8 +420,8 @@ func (s *scorer) distinctNames(a, b *entry) bool {
 		// ("José" and "José Luis", "Lupe" and "María Guadalupe"). A later
 		// name shared is no such sign: Arab brothers and sisters share
 		// their father's ("Nabil Jamal", "Huda Jamal").
-		shareAny(a.gTok[:a.gFirst], b.gTok) || shareAny(b.gTok[:b.gFirst], a.gTok) ||
-		shareAny(a.gTok, b.sTok) || shareAny(a.sTok, b.gTok) || // names in each other's boxes
+		shareAny(a.gTok()[:a.gFirst], b.gTok()) || shareAny(b.gTok()[:b.gFirst], a.gTok()) ||
+		shareAny(a.gTok(), b.sTok()) || shareAny(a.sTok(), b.gTok()) || // names in each other's boxes
 		(a.gCons != 0 && a.gCons == b.gCons) { // "Huda" and "Houda", "Jean" and "Jen": vowels only
 		return false
 	}
@@ -407,7 +440,7 @@ func (s *scorer) distinctNames(a, b *entry) bool {
 		return false
 	}
 	need := max(commonNameMin, int32(s.tf.records*commonNamePerMillion/1_000_000))
-	return s.tf.tokG[a.gTok[0]] >= need && s.tf.tokG[b.gTok[0]] >= need
+	return s.tf.tokG[a.tok[0]] >= need && s.tf.tokG[b.tok[0]] >= need
 }
 
 // consonantKey is a name's consonants in order, doubled letters once, y
@@ -469,7 +502,14 @@ func lg2(p float64) float64 {
 
 // score returns the comparison vector and match weight (log2 odds) of a pair.
 func (s *scorer) score(a, b *entry) (Vector, float64) {
-	v := s.compare(a, b)
+	// A candidate in an index is packed: unpacked once for the comparison
+	// and the evidence both.
+	a, b = s.unpackPair(a, b)
+	return s.scoreResolved(a, b)
+}
+
+func (s *scorer) scoreResolved(a, b *entry) (Vector, float64) {
+	v := s.compareResolved(a, b)
 	if v == allMissing {
 		return v, math.Inf(-1)
 	}
@@ -509,10 +549,10 @@ func addTokens(m map[uint64]int32, toks []uint64, delta int32) {
 
 func (t *termFreq) add(e *entry, delta int32) {
 	t.records += int64(delta)
-	addTokens(t.tokG, e.gTok, delta)
-	addTokens(t.tokS, e.sTok, delta)
-	for _, f := range tfFields {
-		if id := e.exact[f]; id != 0 {
+	addTokens(t.tokG, e.gTok(), delta)
+	addTokens(t.tokS, e.sTok(), delta)
+	for i, f := range tfFields {
+		if id := e.exact[i]; id != 0 {
 			t.counts[f][id] += delta
 			t.total[f] += int64(delta)
 			if t.counts[f][id] <= 0 {
@@ -560,7 +600,8 @@ func sampleRandom(entries []entry, sc *scorer, rng *rand.Rand) map[levelsKey]flo
 func (m *Model) fitU(hist map[levelsKey]float64, decontaminate bool) {
 	var uc [numFactors][numLevels]float64
 	var samples float64
-	for k, n := range hist {
+	for _, r := range sortedRows(hist) {
+		k, n := r.k, r.n
 		samples += n
 		w := 1.0
 		if decontaminate {
@@ -697,8 +738,12 @@ func (m *Model) setPriors(shA, shB emShares, pairsA, pairsB int64, pairs float64
 // (sampled down to trainPairs) and returns the number of such pairs.
 func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBlock int, rng *rand.Rand) (map[levelsKey]float64, int64) {
 	blocks := map[uint64][]int32{}
+	var order []uint64 // keys in the order of their first record: the sample is drawn in it
 	for i := range entries {
 		if k := key(&entries[i]); k != 0 {
+			if _, ok := blocks[k]; !ok {
+				order = append(order, k)
+			}
 			blocks[k] = append(blocks[k], int32(i))
 		}
 	}
@@ -713,7 +758,8 @@ func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBloc
 		return hist, 0
 	}
 	keep := math.Min(1, float64(trainPairs)/float64(total))
-	for _, ids := range blocks {
+	for _, k := range order {
+		ids := blocks[k]
 		if len(ids) > maxBlock {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -62,7 +63,8 @@ type Explanation struct {
 }
 
 func (s *scorer) explain(a, b *entry, t Thresholds) Explanation {
-	v := s.compare(a, b)
+	a, b = s.unpackPair(a, b)
+	v := s.compareResolved(a, b)
 	ev := s.evidence(a, b, v)
 	w, household := s.weight(&ev)
 	ex := Explanation{Weight: w, Against: AgainstStrangers}
@@ -207,8 +209,20 @@ func (ix *Index) Encode(r Record) (Encoding, error) {
 }
 
 func (ix *Index) put(id string, e entry) {
+	keys := e.keys
+	if e.p != nil {
+		// A plain entry's keys are hashes of its prepared record: they are
+		// derived again on removal rather than kept (~130 bytes a resident).
+		// The record itself is kept packed (packed.go), packed before the
+		// lock is taken.
+		e.pk, e.p, e.keys = pack(e.p), nil, nil
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.putLocked(id, e, keys)
+}
+
+func (ix *Index) putLocked(id string, e entry, keys []uint64) {
 	ix.removeLocked(id)
 	var s int32
 	if n := len(ix.free); n > 0 {
@@ -220,15 +234,45 @@ func (ix *Index) put(id string, e entry) {
 		ix.ids = append(ix.ids, id)
 	}
 	ix.slot[id] = s
-	for _, k := range e.keys {
+	for _, k := range keys {
 		ix.postings.add(k, s)
 	}
-	if e.p != nil {
-		// A plain entry's keys are hashes of its prepared record: they are
-		// derived again on removal rather than kept (~130 bytes a resident).
-		ix.entries[s].keys = nil
-	}
 	ix.sc.tf.add(&ix.entries[s], 1)
+}
+
+// AddBatch is Add of records[i] as resident ids[i] for every i, in that
+// order — the slots, and so what Train samples, are those of as many Adds
+// — with the records normalized and packed on every core first: a
+// rebuild at start spends most of its time there, and Add one by one
+// from the loop that reads the database did it on one.
+func (ix *Index) AddBatch(ids []string, records []Record) {
+	type prep struct {
+		e    entry
+		keys []uint64
+	}
+	ps := make([]prep, len(records))
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(records) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for start := 0; start < len(records); start += per {
+		end := min(start+per, len(records))
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				e := ix.entryOf(&records[i])
+				keys := e.keys
+				if e.p != nil {
+					e.pk, e.p, e.keys = pack(e.p), nil, nil
+				}
+				ps[i] = prep{e, keys}
+			}
+		})
+	}
+	wg.Wait()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i := range ps {
+		ix.putLocked(ids[i], ps[i].e, ps[i].keys)
+	}
 }
 
 // Remove deletes resident id; it reports whether id was present.
@@ -246,8 +290,10 @@ func (ix *Index) removeLocked(id string) bool {
 	e := &ix.entries[s]
 	ix.sc.tf.add(e, -1)
 	keys := e.keys
-	if keys == nil && e.p != nil {
-		keys = preparedEntry(e.p, ix.sc.nick).keys
+	if keys == nil && e.pk != "" {
+		var arr [maxPackedStrings]string
+		p := unpack(e.pk, &arr)
+		keys = preparedEntry(&p, ix.sc.nick).keys
 	}
 	for _, k := range keys {
 		ix.postings.remove(k, s)
@@ -306,17 +352,14 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	sc := *ix.sc
+	sc.buf = new(unpackBuf)
 	ix.priors(&sc)
 	maxBlock := ix.opt.maxBlockFor(len(ix.slot))
 	threshold := logit2(ix.opt.Thresholds.Review)
 	seen := make(map[int32]struct{}, 64)
 	var out []Candidate
 	var scratch [1]int32
-	for _, k := range e.keys {
-		p := ix.postings.get(k, &scratch)
-		if len(p) > maxBlock {
-			continue // as in batch runs: the other keys cover a common name
-		}
+	compare := func(p []int32) {
 		for _, s := range p {
 			if _, dup := seen[s]; dup {
 				continue
@@ -326,6 +369,27 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 			if w >= threshold {
 				pr := fromLogit2(w)
 				out = append(out, Candidate{ID: ix.ids[s], Probability: pr, Weight: w, Decision: ix.opt.Thresholds.Decide(pr)})
+			}
+		}
+	}
+	var over [][]int32
+	for _, k := range e.keys {
+		p := ix.postings.get(k, &scratch)
+		if len(p) > maxBlock {
+			over = append(over, p)
+			continue
+		}
+		compare(p)
+	}
+	// As in batch runs, the blocks over the cap are intersected two by two
+	// (García born in 1980, and María García: the María Garcías born in
+	// 1980) and an intersection within crossCap is compared — with the
+	// application itself, as a batch would count it. Without it, a large
+	// city misses those who moved and whose birth date was mistyped.
+	for x := 0; x < len(over); x++ {
+		for y := x + 1; y < len(over); y++ {
+			if both := intersect(over[x], over[y], crossCap(maxBlock)-1); both != nil {
+				compare(both)
 			}
 		}
 	}
@@ -341,6 +405,29 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out, len(seen)
+}
+
+// intersect returns the slots in both a and b, or nil when there are none
+// or more than limit. It walks the shorter list against a set of the
+// longer's: the two are blocks over the cap, a few hundred to a few
+// thousand slots each at 1.5 million residents.
+func intersect(a, b []int32, limit int) []int32 {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	in := make(map[int32]struct{}, len(a))
+	for _, s := range a {
+		in[s] = struct{}{}
+	}
+	var both []int32
+	for _, s := range b {
+		if _, ok := in[s]; ok {
+			if both = append(both, s); len(both) > limit {
+				return nil
+			}
+		}
+	}
+	return both
 }
 
 // Explain breaks down the comparison of r with resident id.
@@ -381,6 +468,7 @@ func (ix *Index) Train(seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	sc := *ix.sc
 	sc.model = &m
+	sc.buf = new(unpackBuf)
 	m.fitU(sampleRandom(live, &sc, rng), false)
 	hist, pairs := ruleHistogram(live, func(e *entry) uint64 { return e.addrKey }, &sc, ix.opt.MaxBlock, rng)
 	var skip [numFactors]bool
@@ -406,10 +494,8 @@ func (ix *Index) MemoryBytes() int64 {
 	n += int64(cap(ix.ids)) * int64(unsafe.Sizeof(""))
 	for i := range ix.entries {
 		e := &ix.entries[i]
-		n += int64(cap(e.keys)+cap(e.gTok)+cap(e.sTok)) * 8
-		if e.p != nil {
-			n += e.p.size()
-		}
+		n += int64(cap(e.keys)+cap(e.tok)) * 8
+		n += int64(len(e.pk))
 		if e.e != nil {
 			n += int64(unsafe.Sizeof(Encoding{})) + int64(cap(e.e.GivenFirst)+cap(e.e.GivenTokens)+cap(e.e.GivenExact)+cap(e.e.SurTokens))*8
 		}
@@ -421,25 +507,5 @@ func (ix *Index) MemoryBytes() int64 {
 		n += int64(len(ix.sc.tf.counts[f])) * (mapEntry + 12)
 	}
 	n += int64(len(ix.sc.tf.tokG)+len(ix.sc.tf.tokS)) * (mapEntry + 12)
-	return n
-}
-
-func (p *prepared) size() int64 {
-	n := int64(unsafe.Sizeof(*p))
-	strs := func(ss []string) {
-		n += int64(cap(ss)) * 16
-		for _, s := range ss {
-			n += int64(len(s))
-		}
-	}
-	strs(p.given)
-	strs(p.sur)
-	strs(p.surDM)
-	strs(p.surSp)
-	for _, s := range []string{p.givenFull, p.givenNoSp, p.givenDM, p.givenSp, p.surFull, p.surNoSp, p.foldGiven,
-		p.foldSur, p.dob.Digits, p.sex, p.num, p.street, p.streetNS, p.line2, p.city, p.citySp,
-		p.post, p.state, p.email, p.phone} {
-		n += int64(len(s))
-	}
 	return n
 }

@@ -1,7 +1,9 @@
 package linkage
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/cityid/cityid/internal/synth"
@@ -74,5 +76,28 @@ func TestLearnFromReviewers(t *testing.T) {
 	// Only one kind of decision: nothing to learn a contrast from.
 	if _, err := ix.Learn(train[:1]); !errors.Is(err, ErrFewLabels) {
 		t.Errorf("Learn(one same-person decision) = %v, want ErrFewLabels", err)
+	}
+}
+
+// TestTrainDeterministic: one input trains one model, bit for bit, however
+// Go orders the maps the training histograms are kept in; the links, and so
+// F1, are then the same on every run.
+func TestTrainDeterministic(t *testing.T) {
+	recs, _ := synthPopulation(5, 3000)
+	first, err := Dedup(context.Background(), recs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		res, err := Dedup(context.Background(), recs, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *res.Model != *first.Model {
+			t.Fatalf("run %d trained another model:\n%+v\nfirst:\n%+v", run+2, *res.Model, *first.Model)
+		}
+		if !slices.Equal(res.Pairs, first.Pairs) {
+			t.Fatalf("run %d found %d pairs, first run %d (or others)", run+2, len(res.Pairs), len(first.Pairs))
+		}
 	}
 }

@@ -1,10 +1,12 @@
 package linkage
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -454,15 +456,10 @@ type emShares struct{ m, h, u float64 }
 // not chosen on (the Splink approach), which is why each training rule
 // skips its own factors.
 func (m *Model) em(hist map[levelsKey]float64, iterations int, opts emOptions) emShares {
-	type row struct {
-		k levelsKey
-		n float64
-	}
-	rows := make([]row, 0, len(hist))
+	rows := sortedRows(hist)
 	var total float64
-	for k, n := range hist {
-		rows = append(rows, row{k, n})
-		total += n
+	for _, r := range rows {
+		total += r.n
 	}
 	if total == 0 {
 		return emShares{}
@@ -519,6 +516,25 @@ func (m *Model) em(hist map[levelsKey]float64, iterations int, opts emOptions) e
 		m.constrain()
 	}
 	return sh
+}
+
+// histRow is one cell of a histogram of factor levels.
+type histRow struct {
+	k levelsKey
+	n float64
+}
+
+// sortedRows returns hist's cells in key order: sums over them (EM's
+// counts, u's estimate) then come out the same on every run, where a map's
+// order would change their last bits and, through the thresholds, a few
+// links.
+func sortedRows(hist map[levelsKey]float64) []histRow {
+	rows := make([]histRow, 0, len(hist))
+	for k, n := range hist {
+		rows = append(rows, histRow{k, n})
+	}
+	slices.SortFunc(rows, func(x, y histRow) int { return cmp.Compare(x.k, y.k) })
+	return rows
 }
 
 // mapEstimate returns the Dirichlet-posterior mean of a level distribution

@@ -42,29 +42,29 @@ const (
 var ErrSnapshot = errors.New("linkage: unusable index snapshot")
 
 // Snapshot is a consistent copy of a plain index's records, taken under the
-// index's lock and written out later without holding it. The prepared
-// records it points to are never changed once made (a new version of a
-// record replaces the pointer), so sharing them is safe.
+// index's lock and written out later without holding it. The packed
+// records it holds are strings, never changed once made (a new version of
+// a record replaces the string), so sharing them is safe.
 type Snapshot struct {
 	ids         []string
-	ps          []*prepared
+	pks         []string // packed records
 	coResidents float64
 }
 
-// Capture copies the plain index's current records (a pointer each).
+// Capture copies the plain index's current records (a string header each).
 func (ix *Index) Capture() (*Snapshot, error) {
 	if ix.enc != nil {
 		return nil, fmt.Errorf("Capture: %w", ErrMode)
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s := &Snapshot{ids: make([]string, 0, len(ix.slot)), ps: make([]*prepared, 0, len(ix.slot)), coResidents: ix.coResidents}
+	s := &Snapshot{ids: make([]string, 0, len(ix.slot)), pks: make([]string, 0, len(ix.slot)), coResidents: ix.coResidents}
 	for i := range ix.entries {
-		if ix.ids[i] == "" || ix.entries[i].p == nil {
+		if ix.ids[i] == "" || ix.entries[i].pk == "" {
 			continue // a free slot
 		}
 		s.ids = append(s.ids, ix.ids[i])
-		s.ps = append(s.ps, ix.entries[i].p)
+		s.pks = append(s.pks, ix.entries[i].pk)
 	}
 	return s, nil
 }
@@ -95,9 +95,11 @@ func (s *Snapshot) Write(w io.Writer, base *Model) error {
 	bw.Write(fp[:])
 	sw.uvarint(uint64(len(hdr)))
 	bw.Write(hdr)
+	var arr [maxPackedStrings]string
 	for i, id := range s.ids {
 		sw.inline(id)
-		sw.prepared(s.ps[i])
+		p := unpack(s.pks[i], &arr)
+		sw.prepared(&p)
 		if sw.err != nil {
 			return fmt.Errorf("index snapshot: %w", sw.err)
 		}
