@@ -48,7 +48,7 @@ func (tx *Tx) Person(ctx context.Context, id string) (enroll.PersonKey, error) {
 const appColumns = `id, reference, person_id, site_id, clerk_id, status, idempotency_key, language, age_category,
 	evidence_ok, fee_kind, fee_cents, payment_method, waiver_reason, decision_reason, review_reason, decided_by, name_dob_index,
 	given_names, first_surname, second_surname, date_of_birth, sex, address, contact, extras, documents, photo, notes,
-	created_at, updated_at, submitted_at, decided_at`
+	created_at, updated_at, submitted_at, decided_at, field_review`
 
 func appArgs(a enroll.Record) []any {
 	return []any{a.ID, a.Reference, a.PersonID, a.SiteID, a.ClerkID, string(a.Status), nullString(a.IdempotencyKey),
@@ -56,7 +56,7 @@ func appArgs(a enroll.Record) []any {
 		a.DecisionReason, a.ReviewReason, nullString(a.DecidedBy), a.NameDOBIndex,
 		a.Sealed.GivenNames, a.Sealed.FirstSurname, a.Sealed.SecondSurname, a.Sealed.DateOfBirth, a.Sealed.Sex,
 		a.Sealed.Address, a.Sealed.Contact, a.Sealed.Extras, a.Sealed.Documents, a.Sealed.Photo, a.Sealed.Notes,
-		micros(a.CreatedAt), micros(a.UpdatedAt), micros(a.SubmittedAt), micros(a.DecidedAt)}
+		micros(a.CreatedAt), micros(a.UpdatedAt), micros(a.SubmittedAt), micros(a.DecidedAt), a.FieldReview}
 }
 
 func nullString(s string) any {
@@ -75,7 +75,7 @@ func scanApplication(s scanner) (enroll.Record, error) {
 		&evOK, &a.FeeKind, &a.FeeCents, &a.PaymentMethod, &a.WaiverReason, &a.DecisionReason, &a.ReviewReason, &decidedBy, &a.NameDOBIndex,
 		&a.Sealed.GivenNames, &a.Sealed.FirstSurname, &a.Sealed.SecondSurname, &a.Sealed.DateOfBirth, &a.Sealed.Sex,
 		&a.Sealed.Address, &a.Sealed.Contact, &a.Sealed.Extras, &a.Sealed.Documents, &a.Sealed.Photo, &a.Sealed.Notes,
-		&created, &updated, &submitted, &decided)
+		&created, &updated, &submitted, &decided, &a.FieldReview)
 	if err != nil {
 		return enroll.Record{}, err
 	}
@@ -93,13 +93,23 @@ func scanApplication(s scanner) (enroll.Record, error) {
 
 // InsertApplication inserts a; a repeated (clerk, idempotency key) is ErrConflict.
 func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) error {
-	ph := strings.TrimSuffix(strings.Repeat("?, ", 33), ", ")
-	_, err := tx.exec(ctx, "INSERT INTO applications ("+appColumns+") VALUES ("+ph+")", appArgs(a)...)
+	ph := strings.TrimSuffix(strings.Repeat("?, ", 34), ", ")
+	insert := "INSERT INTO applications (" + appColumns + ") VALUES (" + ph + ")"
+	if tx.dialect == Postgres {
+		// The screening change in the same statement: a round trip an
+		// intake less. SQLite has no INSERT inside WITH, and no round trip.
+		insert = "WITH a AS (" + insert + " RETURNING id, person_id)" +
+			" INSERT INTO screening_changes (application_id, person_id) SELECT id, person_id FROM a"
+	}
+	_, err := tx.exec(ctx, insert, appArgs(a)...)
 	if isUnique(err) {
 		return fmt.Errorf("application: %w", ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("insert application: %w", err)
+	}
+	if tx.dialect == Postgres {
+		return nil
 	}
 	return tx.noteScreening(ctx, a)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/cityid/cityid/internal/audit"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // AppendAudit chains e after the last event and inserts it in this
@@ -16,11 +18,51 @@ func (tx *Tx) AppendAudit(ctx context.Context, e audit.Event) error {
 	return tx.AppendAudits(ctx, []audit.Event{e})
 }
 
-func (tx *Tx) lastAudit(ctx context.Context) (*audit.Event, error) {
-	row := tx.queryRow(ctx, `SELECT seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash
-		FROM audit_events ORDER BY seq DESC LIMIT 1`)
+// auditHead reads the newest audit event.
+const auditHead = `SELECT seq, at, actor, action, record_type, record_id, purpose, outcome, prev, hash
+	FROM audit_events ORDER BY seq DESC LIMIT 1`
+
+// auditLock is the PostgreSQL advisory lock that makes appenders of the
+// chain, on any server, take turns until they commit.
+const auditLock = "SELECT pg_advisory_xact_lock(7314002)"
+
+// lockAuditHead takes the chain's turn and returns its newest event (nil
+// when there is none). On SQLite the one write connection is the turn. On
+// PostgreSQL the lock and the read go in one round trip (a pipeline, two
+// statements: the read's snapshot is taken after the lock is held, so it
+// sees the head the previous holder committed).
+func (tx *Tx) lockAuditHead(ctx context.Context) (*audit.Event, error) {
+	if tx.dialect != Postgres || tx.conn == nil {
+		return headOf(tx.queryRow(ctx, auditHead))
+	}
+	var head *audit.Event
+	err := tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T, not pgx", dc)
+		}
+		b := &pgx.Batch{}
+		b.Queue(auditLock)
+		b.Queue(auditHead)
+		res := c.Conn().SendBatch(ctx, b)
+		if _, err := res.Exec(); err != nil {
+			res.Close()
+			return fmt.Errorf("audit lock: %w", err)
+		}
+		var err error
+		head, err = headOf(res.QueryRow())
+		if cerr := res.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("read audit head: %w", cerr)
+		}
+		return err
+	})
+	return head, err
+}
+
+// headOf scans the head read by row (nil when the chain is empty).
+func headOf(row scanner) (*audit.Event, error) {
 	e, err := scanAudit(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows wraps it
 		return nil, nil
 	}
 	if err != nil {

@@ -117,12 +117,7 @@ func (tx *Tx) AppendAudits(ctx context.Context, es []audit.Event) error {
 	if len(es) == 0 {
 		return nil
 	}
-	if tx.dialect == Postgres {
-		if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7314002)"); err != nil {
-			return fmt.Errorf("audit lock: %w", err)
-		}
-	}
-	prev, err := tx.lastAudit(ctx)
+	prev, err := tx.lockAuditHead(ctx)
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,12 @@ func TestRetentionStore(t *testing.T) {
 		if err != nil || len(encs) != 1 || string(encs[0].Encoding) != `{"k":[1]}` {
 			t.Errorf("MatchEncodings = %+v, %v; want the first encoding", encs, err)
 		}
+		// By person, as a server following the change feed asks: a person
+		// without an encoding is absent, not an error.
+		byPerson, err := db.MatchEncodingsOf(ctx, []string{"per_d2", "per_d1", "per_nobody"})
+		if err != nil || len(byPerson) != 1 || string(byPerson["per_d1"]) != `{"k":[1]}` {
+			t.Errorf("MatchEncodingsOf(per_d2, per_d1, per_nobody) = %q, %v; want only per_d1's encoding", byPerson, err)
+		}
 
 		// Rewrap: only keys of another master key are listed; a key that
 		// changed since it was read is left alone.

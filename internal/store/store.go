@@ -108,8 +108,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	p.SetMaxOpenConns(20)
-	p.SetMaxIdleConns(20)
+	p.SetMaxOpenConns(maxPostgresConns)
+	p.SetMaxIdleConns(maxPostgresConns)
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	if err := p.PingContext(ctx); err != nil {
 		p.Close()
@@ -117,6 +117,46 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	return &DB{dialect: Postgres, w: p, r: p}, nil
 }
+
+// Warm opens up to n of the pool's connections before they are needed, so
+// the first burst of requests after a start (fifty clerks whose pages
+// reload at once) does not wait while PostgreSQL forks a backend for each.
+// SQLite's pools are small and cheap to open: it does nothing there.
+func (db *DB) Warm(ctx context.Context, n int) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	// Only the connections no one holds: the job leader keeps one for its
+	// advisory lock for the server's life, so asking for the whole pool
+	// waited for ever and the server never listened. Warming is an
+	// optimisation: past a few seconds it gives up, not the start.
+	n = min(n, maxPostgresConns-db.r.Stats().InUse)
+	wctx, cancel := context.WithTimeout(ctx, warmWait)
+	defer cancel()
+	conns := make([]*sql.Conn, 0, max(n, 0))
+	defer func() {
+		for _, c := range conns {
+			c.Close() // back to the pool, open and idle
+		}
+	}()
+	for range n {
+		c, err := db.r.Conn(wctx)
+		if err != nil {
+			if ctx.Err() == nil && wctx.Err() != nil {
+				return nil // the pool is busy: what is open stays open
+			}
+			return fmt.Errorf("warm the database pool: %w", err)
+		}
+		conns = append(conns, c)
+	}
+	return nil
+}
+
+// warmWait bounds how long Warm waits for the pool.
+var warmWait = 5 * time.Second
+
+// maxPostgresConns bounds each server's PostgreSQL pool.
+const maxPostgresConns = 20
 
 // redact hides a password in a database URL for error messages.
 func redact(dsn string) string {

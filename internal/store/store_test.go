@@ -243,3 +243,42 @@ func TestRebindNoQuestionMarksInMigrations(t *testing.T) {
 		}
 	}
 }
+
+// A server warms its PostgreSQL pool at start: the connections are open and
+// idle before the first request, so a burst of clerks does not wait for them.
+// A server's job leader holds a connection for its advisory lock while the
+// server warms the pool: Warm must return, not wait for that connection.
+func TestWarmReturnsWhileLeaderHoldsConnection(t *testing.T) {
+	db := storetest.Postgres(t)
+	lock, ok, err := db.TryLock(ctx, 7_713_001)
+	if err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	defer lock.Release(ctx)
+	done := make(chan error, 1)
+	go func() { done <- db.Warm(ctx, 20) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Warm(20) still waiting a minute after it began, with one connection held by a lock")
+	}
+	if st := db.PoolStats(); st.InUse != 1 {
+		t.Errorf("after Warm: %d in use, want 1 (the lock's)", st.InUse)
+	}
+}
+
+func TestWarmOpensIdleConnections(t *testing.T) {
+	db := storetest.Postgres(t)
+	if got := db.PoolStats().Idle; got >= 8 {
+		t.Fatalf("a fresh pool already holds %d idle connections", got)
+	}
+	if err := db.Warm(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	if st := db.PoolStats(); st.Idle < 8 || st.InUse != 0 {
+		t.Errorf("after Warm(8): %d idle, %d in use; want ≥ 8 idle, none in use", st.Idle, st.InUse)
+	}
+}
