@@ -239,7 +239,7 @@ func (s *Site) apply(w http.ResponseWriter, r *http.Request, p *page) error {
 	}
 	p.TitleK = "resident.applied.title"
 	p.Form = nil
-	p.Data = &appliedData{Code: code, QR: qrURL, Expiry: longDate(p.T, pre.ExpiresAt.In(s.loc)), Sites: sites}
+	p.Data = &appliedData{Code: code, QR: qrURL, Expiry: p.p.LongDate(pre.ExpiresAt.In(s.loc)), Sites: sites}
 	return s.render(w, http.StatusOK, "applied", p)
 }
 
@@ -289,26 +289,6 @@ func qrDataURL(text string) (template.URL, error) {
 	}
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil
 }
-
-var monthKeys = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
-var dayKeys = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
-
-// longDate writes "Tuesday, March 10, 2026" / "martes 10 de marzo de 2026"
-// from the catalog, so every language orders it its own way.
-func longDate(tr func(key string, args ...any) string, t time.Time) string {
-	return tr("resident.date.long", "weekday", tr("resident.day."+dayKeys[t.Weekday()]),
-		"day", t.Day(), "month", tr("resident.month."+monthKeys[t.Month()-1]), "year", t.Year())
-}
-
-func (s *Site) longDate(p *page, t time.Time) string { return longDate(p.T, t) }
-
-// dayMonth writes "Monday, March 2" / "lunes 2 de marzo" for the day picker.
-func (s *Site) dayMonth(p *page, t time.Time) string {
-	return p.T("resident.date.day_month", "weekday", p.T("resident.day."+dayKeys[t.Weekday()]),
-		"day", t.Day(), "month", p.T("resident.month."+monthKeys[t.Month()-1]))
-}
-
-func (s *Site) clockTime(t time.Time) string { return t.Format("15:04") }
 
 // bookableSites lists the active sites with booking rules.
 func (s *Site) bookableSites(ctx context.Context) ([]site.Site, error) {
@@ -366,6 +346,7 @@ type dayView struct {
 
 type bookData struct {
 	Sites       []site.Site
+	Walkin      []*placeView // the offices to go to when none books online
 	Site        *site.Site
 	Code        string
 	Booked      *slotView
@@ -392,14 +373,22 @@ func (s *Site) bookStart(w http.ResponseWriter, r *http.Request, p *page) error 
 	if err != nil {
 		return err
 	}
-	p.Data = &bookData{Sites: sites}
+	d := &bookData{Sites: sites}
+	if len(sites) == 0 {
+		// No office books online: the form would offer an empty list and
+		// a button that can only fail. Say where to go instead.
+		if d.Walkin, err = s.places(r.Context(), p); err != nil {
+			return err
+		}
+	}
+	p.Data = d
 	return s.render(w, http.StatusOK, "book", p)
 }
 
 func (s *Site) slotView(p *page, sl booking.Slot) slotView {
 	t := sl.StartsAt.In(s.loc)
 	free := sl.Capacity - sl.Booked
-	return slotView{ID: sl.ID, Day: s.longDate(p, t), Time: s.clockTime(t), Free: free, Left: p.T("resident.book.left", "n", free)}
+	return slotView{ID: sl.ID, Day: p.p.LongDate(t), Time: p.p.Time(t), Free: free, Left: p.T("resident.book.left", "n", free)}
 }
 
 // book handles every step of booking: find (code + site), book a slot,
@@ -569,7 +558,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 		}
 		for i, day := range days {
 			t := time.Date(day.Date.Year, day.Date.Month, day.Date.Day, 12, 0, 0, 0, s.loc)
-			d.Days = append(d.Days, dayView{Value: day.Date.String(), Label: s.dayMonth(p, t), Free: p.T("resident.book.day_free", "n", day.Free), Current: i == pick})
+			d.Days = append(d.Days, dayView{Value: day.Date.String(), Label: p.p.DayMonth(t), Free: p.T("resident.book.day_free", "n", day.Free), Current: i == pick})
 		}
 		if len(days) > 0 {
 			d.Day = &d.Days[pick]
@@ -584,7 +573,7 @@ func (s *Site) showBooking(w http.ResponseWriter, r *http.Request, p *page, d *b
 		}
 		if !next.IsZero() {
 			t := next.In(s.loc)
-			d.NextOpen = s.longDate(p, t) + " " + s.clockTime(t)
+			d.NextOpen = p.p.LongDate(t) + ", " + p.p.Time(t)
 			d.Lottery = lottery
 		}
 	}

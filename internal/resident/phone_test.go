@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
@@ -22,6 +23,7 @@ import (
 	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/site"
 )
 
 // section is the text of the home page between two headings, tags removed.
@@ -102,7 +104,8 @@ func TestLocations(t *testing.T) {
 		t.Errorf("home page embeds a map")
 	}
 	en := section(e.do(t, "GET", "/en/", nil).body, "Where to apply", "Your privacy")
-	if !strings.Contains(en, "Monday to Friday: 09:00–17:00") || !strings.Contains(en, "See City Hall on a map") {
+	// An American reads a 12-hour clock; Spanish keeps the 24-hour one.
+	if !strings.Contains(en, "Monday to Friday: 9:00 AM–5:00 PM Saturday: 9:00 AM–12:00 PM") || !strings.Contains(en, "See City Hall on a map") {
 		t.Errorf("English offices:\n%s", en)
 	}
 
@@ -117,8 +120,8 @@ func TestLocations(t *testing.T) {
 		st := e.do(t, "POST", "/"+lang+"/status", url.Values{"code": {code}, "dob_day": {"7"}, "dob_month": {"5"}, "dob_year": {"1988"}})
 		got := section(st.body, "<main", "</main>")
 		want := map[string][]string{
-			"es": {"Su cita: lunes 2 de marzo de 2026, ", "City Hall 165 Church St Ver City Hall en el mapa", "Teléfono: 203-946-8000", "Lunes a viernes: 09:00–17:00"},
-			"en": {"Your appointment: Monday, March 2, 2026, ", "See City Hall on a map", "Monday to Friday: 09:00–17:00"},
+			"es": {"Su cita: lunes 2 de marzo de 2026, 10:15", "City Hall 165 Church St Ver City Hall en el mapa", "Teléfono: 203-946-8000", "Lunes a viernes: 09:00–17:00"},
+			"en": {"Your appointment: Monday, March 2, 2026, 10:15 AM", "See City Hall on a map", "Monday to Friday: 9:00 AM–5:00 PM"},
 		}[lang]
 		for _, w := range want {
 			if !strings.Contains(got, w) {
@@ -376,5 +379,42 @@ func TestLostCardByNumberWithConfirmation(t *testing.T) {
 	}
 	if got, _ := e.app.Cards.Get(context.Background(), c.ID); got.Status != card.StatusSuspended || got.Reason != "reported_lost" {
 		t.Errorf("after confirming the card is %s (%s)", got.Status, got.Reason)
+	}
+}
+
+// TestBookWithoutOnlineBooking: when no office books online, "Make an
+// appointment" says so and lists where to go and when, instead of a form
+// with an empty list of offices and a button that can only fail.
+func TestBookWithoutOnlineBooking(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	ctx := context.Background()
+	st, err := e.app.Sites.Get(ctx, e.siteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Active = false // the only office with booking rules
+	if err := e.app.Sites.Update(ctx, auth.System(), st); err != nil {
+		t.Fatal(err)
+	}
+	var hours site.WeekHours
+	hours[time.Tuesday] = []site.Span{{From: "13:00", To: "18:30"}}
+	if _, err := e.app.Sites.Create(ctx, auth.System(), site.Site{Name: "Fair Haven Library", Kind: site.KindPartner,
+		Address: "182 Grand Ave", Hours: hours, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][]string{
+		"es": {"Por ahora ninguna oficina da citas en línea.", "Fair Haven Library", "182 Grand Ave", "Martes: 13:00–18:30"},
+		"en": {"No office takes appointments online at the moment.", "Fair Haven Library", "Tuesday: 1:00 PM–6:30 PM"},
+	} {
+		r := e.do(t, "GET", "/"+lang+"/book", nil)
+		main := section(r.body, "<main", "</main>")
+		if r.status != http.StatusOK || strings.Contains(main, `<select id="f-site"`) {
+			t.Errorf("GET /%s/book = %d, want 200 without the office list:\n%s", lang, r.status, main)
+		}
+		for _, w := range want {
+			if !strings.Contains(html.UnescapeString(main), w) {
+				t.Errorf("GET /%s/book lacks %q:\n%s", lang, w, main)
+			}
+		}
 	}
 }

@@ -26,11 +26,11 @@ func (s *Site) place(p *page, st site.Site) *placeView {
 		Languages: strings.Join(st.Languages, ", "), Accessibility: st.Accessibility,
 		MapLabel: p.T("resident.place.map", "site", st.Name), PhoneLabel: p.T("site.phone"), HoursLabel: p.T("site.hours"),
 		LanguagesLabel: p.T("site.languages"), AccessLabel: p.T("site.accessibility")}
-	day := func(d time.Weekday) string { return p.T("resident.day." + site.Weekdays[d]) }
+	day := func(d time.Weekday) string { return p.T("date.day." + site.Weekdays[d]) }
 	for _, r := range site.Ranges(st.Hours) {
 		hours := p.T("resident.hours.closed")
 		if len(r.Spans) > 0 {
-			hours = site.FormatDay(r.Spans)
+			hours = site.FormatDayOn(r.Spans, p.p.Clock)
 		}
 		line := p.T("resident.hours.days", "from", day(r.From), "to", day(r.To), "hours", hours)
 		if r.From == r.To {

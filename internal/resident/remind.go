@@ -48,7 +48,7 @@ func Reminder(p i18n.Printer, pre *enroll.Preapplication, when time.Time, place 
 	case "email":
 		m.Channel, m.To = notify.Email, pre.Person.Email
 	}
-	m.Body = p.T("resident.remind.body", "date", longDate(p.T, when), "time", when.Format("15:04"), "place", place)
+	m.Body = p.T("resident.remind.body", "date", p.LongDate(when), "time", p.Time(when), "place", place)
 	return m
 }
 

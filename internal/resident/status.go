@@ -185,7 +185,7 @@ func (s *Site) status(w http.ResponseWriter, r *http.Request, p *page) error {
 	p.Form.Del("code")
 	v := &statusView{Status: l.Status, Reason: l.Reason}
 	if !l.When.IsZero() {
-		v.When = s.longDate(p, l.When) + ", " + s.clockTime(l.When)
+		v.When = p.p.LongDate(l.When) + ", " + p.p.Time(l.When)
 	}
 	if l.Place != nil {
 		v.Place = s.place(p, *l.Place)

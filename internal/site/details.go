@@ -32,7 +32,7 @@ func (h WeekHours) Known() bool {
 }
 
 // Weekdays are the day keys in time.Weekday order, as the catalogs name
-// them ("resident.day.mon" …).
+// them ("date.day.mon" …).
 var Weekdays = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // DisplayOrder lists the weekdays Monday first, as offices post their hours.
@@ -98,11 +98,27 @@ func ParseDay(text string) ([]Span, bool) {
 
 // FormatDay writes spans back in the form ParseDay reads.
 func FormatDay(spans []Span) string {
+	return FormatDayOn(spans, func(h, m int) string { return hhmm(h*60 + m) })
+}
+
+// FormatDayOn writes spans for a reader, each time on write, the reader's
+// clock: "9:00 AM–5:00 PM" in English, "09:00–17:00" in Spanish.
+func FormatDayOn(spans []Span, write func(hour, minute int) string) string {
 	parts := make([]string, len(spans))
 	for i, s := range spans {
-		parts[i] = s.From + "–" + s.To
+		parts[i] = spanClock(s.From, write) + "–" + spanClock(s.To, write)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// spanClock writes a span's stored "HH:MM" with write; text that is not a
+// time (never stored by ParseDay) is shown as it is.
+func spanClock(s string, write func(hour, minute int) string) string {
+	min, ok := clock(s)
+	if !ok {
+		return s
+	}
+	return write(min/60, min%60)
 }
 
 // ParseLanguages splits "English, Español, Tiếng Việt" into names, dropping

@@ -60,11 +60,11 @@ func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) e
 		pr := s.svc.I18n.Printer(l)
 		ad := a.Person.Address
 		cp := accessCopy{P: pr, Lang: l, Program: s.programName(l), Name: a.Person.FullName(),
-			DateOfBirth: a.Person.DateOfBirth.String(), Sex: sexLabel(pr, a.Person.Sex),
+			DateOfBirth: dayIn(pr, a.Person.DateOfBirth), Sex: sexLabel(pr, a.Person.Sex),
 			Address: strings.Join(nonEmpty(ad.CareOf, ad.Line1, ad.Line2, strings.TrimSpace(ad.City+" "+ad.State+" "+ad.PostalCode)), ", "),
 			Phone:   a.Person.Phone, Email: a.Person.Email, Emergency: a.Person.EmergencyContact,
 			Language: pr.T("web.lang.name." + a.Person.Language), Status: pr.T("web.status." + string(a.Status)),
-			Reference: a.Reference, Created: s.formatTime(a.CreatedAt)}
+			Reference: a.Reference, Created: s.formatTime(pr, a.CreatedAt)}
 		for _, d := range a.Documents {
 			name := d.Type
 			if doc, ok := s.svc.Settings.Document(d.Type); ok {
@@ -73,7 +73,7 @@ func (s *Server) accessExport(w http.ResponseWriter, r *http.Request, c *call) e
 			cp.Documents = append(cp.Documents, name)
 		}
 		for _, e := range acc.Events {
-			ev := accessEvent{At: s.formatTime(e.At), Action: pr.T("access.action." + e.Action), Denied: e.Outcome == "denied"}
+			ev := accessEvent{At: s.formatTime(pr, e.At), Action: pr.T("access.action." + e.Action), Denied: e.Outcome == "denied"}
 			if ev.Action == "access.action."+e.Action {
 				ev.Action = e.Action
 			}

@@ -269,7 +269,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, c *call, p
 	}
 	v := tokensView{Token: token}
 	for _, t := range list {
-		v.Tokens = append(v.Tokens, tokenRow{ID: t.ID, Name: t.Name, Created: s.formatTime(t.CreatedAt), LastUsed: s.formatTime(t.LastUsedAt), Revoked: !t.RevokedAt.IsZero()})
+		v.Tokens = append(v.Tokens, tokenRow{ID: t.ID, Name: t.Name, Created: s.formatTime(c.P, t.CreatedAt), LastUsed: s.formatTime(c.P, t.LastUsedAt), Revoked: !t.RevokedAt.IsZero()})
 	}
 	p.Data = v
 	return s.views.render(w, status, "tokens", "layout", p)

@@ -62,7 +62,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error
 		if u := usernames[e.Actor]; u != "" {
 			actor = u + " (" + e.Actor + ")"
 		}
-		v.Rows = append(v.Rows, auditRow{Seq: e.Seq, At: s.formatTime(e.At), Actor: actor, Action: e.Action,
+		v.Rows = append(v.Rows, auditRow{Seq: e.Seq, At: s.formatTime(c.P, e.At), Actor: actor, Action: e.Action,
 			RecordType: e.RecordType, RecordID: e.RecordID, Purpose: e.Purpose, Outcome: e.Outcome, Denied: e.Outcome == auditlog.OutcomeDenied})
 	}
 	if len(events) == auditPageSize {

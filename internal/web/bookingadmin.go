@@ -85,12 +85,12 @@ func (s *Server) renderBookingAdminWith(w http.ResponseWriter, r *http.Request, 
 		}
 		for _, d := range site.DisplayOrder() {
 			key := site.Weekdays[d]
-			sv.Days = append(sv.Days, bookingDay{Key: key, Label: c.P.T("resident.day." + key), Value: sv.Form.Hours[d]})
+			sv.Days = append(sv.Days, bookingDay{Key: key, Label: c.P.T("date.day." + key), Value: sv.Form.Hours[d]})
 		}
 		sv.Weekdays = []option{{Value: "", Label: c.P.T("desk.booking.release_daily")}}
 		for _, d := range site.DisplayOrder() {
 			key := site.Weekdays[d]
-			sv.Weekdays = append(sv.Weekdays, option{Value: key, Label: c.P.T("resident.day." + key), Selected: key == sv.Form.ReleaseWeekday})
+			sv.Weekdays = append(sv.Weekdays, option{Value: key, Label: c.P.T("date.day." + key), Selected: key == sv.Form.ReleaseWeekday})
 		}
 		open, err := b.Open(r.Context(), st.ID, 0)
 		if err != nil {

@@ -101,7 +101,7 @@ func (s *Server) deskData(w http.ResponseWriter, r *http.Request, c *call, p *pa
 		list, err = s.svc.Applications.List(ctx, c.Actor, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusApproved}, Limit: card.MaxBatch})
 		for _, a := range list {
 			v.Apps = append(v.Apps, issueRow{ID: a.ID, Reference: a.Reference, Site: names[a.SiteID],
-				Approved: s.formatTime(a.DecidedAt), Mine: a.DecidedBy == c.Actor.StaffID})
+				Approved: s.formatTime(c.P, a.DecidedAt), Mine: a.DecidedBy == c.Actor.StaffID})
 		}
 	case "queue":
 		rows, err = s.svc.Cards.Queue(ctx, maxCardList)

@@ -241,12 +241,18 @@ func TestCardRenewOnlyInWindowAndLocalTimes(t *testing.T) {
 	}
 	// The test clock is 15:00 UTC on 2 March 2026: 10:00 in New Haven (EST).
 	body := text(page.Body)
-	if !regexp.MustCompile(`2026-03-02 10:0\d EST`).MatchString(body) || strings.Contains(body, "UTC") {
+	// An American clerk reads a 12-hour clock and the month by name.
+	if !regexp.MustCompile(`March 2, 2026, 10:0\d AM EST`).MatchString(body) || strings.Contains(body, "UTC") {
 		t.Errorf("card page times are not in the program's time zone: %s", body)
 	}
 	rc := text(ce.clerk.get(t, "/staff/applications/"+ce.appID+"/receipt?purpose=receipt").Body)
-	if !regexp.MustCompile(`2026-03-02 (09|10):\d\d EST`).MatchString(rc) || strings.Contains(rc, "UTC") {
+	if !regexp.MustCompile(`March 2, 2026, (9|10):\d\d AM EST`).MatchString(rc) || strings.Contains(rc, "UTC") {
 		t.Errorf("receipt time is not in the program's time zone: %s", rc)
+	}
+	// The Spanish copy (the resident's language) writes the date the
+	// Spanish way and keeps the 24-hour clock; neither copy reads 2026-03-02.
+	if !regexp.MustCompile(`Enviada\s+2 de marzo de 2026, (09|10):\d\d EST`).MatchString(rc) || regexp.MustCompile(`\d{4}-\d\d-\d\d`).MatchString(rc) {
+		t.Errorf("receipt: want the Spanish copy's date written out (2 de marzo de 2026, 10:00 EST) and no ISO date: %s", rc)
 	}
 	tests := []struct {
 		name  string

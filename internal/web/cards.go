@@ -133,7 +133,11 @@ func (s *Server) verificationCounts(r *http.Request, c *call, from, to string) [
 			}
 			label = c.P.T("present.counter", "reason", what)
 		}
-		out = append(out, verifyCount{Day: k[0], Outcome: label, Checks: sum[k]})
+		day := k[0]
+		if d, err := person.ParseDate(day); err == nil {
+			day = c.P.DayMonth(d.Time())
+		}
+		out = append(out, verifyCount{Day: day, Outcome: label, Checks: sum[k]})
 	}
 	return out
 }
@@ -388,7 +392,7 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 		}
 		p.setErrors(errs)
 	case errors.Is(err, card.ErrWindow):
-		opens, closes := s.renewalWindow(cd)
+		opens, closes := s.renewalWindow(c.P, cd)
 		msg = c.P.T("card.error.renewal_window", "opens", opens, "closes", closes)
 	case errors.Is(err, card.ErrReason):
 		p.setErrors(person.Errors{{Field: action + "_reason", Key: "card.error.reason"}})
@@ -411,11 +415,11 @@ func (s *Server) cardFormError(w http.ResponseWriter, r *http.Request, c *call, 
 	return s.renderCard(r.Context(), w, status, p, c, cd)
 }
 
-// renewalWindow is when cd may be renewed, as dates.
-func (s *Server) renewalWindow(cd card.Card) (string, string) {
+// renewalWindow is when cd may be renewed, as dates in pr's language.
+func (s *Server) renewalWindow(pr i18n.Printer, cd card.Card) (string, string) {
 	cc := s.svc.Settings.Card
 	exp := cd.ExpiresOn.Time()
-	return person.DateOf(exp.AddDate(0, 0, -cc.RenewalWindowBeforeDays)).String(), person.DateOf(exp.AddDate(0, 0, cc.RenewalWindowAfterDays)).String()
+	return pr.Date(exp.AddDate(0, 0, -cc.RenewalWindowBeforeDays)), pr.Date(exp.AddDate(0, 0, cc.RenewalWindowAfterDays))
 }
 
 // cardIssue turns an approved application into a card and opens its page.

@@ -5,8 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
-	"strings"
-	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/cash"
@@ -90,7 +88,7 @@ func (s *Server) cashPage(w http.ResponseWriter, r *http.Request, c *call) error
 		}
 		return out
 	}
-	v := cashView{Day: rep.Day.String(), DayLong: longDate(p, rep.Day), ClerkOnly: rep.ClerkOnly,
+	v := cashView{Day: rep.Day.String(), DayLong: p.c.P.LongDate(rep.Day.Time()), ClerkOnly: rep.ClerkOnly,
 		Total: view(rep.Total, p.T("cash.total")), CanPickSite: !rep.ClerkOnly}
 	for _, g := range rep.ByClerk {
 		v.ByClerk = append(v.ByClerk, view(g, g.Key))
@@ -111,7 +109,7 @@ func (s *Server) cashPage(w http.ResponseWriter, r *http.Request, c *call) error
 	}
 	var bars []stats.Bar
 	for _, d := range rep.Last {
-		bars = append(bars, stats.Bar{Label: shortDate(p, d.Day), Cell: stats.Cell{Text: money(d.Cents), Value: d.Cents}})
+		bars = append(bars, stats.Bar{Label: p.c.P.DayMonth(d.Day.Time()), Cell: stats.Cell{Text: money(d.Cents), Value: d.Cents}})
 	}
 	v.ChartTitle = p.T("cash.chart", "n", cash.ChartDays)
 	// Built by stats.BarChart, which escapes every text it writes.
@@ -121,24 +119,5 @@ func (s *Server) cashPage(w http.ResponseWriter, r *http.Request, c *call) error
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "cash", "layout", p)
 }
-
-// longDate is "Monday, March 2, 2026" / "lunes 2 de marzo de 2026", from the
-// catalog's date pattern (the resident site's).
-func longDate(p *page, d person.Date) string {
-	t := d.Time()
-	return p.T("resident.date.long", "weekday", p.T(weekdayKey(t.Weekday())), "day", t.Day(),
-		"month", p.T(monthKey(t.Month())), "year", t.Year())
-}
-
-// shortDate is "Monday, March 2" / "lunes 2 de marzo".
-func shortDate(p *page, d person.Date) string {
-	t := d.Time()
-	return p.T("resident.date.day_month", "weekday", p.T(weekdayKey(t.Weekday())), "day", t.Day(), "month", p.T(monthKey(t.Month())))
-}
-
-// weekdayKey and monthKey are the catalog keys of a day or month name
-// ("resident.day.mon", "resident.month.mar").
-func weekdayKey(d time.Weekday) string { return "resident.day." + strings.ToLower(d.String()[:3]) }
-func monthKey(m time.Month) string     { return "resident.month." + strings.ToLower(m.String()[:3]) }
 
 func sortOptions(o []option) { sort.Slice(o, func(i, j int) bool { return o[i].Label < o[j].Label }) }

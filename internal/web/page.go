@@ -1,12 +1,15 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/i18n"
 	"github.com/cityid/cityid/internal/person"
 )
 
@@ -14,7 +17,8 @@ import (
 // member, the form being edited and its errors, and page-specific Data.
 type page struct {
 	c       *call
-	station bool // a field station's page (stationNav)
+	loc     *time.Location // the program's time zone, for times shown
+	station bool           // a field station's page (stationNav)
 	Lang    string
 	TitleK  string
 	Program string
@@ -25,6 +29,8 @@ type page struct {
 	Flash   string // translated
 	Notice  string // translated
 	Data    any
+	// Body is the content rendered before (views.renderShell).
+	Body template.HTML
 }
 
 type fieldMsg struct {
@@ -42,7 +48,7 @@ type langLink struct {
 
 func (s *Server) newPage(r *http.Request, c *call, titleKey string) *page {
 	return &page{
-		c: c, Lang: c.P.Lang, TitleK: titleKey,
+		c: c, loc: s.svc.Location, Lang: c.P.Lang, TitleK: titleKey,
 		Program: s.programName(c.P.Lang), station: s.station,
 		Path: r.URL.Path,
 		Form: url.Values{},
@@ -61,6 +67,23 @@ func (s *Server) programName(lang string) string {
 
 // T translates key in the page's language.
 func (p *page) T(key string, args ...any) string { return p.c.P.T(key, args...) }
+
+// DateTime is a moment in the program's time zone, in the page's language
+// ("December 5, 2026, 2:05 PM EST"); Time is its time of day ("2:05 PM").
+func (p *page) DateTime(t time.Time) string { return p.c.P.DateTime(t.In(p.loc)) }
+func (p *page) Time(t time.Time) string     { return p.c.P.Time(t.In(p.loc)) }
+
+// Day is a calendar date spelled out in the page's language ("December 5,
+// 2026", "5 de diciembre de 2026"): 03/04/1980 is a different day to a
+// Spanish reader. The zero date is "".
+func (p *page) Day(d person.Date) string { return dayIn(p.c.P, d) }
+
+func dayIn(pr i18n.Printer, d person.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return pr.Date(d.Time())
+}
 
 // withData pairs the page (for T) with one value, for a sub-template.
 type withData struct {
@@ -196,7 +219,7 @@ func (p *page) fieldLabel(name string) string {
 		}
 	}
 	if rest, ok := strings.CutPrefix(name, "hours_"); ok {
-		if k := "resident.day." + rest; p.T(k) != k {
+		if k := "date.day." + rest; p.T(k) != k {
 			return p.T("site.hours") + " (" + p.T(k) + ")"
 		}
 	}

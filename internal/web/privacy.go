@@ -60,8 +60,8 @@ func (s *Server) privacyPage(w http.ResponseWriter, r *http.Request, c *call) er
 		v.Due = append(v.Due, privacyDue{Name: p.T("privacy.due." + string(cl)), Now: rep.DueNow.Due[cl], In30Day: rep.DueSoon.Due[cl]})
 	}
 	if rep.LastRun != nil {
-		v.LastPurge, v.LastErased, v.Reduced = s.formatTime(rep.LastRun.StartedAt), rep.LastRun.Erased, rep.LastRun.Reduced
-		v.NextPurge = s.formatTime(rep.NextPurge)
+		v.LastPurge, v.LastErased, v.Reduced = s.formatTime(c.P, rep.LastRun.StartedAt), rep.LastRun.Erased, rep.LastRun.Reduced
+		v.NextPurge = s.formatTime(c.P, rep.NextPurge)
 	}
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "privacy", "layout", p)

@@ -251,7 +251,7 @@ func TestAccessExportPage(t *testing.T) {
 	if es < 0 || en < 0 || es > en {
 		t.Errorf("access export: Spanish at %d, English at %d; want both, Spanish (the resident's) first", es, en)
 	}
-	for _, want := range []string{"Zenobia Quetzalcóatl Ibarra", "1988-04-17", "123 Grand Ave", "Solicitud presentada", "Application submitted"} {
+	for _, want := range []string{"Zenobia Quetzalcóatl Ibarra", "17 de abril de 1988", "April 17, 1988", "123 Grand Ave", "Solicitud presentada", "Application submitted"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("access export lacks %q", want)
 		}
@@ -286,7 +286,8 @@ func TestStatsPage(t *testing.T) {
 	}
 	month := e.clk.Now().Format("2006-01")
 	body := text(r.Body)
-	for _, want := range []string{month, "City Hall", "12", "Español", "Fee paid"} {
+	// The page names the month ("March 2026"); the CSV keeps 2026-03.
+	for _, want := range []string{"March 2026", "City Hall", "12", "Español", "Fee paid"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("stats page lacks %q", want)
 		}

@@ -91,6 +91,11 @@ func TestSiteDetailsEditAndShow(t *testing.T) {
 	if strings.Contains(page.Body, "/staff/admin/sites/") {
 		t.Error("a clerk is offered the edit link")
 	}
+	// In English the same hours are on a 12-hour clock.
+	clerk.lang = "en"
+	if en := text(clerk.get(t, "/staff/sites/"+e.siteA.ID).Body); !strings.Contains(en, "9:00 AM–12:00 PM, 1:00 PM–5:00 PM") {
+		t.Errorf("site page (en) lacks Monday's hours on a 12-hour clock:\n%s", en)
+	}
 	// The dashboard links a clerk to their site's page.
 	if d := clerk.get(t, "/staff"); !strings.Contains(d.Body, `href="/staff/sites/`+e.siteA.ID+`"`) {
 		t.Error("dashboard does not link the clerk's site")

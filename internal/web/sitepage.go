@@ -58,7 +58,7 @@ func (p *page) HoursInputs() []input {
 	var out []input
 	for _, d := range site.DisplayOrder() {
 		key := site.Weekdays[d]
-		in := p.control("hours_"+key, "resident.day."+key, "text")
+		in := p.control("hours_"+key, "date.day."+key, "text")
 		in.Hint, in.Describe = "", "f-hours-hint"
 		if in.Err != "" {
 			in.Describe += " " + in.ErrID
@@ -81,7 +81,7 @@ func (s *Server) sitePage(w http.ResponseWriter, r *http.Request, c *call) error
 		Accessibility: st.Accessibility, Languages: strings.Join(st.Languages, ", "), Active: st.Active,
 		HoursKnown: st.Hours.Known(), CanEdit: c.Actor.Can(roleAdmin...)}
 	for _, d := range site.DisplayOrder() {
-		v.Days = append(v.Days, siteDay{Label: p.T("resident.day." + site.Weekdays[d]), Hours: site.FormatDay(st.Hours[d]), Closed: len(st.Hours[d]) == 0})
+		v.Days = append(v.Days, siteDay{Label: p.T("date.day." + site.Weekdays[d]), Hours: site.FormatDayOn(st.Hours[d], p.c.P.Clock), Closed: len(st.Hours[d]) == 0})
 	}
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "site", "layout", p)

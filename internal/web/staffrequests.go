@@ -31,7 +31,7 @@ func (s *Server) staffRequestRows(ctx context.Context, c *call, staff []auth.Sta
 		out = append(out, requestRow{
 			ID: r.ID, Kind: c.P.T("web.staff.request.kind." + string(r.Kind)), Username: r.Username, DisplayName: r.DisplayName,
 			Role: c.P.T("web.role." + string(r.Role)), Site: sites[r.SiteID], RequestedBy: names[r.RequestedBy],
-			RequestedAt: s.formatTime(r.RequestedAt), Mine: r.RequestedBy == c.Actor.StaffID,
+			RequestedAt: s.formatTime(c.P, r.RequestedAt), Mine: r.RequestedBy == c.Actor.StaffID,
 		})
 	}
 	return out, nil

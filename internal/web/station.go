@@ -83,7 +83,7 @@ func NewStation(svc *app.Services, desk Desk, opts Options) (http.Handler, error
 		base.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	base.errors.Log = base.log
-	v, err := loadViews(svc.Location)
+	v, err := loadViews()
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +406,7 @@ func (d *stationDesk) receipt(w http.ResponseWriter, r *http.Request, c *call) e
 		v.Copies = append(v.Copies, receiptCopy{P: pr, Program: d.programName(l), Lang: l, Name: sr.name, Reference: sr.rc.Reference,
 			StatusKey: string(enroll.StatusSubmitted), Status: pr.T("station.receipt.status"),
 			Payment: paymentText(pr, st, sr.rc.Payment), Fee: fee.Format(sr.rc.Quote.AmountCents, st.Fees.Currency, l),
-			Next: pr.T("station.receipt.next"), Date: d.formatTime(sr.rc.SealedAt)})
+			Next: pr.T("station.receipt.next"), Date: d.formatTime(pr, sr.rc.SealedAt)})
 	}
 	p := d.newPage(r, c, "web.receipt.title")
 	p.Data = v
@@ -441,7 +441,7 @@ func (d *stationDesk) renderStatus(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	v := stationStatusView{St: st, FreeMB: st.FreeBytes >> 20, WaitingKB: (st.WaitingBytes + 1023) >> 10, Synced: synced, SyncError: failed}
 	if !st.LastSync.IsZero() {
-		v.LastSync = d.formatTime(st.LastSync)
+		v.LastSync = d.formatTime(c.P, st.LastSync)
 	}
 	p.Data = v
 	return d.views.render(w, http.StatusOK, "station", "layout", p)

@@ -67,17 +67,17 @@ func (s *Server) renderStations(w http.ResponseWriter, r *http.Request, c *call,
 	for _, st := range views {
 		names[st.ID] = st.Name
 		row := stationRow{ID: st.ID, Name: st.Name, Code: st.Code, Status: st.Status, StatusLabel: c.P.T("field.status." + st.Status),
-			Site: sites[st.SiteID], Requested: s.formatTime(st.CreatedAt), LastSync: c.P.T("field.never"),
+			Site: sites[st.SiteID], Requested: s.formatTime(c.P, st.CreatedAt), LastSync: c.P.T("field.never"),
 			Sealed: st.MaxSeq, Uploaded: uint64(st.Uploaded), Imported: uint64(st.Imported), Quarantined: uint64(st.Quarantined),
 			Stale: st.Stale, AcceptThrough: st.MaxSeq}
 		if st.MaxSeq > uint64(st.Uploaded) {
 			row.Waiting = st.MaxSeq - uint64(st.Uploaded)
 		}
 		if !st.LastSync.IsZero() {
-			row.LastSync = s.formatTime(st.LastSync)
+			row.LastSync = s.formatTime(c.P, st.LastSync)
 		}
 		if st.Status == wire.StatusRevoked {
-			row.Revoked, row.AcceptThrough = s.formatTime(st.RevokedAt), st.Station.AcceptThrough
+			row.Revoked, row.AcceptThrough = s.formatTime(c.P, st.RevokedAt), st.Station.AcceptThrough
 		}
 		for _, reason := range slices.Sorted(maps.Keys(st.Reasons)) {
 			row.Reasons = append(row.Reasons, c.P.T("field.reason."+reason)+" ("+strconv.Itoa(st.Reasons[reason])+")")
@@ -93,7 +93,7 @@ func (s *Server) renderStations(w http.ResponseWriter, r *http.Request, c *call,
 		if name == "" {
 			name = c.P.T("field.unknown")
 		}
-		v.Quarantine = append(v.Quarantine, quarantineRow{Received: s.formatTime(q.ReceivedAt), Station: name, Seq: q.Seq,
+		v.Quarantine = append(v.Quarantine, quarantineRow{Received: s.formatTime(c.P, q.ReceivedAt), Station: name, Seq: q.Seq,
 			Reason: c.P.T("field.reason." + q.Reason), Size: strconv.Itoa((q.Size+1023)/1024) + " KB"})
 	}
 	for id, name := range sites {

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/httplayer"
@@ -88,10 +89,20 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	label := s.statsLabeler(c.P, s.siteNames(r.Context()))
+	csvLabel := s.statsLabeler(c.P, s.siteNames(r.Context()))
+	// The page names months as people do ("March 2026", "marzo de 2026");
+	// the CSV keeps 2026-03, which a spreadsheet sorts and reads as a date.
+	label := func(d stats.Dimension, key string) string {
+		if d == stats.ByMonth {
+			if t, err := time.Parse("2006-01", key); err == nil {
+				return c.P.MonthYear(t)
+			}
+		}
+		return csvLabel(d, key)
+	}
 	if r.URL.Query().Get("format") == "csv" {
 		var buf bytes.Buffer
-		if err := stats.WriteCSV(&buf, rep, label); err != nil {
+		if err := stats.WriteCSV(&buf, rep, csvLabel); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 )
 
 //go:embed templates/*.html
@@ -19,22 +18,18 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // views holds every page template, each a clone of the shared layout and
-// partials with its own "content", parsed once at start.
+// partials with its own "content", parsed once at start. shells are the
+// same pages with "content" replaced by the page's Body, content rendered
+// before (see formCache).
 type views struct {
-	pages map[string]*template.Template
+	pages  map[string]*template.Template
+	shells map[string]*template.Template
 }
 
-// templateFuncs are the template helpers; times are shown in loc, the
-// program's time zone.
-func templateFuncs(loc *time.Location) template.FuncMap {
+// templateFuncs are the template helpers. Times are the page's methods
+// (DateTime, Time): they need its language as well as the time zone.
+func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"datetime": func(t time.Time) string { return formatTimeIn(t, loc) },
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.In(loc).Format("2006-01-02")
-		},
 		"inc":  func(i int) int { return i + 1 }, // rows are counted from 1 for people
 		"list": func(s ...string) []string { return s },
 		"dataURL": func(mime string, b []byte) template.URL {
@@ -44,8 +39,8 @@ func templateFuncs(loc *time.Location) template.FuncMap {
 	}
 }
 
-func loadViews(loc *time.Location) (*views, error) {
-	base, err := template.New("base").Funcs(templateFuncs(loc)).ParseFS(templateFiles, "templates/_*.html")
+func loadViews() (*views, error) {
+	base, err := template.New("base").Funcs(templateFuncs()).ParseFS(templateFiles, "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -53,7 +48,7 @@ func loadViews(loc *time.Location) (*views, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	v := &views{pages: map[string]*template.Template{}}
+	v := &views{pages: map[string]*template.Template{}, shells: map[string]*template.Template{}}
 	for _, e := range entries {
 		name := strings.TrimSuffix(path.Base(e), ".html")
 		if strings.HasPrefix(name, "_") {
@@ -67,6 +62,14 @@ func loadViews(loc *time.Location) (*views, error) {
 			return nil, fmt.Errorf("web: parse %s: %w", e, err)
 		}
 		v.pages[name] = t
+		sh, err := t.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		if _, err := sh.Parse(`{{define "content"}}{{.Body}}{{end}}`); err != nil {
+			return nil, fmt.Errorf("web: shell of %s: %w", e, err)
+		}
+		v.shells[name] = sh
 	}
 	return v, nil
 }
@@ -74,7 +77,30 @@ func loadViews(loc *time.Location) (*views, error) {
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 instead of half a page.
 func (v *views) render(w http.ResponseWriter, status int, name, tmpl string, data any) error {
+	return v.execute(w, status, v.pages, name, tmpl, data)
+}
+
+// renderShell is render of the layout around p.Body, the page's content
+// rendered before.
+func (v *views) renderShell(w http.ResponseWriter, status int, name string, p *page) error {
+	return v.execute(w, status, v.shells, name, "layout", p)
+}
+
+// content renders only a page's "content" (for renderShell).
+func (v *views) content(name string, p *page) (string, error) {
 	t, ok := v.pages[name]
+	if !ok {
+		return "", fmt.Errorf("web: no template %q", name)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "content", p); err != nil {
+		return "", fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+func (v *views) execute(w http.ResponseWriter, status int, set map[string]*template.Template, name, tmpl string, data any) error {
+	t, ok := set[name]
 	if !ok {
 		return fmt.Errorf("web: no template %q", name)
 	}
