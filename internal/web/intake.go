@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -91,23 +92,21 @@ func newIdempotencyKey() (string, error) {
 }
 
 func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.URL.Query().Get("draft") == "" {
+		return s.blankIntakeForm(w, r, c)
+	}
+	// A saved draft, read for review (audited).
+	a, err := s.svc.Applications.Get(r.Context(), c.Actor, r.URL.Query().Get("draft"), enroll.PurposeReview)
+	if err != nil {
+		return err
+	}
+	if a.Status != enroll.StatusDraft {
+		return httplayer.Fail(http.StatusConflict, "web.error.state", fmt.Errorf("application %s is %s", a.ID, a.Status))
+	}
 	p := s.newPage(r, c, "web.intake.title")
-	var draft *enroll.Application
-	if id := r.URL.Query().Get("draft"); id != "" {
-		a, err := s.svc.Applications.Get(r.Context(), c.Actor, id, enroll.PurposeReview)
-		if err != nil {
-			return err
-		}
-		if a.Status != enroll.StatusDraft {
-			return httplayer.Fail(http.StatusConflict, "web.error.state", fmt.Errorf("application %s is %s", a.ID, a.Status))
-		}
-		draft = a
-		p.Form = applicationForm(a)
-		if r.URL.Query().Get("saved") != "" {
-			p.Flash = p.T("web.intake.saved")
-		}
-	} else {
-		p.Form.Set("language", c.P.Lang)
+	p.Form = applicationForm(a)
+	if r.URL.Query().Get("saved") != "" {
+		p.Flash = p.T("web.intake.saved")
 	}
 	key, err := newIdempotencyKey()
 	if err != nil {
@@ -116,9 +115,35 @@ func (s *Server) intakeForm(w http.ResponseWriter, r *http.Request, c *call) err
 	if p.Form.Get("idempotency_key") == "" {
 		p.Form.Set("idempotency_key", key)
 	}
-	v := s.intakeView(c, p.Form, draft)
-	p.Data = v
+	p.Data = s.intakeView(c, p.Form, a)
 	return s.views.render(w, http.StatusOK, "intake", "layout", p)
+}
+
+// blankIntakeForm is the form for a new applicant: its content comes from
+// s.blankIntake (the same for everyone in a language but for the
+// idempotency key), the layout around it is rendered for this clerk.
+func (s *Server) blankIntakeForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	key, err := newIdempotencyKey()
+	if err != nil {
+		return err
+	}
+	today := person.DateOf(s.svc.Now().In(s.svc.Location))
+	content, err := s.blankIntake.get(c.P.Lang, today, func(marker string) (string, error) {
+		// Rendered for no one in particular: the content must not show who
+		// asks (the layout does).
+		bc := &call{P: c.P}
+		p := s.newPage(r, bc, "web.intake.title")
+		p.Form.Set("language", c.P.Lang)
+		p.Form.Set("idempotency_key", marker)
+		p.Data = s.intakeView(bc, p.Form, nil)
+		return s.views.content("intake", p)
+	})
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, c, "web.intake.title")
+	p.Body = template.HTML(content.with(key))
+	return s.views.renderShell(w, http.StatusOK, "intake", p)
 }
 
 // intakeView computes the live parts of the page (evidence, fee) from the

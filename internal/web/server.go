@@ -57,6 +57,8 @@ type Server struct {
 	// station marks a field station's local pages (NewStation): its own
 	// few links in the navigation.
 	station bool
+	// blankIntake is the blank intake form's content by language.
+	blankIntake formCache
 }
 
 // New builds the portal: templates and assets are parsed once here, so a
@@ -72,7 +74,7 @@ func New(a *app.Services, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	v, err := loadViews(a.Location)
+	v, err := loadViews()
 	if err != nil {
 		return nil, err
 	}
