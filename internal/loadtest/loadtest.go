@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
@@ -52,6 +53,10 @@ type Report struct {
 	Errors    int
 	Submitted int // intake: applications submitted (the form answered with the receipt)
 	Groups    []Group
+	// CPU is the load tool's own CPU time over the run (not its start and
+	// sign-ins), to subtract from the machine's when it shares the
+	// server's cores; 0 where the system does not say.
+	CPU time.Duration
 }
 
 // Rate is submitted applications a second.
@@ -68,6 +73,13 @@ func (r Report) Write(w io.Writer) {
 		float64(r.Requests)/max(r.Elapsed.Seconds(), 1e-9), r.Errors)
 	if r.Submitted > 0 {
 		fmt.Fprintf(w, "%d applications submitted (%.1f/s)\n", r.Submitted, r.Rate())
+	}
+	if r.CPU > 0 {
+		line := fmt.Sprintf("load tool CPU during the run: %.2f s", r.CPU.Seconds())
+		if r.Submitted > 0 {
+			line += fmt.Sprintf(" (%.2f ms an application)", ms(r.CPU)/float64(r.Submitted))
+		}
+		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "%-14s %7s %6s %9s %9s %9s %9s\n", "page", "count", "failed", "p50 ms", "p95 ms", "p99 ms", "max ms")
 	for _, g := range r.Groups {
@@ -174,6 +186,18 @@ func pct(l []time.Duration, p float64) time.Duration {
 	return l[min(len(l)-1, int(p*float64(len(l))))]
 }
 
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // run starts one goroutine per session running walk until the duration
 // ends or ctx is cancelled, printing progress meanwhile.
 func run(ctx context.Context, o Options, rec *recorder, walk func(ctx context.Context, u *user)) Report {
@@ -186,12 +210,21 @@ func run(ctx context.Context, o Options, rec *recorder, walk func(ctx context.Co
 	// At the end no new request starts, and those in flight finish: a
 	// submission cut off mid-way could be recorded by the server and not
 	// counted here.
-	start := time.Now()
+	start, cpu0 := time.Now(), ownCPU()
 	end := start.Add(o.Duration)
 	var wg sync.WaitGroup
 	for i, s := range o.Sessions {
 		u := &user{n: i, s: s, base: o.URL, client: client, rec: rec, think: o.Think, end: end}
-		wg.Go(func() { walk(ctx, u) })
+		wg.Go(func() {
+			// Users start spread over one think time, as clerks do: fifty
+			// first clicks in the same millisecond, then their second and
+			// third pages still nearly in step, measure a burst no office
+			// makes (with no think time every user starts at once).
+			if o.Think > 0 && !sleep(ctx, rand.N(o.Think)) {
+				return
+			}
+			walk(ctx, u)
+		})
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -200,7 +233,9 @@ func run(ctx context.Context, o Options, rec *recorder, walk func(ctx context.Co
 	for {
 		select {
 		case <-done:
-			return rec.report(time.Since(start))
+			rep := rec.report(time.Since(start))
+			rep.CPU = ownCPU() - cpu0
+			return rep
 		case <-tick.C:
 			if o.Progress != nil {
 				rec.progress(o.Progress, time.Since(start))

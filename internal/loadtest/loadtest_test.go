@@ -1,7 +1,12 @@
 package loadtest
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -42,5 +47,51 @@ func TestReport(t *testing.T) {
 	}
 	if strings.Contains(out, "app_7hx2k9") || strings.Contains(out, "purpose") {
 		t.Errorf("report shows an application id or a query:\n%s", out)
+	}
+}
+
+// With a think time, users start spread over it, as clerks arrive; with
+// none, all start at once (a throughput test).
+func TestUsersStartSpread(t *testing.T) {
+	for _, tc := range []struct {
+		think             time.Duration
+		minSpread, maxSpr time.Duration
+	}{
+		{think: time.Second, minSpread: 300 * time.Millisecond, maxSpr: 1500 * time.Millisecond},
+		{think: 0, minSpread: 0, maxSpr: 700 * time.Millisecond},
+	} {
+		var mu sync.Mutex
+		first := map[string]time.Time{}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, err := r.Cookie("s"); err == nil {
+				mu.Lock()
+				if _, ok := first[c.Value]; !ok {
+					first[c.Value] = time.Now()
+				}
+				mu.Unlock()
+			}
+			w.Write([]byte("<html></html>"))
+		}))
+		var sessions []Session
+		for i := range 30 {
+			sessions = append(sessions, Session{Username: fmt.Sprint(i), Cookie: &http.Cookie{Name: "s", Value: fmt.Sprint(i)}})
+		}
+		Staff(context.Background(), Options{URL: srv.URL, Sessions: sessions, Think: tc.think, Duration: 1500 * time.Millisecond})
+		srv.Close()
+		if len(first) != len(sessions) {
+			t.Fatalf("think %v: %d of %d users made a request", tc.think, len(first), len(sessions))
+		}
+		var lo, hi time.Time
+		for _, at := range first {
+			if lo.IsZero() || at.Before(lo) {
+				lo = at
+			}
+			if at.After(hi) {
+				hi = at
+			}
+		}
+		if spread := hi.Sub(lo); spread < tc.minSpread || spread > tc.maxSpr {
+			t.Errorf("think %v: first requests spread over %v, want %v to %v", tc.think, spread, tc.minSpread, tc.maxSpr)
+		}
 	}
 }

@@ -24,6 +24,11 @@ type user struct {
 	rec    *recorder
 	think  time.Duration
 	end    time.Time // no request starts after it
+	// body holds the last response's body and form the last intake's
+	// request body, reused from request to request: a fresh buffer grown
+	// to each page and photo was most of the tool's garbage, and
+	// collecting and returning it to the system most of its CPU.
+	body, form bytes.Buffer
 }
 
 // on reports whether the user should go on: the test has time left and
@@ -31,9 +36,10 @@ type user struct {
 func (u *user) on(ctx context.Context) bool { return ctx.Err() == nil && time.Now().Before(u.end) }
 
 // do sends one request, records its latency under group and returns the
-// status, the Location header and the body. A request cut short because
-// the test was cancelled is not recorded.
-func (u *user) do(ctx context.Context, group, method, path, contentType string, body []byte) (int, string, string, bool) {
+// status, the Location header and the body, which stays valid until the
+// user's next request. A request cut short because the test was
+// cancelled is not recorded.
+func (u *user) do(ctx context.Context, group, method, path, contentType string, body []byte) (int, string, []byte, bool) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -41,7 +47,7 @@ func (u *user) do(ctx context.Context, group, method, path, contentType string, 
 	req, err := http.NewRequestWithContext(ctx, method, u.base+path, rd)
 	if err != nil {
 		u.rec.add(group, 0, err.Error())
-		return 0, "", "", false
+		return 0, "", nil, false
 	}
 	req.AddCookie(u.s.Cookie)
 	if contentType != "" {
@@ -53,23 +59,24 @@ func (u *user) do(ctx context.Context, group, method, path, contentType string, 
 		if ctx.Err() == nil {
 			u.rec.add(group, time.Since(t0), fmt.Sprintf("%s %s: %v", method, route(path), err))
 		}
-		return 0, "", "", false
+		return 0, "", nil, false
 	}
-	b, err := io.ReadAll(resp.Body)
+	u.body.Reset()
+	_, err = u.body.ReadFrom(resp.Body)
 	resp.Body.Close()
 	d := time.Since(t0)
 	if err != nil {
 		if ctx.Err() == nil {
 			u.rec.add(group, d, fmt.Sprintf("%s %s: %v", method, route(path), err))
 		}
-		return 0, "", "", false
+		return 0, "", nil, false
 	}
 	failure := ""
 	if resp.StatusCode >= 400 {
 		failure = fmt.Sprintf("%s %s answered %d", method, route(path), resp.StatusCode)
 	}
 	u.rec.add(group, d, failure)
-	return resp.StatusCode, resp.Header.Get("Location"), string(b), failure == ""
+	return resp.StatusCode, resp.Header.Get("Location"), u.body.Bytes(), failure == ""
 }
 
 // route is path with ids and the query left out: failures are printed,
@@ -129,8 +136,11 @@ func Staff(ctx context.Context, o Options) Report {
 				path += fmt.Sprintf("?page=%d", 1+r.IntN(5))
 			}
 			if _, _, body, ok := u.do(ctx, GroupList, http.MethodGet, path, "", nil); ok {
-				if found := appIDRE.FindAllString(body, -1); len(found) > 0 {
-					ids = found
+				if found := appIDRE.FindAll(body, -1); len(found) > 0 {
+					ids = ids[:0]
+					for _, id := range found {
+						ids = append(ids, string(id))
+					}
 				}
 			}
 			if !u.pause(ctx) {
@@ -178,7 +188,21 @@ type Applicant struct {
 	Photo  []byte
 }
 
-var idempotencyRE = regexp.MustCompile(`name="idempotency_key" value="([^"]*)"`)
+// idempotencyField is how the intake form carries its idempotency key.
+var idempotencyField = []byte(`name="idempotency_key" value="`)
+
+// idempotencyKey is the key in the intake form page ("" if none).
+func idempotencyKey(page []byte) string {
+	_, rest, ok := bytes.Cut(page, idempotencyField)
+	if !ok {
+		return ""
+	}
+	key, _, ok := bytes.Cut(rest, []byte{'"'})
+	if !ok {
+		return ""
+	}
+	return string(key)
+}
 
 // Intake runs the intake walk: every user repeatedly opens the intake
 // form, submits a complete application with a photo drawn from next, and
@@ -193,65 +217,68 @@ func Intake(ctx context.Context, o Options, next func() Applicant) Report {
 		return next()
 	}
 	return run(ctx, o, rec, func(ctx context.Context, u *user) {
-		for u.on(ctx) {
-			_, _, page, ok := u.do(ctx, GroupIntakeForm, http.MethodGet, "/staff/intake", "", nil)
-			if !ok {
-				if !u.pause(ctx) {
-					return
-				}
-				continue
-			}
-			a := draw()
-			if m := idempotencyRE.FindStringSubmatch(page); m != nil {
-				a.Fields.Set("idempotency_key", m[1])
-			}
-			a.Fields.Set("action", "submit")
-			body, ct, err := multipartBody(a)
-			if err != nil {
-				rec.fail(GroupSubmit, err.Error())
-				return
-			}
-			st, loc, _, ok := u.do(ctx, GroupSubmit, http.MethodPost, "/staff/intake", ct, body)
-			switch {
-			case ok && st == http.StatusSeeOther && strings.Contains(loc, "/receipt"):
-				rec.submitted()
-				if !u.pause(ctx) {
-					return
-				}
-				u.do(ctx, GroupReceipt, http.MethodGet, loc, "", nil)
-			case ok:
-				// The form came back (a rule the drawn applicant broke): a
-				// refusal the clerk would see, counted as a failure.
-				rec.fail(GroupSubmit, fmt.Sprintf("POST /staff/intake answered %d without a receipt", st))
-			}
-			if !u.pause(ctx) {
-				return
-			}
+		for u.on(ctx) && u.intake(ctx, draw) {
 		}
 	})
 }
 
-func multipartBody(a Applicant) ([]byte, string, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
+// intake is one application through the form: the form, the submission
+// with its idempotency key, and the receipt it leads to. It reports
+// whether the user should go on.
+func (u *user) intake(ctx context.Context, draw func() Applicant) bool {
+	_, _, page, ok := u.do(ctx, GroupIntakeForm, http.MethodGet, "/staff/intake", "", nil)
+	if !ok {
+		return u.pause(ctx)
+	}
+	a := draw()
+	if key := idempotencyKey(page); key != "" {
+		a.Fields.Set("idempotency_key", key)
+	}
+	a.Fields.Set("action", "submit")
+	ct, err := multipartBody(&u.form, a)
+	if err != nil {
+		u.rec.fail(GroupSubmit, err.Error())
+		return false
+	}
+	st, loc, _, ok := u.do(ctx, GroupSubmit, http.MethodPost, "/staff/intake", ct, u.form.Bytes())
+	switch {
+	case ok && st == http.StatusSeeOther && strings.Contains(loc, "/receipt"):
+		u.rec.submitted()
+		if !u.pause(ctx) {
+			return false
+		}
+		u.do(ctx, GroupReceipt, http.MethodGet, loc, "", nil)
+	case ok:
+		// The form came back (a rule the drawn applicant broke): a
+		// refusal the clerk would see, counted as a failure.
+		u.rec.fail(GroupSubmit, fmt.Sprintf("POST /staff/intake answered %d without a receipt", st))
+	}
+	return u.pause(ctx)
+}
+
+// multipartBody writes a's fields and photo into buf (emptied first) as
+// the form posts them and returns the content type.
+func multipartBody(buf *bytes.Buffer, a Applicant) (string, error) {
+	buf.Reset()
+	mw := multipart.NewWriter(buf)
 	for k, vs := range a.Fields {
 		for _, v := range vs {
 			if err := mw.WriteField(k, v); err != nil {
-				return nil, "", err
+				return "", err
 			}
 		}
 	}
 	if len(a.Photo) > 0 {
 		fw, err := mw.CreateFormFile("photo", "photo.jpg")
 		if err != nil {
-			return nil, "", err
+			return "", err
 		}
 		if _, err := fw.Write(a.Photo); err != nil {
-			return nil, "", err
+			return "", err
 		}
 	}
 	if err := mw.Close(); err != nil {
-		return nil, "", err
+		return "", err
 	}
-	return buf.Bytes(), mw.FormDataContentType(), nil
+	return mw.FormDataContentType(), nil
 }
