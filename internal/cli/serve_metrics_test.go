@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -18,7 +19,8 @@ import (
 // intakes and decisions are counted, the database pool and job leadership
 // are reported — and no label value is anything but a route group, method,
 // status class, action code or status from fixed sets (no id, card number
-// or name). The public address does not serve /metrics.
+// or name). The public address does not serve /metrics, nor the profiles
+// that --pprof adds to the metrics address.
 func TestServeMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -27,7 +29,7 @@ func TestServeMetrics(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, IO{In: strings.NewReader(""), Out: pw, Err: io.Discard}, []string{"serve", "--data", dir,
-			"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--demo", "--demo-residents", "5"})
+			"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--pprof", "--demo", "--demo-residents", "5"})
 		pw.Close()
 	}()
 	var staffURL, metricsURL string
@@ -56,15 +58,33 @@ func TestServeMetrics(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	resp, err := noFollow.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+		resp, err := noFollow.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("the public address serves %s", p)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		t.Error("the public address serves /metrics")
+	metricsBase := strings.TrimSuffix(metricsURL, "/metrics")
+	for p, want := range map[string]int{"/debug/pprof/": http.StatusOK, "/debug/pprof/heap?debug=1": http.StatusOK,
+		"/debug/pprof/goroutine?debug=1": http.StatusOK, "/debug/pprof/cmdline": http.StatusNotFound} {
+		resp, err := http.Get(metricsBase + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s on the metrics address: %d, want %d", p, resp.StatusCode, want)
+		}
+		if bytes.Contains(body, []byte(dir)) {
+			t.Errorf("GET %s on the metrics address shows the command line (the data directory)", p)
+		}
 	}
-	resp, err = http.Get(metricsURL)
+	resp, err := http.Get(metricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,4 +122,15 @@ func TestServeMetrics(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// --pprof without --metrics-addr is refused: the profiles are never served
+// on the public address.
+func TestServePprofNeedsMetricsAddr(t *testing.T) {
+	var errOut strings.Builder
+	code := Run(context.Background(), IO{In: strings.NewReader(""), Out: io.Discard, Err: &errOut},
+		[]string{"serve", "--data", filepath.Join(t.TempDir(), "data"), "--addr", "127.0.0.1:0", "--pprof"})
+	if code != 2 || !strings.Contains(errOut.String(), "--metrics-addr") {
+		t.Errorf("serve --pprof without --metrics-addr: exit %d, %q; want exit 2 naming --metrics-addr", code, errOut.String())
+	}
 }

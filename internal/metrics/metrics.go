@@ -13,7 +13,9 @@ package metrics
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,7 +42,7 @@ type Metrics struct {
 // countedActions are the audit actions counted (a fixed set: an action
 // outside it is not a label).
 var countedActions = map[string]bool{
-	"application.draft": true, "application.from_preapp": true, "application.submit": true, "application.approve": true, "application.reject": true,
+	"application.draft": true, "application.from_preapp": true, "application.submit": true, "application.approve": true, "application.reject": true, "application.screen": true,
 	"card.issue": true, "card.print": true, "card.reprint": true, "card.handover": true, "card.revoke": true,
 	"card.suspend": true, "card.reinstate": true, "card.renew": true, "card.replace": true,
 	"retention.erase": true, "retention.purge_done": true, "backup.made": true, "backup.restored": true,
@@ -64,7 +66,7 @@ func New(db *store.DB) *Metrics {
 	})
 	m.reg.MustRegister(m.requests, m.audited, m.screening,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&dbCollector{m: m})
+		&dbCollector{m: m, now: time.Now, count: db.CountBy, slow: slowCount, keep: keepCounts})
 	return m
 }
 
@@ -150,7 +152,12 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 // Handler serves /metrics. With a token, a scrape must send it as a bearer
 // token (Prometheus: authorization { credentials: … }).
 func (m *Metrics) Handler(token string) http.Handler {
-	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return Guard(token, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// Guard serves h only to a request that sends token as a bearer token; an
+// empty token lets every request through (the listener is internal).
+func Guard(token string, h http.Handler) http.Handler {
 	if token == "" {
 		return h
 	}
@@ -164,6 +171,25 @@ func (m *Metrics) Handler(token string) http.Handler {
 	})
 }
 
+// Profiling serves the Go runtime's profiles (net/http/pprof) under
+// /debug/pprof/, for the metrics listener only: CPU (profile?seconds=N),
+// heap, allocs, goroutine, mutex, block, threadcreate and an execution
+// trace. They hold stacks, counts and sizes, never a request's data. The
+// process's command line (/debug/pprof/cmdline) is not served: a --db URL
+// in it may carry a password.
+func Profiling(token string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/{$}", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	for _, name := range []string{"allocs", "block", "goroutine", "heap", "mutex", "threadcreate"} {
+		mux.Handle("GET /debug/pprof/"+name, pprof.Handler(name))
+	}
+	return Guard(token, mux)
+}
+
 // Screener times duplicate screening (enroll.Service.SetScreener).
 func (m *Metrics) Screener(sc enroll.Screener) enroll.Screener { return timedScreener{sc, m.screening} }
 
@@ -174,6 +200,37 @@ type timedScreener struct {
 
 func (t timedScreener) Screen(ctx context.Context, self string, p person.Person) ([]enroll.Match, error) {
 	start := time.Now()
-	defer func() { t.h.Observe(time.Since(start).Seconds()) }()
-	return t.Screener.Screen(ctx, self, p)
+	out, err := t.Screener.Screen(ctx, self, p)
+	if !errors.Is(err, enroll.ErrScreeningPending) { // no screening ran while the index loads
+		t.h.Observe(time.Since(start).Seconds())
+	}
+	return out, err
+}
+
+// ScreeningState is the screening index's state at a scrape.
+type ScreeningState struct {
+	Ready            bool
+	Loaded, Expected int64
+}
+
+// WatchScreening exports the screening index's state, read at each scrape:
+// cityid_screening_index_ready (0 while it loads: applications then go to
+// review as screening pending) and the records loaded of those expected.
+func (m *Metrics) WatchScreening(state func() ScreeningState) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cityid_screening_index_ready",
+			Help: "1 when the duplicate-screening index is loaded; 0 while it loads and submissions wait in review as screening pending."},
+			func() float64 {
+				if state().Ready {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cityid_screening_index_records_loaded",
+			Help: "Records in the duplicate-screening index so far (while it loads: the build's progress)."},
+			func() float64 { return float64(state().Loaded) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cityid_screening_index_records_expected",
+			Help: "Records the duplicate-screening index's load expects (pending applications and cardholders counted at its start)."},
+			func() float64 { return float64(state().Expected) }),
+	)
 }
