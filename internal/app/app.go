@@ -55,6 +55,10 @@ type Options struct {
 	// Screening loads the duplicate-screening index (every pending
 	// application and cardholder) and screens each submission (serve, demo).
 	Screening bool
+	// ScreenLater (with Screening) opens without loading the index: the
+	// caller runs LoadScreening, in the background (serve), and until it
+	// is loaded every submission goes to review as screening pending.
+	ScreenLater bool
 }
 
 // App is an opened data directory and its services.
@@ -160,21 +164,14 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		// Start from the job leader's sealed snapshot when there is a
 		// usable one (internal/dedup/snapshot.go).
 		sc.UseSnapshots(a.Vault, o.Now, o.Rand)
-		st, err := sc.Load(ctx, a.Enroll)
-		if err != nil {
+		a.Screener = sc
+		if o.ScreenLater {
+			sc.SetLoading()
+		} else if err := a.LoadScreening(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
-		if st.Rebuilt != "" {
-			o.Logger.Info("duplicate screening index rebuilt from the database, not from a snapshot", "reason", st.Rebuilt)
-		}
-		o.Logger.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds(),
-			"model_version", st.ModelVersion, "snapshot", st.Snapshot, "replayed", st.Replayed)
-		if st.ModelWarning != "" {
-			o.Logger.Warn("duplicate screening model", "warning", st.ModelWarning)
-		}
 		a.Enroll.SetScreener(sc)
-		a.Screener = sc
 	}
 	a.openField()
 	if a.Services, err = a.services(); err != nil {
@@ -182,6 +179,24 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// LoadScreening loads the duplicate-screening index (from a snapshot, or
+// rebuilt from the database) and logs how (counts and ids only).
+func (a *App) LoadScreening(ctx context.Context) error {
+	st, err := a.Screener.Load(ctx, a.Enroll)
+	if err != nil {
+		return err
+	}
+	if st.Rebuilt != "" {
+		a.Log.Info("duplicate screening index rebuilt from the database, not from a snapshot", "reason", st.Rebuilt)
+	}
+	a.Log.Info("duplicate screening index loaded", "records", st.Records, "memory_mb", st.MemoryBytes>>20, "seconds", st.Duration.Seconds(),
+		"model_version", st.ModelVersion, "snapshot", st.Snapshot, "replayed", st.Replayed)
+	if st.ModelWarning != "" {
+		a.Log.Warn("duplicate screening model", "warning", st.ModelWarning)
+	}
+	return nil
 }
 
 // openKeys migrates the schema, loads the master key (creating it for a new
@@ -303,9 +318,13 @@ func (a *App) openField() {
 // intake judges ages and document dates by; UTC's day differs in the evening.
 func (a *App) Today() person.Date { return person.DateOf(a.Now().In(a.Location)) }
 
-// Close releases the database.
+// Close ends the background work that reads the database (the
+// dashboard's count scans) and releases the database.
 // It is safe to call more than once.
 func (a *App) Close() error {
+	if a.Enroll != nil {
+		a.Enroll.Close()
+	}
 	if a.hsm != nil {
 		a.hsm.Close()
 		a.hsm = nil

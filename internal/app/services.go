@@ -56,6 +56,10 @@ type Services struct {
 	Presentations *present.Verifier
 	// Ready reports whether the database answers (readiness checks).
 	Ready func(ctx context.Context) error
+	// ScreeningLoading reports, while the duplicate-screening index is
+	// still loading, how much of it is loaded (0–100); ok is false once it
+	// is ready (or there is no screening). The dashboard says so.
+	ScreeningLoading func() (percent int, ok bool)
 
 	// Guard is what the public pages need against abuse.
 	Guard Guard
@@ -97,6 +101,18 @@ func (a *App) services() (*Services, error) {
 		Audit: auditlog.New(a.DB), Stats: stats.NewService(a.DB), Cash: cash.NewService(a.DB, a.Location, a.Now), Ready: a.DB.Ping,
 		Guard: Guard{Hash: a.Vault.BlindIndex},
 		Field: a.Field,
+	}
+	if sc := a.Screener; sc != nil {
+		sv.ScreeningLoading = func() (int, bool) {
+			st := sc.State()
+			if st.Ready {
+				return 0, false
+			}
+			if st.Expected <= 0 {
+				return 0, true
+			}
+			return int(min(100, st.Loaded*100/st.Expected)), true
+		}
 	}
 	if a.DB.Dialect() == store.Postgres {
 		sv.Guard.Limits, sv.Guard.Challenges = a.DB, a.DB

@@ -55,8 +55,14 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	smsDomain := fs.String("sms-email-domain", "", "email-to-SMS gateway domain for text reminders")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus /metrics on this separate address, e.g. 127.0.0.1:9090\n"+
 		"(never on the public one); a scrape must send CITYID_METRICS_TOKEN as a bearer token when it is set")
+	profiling := fs.Bool("pprof", false, "also serve Go's runtime profiles (CPU, heap, goroutines…) at /debug/pprof/ on --metrics-addr,\n"+
+		"behind the same token; for measuring, not for everyday running")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *profiling && *metricsAddr == "" {
+		fmt.Fprintln(stdio.Err, "cityid serve: --pprof serves the profiles on the metrics address, never the public one: give --metrics-addr too")
+		return errUsage
 	}
 	level := slog.LevelInfo
 	if *debug {
@@ -64,7 +70,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
 
-	a, err := data.open(ctx, app.Options{Create: true, Logger: logger, Screening: true})
+	a, err := data.open(ctx, app.Options{Create: true, Logger: logger, Screening: true, ScreenLater: true})
 	if err != nil {
 		return err
 	}
@@ -96,6 +102,15 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	a.DB.SetAuditHook(m.Audited)
 	if a.Screener != nil {
 		a.Enroll.SetScreener(m.Screener(a.Screener))
+		m.WatchScreening(func() metrics.ScreeningState {
+			st := a.Screener.State()
+			return metrics.ScreeningState{Ready: st.Ready, Loaded: st.Loaded, Expected: st.Expected}
+		})
+		// The index loads (from a snapshot, or rebuilt: a minute at 1.5 M
+		// residents) while the server already answers; until it is ready
+		// every application goes to review as screening pending, and
+		// Follow screens those once it is.
+		go loadScreening(ctx, a)
 		// Every server follows the others' writes (several may share one
 		// PostgreSQL database): its index is at most a poll behind.
 		go a.Screener.Follow(ctx, a.Enroll, dedup.FollowInterval, logger)
@@ -108,19 +123,25 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			go checkpointService(a).Run(lctx) // signed audit checkpoints: every 1000 events, at least daily
 			go runRetentionScheduler(lctx, a) // purge what retention says is due: 5 minutes after start, then daily
 			if a.Screener != nil {
-				go every(lctx, 24*time.Hour, func() { relearnDuplicates(lctx, a) })
-				// A sealed snapshot of the screening index, so servers start
-				// without decrypting every resident: when the newest is an
-				// hour old, or within minutes when there is none (a purge
-				// deletes them; a first start).
-				go every(lctx, dedup.SnapshotCheck, func() {
-					if due, err := a.Screener.SnapshotDue(lctx, dedup.SnapshotInterval); due || err != nil {
-						writeSnapshot(lctx, a)
+				go func() {
+					// Both need the whole index: they start once it is loaded.
+					if a.Screener.WaitReady(lctx) != nil {
+						return
 					}
-				})
+					go every(lctx, 24*time.Hour, func() { relearnDuplicates(lctx, a) })
+					// A sealed snapshot of the screening index, so servers start
+					// without decrypting every resident: when the newest is an
+					// hour old, or within minutes when there is none (a purge
+					// deletes them; a first start).
+					every(lctx, dedup.SnapshotCheck, func() {
+						if due, err := a.Screener.SnapshotDue(lctx, dedup.SnapshotInterval); due || err != nil {
+							writeSnapshot(lctx, a, "due")
+						}
+					})
+				}()
 			}
 			every(lctx, 5*time.Minute, func() { housekeeping(lctx, a, sender) })
-			if a.Screener != nil && ctx.Err() != nil && lctx.Err() != nil {
+			if a.Screener != nil && a.Screener.Ready() && ctx.Err() != nil && lctx.Err() != nil {
 				// A clean shutdown (not a lost lead): the snapshot is as
 				// fresh as it can be for the next start.
 				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownSnapshotTimeout)
@@ -128,7 +149,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 				if _, err := a.Screener.Sync(sctx, a.Enroll); err != nil {
 					a.Log.Warn("duplicate screening: follow the change feed", "err", err)
 				}
-				writeSnapshot(sctx, a)
+				writeSnapshot(sctx, a, "shutdown")
 				cancel()
 			}
 		})
@@ -145,9 +166,26 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return fmt.Errorf("create the first administrator: %w", err)
 	}
 	if *withDemo {
+		// The demo's residents are screened as intake screens them.
+		if err := a.Screener.WaitReady(ctx); err != nil {
+			return err
+		}
 		if err := seedDemo(ctx, stdio, a, demo.Options{Residents: *demoN, Seed: 1}, false); err != nil {
 			return err
 		}
+	}
+	// The dashboards' counts by status, scanned before the first clerk
+	// asks (a site of 10,000 applications or more keeps them; see
+	// enroll's countApplications).
+	if sites, err := a.Sites.List(ctx); err == nil {
+		ids := []string{""}
+		for _, st := range sites {
+			ids = append(ids, st.ID)
+		}
+		a.Enroll.WarmCounts(ids...)
+	}
+	if err := a.DB.Warm(ctx, 20); err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -201,12 +239,19 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			ln.Close()
 			return fmt.Errorf("listen on %s for metrics: %w", *metricsAddr, err)
 		}
+		token := os.Getenv("CITYID_METRICS_TOKEN")
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.Handler(os.Getenv("CITYID_METRICS_TOKEN")))
+		mux.Handle("GET /metrics", m.Handler(token))
+		if *profiling {
+			mux.Handle("/debug/pprof/", metrics.Profiling(token))
+		}
 		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go msrv.Serve(mln)
 		defer msrv.Close()
 		fmt.Fprintf(stdio.Out, "  metrics:   http://%s/metrics\n", mln.Addr())
+		if *profiling {
+			fmt.Fprintf(stdio.Out, "  profiles:  http://%s/debug/pprof/\n", mln.Addr())
+		}
 	}
 	if created {
 		printBootstrap(stdio.Out, user, password)
@@ -242,22 +287,44 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	return err
 }
 
+// loadScreening loads the screening index in the background, trying again
+// every loadRetry after a failure (a database that is not answering yet)
+// until ctx ends.
+func loadScreening(ctx context.Context, a *app.App) {
+	for {
+		err := a.LoadScreening(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		a.Log.Error("duplicate screening index not loaded; applications go to review as screening pending until it is", "err", err, "retry_seconds", loadRetry.Seconds())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(loadRetry):
+		}
+	}
+}
+
+// loadRetry is how long a failed index load waits before trying again.
+const loadRetry = 30 * time.Second
+
 // shutdownSnapshotTimeout bounds the screening snapshot written at a clean
 // shutdown; one cut short is dropped and the next start uses the hourly one.
 const shutdownSnapshotTimeout = 60 * time.Second
 
 // writeSnapshot seals the screening index into the database (the leader);
-// a failure is logged and the next run tries again.
-func writeSnapshot(ctx context.Context, a *app.App) {
+// a failure is logged and the next run tries again. The log line says why
+// ("due": the newest is old or missing; "shutdown": a clean stop).
+func writeSnapshot(ctx context.Context, a *app.App, why string) {
 	st, err := a.Screener.WriteSnapshot(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			a.Log.Warn("duplicate screening snapshot not written", "error", err)
+			a.Log.Warn("duplicate screening snapshot not written", "reason", why, "error", err)
 		}
 		return
 	}
 	a.Log.Info("duplicate screening snapshot written", "records", st.Records, "chunks", st.Chunks, "mb", st.Bytes>>20,
-		"mark", st.Mark, "seconds", st.Duration.Seconds())
+		"mark", st.Mark, "seconds", st.Duration.Seconds(), "reason", why)
 }
 
 // reminderSender picks how opted-in residents get reminders and "card

@@ -75,44 +75,18 @@ func TestServeScreeningSnapshot(t *testing.T) {
 	if !strings.Contains(first, `rebuilt from the database, not from a snapshot" reason="no snapshot"`) {
 		t.Errorf("first start: no rebuild logged:\n%s", first)
 	}
-	written := regexp.MustCompile(`duplicate screening snapshot written" records=(\d+)`).FindAllStringSubmatch(first, -1)
-	if len(written) == 0 || written[len(written)-1][1] == "0" {
-		t.Fatalf("the leader wrote no snapshot of the demo residents when it stopped (%v):\n%s", written, first)
+	// The snapshot of a clean stop says so: the "shutting down" line comes
+	// from another goroutine and, on a busy machine, can reach the log
+	// after the leader has already written it, so the order of the lines
+	// (or their times) proves nothing.
+	written := regexp.MustCompile(`duplicate screening snapshot written" records=(\d+) .* reason=shutdown`).FindAllStringSubmatch(first, -1)
+	if len(written) != 1 || written[0][1] == "0" {
+		t.Fatalf("want one snapshot of the demo residents written as the leader stopped, got %v:\n%s", written, first)
 	}
-	// Compare the lines' times, not their order in the log: the shutdown
-	// line and the leader's last snapshot line come from two goroutines
-	// and can reach the log in either order within a millisecond.
-	if last, down := logTime(t, first, "snapshot written", true), logTime(t, first, `msg="shutting down"`, false); last.Before(down) {
-		t.Errorf("no snapshot written after the shutdown began (last at %v, shutdown at %v):\n%s", last, down, first)
-	}
-	records := written[len(written)-1][1]
+	records := written[0][1]
 	second := serveUntilStopped(t, "--data", dir)
 	loaded := regexp.MustCompile(`duplicate screening index loaded" records=(\d+) .* snapshot=(snp_\w+) replayed=0`).FindStringSubmatch(second)
 	if loaded == nil || loaded[1] != records {
 		t.Errorf("second start: want the index loaded from a snapshot of %s records, got %v:\n%s", records, loaded, second)
 	}
-}
-
-// logTime returns the time= of the first (or last) log line holding msg.
-func logTime(t *testing.T, log, msg string, last bool) time.Time {
-	t.Helper()
-	var at time.Time
-	for _, line := range strings.Split(log, "\n") {
-		if !strings.Contains(line, msg) {
-			continue
-		}
-		f, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
-		ts, err := time.Parse(time.RFC3339Nano, f)
-		if err != nil {
-			t.Fatalf("log line without a time: %q", line)
-		}
-		at = ts
-		if !last {
-			break
-		}
-	}
-	if at.IsZero() {
-		t.Fatalf("no log line holds %q:\n%s", msg, log)
-	}
-	return at
 }

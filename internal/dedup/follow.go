@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
 )
 
 // Several app servers may share one database. Each keeps its own index, so
@@ -39,6 +39,11 @@ const (
 	gapPatience = 2400 // ten minutes at FollowInterval
 	pruneEvery  = 1200 // polls between prunes of the feed
 	modelEvery  = 20   // polls between checks of the active model
+	// pendingEvery is how many polls apart a server with a ready index
+	// screens the applications taken while an index was loading (its own
+	// or another server's, one that died mid-build included).
+	pendingEvery = 240 // a minute at FollowInterval
+	pendingBatch = 500 // applications screened per sweep step
 )
 
 // ErrBehind means the feed no longer holds changes this server has not
@@ -52,6 +57,16 @@ type feed struct {
 	cursor int64
 	gaps   map[int64]int // missing number → polls waited
 	polls  int
+	// rowsRead counts the feed rows read, for FeedRowsRead.
+	rowsRead int64
+}
+
+// FeedRowsRead returns how many change-feed rows this server has read:
+// what following the other servers costs the database.
+func (s *Screener) FeedRowsRead() int64 {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	return s.feed.rowsRead
 }
 
 func (f *feed) reset(cursor int64) {
@@ -61,8 +76,10 @@ func (f *feed) reset(cursor int64) {
 }
 
 // Follow polls the change feed every interval until ctx ends, applying
-// other servers' writes to the index. Errors are logged (ids only) and the
-// next poll tries again.
+// other servers' writes to the index, and screens the applications taken
+// while an index was loading (at once when this one becomes ready, then
+// every pendingEvery polls). While the index loads it waits. Errors are
+// logged (ids only) and the next poll tries again.
 func (s *Screener) Follow(ctx context.Context, svc *enroll.Service, interval time.Duration, log *slog.Logger) {
 	if interval <= 0 {
 		interval = FollowInterval
@@ -70,12 +87,20 @@ func (s *Screener) Follow(ctx context.Context, svc *enroll.Service, interval tim
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	behind := false
+	polls := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if !s.Ready() {
+			continue // Load applies the feed when the index is built
+		}
+		if polls%pendingEvery == 0 {
+			s.screenPending(ctx, svc, log)
+		}
+		polls++
 		_, err := s.Sync(ctx, svc)
 		switch {
 		case err == nil || ctx.Err() != nil:
@@ -120,13 +145,37 @@ func (s *Screener) Sync(ctx context.Context, svc *enroll.Service) (int, error) {
 			}
 		}
 	}
-	from := f.cursor
-	for g := range f.gaps {
-		from = min(from, g-1)
-	}
 	var todo []string
 	persons := map[string]bool{}
 	seen := map[string]bool{}
+	take := func(c store.ScreeningChange) {
+		if !seen[c.ApplicationID] {
+			seen[c.ApplicationID] = true
+			todo = append(todo, c.ApplicationID)
+		}
+		persons[c.PersonID] = true
+	}
+	// Numbers missing below the cursor are asked for by name: reading the
+	// feed again from the oldest of them would re-read every change since
+	// it on every poll for as long as it is waited for (ten minutes of a
+	// launch rush, four times a second) when its write rolled back.
+	if len(f.gaps) > 0 {
+		want := make([]int64, 0, len(f.gaps))
+		for g := range f.gaps {
+			want = append(want, g)
+		}
+		slices.Sort(want)
+		late, err := s.db.ScreeningChangesAt(ctx, want)
+		if err != nil {
+			return 0, err
+		}
+		f.rowsRead += int64(len(late))
+		for _, c := range late {
+			delete(f.gaps, c.Seq)
+			take(c)
+		}
+	}
+	from := f.cursor
 	top := f.cursor
 	first := true
 	for {
@@ -146,23 +195,13 @@ func (s *Screener) Sync(ctx context.Context, svc *enroll.Service) (int, error) {
 			}
 		}
 		first = false
+		f.rowsRead += int64(len(page))
 		for _, c := range page {
-			if c.Seq <= f.cursor {
-				if _, missing := f.gaps[c.Seq]; !missing {
-					continue // applied already
-				}
-				delete(f.gaps, c.Seq)
-			} else {
-				for g := top + 1; g < c.Seq; g++ {
-					f.gaps[g] = 0
-				}
-				top = max(top, c.Seq)
+			for g := top + 1; g < c.Seq; g++ {
+				f.gaps[g] = 0
 			}
-			if !seen[c.ApplicationID] {
-				seen[c.ApplicationID] = true
-				todo = append(todo, c.ApplicationID)
-			}
-			persons[c.PersonID] = true
+			top = max(top, c.Seq)
+			take(c)
 		}
 		if len(page) < 5000 {
 			break
@@ -218,14 +257,15 @@ func (s *Screener) apply(ctx context.Context, svc *enroll.Service, ids []string,
 		ps = append(ps, p)
 	}
 	slices.Sort(ps)
+	encs, err := s.db.MatchEncodingsOf(ctx, ps)
+	if err != nil {
+		return fmt.Errorf("apply screening changes: %w", err)
+	}
 	for _, pid := range ps {
-		b, err := s.db.MatchEncodingOf(ctx, pid)
-		if errors.Is(err, errs.ErrNotFound) {
+		b, ok := encs[pid]
+		if !ok {
 			s.bloom.Remove(pid)
 			continue
-		}
-		if err != nil {
-			return fmt.Errorf("apply screening changes: %w", err)
 		}
 		var enc linkage.Encoding
 		if err := json.Unmarshal(b, &enc); err != nil {
@@ -236,4 +276,26 @@ func (s *Screener) apply(ctx context.Context, svc *enroll.Service, ids []string,
 		}
 	}
 	return nil
+}
+
+// screenPending screens every application pending screening, a batch at a
+// time, and logs how many (no personal data).
+func (s *Screener) screenPending(ctx context.Context, svc *enroll.Service, log *slog.Logger) {
+	total := 0
+	for {
+		n, err := svc.ScreenPending(ctx, pendingBatch)
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("duplicate screening: screen the applications taken while the index loaded", "err", err, "screened", total)
+			}
+			return
+		}
+		if n < pendingBatch {
+			break
+		}
+	}
+	if total > 0 {
+		log.Info("duplicate screening: applications taken while the index loaded are screened", "count", total)
+	}
 }

@@ -3,6 +3,8 @@ package dedup_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -20,6 +22,30 @@ import (
 	"github.com/cityid/cityid/internal/synth"
 )
 
+// twoServers opens two app servers on one database (one data directory
+// for the keys, as a deployment shares its key file) with a site, a clerk
+// and a supervisor; e submits through the first.
+func twoServers(t *testing.T, dbURL string) (srvA, srvB *app.App, e *env) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	openServer := func() *app.App {
+		opts := auth.DefaultOptions()
+		opts.Argon = auth.TestParams()
+		a, err := app.Open(ctx, app.Options{DataDir: dir, DBURL: dbURL, Create: true, Screening: true, Auth: &opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	srvA, srvB = openServer(), openServer()
+	e = &env{app: srvA, photo: apptest.Photo(t), today: person.DateOf(time.Now())}
+	st := apptest.Site(t, srvA, "City Hall", "city_hall")
+	e.clerk = apptest.Staff(t, srvA, "clerk", auth.RoleClerk, st.ID)
+	e.supervisor = apptest.Staff(t, srvA, "super", auth.RoleSupervisor, st.ID)
+	return srvA, srvB, e
+}
+
 // TestTwoServersShareScreening runs two app servers on one database (one
 // data directory for the keys, as a deployment shares its key file) and
 // checks that each one's index follows the other's writes: an application
@@ -27,23 +53,7 @@ import (
 // and a "no list" reduction on A reach B's indexes.
 func TestTwoServersShareScreening(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, dbURL string) {
-		dir := filepath.Join(t.TempDir(), "data")
-		openServer := func() *app.App {
-			opts := auth.DefaultOptions()
-			opts.Argon = auth.TestParams()
-			a, err := app.Open(ctx, app.Options{DataDir: dir, DBURL: dbURL, Create: true, Screening: true, Auth: &opts})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			return a
-		}
-		srvA := openServer()
-		srvB := openServer()
-		e := &env{app: srvA, photo: apptest.Photo(t), today: person.DateOf(time.Now())}
-		st := apptest.Site(t, srvA, "City Hall", "city_hall")
-		e.clerk = apptest.Staff(t, srvA, "clerk", auth.RoleClerk, st.ID)
-		e.supervisor = apptest.Staff(t, srvA, "super", auth.RoleSupervisor, st.ID)
+		srvA, srvB, e := twoServers(t, dbURL)
 
 		fctx, stop := context.WithCancel(ctx)
 		defer stop()
@@ -196,22 +206,7 @@ func TestSyncWaitsForLateCommits(t *testing.T) {
 	if !ok {
 		t.Skipf("%s not set", storetest.EnvPostgres)
 	}
-	dir := filepath.Join(t.TempDir(), "data")
-	openServer := func() *app.App {
-		opts := auth.DefaultOptions()
-		opts.Argon = auth.TestParams()
-		a, err := app.Open(ctx, app.Options{DataDir: dir, DBURL: url, Create: true, Screening: true, Auth: &opts})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a
-	}
-	srvA, srvB := openServer(), openServer()
-	e := &env{app: srvA, photo: apptest.Photo(t), today: person.DateOf(time.Now())}
-	st := apptest.Site(t, srvA, "City Hall", "city_hall")
-	e.clerk = apptest.Staff(t, srvA, "clerk", auth.RoleClerk, st.ID)
-	e.supervisor = apptest.Staff(t, srvA, "super", auth.RoleSupervisor, st.ID)
+	srvA, srvB, e := twoServers(t, url)
 	g := synth.New(47)
 	p, q := g.Person(), g.Person()
 	early := e.submit(t, p, "early")
@@ -256,5 +251,66 @@ func TestSyncWaitsForLateCommits(t *testing.T) {
 	}
 	if got := screen(t, srvB, p); len(got) != 0 {
 		t.Errorf("B after the earlier change committed late: still screens the rejected application (%v)", got)
+	}
+}
+
+// TestSyncAfterRolledBackChange: a write that took a change number and
+// rolled back leaves a hole in the feed that B waits for (ten minutes), and
+// while it waits, a poll with nothing new reads nothing — it used to read
+// every change since the hole again, four times a second.
+func TestSyncAfterRolledBackChange(t *testing.T) {
+	url, ok := storetest.PostgresURL(t)
+	if !ok {
+		t.Skipf("%s not set", storetest.EnvPostgres)
+	}
+	srvA, srvB, e := twoServers(t, url)
+	g := synth.New(48)
+	first := e.submit(t, g.Person(), "first")
+	if _, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil {
+		t.Fatal(err)
+	}
+
+	// A rejection takes a change number and rolls back; then 20 more
+	// applications commit after it.
+	rollback := errors.New("rolled back")
+	err := srvA.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetApplicationStatus(ctx, first.ID, enroll.StatusSubmitted, enroll.StatusRejected, "not_resident", e.supervisor.StaffID, nil, time.Now()); err != nil {
+			return err
+		}
+		return rollback
+	})
+	if !errors.Is(err, rollback) {
+		t.Fatalf("the rejection's transaction: %v, want it rolled back", err)
+	}
+	var later []person.Person
+	for i := range 20 {
+		p := g.Person()
+		later = append(later, p)
+		e.submit(t, p, fmt.Sprintf("later-%d", i))
+	}
+	before := srvB.Screener.FeedRowsRead()
+	if _, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil {
+		t.Fatal(err)
+	}
+	if n := srvB.Screener.FeedRowsRead() - before; n < 20 {
+		t.Fatalf("B read %d feed rows for 20 new applications", n)
+	}
+	if len(screen(t, srvB, later[19])) != 1 {
+		t.Fatal("B does not see the applications written after the hole")
+	}
+	if len(screen(t, srvB, g.Person())) != 0 {
+		t.Fatal("B screens a stranger as a candidate")
+	}
+	for poll := range 5 {
+		before := srvB.Screener.FeedRowsRead()
+		if _, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil {
+			t.Fatal(err)
+		}
+		if n := srvB.Screener.FeedRowsRead() - before; n != 0 {
+			t.Fatalf("poll %d with nothing new read %d feed rows (the changes since the rolled-back one, again)", poll+1, n)
+		}
+	}
+	if len(screen(t, srvB, later[0])) != 1 {
+		t.Fatal("B lost an application while waiting for the hole")
 	}
 }

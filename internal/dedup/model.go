@@ -61,6 +61,9 @@ func labelOf(d enroll.DecidedPair) linkage.Label {
 // ErrRefused returned with the report.
 func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Actor, now time.Time) (ModelReport, error) {
 	var rep ModelReport
+	if s.loading.Load() {
+		return rep, fmt.Errorf("re-estimate the duplicate model: %w", errLoading)
+	}
 	stored, err := s.db.PairDecisions(ctx)
 	if err != nil {
 		return rep, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/cityid/cityid/internal/audit"
@@ -69,10 +71,18 @@ type FieldComparison struct {
 const (
 	ReviewPossibleDuplicate = "possible_duplicate"
 	ReviewScreeningFailed   = "screening_failed"
+	// ReviewScreeningPending: taken while the server's screening index was
+	// still loading (a first start rebuilds it); screened again once an
+	// index is ready (ScreenPending), and never approved before.
+	ReviewScreeningPending = "screening_pending"
 	// ReviewRevokedStation: imported from a field station revoked since
 	// (a packet sealed before revocation and uploaded late).
 	ReviewRevokedStation = "revoked_station"
 )
+
+// ErrScreeningPending is what a Screener returns while its index is still
+// loading: the application goes to review with ReviewScreeningPending.
+var ErrScreeningPending = errors.New("duplicate screening: the index is still loading")
 
 // SetScreener turns on duplicate screening at submission.
 func (s *Service) SetScreener(sc Screener) { s.screener = sc }
@@ -344,7 +354,8 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 			return err
 		}
 		if left == 0 && row.Status == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
-			row.Status, row.ReviewReason, row.UpdatedAt = StatusSubmitted, "", now
+			row.Status, row.ReviewReason = afterScreening(row)
+			row.UpdatedAt = now
 			if err := tx.UpdateApplication(ctx, row); err != nil {
 				return err
 			}
@@ -379,7 +390,8 @@ func (s *Service) LinkDuplicate(ctx context.Context, by auth.Actor, id, candidat
 		}
 		now := s.now().UTC()
 		if left == 0 && row.Status == StatusNeedsReview && row.ReviewReason == ReviewPossibleDuplicate {
-			row.Status, row.ReviewReason, row.UpdatedAt = StatusSubmitted, "", now
+			row.Status, row.ReviewReason = afterScreening(row)
+			row.UpdatedAt = now
 			if err := tx.UpdateApplication(ctx, row); err != nil {
 				return err
 			}
@@ -405,4 +417,96 @@ func (s *Service) personOf(row Record, wrapped []byte) (person.Person, error) {
 	defer dk.Destroy()
 	u, err := unseal(dk, row)
 	return u.person, err
+}
+
+// ScreenPending screens the applications taken while a screening index was
+// loading (ReviewScreeningPending), at most limit of them, with the
+// screener, whose index must be ready now: one with possible duplicates
+// stays in review with them as candidates (ReviewPossibleDuplicate); one
+// without returns to the normal queue, so the supervisor sees it was
+// screened. Each outcome is audited (action application.screen, actor
+// system). An application decided or screened by another server meanwhile
+// is left as it is. It returns how many it screened; with
+// ErrScreeningPending when the index is not ready yet.
+func (s *Service) ScreenPending(ctx context.Context, limit int) (int, error) {
+	if s.screener == nil {
+		return 0, nil
+	}
+	ids, err := s.db.PendingScreening(ctx, limit)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	type pending struct {
+		id, fieldReview string
+		p               person.Person
+	}
+	var todo []pending
+	err = s.db.ScreeningApplications(ctx, ids, func(row Record, wrapped []byte) error {
+		if wrapped == nil || row.Sealed.GivenNames == nil {
+			return nil // personal data erased since: nothing to compare
+		}
+		p, err := s.personOf(row, wrapped)
+		if err != nil {
+			return err
+		}
+		todo = append(todo, pending{row.ID, row.FieldReview, p})
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("screen pending applications: %w", err)
+	}
+	slices.SortFunc(todo, func(a, b pending) int { return strings.Compare(a.id, b.id) })
+	n := 0
+	for _, a := range todo {
+		matches, screenErr := s.screener.Screen(ctx, a.id, a.p)
+		if errors.Is(screenErr, ErrScreeningPending) {
+			return n, screenErr
+		}
+		err := s.db.InTx(ctx, func(tx Tx) error {
+			now := s.now().UTC()
+			var candidates []DuplicateCandidate
+			for _, m := range matches {
+				if m.ID != a.id {
+					candidates = append(candidates, DuplicateCandidate{ApplicationID: a.id, CandidateID: m.ID, Probability: m.Probability, CreatedAt: now})
+				}
+			}
+			status, reason := afterScreening(Record{FieldReview: a.fieldReview})
+			switch {
+			case screenErr != nil:
+				status, reason = StatusNeedsReview, ReviewScreeningFailed
+			case len(candidates) > 0:
+				status, reason = StatusNeedsReview, ReviewPossibleDuplicate
+			}
+			if err := tx.SetScreened(ctx, a.id, status, reason, now); err != nil {
+				return err
+			}
+			if len(candidates) > 0 {
+				if err := tx.InsertDuplicateCandidates(ctx, candidates); err != nil {
+					return err
+				}
+			}
+			return tx.AppendAudit(ctx, audit.Event{At: now, Actor: auth.System().StaffID, Action: "application.screen",
+				Purpose: "screening_pending", RecordType: "application", RecordID: a.id})
+		})
+		switch {
+		case errors.Is(err, errs.ErrWriteConflict):
+			continue // decided, or screened by another server, meanwhile
+		case err != nil:
+			return n, fmt.Errorf("screen pending application %s: %w", a.id, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// afterScreening is where an application goes once screening no longer
+// holds it (its duplicates resolved, or screened after the index loaded):
+// back to review for its field station's reason if it has one (a packet
+// sealed after its station was revoked is seen by a supervisor whatever
+// screening finds), else to the normal queue.
+func afterScreening(r Record) (Status, string) {
+	if r.FieldReview != "" {
+		return StatusNeedsReview, r.FieldReview
+	}
+	return StatusSubmitted, ""
 }

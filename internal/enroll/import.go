@@ -108,6 +108,8 @@ func (s *Service) Import(ctx context.Context, clerk, supervisor auth.Actor, item
 		if s.screener != nil {
 			matches, err := s.screener.Screen(ctx, "", p)
 			switch {
+			case errors.Is(err, ErrScreeningPending):
+				r.Status, r.ReviewReason = StatusNeedsReview, ReviewScreeningPending
 			case err != nil:
 				r.Status, r.ReviewReason = StatusNeedsReview, ReviewScreeningFailed
 			case len(matches) > 0:

@@ -10,10 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -64,7 +62,7 @@ func New(db Store, v *vault.Vault, s config.Settings, now func() time.Time, rand
 		loc = time.UTC // settings validation already refuses an unknown zone
 	}
 	svc := &Service{db: db, vault: v, settings: s, photo: spec, now: now, rand: random, loc: loc,
-		counts: &countCache{min: countCacheMin, ttl: countCacheTTL, bySite: map[string]cachedCounts{}}}
+		counts: newCountCache()}
 	days := s.Retention.DraftDays
 	if days <= 0 {
 		days = 30
@@ -314,12 +312,17 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 				}
 			}
 			switch {
+			case errors.Is(screenErr, ErrScreeningPending):
+				row.Status, row.ReviewReason = StatusNeedsReview, ReviewScreeningPending
 			case screenErr != nil:
 				row.Status, row.ReviewReason = StatusNeedsReview, ReviewScreeningFailed
 			case len(candidates) > 0:
 				row.Status, row.ReviewReason = StatusNeedsReview, ReviewPossibleDuplicate
 			case in.Field != nil && in.Field.Review != "":
 				row.Status, row.ReviewReason = StatusNeedsReview, in.Field.Review
+			}
+			if in.Field != nil {
+				row.FieldReview = in.Field.Review
 			}
 		}
 		row.UpdatedAt = now
@@ -638,6 +641,10 @@ func (s *Service) decide(ctx context.Context, by auth.Actor, id string, to Statu
 		if from != StatusSubmitted && from != StatusNeedsReview {
 			return fmt.Errorf("application %s is %s: %w", id, from, ErrState)
 		}
+		if to == StatusApproved && from == StatusNeedsReview && row.ReviewReason == ReviewScreeningPending {
+			// Never approved unscreened: it is screened once an index is ready.
+			return validationErr(person.Errors{{Field: "note", Key: "dup.error.pending_approve"}})
+		}
 		var sealedNotes []byte
 		if note != "" {
 			pr, err := tx.Person(ctx, row.PersonID)
@@ -702,95 +709,6 @@ func (s *Service) Counts(ctx context.Context, by auth.Actor) (map[Status]int, er
 		out[st] += v
 	}
 	return out, nil
-}
-
-// The dashboard's counts by status are a scan of a site's applications:
-// nothing at a program's start, seconds per page view at a million. Once
-// a site holds countCacheMin applications, its counts are kept for
-// countCacheTTL (each server scans at most once per site in that time),
-// so a large city's dashboard may be that many seconds behind; a small
-// program always sees exact counts. One request at a time scans a site:
-// when kept counts expire, the others meanwhile show the counts it
-// replaces; when none are kept (a server just started), they wait for its
-// result. Fifty clerks' dashboards do not each scan the same rows.
-const (
-	countCacheMin = 10_000
-	countCacheTTL = 15 * time.Second
-)
-
-type countCache struct {
-	min    int
-	ttl    time.Duration
-	mu     sync.Mutex
-	bySite map[string]cachedCounts
-	// scanning holds the scans under way, by site.
-	scanning map[string]*countScan
-}
-
-// countScan is one scan of a site's counts; done closes when m and err are set.
-type countScan struct {
-	done chan struct{}
-	m    map[Status]int
-	err  error
-}
-
-type cachedCounts struct {
-	at time.Time
-	m  map[Status]int
-}
-
-// countApplications is Store.CountApplications through the count cache.
-func (s *Service) countApplications(ctx context.Context, site string) (map[Status]int, error) {
-	c := s.counts
-	now := s.now()
-	c.mu.Lock()
-	e, ok := c.bySite[site]
-	scan := c.scanning[site]
-	if ok && (now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 || scan != nil) {
-		c.mu.Unlock()
-		return maps.Clone(e.m), nil
-	}
-	if scan != nil {
-		// Nothing kept yet (a server just started): wait for the scan under
-		// way rather than start the same one again.
-		c.mu.Unlock()
-		select {
-		case <-scan.done:
-			if scan.err == nil {
-				return maps.Clone(scan.m), nil
-			}
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return s.db.CountApplications(ctx, site)
-	}
-	scan = &countScan{done: make(chan struct{})}
-	if c.scanning == nil {
-		c.scanning = map[string]*countScan{}
-	}
-	c.scanning[site] = scan
-	c.mu.Unlock()
-	m, err := s.db.CountApplications(ctx, site)
-	scan.m, scan.err = m, err
-	c.mu.Lock()
-	delete(c.scanning, site)
-	c.mu.Unlock()
-	close(scan.done)
-	if err != nil {
-		return nil, err
-	}
-	total := 0
-	for _, n := range m {
-		total += n
-	}
-	c.mu.Lock()
-	if total >= c.min {
-		c.bySite[site] = cachedCounts{at: now, m: maps.Clone(m)}
-	} else {
-		delete(c.bySite, site)
-	}
-	c.mu.Unlock()
-	return m, nil
 }
 
 // ReferenceAlphabet avoids look-alike characters (0/O, 1/I/L) so references can be read aloud.

@@ -34,6 +34,9 @@ type Store interface {
 	// ScreeningApplications is EachApplication for the given ids (those
 	// that no longer exist are skipped), in no particular order.
 	ScreeningApplications(ctx context.Context, ids []string, fn func(r Record, wrappedKey []byte) error) error
+	// PendingScreening lists (at most limit) the ids of applications in
+	// review with ReviewScreeningPending.
+	PendingScreening(ctx context.Context, limit int) ([]string, error)
 	// DuplicateCandidates lists an application's open candidates, most likely first.
 	DuplicateCandidates(ctx context.Context, applicationID string) ([]DuplicateCandidate, error)
 	// CardsOf lists the cards issued from an application, oldest first.
@@ -69,6 +72,9 @@ type Tx interface {
 	// (recording the decision, and notes when not nil); errs.ErrWriteConflict
 	// when it is no longer in status from, so two deciders cannot both win.
 	SetApplicationStatus(ctx context.Context, id string, from, to Status, reason, decidedBy string, notes []byte, at time.Time) error
+	// SetScreened moves an application pending screening to status with
+	// the review reason; errs.ErrWriteConflict when it is no longer pending.
+	SetScreened(ctx context.Context, id string, status Status, reason string, at time.Time) error
 
 	Person(ctx context.Context, id string) (PersonKey, error)
 	InsertPerson(ctx context.Context, p PersonKey) error
@@ -125,13 +131,17 @@ type Record struct {
 	WaiverReason   string
 	DecisionReason string
 	ReviewReason   string // why it needs a supervisor: ReviewPossibleDuplicate, ReviewScreeningFailed
-	DecidedBy      string
-	NameDOBIndex   []byte // keyed blind index for exact search
-	Sealed         Sealed
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	SubmittedAt    time.Time
-	DecidedAt      time.Time
+	// FieldReview is why a field station's application needs a supervisor
+	// whatever screening finds (ReviewRevokedStation): ReviewReason says
+	// the screening's state and is overwritten, this is not.
+	FieldReview  string
+	DecidedBy    string
+	NameDOBIndex []byte // keyed blind index for exact search
+	Sealed       Sealed
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	SubmittedAt  time.Time
+	DecidedAt    time.Time
 }
 
 // Sealed holds an application's personal data as vault ciphertext, column

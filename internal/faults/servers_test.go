@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,11 +56,14 @@ func startServer(t *testing.T, bin, dir, dbURL, name, publicURL string) *appServ
 	}
 	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
 	waitFor(t, name+" /readyz", 90*time.Second, func() bool { return get("http://"+s.addr+"/readyz") == http.StatusOK })
+	// /readyz does not wait for the screening index (it loads in the
+	// background); the tests want it loaded, as a server minutes old has it.
+	waitFor(t, name+" screening index", 90*time.Second, func() bool { return s.gauge("cityid_screening_index_ready") == 1 })
 	return s
 }
 
-// leading reads the server's cityid_jobs_leader gauge (-1: no answer).
-func (s *appServer) leading() int {
+// gauge reads one unlabelled gauge from the server's metrics (-1: no answer).
+func (s *appServer) gauge(name string) int {
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + s.metrics + "/metrics")
 	if err != nil {
 		return -1
@@ -66,15 +71,19 @@ func (s *appServer) leading() int {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "cityid_jobs_leader "); ok {
-			if strings.TrimSpace(v) == "1" {
-				return 1
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return -1
 			}
-			return 0
+			return int(n)
 		}
 	}
 	return -1
 }
+
+// leading reads the server's cityid_jobs_leader gauge (-1: no answer).
+func (s *appServer) leading() int { return s.gauge("cityid_jobs_leader") }
 
 func get(u string) int {
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(u)
@@ -193,7 +202,14 @@ func TestServersBehindHAProxy(t *testing.T) {
 	pg := newCluster(t)
 	bin := binary(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	front := freeAddr(t)
+	// The proxy's port stays bound until HAProxy starts: a port chosen and
+	// released at once can be handed to an app server started meanwhile,
+	// and requests then go to that server directly, past the proxy.
+	frontLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := frontLn.Addr().String()
 	public := "http://" + front
 
 	// A city's sites and some residents already on record.
@@ -245,13 +261,31 @@ backend cityid
 		t.Fatal(err)
 	}
 	hp := exec.Command(haproxy, "-db", "-f", cfgFile)
-	var hpOut strings.Builder
+	var hpOut bytes.Buffer
 	hp.Stdout, hp.Stderr = &hpOut, &hpOut
+	frontLn.Close()
 	if err := hp.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hp.Process.Kill(); hp.Wait() })
-	waitFor(t, "HAProxy to serve /readyz", 30*time.Second, func() bool { return get(public+"/readyz") == http.StatusOK })
+	hpDone := make(chan struct{})
+	var hpErr error
+	go func() { hpErr = hp.Wait(); close(hpDone) }()
+	t.Cleanup(func() { hp.Process.Kill(); <-hpDone })
+	// Ready when HAProxy itself answers (its X-Served-By header): whatever
+	// else might hold the port would not set it.
+	waitFor(t, "HAProxy to serve /readyz", 30*time.Second, func() bool {
+		select {
+		case <-hpDone:
+			t.Fatalf("HAProxy exited (%v):\n%s", hpErr, hpOut.String())
+		default:
+		}
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(public + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && resp.Header.Get("X-Served-By") != ""
+	})
 
 	// Sessions move between servers.
 	clerk := newProxyClient(public)

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cityid/cityid/internal/enroll"
 )
@@ -85,16 +87,51 @@ func (db *DB) ScreeningChanges(ctx context.Context, after int64, limit int) ([]S
 	if err != nil {
 		return nil, fmt.Errorf("screening changes: %w", err)
 	}
+	out, err := scanChanges(rows, nil)
+	if err != nil {
+		return nil, fmt.Errorf("screening changes: %w", err)
+	}
+	return out, nil
+}
+
+// scanChanges appends the rows (seq, application_id, person_id) to out and
+// closes them.
+func scanChanges(rows *sql.Rows, out []ScreeningChange) ([]ScreeningChange, error) {
 	defer rows.Close()
-	var out []ScreeningChange
 	for rows.Next() {
 		var c ScreeningChange
 		if err := rows.Scan(&c.Seq, &c.ApplicationID, &c.PersonID); err != nil {
-			return nil, fmt.Errorf("screening changes: %w", err)
+			return nil, err
 		}
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// ScreeningChangesAt returns the changes numbered seqs that exist now, in
+// order: a server asks for the numbers it saw missing (a write numbered
+// earlier that had not committed yet) by name, so a number that never
+// commits (its write rolled back) costs a lookup a poll, not a re-read of
+// every change since it.
+func (db *DB) ScreeningChangesAt(ctx context.Context, seqs []int64) ([]ScreeningChange, error) {
+	var out []ScreeningChange
+	for len(seqs) > 0 {
+		page := seqs[:min(len(seqs), 500)]
+		seqs = seqs[len(page):]
+		args := make([]any, len(page))
+		for i, n := range page {
+			args[i] = n
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(page)), ", ")
+		rows, err := db.query(ctx, "SELECT seq, application_id, person_id FROM screening_changes WHERE seq IN ("+in+") ORDER BY seq", args...)
+		if err != nil {
+			return nil, fmt.Errorf("screening changes by number: %w", err)
+		}
+		if out, err = scanChanges(rows, out); err != nil {
+			return nil, fmt.Errorf("screening changes by number: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // PruneScreeningChanges keeps the newest keep changes and deletes the rest;
@@ -172,13 +209,74 @@ func (db *DB) ScreeningApplications(ctx context.Context, ids []string, fn func(a
 	return nil
 }
 
-// MatchEncodingOf returns one person's stored "no list" encoding, or
-// ErrNotFound.
-func (db *DB) MatchEncodingOf(ctx context.Context, personID string) ([]byte, error) {
-	var enc []byte
-	err := db.queryRow(ctx, "SELECT encoding FROM match_encodings WHERE person_id = ?", personID).Scan(&enc)
-	if err != nil {
-		return nil, notFound(err, "match encoding of person "+personID)
+// MatchEncodingsOf returns the stored "no list" encodings of people, by
+// person id (a person without one is absent): one query for a page of
+// up to 500 people, where a server following the change feed used to
+// ask once for every person taken anywhere.
+func (db *DB) MatchEncodingsOf(ctx context.Context, personIDs []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for len(personIDs) > 0 {
+		page := personIDs[:min(len(personIDs), 500)]
+		personIDs = personIDs[len(page):]
+		args := make([]any, len(page))
+		for i, id := range page {
+			args[i] = id
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(page)), ", ")
+		rows, err := db.query(ctx, "SELECT person_id, encoding FROM match_encodings WHERE person_id IN ("+in+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("match encodings of people: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var enc []byte
+			if err := rows.Scan(&id, &enc); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("match encodings of people: %w", err)
+			}
+			out[id] = enc
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("match encodings of people: %w", err)
+		}
 	}
-	return enc, nil
+	return out, nil
+}
+
+// PendingScreening lists (by id, at most limit) the applications waiting in
+// review because they were taken while a screening index was loading.
+func (db *DB) PendingScreening(ctx context.Context, limit int) ([]string, error) {
+	rows, err := db.query(ctx, fmt.Sprintf(`SELECT id FROM applications WHERE review_reason = ? AND status = ?
+		ORDER BY id LIMIT %d`, limit), enroll.ReviewScreeningPending, string(enroll.StatusNeedsReview))
+	if err != nil {
+		return nil, fmt.Errorf("applications pending screening: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("applications pending screening: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// SetScreened records that an application pending screening was screened:
+// it moves to status with the review reason; ErrConflict when it is no
+// longer pending (decided meanwhile, or screened by another server).
+func (tx *Tx) SetScreened(ctx context.Context, id string, status enroll.Status, reason string, at time.Time) error {
+	res, err := tx.exec(ctx, `UPDATE applications SET status = ?, review_reason = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND review_reason = ?`,
+		string(status), reason, micros(at), id, string(enroll.StatusNeedsReview), enroll.ReviewScreeningPending)
+	if err != nil {
+		return fmt.Errorf("set application screened: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("application %s is not pending screening: %w", id, ErrConflict)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"errors"
 	"io"
 	"testing"
 	"time"
@@ -97,8 +96,8 @@ func TestScreeningChanges(t *testing.T) {
 		if first, _ := db.FirstScreeningChange(ctx); first != last {
 			t.Errorf("after pruning the first change is %d, want %d", first, last)
 		}
-		if _, err := db.MatchEncodingOf(ctx, "per_app_1"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("MatchEncodingOf(no encoding) err = %v, want ErrNotFound", err)
+		if encs, err := db.MatchEncodingsOf(ctx, []string{"per_app_1"}); err != nil || len(encs) != 0 {
+			t.Errorf("MatchEncodingsOf(no encoding) = %q, %v; want none", encs, err)
 		}
 
 		// Dump, load into a fresh database of the same dialect, write again.

@@ -52,12 +52,14 @@ func (s *Server) summaryRows(ctx context.Context, c *call, list []enroll.Summary
 		rows[i] = summaryRow{ID: a.ID, Reference: a.Reference, Site: names[a.SiteID], Status: string(a.Status),
 			StatusLabel: c.P.T("web.status." + string(a.Status)), Category: c.P.T("web.category." + a.AgeCategory),
 			Language: c.P.T("web.lang.name." + a.Language), Draft: a.Status == enroll.StatusDraft,
-			When: s.formatTime(when)}
+			When: s.formatTime(c.P, when)}
 		switch a.ReviewReason {
 		case enroll.ReviewPossibleDuplicate:
 			rows[i].Flag = c.P.T("dup.flag_short")
 		case enroll.ReviewScreeningFailed:
 			rows[i].Flag = c.P.T("dup.screening_failed_short")
+		case enroll.ReviewScreeningPending:
+			rows[i].Flag = c.P.T("dup.screening_pending_short")
 		case enroll.ReviewRevokedStation:
 			rows[i].Flag = c.P.T("field.revoked_station_short")
 		}
@@ -238,7 +240,7 @@ func (s *Server) applicationViewData(ctx context.Context, c *call, a *enroll.App
 		if doc, ok := st.Document(d.Type); ok {
 			name = config.DocumentName(doc, c.P.Lang, c.P.T)
 		}
-		v.Documents = append(v.Documents, docRow{Name: name, Issuer: d.Issuer, Expires: d.Expires.String()})
+		v.Documents = append(v.Documents, docRow{Name: name, Issuer: d.Issuer, Expires: dayIn(c.P, d.Expires)})
 	}
 	v.Fee = fee.Format(a.Quote.AmountCents, st.Fees.Currency, c.P.Lang)
 	v.Payment = paymentText(c.P, st, a.Payment)
@@ -374,7 +376,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 		rc := receiptCopy{P: pr, Program: s.programName(l), Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
 			StatusKey: string(a.Status), Status: pr.T("web.status." + string(a.Status)),
 			Payment: paymentText(pr, st, a.Payment), Fee: fee.Format(a.Quote.AmountCents, st.Fees.Currency, l),
-			Next: pr.T("web.receipt.next." + string(a.Status)), Date: s.formatTime(a.SubmittedAt)}
+			Next: pr.T("web.receipt.next." + string(a.Status)), Date: s.formatTime(pr, a.SubmittedAt)}
 		if a.DecisionReason != "" {
 			rc.Reason = pr.T("review.reason." + a.DecisionReason)
 		}
@@ -385,14 +387,9 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 	return s.views.render(w, http.StatusOK, "receipt", "layout", p)
 }
 
-// formatTimeIn is how a person reads a time: in the program's time zone,
-// named by its abbreviation ("2026-03-02 10:00 EST"), never UTC.
-func formatTimeIn(t time.Time, loc *time.Location) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(loc).Format("2006-01-02 15:04 MST")
+// formatTime is how a person reads a moment: in the program's time zone,
+// named by its abbreviation, never UTC, in pr's language ("December 5,
+// 2026, 2:05 PM EST", "5 de diciembre de 2026, 14:05 EST").
+func (s *Server) formatTime(pr i18n.Printer, t time.Time) string {
+	return pr.DateTime(t.In(s.svc.Location))
 }
-
-// formatTime is formatTimeIn in the program's time zone.
-func (s *Server) formatTime(t time.Time) string { return formatTimeIn(t, s.svc.Location) }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
@@ -24,6 +25,9 @@ type dashboardView struct {
 	// Field stations waiting for a supervisor, and approved ones that have
 	// not synced for field.stale_days (supervisors and administrators).
 	FieldPending, FieldStale, StaleDays int
+	// IndexLoading is set while the duplicate-screening index loads (how
+	// much is loaded): applications taken now wait in review.
+	IndexLoading string
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -57,6 +61,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 			}
 		}
 		v.StaleDays = int(s.svc.Field.StaleAfter().Hours() / 24)
+	}
+	if s.svc.ScreeningLoading != nil && c.Actor.Can(auth.RoleClerk, auth.RoleSupervisor, auth.RoleAdmin) {
+		if pct, ok := s.svc.ScreeningLoading(); ok {
+			v.IndexLoading = strconv.Itoa(pct) + "%"
+		}
 	}
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "dashboard", "layout", p)
