@@ -61,7 +61,7 @@ func TestDecodeHardTellerPhotos(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := DecodeQRImage(bytes.NewReader(jpg), 0)
+			got, err := decodeQRImageWithin(bytes.NewReader(jpg), 0, testBackstop)
 			if err != nil || got != c.Payload {
 				t.Errorf("DecodeQRImage(photo) = %d chars, %v; want the card's %d-char payload", len(got), err, len(c.Payload))
 			}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
@@ -95,10 +96,17 @@ func TestDecodeCoveredFinderPattern(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := DecodeQRImage(bytes.NewReader(jpg), 0)
+			got, err := decodeQRImageWithin(bytes.NewReader(jpg), 0, testBackstop)
 			if err != nil || got != c.Payload {
 				t.Errorf("DecodeQRImage(photo) = %d chars, %v; want the card's %d-char payload", len(got), err, len(c.Payload))
 			}
 		})
 	}
 }
+
+// testBackstop replaces the server's 20 s wall-clock backstop in tests of
+// which photos can be read: on a test machine at load 22 (two cores) the
+// top-left-covered photo's attempts ran past 20 s and it was reported
+// unreadable; the same attempts read it on a quiet machine (the whole
+// package took 22 s in CI). The work budget, a count, is what is tested.
+const testBackstop = 5 * time.Minute

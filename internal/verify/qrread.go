@@ -448,8 +448,11 @@ func finderBox(info *detector.FinderPatternInfo) (image.Rectangle, float64) {
 // flattened, then cropped to the finder patterns and enlarged; finally, for
 // a tight crop or a screenshot with only the standard quiet zone, framed in
 // white and as a pure symbol.
-func decodeQR(img image.Image) (string, error) {
-	rd := &reader{deadline: time.Now().Add(decodeDeadline)}
+func decodeQR(img image.Image) (string, error) { return decodeQRWithin(img, decodeDeadline) }
+
+// decodeQRWithin is decodeQR giving up after backstop of wall-clock time.
+func decodeQRWithin(img image.Image, backstop time.Duration) (string, error) {
+	rd := &reader{deadline: time.Now().Add(backstop)}
 	g := toGrey(img)
 	if n := g.w * g.h; n > maxDecodePixels {
 		g = g.shrink(int(math.Ceil(math.Sqrt(float64(n) / maxDecodePixels))))
