@@ -30,8 +30,8 @@ const loadtestUsage = `Drive a running server (or the proxy in front of several)
 and report latency percentiles per page group.
 
 Usage:
-  cityid loadtest staff  --url URL [--clerks 50] [--supervisors 0] [--duration 60s] [--think 0s]
-  cityid loadtest intake --url URL [--clerks 10] [--duration 60s] [--think 0s] [--seed S]
+  cityid loadtest staff  --url URL [--clerks 50] [--supervisors 0] [--duration 60s] [--think 0s] [--wait-ready 0s]
+  cityid loadtest intake --url URL [--clerks 10] [--duration 60s] [--think 0s] [--seed S] [--wait-ready 0s]
 
 Both take --data DIR and --db URL of the city the server runs on: the test
 signs its accounts in through the authentication service (password, then
@@ -47,7 +47,12 @@ staff:  each user walks the dashboard, a page of the site's applications, one
 intake: each clerk opens the intake form, submits a complete synthetic
         application with a photo and opens its receipt; reports applications/s.
 
-A line of progress every 10 s; at the end p50/p95/p99/max per page group.`
+A line of progress every 10 s; at the end p50/p95/p99/max per page group.
+
+To measure a server's first minute, give --wait-ready 5m, start the server
+once the test says its staff are signed in, and the load begins the moment
+URL/readyz answers 200 (signing fifty accounts in can take longer than the
+server takes to start).`
 
 func cmdLoadtest(ctx context.Context, stdio IO, args []string) error {
 	if len(args) == 0 || (args[0] != "staff" && args[0] != "intake") {
@@ -70,6 +75,7 @@ func cmdLoadtest(ctx context.Context, stdio IO, args []string) error {
 	duration := fs.Duration("duration", time.Minute, "how long to run")
 	think := fs.Duration("think", 0, "pause between one user's requests (0: none, the worst case)")
 	seed := fs.Int64("seed", 0, "seed of the synthetic applicants (intake; 0: from the clock)")
+	waitReady := fs.Duration("wait-ready", 0, "after signing in, wait up to this long for URL/readyz to answer 200, then start (0: start at once)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -80,6 +86,10 @@ func cmdLoadtest(ctx context.Context, stdio IO, args []string) error {
 	}
 	if *clerks < 0 || *supervisors < 0 || *clerks+*supervisors == 0 || *duration <= 0 {
 		fmt.Fprintln(stdio.Err, "cityid loadtest: need at least one clerk or supervisor and a positive --duration")
+		return errUsage
+	}
+	if *waitReady < 0 {
+		fmt.Fprintln(stdio.Err, "cityid loadtest: --wait-ready must not be negative")
 		return errUsage
 	}
 	// The sign-in limits are per process and per address; this process
@@ -107,6 +117,14 @@ func cmdLoadtest(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *waitReady > 0 {
+		fmt.Fprintf(stdio.Err, "%d staff signed in; waiting up to %s for %s/readyz\n", len(sessions), *waitReady, u.Redacted())
+		waited, err := awaitReady(ctx, strings.TrimRight(*base, "/")+"/readyz", *waitReady)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdio.Err, "ready after %s of waiting\n", waited.Round(time.Millisecond))
+	}
 	fmt.Fprintf(stdio.Err, "%d staff signed in; running %s against %s\n", len(sessions), *duration, u.Redacted())
 	o := loadtest.Options{URL: strings.TrimRight(*base, "/"), Sessions: sessions, Duration: *duration, Think: *think, Progress: stdio.Err}
 	var rep loadtest.Report
@@ -121,6 +139,43 @@ func cmdLoadtest(ctx context.Context, stdio IO, args []string) error {
 	}
 	rep.Write(stdio.Out)
 	return nil
+}
+
+// readyPoll is how often awaitReady asks: the load starts at most this
+// long after the server is ready.
+const readyPoll = 50 * time.Millisecond
+
+// awaitReady asks readyz until it answers 200 (a server not yet listening
+// refuses the connection; one starting answers 503) or limit has passed,
+// and returns how long it waited.
+func awaitReady(ctx context.Context, readyz string, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, readyz, nil)
+		if err != nil {
+			return 0, fmt.Errorf("loadtest: %w", err)
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(start), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				return 0, err
+			}
+			return 0, fmt.Errorf("loadtest: %s did not answer 200 within %s", readyz, limit)
+		case <-t.C:
+		}
+	}
 }
 
 // signIn makes (or re-enables) the test accounts, gives each a new random

@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cityid/cityid/internal/app"
@@ -25,24 +27,7 @@ func TestLoadtest(t *testing.T) {
 		t.Skip("drives a server for a few seconds")
 	}
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "data")
-	opts := auth.DefaultOptions()
-	opts.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Auth: &opts, Screening: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	if _, err := demo.Bulk(ctx, a, demo.Options{Residents: 120, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	defer ts.Close()
-	srv, err := web.New(a.Services, web.Options{PublicURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, dir, ts, srv := loadtestCity(t, 120)
 	ts.Config.Handler = srv.Handler()
 
 	run := func(args ...string) string {
@@ -103,4 +88,95 @@ func TestLoadtest(t *testing.T) {
 			t.Errorf("%s still enabled after the load test", name)
 		}
 	}
+}
+
+// With --wait-ready the load test signs in, waits while the server is not
+// yet ready (its /readyz answers 503, and so does every page) and starts
+// once it is, so no request fails; a server that never gets ready is a
+// clear error, and the accounts are disabled all the same.
+func TestLoadtestWaitReady(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a server for a second")
+	}
+	ctx := context.Background()
+	a, dir, ts, srv := loadtestCity(t, 20)
+	// Starting: every request is refused until /readyz has been asked
+	// three times (never, when readyAfter is negative).
+	var mu sync.Mutex
+	asked, readyAfter := 0, 3
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if r.URL.Path == "/readyz" {
+			asked++
+		}
+		ready := readyAfter >= 0 && asked > readyAfter
+		mu.Unlock()
+		if !ready {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		srv.Handler().ServeHTTP(w, r)
+	})
+	run := func(wait string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		args := []string{"loadtest", "staff", "--clerks", "1", "--supervisors", "1", "--data", dir, "--url", ts.URL,
+			"--duration", "1s", "--wait-ready", wait}
+		code := Run(ctx, IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, args)
+		return code, out.String(), errOut.String()
+	}
+
+	code, out, errOut := run("30s")
+	if code != 0 {
+		t.Fatalf("loadtest --wait-ready 30s = exit %d:\n%s%s", code, out, errOut)
+	}
+	if m := regexp.MustCompile(`(?m)^\d+ requests in .*, (\d+) failed$`).FindStringSubmatch(out); m == nil || m[1] != "0" {
+		t.Errorf("requests failed although the test waited for the server to be ready; report:\n%s", out)
+	}
+	mu.Lock()
+	if asked <= readyAfter {
+		t.Errorf("/readyz asked %d times, want more than %d (until it answered 200)", asked, readyAfter)
+	}
+	readyAfter = -1 // a server that never gets ready
+	mu.Unlock()
+
+	code, out, errOut = run("300ms")
+	if code == 0 || !strings.Contains(errOut, "did not answer 200 within 300ms") {
+		t.Errorf("loadtest against a server never ready = exit %d, want a failure saying /readyz did not answer 200 within 300ms:\n%s%s", code, out, errOut)
+	}
+	for _, name := range []string{"loadtest-clerk-01", "loadtest-supervisor-01"} {
+		st, err := a.Auth.StaffByUsername(ctx, auth.System(), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !st.Disabled {
+			t.Errorf("%s still enabled after the load test gave up waiting", name)
+		}
+	}
+}
+
+// loadtestCity opens a city of n synthetic residents in a new data
+// directory and a test server for it, its handler left to the caller;
+// both close when the test ends.
+func loadtestCity(t *testing.T, n int) (*app.App, string, *httptest.Server, *web.Server) {
+	t.Helper()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	opts := auth.DefaultOptions()
+	opts.Argon = auth.TestParams()
+	a, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Auth: &opts, Screening: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if _, err := demo.Bulk(ctx, a, demo.Options{Residents: n, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	srv, err := web.New(a.Services, web.Options{PublicURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, dir, ts, srv
 }
