@@ -17,7 +17,9 @@ type Options struct {
 	Mode       Mode
 	Key        []byte // Bloom mode: the encoding key, from the vault
 	Thresholds Thresholds
-	// Workers is the number of goroutines comparing pairs (default GOMAXPROCS).
+	// Workers is the number of goroutines comparing pairs, and preparing
+	// records as an Index adds them in bulk (AddBatch; LoadSnapshot counts
+	// its reader among them); default GOMAXPROCS.
 	Workers int
 	// MaxBlock caps a block: a block of every "García" born in one year
 	// adds pairs faster than it adds matches. A record's blocks over the cap

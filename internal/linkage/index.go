@@ -240,24 +240,36 @@ func (ix *Index) putLocked(id string, e entry, keys []uint64) {
 	ix.sc.tf.add(&ix.entries[s], 1)
 }
 
+// yieldEvery is how many records a loading loop (AddBatch, LoadSnapshot)
+// handles between calls to runtime.Gosched. A server serves while its
+// index loads: a request woken by its database's answer otherwise waits
+// for a loading goroutine's time slice to run out — 10 ms of wall time,
+// far longer on a busy machine — once for every query it makes. 64
+// records are well under a millisecond of work, and a Gosched with
+// nothing else to run costs a fraction of a microsecond.
+const yieldEvery = 64
+
 // AddBatch is Add of records[i] as resident ids[i] for every i, in that
 // order — the slots, and so what Train samples, are those of as many Adds
-// — with the records normalized and packed on every core first: a
-// rebuild at start spends most of its time there, and Add one by one
-// from the loop that reads the database did it on one.
+// — with the records normalized and packed on Options.Workers goroutines
+// first: a rebuild at start spends most of its time there, and Add one by
+// one from the loop that reads the database did it on one.
 func (ix *Index) AddBatch(ids []string, records []Record) {
 	type prep struct {
 		e    entry
 		keys []uint64
 	}
 	ps := make([]prep, len(records))
-	workers := runtime.GOMAXPROCS(0)
+	workers := ix.opt.Workers
 	per := (len(records) + workers - 1) / workers
 	var wg sync.WaitGroup
 	for start := 0; start < len(records); start += per {
 		end := min(start+per, len(records))
 		wg.Go(func() {
 			for i := start; i < end; i++ {
+				if (i-start)%yieldEvery == yieldEvery-1 {
+					runtime.Gosched()
+				}
 				e := ix.entryOf(&records[i])
 				keys := e.keys
 				if e.p != nil {

@@ -166,24 +166,29 @@ func TestAddBatchAsAdd(t *testing.T) {
 	for i := range recs {
 		one.Add(ids[i], recs[i])
 	}
-	batch, _ := NewIndex(Options{}, nil)
-	for start := 0; start < len(recs); start += 700 {
-		end := min(start+700, len(recs))
-		batch.AddBatch(ids[start:end], recs[start:end])
-	}
-	if !slices.Equal(one.ids, batch.ids) || !slices.Equal(one.free, batch.free) {
-		t.Fatal("AddBatch put residents in other slots than Add")
-	}
 	one.Train(1)
-	batch.Train(1)
-	if diff := cmp.Diff(one.Model(), batch.Model()); diff != "" {
-		t.Fatalf("models differ (-Add +AddBatch):\n%s", diff)
-	}
-	for i := 0; i < len(people); i += 37 {
-		r := FromPerson("", g.Duplicate(people[i]))
-		if diff := cmp.Diff(one.Screen(r), batch.Screen(r)); diff != "" {
-			t.Fatalf("record %d: candidates differ (-Add +AddBatch):\n%s", i, diff)
-		}
+	// One worker (a server that serves while it loads) and several.
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			batch, _ := NewIndex(Options{Workers: workers}, nil)
+			for start := 0; start < len(recs); start += 700 {
+				end := min(start+700, len(recs))
+				batch.AddBatch(ids[start:end], recs[start:end])
+			}
+			if !slices.Equal(one.ids, batch.ids) || !slices.Equal(one.free, batch.free) {
+				t.Fatal("AddBatch put residents in other slots than Add")
+			}
+			batch.Train(1)
+			if diff := cmp.Diff(one.Model(), batch.Model()); diff != "" {
+				t.Fatalf("models differ (-Add +AddBatch):\n%s", diff)
+			}
+			for i := 0; i < len(people); i += 37 {
+				r := FromPerson("", g.Duplicate(people[i]))
+				if diff := cmp.Diff(one.Screen(r), batch.Screen(r)); diff != "" {
+					t.Fatalf("record %d: candidates differ (-Add +AddBatch):\n%s", i, diff)
+				}
+			}
+		})
 	}
 }
 

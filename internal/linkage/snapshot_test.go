@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/synth"
 )
 
@@ -35,7 +38,17 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	ix.Remove("r7")
 	ix.Add("r8", FromPerson("", people[9]))
 	b := snapshotOf(t, ix)
-	loaded, err := NewIndex(Options{}, nil)
+	// The reader adding alone (a server that serves while it loads), and
+	// with two goroutines adding beside it.
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			testSnapshotLoad(t, ix, people, g, b, workers)
+		})
+	}
+}
+
+func testSnapshotLoad(t *testing.T, ix *Index, people []person.Person, g *synth.Generator, b []byte, workers int) {
+	loaded, err := NewIndex(Options{Workers: workers}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,20 +159,9 @@ func FuzzLoadSnapshot(f *testing.F) {
 	})
 }
 
-// BenchmarkSnapshot builds an index of -linkage.residents synthetic
-// residents, writes its snapshot and loads it into a new index; it reports
-// the snapshot's size, the time to write and to load it, and the heap of
-// the index rebuilt by Add against the one loaded from the snapshot.
-func BenchmarkSnapshot(b *testing.B) {
-	n := *benchResidents
+// benchIndex builds a trained index of n synthetic residents.
+func benchIndex(b *testing.B, n int) *Index {
 	g := synth.New(77)
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	h0 := heap()
 	ix, err := NewIndex(Options{}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -168,6 +170,23 @@ func BenchmarkSnapshot(b *testing.B) {
 		ix.Add(fmt.Sprint(i), FromPerson("", g.Person()))
 	}
 	ix.Train(1)
+	return ix
+}
+
+// BenchmarkSnapshot builds an index of -linkage.residents synthetic
+// residents, writes its snapshot and loads it into a new index; it reports
+// the snapshot's size, the time to write and to load it, and the heap of
+// the index rebuilt by Add against the one loaded from the snapshot.
+func BenchmarkSnapshot(b *testing.B) {
+	n := *benchResidents
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	h0 := heap()
+	ix := benchIndex(b, n)
 	built := heap() - h0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -198,5 +217,71 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.ReportMetric(float64(heap()-h1)/(1<<20), "loaded-heap-MB")
 		b.ReportMetric(float64(built)/(1<<20), "built-heap-MB")
 		runtime.KeepAlive(loaded)
+	}
+}
+
+// BenchmarkLoadWhileServing loads a snapshot of -linkage.residents
+// synthetic residents (at most 300,000) while "requests" arrive every
+// 5 ms, each eight rounds of a 0.5 ms wait (a database round trip) and
+// 0.1 ms of work, as a server that serves while its index loads sees
+// them. It reports the requests' p50 and p99 and the load's seconds, with
+// Workers GOMAXPROCS (the default: the reader and GOMAXPROCS-1 adding
+// goroutines) and one fewer. Compare within one run: the machine's other
+// work moves every figure.
+func BenchmarkLoadWhileServing(b *testing.B) {
+	n := min(*benchResidents, 300_000)
+	snap := snapshotOf(b, benchIndex(b, n))
+	request := func() time.Duration {
+		start := time.Now()
+		for range 8 {
+			time.Sleep(500 * time.Microsecond)
+			for t := time.Now(); time.Since(t) < 100*time.Microsecond; {
+			}
+		}
+		return time.Since(start)
+	}
+	for _, workers := range []int{runtime.GOMAXPROCS(0), max(1, runtime.GOMAXPROCS(0)-1)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for range b.N {
+				runtime.GC()
+				loaded, _ := NewIndex(Options{Workers: workers}, nil)
+				loaded.Reserve(n)
+				done := make(chan time.Duration)
+				go func() {
+					t0 := time.Now()
+					if _, err := loaded.LoadSnapshot(bytes.NewReader(snap)); err != nil {
+						b.Error(err)
+					}
+					done <- time.Since(t0)
+				}()
+				var mu sync.Mutex
+				var lat []time.Duration
+				var wg sync.WaitGroup
+				tick := time.NewTicker(5 * time.Millisecond)
+				var load time.Duration
+			loop:
+				for {
+					select {
+					case load = <-done:
+						break loop
+					case <-tick.C:
+						wg.Go(func() {
+							d := request()
+							mu.Lock()
+							lat = append(lat, d)
+							mu.Unlock()
+						})
+					}
+				}
+				tick.Stop()
+				wg.Wait()
+				slices.Sort(lat)
+				pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+				b.ReportMetric(load.Seconds(), "load-s")
+				b.ReportMetric(pct(0.5), "req-p50-ms")
+				b.ReportMetric(pct(0.99), "req-p99-ms")
+				b.ReportMetric(float64(len(lat)), "requests")
+			}
+		})
 	}
 }
