@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -136,6 +137,47 @@ func TestSubmitReadApprove(t *testing.T) {
 			actions = append(actions, events[i].Action+"/"+events[i].Outcome)
 		}
 		want := "[application.submit/ok application.read/ok application.approve/denied application.approve/ok application.read/ok]"
+		if got := fmtList(actions); got != want {
+			t.Errorf("audit trail = %s, want %s", got, want)
+		}
+	})
+}
+
+// TestGetWithoutPhoto: the receipt's read leaves the portrait unread but
+// gives everything else Get gives, and is checked and audited like Get.
+func TestGetWithoutPhoto(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		got, err := e.app.Enroll.Submit(ctx, e.clerkA, "", intake(t, "Rosa", "Quispe"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := e.app.Enroll.Get(ctx, e.clerkA, got.ID, enroll.PurposeReceipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := e.app.Enroll.GetWithoutPhoto(ctx, e.clerkA, got.ID, enroll.PurposeReceipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(whole.Photo) == 0 || text.Photo != nil {
+			t.Fatalf("photo: Get %d bytes, GetWithoutPhoto %d bytes; want some, then none", len(whole.Photo), len(text.Photo))
+		}
+		whole.Photo = nil
+		if fmt.Sprintf("%+v", *whole) != fmt.Sprintf("%+v", *text) {
+			t.Errorf("GetWithoutPhoto differs from Get beyond the photo:\n%+v\n%+v", *text, *whole)
+		}
+		if _, err := e.app.Enroll.GetWithoutPhoto(ctx, e.clerkB, got.ID, enroll.PurposeReceipt); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("another site's clerk: err = %v, want ErrForbidden", err)
+		}
+		events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: got.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for i := len(events) - 1; i >= 0; i-- {
+			actions = append(actions, events[i].Action+"/"+events[i].Outcome+"/"+events[i].Purpose)
+		}
+		want := "[application.submit/ok/ application.read/ok/receipt application.read/ok/receipt application.read/denied/]"
 		if got := fmtList(actions); got != want {
 			t.Errorf("audit trail = %s, want %s", got, want)
 		}

@@ -464,11 +464,26 @@ const maxNote = 500
 // person; it never reaches the audit event or a log. An empty note stores
 // nothing.
 func (s *Service) GetNoted(ctx context.Context, by auth.Actor, id string, purpose Purpose, note string) (*Application, error) {
+	return s.get(ctx, by, id, purpose, note, true)
+}
+
+// GetWithoutPhoto is Get for a page that does not show the portrait (the
+// receipt): the sealed photo is neither fetched nor decrypted, and the
+// result's Photo is nil. The read is checked and audited as Get's.
+func (s *Service) GetWithoutPhoto(ctx context.Context, by auth.Actor, id string, purpose Purpose) (*Application, error) {
+	return s.get(ctx, by, id, purpose, "", false)
+}
+
+func (s *Service) get(ctx context.Context, by auth.Actor, id string, purpose Purpose, note string, withPhoto bool) (*Application, error) {
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > maxNote {
 		return nil, validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
 	}
-	row, err := s.db.Application(ctx, id)
+	read := s.db.Application
+	if !withPhoto {
+		read = s.db.ApplicationWithoutPhoto
+	}
+	row, err := read(ctx, id)
 	if errors.Is(err, errs.ErrNotFound) {
 		// Denied-by-guessing is audited like any other refusal.
 		return nil, errors.Join(s.deny(ctx, by, sanitizeID(id), "application.read", errs.ErrNotFound), wrapNotFound(err, id))

@@ -17,6 +17,9 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 
 	Application(ctx context.Context, id string) (Record, error)
+	// ApplicationWithoutPhoto is Application without the sealed photo
+	// (Sealed.Photo nil), for reads that do not show it.
+	ApplicationWithoutPhoto(ctx context.Context, id string) (Record, error)
 	// ApplicationByReference finds the record with a reference code.
 	ApplicationByReference(ctx context.Context, ref string) (Record, error)
 	// ListApplications returns summaries (no personal data), oldest

@@ -170,8 +170,9 @@ type purposeView struct {
 
 // openApplication opens a record for display. A decided record needs a
 // purpose picked from a list; without one the purpose form is shown and
-// nil is returned.
-func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call, defaultPurpose enroll.Purpose) (*enroll.Application, error) {
+// nil is returned. photo says whether the page shows the portrait: one
+// that does not (the receipt) leaves the sealed photo unread.
+func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call, defaultPurpose enroll.Purpose, photo bool) (*enroll.Application, error) {
 	id := r.PathValue("id")
 	purpose := enroll.Purpose(r.URL.Query().Get("purpose"))
 	if purpose == "" {
@@ -189,7 +190,11 @@ func (s *Server) openApplication(w http.ResponseWriter, r *http.Request, c *call
 		}
 		purpose = defaultPurpose
 	}
-	a, err := s.svc.Applications.Get(r.Context(), c.Actor, id, purpose)
+	get := s.svc.Applications.Get
+	if !photo {
+		get = s.svc.Applications.GetWithoutPhoto
+	}
+	a, err := get(r.Context(), c.Actor, id, purpose)
 	if errors.Is(err, errs.ErrForbidden) {
 		// Do not confirm that another site's record exists.
 		return nil, httplayer.Fail(http.StatusNotFound, "web.error.not_found", err)
@@ -219,7 +224,7 @@ type applicationView struct {
 type docRow struct{ Name, Issuer, Expires string }
 
 func (s *Server) applicationView(w http.ResponseWriter, r *http.Request, c *call) error {
-	a, err := s.openApplication(w, r, c, enroll.PurposeReview)
+	a, err := s.openApplication(w, r, c, enroll.PurposeReview, true)
 	if a == nil || err != nil {
 		return err
 	}
@@ -356,7 +361,7 @@ type receiptView struct {
 // and again after the decision (approved, or rejected with the reason).
 // It is printed in the resident's language first, then English or Spanish.
 func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error {
-	a, err := s.openApplication(w, r, c, enroll.PurposeReceipt)
+	a, err := s.openApplication(w, r, c, enroll.PurposeReceipt, false)
 	if a == nil || err != nil {
 		return err
 	}

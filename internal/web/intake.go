@@ -402,7 +402,7 @@ func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) err
 	if errors.Is(err, enroll.ErrState) && id != "" && action == "submit" {
 		// The draft was submitted already: a second click on Submit, or
 		// the same draft submitted from another tab. Show what exists.
-		if done, gerr := s.svc.Applications.Get(r.Context(), c.Actor, id, enroll.PurposeReceipt); gerr == nil && done.Status != enroll.StatusDraft {
+		if done, gerr := s.svc.Applications.GetWithoutPhoto(r.Context(), c.Actor, id, enroll.PurposeReceipt); gerr == nil && done.Status != enroll.StatusDraft {
 			a, err = done, nil
 		}
 	}
