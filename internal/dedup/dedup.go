@@ -34,7 +34,8 @@ type Screener struct {
 	db    *store.DB
 	t     linkage.Thresholds
 
-	feed feed // where this server is in the change feed (Sync, Follow)
+	feed feed       // where this server is in the change feed (Sync, Follow)
+	own  ownChanges // this server's own writes, applied by Add; Sync skips them
 	// base is the population-trained built-in model (Load), used when no
 	// stored version is active; modelVersion the version in use.
 	base         *linkage.Model
@@ -367,9 +368,14 @@ func (s *Screener) Screen(ctx context.Context, self string, p person.Person) ([]
 
 // Add indexes (or re-indexes) one record. While the index loads it does
 // nothing: the write's change row brings the record in once it is built.
-func (s *Screener) Add(id string, p person.Person) {
+// change, when not 0, is that row's number: the record is in this index
+// now, so Sync skips the row instead of reading and decrypting it again.
+func (s *Screener) Add(id string, p person.Person, change int64) {
 	if !s.loading.Load() {
 		s.ix.Add(id, linkage.FromPerson(id, p))
+		if change > 0 {
+			s.own.add(change)
+		}
 	}
 }
 

@@ -69,6 +69,50 @@ func (s *Screener) FeedRowsRead() int64 {
 	return s.feed.rowsRead
 }
 
+// ownChanges are the numbers of change rows this server wrote and applied
+// to its index as it wrote them (Add): its own intakes, which Sync need
+// not read back and decrypt. Its lock is not the feed's, so that an intake
+// never waits for a poll. Only a number is kept, never an application id:
+// a later change to the same application (another server's decision) is
+// another number and is applied.
+type ownChanges struct {
+	mu   sync.Mutex
+	seqs map[int64]bool
+}
+
+func (o *ownChanges) add(seq int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seqs == nil {
+		o.seqs = map[int64]bool{}
+	}
+	o.seqs[seq] = true
+}
+
+// take reports whether seq is one of this server's and forgets it.
+func (o *ownChanges) take(seq int64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.seqs[seq] {
+		return false
+	}
+	delete(o.seqs, seq)
+	return true
+}
+
+// forget drops the numbers a poll has passed without meeting them (read
+// before Add marked them: they were applied like another server's), except
+// those the feed still waits for.
+func (o *ownChanges) forget(upTo int64, gaps map[int64]int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for seq := range o.seqs {
+		if _, waiting := gaps[seq]; seq <= upTo && !waiting {
+			delete(o.seqs, seq)
+		}
+	}
+}
+
 func (f *feed) reset(cursor int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -149,6 +193,9 @@ func (s *Screener) Sync(ctx context.Context, svc *enroll.Service) (int, error) {
 	persons := map[string]bool{}
 	seen := map[string]bool{}
 	take := func(c store.ScreeningChange) {
+		if s.own.take(c.Seq) {
+			return // this server's own write, in its index since it was made
+		}
 		if !seen[c.ApplicationID] {
 			seen[c.ApplicationID] = true
 			todo = append(todo, c.ApplicationID)
@@ -221,6 +268,7 @@ func (s *Screener) Sync(ctx context.Context, svc *enroll.Service) (int, error) {
 		return 0, err
 	}
 	f.cursor = top
+	s.own.forget(top, f.gaps)
 	return len(todo), nil
 }
 

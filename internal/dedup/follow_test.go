@@ -314,3 +314,46 @@ func TestSyncAfterRolledBackChange(t *testing.T) {
 		t.Fatal("B lost an application while waiting for the hole")
 	}
 }
+
+// TestSyncSkipsOwnIntakes: a server put its own intake in its index as it
+// took it, so following the feed does not read and decrypt it again; the
+// other server does, and both screen the person alike. A later change to
+// that application from the other server (a rejection) is still applied.
+func TestSyncSkipsOwnIntakes(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, dbURL string) {
+		srvA, srvB, e := twoServers(t, dbURL)
+		for _, s := range []*app.App{srvA, srvB} { // the feed so far: the setup's
+			if _, err := s.Screener.Sync(ctx, s.Enroll); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g := synth.New(49)
+		p := g.Person()
+		first := e.submit(t, p, "own") // on A
+		rowsA := srvA.Screener.FeedRowsRead()
+		if n, err := srvA.Screener.Sync(ctx, srvA.Enroll); err != nil || n != 0 {
+			t.Fatalf("A's Sync after its own intake = %d, %v; want nothing re-read", n, err)
+		}
+		if srvA.Screener.FeedRowsRead() != rowsA+1 {
+			t.Errorf("A read %d feed rows; want the one change, then skipped", srvA.Screener.FeedRowsRead()-rowsA)
+		}
+		if n, err := srvB.Screener.Sync(ctx, srvB.Enroll); err != nil || n != 1 {
+			t.Fatalf("B's Sync after A's intake = %d, %v; want 1 re-read", n, err)
+		}
+		probe := g.Duplicate(p)
+		onA, onB := screen(t, srvA, probe), screen(t, srvB, probe)
+		if len(onA) != 1 || onA[0].ID != first.ID || fmt.Sprint(onA) != fmt.Sprint(onB) {
+			t.Fatalf("a duplicate of A's applicant: A finds %v, B finds %v; want %s on both alike", onA, onB, first.ID)
+		}
+
+		if err := srvB.Enroll.Reject(ctx, e.supervisor, first.ID, "not_resident", ""); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := srvA.Screener.Sync(ctx, srvA.Enroll); err != nil || n != 1 {
+			t.Fatalf("A's Sync after B's rejection = %d, %v; want 1 re-read", n, err)
+		}
+		if got := screen(t, srvA, probe); len(got) != 0 {
+			t.Errorf("A still screens the application B rejected: %v", got)
+		}
+	})
+}

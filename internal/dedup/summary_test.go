@@ -37,7 +37,7 @@ func TestExplainSummary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sc.Add("a", base)
+			sc.Add("a", base, 0)
 			ex, err := sc.Explain("a", tc.p)
 			if err != nil {
 				t.Fatal(err)

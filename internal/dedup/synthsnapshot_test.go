@@ -42,7 +42,7 @@ func TestSyntheticSnapshot(t *testing.T) {
 	}
 	g := synth.New(1500)
 	for i := sc.Len(); i < n; i++ {
-		sc.Add(fmt.Sprintf("syn_%08d", i), g.Person())
+		sc.Add(fmt.Sprintf("syn_%08d", i), g.Person(), 0)
 	}
 	ws, err := sc.WriteSnapshot(ctx)
 	if err != nil {

@@ -21,7 +21,10 @@ type Screener interface {
 	// Screen returns likely matches for p, never including self.
 	Screen(ctx context.Context, self string, p person.Person) ([]Match, error)
 	// Add puts (or replaces) a record in the index; Remove takes it out.
-	Add(id string, p person.Person)
+	// change, when not 0, is the number of the screening change the write
+	// of p added: this index has applied it, so following the change feed
+	// need not read and decrypt the record again.
+	Add(id string, p person.Person, change int64)
 	Remove(id string)
 	// Explain compares p with one indexed record field by field.
 	Explain(candidateID string, p person.Person) (Explanation, error)

@@ -165,7 +165,7 @@ func (s *Service) Import(ctx context.Context, clerk, supervisor auth.Actor, item
 			if err := tx.InsertPerson(ctx, persons[i]); err != nil {
 				return err
 			}
-			if err := tx.InsertApplication(ctx, rows[i]); err != nil {
+			if _, err := tx.InsertApplication(ctx, rows[i]); err != nil {
 				return err
 			}
 		}
@@ -188,7 +188,7 @@ func (s *Service) Import(ctx context.Context, clerk, supervisor auth.Actor, item
 	if s.screener != nil {
 		for i, pr := range preps {
 			if out[i].Status != StatusRejected {
-				s.screener.Add(out[i].ID, pr.p)
+				s.screener.Add(out[i].ID, pr.p, 0)
 			}
 		}
 	}

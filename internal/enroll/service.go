@@ -213,6 +213,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 	}
 
 	var out *Application
+	var change int64 // the screening change of a new application
 	err := s.db.InTx(ctx, func(tx Tx) error {
 		now := s.now().UTC()
 		var row Record
@@ -342,7 +343,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		if existing {
 			err = tx.UpdateApplication(ctx, row)
 		} else {
-			err = tx.InsertApplication(ctx, row)
+			change, err = tx.InsertApplication(ctx, row)
 		}
 		if err != nil {
 			return err
@@ -376,7 +377,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		return nil, err
 	}
 	if submit && s.screener != nil && (out.Status == StatusSubmitted || out.Status == StatusNeedsReview) {
-		s.screener.Add(out.ID, out.Person)
+		s.screener.Add(out.ID, out.Person, change)
 	}
 	out.Status, out.ReviewReason = clerkView(by, out.Status, out.ReviewReason)
 	return out, nil

@@ -67,8 +67,10 @@ type Tx interface {
 	Application(ctx context.Context, id string) (Record, error)
 	// ApplicationByIdempotencyKey finds the record a clerk created with key.
 	ApplicationByIdempotencyKey(ctx context.Context, clerkID, key string) (Record, error)
-	// InsertApplication fails with errs.ErrWriteConflict on a repeated (clerk, key).
-	InsertApplication(ctx context.Context, r Record) error
+	// InsertApplication stores r with its screening change (the change
+	// feed's row) and returns that change's number; it fails with
+	// errs.ErrWriteConflict on a repeated (clerk, key).
+	InsertApplication(ctx context.Context, r Record) (change int64, err error)
 	// UpdateApplication rewrites every mutable column of r.
 	UpdateApplication(ctx context.Context, r Record) error
 	// SetApplicationStatus moves an application from one status to another

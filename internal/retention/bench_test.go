@@ -84,7 +84,7 @@ func seedRejected(b *testing.B, e *env, n int) {
 						Sex: field(29), Address: field(140), Contact: field(70), Extras: field(60), Documents: field(160),
 						Photo: field(12_000), Notes: field(50)},
 					CreatedAt: now, UpdatedAt: now, SubmittedAt: now, DecidedAt: now}
-				if err := tx.InsertApplication(ctx, a); err != nil {
+				if _, err := tx.InsertApplication(ctx, a); err != nil {
 					return err
 				}
 			}

@@ -91,27 +91,37 @@ func scanApplication(s scanner) (enroll.Record, error) {
 	return a, nil
 }
 
-// InsertApplication inserts a; a repeated (clerk, idempotency key) is ErrConflict.
-func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) error {
+// InsertApplication inserts a with its screening change and returns the
+// change's number; a repeated (clerk, idempotency key) is ErrConflict.
+func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) (int64, error) {
 	ph := strings.TrimSuffix(strings.Repeat("?, ", 34), ", ")
 	insert := "INSERT INTO applications (" + appColumns + ") VALUES (" + ph + ")"
+	var change int64
 	if tx.dialect == Postgres {
 		// The screening change in the same statement: a round trip an
 		// intake less. SQLite has no INSERT inside WITH, and no round trip.
 		insert = "WITH a AS (" + insert + " RETURNING id, person_id)" +
-			" INSERT INTO screening_changes (application_id, person_id) SELECT id, person_id FROM a"
+			" INSERT INTO screening_changes (application_id, person_id) SELECT id, person_id FROM a RETURNING seq"
+		err := tx.queryRow(ctx, insert, appArgs(a)...).Scan(&change)
+		if isUnique(err) {
+			return 0, fmt.Errorf("application: %w", ErrConflict)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("insert application: %w", err)
+		}
+		return change, nil
 	}
 	_, err := tx.exec(ctx, insert, appArgs(a)...)
 	if isUnique(err) {
-		return fmt.Errorf("application: %w", ErrConflict)
+		return 0, fmt.Errorf("application: %w", ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("insert application: %w", err)
+		return 0, fmt.Errorf("insert application: %w", err)
 	}
-	if tx.dialect == Postgres {
-		return nil
+	if err := tx.queryRow(ctx, "INSERT INTO screening_changes (application_id, person_id) VALUES (?, ?) RETURNING seq", a.ID, a.PersonID).Scan(&change); err != nil {
+		return 0, fmt.Errorf("note screening change: %w", err)
 	}
-	return tx.noteScreening(ctx, a)
+	return change, nil
 }
 
 // UpdateApplication rewrites every mutable column of a.

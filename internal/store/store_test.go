@@ -49,7 +49,8 @@ func insert(t *testing.T, db *store.DB, a enroll.Record) error {
 		if err := tx.InsertPerson(ctx, enroll.PersonKey{ID: a.PersonID, WrappedKey: []byte("wrapped"), KEKID: "k1", CreatedAt: a.CreatedAt}); err != nil {
 			return err
 		}
-		return tx.InsertApplication(ctx, a)
+		_, err := tx.InsertApplication(ctx, a)
+		return err
 	})
 }
 
