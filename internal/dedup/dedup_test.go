@@ -76,7 +76,7 @@ func newEnv(t *testing.T) *env {
 	return &env{app: a, dir: dir, clerk: mk("clerk", auth.RoleClerk), supervisor: mk("super", auth.RoleSupervisor), photo: buf.Bytes(), today: person.DateOf(time.Now())}
 }
 
-func (e *env) submit(t *testing.T, p person.Person, key string) *enroll.Application {
+func (e *env) submit(t testing.TB, p person.Person, key string) *enroll.Application {
 	t.Helper()
 	q := fee.Compute(e.app.Settings.Fees, fee.KindNew, p.DateOfBirth, e.today)
 	in := enroll.Intake{Person: p, Photo: e.photo, IdempotencyKey: key,

@@ -25,7 +25,7 @@ import (
 // twoServers opens two app servers on one database (one data directory
 // for the keys, as a deployment shares its key file) with a site, a clerk
 // and a supervisor; e submits through the first.
-func twoServers(t *testing.T, dbURL string) (srvA, srvB *app.App, e *env) {
+func twoServers(t testing.TB, dbURL string) (srvA, srvB *app.App, e *env) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	openServer := func() *app.App {
