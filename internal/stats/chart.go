@@ -12,14 +12,18 @@ type Bar struct {
 	Cell  Cell
 }
 
-// Chart geometry, in SVG user units.
+// Chart geometry in CSS pixels. The SVG has no viewBox, so it is never
+// scaled: its text stays at fontSize on a 390 px phone as on a desktop
+// (a 640-unit drawing squeezed into a phone's width wrote 6 px labels).
+// Each label has its own line above its bar, so long site names and month
+// names need not share the width with the bars; bar lengths are fractions
+// of the chart's width, which the page decides.
 const (
-	chartWidth  = 640
-	labelWidth  = 220
-	valueWidth  = 60
-	barHeight   = 22
-	barGap      = 8
-	chartMargin = 8
+	fontSize   = 14
+	labelLine  = 20 // from a row's top to its bar's top; the label's baseline is at fontSize+1
+	barHeight  = 16
+	rowGap     = 12
+	barSpanPct = 78.0 // the longest bar's share of the width; the rest is for its value
 )
 
 // BarChart draws a horizontal bar chart as a standalone SVG element for
@@ -34,36 +38,33 @@ func BarChart(id, title, desc string, bars []Bar) []byte {
 	for _, b := range bars {
 		maxV = max(maxV, b.Cell.Value)
 	}
-	height := 2*chartMargin + len(bars)*(barHeight+barGap)
+	row := labelLine + barHeight + rowGap
+	height := len(bars)*row - rowGap
 	if len(bars) == 0 {
-		height = 2*chartMargin + barHeight
+		height = barHeight
 	}
-	span := chartWidth - labelWidth - valueWidth - 2*chartMargin
 	var b bytes.Buffer
 	esc := html.EscapeString
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 %d %d" width="100%%" aria-labelledby="%s-title %s-desc">`,
-		chartWidth, height, esc(id), esc(id))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="100%%" height="%d" aria-labelledby="%s-title %s-desc">`,
+		height, esc(id), esc(id))
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(id), esc(title), esc(id), esc(desc))
 	for i, bar := range bars {
-		y := chartMargin + i*(barHeight+barGap)
-		mid := y + barHeight/2 + 5
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="14" fill="#1f2937">%s</text>`,
-			labelWidth-8, mid, esc(bar.Label))
-		w := 0
-		if maxV > 0 && !bar.Cell.Suppressed {
-			w = bar.Cell.Value * span / maxV
-			if bar.Cell.Value > 0 && w == 0 {
-				w = 1
-			}
+		y := i * row
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="%d" fill="#1f2937">%s</text>`, y+fontSize+1, fontSize, esc(bar.Label))
+		pct := 0.0
+		if maxV > 0 && !bar.Cell.Suppressed && bar.Cell.Value > 0 {
+			pct = max(float64(bar.Cell.Value)*barSpanPct/float64(maxV), 0.3) // a non-zero count stays visible
 		}
-		if w > 0 {
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#1d4ed8"></rect>`, labelWidth, y, w, barHeight)
+		barY := y + labelLine
+		if pct > 0 {
+			fmt.Fprintf(&b, `<rect x="0" y="%d" width="%.2f%%" height="%d" fill="#1d4ed8"></rect>`, barY, pct, barHeight)
 		}
 		fill := "#1f2937"
 		if bar.Cell.Suppressed {
 			fill = "#6b7280"
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="%s">%s</text>`, labelWidth+w+6, mid, fill, esc(bar.Cell.Text))
+		fmt.Fprintf(&b, `<text x="%.2f%%" dx="6" y="%d" font-size="%d" fill="%s">%s</text>`,
+			pct, barY+barHeight/2+fontSize/2-2, fontSize, fill, esc(bar.Cell.Text))
 	}
 	b.WriteString(`</svg>`)
 	return b.Bytes()

@@ -148,6 +148,7 @@ func TestBrowserCashReconciliation(t *testing.T) {
 	if err != nil || len(bars) != 2 || bars[0] <= 0 || bars[1] <= bars[0] {
 		t.Errorf("chart bars (rendered widths) = %v, %v; want two, the 3rd's longer than the 2nd's", bars, err)
 	}
+	peek(t, bctx, "cash-1280.png")
 	w, err := chromedp.Run(bctx, chromedp.Evaluate[float64](`document.querySelector("#cash-chart-figure svg").getBoundingClientRect().width`))
 	if err != nil || w < 300 {
 		t.Errorf("the chart renders %v px wide (%v); want it drawn", w, err)
@@ -174,6 +175,7 @@ func TestBrowserCashReconciliation(t *testing.T) {
 	if sw, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || sw > 390 {
 		t.Errorf("reconciliation at 390 px is %d px wide (%v)", sw, err)
 	}
+	peek(t, bctx, "cash-390-es.png")
 	got, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#cash-expected")))
 	if got != "$25.00" {
 		t.Errorf("clerk's expected amount in Chromium = %q, want $25.00", got)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -43,4 +45,22 @@ func headless(t *testing.T, w, h int, timeout time.Duration) (context.Context, f
 		}
 	}
 	return bctx, run
+}
+
+// peek saves a full-page screenshot as name in $CITYID_PEEK_DIR, when set,
+// so a person can look at what a browser test saw (the journeys are
+// walked by eye before an issue is closed); otherwise it does nothing.
+func peek(t *testing.T, bctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CITYID_PEEK_DIR")
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

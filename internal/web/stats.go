@@ -117,7 +117,9 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	for _, m := range stats.Measures {
 		v.Measures = append(v.Measures, p.T("stats.measure."+string(m)))
 	}
-	span := p.T("stats.span", "from", rep.From, "to", rep.To)
+	// The charts' descriptions (read by screen readers) name the months as
+	// the page does, not as the CSV does.
+	span := p.T("stats.span", "from", label(stats.ByMonth, rep.From), "to", label(stats.ByMonth, rep.To))
 	for _, d := range []stats.Dimension{stats.ByMonth, stats.BySite, stats.ByLanguage} {
 		title := p.T("stats.chart." + string(d))
 		svg := stats.BarChart("chart-"+string(d), title, title+". "+span+". "+p.T("stats.suppressed_note"),
