@@ -159,6 +159,9 @@ type Application struct {
 	AgeCategory string
 	// ReviewReason says why it waits for a supervisor (possible duplicate, screening failed).
 	ReviewReason string
+	// FieldReview is its field station's reason for review (ReviewRevokedStation),
+	// which stands whatever ReviewReason says about the screening.
+	FieldReview string
 	// Decision
 	DecisionReason string
 	DecisionNote   string

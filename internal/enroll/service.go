@@ -560,7 +560,7 @@ func (s *Service) open(ctx context.Context, tx Tx, row Record) (*Application, er
 		ClerkID: row.ClerkID, Status: row.Status, Person: u.person, Documents: u.documents.Docs,
 		Caretaker: u.documents.Caretaker, Photo: u.photo, AgeCategory: row.AgeCategory,
 		Payment:        fee.Payment{Method: row.PaymentMethod, AmountCents: row.FeeCents, WaiverReason: row.WaiverReason, WaiverNote: u.notes.WaiverNote},
-		DecisionReason: row.DecisionReason, ReviewReason: row.ReviewReason, DecisionNote: u.notes.DecisionNote, DecidedBy: row.DecidedBy,
+		DecisionReason: row.DecisionReason, ReviewReason: row.ReviewReason, FieldReview: row.FieldReview, DecisionNote: u.notes.DecisionNote, DecidedBy: row.DecidedBy,
 		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt, DecidedAt: row.DecidedAt}
 	a.Quote = fee.Compute(s.settings.Fees, fee.Kind(row.FeeKind), a.Person.DateOfBirth, person.DateOf(row.CreatedAt))
 	if a.Quote.Kind == "" {

@@ -21,6 +21,10 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/evidence"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/site"
 )
 
@@ -261,6 +265,20 @@ func validForm(key string) url.Values {
 		"doc_type_0": {"passport"}, "doc_issuer_0": {"Mexico"}, "doc_expires_0": {"2030-01-01"},
 		"doc_type_1": {"lease"}, "doc_type_2": {"state_id"}, "doc_issuer_2": {"Connecticut"},
 		"payment_method": {"cash"},
+	}
+}
+
+// validIntake is validForm's adult as an enroll.Intake, for tests that
+// submit through the service (field imports, benchmarks).
+func validIntake(t testing.TB, e *env, key string) enroll.Intake {
+	t.Helper()
+	return enroll.Intake{
+		Person: person.Person{GivenNames: "Zenobia", FirstSurname: "Quetzalcóatl", DateOfBirth: person.Date{Year: 1988, Month: 4, Day: 17},
+			Address: person.Address{Line1: "123 Grand Ave", City: "New Haven", State: "CT", PostalCode: "06513"}, Language: "es"},
+		Documents:      []evidence.Shown{{Type: "passport", Expires: person.Date{Year: 2030, Month: 1, Day: 1}}, {Type: "lease"}, {Type: "state_id", Issuer: "Connecticut"}},
+		Photo:          testPNG(t),
+		Payment:        fee.Payment{Method: "cash", AmountCents: e.app.Settings.Fees.Adult},
+		IdempotencyKey: key,
 	}
 }
 

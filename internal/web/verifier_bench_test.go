@@ -12,10 +12,6 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/evidence"
-	"github.com/cityid/cityid/internal/fee"
-	"github.com/cityid/cityid/internal/person"
 )
 
 // BenchmarkVerifyPage measures the public verifier page on loopback: a
@@ -32,14 +28,7 @@ func BenchmarkVerifyPage(b *testing.B) {
 	sup := e.addStaff(b, "sup1", auth.RoleSupervisor, "")
 	clerkA := auth.Actor{StaffID: clerk.ID, Username: clerk.Username, Role: clerk.Role, SiteID: clerk.SiteID}
 	supA := auth.Actor{StaffID: sup.ID, Username: sup.Username, Role: sup.Role}
-	a, err := e.app.Enroll.Submit(ctx, clerkA, "", enroll.Intake{
-		Person: person.Person{GivenNames: "Zenobia", FirstSurname: "Quetzalcóatl", DateOfBirth: person.Date{Year: 1988, Month: 4, Day: 17},
-			Address: person.Address{Line1: "123 Grand Ave", City: "New Haven", State: "CT", PostalCode: "06513"}, Language: "es"},
-		Documents:      []evidence.Shown{{Type: "passport", Expires: person.Date{Year: 2030, Month: 1, Day: 1}}, {Type: "lease"}, {Type: "state_id", Issuer: "Connecticut"}},
-		Photo:          testPNG(b),
-		Payment:        fee.Payment{Method: "cash", AmountCents: e.app.Settings.Fees.Adult},
-		IdempotencyKey: "bench",
-	})
+	a, err := e.app.Enroll.Submit(ctx, clerkA, "", validIntake(b, e, "bench"))
 	if err != nil {
 		b.Fatal(err)
 	}
