@@ -44,6 +44,16 @@ func (s *Server) mountCards(pages *http.ServeMux) {
 	pages.Handle("POST /staff/cards/{id}/{action}", staff(s.cardAction, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/issue", staff(s.cardIssue, roleReview...))
 
+	// /es/verify, /en/verify…: a teller's bookmark or a link from the
+	// resident site in a language opens the verifier in it, as the
+	// language switch does (cookie, then /verify): the results, the phone
+	// tab and a retake stay in it, whatever the browser's Accept-Language.
+	for _, l := range s.svc.I18n.Languages() {
+		pages.Handle("GET /"+l+"/verify", h(s.inLanguage(l, "/verify")))
+		if s.svc.Presentations != nil {
+			pages.Handle("GET /"+l+"/verify/phone", h(s.inLanguage(l, "/verify/phone")))
+		}
+	}
 	v := &verifier{s: s, limit: throttle.New(verifyPagePerMinute, verifyPageBurst, verifyPageClients, s.svc.Now)}
 	s.svc.Guard.Share(v.limit, "web.verify")
 	pages.Handle("GET /verify", h(v.form))
