@@ -64,7 +64,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	if s.svc.ScreeningLoading != nil && c.Actor.Can(auth.RoleClerk, auth.RoleSupervisor, auth.RoleAdmin) {
 		if pct, ok := s.svc.ScreeningLoading(); ok {
-			v.IndexLoading = strconv.Itoa(pct) + "%"
+			v.IndexLoading = strconv.Itoa(pct) // the catalog writes the % as its language does ("37%", "37 %")
 		}
 	}
 	p.Data = v

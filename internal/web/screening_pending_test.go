@@ -12,20 +12,28 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 )
 
+// indexLoading gives e a screening index that is still loading, as serve
+// opens it (the index loads in the background); the dashboard is told it
+// is 37 % loaded.
+func indexLoading(t *testing.T, e *env) {
+	t.Helper()
+	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.SetLoading()
+	e.app.Enroll.SetScreener(sc)
+	e.app.Screener = sc
+	e.app.Services.ScreeningLoading = func() (int, bool) { return 37, !sc.State().Ready }
+}
+
 // TestScreeningPendingWhileIndexLoads: while the duplicate-screening index
 // is still loading, staff see it on the dashboard, an application taken
 // goes to the supervisor's queue marked "duplicate check pending" (in
 // English and Spanish), and approving it is refused with that reason.
 func TestScreeningPendingWhileIndexLoads(t *testing.T) {
 	e := newEnv(t)
-	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.SetLoading() // as serve opens it: the index loads in the background
-	e.app.Enroll.SetScreener(sc)
-	e.app.Screener = sc
-	e.app.Services.ScreeningLoading = func() (int, bool) { return 37, !sc.State().Ready }
+	indexLoading(t, e)
 	e.addStaff(t, "clerk", auth.RoleClerk, e.siteA.ID)
 	e.addStaff(t, "super", auth.RoleSupervisor, e.siteA.ID)
 	clerk := e.signIn(t, "clerk", testPassword)
