@@ -34,27 +34,6 @@ func openWithBackupKeys(ctx context.Context, data dataFlags) (*app.App, *backup.
 	return a, keys, nil
 }
 
-// stagedMeter shows a long command's progress stage by stage.
-type stagedMeter struct {
-	stdio IO
-	stage string
-	m     *meter
-}
-
-func (s *stagedMeter) set(stage string, n int64) {
-	if stage != s.stage {
-		s.done()
-		s.stage, s.m = stage, newMeter(s.stdio.Err, stage, 0)
-	}
-	s.m.Set(n)
-}
-
-func (s *stagedMeter) done() {
-	if s.m != nil {
-		s.m.Done()
-	}
-}
-
 func cmdBackup(ctx context.Context, stdio IO, args []string) error {
 	if len(args) > 0 && args[0] == "keys" {
 		return cmdBackupKeys(ctx, stdio, args[1:])
@@ -81,7 +60,7 @@ func cmdBackup(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	defer a.Close()
-	prog := &stagedMeter{stdio: stdio}
+	prog := &stagedMeter{w: stdio.Err}
 	start := time.Now()
 	m, err := backup.Make(ctx, backup.Source{DataDir: a.DataDir, DB: a.DB, Keys: keys, Now: a.Now, Log: a.Log, Progress: prog.set}, *out)
 	prog.done()
@@ -159,7 +138,7 @@ func cmdRestore(ctx context.Context, stdio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	prog := &stagedMeter{stdio: stdio}
+	prog := &stagedMeter{w: stdio.Err}
 	m, err := backup.Restore(ctx, *in, backup.Target{DataDir: *dataDir, DBURL: *dbURL, Keys: keys, MasterKey: o.KeySource(), Force: *force, Progress: prog.set})
 	prog.done()
 	switch {

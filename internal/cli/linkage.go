@@ -12,7 +12,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cityid/cityid/internal/linkage"
@@ -248,41 +247,13 @@ func encodingKey(path string) ([]byte, error) {
 	return b, nil
 }
 
-// linkageProgress reports long runs on w: a bar redrawn in place on a terminal,
-// a line every few seconds otherwise (logs, pipes).
+// linkageProgress reports a linkage run's stages on w, a meter each; off a
+// terminal, stages under 100,000 units show nothing.
 func linkageProgress(w io.Writer) func(stage string, done, total int) {
-	f, ok := w.(*os.File)
-	tty := false
-	if ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
-	var mu sync.Mutex
-	var last time.Time
-	lastStage := ""
+	s := &stagedMeter{w: w, label: "linkage: ", quietBelow: 100_000}
 	return func(stage string, done, total int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if total == 0 {
-			return
-		}
-		frac := float64(done) / float64(total)
-		if tty {
-			const width = 30
-			n := int(frac * width)
-			fmt.Fprintf(w, "\r%-8s [%s%s] %3.0f%%", stage, strings.Repeat("#", n), strings.Repeat(" ", width-n), frac*100)
-			if done >= total {
-				fmt.Fprintln(w)
-			}
-			return
-		}
-		if total < 100_000 {
-			return // small runs finish before anyone would read a line
-		}
-		if stage != lastStage || time.Since(last) >= 5*time.Second || done >= total {
-			fmt.Fprintf(w, "linkage: %s %d/%d (%.0f%%)\n", stage, done, total, frac*100)
-			last, lastStage = time.Now(), stage
+		if total > 0 {
+			s.setOf(stage, int64(done), int64(total))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -102,5 +103,50 @@ func (p *meter) Done() {
 	}
 	if p.tty {
 		fmt.Fprintln(p.w)
+	}
+}
+
+// stagedMeter shows a long command's progress stage by stage (a backup's
+// parts, a linkage run's blocking and scoring), a meter each; a new stage
+// finishes the previous one's display. Its methods may be called from
+// several goroutines.
+type stagedMeter struct {
+	w     io.Writer
+	label string // before each stage's name
+	// quietBelow: off a terminal, stages of fewer units show nothing (they
+	// finish before anyone would read a log line).
+	quietBelow int64
+	mu         sync.Mutex
+	stage      string
+	m          *meter
+}
+
+// set records n units done in stage, whose total is not known.
+func (s *stagedMeter) set(stage string, n int64) { s.setOf(stage, n, 0) }
+
+// setOf records n of total units done in stage (total 0: not known).
+func (s *stagedMeter) setOf(stage string, n, total int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil || stage != s.stage {
+		if s.m != nil {
+			s.m.Done()
+		}
+		s.stage, s.m = stage, newMeter(s.w, s.label+stage, total)
+	}
+	if s.m.closed || (!s.m.tty && total > 0 && total < s.quietBelow) {
+		return
+	}
+	s.m.Set(n)
+	if total > 0 && n >= total {
+		s.m.Done()
+	}
+}
+
+func (s *stagedMeter) done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m != nil {
+		s.m.Done()
 	}
 }

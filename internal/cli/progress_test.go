@@ -32,3 +32,28 @@ func TestMeterRecentRate(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkageProgressInLogs: off a terminal, a linkage run's long stages
+// each end with a line saying they are done, and short ones say nothing
+// (they finish before anyone would read a log).
+func TestLinkageProgressInLogs(t *testing.T) {
+	var buf bytes.Buffer
+	progress := linkageProgress(&buf)
+	for _, st := range []struct {
+		stage string
+		total int
+	}{{"blocking", 200_000}, {"scoring", 150_000}, {"clusters", 5_000}} {
+		for done := 0; done <= st.total; done += st.total / 4 {
+			progress(st.stage, done, st.total)
+		}
+		progress(st.stage, st.total, st.total) // workers may report the end twice
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		lines = append(lines, l[:strings.Index(l, " (")])
+	}
+	want := []string{"linkage: blocking: 200000/200000", "linkage: scoring: 150000/150000"}
+	if strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Errorf("progress lines = %q, want %q (from %q)", lines, want, buf.String())
+	}
+}
