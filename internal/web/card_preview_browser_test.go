@@ -40,8 +40,9 @@ func TestBrowserCardPreviewWhole(t *testing.T) {
 	for _, vp := range []struct {
 		name string
 		w, h int64
-	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
-		if err := chromedp.Do(bctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(ce.ts.URL+"/staff/cards/"+id),
+		lang string
+	}{{"desktop", 1280, 900, "en"}, {"phone", 390, 844, "es"}} {
+		if err := chromedp.Do(bctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(ce.ts.URL+"/lang/"+vp.lang+"?next=/staff/cards/"+id),
 			chromedp.WaitVisible(chromedp.CSS(".card-preview"))); err != nil {
 			body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
 			t.Fatalf("%s: open the card page: %v\n%s", vp.name, err, body)
@@ -62,6 +63,10 @@ func TestBrowserCardPreviewWhole(t *testing.T) {
 			if b.W < 300 || shown < natural*0.98 || shown > natural*1.02 || b.Fit == "cover" {
 				t.Errorf("%s: preview %d drawn %.0f×%.0f (%s) for a %.0f×%.0f card: cropped or squeezed", vp.name, i, b.W, b.H, b.Fit, b.NW, b.NH)
 			}
+		}
+		// A card number split over two lines reads as two numbers.
+		if lines, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.querySelector("h1 .reference").getClientRects().length`)); err != nil || lines != 1 {
+			t.Errorf("%s: the card number in the heading takes %d lines (%v), want 1", vp.name, lines, err)
 		}
 		if w, err := chromedp.Run(bctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || w > vp.w {
 			t.Errorf("%s: page is %d px wide at %d px (%v)", vp.name, w, vp.w, err)
