@@ -167,6 +167,25 @@ func (m *metrics) fitLines(s string, max, min, w float64, maxLines int, bold boo
 	return m.wrap(s, min, w, bold), min, false
 }
 
+// fitTwoLines fits a wide value into two lines of width w at the largest
+// size from max down to minValue, breaking after a comma where one lets both
+// halves fit ("c/o Columbus House, 586 Ella T. Grasso Boulevard," / "New
+// Haven CT 06519"), else between words.
+func (m *metrics) fitTwoLines(s string, max, w float64) ([]string, float64, bool) {
+	for size := max; size >= minValue; size -= 0.25 {
+		for i := strings.LastIndex(s, ", "); i > 0; i = strings.LastIndex(s[:i], ", ") {
+			first, second := s[:i+1], s[i+2:]
+			if m.width(first, size, true) <= w && m.width(second, size, true) <= w {
+				return []string{first, second}, size, true
+			}
+		}
+		if lines := m.wrap(s, size, w, true); len(lines) <= 2 {
+			return lines, size, true
+		}
+	}
+	return nil, minValue, false
+}
+
 // Front layout, in millimetres.
 const (
 	bandH      = 13.0
@@ -238,17 +257,94 @@ func (r *Renderer) front(m *metrics, c Card) (side, error) {
 			y += size*0.3528 + 0.6
 		}
 	}
-	// Fields in two columns; wide fields take a whole row.
+	// Fields in two columns; wide fields take a whole row. A wide value
+	// too long for one line at the smallest size (a shelter's care-of
+	// address: "c/o Columbus House, 586 Ella T. Grasso Boulevard, New
+	// Haven CT 06519") takes two, and its row grows by the second line.
 	top := max(y+0.2, fieldsTop)
 	cells, rows := placeFields(c.Fields)
+	half := (colW - 1.5) / 2
+	type placed struct {
+		lines []string
+		size  float64
+	}
+	// measure sets each value's lines and size, a wrapped value at most
+	// wrapMax points, and what each row grows by.
+	measure := func(wrapMax float64) ([]placed, []float64, float64, error) {
+		vals := make([]placed, len(c.Fields))
+		extra := make([]float64, rows) // mm a row grows by for a second line
+		var grown float64
+		for i, f := range c.Fields {
+			w := half
+			if f.Wide {
+				w = colW
+			}
+			vs, ok := m.fit(f.Value, valueSize, minValue, w, true)
+			lines := []string{f.Value}
+			if !ok && f.Wide {
+				lines, vs, ok = m.fitTwoLines(f.Value, wrapMax, w)
+				if ok && len(lines) == 2 {
+					extra[cells[i].row] = max(extra[cells[i].row], vs*0.3528+0.3)
+				}
+			}
+			if !ok {
+				return nil, nil, 0, fmt.Errorf("%w: the value of %q is too long", ErrLayout, f.Label)
+			}
+			vals[i] = placed{lines, vs}
+		}
+		for _, e := range extra {
+			grown += e
+		}
+		return vals, extra, grown, nil
+	}
+	// The largest size for wrapped values at which the rows still fit.
+	var (
+		vals  []placed
+		extra []float64
+		grown float64
+		err   error
+	)
+	for wrapMax := valueSize; ; wrapMax -= 0.25 {
+		wrapMax = max(wrapMax, minValue)
+		if vals, extra, grown, err = measure(wrapMax); err != nil {
+			return nil, err
+		}
+		if rows == 0 || (fieldsBot-top-grown)/float64(rows) >= 4.0 || wrapMax == minValue {
+			break
+		}
+	}
 	h := rowH
-	if rows > 0 && float64(rows)*h > fieldsBot-top {
-		h = (fieldsBot - top) / float64(rows)
+	if rows > 0 && float64(rows)*h+grown > fieldsBot-top {
+		h = (fieldsBot - top - grown) / float64(rows)
 		if h < 4.0 {
 			return nil, fmt.Errorf("%w: %d rows of fields", ErrLayout, rows)
 		}
 	}
-	half := (colW - 1.5) / 2
+	// A squeezed row gets smaller values, so that a value's baseline stays
+	// clear of the next row's label (at 4 mm rows 6.8-point values touched
+	// the labels under them).
+	if room := (h - 1.5 - 0.4 - 0.45) / 0.3528; room < valueSize {
+		for i, f := range c.Fields {
+			if vals[i].size <= room {
+				continue
+			}
+			w := half
+			if f.Wide {
+				w = colW
+			}
+			if len(vals[i].lines) == 2 {
+				if lines, vs, ok := m.fitTwoLines(f.Value, max(room, minValue), w); ok {
+					vals[i] = placed{lines, vs}
+				}
+			} else if vs, ok := m.fit(f.Value, max(room, minValue), minValue, w, true); ok {
+				vals[i].size = vs
+			}
+		}
+	}
+	rowY := make([]float64, rows)
+	for r := 1; r < rows; r++ {
+		rowY[r] = rowY[r-1] + h + extra[r-1]
+	}
 	for i, f := range c.Fields {
 		x, w := colX, half
 		if cells[i].col == 1 {
@@ -257,14 +353,15 @@ func (r *Renderer) front(m *metrics, c Card) (side, error) {
 		if f.Wide {
 			w = colW
 		}
-		fy := top + float64(cells[i].row)*h
+		fy := top + rowY[cells[i].row]
 		ls, _ := m.fit(f.Label, labelSize, 3.4, w, false)
 		ops = append(ops, textOp{x: x, y: fy + 1.5, size: ls, c: gray, s: f.Label})
-		vs, ok := m.fit(f.Value, valueSize, minValue, w, true)
-		if !ok {
-			return nil, fmt.Errorf("%w: the value of %q is too long", ErrLayout, f.Label)
+		v := vals[i]
+		ly := fy + 1.5 + v.size*0.3528 + 0.4
+		for _, l := range v.lines {
+			ops = append(ops, textOp{x: x, y: ly, size: v.size, bold: true, c: black, s: l})
+			ly += v.size*0.3528 + 0.3
 		}
-		ops = append(ops, textOp{x: x, y: fy + 1.5 + vs*0.3528 + 0.4, size: vs, bold: true, c: black, s: f.Value})
 	}
 	// Card number under the photo, badges at the bottom right.
 	ops = append(ops, textOp{x: margin, y: numberBase - 3.9, size: labelSize, c: gray, s: c.NumberLabel})

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -343,5 +345,70 @@ func TestInitials(t *testing.T) {
 		if got := initials(in); got != want {
 			t.Errorf("initials(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A shelter's care-of address is longer than one line of the card at the
+// smallest size: it takes two, every field still fits above the card
+// number, and nothing overlaps. The demo's residents at shelters got a
+// 500 for their card preview before.
+func TestLongAddressWrapsToTwoLines(t *testing.T) {
+	r := newRenderer(t)
+	c, _ := sampleCard(t, testSigner(t), portrait(200))
+	const addr = "c/o Columbus House, 586 Ella T. Grasso Boulevard, New Haven CT 06519"
+	c.Fields[4].Value = addr
+	c.Fields = append(c.Fields, Field{Label: "Emergency contact / Contacto de emergencia", Value: "Ana Ñúñez 203-555-0142", Wide: true})
+	if _, err := r.FrontPNG(c); err != nil {
+		t.Fatalf("FrontPNG with a care-of address: %v", err)
+	}
+	if err := r.PDF(io.Discard, []Card{c}, PDFOptions{Sheet: CardPages}); err != nil {
+		t.Fatalf("PDF with a care-of address: %v", err)
+	}
+	ops, err := r.front(r.newMetrics(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []textOp
+	for _, op := range ops {
+		if to, ok := op.(textOp); ok && to.y > fieldsTop-1 && to.x >= colX && to.y < numberBase-4 {
+			texts = append(texts, to)
+		}
+	}
+	var addrLines []string
+	for i, op := range texts {
+		if strings.Contains(addr, op.s) && op.bold {
+			addrLines = append(addrLines, op.s)
+		}
+		if i > 0 && op.x == texts[i-1].x && op.y < texts[i-1].y+op.size*0.3528 {
+			t.Errorf("%q at y %.2f mm overlaps %q at y %.2f mm", op.s, op.y, texts[i-1].s, texts[i-1].y)
+		}
+		if op.y > fieldsBot+0.5 {
+			t.Errorf("%q at y %.2f mm is below the fields' area (%.1f mm)", op.s, op.y, fieldsBot)
+		}
+	}
+	if len(addrLines) != 2 || strings.Join(addrLines, " ") != addr {
+		t.Errorf("address printed as %q, want it whole on two lines", addrLines)
+	}
+
+	// A street address that fits one line stays on one.
+	short, _ := sampleCard(t, testSigner(t), portrait(200))
+	ops, err = r.front(r.newMetrics(), short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, op := range ops {
+		if to, ok := op.(textOp); ok && to.s == "200 Orange St, New Haven, CT 06510" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("a one-line address was not printed on one line")
+	}
+
+	// Three lines' worth is still refused, not cut.
+	c.Fields[4].Value = strings.Repeat(addr+", ", 2)
+	if _, err := r.FrontPNG(c); !errors.Is(err, ErrLayout) {
+		t.Errorf("FrontPNG with a three-line address: err = %v, want ErrLayout", err)
 	}
 }
