@@ -54,6 +54,10 @@ func cmdDemo(ctx context.Context, stdio IO, args []string) error {
 	}
 	fmt.Fprintf(stdio.Out, "cards: %d issued, %d printed, %d handed over; %d pre-applications (%d booked, %d waitlisted, %d in a lottery); %d walk-in tickets\n",
 		lc.Issued, lc.Printed, lc.HandedOver, lc.Preapplications, lc.Booked, lc.Waitlisted, lc.LotteryEntries, lc.Tickets)
+	if lc.PrintFailed > 0 {
+		// Said, not hidden: each is a card a clerk would find unprintable.
+		fmt.Fprintf(stdio.Err, "cards: %d could not be laid out for printing and were left issued (see 'cityid card print' for why)\n", lc.PrintFailed)
+	}
 	return nil
 }
 
