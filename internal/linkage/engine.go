@@ -644,6 +644,10 @@ const minTrain = 200
 // trainPairs is the most pairs EM looks at per training rule.
 const trainPairs = 1_000_000
 
+// trainDateBlock is the largest same-day block training takes whole,
+// whatever the comparison cap (docs/linkage.md "Why movers fall at 1M").
+const trainDateBlock = 500
+
 // kappa and kappaH are the weights, in pairs, of the priors on m and h in
 // EM. Households are the weaker-identified class (a pair at one address
 // may be one person or two), so their prior weighs more.
@@ -680,7 +684,11 @@ func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, pairs flo
 	histU := sampleRandom(entries, sc, rng)
 	m.fitU(histU, false)
 	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.addrKey }, sc, maxBlock, rng)
-	histB, pairsB := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, maxBlock, rng)
+	// The prior comes from the same-day blocks, so they are taken whole up
+	// to trainDateBlock records whatever the comparison cap: at 1,000,000
+	// records 85 % of them are on a birth date shared by more than the cap
+	// (50), and the matches counted on the rest put the prior too low.
+	histB, pairsB := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, max(maxBlock, trainDateBlock), rng)
 	histC, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng)
 	var skipA, skipB, skipC [numFactors]bool
 	skipA[FactorAddress] = true

@@ -3,6 +3,7 @@ package linkage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -98,6 +99,39 @@ func TestTrainDeterministic(t *testing.T) {
 		}
 		if !slices.Equal(res.Pairs, first.Pairs) {
 			t.Fatalf("run %d found %d pairs, first run %d (or others)", run+2, len(res.Pairs), len(first.Pairs))
+		}
+	}
+}
+
+// TestPriorFromWholeSameDayBlocks: the prior of a match is estimated from
+// the pairs born the same day, which must be taken whole even where a birth
+// date is shared by more records than the comparison cap — at 1,000,000
+// records most are (docs/linkage.md "Why movers fall at 1M"). Counting only
+// the small same-day blocks put the prior several times too low there.
+func TestPriorFromWholeSameDayBlocks(t *testing.T) {
+	recs, _ := synthPopulation(7, 3000)
+	// Births in two years, a person's forms in the same one: about five
+	// records a birth date, over a cap of three.
+	truePairs := map[string]int{}
+	for i := range recs {
+		r := &recs[i]
+		if len(r.DateOfBirth) == 10 && r.DateOfBirth[4] == '-' {
+			r.DateOfBirth = fmt.Sprint(1980+len(r.Truth)%2) + r.DateOfBirth[4:]
+		}
+		truePairs[r.Truth]++
+	}
+	var matches float64
+	for _, n := range truePairs {
+		matches += float64(n * (n - 1) / 2)
+	}
+	want := matches / (float64(len(recs)) * float64(len(recs)-1) / 2)
+	for _, maxBlock := range []int{3, 500} {
+		res, err := Dedup(context.Background(), recs, Options{MaxBlock: maxBlock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Model.PriorM; got < want/1.5 || got > want*1.5 {
+			t.Errorf("comparison cap %d: prior of a match %.3g, the population's share of matching pairs is %.3g", maxBlock, got, want)
 		}
 	}
 }
