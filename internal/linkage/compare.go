@@ -1,6 +1,9 @@
 package linkage
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Vector holds one Level per field, 4 bits each.
 type Vector uint64
@@ -264,6 +267,9 @@ func compareGiven(a, b *prepared, nick Nicknames) Level {
 			shared = shared || x == y
 		}
 	}
+	if shared && siblingCompounds(a.given, b.given, nick) {
+		return Different
+	}
 	sim := JaroWinkler(a0, b0)
 	if len(a.given) > 1 || len(b.given) > 1 {
 		sim = max(sim, JaroWinkler(a.givenFull, b.givenFull))
@@ -333,6 +339,48 @@ func restAgrees(a, b []string, nick Nicknames) bool {
 		}
 	}
 	return false
+}
+
+// siblingCompounds reports whether two compound given names share a part
+// only in another place, and differ wholly in the rest: "Marie-Michelle"
+// and "Rose-Marie", "José Manuel" and "María José", "Thanh Xuân" and "Châu
+// Thanh". Sisters, brothers and twins are named so, as with a shared first
+// part; one person's forms keep their names' order or swap them (a subset,
+// compared before), and one who takes another first name keeps the rest in
+// its place ("Ngọc Lan", "Cindy Lan"). The rest must not be a nickname, a
+// typo or an initial of each other ("Kim Lua", "iKm Lua").
+func siblingCompounds(a, b []string, nick Nicknames) bool {
+	if len(a) < 2 || len(b) < 2 {
+		return false
+	}
+	for i, x := range a {
+		if i < len(b) && b[i] == x {
+			return false // a part shared in its place
+		}
+	}
+	ra, rb := unshared(a, b), unshared(b, a)
+	if restAgrees(ra, rb, nick) {
+		return false
+	}
+	for _, x := range ra {
+		for _, y := range rb {
+			if editWithin(x, y, 1) <= 1 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// unshared returns the tokens of a that are not in b.
+func unshared(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // subset reports whether every token of a is in b.
