@@ -58,6 +58,12 @@ func (b *batch) contradicts(i, j int) bool {
 	if ev.used[FactorBirth] && ev.levels[FactorBirth] == Different {
 		return true
 	}
+	if ev.used[FactorGiven] && ev.levels[FactorGiven] == Different && ev.used[FactorAddress] && ev.levels[FactorAddress] == Exact {
+		// Wholly different given names at one address: two people of one
+		// household (twins, when the date agrees too) joined through a
+		// third form; one person's forms seldom do this.
+		return true
+	}
 	return compoundSiblings(x, y, &ev)
 }
 
