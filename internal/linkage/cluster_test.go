@@ -64,3 +64,37 @@ func TestSplitContradicted(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseRefusesHousehold: twins at one address with wholly different
+// given names, each linked to a form that gives no given name, are not
+// joined by transitivity; one person's forms joined the same way are.
+func TestCloseRefusesHousehold(t *testing.T) {
+	nick := NewNicknames()
+	recs := []Record{
+		{GivenNames: "Fatima", FirstSurname: "Hamdan", DateOfBirth: "2004-03-17", StreetNumber: "58", Street: "Howard Avenue", PostalCode: "06519"},
+		{FirstSurname: "Hamdan", DateOfBirth: "2004-03-17", StreetNumber: "58", Street: "Howard Ave", PostalCode: "06519"},
+		{GivenNames: "Ali", FirstSurname: "Hamdan", DateOfBirth: "2004-03-17", StreetNumber: "58", Street: "Howard Avenue", PostalCode: "06519"},
+		// One person: the third form's given name mistyped.
+		{GivenNames: "Rosalba", FirstSurname: "Quintero", DateOfBirth: "1979-11-02", StreetNumber: "7", Street: "Maple Street", PostalCode: "06511"},
+		{FirstSurname: "Quintero", DateOfBirth: "1979-11-02", StreetNumber: "7", Street: "Maple St", PostalCode: "06511"},
+		{GivenNames: "Rosalva", FirstSurname: "Quintero", DateOfBirth: "1979-11-02", StreetNumber: "7", Street: "Maple Street", PostalCode: "06511"},
+	}
+	b := &batch{sc: &scorer{nick: nick}, opt: Options{Thresholds: Defaults()}}
+	for i := range recs {
+		b.entries = append(b.entries, plainEntry(&recs[i], nick))
+	}
+	m := DefaultModel()
+	m.PriorM, m.PriorH = 1e-4, 1e-4 // a population of families
+	b.sc.setModel(m)
+	got := b.closePairs([]Pair{{0, 1, 0.9}, {1, 2, 0.9}, {3, 4, 0.9}, {4, 5, 0.9}}, nil)
+	var pairs [][2]int
+	for _, p := range got {
+		pairs = append(pairs, [2]int{p.Left, p.Right})
+	}
+	if slices.Contains(pairs, [2]int{0, 2}) {
+		t.Errorf("twins Fatima and Ali at one address joined by transitivity: %v", pairs)
+	}
+	if !slices.Contains(pairs, [2]int{3, 5}) {
+		t.Errorf("Rosalba and Rosalva (one person) not joined by transitivity: %v", pairs)
+	}
+}
