@@ -151,6 +151,9 @@ type batch struct {
 	// cross holds, per record, the keys of the intersections of its
 	// oversized blocks that were kept (nil for most records).
 	cross [][]uint64
+	// kept is blocks compacted for comparing (compact): blocks and cross
+	// are nil after it.
+	kept blockSet
 }
 
 func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, error) {
@@ -166,6 +169,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		return nil, err
 	}
 	b.index()
+	b.compact()
 	b.sc.tf = newTermFreq()
 	for i := range b.entries {
 		b.sc.tf.add(&b.entries[i], 1)
@@ -357,65 +361,134 @@ func crossKey(a, b uint64) uint64 {
 	return h
 }
 
-// candidates calls yield(i, j) for each candidate partner j of record i,
-// once per pair overall (j > i, or across files when linking). seen is
-// per-goroutine scratch of len(entries), holding i+1 for partners already seen.
-func (b *batch) candidates(i int, seen []int32, yield func(i, j int) bool) bool {
-	if b.split > 0 && i >= b.split {
-		return true
+// blockSet holds the blocks that are compared, numbered 0…n−1: block k's
+// records are members[start[k]:start[k+1]] and record i's blocks are
+// of[from[i]:from[i+1]], both in ascending order and without repeats.
+type blockSet struct {
+	start, members []int32
+	from, of       []int32
+}
+
+// len returns the number of blocks.
+func (s *blockSet) len() int { return max(len(s.start)-1, 0) }
+
+// block returns the records of block k.
+func (s *blockSet) block(k int) []int32 { return s.members[s.start[k]:s.start[k+1]] }
+
+// blocksOf returns the blocks of record i.
+func (s *blockSet) blocksOf(i int) []int32 { return s.of[s.from[i]:s.from[i+1]] }
+
+// compact numbers the blocks that are compared (b.blocks, the regular ones
+// within the cap and the intersections) and lays them out in a blockSet;
+// b.blocks and b.cross are released.
+func (b *batch) compact() {
+	n := len(b.entries)
+	var s blockSet
+	s.start = make([]int32, 1, len(b.blocks)+1)
+	total := 0
+	for _, ids := range b.blocks {
+		total += len(ids)
 	}
-	keys := b.entries[i].keys
-	if b.cross != nil && len(b.cross[i]) > 0 {
-		keys = append(slices.Clip(keys), b.cross[i]...)
-	}
-	for _, k := range keys {
-		for _, j32 := range b.blocks[k] {
-			j := int(j32)
-			if b.split > 0 {
-				if j < b.split {
-					continue
-				}
-			} else if j <= i {
-				continue
-			}
-			if seen[j] == int32(i+1) {
-				continue
-			}
-			seen[j] = int32(i + 1)
-			if !yield(i, j) {
-				return false
+	s.members = make([]int32, 0, total)
+	count := make([]int32, n+1)
+	for _, ids := range b.blocks {
+		// A record with one key twice (both surnames alike, the street
+		// and the second line alike) is in the block once.
+		m := len(s.members)
+		for x, i := range ids {
+			if x == 0 || i != ids[x-1] {
+				s.members = append(s.members, i)
 			}
 		}
+		if len(s.members)-m < 2 {
+			s.members = s.members[:m]
+			continue
+		}
+		for _, i := range s.members[m:] {
+			count[i+1]++
+		}
+		s.start = append(s.start, int32(len(s.members)))
 	}
-	return true
+	s.from = count
+	for i := range n {
+		s.from[i+1] += s.from[i]
+	}
+	s.of = make([]int32, s.from[n])
+	next := slices.Clone(s.from[:n])
+	for k := range s.len() {
+		for _, i := range s.block(k) {
+			s.of[next[i]] = int32(k)
+			next[i]++
+		}
+	}
+	b.kept, b.blocks, b.cross = s, nil, nil
+}
+
+// firstShared returns the first block that two records' block lists (in
+// ascending order) have in common, or −1.
+func firstShared(x, y []int32) int32 {
+	for a, c := 0, 0; a < len(x) && c < len(y); {
+		switch {
+		case x[a] < y[c]:
+			a++
+		case x[a] > y[c]:
+			c++
+		default:
+			return x[a]
+		}
+	}
+	return -1
+}
+
+// pairs calls yield(i, j) for the candidate pairs of block k: those whose
+// first shared block is k, so that each pair is yielded once overall (i <
+// j, and across files when linking). A block's records are read once for
+// all its pairs, and stay in the cache while it is compared; taking each
+// record in turn with all its partners instead went to memory for nearly
+// every partner's fields.
+func (b *batch) pairs(k int, yield func(i, j int)) {
+	s := &b.kept
+	ids := s.block(k)
+	for x, i32 := range ids {
+		i := int(i32)
+		if b.split > 0 && i >= b.split {
+			return // the rest of the block is in the second file too
+		}
+		bi := s.blocksOf(i)
+		for _, j32 := range ids[x+1:] {
+			j := int(j32)
+			if b.split > 0 && j < b.split {
+				continue
+			}
+			if firstShared(bi, s.blocksOf(j)) != int32(k) {
+				continue
+			}
+			yield(i, j)
+		}
+	}
 }
 
 func (b *batch) score(ctx context.Context) (*Result, error) {
 	type local struct {
 		pairs           []Pair
 		cands, cmatches int64
-		seen            []int32
 	}
 	locals := make([]local, b.opt.Workers)
-	for w := range locals {
-		locals[w].seen = make([]int32, len(b.entries))
-	}
 	threshold := logit2(b.opt.Thresholds.Review)
-	err := b.parallel(ctx, "compare", len(b.entries), func(w, i int) {
+	err := b.parallel(ctx, "compare", b.kept.len(), func(w, k int) {
 		l := &locals[w]
-		b.candidates(i, l.seen, func(i, j int) bool {
+		b.pairs(k, func(i, j int) {
 			l.cands++
 			if b.truth[i] != 0 && b.truth[i] == b.truth[j] {
 				l.cmatches++
 			}
 			if b.opt.BlockingOnly {
-				return true
+				return
 			}
 			_, wt := b.sc.score(&b.entries[i], &b.entries[j])
 			if wt >= threshold {
 				l.pairs = append(l.pairs, Pair{Left: i, Right: j, Probability: fromLogit2(wt)})
 			}
-			return true
 		})
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package linkage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -101,3 +102,65 @@ func TestScreenIntersectsOversizedBlocks(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestBlockPairsOnce: comparing block by block yields every candidate pair
+// exactly once — the pairs that share a block within the cap or an
+// intersection of oversized blocks, as taking each record with the union
+// of its blocks does — both when deduplicating and when linking two files.
+func TestBlockPairsOnce(t *testing.T) {
+	recs, _ := synthPopulation(5, 3000)
+	recs = append(recs, crowdedCity()...)
+	// One key twice: both surnames alike.
+	recs = append(recs, Record{GivenNames: "Ana", FirstSurname: "Garcia", SecondSurname: "Garcia", DateOfBirth: "1980-03-04"},
+		Record{GivenNames: "Ana", FirstSurname: "Garcia", SecondSurname: "Garcia", DateOfBirth: "1980-03-04"})
+	for _, split := range []int{0, 1700} {
+		opt := Options{MaxBlock: 20, BlockingOnly: true, Workers: 2}
+		if err := opt.defaults(); err != nil {
+			t.Fatal(err)
+		}
+		b := &batch{opt: opt, split: split}
+		if err := b.prepare(context.Background(), recs); err != nil {
+			t.Fatal(err)
+		}
+		b.index()
+		if b.cross == nil || b.skipped == 0 {
+			t.Fatalf("split %d: no oversized block or no intersection kept; the population is not crowded enough", split)
+		}
+		// Each record with the union of its blocks.
+		want := map[[2]int]bool{}
+		for i := range b.entries {
+			if split > 0 && i >= split {
+				continue
+			}
+			keys := append(slices.Clone(b.entries[i].keys), b.cross[i]...)
+			for _, k := range keys {
+				for _, j32 := range b.blocks[k] {
+					if j := int(j32); (split > 0 && j >= split) || (split == 0 && j > i) {
+						want[[2]int{i, j}] = true
+					}
+				}
+			}
+		}
+		b.compact()
+		got := map[[2]int]int{}
+		for k := range b.kept.len() {
+			b.pairs(k, func(i, j int) { got[[2]int{i, j}]++ })
+		}
+		for p, n := range got {
+			if n != 1 {
+				t.Errorf("split %d: pair %v yielded %d times, want once", split, p, n)
+			}
+			if !want[p] {
+				t.Errorf("split %d: pair %v yielded, but the records share no block", split, p)
+			}
+		}
+		for p := range want {
+			if got[p] == 0 {
+				t.Errorf("split %d: pair %v sharing a block never yielded", split, p)
+			}
+		}
+		if len(want) < 2000 {
+			t.Errorf("split %d: %d candidate pairs, want a test over more", split, len(want))
+		}
+	}
+}
