@@ -128,16 +128,8 @@ func TestSubmitReadApprove(t *testing.T) {
 		if err != nil || after.Status != enroll.StatusApproved || after.DecisionNote != "documents checked" {
 			t.Errorf("after approve: %v %v %q", err, after.Status, after.DecisionNote)
 		}
-		events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: got.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var actions []string
-		for i := len(events) - 1; i >= 0; i-- {
-			actions = append(actions, events[i].Action+"/"+events[i].Outcome)
-		}
 		want := "[application.submit/ok application.read/ok application.approve/denied application.approve/ok application.read/ok]"
-		if got := fmtList(actions); got != want {
+		if got := trail(t, e, got.ID, func(ev audit.Event) string { return ev.Action + "/" + ev.Outcome }); got != want {
 			t.Errorf("audit trail = %s, want %s", got, want)
 		}
 	})
@@ -169,19 +161,26 @@ func TestGetWithoutPhoto(t *testing.T) {
 		if _, err := e.app.Enroll.GetWithoutPhoto(ctx, e.clerkB, got.ID, enroll.PurposeReceipt); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("another site's clerk: err = %v, want ErrForbidden", err)
 		}
-		events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: got.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var actions []string
-		for i := len(events) - 1; i >= 0; i-- {
-			actions = append(actions, events[i].Action+"/"+events[i].Outcome+"/"+events[i].Purpose)
-		}
 		want := "[application.submit/ok/ application.read/ok/receipt application.read/ok/receipt application.read/denied/]"
-		if got := fmtList(actions); got != want {
+		if got := trail(t, e, got.ID, func(ev audit.Event) string { return ev.Action + "/" + ev.Outcome + "/" + ev.Purpose }); got != want {
 			t.Errorf("audit trail = %s, want %s", got, want)
 		}
 	})
+}
+
+// trail is an application's audit events, oldest first, each as show
+// writes it, in fmtList's form.
+func trail(t *testing.T, e *env, id string, show func(audit.Event) string) string {
+	t.Helper()
+	events, err := e.app.DB.AuditEvents(ctx, audit.Filter{RecordType: "application", RecordID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(events) - 1; i >= 0; i-- {
+		out = append(out, show(events[i]))
+	}
+	return fmtList(out)
 }
 
 func fmtList(s []string) string {
@@ -267,6 +266,50 @@ func TestIdempotentSubmit(t *testing.T) {
 		counts, _ := e.app.DB.CountApplications(ctx, "")
 		if counts["submitted"] != 1 {
 			t.Errorf("counts = %v, want exactly 1 submitted", counts)
+		}
+	})
+}
+
+// TestRepeatedKeyFindsItsRecord: a new intake is inserted without looking
+// its idempotency key up first; a key used before still finds its record —
+// a draft saved under it is completed, a submission repeated is answered
+// with the record it made — and nothing else is stored.
+func TestRepeatedKeyFindsItsRecord(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		in := intake(t, "Kwame", "Mensah")
+		partial := in
+		partial.Documents = nil
+		d, err := e.app.Enroll.SaveDraft(ctx, e.clerkA, "", partial)
+		if err != nil {
+			t.Fatalf("SaveDraft: %v", err)
+		}
+		again, err := e.app.Enroll.SaveDraft(ctx, e.clerkA, "", partial)
+		if err != nil || again.ID != d.ID || again.Status != enroll.StatusDraft {
+			t.Fatalf("SaveDraft again with its key = %+v, %v; want draft %s", again, err, d.ID)
+		}
+		got, err := e.app.Enroll.Submit(ctx, e.clerkA, "", in)
+		if err != nil {
+			t.Fatalf("Submit with the draft's key: %v", err)
+		}
+		if got.ID != d.ID || got.Status != enroll.StatusSubmitted || got.Repeated {
+			t.Fatalf("Submit with the draft's key = %s %s repeated %v; want draft %s submitted", got.ID, got.Status, got.Repeated, d.ID)
+		}
+		rep, err := e.app.Enroll.Submit(ctx, e.clerkA, "", in)
+		if err != nil || rep.ID != d.ID || !rep.Repeated || rep.Status != enroll.StatusSubmitted {
+			t.Fatalf("Submit repeated = %+v, %v; want %s, repeated, submitted", rep, err, d.ID)
+		}
+		// Another clerk's key space is their own.
+		other, err := e.app.Enroll.Submit(ctx, e.clerkB, "", in)
+		if err != nil || other.ID == d.ID || other.Repeated {
+			t.Fatalf("another clerk's Submit with the same key = %+v, %v; want a new application", other, err)
+		}
+		counts, _ := e.app.DB.CountApplications(ctx, "")
+		if counts["submitted"] != 2 || counts["draft"] != 0 {
+			t.Errorf("counts = %v, want 2 submitted, no draft", counts)
+		}
+		want := "[application.draft application.draft application.submit]"
+		if got := trail(t, e, d.ID, func(ev audit.Event) string { return ev.Action }); got != want {
+			t.Errorf("audit trail = %s, want %s", got, want)
 		}
 	})
 }

@@ -214,10 +214,17 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 
 	var out *Application
 	var change int64 // the screening change of a new application
-	err := s.db.InTx(ctx, func(tx Tx) error {
+	// A new intake is inserted without first looking its idempotency key
+	// up: the unique key refuses a repeated one, and only then is the
+	// record it made looked up (a retry, a double click, a draft saved
+	// under the key), in a second transaction. The common case saves a
+	// round trip.
+	lookup := false
+	intake := func(tx Tx) error {
 		now := s.now().UTC()
 		var row Record
 		var dk vault.DataKey
+		var newPerson *PersonKey
 		existing := false
 		switch {
 		case id != "":
@@ -229,7 +236,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 				return err
 			}
 			row, existing = r, true
-		case idem != "":
+		case idem != "" && lookup:
 			r, err := tx.ApplicationByIdempotencyKey(ctx, by.StaffID, idem)
 			if err == nil {
 				row, existing = r, true
@@ -276,9 +283,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			if err != nil {
 				return err
 			}
-			if err := tx.InsertPerson(ctx, PersonKey{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}); err != nil {
-				return err
-			}
+			newPerson = &PersonKey{ID: personID, WrappedKey: wrapped, KEKID: s.vault.KEKID(), CreatedAt: now}
 			appID, err := randid.New(s.rand, "app")
 			if err != nil {
 				return err
@@ -343,7 +348,7 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 		if existing {
 			err = tx.UpdateApplication(ctx, row)
 		} else {
-			change, err = tx.InsertApplication(ctx, row)
+			change, err = tx.InsertPersonApplication(ctx, *newPerson, row)
 		}
 		if err != nil {
 			return err
@@ -368,7 +373,13 @@ func (s *Service) save(ctx context.Context, by auth.Actor, id string, in Intake,
 			Photo: photoJPEG, Quote: q, Payment: in.Payment, Evidence: ev, AgeCategory: row.AgeCategory,
 			CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, SubmittedAt: row.SubmittedAt}
 		return nil
-	})
+	}
+	err := s.db.InTx(ctx, intake)
+	if err != nil && isConflictRetry(err) && idem != "" && id == "" {
+		// The key was used before: find what it made.
+		lookup = true
+		err = s.db.InTx(ctx, intake)
+	}
 	if err != nil && isConflictRetry(err) && idem != "" {
 		// Two identical submissions raced; the other one won. Return it.
 		return s.byIdempotency(ctx, by, idem)
@@ -480,11 +491,8 @@ func (s *Service) get(ctx context.Context, by auth.Actor, id string, purpose Pur
 	if utf8.RuneCountInString(note) > maxNote {
 		return nil, validationErr(person.Errors{{Field: "note", Key: "error.too_long"}})
 	}
-	read := s.db.Application
-	if !withPhoto {
-		read = s.db.ApplicationWithoutPhoto
-	}
-	row, err := read(ctx, id)
+	// The person's key comes with the row: one statement, one snapshot.
+	row, wrapped, err := s.db.ApplicationWithKey(ctx, id, withPhoto)
 	if errors.Is(err, errs.ErrNotFound) {
 		// Denied-by-guessing is audited like any other refusal.
 		return nil, errors.Join(s.deny(ctx, by, sanitizeID(id), "application.read", errs.ErrNotFound), wrapNotFound(err, id))
@@ -511,7 +519,7 @@ func (s *Service) get(ctx context.Context, by auth.Actor, id string, purpose Pur
 			}
 		}
 		var err error
-		if out, err = s.open(ctx, tx, row); err != nil {
+		if out, err = s.open(row, wrapped); err != nil {
 			return err
 		}
 		out.Status, out.ReviewReason = clerkView(by, out.Status, out.ReviewReason)
@@ -537,16 +545,13 @@ func sanitizeID(id string) string {
 	return b.String()
 }
 
-// open decrypts a row. Callers have already checked access and audited.
-func (s *Service) open(ctx context.Context, tx Tx, row Record) (*Application, error) {
-	pr, err := tx.Person(ctx, row.PersonID)
-	if err != nil {
-		return nil, err
-	}
-	if pr.WrappedKey == nil {
+// open decrypts a row with its person's wrapped data key (nil once
+// erased). Callers have already checked access and audited.
+func (s *Service) open(row Record, wrapped []byte) (*Application, error) {
+	if wrapped == nil {
 		return nil, fmt.Errorf("application %s: personal data was erased: %w", row.ID, errs.ErrNotFound)
 	}
-	dk, err := s.vault.OpenDataKey(pr.WrappedKey)
+	dk, err := s.vault.OpenDataKey(wrapped)
 	if err != nil {
 		return nil, fmt.Errorf("open data key: %w", err)
 	}

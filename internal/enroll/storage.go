@@ -17,9 +17,11 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 
 	Application(ctx context.Context, id string) (Record, error)
-	// ApplicationWithoutPhoto is Application without the sealed photo
-	// (Sealed.Photo nil), for reads that do not show it.
-	ApplicationWithoutPhoto(ctx context.Context, id string) (Record, error)
+	// ApplicationWithKey is Application with its person's wrapped data key
+	// (nil once erased) read in the same statement; without photo the
+	// sealed photo is not read (Sealed.Photo nil), for pages that do not
+	// show it.
+	ApplicationWithKey(ctx context.Context, id string, photo bool) (Record, []byte, error)
 	// ApplicationByReference finds the record with a reference code.
 	ApplicationByReference(ctx context.Context, ref string) (Record, error)
 	// ListApplications returns summaries (no personal data), oldest
@@ -71,6 +73,9 @@ type Tx interface {
 	// feed's row) and returns that change's number; it fails with
 	// errs.ErrWriteConflict on a repeated (clerk, key).
 	InsertApplication(ctx context.Context, r Record) (change int64, err error)
+	// InsertPersonApplication is InsertPerson and then InsertApplication,
+	// as one statement where the store can: a new applicant's intake.
+	InsertPersonApplication(ctx context.Context, p PersonKey, r Record) (change int64, err error)
 	// UpdateApplication rewrites every mutable column of r.
 	UpdateApplication(ctx context.Context, r Record) error
 	// SetApplicationStatus moves an application from one status to another

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,16 +67,19 @@ func nullString(s string) any {
 	return s
 }
 
-func scanApplication(s scanner) (enroll.Record, error) {
+// scanApplication scans appColumns, then into extra the columns a query
+// selects after them.
+func scanApplication(s scanner, extra ...any) (enroll.Record, error) {
 	var a enroll.Record
 	var idem, decidedBy *string
 	var evOK int
 	var created, updated, submitted, decided int64
-	err := s.Scan(&a.ID, &a.Reference, &a.PersonID, &a.SiteID, &a.ClerkID, (*string)(&a.Status), &idem, &a.Language, &a.AgeCategory,
+	dest := []any{&a.ID, &a.Reference, &a.PersonID, &a.SiteID, &a.ClerkID, (*string)(&a.Status), &idem, &a.Language, &a.AgeCategory,
 		&evOK, &a.FeeKind, &a.FeeCents, &a.PaymentMethod, &a.WaiverReason, &a.DecisionReason, &a.ReviewReason, &decidedBy, &a.NameDOBIndex,
 		&a.Sealed.GivenNames, &a.Sealed.FirstSurname, &a.Sealed.SecondSurname, &a.Sealed.DateOfBirth, &a.Sealed.Sex,
 		&a.Sealed.Address, &a.Sealed.Contact, &a.Sealed.Extras, &a.Sealed.Documents, &a.Sealed.Photo, &a.Sealed.Notes,
-		&created, &updated, &submitted, &decided, &a.FieldReview)
+		&created, &updated, &submitted, &decided, &a.FieldReview}
+	err := s.Scan(append(dest, extra...)...)
 	if err != nil {
 		return enroll.Record{}, err
 	}
@@ -124,6 +128,36 @@ func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) (int64, er
 	return change, nil
 }
 
+// InsertPersonApplication inserts a new person's key and their first
+// application with its screening change, and returns the change's number;
+// a repeated (clerk, idempotency key) is ErrConflict and stores nothing. On
+// PostgreSQL the three rows go in one statement (an intake's round trip;
+// the application's foreign key is checked at the statement's end, when
+// the person is there). SQLite has no INSERT inside WITH, and no round trip.
+func (tx *Tx) InsertPersonApplication(ctx context.Context, p enroll.PersonKey, a enroll.Record) (int64, error) {
+	if tx.dialect != Postgres {
+		if err := tx.InsertPerson(ctx, p); err != nil {
+			return 0, err
+		}
+		return tx.InsertApplication(ctx, a)
+	}
+	var change int64
+	err := tx.queryRow(ctx, insertPersonApplication,
+		append([]any{p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt)}, appArgs(a)...)...).Scan(&change)
+	if isUnique(err) {
+		return 0, fmt.Errorf("application: %w", ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert person and application: %w", err)
+	}
+	return change, nil
+}
+
+var insertPersonApplication = "WITH p AS (INSERT INTO persons (id, wrapped_key, kek_id, created_at) VALUES (?, ?, ?, ?))," +
+	" a AS (INSERT INTO applications (" + appColumns + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", 34), ", ") + ")" +
+	" RETURNING id, person_id)" +
+	" INSERT INTO screening_changes (application_id, person_id) SELECT id, person_id FROM a RETURNING seq"
+
 // UpdateApplication rewrites every mutable column of a.
 func (tx *Tx) UpdateApplication(ctx context.Context, a enroll.Record) error {
 	res, err := tx.exec(ctx, `UPDATE applications SET status = ?, language = ?, age_category = ?, evidence_ok = ?,
@@ -170,18 +204,38 @@ func (db *DB) Application(ctx context.Context, id string) (enroll.Record, error)
 	return a, nil
 }
 
-// appColumnsNoPhoto is appColumns with the sealed photo left unread: the
-// ~22 KB column lives out of line (TOAST on PostgreSQL), and a page that
-// does not show the portrait need not fetch and decrypt it.
-var appColumnsNoPhoto = strings.Replace(appColumns, " photo,", " NULL,", 1)
-
-// ApplicationWithoutPhoto is Application with Sealed.Photo nil.
-func (db *DB) ApplicationWithoutPhoto(ctx context.Context, id string) (enroll.Record, error) {
-	a, err := scanApplication(db.queryRow(ctx, "SELECT "+appColumnsNoPhoto+" FROM applications WHERE id = ?", id))
-	if err != nil {
-		return enroll.Record{}, notFound(err, "application "+id)
+// withKeyQuery and withKeyNoPhotoQuery read an application and its
+// person's wrapped data key in one statement (an audited read's round trip
+// less). The second leaves the sealed photo unread: the ~22 KB column
+// lives out of line (TOAST on PostgreSQL), and a page that does not show
+// the portrait need not fetch and decrypt it.
+var withKeyQuery, withKeyNoPhotoQuery = func() (string, string) {
+	cols := strings.Split(appColumns, ",")
+	for i, c := range cols {
+		cols[i] = "a." + strings.TrimSpace(c)
 	}
-	return a, nil
+	q := func(cols []string) string {
+		return "SELECT " + strings.Join(cols, ", ") + ", p.wrapped_key FROM applications a LEFT JOIN persons p ON p.id = a.person_id WHERE a.id = ?"
+	}
+	all := q(cols)
+	noPhoto := slices.Clone(cols)
+	noPhoto[slices.Index(noPhoto, "a.photo")] = "NULL"
+	return all, q(noPhoto)
+}()
+
+// ApplicationWithKey returns one application and its person's wrapped data
+// key (nil once erased), read together; without photo Sealed.Photo is nil.
+func (db *DB) ApplicationWithKey(ctx context.Context, id string, photo bool) (enroll.Record, []byte, error) {
+	q := withKeyQuery
+	if !photo {
+		q = withKeyNoPhotoQuery
+	}
+	var key []byte
+	a, err := scanApplication(db.queryRow(ctx, q, id), &key)
+	if err != nil {
+		return enroll.Record{}, nil, notFound(err, "application "+id)
+	}
+	return a, key, nil
 }
 
 // Application returns one application by id inside the transaction.
