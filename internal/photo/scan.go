@@ -1,6 +1,7 @@
 package photo
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -173,11 +174,16 @@ const lutBits = 9
 // huffTable is a canonical Huffman code: for each length, the largest code
 // of that length (-1 if none) and where its values start.
 type huffTable struct {
-	lut     [1 << lutBits]uint16 // next lutBits bits → value<<8 | code length, 0 for longer codes
-	maxCode [17]int32
-	minCode [17]int32
-	index   [17]int32
-	vals    []byte
+	lut [1 << lutBits]uint16 // next lutBits bits → value<<8 | code length, 0 for longer codes
+	// withBits is lut for a code whose value is a coefficient's
+	// (run, size) and whose size extra bits fit in the lutBits too: the
+	// length is that of the code and the bits together, so block skips
+	// both at once (it checks coefficients, it never needs their values).
+	withBits [1 << lutBits]uint16
+	maxCode  [17]int32
+	minCode  [17]int32
+	index    [17]int32
+	vals     []byte
 }
 
 // newHuffTable builds a code from its 16 counts and values, refusing an
@@ -201,8 +207,14 @@ func newHuffTable(counts, rest []byte) (*huffTable, int, error) {
 				break
 			}
 			base := int(code+j) << (lutBits - l)
+			v := t.vals[k+j]
 			for x := range 1 << (lutBits - l) {
-				t.lut[base+x] = uint16(t.vals[k+j])<<8 | uint16(l)
+				t.lut[base+x] = uint16(v)<<8 | uint16(l)
+			}
+			if total := l + int(v&0x0F); total <= lutBits {
+				for x := range 1 << (lutBits - l) {
+					t.withBits[base+x] = uint16(v)<<8 | uint16(total)
+				}
 			}
 		}
 		if n == 0 {
@@ -229,6 +241,18 @@ type bitReader struct {
 }
 
 func (r *bitReader) fill() {
+	if r.n <= 56 && !r.end && r.pos+8 <= len(r.data) {
+		// Eight bytes at once when none is 0xFF (a marker or a stuffed
+		// byte), which is nearly always: as many whole bytes as fit.
+		w := binary.BigEndian.Uint64(r.data[r.pos:])
+		if (^w-0x0101010101010101)&w&0x8080808080808080 == 0 {
+			k := (64 - r.n) / 8
+			r.acc |= w >> (64 - 8*k) << (64 - 8*k - r.n)
+			r.pos += int(k)
+			r.n += 8 * k
+			return
+		}
+	}
 	for r.n <= 56 && !r.end {
 		if r.pos >= len(r.data) {
 			r.end = true
@@ -248,6 +272,20 @@ func (r *bitReader) fill() {
 		r.acc |= uint64(b) << (56 - r.n)
 		r.n += 8
 	}
+}
+
+// skip drops the next k bits (a coefficient's value: checked for being
+// there, never needed).
+func (r *bitReader) skip(k uint) error {
+	if r.n < k {
+		r.fill()
+		if r.n < k {
+			return errShortScan
+		}
+	}
+	r.acc <<= k
+	r.n -= k
+	return nil
 }
 
 func (r *bitReader) bits(k uint) (int32, error) {
@@ -327,12 +365,21 @@ func (r *bitReader) block(dc, ac *huffTable) error {
 	if s > 11 { // 8-bit samples: DC differences fit in 11 bits
 		return errors.New("DC magnitude")
 	}
-	if _, err := r.bits(uint(s)); err != nil {
+	if err := r.skip(uint(s)); err != nil {
 		return err
 	}
 	for k := 1; k < 64; {
-		rs, err := r.decode(ac)
-		if err != nil {
+		var rs byte
+		skipped := false // the value's bits went with the code
+		if r.n < 16 {
+			r.fill()
+		}
+		if v := ac.withBits[r.acc>>(64-lutBits)]; v != 0 && r.n >= lutBits {
+			l := uint(v & 0xFF)
+			r.acc <<= l
+			r.n -= l
+			rs, skipped = byte(v>>8), true
+		} else if rs, err = r.decode(ac); err != nil {
 			return err
 		}
 		run, size := int(rs>>4), uint(rs&0x0F)
@@ -352,8 +399,10 @@ func (r *bitReader) block(dc, ac *huffTable) error {
 		if k > 63 {
 			return errors.New("run past the block")
 		}
-		if _, err := r.bits(size); err != nil {
-			return err
+		if !skipped {
+			if err := r.skip(size); err != nil {
+				return err
+			}
 		}
 		k++
 	}

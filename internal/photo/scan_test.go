@@ -237,3 +237,23 @@ func FuzzCheckBaseline(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheckBaseline is the entropy check alone on a photo-like
+// 600×750 colour JPEG (quality 85), as intake runs it on every camera
+// capture.
+//
+//	go test ./internal/photo -run '^$' -bench CheckBaseline -benchtime 2000x
+func BenchmarkCheckBaseline(b *testing.B) {
+	in := noisyJPEG(b, 600, 750, 85, false)
+	stripped, ok := stripJPEG(in)
+	if !ok {
+		b.Fatal("not strippable")
+	}
+	b.SetBytes(int64(len(stripped)))
+	for b.Loop() {
+		if err := checkBaseline(stripped); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/op")
+}
