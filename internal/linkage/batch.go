@@ -180,7 +180,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		pairs = float64(split) * float64(len(recs)-split)
 	}
 	if !opt.BlockingOnly {
-		b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng))
+		b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng, opt.Workers))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

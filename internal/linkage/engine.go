@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Mode selects what the engine compares.
@@ -574,19 +575,66 @@ func (t *termFreq) share(f Field, id uint64) float64 {
 
 // sampleRandom compares random pairs of the population and counts their
 // factor levels; almost all random pairs are two strangers.
-func sampleRandom(entries []entry, sc *scorer, rng *rand.Rand) map[levelsKey]float64 {
+func sampleRandom(entries []entry, sc *scorer, rng *rand.Rand, workers int) map[levelsKey]float64 {
 	n := len(entries)
-	hist := map[levelsKey]float64{}
 	if n < 2 {
-		return hist
+		return map[levelsKey]float64{}
 	}
 	samples := min(n*(n-1)/2, 400_000)
+	pairs := make([][2]int32, 0, samples)
 	for k := 0; k < samples; k++ {
 		i, j := rng.IntN(n), rng.IntN(n)
 		if i == j {
 			continue
 		}
-		hist[packLevels(factorLevels(sc.compare(&entries[i], &entries[j])))]++
+		pairs = append(pairs, [2]int32{int32(i), int32(j)})
+	}
+	return histogram(levelCounts(entries, sc, pairs, workers), 1)
+}
+
+// levelCounts compares pairs of entries on workers goroutines (each with
+// its own copy of sc, to unpack into) and counts the vectors of factor
+// levels. The pairs are chosen before, in one goroutine, so that a seeded
+// generator chooses the same ones however many workers compare them.
+func levelCounts(entries []entry, sc *scorer, pairs [][2]int32, workers int) map[levelsKey]int {
+	workers = max(1, min(workers, len(pairs)/1000))
+	counts := make([]map[levelsKey]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := map[levelsKey]int{}
+			s := *sc
+			s.buf = new(unpackBuf)
+			for _, p := range pairs[w*len(pairs)/workers : (w+1)*len(pairs)/workers] {
+				c[packLevels(factorLevels(s.compare(&entries[p[0]], &entries[p[1]])))]++
+			}
+			counts[w] = c
+		}()
+	}
+	wg.Wait()
+	all := counts[0]
+	for _, c := range counts[1:] {
+		for k, n := range c {
+			all[k] += n
+		}
+	}
+	return all
+}
+
+// histogram turns counts of level vectors into a histogram in which each
+// pair weighs weight. The weights are added one pair at a time, as a
+// histogram filled pair by pair would hold them: the same float sums, so
+// the same model, however the pairs were counted.
+func histogram(counts map[levelsKey]int, weight float64) map[levelsKey]float64 {
+	hist := make(map[levelsKey]float64, len(counts))
+	for k, n := range counts {
+		var h float64
+		for range n {
+			h += weight
+		}
+		hist[k] = h
 	}
 	return hist
 }
@@ -669,8 +717,8 @@ const (
 //   - the priors: matches among the same-day pairs over the share of
 //     matches whose dates agree, over all pairs; households likewise.
 //
-// rng makes the sampling reproducible.
-func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, pairs float64, rng *rand.Rand) *Model {
+// rng makes the sampling reproducible; workers goroutines compare the pairs.
+func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, pairs float64, rng *rand.Rand, workers int) *Model {
 	m := DefaultModel()
 	sc.model = m
 	n := len(entries)
@@ -681,15 +729,15 @@ func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, pairs flo
 		m.PriorH = math.Min(2/float64(max(n-1, 1)), 0.4)
 		return m
 	}
-	histU := sampleRandom(entries, sc, rng)
+	histU := sampleRandom(entries, sc, rng, workers)
 	m.fitU(histU, false)
-	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.addrKey }, sc, maxBlock, rng)
+	histA, pairsA := ruleHistogram(entries, func(e *entry) uint64 { return e.addrKey }, sc, maxBlock, rng, workers)
 	// The prior comes from the same-day blocks, so they are taken whole up
 	// to trainDateBlock records whatever the comparison cap: at 1,000,000
 	// records 85 % of them are on a birth date shared by more than the cap
 	// (50), and the matches counted on the rest put the prior too low.
-	histB, pairsB := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, max(maxBlock, trainDateBlock), rng)
-	histC, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng)
+	histB, pairsB := ruleHistogram(entries, func(e *entry) uint64 { return e.dobKey }, sc, max(maxBlock, trainDateBlock), rng, workers)
+	histC, _ := ruleHistogram(entries, func(e *entry) uint64 { return e.nameKey }, sc, maxBlock, rng, workers)
 	var skipA, skipB, skipC [numFactors]bool
 	skipA[FactorAddress] = true
 	skipB[FactorBirth] = true
@@ -744,7 +792,7 @@ func (m *Model) setPriors(shA, shB emShares, pairsA, pairsB int64, pairs float64
 
 // ruleHistogram counts factor levels over the pairs that share key
 // (sampled down to trainPairs) and returns the number of such pairs.
-func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBlock int, rng *rand.Rand) (map[levelsKey]float64, int64) {
+func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBlock int, rng *rand.Rand, workers int) (map[levelsKey]float64, int64) {
 	blocks := map[uint64][]int32{}
 	var order []uint64 // keys in the order of their first record: the sample is drawn in it
 	for i := range entries {
@@ -761,11 +809,11 @@ func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBloc
 			total += int64(len(ids)) * int64(len(ids)-1) / 2
 		}
 	}
-	hist := map[levelsKey]float64{}
 	if total == 0 {
-		return hist, 0
+		return map[levelsKey]float64{}, 0
 	}
 	keep := math.Min(1, float64(trainPairs)/float64(total))
+	var pairs [][2]int32
 	for _, k := range order {
 		ids := blocks[k]
 		if len(ids) > maxBlock {
@@ -776,9 +824,9 @@ func ruleHistogram(entries []entry, key func(*entry) uint64, sc *scorer, maxBloc
 				if keep < 1 && rng.Float64() >= keep {
 					continue
 				}
-				hist[packLevels(factorLevels(sc.compare(&entries[ids[x]], &entries[ids[y]])))] += 1 / keep
+				pairs = append(pairs, [2]int32{ids[x], ids[y]})
 			}
 		}
 	}
-	return hist, total
+	return histogram(levelCounts(entries, sc, pairs, workers), 1/keep), total
 }

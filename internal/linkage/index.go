@@ -481,8 +481,8 @@ func (ix *Index) Train(seed uint64) {
 	sc := *ix.sc
 	sc.model = &m
 	sc.buf = new(unpackBuf)
-	m.fitU(sampleRandom(live, &sc, rng), false)
-	hist, pairs := ruleHistogram(live, func(e *entry) uint64 { return e.addrKey }, &sc, ix.opt.MaxBlock, rng)
+	m.fitU(sampleRandom(live, &sc, rng, ix.opt.Workers), false)
+	hist, pairs := ruleHistogram(live, func(e *entry) uint64 { return e.addrKey }, &sc, ix.opt.MaxBlock, rng, ix.opt.Workers)
 	var skip [numFactors]bool
 	skip[FactorAddress] = true
 	h := m

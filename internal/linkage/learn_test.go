@@ -85,20 +85,22 @@ func TestLearnFromReviewers(t *testing.T) {
 // F1, are then the same on every run.
 func TestTrainDeterministic(t *testing.T) {
 	recs, _ := synthPopulation(5, 3000)
-	first, err := Dedup(context.Background(), recs, Options{})
+	first, err := Dedup(context.Background(), recs, Options{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for run := 0; run < 2; run++ {
-		res, err := Dedup(context.Background(), recs, Options{})
+	// Training compares its pairs on the workers: as many as there are
+	// must not change the model (nor, so, the pairs).
+	for run, workers := range []int{1, 2, 5} {
+		res, err := Dedup(context.Background(), recs, Options{Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if *res.Model != *first.Model {
-			t.Fatalf("run %d trained another model:\n%+v\nfirst:\n%+v", run+2, *res.Model, *first.Model)
+			t.Fatalf("run %d (%d workers) trained another model:\n%+v\nfirst (one worker):\n%+v", run+2, workers, *res.Model, *first.Model)
 		}
 		if !slices.Equal(res.Pairs, first.Pairs) {
-			t.Fatalf("run %d found %d pairs, first run %d (or others)", run+2, len(res.Pairs), len(first.Pairs))
+			t.Fatalf("run %d (%d workers) found %d pairs, first run %d (or others)", run+2, workers, len(res.Pairs), len(first.Pairs))
 		}
 	}
 }
