@@ -360,6 +360,17 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 		ev.levels[FactorGiven] = Different
 		ev.lm[FactorGiven], ev.lh[FactorGiven], ev.lu[FactorGiven] = s.levelLogs(FactorGiven, Different)
 	}
+	if ev.levels[FactorBirth] == Strong && ev.used[FactorBirth] && swappedDates(a, b) {
+		// Day and month written the other way round (DD/MM against
+		// MM/DD): a stranger's birth date is this swapped date as seldom
+		// as it is the date itself, where one mistyped digit meets many
+		// more strangers' dates, so the swap is weighed with exact
+		// agreement's u and its own share (swapShare) of the level's m.
+		m := s.model
+		ev.lm[FactorBirth] = lg(swapShare * m.M[FactorBirth][Strong])
+		ev.lh[FactorBirth] = lg(swapShare * m.H[FactorBirth][Strong])
+		ev.lu[FactorBirth] = lgU(m.U[FactorBirth][Exact])
+	}
 	if s.tf != nil {
 		for i, fld := range tfFields {
 			f := tfFactor(fld)
@@ -399,6 +410,22 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 		}
 	}
 	return ev
+}
+
+// swapShare is the share of the birth date's Strong level (one keystroke
+// apart, or day and month swapped) that is a swap; setPriors takes the
+// same share.
+const swapShare = 0.5
+
+// swappedDates reports whether a's and b's birth dates are the same date
+// with day and month swapped (plain records only: an encoding keeps no
+// date to compare so).
+func swappedDates(a, b *entry) bool {
+	if a.p == nil || b.p == nil {
+		return false
+	}
+	x, y := a.p.dob, b.p.dob
+	return !x.zero() && !y.zero() && x.Y == y.Y && x.M == y.D && x.D == y.M && x.M != x.D
 }
 
 // commonName is how many records must hold a given name, at the least and
@@ -774,7 +801,7 @@ func (m *Model) setPriors(shA, shB emShares, pairsA, pairsB int64, pairs float64
 	pairs = math.Max(pairs, 1)
 	// Same-day blocks hold the matches whose dates agree exactly or with
 	// day and month swapped (about half of the Strong level).
-	birthAgree := math.Max(m.M[FactorBirth][Exact]+0.5*m.M[FactorBirth][Strong], 0.3)
+	birthAgree := math.Max(m.M[FactorBirth][Exact]+swapShare*m.M[FactorBirth][Strong], 0.3)
 	matches := shB.m * float64(pairsB) / birthAgree
 	m.PriorM = math.Min(math.Max(matches/pairs, 1e-12), 0.4)
 	addrAgree := math.Max(m.H[FactorAddress][Exact]+m.H[FactorAddress][Strong], 0.5)
