@@ -143,9 +143,87 @@ func (l *LinkRate) finish() {
 // whose records give another address (movers) or the same one, and pairs
 // of related different people by kind.
 type Breakdown struct {
-	Movers  LinkRate            `json:"movers"`
-	Stayers LinkRate            `json:"stayers"`
-	Related map[string]LinkRate `json:"related"`
+	Movers LinkRate `json:"movers"`
+	// MoverKinds splits the movers by what else differs between the two
+	// forms (moverKind): a move alone, a second surname dropped or
+	// swapped, a typo, a changed surname, given name or date.
+	MoverKinds map[string]LinkRate `json:"mover_kinds"`
+	Stayers    LinkRate            `json:"stayers"`
+	Related    map[string]LinkRate `json:"related"`
+}
+
+// Kinds of movers (Breakdown.MoverKinds). The first two are what issue 12's
+// held-out city counts: the same given name, surname and birth date at
+// another address, and a second surname dropped or swapped (the given name
+// and birth date the same) at another address.
+const (
+	MoverSameNameAndDate     = "same_name_and_date"
+	MoverSecondSurname       = "second_surname_dropped_or_swapped"
+	MoverNameTypo            = "name_typo_or_variant" // a name one or two keystrokes off, a nickname, a part dropped
+	MoverSurnameChanged      = "surname_changed"      // no surname in common: marriage, or the boxes swapped
+	MoverGivenNameChanged    = "given_name_changed"   // no given name in common
+	MoverDateDayMonthSwapped = "date_day_month_swapped"
+	MoverDateOtherwise       = "date_differs"  // mistyped, another year, or missing on one form
+	MoverSeveral             = "several_other" // the date and a name both differ
+)
+
+// formNames is what moverKind reads of a prepared record.
+type formNames struct {
+	given, sur         []string
+	givenFull, surFull string
+	dob                date
+}
+
+// moverKind names what differs, besides the address, between two forms
+// of one person. Names are compared after normalization, as token sets.
+func moverKind(a, b *formNames) string {
+	tokens := func(t []string) map[string]bool {
+		m := map[string]bool{}
+		for _, x := range t {
+			m[x] = true
+		}
+		return m
+	}
+	subset := func(x, y map[string]bool) bool {
+		for k := range x {
+			if !y[k] {
+				return false
+			}
+		}
+		return true
+	}
+	share := func(x, y map[string]bool) bool {
+		for k := range x {
+			if y[k] {
+				return true
+			}
+		}
+		return false
+	}
+	ga, gb := tokens(a.given), tokens(b.given)
+	sa, sb := tokens(a.sur), tokens(b.sur)
+	sameGiven := a.givenFull == b.givenFull
+	sameSur := a.surFull == b.surFull
+	secondSur := !sameSur && len(sa) > 0 && len(sb) > 0 && (subset(sa, sb) || subset(sb, sa))
+	sameDate := a.dob.Digits == b.dob.Digits && !a.dob.zero()
+	swapped := !a.dob.zero() && !b.dob.zero() && a.dob.Y == b.dob.Y && a.dob.M == b.dob.D && a.dob.D == b.dob.M && !sameDate
+	switch {
+	case sameGiven && sameSur && sameDate:
+		return MoverSameNameAndDate
+	case sameGiven && secondSur && sameDate:
+		return MoverSecondSurname
+	case sameGiven && (sameSur || secondSur) && swapped:
+		return MoverDateDayMonthSwapped
+	case sameGiven && (sameSur || secondSur):
+		return MoverDateOtherwise
+	case !sameDate:
+		return MoverSeveral
+	case !share(sa, sb) && (sameGiven || share(ga, gb)):
+		return MoverSurnameChanged
+	case !share(ga, gb) && (sameSur || share(sa, sb)):
+		return MoverGivenNameChanged
+	}
+	return MoverNameTypo
 }
 
 // EvaluateBreakdown computes a Breakdown of a Dedup result over recs.
@@ -156,6 +234,7 @@ func EvaluateBreakdown(recs []Record, res *Result, rels []Relation) Breakdown {
 	}
 	byTruth := map[string][]int32{}
 	addr := make([]string, len(recs))
+	prep := make([]formNames, len(recs))
 	nick := NewNicknames()
 	for i := range recs {
 		if recs[i].Truth != "" {
@@ -165,8 +244,11 @@ func EvaluateBreakdown(recs []Record, res *Result, rels []Relation) Breakdown {
 		if p.num != "" || p.street != "" {
 			addr[i] = p.num + "|" + p.streetNS
 		}
+		if recs[i].Truth != "" {
+			prep[i] = formNames{p.given, p.sur, p.givenFull, p.surFull, p.dob}
+		}
 	}
-	var b Breakdown
+	b := Breakdown{MoverKinds: map[string]LinkRate{}}
 	for _, ids := range byTruth {
 		for x, i := range ids {
 			for _, j := range ids[x+1:] {
@@ -176,6 +258,10 @@ func EvaluateBreakdown(recs []Record, res *Result, rels []Relation) Breakdown {
 					b.Stayers.add(l, true)
 				} else {
 					b.Movers.add(l, false)
+					k := moverKind(&prep[i], &prep[j])
+					lr := b.MoverKinds[k]
+					lr.add(l, false)
+					b.MoverKinds[k] = lr
 				}
 			}
 		}
@@ -192,6 +278,10 @@ func EvaluateBreakdown(recs []Record, res *Result, rels []Relation) Breakdown {
 	}
 	b.Movers.finish()
 	b.Stayers.finish()
+	for k, lr := range b.MoverKinds {
+		lr.finish()
+		b.MoverKinds[k] = lr
+	}
 	for k, lr := range b.Related {
 		lr.finish()
 		b.Related[k] = lr
