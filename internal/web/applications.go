@@ -336,9 +336,11 @@ func (s *Server) decisionFailed(w http.ResponseWriter, r *http.Request, c *call,
 	return s.views.render(w, http.StatusUnprocessableEntity, "review", "layout", p)
 }
 
-// receiptCopy is the receipt in one language.
+// receiptCopy is the receipt in one language. Its labels are looked up
+// here rather than by the template: a method call from html/template goes
+// through reflection, and the receipt follows every intake.
 type receiptCopy struct {
-	P         i18n.Printer
+	Labels    receiptLabels
 	Program   string
 	Lang      string
 	Name      string
@@ -350,6 +352,17 @@ type receiptCopy struct {
 	Next      string
 	Reason    string
 	Date      string
+}
+
+// receiptLabels are a receipt copy's fixed texts in its language.
+type receiptLabels struct {
+	Heading, Reference, Name, Status, Reason, Fee, Date, Next string
+}
+
+func newReceiptLabels(pr i18n.Printer) receiptLabels {
+	return receiptLabels{Heading: pr.T("web.receipt.heading"), Reference: pr.T("web.receipt.reference"),
+		Name: pr.T("web.receipt.name"), Status: pr.T("web.col.status"), Reason: pr.T("web.receipt.reason"),
+		Fee: pr.T("web.receipt.fee"), Date: pr.T("web.receipt.date"), Next: pr.T("web.receipt.next")}
 }
 
 type receiptView struct {
@@ -378,7 +391,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, c *call) error 
 	v := receiptView{ID: a.ID}
 	for _, l := range langs {
 		pr := s.svc.I18n.Printer(l)
-		rc := receiptCopy{P: pr, Program: s.programName(l), Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
+		rc := receiptCopy{Labels: newReceiptLabels(pr), Program: s.programName(l), Lang: l, Name: a.Person.FullName(), Reference: a.Reference,
 			StatusKey: string(a.Status), Status: pr.T("web.status." + string(a.Status)),
 			Payment: paymentText(pr, st, a.Payment), Fee: fee.Format(a.Quote.AmountCents, st.Fees.Currency, l),
 			Next: pr.T("web.receipt.next." + string(a.Status)), Date: s.formatTime(pr, a.SubmittedAt)}

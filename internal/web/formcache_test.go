@@ -90,14 +90,8 @@ func BenchmarkIntakeForm(b *testing.B) {
 	h := e.srv.Handler()
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodGet, "/staff/intake", nil)
-		for _, ck := range cookies {
-			req.AddCookie(ck)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("GET /staff/intake = %d", rec.Code)
+		if code := getWith(h, cookies, "/staff/intake"); code != http.StatusOK {
+			b.Fatalf("GET /staff/intake = %d", code)
 		}
 	}
 }

@@ -403,7 +403,7 @@ func (d *stationDesk) receipt(w http.ResponseWriter, r *http.Request, c *call) e
 	var v receiptView
 	for _, l := range langs {
 		pr := d.svc.I18n.Printer(l)
-		v.Copies = append(v.Copies, receiptCopy{P: pr, Program: d.programName(l), Lang: l, Name: sr.name, Reference: sr.rc.Reference,
+		v.Copies = append(v.Copies, receiptCopy{Labels: newReceiptLabels(pr), Program: d.programName(l), Lang: l, Name: sr.name, Reference: sr.rc.Reference,
 			StatusKey: string(enroll.StatusSubmitted), Status: pr.T("station.receipt.status"),
 			Payment: paymentText(pr, st, sr.rc.Payment), Fee: fee.Format(sr.rc.Quote.AmountCents, st.Fees.Currency, l),
 			Next: pr.T("station.receipt.next"), Date: d.formatTime(pr, sr.rc.SealedAt)})
