@@ -1,7 +1,9 @@
 // Package audit is the logic of the tamper-evident audit log: events, their
 // hash chain, validation that keeps personal data out of events, chain
 // verification, and signed checkpoints. The store persists events in the
-// same transaction as the change they record; this package does no I/O.
+// same transaction as the change they record, and the events of reads in
+// batches (Group, group.go, writes through a function the store gives it);
+// this package does no I/O.
 //
 // Each event's hash covers every field and the previous event's hash, so
 // altering, removing or reordering an event breaks the chain at that point.

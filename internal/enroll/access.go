@@ -116,9 +116,7 @@ var ErrSearch = errors.New("search needs given names, surnames and date of birth
 // personal data. Opening one is a Get with a purpose.
 func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames string, dob person.Date, purpose Purpose) ([]Summary, error) {
 	deny := func(err error) error {
-		auditErr := s.db.InTx(ctx, func(tx Tx) error {
-			return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search", Purpose: sanitizePurpose(purpose), Outcome: audit.OutcomeDenied})
-		})
+		auditErr := s.db.Audit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search", Purpose: sanitizePurpose(purpose), Outcome: audit.OutcomeDenied})
 		return errors.Join(fmt.Errorf("search: %w", err), auditErr)
 	}
 	if by.Role != auth.RoleSupervisor {
@@ -144,12 +142,9 @@ func (s *Service) Search(ctx context.Context, by auth.Actor, given, surnames str
 			Language: r.Language, AgeCategory: r.AgeCategory, PaymentMethod: r.PaymentMethod, EvidenceOK: r.EvidenceOK,
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, DecidedAt: r.DecidedAt, DecidedBy: r.DecidedBy})
 	}
-	err = s.db.InTx(ctx, func(tx Tx) error {
-		// The count goes in the record id: an audit event holds ids only.
-		return tx.AppendAudit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search",
-			RecordType: "search_results", RecordID: strconv.Itoa(len(out)), Purpose: string(purpose)})
-	})
-	if err != nil {
+	// The count goes in the record id: an audit event holds ids only.
+	if err := s.db.Audit(ctx, audit.Event{At: s.now(), Actor: by.StaffID, Action: "application.search",
+		RecordType: "search_results", RecordID: strconv.Itoa(len(out)), Purpose: string(purpose)}); err != nil {
 		return nil, err
 	}
 	return out, nil

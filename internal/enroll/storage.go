@@ -15,6 +15,10 @@ type Store interface {
 	// InTx runs fn in one write transaction: an intake's rows and its
 	// audit event commit together or not at all.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// Audit chains an event that records no change (a read, a refusal)
+	// on its own and returns once it is committed; concurrent calls are
+	// written together, a batch per transaction.
+	Audit(ctx context.Context, e audit.Event) error
 
 	Application(ctx context.Context, id string) (Record, error)
 	// ApplicationWithKey is Application with its person's wrapped data key

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/jackc/pgx/v5"
@@ -16,6 +17,49 @@ import (
 // e.At defaults to now; Seq, Prev and Hash are filled in here.
 func (tx *Tx) AppendAudit(ctx context.Context, e audit.Event) error {
 	return tx.AppendAudits(ctx, []audit.Event{e})
+}
+
+// Audit chains e onto the log on its own, outside any transaction, and
+// returns once it is committed: for an event that records no change (a
+// read, a refusal), which must be durable before the caller goes on.
+// Concurrent calls on one DB are written together, a batch per
+// transaction (audit.Group), so readers take one turn on the chain's lock
+// per batch, not one each. e.At defaults to now; an invalid event is
+// refused here, before it can fail a batch.
+func (db *DB) Audit(ctx context.Context, e audit.Event) error {
+	e, err := prepareAudit(e)
+	if err != nil {
+		return err
+	}
+	return db.reads.Append(ctx, e)
+}
+
+// appendBatch writes one batch of DB.Audit's events: all or none.
+func (db *DB) appendBatch(ctx context.Context, es []audit.Event) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.AppendAudits(ctx, es); err != nil {
+			return err
+		}
+		if db.batchHook != nil {
+			return db.batchHook(len(es))
+		}
+		return nil
+	})
+}
+
+// prepareAudit fills in e's defaults (At now, Outcome ok) and validates it.
+func prepareAudit(e audit.Event) (audit.Event, error) {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	if e.Outcome == "" {
+		e.Outcome = audit.OutcomeOK
+	}
+	if err := audit.Validate(e); err != nil {
+		return e, fmt.Errorf("audit: %w", err)
+	}
+	return e, nil
 }
 
 // auditHead reads the newest audit event.

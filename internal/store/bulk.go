@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/enroll"
@@ -123,15 +122,9 @@ func (tx *Tx) AppendAudits(ctx context.Context, es []audit.Event) error {
 	}
 	rows := make([][]any, len(es))
 	for i, e := range es {
-		if e.At.IsZero() {
-			e.At = time.Now()
-		}
-		e.At = e.At.UTC().Truncate(time.Microsecond)
-		if e.Outcome == "" {
-			e.Outcome = "ok"
-		}
-		if err := audit.Validate(e); err != nil {
-			return fmt.Errorf("audit: %w", err)
+		e, err := prepareAudit(e)
+		if err != nil {
+			return err
 		}
 		e = audit.Next(prev, e)
 		prev = &e

@@ -24,3 +24,7 @@ func MigrationSQLForTest(d Dialect) []string {
 	}
 	return out
 }
+
+// SetBatchHookForTest makes fn run inside each batch of DB.Audit's events,
+// after their insert and before the commit (an error rolls the batch back).
+func (db *DB) SetBatchHookForTest(fn func(events int) error) { db.batchHook = fn }

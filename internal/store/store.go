@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/errs"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
@@ -48,6 +49,12 @@ type DB struct {
 	// audited, when set, is told the action codes of the audit events of
 	// each committed transaction (metrics count them; see SetAuditHook).
 	audited func(actions []string)
+	// reads chains the events of audited reads in batches (DB.Audit):
+	// one appender per DB, so per server.
+	reads *audit.Group
+	// batchHook, set by tests only, runs after a batch of reads' events is
+	// inserted and before it commits; an error rolls the batch back.
+	batchHook func(events int) error
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL, or
@@ -83,7 +90,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{dialect: SQLite, w: w, r: r, path: path}
+	db := newDB(SQLite, w, r, path)
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -115,7 +122,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("open database %s: %w", redact(dsn), err)
 	}
-	return &DB{dialect: Postgres, w: p, r: p}, nil
+	return newDB(Postgres, p, p, ""), nil
+}
+
+func newDB(d Dialect, w, r *sql.DB, path string) *DB {
+	db := &DB{dialect: d, w: w, r: r, path: path}
+	db.reads = audit.NewGroup(db.appendBatch)
+	return db
 }
 
 // Warm opens up to n of the pool's connections before they are needed, so

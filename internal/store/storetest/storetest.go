@@ -91,3 +91,21 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
+
+// EachPair runs fn as a subtest on SQLite and, when configured, on
+// PostgreSQL, with two handles opened separately on one migrated database:
+// two app servers sharing it.
+func EachPair(t *testing.T, fn func(t *testing.T, a, b *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cityid.db")
+		fn(t, openMigrated(t, path), openMigrated(t, path))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn, ok := PostgresURL(t)
+		if !ok {
+			t.Skipf("%s not set: skipping the PostgreSQL run (.ci/run sets it)", EnvPostgres)
+		}
+		fn(t, openMigrated(t, dsn), openMigrated(t, dsn))
+	})
+}
