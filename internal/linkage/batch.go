@@ -285,7 +285,14 @@ func (b *batch) prepare(ctx context.Context, recs []Record) error {
 			enc := encs[w].Encode(recs[i])
 			b.entries[i] = encodedEntry(&enc)
 		} else {
-			b.entries[i] = plainEntry(&recs[i], nick)
+			// Packed, as an index keeps its residents: one allocation
+			// of ~150 bytes a record instead of some thirty heap
+			// objects, which the collector marks again and again and
+			// comparing reads from all over memory. A block's records
+			// are unpacked once for all its pairs (score).
+			e := plainEntry(&recs[i], nick)
+			e.pk, e.p = pack(e.p), nil
+			b.entries[i] = e
 		}
 	})
 }
@@ -440,13 +447,14 @@ func firstShared(x, y []int32) int32 {
 	return -1
 }
 
-// pairs calls yield(i, j) for the candidate pairs of block k: those whose
-// first shared block is k, so that each pair is yielded once overall (i <
-// j, and across files when linking). A block's records are read once for
-// all its pairs, and stay in the cache while it is compared; taking each
-// record in turn with all its partners instead went to memory for nearly
-// every partner's fields.
-func (b *batch) pairs(k int, yield func(i, j int)) {
+// pairs calls yield(x, y) for the candidate pairs of block k, as positions
+// in its records (the records' indexes ascending): those whose first
+// shared block is k, so that each pair is yielded once overall (and only
+// across files when linking). A block's records are read once for all its
+// pairs, and stay in the cache while it is compared; taking each record in
+// turn with all its partners instead went to memory for nearly every
+// partner's fields.
+func (b *batch) pairs(k int, yield func(x, y int)) {
 	s := &b.kept
 	ids := s.block(k)
 	for x, i32 := range ids {
@@ -455,29 +463,60 @@ func (b *batch) pairs(k int, yield func(i, j int)) {
 			return // the rest of the block is in the second file too
 		}
 		bi := s.blocksOf(i)
-		for _, j32 := range ids[x+1:] {
-			j := int(j32)
+		for y := x + 1; y < len(ids); y++ {
+			j := int(ids[y])
 			if b.split > 0 && j < b.split {
 				continue
 			}
 			if firstShared(bi, s.blocksOf(j)) != int32(k) {
 				continue
 			}
-			yield(i, j)
+			yield(x, y)
 		}
 	}
+}
+
+// blockScratch holds a block's records unpacked, for one worker.
+type blockScratch struct {
+	e   []entry
+	p   []prepared
+	arr [][maxPackedStrings]string
+}
+
+// unpack returns the entries of ids, those that are packed unpacked into s.
+func (s *blockScratch) unpack(entries []entry, ids []int32) []entry {
+	if n := len(ids); cap(s.e) < n {
+		s.e, s.p, s.arr = make([]entry, n), make([]prepared, n), make([][maxPackedStrings]string, n)
+	}
+	s.e = s.e[:len(ids)]
+	for x, i := range ids {
+		e := &entries[i]
+		s.e[x] = *e
+		if e.packed() {
+			s.p[x] = unpack(e.pk, &s.arr[x])
+			s.e[x].p = &s.p[x]
+		}
+	}
+	return s.e
 }
 
 func (b *batch) score(ctx context.Context) (*Result, error) {
 	type local struct {
 		pairs           []Pair
 		cands, cmatches int64
+		scratch         blockScratch
 	}
 	locals := make([]local, b.opt.Workers)
 	threshold := logit2(b.opt.Thresholds.Review)
 	err := b.parallel(ctx, "compare", b.kept.len(), func(w, k int) {
 		l := &locals[w]
-		b.pairs(k, func(i, j int) {
+		ids := b.kept.block(k)
+		var es []entry
+		if !b.opt.BlockingOnly {
+			es = l.scratch.unpack(b.entries, ids)
+		}
+		b.pairs(k, func(x, y int) {
+			i, j := int(ids[x]), int(ids[y])
 			l.cands++
 			if b.truth[i] != 0 && b.truth[i] == b.truth[j] {
 				l.cmatches++
@@ -485,7 +524,7 @@ func (b *batch) score(ctx context.Context) (*Result, error) {
 			if b.opt.BlockingOnly {
 				return
 			}
-			_, wt := b.sc.score(&b.entries[i], &b.entries[j])
+			_, wt := b.sc.score(&es[x], &es[y])
 			if wt >= threshold {
 				l.pairs = append(l.pairs, Pair{Left: i, Right: j, Probability: fromLogit2(wt)})
 			}

@@ -144,7 +144,8 @@ func TestBlockPairsOnce(t *testing.T) {
 		b.compact()
 		got := map[[2]int]int{}
 		for k := range b.kept.len() {
-			b.pairs(k, func(i, j int) { got[[2]int{i, j}]++ })
+			ids := b.kept.block(k)
+			b.pairs(k, func(x, y int) { got[[2]int{int(ids[x]), int(ids[y])}]++ })
 		}
 		for p, n := range got {
 			if n != 1 {

@@ -49,11 +49,11 @@ func (b *batch) contradicts(i, j int) bool {
 	if _, birth := b.sc.model.familyBounds(); birth > 0.02 {
 		return false
 	}
-	v := b.sc.compare(&b.entries[i], &b.entries[j])
+	x, y := b.sc.unpackPair(&b.entries[i], &b.entries[j]) // a batch's records are packed
+	v := b.sc.compareResolved(x, y)
 	if v == allMissing {
 		return true
 	}
-	x, y := &b.entries[i], &b.entries[j]
 	ev := b.sc.evidence(x, y, v)
 	if ev.used[FactorBirth] && ev.levels[FactorBirth] == Different {
 		return true
@@ -85,8 +85,8 @@ func (b *batch) plainlyTwo(i, j int) bool {
 	if _, birth := b.sc.model.familyBounds(); birth > 0.02 {
 		return false
 	}
-	x, y := &b.entries[i], &b.entries[j]
-	v := b.sc.compare(x, y)
+	x, y := b.sc.unpackPair(&b.entries[i], &b.entries[j])
+	v := b.sc.compareResolved(x, y)
 	if v == allMissing {
 		return false
 	}
