@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -87,6 +88,30 @@ type ChallengeStore interface {
 }
 
 // services builds a's Services from its opened parts.
+// ErrIndexLoading is the readiness check's answer, after ReadyAfterIndex,
+// while the duplicate-screening index is still loading.
+var ErrIndexLoading = errors.New("the duplicate-screening index is still loading")
+
+// ReadyAfterIndex makes the readiness check (/readyz) fail until the
+// duplicate-screening index is loaded, then answer as the database does.
+// Behind a proxy with several servers (serve --ready-after-index) a server
+// that has just started gets no clerks until its index is loaded and its
+// cores are theirs; the others serve meanwhile. A lone server is better
+// ready early (the default): slower for its first seconds, never refusing.
+func (a *App) ReadyAfterIndex() {
+	sc := a.Screener
+	if sc == nil || a.Services == nil {
+		return
+	}
+	ping := a.Services.Ready
+	a.Services.Ready = func(ctx context.Context) error {
+		if !sc.Ready() {
+			return ErrIndexLoading
+		}
+		return ping(ctx)
+	}
+}
+
 func (a *App) services() (*Services, error) {
 	ret, err := retention.New(a.DB, a.Vault, a.Keys.MatchKey(), retention.PolicyFrom(a.Settings.Retention),
 		retention.Options{Now: a.Now, Rand: a.Rand})

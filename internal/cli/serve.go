@@ -47,6 +47,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 	tlsKey := fs.String("tls-key", "", "the private key (PEM file) of --tls-cert")
 	trustedProxy := fs.String("trusted-proxy", "", "reverse proxies whose forwarded-address header is believed, as CIDR,…\n"+
 		"(added to settings server.trusted_proxies); rate limits then key on the client behind them")
+	readyAfterIndex := fs.Bool("ready-after-index", false, "/readyz answers 503 \"screening index loading\" until the duplicate-screening index is loaded\n"+
+		"(seconds from a snapshot, a minute or two on a first start at a million residents): for several servers\n"+
+		"behind a proxy, so a starting server takes no clerks until it is warm. Default: ready at once, slower at first")
 	debug := fs.Bool("debug", false, "log at debug level")
 	verifyRate := fs.Int("api-verify-per-minute", 600, "each API token's budget for POST /api/v1/verify, per minute")
 	smtpAddr := fs.String("smtp", "", "SMTP relay HOST:PORT for appointment reminders (default: reminders go to the log);\n"+
@@ -75,6 +78,9 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if *readyAfterIndex {
+		a.ReadyAfterIndex()
+	}
 	if *withDemo {
 		// Before anything else: synthetic residents never go in with real ones.
 		if err := demo.CheckEmpty(ctx, a); errors.Is(err, demo.ErrNotEmpty) {

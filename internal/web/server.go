@@ -218,7 +218,13 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.svc.Ready(ctx); err != nil {
+	if err := s.svc.Ready(ctx); errors.Is(err, app.ErrIndexLoading) {
+		// serve --ready-after-index: expected for the first seconds, polled
+		// by the proxy every few seconds; not a warning.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "screening index loading\n")
+		return
+	} else if err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "database unavailable\n")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/enroll"
@@ -28,9 +29,17 @@ func TestHealth(t *testing.T) {
 			t.Errorf("GET %s = %d %q, want 200 %q", tt.path, r.Status, r.Body, tt.want)
 		}
 	}
+	// serve --ready-after-index while the screening index loads: refused,
+	// and saying why (not "database unavailable", which pages an operator).
+	ping := e.app.Services.Ready
+	e.app.Services.Ready = func(context.Context) error { return app.ErrIndexLoading }
+	if r := c.get(t, "/readyz"); r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Body, "screening index loading") {
+		t.Errorf("GET /readyz while the index loads = %d %q, want 503 \"screening index loading\"", r.Status, r.Body)
+	}
+	e.app.Services.Ready = ping
 	e.app.DB.Close()
-	if r := c.get(t, "/readyz"); r.Status != http.StatusServiceUnavailable {
-		t.Errorf("GET /readyz with the database closed = %d, want 503", r.Status)
+	if r := c.get(t, "/readyz"); r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Body, "database unavailable") {
+		t.Errorf("GET /readyz with the database closed = %d %q, want 503 \"database unavailable\"", r.Status, r.Body)
 	}
 }
 
