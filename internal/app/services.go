@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -89,8 +88,16 @@ type ChallengeStore interface {
 
 // services builds a's Services from its opened parts.
 // ErrIndexLoading is the readiness check's answer, after ReadyAfterIndex,
-// while the duplicate-screening index is still loading.
-var ErrIndexLoading = errors.New("the duplicate-screening index is still loading")
+// while the duplicate-screening index is still loading. Surfaces see only
+// Services, so they recognise it by its Loading method, not by name.
+var ErrIndexLoading error = indexLoading{}
+
+type indexLoading struct{}
+
+func (indexLoading) Error() string { return "the duplicate-screening index is still loading" }
+
+// Loading says the server is starting, not broken.
+func (indexLoading) Loading() bool { return true }
 
 // ReadyAfterIndex makes the readiness check (/readyz) fail until the
 // duplicate-screening index is loaded, then answer as the database does.

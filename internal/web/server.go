@@ -218,7 +218,8 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.svc.Ready(ctx); errors.Is(err, app.ErrIndexLoading) {
+	var starting interface{ Loading() bool } // app.ErrIndexLoading
+	if err := s.svc.Ready(ctx); errors.As(err, &starting) && starting.Loading() {
 		// serve --ready-after-index: expected for the first seconds, polled
 		// by the proxy every few seconds; not a warning.
 		w.WriteHeader(http.StatusServiceUnavailable)
