@@ -51,6 +51,9 @@ const appColumns = `id, reference, person_id, site_id, clerk_id, status, idempot
 	given_names, first_surname, second_surname, date_of_birth, sex, address, contact, extras, documents, photo, notes,
 	created_at, updated_at, submitted_at, decided_at, field_review`
 
+// appPlaceholders is one "?" for each of appColumns, for the inserts.
+var appPlaceholders = strings.TrimSuffix(strings.Repeat("?, ", strings.Count(appColumns, ",")+1), ", ")
+
 func appArgs(a enroll.Record) []any {
 	return []any{a.ID, a.Reference, a.PersonID, a.SiteID, a.ClerkID, string(a.Status), nullString(a.IdempotencyKey),
 		a.Language, a.AgeCategory, boolInt(a.EvidenceOK), a.FeeKind, a.FeeCents, a.PaymentMethod, a.WaiverReason,
@@ -98,8 +101,7 @@ func scanApplication(s scanner, extra ...any) (enroll.Record, error) {
 // InsertApplication inserts a with its screening change and returns the
 // change's number; a repeated (clerk, idempotency key) is ErrConflict.
 func (tx *Tx) InsertApplication(ctx context.Context, a enroll.Record) (int64, error) {
-	ph := strings.TrimSuffix(strings.Repeat("?, ", 34), ", ")
-	insert := "INSERT INTO applications (" + appColumns + ") VALUES (" + ph + ")"
+	insert := "INSERT INTO applications (" + appColumns + ") VALUES (" + appPlaceholders + ")"
 	var change int64
 	if tx.dialect == Postgres {
 		// The screening change in the same statement: a round trip an
@@ -154,7 +156,7 @@ func (tx *Tx) InsertPersonApplication(ctx context.Context, p enroll.PersonKey, a
 }
 
 var insertPersonApplication = "WITH p AS (INSERT INTO persons (id, wrapped_key, kek_id, created_at) VALUES (?, ?, ?, ?))," +
-	" a AS (INSERT INTO applications (" + appColumns + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", 34), ", ") + ")" +
+	" a AS (INSERT INTO applications (" + appColumns + ") VALUES (" + appPlaceholders + ")" +
 	" RETURNING id, person_id)" +
 	" INSERT INTO screening_changes (application_id, person_id) SELECT id, person_id FROM a RETURNING seq"
 
