@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -31,4 +32,49 @@ func TestBrowserAdminTablesFit390Spanish(t *testing.T) {
 		peek(t, bctx, "narrow"+p.path[len("/staff/admin"):]+".png")
 		noSidewaysScroll(t, bctx, p.path, 390)
 	}
+}
+
+// smallTargets lists the page's visible controls under 44 px tall: buttons,
+// form fields (file pickers too), the header's menu and language links.
+// Links inside running text and tick boxes (their labels are the target)
+// are left out.
+const smallTargets = `Array.from(document.querySelectorAll('button, .button, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, header a, table.summaries a, .tabs a'))
+ .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.height < 43.5 && !e.classList.contains('skip'); })
+ .map(e => e.tagName + (e.id ? '#' + e.id : '') + (e.type ? '[' + e.type + ']' : '') + ' "' + (e.innerText || '').trim().slice(0, 20) + '" ' + Math.round(e.getBoundingClientRect().height) + ' px')`
+
+// Staff and tellers at 390 px in Spanish: every button, field, file
+// picker, menu link, the verifier's card/phone tabs and each "Open" link of
+// the application list (a card per application on a phone) is at least
+// 44 px tall, as on the resident site. Before, fields were 39–42 px,
+// "Cerrar sesión" 23 px, the menu, language and tab links 18–19 px, the
+// month pickers of the statistics and the verifier's file picker 21 px.
+func TestBrowserStaffTouchTargets390Spanish(t *testing.T) {
+	bctx, run := headless(t, 390, 844, 120*time.Second)
+	e := newEnv(t)
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	e.addStaff(t, "sup1", auth.RoleSupervisor, "")
+	clerk := e.signIn(t, "clerk1", testPassword)
+	sup := e.signIn(t, "sup1", testPassword)
+	form := validForm("targets-390")
+	form.Set("action", "submit")
+	id := submittedForm(t, clerk, form)
+	check := func(who, path, ready string) {
+		t.Helper()
+		run(who+" "+path, chromedp.Navigate(e.ts.URL+path), chromedp.WaitVisible(chromedp.CSS(ready)))
+		peek(t, bctx, "targets-"+who+strings.ReplaceAll(path, "/", "_")+".png")
+		small, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](smallTargets))
+		if err != nil || len(small) > 0 {
+			t.Errorf("%s %s at 390 px: controls under 44 px tall (%v): %q", who, path, err, small)
+		}
+	}
+	browserAs(t, bctx, e, clerk)
+	run("Spanish", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/lang/es?next=/staff"), chromedp.WaitVisible(chromedp.CSS("main")))
+	check("clerk", "/staff/intake", "#f-photo")
+	check("clerk", "/staff/applications", "#f-q")
+	browserAs(t, bctx, e, sup)
+	run("Spanish", chromedp.Navigate(e.ts.URL+"/lang/es?next=/staff"), chromedp.WaitVisible(chromedp.CSS("main")))
+	check("supervisor", "/staff/applications/"+id, "#approve")
+	check("supervisor", "/staff/stats", "#f-from")
+	check("teller", "/es/verify", "#f-photo")
+	check("teller", "/es/verify/phone", `form button[type=submit]`)
 }
