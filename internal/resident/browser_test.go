@@ -117,6 +117,17 @@ func (b *browser) check(step string) {
 	if width > phoneWidth {
 		b.t.Errorf("%s: page is %d px wide on a %d px screen", step, width, phoneWidth)
 	}
+	// A tick box's or a time's label is what a thumb presses: 44 px tall
+	// at least, as the docs promise (axe's target-size asks only 24 px).
+	small, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".check label"))
+		.filter(l => { const r = l.getBoundingClientRect(); return r.height > 0 && r.height < 43.5; })
+		.map(l => l.htmlFor + " " + Math.round(l.getBoundingClientRect().height) + " px")`))
+	if err != nil {
+		b.fail(step+": target sizes", err)
+	}
+	if len(small) > 0 {
+		b.t.Errorf("%s: choices whose label is under 44 px tall: %q", step, small)
+	}
 	if b.axe == "" {
 		return
 	}
