@@ -80,6 +80,10 @@ type Tx interface {
 	// InsertPersonApplication is InsertPerson and then InsertApplication,
 	// as one statement where the store can: a new applicant's intake.
 	InsertPersonApplication(ctx context.Context, p PersonKey, r Record) (change int64, err error)
+	// InsertPersonApplicationAudited is InsertPersonApplication and then
+	// AppendAudit(e), with fewer round trips where the store can: the
+	// common intake, a new applicant with no duplicate candidates.
+	InsertPersonApplicationAudited(ctx context.Context, p PersonKey, r Record, e audit.Event) (change int64, err error)
 	// UpdateApplication rewrites every mutable column of r.
 	UpdateApplication(ctx context.Context, r Record) error
 	// SetApplicationStatus moves an application from one status to another

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/enroll"
 )
 
@@ -151,6 +152,41 @@ func (tx *Tx) InsertPersonApplication(ctx context.Context, p enroll.PersonKey, a
 	}
 	if err != nil {
 		return 0, fmt.Errorf("insert person and application: %w", err)
+	}
+	return change, nil
+}
+
+// InsertPersonApplicationAudited is InsertPersonApplication and then
+// AppendAudit(e): a new applicant's intake and its event, in this
+// transaction. On PostgreSQL the insert goes in the same round trip as the
+// audit chain's lock and head read (a pipeline of three statements, run in
+// that order: the lock is taken right after the insert, as before, and
+// the head read once it is held), so an intake's submit is four round trips
+// (begin, the insert with the lock and head, the event, commit), not five.
+// A repeated (clerk, idempotency key) is ErrConflict, the lock not taken
+// and nothing stored.
+func (tx *Tx) InsertPersonApplicationAudited(ctx context.Context, p enroll.PersonKey, a enroll.Record, e audit.Event) (int64, error) {
+	if tx.dialect != Postgres {
+		change, err := tx.InsertPersonApplication(ctx, p, a)
+		if err != nil {
+			return 0, err
+		}
+		return change, tx.AppendAudit(ctx, e)
+	}
+	var change int64
+	err := tx.appendAuditsAfter(ctx, []audit.Event{e}, &pipelined{
+		q:    insertPersonApplication,
+		args: append([]any{p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt)}, appArgs(a)...),
+		dest: []any{&change},
+		wrap: func(err error) error {
+			if isUnique(err) {
+				return fmt.Errorf("application: %w", ErrConflict)
+			}
+			return fmt.Errorf("insert person and application: %w", err)
+		},
+	})
+	if err != nil {
+		return 0, err
 	}
 	return change, nil
 }

@@ -70,13 +70,30 @@ const auditHead = `SELECT seq, at, actor, action, record_type, record_id, purpos
 // chain, on any server, take turns until they commit.
 const auditLock = "SELECT pg_advisory_xact_lock(7314002)"
 
-// lockAuditHead takes the chain's turn and returns its newest event (nil
-// when there is none). On SQLite the one write connection is the turn. On
-// PostgreSQL the lock and the read go in one round trip (a pipeline, two
-// statements: the read's snapshot is taken after the lock is held, so it
-// sees the head the previous holder committed).
-func (tx *Tx) lockAuditHead(ctx context.Context) (*audit.Event, error) {
+// pipelined is a statement of the transaction's own that goes to
+// PostgreSQL in the same round trip as the audit chain's lock and head,
+// ahead of them; its one row is scanned into dest, and wrap makes its
+// error (the lock and head are then not taken).
+type pipelined struct {
+	q    string
+	args []any
+	dest []any
+	wrap func(error) error
+}
+
+// lockAuditHeadAfter takes the chain's turn and returns its newest event
+// (nil when there is none), after running before (if not nil). On SQLite
+// the one write connection is the turn. On PostgreSQL before, the lock and
+// the read go in one round trip (a pipeline, run in that order: the read's
+// snapshot is taken after the lock is held, so it sees the head the
+// previous holder committed).
+func (tx *Tx) lockAuditHeadAfter(ctx context.Context, before *pipelined) (*audit.Event, error) {
 	if tx.dialect != Postgres || tx.conn == nil {
+		if before != nil {
+			if err := tx.queryRow(ctx, before.q, before.args...).Scan(before.dest...); err != nil {
+				return nil, before.wrap(err)
+			}
+		}
 		return headOf(tx.queryRow(ctx, auditHead))
 	}
 	var head *audit.Event
@@ -86,9 +103,18 @@ func (tx *Tx) lockAuditHead(ctx context.Context) (*audit.Event, error) {
 			return fmt.Errorf("driver connection is %T, not pgx", dc)
 		}
 		b := &pgx.Batch{}
+		if before != nil {
+			b.Queue(rebind(Postgres, before.q), before.args...)
+		}
 		b.Queue(auditLock)
 		b.Queue(auditHead)
 		res := c.Conn().SendBatch(ctx, b)
+		if before != nil {
+			if err := res.QueryRow().Scan(before.dest...); err != nil {
+				res.Close()
+				return before.wrap(err)
+			}
+		}
 		if _, err := res.Exec(); err != nil {
 			res.Close()
 			return fmt.Errorf("audit lock: %w", err)

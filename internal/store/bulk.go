@@ -116,7 +116,13 @@ func (tx *Tx) AppendAudits(ctx context.Context, es []audit.Event) error {
 	if len(es) == 0 {
 		return nil
 	}
-	prev, err := tx.lockAuditHead(ctx)
+	return tx.appendAuditsAfter(ctx, es, nil)
+}
+
+// appendAuditsAfter is AppendAudits with before run first, in the round
+// trip that takes the chain's lock and head (lockAuditHeadAfter).
+func (tx *Tx) appendAuditsAfter(ctx context.Context, es []audit.Event, before *pipelined) error {
+	prev, err := tx.lockAuditHeadAfter(ctx, before)
 	if err != nil {
 		return err
 	}
