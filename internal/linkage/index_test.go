@@ -178,12 +178,12 @@ func indexOf(s, sub string) int {
 	return -1
 }
 
-// TestSwappedBirthDateWeighsAsAgreement: day and month written the other
-// way round (07/03 for 03/07) is the same date to a stranger as often as
-// the date itself, so it weighs far more than one mistyped digit (03/08),
-// which many strangers' dates are. Both are the Strong level; before,
-// they weighed the same.
-func TestSwappedBirthDateWeighsAsAgreement(t *testing.T) {
+// moverDateWeigher indexes Rosa Quizhpi, born 1980-03-07, and returns a
+// function that explains against her an application of hers from another
+// address with the birth date d: the date's weight and the pair's. The date
+// must compare at level.
+func moverDateWeigher(t *testing.T, level string) func(d person.Date) (date, total float64) {
+	t.Helper()
 	ix, err := NewIndex(Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,8 @@ func TestSwappedBirthDateWeighsAsAgreement(t *testing.T) {
 	ix.Add("a", FromPerson("", p))
 	moved := p
 	moved.Address = person.Address{Line1: "40 Grand Avenue", City: "New Haven", State: "CT", PostalCode: "06513"}
-	weigh := func(d person.Date) (date, total float64) {
+	return func(d person.Date) (date, total float64) {
+		t.Helper()
 		app := moved
 		app.DateOfBirth = d
 		ex, err := ix.Explain("a", FromPerson("", app))
@@ -203,14 +204,43 @@ func TestSwappedBirthDateWeighsAsAgreement(t *testing.T) {
 		}
 		for _, f := range ex.Factors {
 			if f.Factor == "date_of_birth" {
-				if f.Level != "strong" {
-					t.Errorf("date %v against 1980-03-07: level %q, want strong", d, f.Level)
+				if f.Level != level {
+					t.Errorf("date %v against 1980-03-07: level %q, want %s", d, f.Level, level)
 				}
 				date = f.Weight
 			}
 		}
 		return date, ex.Weight
 	}
+}
+
+// TestYearOffByOneWeighsAsNearAgreement: a birth year one off with the same
+// day and month (1981-03-07 for 1980-03-07, the age counted wrong) is a
+// stranger's date about twice as often as the date itself, while two
+// mistyped digits (1980-05-09) meet many more strangers' dates. Both are the
+// Weak level; before, they weighed the same, and a mover whose form gave the
+// year off by one was missed in a city of a million.
+func TestYearOffByOneWeighsAsNearAgreement(t *testing.T) {
+	weigh := moverDateWeigher(t, "weak")
+	typoDate, typoTotal := weigh(person.Date{Year: 1980, Month: 5, Day: 9})
+	for _, d := range []person.Date{{Year: 1981, Month: 3, Day: 7}, {Year: 1979, Month: 3, Day: 7}} {
+		yearDate, yearTotal := weigh(d)
+		if yearTotal < typoTotal+1 {
+			t.Errorf("pair weight with the birth year %d = %.2f (date %.2f), with two digits mistyped = %.2f (date %.2f); want the year off by one at least 1 bit more",
+				d.Year, yearTotal, yearDate, typoTotal, typoDate)
+		} else {
+			t.Logf("year %d: date %.2f, pair %.2f; two digits mistyped: date %.2f, pair %.2f", d.Year, yearDate, yearTotal, typoDate, typoTotal)
+		}
+	}
+}
+
+// TestSwappedBirthDateWeighsAsAgreement: day and month written the other
+// way round (07/03 for 03/07) is the same date to a stranger as often as
+// the date itself, so it weighs far more than one mistyped digit (03/08),
+// which many strangers' dates are. Both are the Strong level; before,
+// they weighed the same.
+func TestSwappedBirthDateWeighsAsAgreement(t *testing.T) {
+	weigh := moverDateWeigher(t, "strong")
 	swapDate, swapTotal := weigh(person.Date{Year: 1980, Month: 7, Day: 3})
 	typoDate, typoTotal := weigh(person.Date{Year: 1980, Month: 3, Day: 8})
 	// Against the default model's u (a stranger's date is this one 1 in
