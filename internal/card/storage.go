@@ -16,6 +16,10 @@ type Store interface {
 	// InTx runs fn in one write transaction: a card change, its status-list
 	// entry and its audit event commit together or not at all.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// Audit chains an event that records no change (a refusal, a report
+	// with nothing to change) on its own and returns once it is committed;
+	// concurrent calls are written together, a batch per transaction.
+	Audit(ctx context.Context, e audit.Event) error
 
 	Card(ctx context.Context, id string) (Record, error)
 	// CardByNumber finds a card by its compact 13-digit number.
