@@ -216,6 +216,24 @@ type cardView struct {
 	ShowPreview  bool
 	Supervisor   bool
 	Site         string
+	// Reference is the application's reference, as the receipt and the
+	// lists show it; ReplacesNo and ReplacedByNo the other cards' numbers.
+	Reference    string
+	ReplacesNo   string
+	ReplacedByNo string
+}
+
+// cardNumber is the printed number of card id, grouped as on the card, or
+// "" when there is no such card or the actor may not see it.
+func (s *Server) cardNumber(ctx context.Context, c *call, id string) string {
+	if id == "" {
+		return ""
+	}
+	other, err := s.svc.Cards.Visible(ctx, c.Actor, id)
+	if err != nil {
+		return ""
+	}
+	return other.Number.String()
 }
 
 func (s *Server) cardView(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -254,6 +272,10 @@ func (s *Server) renderCard(ctx context.Context, w http.ResponseWriter, status i
 	if site, err := s.svc.Applications.SiteOf(ctx, cd.ApplicationID); err == nil {
 		v.Site = s.siteNames(ctx)[site]
 	}
+	if ref, err := s.svc.Applications.ReferenceOf(ctx, cd.ApplicationID); err == nil {
+		v.Reference = ref
+	}
+	v.ReplacesNo, v.ReplacedByNo = s.cardNumber(ctx, c, cd.Replaces), s.cardNumber(ctx, c, cd.ReplacedBy)
 	v.SuspendOpts = reasonOptions(c.P, card.SuspendReasons)
 	v.ReinstOpts = reasonOptions(c.P, card.ReinstateReasons)
 	v.RevokeOpts = reasonOptions(c.P, card.RevokeReasons)

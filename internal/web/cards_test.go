@@ -392,9 +392,30 @@ func TestCardRenewReplaceOverHTTP(t *testing.T) {
 	if err != nil || old.Status != card.StatusReplaced || old.ReplacedBy != newID {
 		t.Errorf("old card after replace = %s replaced by %q (%v), want replaced by %s", old.Status, old.ReplacedBy, err, newID)
 	}
-	if page := text(ce.sup.get(t, "/staff/cards/"+newID).Body); !strings.Contains(page, "Replacement") || !strings.Contains(page, id) {
-		t.Errorf("new card page = %q, want a replacement linking the old card", page)
+	// Staff read cards by their printed numbers and applications by their
+	// references, never by internal ids (the page showed app_… and crd_…).
+	oldNo, newCard := old.Number.String(), mustCard(t, ce, newID)
+	ref, err := ce.app.Enroll.ReferenceOf(context.Background(), ce.appID)
+	if err != nil {
+		t.Fatal(err)
 	}
+	body := ce.sup.get(t, "/staff/cards/"+newID).Body
+	if page := text(body); !strings.Contains(page, "Replacement") || !strings.Contains(page, oldNo) || !strings.Contains(body, `href="/staff/cards/`+id+`"`) ||
+		!strings.Contains(page, ref) || strings.Contains(page, id) || strings.Contains(page, ce.appID) {
+		t.Errorf("new card page = %q, want a replacement naming the old card %s (linking %s) and the application %s, no internal ids", page, oldNo, id, ref)
+	}
+	if page := text(ce.sup.get(t, "/staff/cards/"+id).Body); !strings.Contains(page, newCard.Number.String()) || strings.Contains(page, newID) {
+		t.Errorf("old card page = %q, want it replaced by card %s, not %s", page, newCard.Number, newID)
+	}
+}
+
+func mustCard(t *testing.T, ce *cardEnv, id string) card.Card {
+	t.Helper()
+	cd, err := ce.app.Cards.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cd
 }
 
 func TestVerifyPageRateLimited(t *testing.T) {
