@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
@@ -416,5 +417,32 @@ func TestBookWithoutOnlineBooking(t *testing.T) {
 				t.Errorf("GET /%s/book lacks %q:\n%s", lang, w, main)
 			}
 		}
+	}
+}
+
+// TestBookingSiteWithoutAddress: a partner site or a mobile unit may have
+// no street address; the site picker and the times page then show its
+// name alone ("Casa Latina", not "Casa Latina – " or "Casa Latina, ").
+func TestBookingSiteWithoutAddress(t *testing.T) {
+	e := newEnv(t, false, Options{})
+	ctx := context.Background()
+	st, err := e.app.Sites.Create(ctx, auth.System(), site.Site{Name: "Casa Latina", Kind: site.KindPartner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.site.Booking().SetRules(ctx, st.ID, booking.DefaultRules()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.site.Booking().Publish(ctx, st.ID, person.DateOf(e.clk.Now()), person.DateOf(e.clk.Now().AddDate(0, 0, 13))); err != nil {
+		t.Fatal(err)
+	}
+	code := e.preapply(t, applyForm("Rosa", "Díaz"))
+	pick := html.UnescapeString(e.do(t, "GET", "/es/book", nil).body)
+	if !strings.Contains(pick, ">Casa Latina</option>") {
+		t.Errorf("site picker does not offer the partner by its name alone: %s", regexp.MustCompile(`<option[^>]*>[^<]*Casa Latina[^<]*</option>`).FindString(pick))
+	}
+	find := html.UnescapeString(e.do(t, "POST", "/es/book", url.Values{"step": {"find"}, "code": {code}, "site": {st.ID}}).body)
+	if !strings.Contains(find, "<p>Casa Latina</p>") {
+		t.Errorf("times page does not name the partner alone: %s", regexp.MustCompile(`<p>Casa Latina[^<]*</p>`).FindString(find))
 	}
 }
