@@ -290,15 +290,26 @@ func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Error
 	return in, errs
 }
 
+// maxPhotoBytes is the largest photo upload intake takes.
+func (s *Server) maxPhotoBytes() int64 {
+	if mb := s.svc.Settings.Photo.MaxUploadMB; mb > 0 {
+		return int64(mb) << 20
+	}
+	return photo.DefaultSpec().MaxUploadBytes
+}
+
+// maxPhotoMB is maxPhotoBytes in whole megabytes, for the error message.
+func (s *Server) maxPhotoMB() int { return int(s.maxPhotoBytes() >> 20) }
+
 // readIntake streams the multipart form: text fields into values, the
 // photo into memory (bounded), never to a temporary file on disk where
 // an unencrypted face would outlive the request.
 func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values, []byte, error) {
-	maxPhoto := photo.DefaultSpec().MaxUploadBytes
-	if mb := s.svc.Settings.Photo.MaxUploadMB; mb > 0 {
-		maxPhoto = int64(mb) << 20
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxPhoto+1<<20)
+	maxPhoto := s.maxPhotoBytes()
+	// A photo over the limit is read past (not kept) so the rest of the
+	// form still arrives: a camera original of a few times the limit must
+	// not cost the clerk everything typed.
+	r.Body = http.MaxBytesReader(w, r.Body, 4*maxPhoto+1<<20)
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, "multipart/form-data") {
 		if err := r.ParseForm(); err != nil {
@@ -312,6 +323,7 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values,
 	}
 	vals := url.Values{}
 	var photoBytes []byte
+	tooLarge := false
 	const maxField = 4 << 10
 	for fields := 0; ; fields++ {
 		part, err := mr.NextPart()
@@ -327,6 +339,13 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values,
 		name := part.FormName()
 		if name == "photo" {
 			photoBytes, err = readPart(part, maxPhoto)
+			if errors.Is(err, errPhotoTooLarge) {
+				photoBytes, tooLarge = nil, true
+				if _, err := io.Copy(io.Discard, part); err != nil {
+					return nil, nil, httplayer.TooLargeOr(err)
+				}
+				continue
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -338,8 +357,15 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request) (url.Values,
 		}
 		vals.Add(name, string(b))
 	}
+	if tooLarge {
+		return vals, nil, httplayer.Fail(http.StatusRequestEntityTooLarge, "web.intake.photo_too_large", errPhotoTooLarge)
+	}
 	return vals, photoBytes, nil
 }
+
+// errPhotoTooLarge: the photo part is over the upload limit; readIntake
+// still returns the other fields with it.
+var errPhotoTooLarge = errors.New("photo upload over the limit")
 
 func readPart(part *multipart.Part, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
@@ -349,7 +375,7 @@ func readPart(part *multipart.Part, limit int64) ([]byte, error) {
 	}
 	if n > limit {
 		if part.FormName() == "photo" {
-			return nil, httplayer.Fail(http.StatusRequestEntityTooLarge, photo.KeyTooLarge, errors.New("photo upload over the limit"))
+			return nil, httplayer.Fail(http.StatusRequestEntityTooLarge, "web.intake.photo_too_large", errPhotoTooLarge)
 		}
 		return nil, httplayer.Fail(http.StatusBadRequest, "web.error.bad_request", fmt.Errorf("form field %q too long", part.FormName()))
 	}
@@ -359,6 +385,14 @@ func readPart(part *multipart.Part, limit int64) ([]byte, error) {
 // intakePost handles the form's buttons: check, more rows, save draft, submit.
 func (s *Server) intakePost(w http.ResponseWriter, r *http.Request, c *call) error {
 	form, photoBytes, err := s.readIntake(w, r)
+	if errors.Is(err, errPhotoTooLarge) && form != nil {
+		// Everything else arrived: show it again with the photo's error.
+		s.minimizeForm(form)
+		p := s.newPage(r, c, "web.intake.title")
+		p.Form = form
+		form.Del("action")
+		return s.rerenderIntake(w, r, c, p, nil, person.Errors{{Field: "photo", Key: "web.intake.photo_too_large", N: s.maxPhotoMB()}}, http.StatusUnprocessableEntity)
+	}
 	if err != nil {
 		return err
 	}
@@ -477,7 +511,7 @@ func (s *Server) renderIntake(w http.ResponseWriter, c *call, p *page, draft *en
 // here and swaps in the fragment; without the header it is the full page.
 func (s *Server) intakeCheck(w http.ResponseWriter, r *http.Request, c *call) error {
 	form, _, err := s.readIntake(w, r)
-	if err != nil {
+	if err != nil && (!errors.Is(err, errPhotoTooLarge) || form == nil) {
 		return err
 	}
 	s.minimizeForm(form)

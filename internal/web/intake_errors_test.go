@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"regexp"
 	"strings"
@@ -54,5 +55,43 @@ func TestIntakeErrorSummaryNamesFields(t *testing.T) {
 		if !regexp.MustCompile(`<label for="` + id + `">[^<]*<span aria-hidden="true">\*</span>`).MatchString(page) {
 			t.Errorf("%s carries no required marker", id)
 		}
+	}
+}
+
+// TestIntakePhotoTooLargeKeepsForm: a clerk picks a phone photo over the
+// upload limit (a 12 MB camera original). The form comes back with
+// everything typed and an error on the photo that says the limit and what
+// to do; before, the whole form was answered with an error page (413)
+// whose message read "less than {max_mb} MB", and every field was lost.
+func TestIntakePhotoTooLargeKeepsForm(t *testing.T) {
+	e := newEnv(t)
+	e.addStaff(t, "clerk1", auth.RoleClerk, e.siteA.ID)
+	clerk := e.signIn(t, "clerk1", testPassword)
+	clerk.lang = "es"
+	big := append(testPNG(t), bytes.Repeat([]byte{0}, 12<<20)...)
+	for _, action := range []string{"submit", "check"} {
+		form := validForm("too-big-" + action)
+		form.Set("action", action)
+		r := clerk.postMultipart(t, "/staff/intake", form, big)
+		page := text(r.Body)
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `value="Quetzalcóatl"`) || !strings.Contains(r.Body, `value="123 Grand Ave"`) {
+			t.Errorf("%s with a 12 MB photo = %d, want 422 with the typed fields kept: %.600s", action, r.Status, page)
+		}
+		if !strings.Contains(page, "10 MB") || strings.Contains(page, "{") || !strings.Contains(r.Body, `href="#f-photo"`) {
+			t.Errorf("%s with a 12 MB photo: want an error on the photo naming the 10 MB limit: %.600s", action, page)
+		}
+	}
+}
+
+// The field station's desk reads intake the same way: a photo over the
+// limit leaves the typed form in place with the photo's error.
+func TestStationPhotoTooLargeKeepsForm(t *testing.T) {
+	ts, _ := newStationServer(t)
+	hc := stationClient(t, ts.URL)
+	form := validForm("station-too-big")
+	form.Set("action", "submit")
+	status, _, body := stationPost(t, hc, ts.URL, form, append(testPNG(t), bytes.Repeat([]byte{0}, 12<<20)...))
+	if page := text(body); status != http.StatusUnprocessableEntity || !strings.Contains(body, `value="Quetzalcóatl"`) || !strings.Contains(page, "10 MB") || strings.Contains(page, "{") {
+		t.Errorf("station intake with a 12 MB photo = %d, want 422 with the form kept and the 10 MB limit named: %.600s", status, page)
 	}
 }

@@ -280,7 +280,7 @@ func cloneValues(v url.Values) url.Values {
 // keeps the form in the session's memory.
 func (d *stationDesk) intakePost(w http.ResponseWriter, r *http.Request, c *call) error {
 	form, photoBytes, err := d.readIntake(w, r)
-	if err != nil {
+	if err != nil && (!errors.Is(err, errPhotoTooLarge) || form == nil) {
 		return err
 	}
 	d.minimizeForm(form)
@@ -288,11 +288,15 @@ func (d *stationDesk) intakePost(w http.ResponseWriter, r *http.Request, c *call
 	form.Del("action")
 	p := d.newPage(r, c, "web.intake.title")
 	p.Form = form
+	tooLarge := err != nil // the photo was over the limit; everything else arrived
 	// A photo sent earlier with a draft stays with it.
 	if len(photoBytes) == 0 {
 		if id := form.Get("draft_id"); id != "" {
 			d.withSession(c, func(s *stationSession) { photoBytes = s.drafts[id].photo })
 		}
+	}
+	if tooLarge {
+		return d.rerender(w, c, p, photoBytes, person.Errors{{Field: "photo", Key: "web.intake.photo_too_large", N: d.maxPhotoMB()}}, http.StatusUnprocessableEntity)
 	}
 	switch action {
 	case "more":
