@@ -119,14 +119,15 @@ func (b *browser) check(step string) {
 	}
 	// A tick box's or a time's label is what a thumb presses: 44 px tall
 	// at least, as the docs promise (axe's target-size asks only 24 px).
-	small, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".check label"))
+	// So is the header's link home and the skip link (measured as if focused).
+	small, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".check label, header a, a.skip"))
 		.filter(l => { const r = l.getBoundingClientRect(); return r.height > 0 && r.height < 43.5; })
-		.map(l => l.htmlFor + " " + Math.round(l.getBoundingClientRect().height) + " px")`))
+		.map(l => (l.htmlFor || l.className || l.textContent.trim()) + " " + Math.round(l.getBoundingClientRect().height) + " px")`))
 	if err != nil {
 		b.fail(step+": target sizes", err)
 	}
 	if len(small) > 0 {
-		b.t.Errorf("%s: choices whose label is under 44 px tall: %q", step, small)
+		b.t.Errorf("%s: tap targets under 44 px tall: %q", step, small)
 	}
 	if b.axe == "" {
 		return
