@@ -1,6 +1,10 @@
 package person
 
-import "strings"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Form is a person as the three surfaces exchange it: the staff intake
 // form, the resident site's pre-application form and the API's JSON. Every
@@ -157,4 +161,27 @@ func (e *Errors) Date(field, v string) Date {
 		*e = append(*e, FieldError{Field: field, Key: "error.date"})
 	}
 	return d
+}
+
+// DateFromParts reads a date typed as three fields (day, month, year), the
+// pattern that works with every phone keyboard and screen reader and, unlike
+// a browser's date picker, shows the page's language rather than the
+// phone's. It returns a message key: error.required when all three are
+// empty, error.date_parts when they do not make a real date, "" otherwise.
+func DateFromParts(day, month, year string) (Date, string) {
+	ds, ms, ys := strings.TrimSpace(day), strings.TrimSpace(month), strings.TrimSpace(year)
+	if ds == "" && ms == "" && ys == "" {
+		return Date{}, "error.required"
+	}
+	d, err1 := strconv.Atoi(ds)
+	m, err2 := strconv.Atoi(ms)
+	y, err3 := strconv.Atoi(ys)
+	if err1 != nil || err2 != nil || err3 != nil || len(ys) != 4 || y < 1850 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return Date{}, "error.date_parts"
+	}
+	date, err := ParseDate(fmt.Sprintf("%04d-%02d-%02d", y, m, d))
+	if err != nil {
+		return Date{}, "error.date_parts"
+	}
+	return date, ""
 }

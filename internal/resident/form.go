@@ -20,31 +20,10 @@ const (
 	maxValues = 60
 )
 
-// parseDate reads a date typed as three fields (day, month, year), the
-// pattern that works with every phone keyboard and screen reader.
+// parseDate reads a date typed as three fields (day, month, year):
+// person.DateFromParts, with the fields named prefix_day, _month, _year.
 func parseDate(f url.Values, prefix string) (person.Date, string) {
-	ds, ms, ys := strings.TrimSpace(f.Get(prefix+"_day")), strings.TrimSpace(f.Get(prefix+"_month")), strings.TrimSpace(f.Get(prefix+"_year"))
-	if ds == "" && ms == "" && ys == "" {
-		return person.Date{}, "error.required"
-	}
-	d, err1 := strconv.Atoi(ds)
-	m, err2 := strconv.Atoi(ms)
-	y, err3 := strconv.Atoi(ys)
-	if err1 != nil || err2 != nil || err3 != nil || len(ys) != 4 || y < 1850 || m < 1 || m > 12 || d < 1 || d > 31 {
-		return person.Date{}, "resident.error.date"
-	}
-	date, err := person.ParseDate(strconv.Itoa(y) + "-" + pad2(m) + "-" + pad2(d))
-	if err != nil {
-		return person.Date{}, "resident.error.date"
-	}
-	return date, ""
-}
-
-func pad2(n int) string {
-	if n < 10 {
-		return "0" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
+	return person.DateFromParts(f.Get(prefix+"_day"), f.Get(prefix+"_month"), f.Get(prefix+"_year"))
 }
 
 // tooBig reports a form that no honest page sends: too many fields or values.

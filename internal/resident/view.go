@@ -39,8 +39,8 @@ func (p *page) F(name, typ, auto string, required bool, hintKey, mode string) fi
 // Date describes a three-part date field; auto asks the browser to fill a
 // birthday.
 func (p *page) Date(name, labelKey string, auto bool) fieldView {
-	f := fieldView{Name: name, Label: p.T(labelKey), Err: p.E(name), Hint: p.T("resident.hint.date"),
-		Day: p.T("resident.date.day"), Month: p.T("resident.date.month"), Year: p.T("resident.date.year"),
+	f := fieldView{Name: name, Label: p.T(labelKey), Err: p.E(name), Hint: p.T("date.part.hint"),
+		Day: p.T("date.part.day"), Month: p.T("date.part.month"), Year: p.T("date.part.year"),
 		D: p.V(name + "_day"), M: p.V(name + "_month"), Y: p.V(name + "_year"), ErrPrefix: p.T("resident.error.prefix")}
 	if auto {
 		f.Auto = "bday"
