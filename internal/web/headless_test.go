@@ -16,6 +16,19 @@ import (
 // page's text when an action fails.
 func headless(t *testing.T, w, h int, timeout time.Duration) (context.Context, func(step string, actions ...chromedp.Action[chromedp.Void])) {
 	t.Helper()
+	return headlessWith(t, w, h, timeout)
+}
+
+// headlessEnglish is headless with the browser's own language English
+// (its interface, its Accept-Language and the language its built-in
+// controls speak), as on a phone set to English.
+func headlessEnglish(t *testing.T, w, h int, timeout time.Duration) (context.Context, func(step string, actions ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	return headlessWith(t, w, h, timeout, chromedp.Flag("lang", "en-US"), chromedp.Flag("accept-lang", "en-US"), chromedp.Env("LANG=en_US.UTF-8", "LANGUAGE=en_US"))
+}
+
+func headlessWith(t *testing.T, w, h int, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (context.Context, func(step string, actions ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -23,9 +36,11 @@ func headless(t *testing.T, w, h int, timeout time.Duration) (context.Context, f
 	if exe == "" {
 		t.Skip("chromium not found at /usr/bin/chromium (apt-get install -y chromium); skipping the browser test")
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
+	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h))
+	opts = append(opts, extra...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)

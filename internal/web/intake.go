@@ -263,7 +263,14 @@ func (s *Server) minimizeForm(f url.Values) {
 func intakeFromForm(f url.Values, quote *fee.Quote) (enroll.Intake, person.Errors) {
 	var pf person.Form
 	pf.Read(f.Get)
-	p, errs := pf.Person()
+	var errs person.Errors
+	dob, fe := formDate(f, "date_of_birth")
+	if fe != nil {
+		errs = append(errs, *fe)
+	}
+	pf.DateOfBirth = dob
+	p, perrs := pf.Person()
+	errs = append(errs, perrs...)
 	on := func(k string) bool { return f.Get(k) == "1" }
 	in := enroll.Intake{Person: p, Caretaker: on("caretaker"), IdempotencyKey: f.Get("idempotency_key")}
 	for i := range maxDocRows {

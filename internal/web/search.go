@@ -50,13 +50,19 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 	v := s.searchView(p)
 	purpose := r.PostForm.Get("purpose")
 	var errs person.Errors
-	for _, f := range []string{"given_names", "surnames", "date_of_birth"} {
+	for _, f := range []string{"given_names", "surnames"} {
 		if r.PostForm.Get(f) == "" {
 			errs = append(errs, person.FieldError{Field: f, Key: "error.required"})
 		}
 	}
-	dob, err := person.ParseDate(r.PostForm.Get("date_of_birth"))
-	if err != nil && r.PostForm.Get("date_of_birth") != "" {
+	dobText, fe := formDate(r.PostForm, "date_of_birth")
+	dob, err := person.ParseDate(dobText)
+	switch {
+	case fe != nil:
+		errs = append(errs, *fe)
+	case dobText == "":
+		errs = append(errs, person.FieldError{Field: "date_of_birth", Key: "error.required"})
+	case err != nil:
 		errs = append(errs, person.FieldError{Field: "date_of_birth", Key: "error.date"})
 	}
 	if purpose == "" {

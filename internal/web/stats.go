@@ -19,6 +19,7 @@ var roleStats = []auth.Role{auth.RoleSupervisor, auth.RoleAdmin, auth.RoleAudito
 
 type statsView struct {
 	From, To string
+	Months   []option // the months the pickers offer, newest first, named in the page's language
 	CSVURL   string
 	Measures []string // translated column headings
 	Charts   []statsChart
@@ -114,6 +115,7 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	p.Form.Set("from", rep.From)
 	p.Form.Set("to", rep.To)
 	v := statsView{From: rep.From, To: rep.To, CSVURL: "/staff/stats?format=csv&from=" + rep.From + "&to=" + rep.To}
+	v.Months = statsMonths(stats.MonthOf(s.svc.Now(), s.svc.Location), rep.From, rep.To, func(m string) string { return label(stats.ByMonth, m) })
 	for _, m := range stats.Measures {
 		v.Measures = append(v.Measures, p.T("stats.measure."+string(m)))
 	}
@@ -137,4 +139,29 @@ func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "stats", "layout", p)
+}
+
+// statsMonths are the months the period's pickers offer: the last five
+// years up to this month, and the report's own months if older or later.
+// They are a list of named months, not a browser's month picker, which
+// speaks the phone's language ("April 2025" on a Spanish page).
+func statsMonths(now stats.Month, from, to string, name func(string) string) []option {
+	first, last := now.Add(-59), now
+	for _, s := range []string{from, to} {
+		m, err := stats.ParseMonth(s)
+		if err != nil {
+			continue
+		}
+		if m.Year < first.Year || m.Year == first.Year && m.Month < first.Month {
+			first = m
+		}
+		if m.Year > last.Year || m.Year == last.Year && m.Month > last.Month {
+			last = m
+		}
+	}
+	var out []option
+	for m := last; m.Year > first.Year || m.Year == first.Year && m.Month >= first.Month; m = m.Add(-1) {
+		out = append(out, option{Value: m.String(), Label: name(m.String())})
+	}
+	return out
 }

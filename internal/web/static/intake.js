@@ -58,7 +58,8 @@
         var dt = new DataTransfer();
         dt.items.add(file);
         input.files = dt.files;
-        showPreview(file);
+        // As a chosen file does: the preview, and the name beside the button.
+        input.dispatchEvent(new Event("change", { bubbles: true }));
         if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
         video.hidden = true; shotBtn.hidden = true;
       }, "image/jpeg", 0.92);
@@ -130,7 +131,7 @@
   }
   function schedule(e) {
     var n = e.target && e.target.name || "";
-    if (n.indexOf("doc_") === 0 || n === "date_of_birth" || n === "caretaker") {
+    if (n.indexOf("doc_") === 0 || n.indexOf("date_of_birth") === 0 || n === "caretaker") {
       clearTimeout(timer);
       timer = setTimeout(check, 300);
     }
@@ -166,5 +167,20 @@
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) { return; }
     box.value = "";
     box.focus();
+  });
+})();
+
+// cityid staff pages: a file picker hidden behind a translated button
+// (app.css .file-pick) shows the chosen file's name beside it.
+(function () {
+  "use strict";
+  var picks = document.querySelectorAll(".file-pick input[type=file]");
+  Array.prototype.forEach.call(picks, function (input) {
+    var out = input.parentNode.querySelector(".file-chosen");
+    if (!out) { return; }
+    var none = out.textContent;
+    input.addEventListener("change", function () {
+      out.textContent = input.files && input.files.length ? input.files[0].name : none;
+    });
   });
 })();
