@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/cityid/cityid/internal/auditlog"
 )
@@ -12,10 +13,39 @@ import (
 const auditPageSize = 50
 
 type auditRow struct {
-	Seq                                              int64
-	At, Actor, Action, RecordType, RecordID, Purpose string
-	Outcome                                          string
-	Denied                                           bool
+	Seq   int64
+	At    auditTime
+	Actor string
+	// Action is the code auditors filter by; ActionLabel says it in words
+	// ("" for a code with no label, such as one an older version wrote).
+	Action, ActionLabel           string
+	RecordType, RecordID, Purpose string
+	Outcome                       string
+	Denied                        bool
+}
+
+// auditTime is an event's moment as the log shows it: the day and the time
+// to the second in the program's time zone, compact and the same in every
+// language, so the column stays two short lines on a phone (the spelled-out
+// date took five at 390 px); Full is the spelled-out form for the title.
+type auditTime struct {
+	Day, Clock, ISO, Full string
+}
+
+func (s *Server) auditMoment(c *call, t time.Time) auditTime {
+	local := t.In(s.svc.Location)
+	return auditTime{Day: local.Format("2006-01-02"), Clock: local.Format("15:04:05 MST"),
+		ISO: t.UTC().Format(time.RFC3339), Full: s.formatTime(c.P, t)}
+}
+
+// actionLabel is the action's name in the page's language, "" when the
+// catalogs have none.
+func actionLabel(c *call, action string) string {
+	key := "audit.action." + action
+	if l := c.P.T(key); l != key {
+		return l
+	}
+	return ""
 }
 
 type auditView struct {
@@ -62,7 +92,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *call) error
 		if u := usernames[e.Actor]; u != "" {
 			actor = u + " (" + e.Actor + ")"
 		}
-		v.Rows = append(v.Rows, auditRow{Seq: e.Seq, At: s.formatTime(c.P, e.At), Actor: actor, Action: e.Action,
+		v.Rows = append(v.Rows, auditRow{Seq: e.Seq, At: s.auditMoment(c, e.At), Actor: actor, Action: e.Action, ActionLabel: actionLabel(c, e.Action),
 			RecordType: e.RecordType, RecordID: e.RecordID, Purpose: e.Purpose, Outcome: e.Outcome, Denied: e.Outcome == auditlog.OutcomeDenied})
 	}
 	if len(events) == auditPageSize {
