@@ -27,7 +27,7 @@ type Event struct {
 	Seq        int64     // 1-based, gapless
 	At         time.Time // UTC, microsecond precision (what the databases store)
 	Actor      string    // staff id like "stf_…", "system", or "resident"
-	Action     string    // e.g. "application.create", "application.read", "auth.login_failed"
+	Action     string    // e.g. "application.submit", "application.read", "auth.login.password"
 	RecordType string    // e.g. "application", "staff", "site"
 	RecordID   string    // id of the record acted on
 	Purpose    string    // e.g. "replacement", "fraud_review"; empty for routine work

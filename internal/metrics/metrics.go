@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
@@ -70,11 +71,18 @@ func New(db *store.DB) *Metrics {
 	return m
 }
 
-// Audited counts committed audit actions (store.DB.SetAuditHook).
-func (m *Metrics) Audited(actions []string) {
+// Audited counts committed audit actions (store.DB.SetAuditHook). A
+// refused step of a staff sign-in (a wrong password or code, a disabled or
+// locked account: auth.login.* denied) counts as auth.login_failed — the
+// label the alert on guessed passwords watches; no event has that action.
+func (m *Metrics) Audited(actions []store.AuditedAction) {
 	for _, a := range actions {
-		if countedActions[a] {
-			m.audited.WithLabelValues(a).Inc()
+		label := a.Action
+		if a.Outcome == audit.OutcomeDenied && strings.HasPrefix(a.Action, "auth.login") {
+			label = "auth.login_failed"
+		}
+		if countedActions[label] {
+			m.audited.WithLabelValues(label).Inc()
 		}
 	}
 }

@@ -40,7 +40,7 @@ func TestAuditGroupAcrossServers(t *testing.T) {
 	storetest.EachPair(t, func(t *testing.T, a, b *store.DB) {
 		var batches atomic.Int64
 		for _, db := range []*store.DB{a, b} {
-			db.SetAuditHook(func([]string) { batches.Add(1) })
+			db.SetAuditHook(func([]store.AuditedAction) { batches.Add(1) })
 		}
 		const readers, reads, writers, writes = 20, 10, 2, 10
 		var wg sync.WaitGroup

@@ -140,7 +140,7 @@ func (tx *Tx) appendAuditsAfter(ctx context.Context, es []audit.Event, before *p
 		return fmt.Errorf("append audit events: %w", err)
 	}
 	for _, e := range es {
-		tx.actions = append(tx.actions, e.Action)
+		tx.actions = append(tx.actions, AuditedAction{Action: e.Action, Outcome: e.Outcome})
 	}
 	return nil
 }

@@ -7,11 +7,15 @@ import (
 	"time"
 )
 
+// AuditedAction is what the commit hook learns of one audit event: its
+// action code and outcome, never ids or purposes.
+type AuditedAction struct{ Action, Outcome string }
+
 // SetAuditHook makes every committed transaction report the action codes
-// of the audit events it appended (never ids or purposes): metrics count
-// intakes, decisions and cards issued from the one place every such action
-// passes. Set it once, before serving.
-func (db *DB) SetAuditHook(fn func(actions []string)) { db.audited = fn }
+// and outcomes of the audit events it appended: metrics count intakes,
+// decisions, cards issued and refused sign-ins from the one place every
+// such action passes. Set it once, before serving.
+func (db *DB) SetAuditHook(fn func(actions []AuditedAction)) { db.audited = fn }
 
 // PoolStats returns the connection pool's statistics (the write pool; on
 // PostgreSQL the only one).

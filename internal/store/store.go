@@ -48,7 +48,7 @@ type DB struct {
 	path    string  // SQLite file path, for secure-delete checks and backups
 	// audited, when set, is told the action codes of the audit events of
 	// each committed transaction (metrics count them; see SetAuditHook).
-	audited func(actions []string)
+	audited func(actions []AuditedAction)
 	// reads chains the events of audited reads in batches (DB.Audit):
 	// one appender per DB, so per server.
 	reads *audit.Group
@@ -218,7 +218,7 @@ type Tx struct {
 	// (insertRows); nil on SQLite.
 	conn    *sql.Conn
 	dialect Dialect
-	actions []string // audit action codes appended, for the commit hook
+	actions []AuditedAction // audit actions appended, for the commit hook
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil.
