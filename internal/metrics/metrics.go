@@ -24,7 +24,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
@@ -78,7 +77,7 @@ func New(db *store.DB) *Metrics {
 func (m *Metrics) Audited(actions []store.AuditedAction) {
 	for _, a := range actions {
 		label := a.Action
-		if a.Outcome == audit.OutcomeDenied && strings.HasPrefix(a.Action, "auth.login") {
+		if a.Denied && strings.HasPrefix(a.Action, "auth.login") {
 			label = "auth.login_failed"
 		}
 		if countedActions[label] {

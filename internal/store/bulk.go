@@ -140,7 +140,7 @@ func (tx *Tx) appendAuditsAfter(ctx context.Context, es []audit.Event, before *p
 		return fmt.Errorf("append audit events: %w", err)
 	}
 	for _, e := range es {
-		tx.actions = append(tx.actions, AuditedAction{Action: e.Action, Outcome: e.Outcome})
+		tx.actions = append(tx.actions, AuditedAction{Action: e.Action, Denied: e.Outcome == audit.OutcomeDenied})
 	}
 	return nil
 }

@@ -8,8 +8,11 @@ import (
 )
 
 // AuditedAction is what the commit hook learns of one audit event: its
-// action code and outcome, never ids or purposes.
-type AuditedAction struct{ Action, Outcome string }
+// action code and whether it was refused, never ids or purposes.
+type AuditedAction struct {
+	Action string
+	Denied bool // outcome audit.OutcomeDenied
+}
 
 // SetAuditHook makes every committed transaction report the action codes
 // and outcomes of the audit events it appended: metrics count intakes,
