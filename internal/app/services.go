@@ -86,7 +86,6 @@ type ChallengeStore interface {
 	SpendChallenge(ctx context.Context, hash []byte, expires time.Time) (bool, error)
 }
 
-// services builds a's Services from its opened parts.
 // ErrIndexLoading is the readiness check's answer, after ReadyAfterIndex,
 // while the duplicate-screening index is still loading. Surfaces see only
 // Services, so they recognise it by its Loading method, not by name.
@@ -119,6 +118,7 @@ func (a *App) ReadyAfterIndex() {
 	}
 }
 
+// services builds a's Services from its opened parts.
 func (a *App) services() (*Services, error) {
 	ret, err := retention.New(a.DB, a.Vault, a.Keys.MatchKey(), retention.PolicyFrom(a.Settings.Retention),
 		retention.Options{Now: a.Now, Rand: a.Rand})

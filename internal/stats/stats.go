@@ -106,6 +106,11 @@ type Month struct {
 // String formats the month as YYYY-MM.
 func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year, m.Month) }
 
+// Before reports whether m is an earlier month than o.
+func (m Month) Before(o Month) bool {
+	return m.Year < o.Year || m.Year == o.Year && m.Month < o.Month
+}
+
 // Add moves n months forward (or back).
 func (m Month) Add(n int) Month {
 	t := time.Date(m.Year, m.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC)

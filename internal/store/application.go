@@ -145,15 +145,29 @@ func (tx *Tx) InsertPersonApplication(ctx context.Context, p enroll.PersonKey, a
 		return tx.InsertApplication(ctx, a)
 	}
 	var change int64
-	err := tx.queryRow(ctx, insertPersonApplication,
-		append([]any{p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt)}, appArgs(a)...)...).Scan(&change)
-	if isUnique(err) {
-		return 0, fmt.Errorf("application: %w", ErrConflict)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("insert person and application: %w", err)
+	ins := personApplication(p, a, &change)
+	if err := tx.queryRow(ctx, ins.q, ins.args...).Scan(ins.dest...); err != nil {
+		return 0, ins.wrap(err)
 	}
 	return change, nil
+}
+
+// personApplication is the one statement (PostgreSQL) that inserts a new
+// person's key, their application and its screening change, scanning the
+// change's number into change; a repeated (clerk, idempotency key) wraps
+// ErrConflict.
+func personApplication(p enroll.PersonKey, a enroll.Record, change *int64) *pipelined {
+	return &pipelined{
+		q:    insertPersonApplication,
+		args: append([]any{p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt)}, appArgs(a)...),
+		dest: []any{change},
+		wrap: func(err error) error {
+			if isUnique(err) {
+				return fmt.Errorf("application: %w", ErrConflict)
+			}
+			return fmt.Errorf("insert person and application: %w", err)
+		},
+	}
 }
 
 // InsertPersonApplicationAudited is InsertPersonApplication and then
@@ -174,18 +188,7 @@ func (tx *Tx) InsertPersonApplicationAudited(ctx context.Context, p enroll.Perso
 		return change, tx.AppendAudit(ctx, e)
 	}
 	var change int64
-	err := tx.appendAuditsAfter(ctx, []audit.Event{e}, &pipelined{
-		q:    insertPersonApplication,
-		args: append([]any{p.ID, p.WrappedKey, p.KEKID, micros(p.CreatedAt)}, appArgs(a)...),
-		dest: []any{&change},
-		wrap: func(err error) error {
-			if isUnique(err) {
-				return fmt.Errorf("application: %w", ErrConflict)
-			}
-			return fmt.Errorf("insert person and application: %w", err)
-		},
-	})
-	if err != nil {
+	if err := tx.appendAuditsAfter(ctx, []audit.Event{e}, personApplication(p, a, &change)); err != nil {
 		return 0, err
 	}
 	return change, nil

@@ -152,15 +152,15 @@ func statsMonths(now stats.Month, from, to string, name func(string) string) []o
 		if err != nil {
 			continue
 		}
-		if m.Year < first.Year || m.Year == first.Year && m.Month < first.Month {
+		if m.Before(first) {
 			first = m
 		}
-		if m.Year > last.Year || m.Year == last.Year && m.Month > last.Month {
+		if last.Before(m) {
 			last = m
 		}
 	}
 	var out []option
-	for m := last; m.Year > first.Year || m.Year == first.Year && m.Month >= first.Month; m = m.Add(-1) {
+	for m := last; !m.Before(first); m = m.Add(-1) {
 		out = append(out, option{Value: m.String(), Label: name(m.String())})
 	}
 	return out
