@@ -39,6 +39,7 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 	truth := fs.String("truth-column", "", "csv: column holding a cluster label for --eval")
 	keyFile := fs.String("key-file", "", "bloom: file with the encoding key (32+ bytes, raw or hex); default a fresh random key")
 	transitive := fs.Bool("transitive", true, "one file: add pairs implied by others (A=B, B=C give A=C) in small groups")
+	moves := fs.Bool("household-moves", true, "link the records at the two ends of a household's move (another member's renewal at the new address) as one household's address, and block on birth date with name initials")
 	workers := fs.Int("workers", 0, "goroutines comparing pairs (default: all CPUs)")
 	blockingOnly := fs.Bool("blocking-only", false, "with --eval: count candidate pairs and pair completeness without comparing (fast; writes no pairs) — for tuning the blocking")
 	relations := fs.String("relations", "", "with --eval on one file: a person_a,person_b,relation file (from 'linkage generate'); prints how often each kind of look-alike was linked, and the recall on people who moved")
@@ -78,7 +79,7 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		fmt.Fprintln(stdio.Err, "cityid linkage: --blocking-only needs --eval (it measures the blocking and writes no pairs)")
 		return errUsage
 	}
-	opt := linkage.Options{Mode: md, Workers: *workers, Transitive: *transitive, BlockingOnly: *blockingOnly, Progress: linkageProgress(stdio.Err)}
+	opt := linkage.Options{Mode: md, Workers: *workers, Transitive: *transitive, BlockingOnly: *blockingOnly, SkipHouseholdMoves: !*moves, Progress: linkageProgress(stdio.Err)}
 	if md == linkage.ModeBloom {
 		key, err := encodingKey(*keyFile)
 		if err != nil {
@@ -149,8 +150,8 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 			return fmt.Errorf("output: %w", err)
 		}
 	}
-	fmt.Fprintf(stdio.Err, "linkage: %d records, %d candidate pairs (reduction ratio %.6f), %d predicted pairs, %.2fs\n",
-		res.Stats.Records, res.Stats.Candidates, res.Stats.ReductionRatio, len(res.Pairs), elapsed.Seconds())
+	fmt.Fprintf(stdio.Err, "linkage: %d records, %d candidate pairs (reduction ratio %.6f), %d predicted pairs (%d found through household moves), %.2fs\n",
+		res.Stats.Records, res.Stats.Candidates, res.Stats.ReductionRatio, len(res.Pairs), res.Stats.MoveLinks, elapsed.Seconds())
 	if *eval {
 		ev := linkage.Evaluate(sets[0], right, res)
 		if ev.TruePairs == 0 {
@@ -168,8 +169,9 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 			PairCompleteness float64 `json:"pair_completeness"`
 			ReductionRatio   float64 `json:"reduction_ratio"`
 			Mode             string  `json:"mode"`
+			MoveLinks        int     `json:"move_links"`
 		}{ev.Records, ev.Candidates, round(ev.Precision), round(ev.Recall), round(ev.F1), round(elapsed.Seconds()),
-			ev.TruePairs, ev.Predicted, round(ev.PairCompleteness), round(ev.ReductionRatio), md.String()})
+			ev.TruePairs, ev.Predicted, round(ev.PairCompleteness), round(ev.ReductionRatio), md.String(), res.Stats.MoveLinks})
 		fmt.Fprintln(stdio.Out, string(line))
 		if *relations != "" && right == nil {
 			f, err := os.Open(*relations)

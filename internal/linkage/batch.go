@@ -49,6 +49,10 @@ type Options struct {
 	DuplicateRate float64
 	// Seed makes the random-pair sampling of training reproducible.
 	Seed uint64
+	// SkipHouseholdMoves leaves out what a batch learns from households
+	// that move together (householdMoves) and the blocking keys that go
+	// with it (dateInitialKeys): for measuring what they add.
+	SkipHouseholdMoves bool
 
 	autoBlock bool // MaxBlock was defaulted: scale it with the population
 }
@@ -107,6 +111,9 @@ type Stats struct {
 	// the number of true pairs it gives the blocking's pair completeness.
 	CandidateMatches int64 `json:"candidate_matches"`
 	SkippedBlocks    int   `json:"skipped_blocks"`
+	// MoveLinks counts the pairs linked because their two addresses are
+	// the two ends of a household's move (householdMoves).
+	MoveLinks int `json:"move_links"`
 }
 
 // Result is the outcome of a batch run.
@@ -190,6 +197,11 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		return nil, err
 	}
 	res.Model = b.sc.model
+	if !opt.BlockingOnly && !opt.SkipHouseholdMoves {
+		if res.Pairs, res.Stats.MoveLinks, err = b.householdMoves(ctx, res.Pairs); err != nil {
+			return nil, err
+		}
+	}
 	if opt.Transitive && split == 0 && !opt.BlockingOnly {
 		pairs, dropped := b.splitContradicted(res.Pairs)
 		res.Pairs = b.closePairs(pairs, dropped)
@@ -291,6 +303,9 @@ func (b *batch) prepare(ctx context.Context, recs []Record) error {
 			// comparing reads from all over memory. A block's records
 			// are unpacked once for all its pairs (score).
 			e := plainEntry(&recs[i], nick)
+			if !b.opt.SkipHouseholdMoves {
+				e.keys = append(e.keys, dateInitialKeys(e.p)...)
+			}
 			e.pk, e.p = pack(e.p), nil
 			b.entries[i] = e
 		}
