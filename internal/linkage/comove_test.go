@@ -3,6 +3,7 @@ package linkage
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/cityid/cityid/internal/synth"
@@ -106,6 +107,22 @@ func TestLookAlike(t *testing.T) {
 	} {
 		if got := lookAlike(vec(c.given, c.sur, c.dob)); got != c.want {
 			t.Errorf("%s: lookAlike = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestMoveChains: a household that moved twice joins three buildings;
+// a move of its own stays a pair and is not a chain.
+func TestMoveChains(t *testing.T) {
+	got := moveChains([]move{{1, 2}, {7, 8}, {2, 3}, {3, 5}, {9, 10}, {8, 11}})
+	want := [][]uint64{{1, 2, 3, 5}, {7, 8, 11}}
+	slices.SortFunc(got, func(x, y []uint64) int { return int(x[0]) - int(y[0]) })
+	if len(got) != len(want) {
+		t.Fatalf("moveChains = %v, want %v", got, want)
+	}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("moveChains = %v, want %v", got, want)
 		}
 	}
 }
