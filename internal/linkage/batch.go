@@ -99,6 +99,16 @@ type Pair struct {
 	Probability float64
 }
 
+// sortPairs orders pairs by left record, then right: a batch's output order.
+func sortPairs(pairs []Pair) {
+	slices.SortFunc(pairs, func(x, y Pair) int {
+		if x.Left != y.Left {
+			return x.Left - y.Left
+		}
+		return x.Right - y.Right
+	})
+}
+
 // Stats describe a batch run.
 type Stats struct {
 	Records    int   `json:"records"`
@@ -554,12 +564,7 @@ func (b *batch) score(ctx context.Context) (*Result, error) {
 		res.Stats.Candidates += l.cands
 		res.Stats.CandidateMatches += l.cmatches
 	}
-	slices.SortFunc(res.Pairs, func(x, y Pair) int {
-		if x.Left != y.Left {
-			return x.Left - y.Left
-		}
-		return x.Right - y.Right
-	})
+	sortPairs(res.Pairs)
 	return res, nil
 }
 

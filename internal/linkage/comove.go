@@ -1,11 +1,9 @@
 package linkage
 
 import (
-	"cmp"
 	"context"
 	"math"
 	"slices"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -151,7 +149,7 @@ func (b *batch) householdMoves(ctx context.Context, pairs []Pair) ([]Pair, int, 
 		}
 		for x := range bs {
 			for y := x + 1; y < len(bs); y++ {
-				if _, ok := moves[move{min(bs[x], bs[y]), max(bs[x], bs[y])}]; !ok {
+				if _, ok := moves[move{bs[x], bs[y]}]; !ok { // bs is sorted
 					jobs = append(jobs, [2][]int32{ends[bs[x]], ends[bs[y]]})
 				}
 			}
@@ -188,12 +186,7 @@ func (b *batch) householdMoves(ctx context.Context, pairs []Pair) ([]Pair, int, 
 		added += len(f)
 	}
 	if added > 0 {
-		slices.SortFunc(pairs, func(x, y Pair) int {
-			if c := cmp.Compare(x.Left, y.Left); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.Right, y.Right)
-		})
+		sortPairs(pairs)
 	}
 	return pairs, added, nil
 }
@@ -231,7 +224,7 @@ func dateInitialKeys(p *prepared) []uint64 {
 	if p.dob.zero() {
 		return nil
 	}
-	d := strconv.Itoa(p.dob.Y) + "|" + strconv.Itoa(min(p.dob.M, p.dob.D)) + "|" + strconv.Itoa(max(p.dob.M, p.dob.D))
+	d := p.dob.eitherOrder()
 	var keys []uint64
 	if len(p.given) > 0 && p.given[0] != "" {
 		r, _ := utf8.DecodeRuneInString(p.given[0])

@@ -1,12 +1,9 @@
 package linkage
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"testing"
-
-	"github.com/cityid/cityid/internal/synth"
 )
 
 // TestHouseholdMoves dedups a generated city with and without what a batch
@@ -18,22 +15,7 @@ func TestHouseholdMoves(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and deduplicates a city of 40,000 people twice")
 	}
-	c := synth.NewCity(synth.CityOptions{People: 40000, Seed: 3})
-	var febrl, rels bytes.Buffer
-	if err := c.WriteFEBRL(&febrl, false, 3); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteRelations(&rels); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := ReadCSV(&febrl, FEBRLMapping())
-	if err != nil {
-		t.Fatal(err)
-	}
-	relations, err := ReadRelations(&rels)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs, relations := generatedCity(t, 40000, 3)
 	run := func(skip bool) *Result {
 		res, err := Dedup(context.Background(), recs, Options{Transitive: true, SkipHouseholdMoves: skip, Workers: 2})
 		if err != nil {

@@ -68,7 +68,7 @@ func blockKeys(p *prepared, nick Nicknames) []string {
 		}
 	}
 	if !p.dob.zero() {
-		keys = append(keys, "d|"+year+"|"+strconv.Itoa(min(p.dob.M, p.dob.D))+"|"+strconv.Itoa(max(p.dob.M, p.dob.D)))
+		keys = append(keys, "d|"+p.dob.eitherOrder())
 	}
 	if p.givenDM != "" && len(p.surDM) > 0 && p.surDM[0] != "" {
 		a, b := p.givenDM, p.surDM[0]
@@ -188,7 +188,7 @@ func preparedEntry(p *prepared, nick Nicknames) entry {
 		}
 	}
 	if !p.dob.zero() {
-		en.dobKey = fnv64(strconv.Itoa(p.dob.Y) + "|" + strconv.Itoa(min(p.dob.M, p.dob.D)) + "|" + strconv.Itoa(max(p.dob.M, p.dob.D)))
+		en.dobKey = fnv64(p.dob.eitherOrder())
 	}
 	if p.givenSp != "" && len(p.surSp) > 0 && p.surSp[0] != "" {
 		en.nameKey = pairKey(fnv64(p.givenSp), fnv64(p.surSp[0]))

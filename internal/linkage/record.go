@@ -120,6 +120,12 @@ type date struct {
 	Digits  string
 }
 
+// eitherOrder is the date as "year|a|b" with a ≤ b its month and day: the
+// same for a date and its day and month swapped (blocking, training keys).
+func (d date) eitherOrder() string {
+	return strconv.Itoa(d.Y) + "|" + strconv.Itoa(min(d.M, d.D)) + "|" + strconv.Itoa(max(d.M, d.D))
+}
+
 func (d date) zero() bool { return d.Digits == "" }
 
 // parseDate reads YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD, MM/DD/YYYY and DD/MM/YYYY
