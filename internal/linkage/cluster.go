@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"math"
 	"slices"
 )
 
@@ -109,12 +110,18 @@ func (b *batch) plainlyTwo(i, j int) bool {
 // plainly two people (plainlyTwo): a form that gives only "Jean" links to
 // both "Jean-Claude" and his twin "Jean-Rony", or a form without a birth
 // date to a father and his son of one name. One form is one person, so it
-// keeps its links to one side only: its links are taken from the
-// strongest down, and a link to a record that contradicts one already
-// kept (and is not itself linked to it) is dropped. A pair alone cannot
-// tell the twin from one person dropping half a compound name; the third
-// record can. It returns the pairs kept and those dropped (which
-// closePairs must not add back).
+// belongs to one side at most, and the two sides compete for it: a link
+// keeps the chance that the form is this record's person and not its
+// rival's, o / (1 + o + o_rival) with o the odds of each link alone (its
+// strongest rival's). A form that fits both sides alike (the same name at
+// the same address, no birth date) is no better than even for either, and
+// both links fall below the review threshold; a form that fits one side
+// far better keeps that link. Links are then taken from the strongest
+// down, and a link to a record that contradicts one already kept (and is
+// not itself linked to it) is dropped. A pair alone cannot tell the twin
+// from one person dropping half a compound name; the third record can. It
+// returns the pairs kept (at their new probabilities) and those dropped
+// (which closePairs must not add back).
 func (b *batch) splitContradicted(pairs []Pair) ([]Pair, map[[2]int]bool) {
 	dropped := map[[2]int]bool{}
 	if len(pairs) == 0 {
@@ -123,10 +130,10 @@ func (b *batch) splitContradicted(pairs []Pair) ([]Pair, map[[2]int]bool) {
 	if _, birth := b.sc.model.familyBounds(); birth > 0.02 {
 		return pairs, dropped // contradicts finds nothing
 	}
-	linked := make(map[[2]int]bool, len(pairs))
+	prob := make(map[[2]int]float64, len(pairs))
 	nb := map[int][]int{}
 	for _, p := range pairs {
-		linked[[2]int{p.Left, p.Right}] = true
+		prob[[2]int{p.Left, p.Right}] = p.Probability
 		nb[p.Left] = append(nb[p.Left], p.Right)
 		nb[p.Right] = append(nb[p.Right], p.Left)
 	}
@@ -145,16 +152,17 @@ func (b *batch) splitContradicted(pairs []Pair) ([]Pair, map[[2]int]bool) {
 	slices.Sort(recs) // the same result whatever the map's order
 	type link struct {
 		j int
-		w float64
+		w float64 // log2 odds
 	}
 	var links []link
 	var kept []int
+	var clash []bool
+	lowered := map[[2]int]float64{}
 	for _, i := range recs {
 		links = links[:0]
 		for _, j := range nb[i] {
 			if !dropped[key(i, j)] {
-				_, w := b.sc.score(&b.entries[i], &b.entries[j])
-				links = append(links, link{j, w})
+				links = append(links, link{j, logit2(min(max(prob[key(i, j)], 1e-9), 1-1e-9))})
 			}
 		}
 		if len(links) < 2 {
@@ -169,32 +177,72 @@ func (b *batch) splitContradicted(pairs []Pair) ([]Pair, map[[2]int]bool) {
 			}
 			return x.j - y.j
 		})
+		n := len(links)
+		clash = slices.Grow(clash[:0], n*n)[:n*n]
+		for x := range links {
+			for y := x + 1; y < n; y++ {
+				c := false
+				if _, ok := prob[key(links[x].j, links[y].j)]; !ok {
+					c = b.plainlyTwo(links[x].j, links[y].j)
+				}
+				clash[x*n+y], clash[y*n+x] = c, c
+			}
+		}
 		kept = kept[:0]
-		for _, l := range links {
-			clash := false
-			for _, k := range kept {
-				if !linked[key(k, l.j)] && b.plainlyTwo(k, l.j) {
-					clash = true
-					break
+		for x, l := range links {
+			rival, ry := math.Inf(-1), -1
+			for y := range links {
+				if clash[x*n+y] && links[y].w > rival {
+					rival, ry = links[y].w, links[y].j
 				}
 			}
-			if clash {
+			drop := false
+			for _, k := range kept {
+				drop = drop || clash[k*n+x]
+			}
+			p := 1.0
+			if !drop && ry >= 0 && b.undatedAtHome(i, l.j, ry) {
+				// o / (1 + o + o_rival), in log2: the chance that the
+				// form is this side's, not the rival's nor a third
+				// person's.
+				p = math.Exp2(l.w - logSum2(0, logSum2(l.w, rival)))
+				drop = p < b.opt.Thresholds.Review
+			}
+			if drop {
 				dropped[key(i, l.j)] = true
-			} else {
-				kept = append(kept, l.j)
+				continue
+			}
+			kept = append(kept, x)
+			if k := key(i, l.j); p < 1 {
+				if q, ok := lowered[k]; !ok || p < q {
+					lowered[k] = p
+				}
 			}
 		}
 	}
-	if len(dropped) == 0 {
+	if len(dropped) == 0 && len(lowered) == 0 {
 		return pairs, dropped
 	}
 	out := pairs[:0]
 	for _, p := range pairs {
-		if !dropped[[2]int{p.Left, p.Right}] {
-			out = append(out, p)
+		k := [2]int{p.Left, p.Right}
+		if dropped[k] {
+			continue
 		}
+		if q, ok := lowered[k]; ok && q < p.Probability {
+			p.Probability = q
+		}
+		out = append(out, p)
 	}
 	return out, dropped
+}
+
+// undatedAtHome reports whether form i gives no birth date and shares its
+// address with j and with j's rival k: a form of one household that fits
+// a father and his son of one name alike.
+func (b *batch) undatedAtHome(i, j, k int) bool {
+	e := b.entries
+	return k >= 0 && e[i].dobKey == 0 && e[i].addrKey != 0 && e[i].addrKey == e[j].addrKey && e[i].addrKey == e[k].addrKey
 }
 
 // closePairs adds the pairs implied by transitivity within deduplicated

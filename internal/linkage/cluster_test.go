@@ -1,6 +1,7 @@
 package linkage
 
 import (
+	"math"
 	"slices"
 	"testing"
 )
@@ -96,5 +97,51 @@ func TestCloseRefusesHousehold(t *testing.T) {
 	}
 	if !slices.Contains(pairs, [2]int{3, 5}) {
 		t.Errorf("Rosalba and Rosalva (one person) not joined by transitivity: %v", pairs)
+	}
+}
+
+// TestSplitUndatedAtHome: a form without a birth date at the address where
+// a father and his son of one name live fits both alike, so it is linked
+// to neither (it is as likely the one as the other); a form that fits one
+// far better keeps that link, less sure; an undated form from elsewhere
+// keeps its strongest link as before.
+func TestSplitUndatedAtHome(t *testing.T) {
+	nick := NewNicknames()
+	father := Record{GivenNames: "Luis", FirstSurname: "Coreño", DateOfBirth: "1957-09-10", StreetNumber: "6", Street: "Elm Street", PostalCode: "06510"}
+	son := father
+	son.DateOfBirth = "1985-03-22"
+	undated := father
+	undated.DateOfBirth, undated.Street = "", "Elm St"
+	away := undated
+	away.StreetNumber, away.Street = "40", "Oak Street"
+	for _, tt := range []struct {
+		name  string
+		form  Record
+		links []Pair
+		want  []Pair // kept, with their probabilities
+	}{
+		{"fits both alike", undated, []Pair{{0, 2, 0.97}, {1, 2, 0.97}}, nil},
+		{"fits the father far better", undated, []Pair{{0, 2, 0.999}, {1, 2, 0.9}}, []Pair{{0, 2, 0.990}}},
+		{"from another address", away, []Pair{{0, 2, 0.97}, {1, 2, 0.97}}, []Pair{{0, 2, 0.97}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &batch{sc: &scorer{nick: nick}, opt: Options{Thresholds: Defaults()}}
+			for _, r := range []Record{father, son, tt.form} {
+				b.entries = append(b.entries, plainEntry(&r, nick))
+			}
+			m := DefaultModel()
+			m.PriorM, m.PriorH = 1e-4, 1e-4
+			b.sc.setModel(m)
+			kept, _ := b.splitContradicted(slices.Clone(tt.links))
+			if len(kept) != len(tt.want) {
+				t.Fatalf("kept %v, want %v", kept, tt.want)
+			}
+			for i, p := range kept {
+				w := tt.want[i]
+				if p.Left != w.Left || p.Right != w.Right || math.Abs(p.Probability-w.Probability) > 0.001 {
+					t.Errorf("kept %v, want %v", kept, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -228,7 +228,7 @@ func priorM() (m [numFactors][numLevels]float64) {
 	m[FactorSurname] = dist(0.68, 0.2, 0.05, 0.01, 0.06)
 	m[FactorBirth] = dist(0.91, 0.05, 0.02, 0.01, 0.01)
 	m[FactorSex] = dist(0.98, 0, 0, 0, 0.02)
-	m[FactorSuffix] = dist(0.97, 0, 0, 0, 0.03)
+	m[FactorSuffix] = dist(0.99, 0, 0, 0, 0.01) // one person's forms seldom disagree: "II" for "Jr"
 	m[FactorAddress] = dist(0.4, 0.12, 0.04, 0.08, 0.36)
 	m[FactorEmail] = dist(0.6, 0.1, 0.05, 0, 0.25)
 	m[FactorPhone] = dist(0.6, 0.1, 0.03, 0, 0.27)

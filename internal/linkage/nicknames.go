@@ -154,6 +154,8 @@ var nicknameGroups = [][]string{
 	{"gabriel", "gabrielle"},
 	{"emmanuel", "manuel", "manny", "manno"},
 	{"hussein", "husain", "hussain", "husein"},
+	{"hassan", "hasan"},
+	{"michelle", "michele", "shelly"},
 	{"khaled", "khalid"},
 	{"omar", "umar"},
 	{"osama", "usama"},
@@ -194,6 +196,14 @@ func (n Nicknames) Same(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// apart reports whether a and b are both names the table knows that share
+// no group: two names, not two forms of one ("hassan", "hussein").
+func (n Nicknames) apart(a, b string) bool {
+	_, okA := n[a]
+	_, okB := n[b]
+	return okA && okB && !n.Same(a, b)
 }
 
 // Canonical returns the formal name of a's first group, or a itself; used for

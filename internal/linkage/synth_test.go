@@ -101,9 +101,9 @@ func generatedCity(t *testing.T, people int, seed uint64) ([]Record, []Relation)
 // fathers and sons of one name, moves) and checks what a supervisor would
 // notice: twins and a parent and child of one name are almost never
 // linked, while people who moved still are. Seed 2 holds twins whose
-// names only sound alike ("José" and "Jesús"), Arab twins who share
-// their father's name ("Nabil Jamal", "Huda Jamal") and twins with
-// compound names sharing the first part.
+// names are nicknames of others' ("Pamela" and "Patricia", "Joe" and
+// "Joel"), a transliterated "Fatema" beside "Widad", and fathers and sons
+// of one name whose forms carry "Jr" and "Sr" in either name box.
 func TestCityLookAlikes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and deduplicates a city of 6,000 people")
@@ -125,8 +125,10 @@ func TestCityLookAlikes(t *testing.T) {
 		t.Errorf("twins and parent/child of one name linked: %d/%d and %d/%d (%.1f%%), want ≤ 1%%",
 			twins.Linked, twins.Pairs, jr.Linked, jr.Pairs, 100*r)
 	}
-	if twins.Linked > 0 {
-		t.Errorf("twins linked: %d/%d record pairs, want none in this city", twins.Linked, twins.Pairs)
+	// One twin pair may be: "Joe" and "Joel", which one person's forms
+	// give as well (a letter dropped).
+	if twins.Linked > 1 {
+		t.Errorf("twins linked: %d/%d record pairs, want at most one in this city", twins.Linked, twins.Pairs)
 	}
 	if bd.Movers.Rate < 0.95 {
 		t.Errorf("movers linked: %d/%d, want ≥ 95%%", bd.Movers.Linked, bd.Movers.Pairs)

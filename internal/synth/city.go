@@ -312,7 +312,7 @@ func (g *cityGen) newResident(c Community, sex person.Sex, dob person.Date, sur1
 	if c != Anglo && c != AfricanAmerican && dob.Year < g.opt.Today.Year-25 && g.chance(0.02) {
 		r.DOB = person.Date{Year: dob.Year, Month: time.January, Day: 1}
 	}
-	r.Given = g.given(c, sex)
+	g.name(r, sex)
 	n := g.names[c]
 	switch c {
 	case Vietnamese:
@@ -328,10 +328,6 @@ func (g *cityGen) newResident(c Community, sex person.Sex, dob person.Date, sur1
 			} else {
 				r.American = n.americanM.draw(g.rng)
 			}
-		}
-	case Arabic:
-		if v := n.variants[r.Given]; len(v) > 0 && g.chance(0.35) {
-			r.Spelling = v[g.rng.IntN(len(v))]
 		}
 	case Anglo, AfricanAmerican, Other:
 		// A second given name, which forms write or leave out.
@@ -453,10 +449,10 @@ func (g *cityGen) household() int {
 				}
 				// Twins get other names; sisters often share the first
 				// of a compound name ("María José", "María Fernanda").
-				for _, sib := range children {
-					for tries := 0; sameFirst(ch.Given, sib.Given) && tries < 20 && !(g.compoundSibling(c, ch, sib)); tries++ {
-						ch.Given = g.given(c, sex)
-					}
+				// Each new draw is checked against every sibling, not only
+				// the one it clashed with.
+				for tries := 0; tries < 20 && g.clashes(ch, children); tries++ {
+					g.name(ch, sex)
 				}
 				children = append(children, ch)
 			}
@@ -555,6 +551,30 @@ func (g *cityGen) geometric(p float64, hi int) int {
 		k++
 	}
 	return k
+}
+
+// name draws r's given name, and for an Arabic name the Latin spelling the
+// person habitually writes: a name drawn again (a sibling's clash) gets its
+// own spelling, never the spelling of the name it replaced.
+func (g *cityGen) name(r *Resident, sex person.Sex) {
+	r.Given, r.Spelling = g.given(r.Community, sex), ""
+	if r.Community != Arabic {
+		return
+	}
+	if v := g.names[Arabic].variants[r.Given]; len(v) > 0 && g.chance(0.35) {
+		r.Spelling = v[g.rng.IntN(len(v))]
+	}
+}
+
+// clashes reports whether ch's first given name is a sibling's, other
+// than two compound names sharing their first part (compoundSibling).
+func (g *cityGen) clashes(ch *Resident, siblings []*Resident) bool {
+	for _, sib := range siblings {
+		if sameFirst(ch.Given, sib.Given) && !g.compoundSibling(ch.Community, ch, sib) {
+			return true
+		}
+	}
+	return false
 }
 
 func sameFirst(a, b string) bool {

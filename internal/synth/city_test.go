@@ -3,6 +3,7 @@ package synth
 import (
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -143,5 +144,47 @@ func TestCityDeterministic(t *testing.T) {
 	c := NewCity(CityOptions{People: 500, Seed: 6})
 	if cmp.Equal(a.Applications[:10], c.Applications[:10]) {
 		t.Error("seeds 5 and 6 made the same city")
+	}
+}
+
+// TestSiblingNames checks what a family would never do: give twins (or a
+// brother and sister) one first name, or write on a child's forms the
+// spelling of a name the child does not bear. A name drawn again because
+// it clashed with one sibling's must not clash with another's, and keeps
+// no spelling of the name it replaced ("Fatema" on the forms of a twin
+// named Jamila).
+func TestSiblingNames(t *testing.T) {
+	c := NewCity(CityOptions{People: 60000, Seed: 2})
+	var twins, clashes, spellings, wrong int
+	for _, p := range c.Relations {
+		if p.Relation != RelTwin && p.Relation != RelSibling {
+			continue
+		}
+		a, b := &c.Residents[p.A], &c.Residents[p.B]
+		if p.Relation == RelTwin {
+			twins++
+		}
+		if sameFirst(a.Given, b.Given) && !strings.ContainsAny(a.Given, " -") {
+			clashes++
+			t.Logf("%s siblings share a first name: %q and %q", p.Relation, a.Given, b.Given)
+		}
+	}
+	tables := newNames()
+	for _, r := range c.Residents {
+		if r.Spelling == "" {
+			continue
+		}
+		spellings++
+		if !slices.Contains(tables[Arabic].variants[r.Given], r.Spelling) {
+			wrong++
+			t.Logf("resident named %q writes %q, not a spelling of that name", r.Given, r.Spelling)
+		}
+	}
+	t.Logf("%d twin pairs; %d residents with their own spelling", twins, spellings)
+	if twins == 0 || spellings == 0 {
+		t.Fatalf("the city has %d twin pairs and %d residents with a spelling, want some of each", twins, spellings)
+	}
+	if clashes > 0 || wrong > 0 {
+		t.Errorf("%d sibling pairs share a first name, %d residents write another name's spelling", clashes, wrong)
 	}
 }

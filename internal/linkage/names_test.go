@@ -1,0 +1,77 @@
+package linkage
+
+import "testing"
+
+// TestDistinctNames: two common names that only look alike are two
+// people's names — a twin's or a sister's — unless one person could write
+// both (a transliteration, a nickname, a shortening).
+func TestDistinctNames(t *testing.T) {
+	nick := NewNicknames()
+	names := []string{"Hassan", "Hussein", "Husain", "Francisco", "Francisca", "Mario", "María",
+		"Daniel", "Daniela", "Jean", "Jeanne", "José", "Josefina", "Huda", "Houda", "Fatima", "Fatema",
+		"Ann", "Anna", "Dieu", "Dieudonné", "Alex", "Sandra", "Louis", "Louise", "Michael", "Michelle"}
+	s := &scorer{nick: nick, tf: newTermFreq()}
+	entries := map[string]*entry{}
+	for _, n := range names {
+		r := Record{GivenNames: n, FirstSurname: "Saad"}
+		e := plainEntry(&r, nick)
+		entries[n] = &e
+		for range 10 { // each name common in the population
+			s.tf.add(&e, 1)
+		}
+	}
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Hassan", "Hussein", true},      // both known, in no group together
+		{"Hussein", "Husain", false},     // one name transliterated twice
+		{"Francisco", "Francisca", true}, // a man's and a woman's form
+		{"Mario", "María", true},
+		{"Michael", "Michelle", true},
+		{"Daniel", "Daniela", true},
+		{"Louis", "Louise", true},
+		{"Jean", "Jeanne", true},
+		{"José", "Josefina", true},
+		{"Huda", "Houda", false},     // vowels only: one name
+		{"Fatima", "Fatema", false},  // the table's transliterations
+		{"Ann", "Anna", false},       // one name in the table, though it looks gendered
+		{"Dieu", "Dieudonné", false}, // a shortening
+		{"Alex", "Sandra", false},    // nicknames of one name (Alexandra)
+	} {
+		if got := s.distinctNames(entries[tt.a], entries[tt.b]); got != tt.want {
+			t.Errorf("distinctNames(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+		if got := s.distinctNames(entries[tt.b], entries[tt.a]); got != tt.want {
+			t.Errorf("distinctNames(%q, %q) = %v, want %v (the other way round)", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
+
+// TestSuffixJrSr: "Jr" on one form and "Sr" on the other are a son and
+// his father, even where suffixes are too rare in the city for training to
+// count the factor as filled in.
+func TestSuffixJrSr(t *testing.T) {
+	nick := NewNicknames()
+	m := DefaultModel()
+	m.PriorM, m.PriorH = 1e-4, 1e-4
+	m.Used[FactorSuffix] = false // as a city's training leaves it
+	s := &scorer{nick: nick}
+	s.setModel(m)
+	score := func(a, b Record) float64 {
+		x, y := plainEntry(&a, nick), plainEntry(&b, nick)
+		_, w := s.score(&x, &y)
+		return fromLogit2(w)
+	}
+	father := Record{GivenNames: "Joel Sr", FirstSurname: "Torres", StreetNumber: "51", Street: "Arch Avenue", PostalCode: "06511"}
+	son := Record{GivenNames: "Joel", FirstSurname: "Torres Jr", DateOfBirth: "1990-01-14", StreetNumber: "51", Street: "Arch Ave", PostalCode: "06511"}
+	plain := son
+	plain.FirstSurname = "Torres"
+	t.Logf("Jr/Sr %.4f, one suffix %.4f", score(father, son), score(father, plain))
+	if p := score(father, son); p >= DefaultReview {
+		t.Errorf("Jr against Sr: p = %.3f, want below the review threshold %.2f", p, DefaultReview)
+	}
+	if p := score(father, plain); p < DefaultReview {
+		t.Errorf("one suffix only: p = %.3f, want at least %.2f (one person may write it once)", p, DefaultReview)
+	}
+}
