@@ -83,8 +83,17 @@ func (s *scorer) explain(a, b *entry, t Thresholds) Explanation {
 		ex.Factors = append(ex.Factors, FactorScore{Factor: f.String(), Level: ev.levels[f].String(), Weight: fw[f]})
 	}
 	ex.PriorWeight = w - sum
+	raw := factorLevels(v)
 	for f := Field(0); f < numFields; f++ {
 		l := v.Get(f)
+		for fc := Factor(0); fc < numFactors; fc++ {
+			if factorField[fc] == f && ev.used[fc] && ev.levels[fc] != raw[fc] {
+				// The evidence weighed the field at another level than
+				// the comparison found ("Hassan" and "Hussein": alike in
+				// their letters, two names): the row says what counted.
+				l = ev.levels[fc]
+			}
+		}
 		fs := FieldScore{Field: f.String(), Level: l.String()}
 		if a.p != nil && b.p != nil {
 			fs.Left, fs.Right = a.p.display(f), b.p.display(f)

@@ -75,3 +75,53 @@ func TestSuffixJrSr(t *testing.T) {
 		t.Errorf("one suffix only: p = %.3f, want at least %.2f (one person may write it once)", p, DefaultReview)
 	}
 }
+
+// TestExplainDistinctNames: the review screen's row for the given name
+// says what the score counted — "Hassan" and "Hussein" look alike letter
+// by letter, but they are two names, and the row must not say "similar"
+// while the score weighs them as different.
+func TestExplainDistinctNames(t *testing.T) {
+	nick := NewNicknames()
+	s := &scorer{nick: nick, tf: newTermFreq()}
+	m := DefaultModel()
+	m.PriorM, m.PriorH = 1e-4, 1e-4
+	s.setModel(m)
+	mk := func(given string) *entry {
+		r := Record{GivenNames: given, FirstSurname: "Saad", DateOfBirth: "2008-07-09", StreetNumber: "1", Street: "Bishop Lane", PostalCode: "06511"}
+		e := plainEntry(&r, nick)
+		return &e
+	}
+	hassan, hussein, husain := mk("Hassan"), mk("Hussein"), mk("Husain")
+	for range 10 {
+		s.tf.add(hassan, 1)
+		s.tf.add(hussein, 1)
+		s.tf.add(husain, 1)
+	}
+	level := func(ex Explanation, field string) string {
+		for _, f := range ex.Fields {
+			if f.Field == field {
+				return f.Level
+			}
+		}
+		return ""
+	}
+	factor := func(ex Explanation, name string) string {
+		for _, f := range ex.Factors {
+			if f.Factor == name {
+				return f.Level
+			}
+		}
+		return ""
+	}
+	ex := s.explain(hassan, hussein, Defaults())
+	if got := level(ex, "given_name"); got != "different" || factor(ex, "given_name") != "different" {
+		t.Errorf("Hassan/Hussein: given-name row %q, factor %q, want both \"different\"", got, factor(ex, "given_name"))
+	}
+	if ex.Decision != DecisionClear && ex.Decision != DecisionPossible {
+		t.Errorf("Hassan/Hussein, twins at one address: decision %s (p %.3f), want below review", ex.Decision, ex.Probability)
+	}
+	ex = s.explain(hussein, husain, Defaults())
+	if got := level(ex, "given_name"); got == "different" {
+		t.Errorf("Hussein/Husain (one name transliterated twice): given-name row %q, want alike", got)
+	}
+}
