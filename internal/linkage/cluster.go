@@ -110,18 +110,18 @@ func (b *batch) plainlyTwo(i, j int) bool {
 // plainly two people (plainlyTwo): a form that gives only "Jean" links to
 // both "Jean-Claude" and his twin "Jean-Rony", or a form without a birth
 // date to a father and his son of one name. One form is one person, so it
-// belongs to one side at most, and the two sides compete for it: a link
-// keeps the chance that the form is this record's person and not its
-// rival's, o / (1 + o + o_rival) with o the odds of each link alone (its
-// strongest rival's). A form that fits both sides alike (the same name at
-// the same address, no birth date) is no better than even for either, and
-// both links fall below the review threshold; a form that fits one side
-// far better keeps that link. Links are then taken from the strongest
+// keeps its links to one side only: its links are taken from the strongest
 // down, and a link to a record that contradicts one already kept (and is
-// not itself linked to it) is dropped. A pair alone cannot tell the twin
-// from one person dropping half a compound name; the third record can. It
-// returns the pairs kept (at their new probabilities) and those dropped
-// (which closePairs must not add back).
+// not itself linked to it) is dropped. A form without a birth date at the
+// address where both sides live (undatedAtHome) fits a father and his son
+// of one name alike, and there the sides compete for it: a link keeps
+// o / (1 + o + o_rival), o being the odds of each link alone, so a form
+// that fits both alike is linked to neither (both fall under the review
+// threshold) and one that fits one side far better keeps that link, less
+// sure. A pair alone cannot tell the twin from one person dropping half a
+// compound name; the third record can. It returns the pairs kept (at
+// their new probabilities) and those dropped (which closePairs must not
+// add back).
 func (b *batch) splitContradicted(pairs []Pair) ([]Pair, map[[2]int]bool) {
 	dropped := map[[2]int]bool{}
 	if len(pairs) == 0 {
