@@ -130,7 +130,26 @@ func TestBrowserJourney(t *testing.T) {
 		)
 	}
 	signOut := func() {
-		run("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
+		t.Helper()
+		button := chromedp.CSS(`form[action="/logout"] button`)
+		// The page a previous step submitted to may still be replacing the
+		// one the button was found on ("Could not find node with given
+		// id"): the click never happened, so it is safe to find it again.
+		for range 2 {
+			var err error
+			for _, a := range []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(button), chromedp.Click(button), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`))} {
+				if _, err = chromedp.Run(bctx, a); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				return
+			}
+			if !strings.Contains(err.Error(), "Could not find node") {
+				break
+			}
+		}
+		run("sign out", chromedp.Click(button), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
 	}
 
 	// 1. The administrator's first sign-in with the bootstrap password.
