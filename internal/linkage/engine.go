@@ -530,10 +530,11 @@ func (s *scorer) distinctNames(a, b *entry) bool {
 		// ("Hassan" and "Hussein", "José" and "Josefina"), or a man's
 		// and a woman's form of one name ("Francisco" and "Francisca",
 		// "Daniel" and "Daniela"), are two names however alike they
-		// look: twins are named so; one person's forms are not.
-		if !s.nick.apart(x, y) && !(genderedPair(x, y) && !s.nick.Same(x, y)) &&
-			((a.gCons != 0 && a.gCons == b.gCons) || // "Huda" and "Houda", "Jean" and "Jen": vowels only
-				(min(len(x), len(y)) >= 3 && (strings.HasPrefix(x, y) || strings.HasPrefix(y, x)))) { // "Dieu" for "Dieudonné"
+		// look: twins are named so; one person's forms are not. (Names
+		// of one nickname group, "Ann" and "Anna", left above.)
+		twoNames := s.nick.apart(x, y) || genderedPair(x, y)
+		if !twoNames && ((a.gCons != 0 && a.gCons == b.gCons) || // "Huda" and "Houda", "Jean" and "Jen": vowels only
+			(min(len(x), len(y)) >= 3 && (strings.HasPrefix(x, y) || strings.HasPrefix(y, x)))) { // "Dieu" for "Dieudonné"
 			return false
 		}
 	case a.e != nil && b.e != nil:

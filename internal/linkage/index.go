@@ -85,26 +85,26 @@ func (s *scorer) explain(a, b *entry, t Thresholds) Explanation {
 	ex.PriorWeight = w - sum
 	raw := factorLevels(v)
 	for f := Field(0); f < numFields; f++ {
+		fs := FieldScore{Field: f.String()}
 		l := v.Get(f)
 		for fc := Factor(0); fc < numFactors; fc++ {
-			if factorField[fc] == f && ev.used[fc] && ev.levels[fc] != raw[fc] {
+			if factorField[fc] != f {
+				continue
+			}
+			fs.Weight = fw[fc]
+			if ev.used[fc] && ev.levels[fc] != raw[fc] {
 				// The evidence weighed the field at another level than
 				// the comparison found ("Hassan" and "Hussein": alike in
 				// their letters, two names): the row says what counted.
 				l = ev.levels[fc]
 			}
 		}
-		fs := FieldScore{Field: f.String(), Level: l.String()}
+		fs.Level = l.String()
 		if a.p != nil && b.p != nil {
 			fs.Left, fs.Right = a.p.display(f), b.p.display(f)
 		}
 		if l == Missing && fs.Left == "" && fs.Right == "" && a.p != nil {
 			continue // neither form has it: nothing to show
-		}
-		for fc := Factor(0); fc < numFactors; fc++ {
-			if factorField[fc] == f {
-				fs.Weight = fw[fc]
-			}
 		}
 		ex.Fields = append(ex.Fields, fs)
 	}
