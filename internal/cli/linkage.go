@@ -24,9 +24,11 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 			return cmdLinkageGenerate(ctx, stdio, args[1:])
 		case "model":
 			return cmdLinkageModel(ctx, stdio, args[1:])
+		case "explain":
+			return cmdLinkageExplain(ctx, stdio, args[1:])
 		}
 	}
-	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]\n       cityid linkage generate --help\n       cityid linkage model --help",
+	fs := newFlagSet(stdio, "linkage", "linkage --format febrl|csv [flags] FILE [FILE2]\n       cityid linkage generate --help\n       cityid linkage explain --help\n       cityid linkage model --help",
 		"Find records that describe the same person (one file) or link two files.\n"+
 			"Writes predicted pairs as CSV (id_l,id_r,probability); with --eval, the last line\n"+
 			"is a JSON object with precision, recall and F1 computed from the files' own truth.\n"+
@@ -52,24 +54,11 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	var m linkage.Mapping
-	switch *format {
-	case "febrl":
-		m = linkage.FEBRLMapping()
-	case "csv":
-		if *mapping == "" {
-			fmt.Fprintln(stdio.Err, "cityid linkage: --format csv needs --map field=column,...")
-			return errUsage
-		}
-		var err error
-		if m, err = linkage.ParseMapping(*mapping); err != nil {
-			return err
-		}
-		m.Truth = *truth
-	default:
-		fmt.Fprintf(stdio.Err, "cityid linkage: unknown --format %q (febrl or csv)\n", *format)
-		return errUsage
+	m, err := linkageMapping(stdio, "cityid linkage", *format, *mapping)
+	if err != nil {
+		return err
 	}
+	m.Truth = *truth
 	md, ok := linkage.ParseMode(*mode)
 	if !ok {
 		fmt.Fprintf(stdio.Err, "cityid linkage: unknown --mode %q (plain or bloom)\n", *mode)
@@ -98,7 +87,6 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		sets = append(sets, recs)
 	}
 	var res *linkage.Result
-	var err error
 	var right []linkage.Record
 	if len(sets) == 2 {
 		right = sets[1]
@@ -188,6 +176,23 @@ func cmdLinkage(ctx context.Context, stdio IO, args []string) error {
 		}
 	}
 	return nil
+}
+
+// linkageMapping returns the column mapping of --format and --map, or a
+// usage error said on stdio.Err under cmd's name.
+func linkageMapping(stdio IO, cmd, format, mapping string) (linkage.Mapping, error) {
+	switch format {
+	case "febrl":
+		return linkage.FEBRLMapping(), nil
+	case "csv":
+		if mapping == "" {
+			fmt.Fprintf(stdio.Err, "%s: --format csv needs --map field=column,...\n", cmd)
+			return linkage.Mapping{}, errUsage
+		}
+		return linkage.ParseMapping(mapping)
+	}
+	fmt.Fprintf(stdio.Err, "%s: unknown --format %q (febrl or csv)\n", cmd, format)
+	return linkage.Mapping{}, errUsage
 }
 
 func round(x float64) float64 {

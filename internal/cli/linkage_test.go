@@ -236,3 +236,134 @@ func TestLinkageModelCommand(t *testing.T) {
 		t.Error("linkage model frobnicate succeeded")
 	}
 }
+
+// TestLinkageExplainCommand asks why pairs were linked or not, as a data
+// steward would: the trace must agree with the run's own output (the same
+// probability for a linked pair, nothing for an unlinked one), say whether
+// the two are one person, and name the blocking keys they share.
+func TestLinkageExplainCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runCLI("linkage", "generate", "--people", "1500", "--seed", "4", "--out", dir); code != 0 {
+		t.Fatalf("generate exit = %d; stderr:\n%s", code, errOut)
+	}
+	file := filepath.Join(dir, "city.febrl.csv")
+	pairsFile := filepath.Join(dir, "pairs.csv")
+	if code, _, errOut := runCLI("linkage", "--format", "febrl", "--out", pairsFile, file); code != 0 {
+		t.Fatalf("linkage exit = %d; stderr:\n%s", code, errOut)
+	}
+	raw, err := os.ReadFile(pairsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := map[[2]string]string{}
+	var some [][2]string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		linked[[2]string{f[0], f[1]}] = f[2]
+		if len(some) < 4 {
+			some = append(some, [2]string{f[0], f[1]})
+		}
+	}
+	if len(some) < 4 {
+		t.Fatalf("the run linked %d pairs, want some to explain", len(linked))
+	}
+	// Two records that share nothing: the first and the last of the file.
+	ids := febrlIDs(t, file)
+	far := [2]string{ids[0], ids[len(ids)-1]}
+
+	args := []string{"linkage", "explain", "--format", "febrl", "--json", file}
+	for _, p := range append(some, far) {
+		args = append(args, p[0], p[1])
+	}
+	code, out, errOut := runCLI(args...)
+	if code != 0 {
+		t.Fatalf("explain exit = %d; stderr:\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("explain --json wrote %d lines, want one per pair (5):\n%s", len(lines), out)
+	}
+	for i, line := range lines {
+		var tr struct {
+			IDL, IDR    string `json:"-"`
+			L           string `json:"id_l"`
+			R           string `json:"id_r"`
+			Candidate   bool
+			Final       float64
+			Keys        []struct{ Key, Kind string }
+			Explanation struct {
+				Probability float64
+				Fields      []struct{ Field, Left, Right string }
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &tr); err != nil {
+			t.Fatalf("line %d %q: %v", i, line, err)
+		}
+		if i < 4 {
+			want, _ := strconv.ParseFloat(linked[[2]string{tr.L, tr.R}], 64)
+			if !tr.Candidate || len(tr.Keys) == 0 || tr.Keys[0].Kind == "" {
+				t.Errorf("linked pair %s/%s: candidate %v, keys %+v; want compared, with named keys", tr.L, tr.R, tr.Candidate, tr.Keys)
+			}
+			if fmt.Sprintf("%.6f", tr.Final) != fmt.Sprintf("%.6f", want) {
+				t.Errorf("pair %s/%s: trace says %.6f, the run wrote %.6f", tr.L, tr.R, tr.Final, want)
+			}
+			if len(tr.Explanation.Fields) == 0 || tr.Explanation.Fields[0].Left == "" {
+				t.Errorf("pair %s/%s: explanation %+v, want the compared values", tr.L, tr.R, tr.Explanation)
+			}
+			continue
+		}
+		if tr.Final != 0 || tr.Candidate || len(tr.Keys) != 0 {
+			t.Errorf("unrelated pair %s/%s: final %v, candidate %v, keys %+v; want not compared and not linked", tr.L, tr.R, tr.Final, tr.Candidate, tr.Keys)
+		}
+	}
+
+	// The text a person reads.
+	code, out, errOut = runCLI("linkage", "explain", file, some[0][0], some[0][1], far[0], far[1])
+	if code != 0 {
+		t.Fatalf("explain exit = %d; stderr:\n%s", code, errOut)
+	}
+	p0, _ := strconv.ParseFloat(linked[some[0]], 64)
+	for _, want := range []string{
+		"== " + some[0][0] + " and " + some[0][1] + fmt.Sprintf(": linked, probability %.4f", p0),
+		"blocking: compared",
+		"field", "date_of_birth", "total weight",
+		"steps: compared",
+		"== " + far[0] + " and " + far[1] + ": not linked",
+		"truth: different people",
+		"no blocking key in common",
+		"blocking: NOT compared",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{file, ids[0]}, "give a file and pairs of record ids"},
+		{[]string{file, ids[0], "rec-nobody"}, `no record with id "rec-nobody"`},
+		{[]string{file, ids[0], ids[0]}, "two different records"},
+		{[]string{"--format", "csv", file, ids[0], ids[1]}, "--map"},
+	} {
+		code, _, errOut := runCLI(append([]string{"linkage", "explain"}, bad.args...)...)
+		if code == 0 || !strings.Contains(errOut, bad.want) {
+			t.Errorf("explain %v = exit %d, %q; want an error saying %q", bad.args, code, errOut, bad.want)
+		}
+	}
+}
+
+// febrlIDs returns the record ids of a FEBRL file in order.
+func febrlIDs(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[1:] {
+		ids = append(ids, strings.TrimSpace(strings.SplitN(line, ",", 2)[0]))
+	}
+	return ids
+}

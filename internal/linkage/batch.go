@@ -54,7 +54,8 @@ type Options struct {
 	// with it (dateInitialKeys): for measuring what they add.
 	SkipHouseholdMoves bool
 
-	autoBlock bool // MaxBlock was defaulted: scale it with the population
+	autoBlock bool    // MaxBlock was defaulted: scale it with the population
+	trace     *tracer // Trace: pairs to follow through the run
 }
 
 // maxBlockFor returns the block-size cap for a population of n: 500 up to
@@ -187,6 +188,10 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	}
 	b.index()
 	b.compact()
+	tr := opt.trace
+	if tr != nil {
+		tr.blocking(b)
+	}
 	b.sc.tf = newTermFreq()
 	for i := range b.entries {
 		b.sc.tf.add(&b.entries[i], 1)
@@ -198,6 +203,9 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	}
 	if !opt.BlockingOnly {
 		b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng, opt.Workers))
+		if tr != nil {
+			tr.explain(b)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -207,14 +215,29 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		return nil, err
 	}
 	res.Model = b.sc.model
+	if tr != nil {
+		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Scored })
+	}
 	if !opt.BlockingOnly && !opt.SkipHouseholdMoves {
 		if res.Pairs, res.Stats.MoveLinks, err = b.householdMoves(ctx, res.Pairs); err != nil {
 			return nil, err
 		}
 	}
+	if tr != nil {
+		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Moved })
+	}
 	if opt.Transitive && split == 0 && !opt.BlockingOnly {
 		pairs, dropped := b.splitContradicted(res.Pairs)
+		if tr != nil {
+			tr.stage(pairs, func(t *PairTrace) *float64 { return &t.Split })
+			tr.dropped(dropped)
+		}
 		res.Pairs = b.closePairs(pairs, dropped)
+	} else if tr != nil {
+		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Split })
+	}
+	if tr != nil {
+		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Final })
 	}
 	n := int64(len(recs))
 	if split > 0 {

@@ -221,18 +221,28 @@ func (s *scorer) scoreOneHousehold(a, b *entry) float64 {
 // application at a time, does not add them: at 1,500,000 residents they
 // would be some three million more postings to keep in memory.
 func dateInitialKeys(p *prepared) []uint64 {
+	names := dateInitialKeyNames(p)
+	keys := make([]uint64, len(names))
+	for i, k := range names {
+		keys[i] = fnv64(k)
+	}
+	return keys
+}
+
+// dateInitialKeyNames returns dateInitialKeys before hashing.
+func dateInitialKeyNames(p *prepared) []string {
 	if p.dob.zero() {
 		return nil
 	}
 	d := p.dob.eitherOrder()
-	var keys []uint64
+	var keys []string
 	if len(p.given) > 0 && p.given[0] != "" {
 		r, _ := utf8.DecodeRuneInString(p.given[0])
-		keys = append(keys, fnv64("i|"+d+"|"+string(r)))
+		keys = append(keys, "i|"+d+"|"+string(r))
 	}
 	if len(p.sur) > 0 && p.sur[0] != "" {
 		r, _ := utf8.DecodeRuneInString(p.sur[0])
-		keys = append(keys, fnv64("j|"+d+"|"+string(r)))
+		keys = append(keys, "j|"+d+"|"+string(r))
 	}
 	return keys
 }

@@ -1,0 +1,170 @@
+package linkage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// PairTrace says what a batch run did with one pair of records, step by
+// step: for whoever asks why a pair was, or was not, linked (a data steward
+// reading a missed duplicate, a developer tuning the model).
+type PairTrace struct {
+	Left, Right int // indexes into the records
+	// Keys are the blocking keys the two records share, plaintext.
+	Keys []SharedKey `json:"keys"`
+	// Candidate says whether the pair was compared: a shared key's block
+	// within the cap, or the intersection of two oversized blocks.
+	Candidate bool `json:"candidate"`
+	// Explanation is the comparison under the model the run trained, as
+	// the review page shows it.
+	Explanation Explanation `json:"explanation"`
+	// The pair's probability after each step; 0 where the pair was not
+	// linked after it. Scored: the comparison (kept at or over the review
+	// threshold); Moved: household moves (comove.go) may add it; Split: a
+	// record linked to two people keeps one side (splitContradicted);
+	// Final: the output, after pairs implied by others were added.
+	Scored float64 `json:"scored"`
+	Moved  float64 `json:"moved"`
+	Split  float64 `json:"split"`
+	Final  float64 `json:"final"`
+	// DroppedAsContradiction is set when splitContradicted removed the pair
+	// (a record linked to two people who are plainly two).
+	DroppedAsContradiction bool `json:"dropped_as_contradiction,omitempty"`
+}
+
+// SharedKey is one blocking key two records share and how many records
+// hold it. A block over MaxBlock is skipped (Oversized); its pairs are
+// compared only through another key.
+type SharedKey struct {
+	Key       string `json:"key"`
+	Kind      string `json:"kind"`
+	Size      int    `json:"size"`
+	Oversized bool   `json:"oversized"`
+}
+
+// keyKinds names the blocking keys by their prefix (blockKeys,
+// dateInitialKeys).
+var keyKinds = map[string]string{
+	"s": "surname sound and birth year",
+	"d": "birth date (day and month in either order)",
+	"n": "given name and first surname sounds",
+	"p": "first surname and postcode",
+	"m": "given name and first surname (Spanish keys)",
+	"g": "given name and birth year",
+	"c": "town and street",
+	"e": "e-mail address",
+	"t": "phone number",
+	"a": "postcode, house number and street",
+	"i": "birth date and given name initial",
+	"j": "birth date and surname initial",
+}
+
+// tracer follows some pairs through a batch run (Trace).
+type tracer struct {
+	recs   []Record
+	traces []PairTrace
+}
+
+// Trace deduplicates recs as Dedup does (same options, same result) and
+// follows the pairs of record indexes in want through the run. Plaintext
+// only: in Bloom mode the blocking keys are keyed hashes with nothing to
+// show.
+func Trace(ctx context.Context, recs []Record, opt Options, want [][2]int) (*Result, []PairTrace, error) {
+	if opt.Mode == ModeBloom {
+		return nil, nil, fmt.Errorf("linkage: trace: %w (plaintext only)", ErrMode)
+	}
+	tr := &tracer{recs: recs}
+	for _, w := range want {
+		i, j := min(w[0], w[1]), max(w[0], w[1])
+		if i < 0 || j >= len(recs) || i == j {
+			return nil, nil, fmt.Errorf("linkage: trace: no pair of records %d and %d among %d", w[0], w[1], len(recs))
+		}
+		tr.traces = append(tr.traces, PairTrace{Left: i, Right: j})
+	}
+	opt.trace = tr
+	res, err := run(ctx, recs, 0, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, tr.traces, nil
+}
+
+// keyNames returns record i's blocking keys as a batch makes them, before
+// hashing.
+func (tr *tracer) keyNames(b *batch, i int) []string {
+	p := prepare(&tr.recs[i], b.sc.nick)
+	keys := blockKeys(p, b.sc.nick)
+	if !b.opt.SkipHouseholdMoves {
+		keys = append(keys, dateInitialKeyNames(p)...)
+	}
+	return keys
+}
+
+// blocking fills in the shared keys and whether each pair was compared;
+// called once the blocks are compacted.
+func (tr *tracer) blocking(b *batch) {
+	sizes := map[uint64]int{}
+	for t := range tr.traces {
+		pt := &tr.traces[t]
+		theirs := tr.keyNames(b, pt.Right)
+		for _, k := range tr.keyNames(b, pt.Left) {
+			if slices.Contains(theirs, k) && !slices.ContainsFunc(pt.Keys, func(s SharedKey) bool { return s.Key == k }) {
+				pt.Keys = append(pt.Keys, SharedKey{Key: k, Kind: keyKinds[k[:strings.IndexByte(k, '|')]]})
+				sizes[fnv64(k)] = 0
+			}
+		}
+		pt.Candidate = firstShared(b.kept.blocksOf(pt.Left), b.kept.blocksOf(pt.Right)) >= 0
+	}
+	for i := range b.entries {
+		seen := map[uint64]bool{}
+		for _, k := range b.entries[i].keys {
+			if n, ok := sizes[k]; ok && !seen[k] {
+				sizes[k], seen[k] = n+1, true
+			}
+		}
+	}
+	for t := range tr.traces {
+		for s := range tr.traces[t].Keys {
+			k := &tr.traces[t].Keys[s]
+			k.Size = sizes[fnv64(k.Key)]
+			k.Oversized = k.Size > b.opt.MaxBlock
+		}
+	}
+}
+
+// explain compares each pair under the trained model.
+func (tr *tracer) explain(b *batch) {
+	for t := range tr.traces {
+		pt := &tr.traces[t]
+		pt.Explanation = b.sc.explain(&b.entries[pt.Left], &b.entries[pt.Right], b.opt.Thresholds)
+	}
+}
+
+// stage records each pair's probability in pairs (0 when absent) into the
+// field that get returns.
+func (tr *tracer) stage(pairs []Pair, get func(*PairTrace) *float64) {
+	at := make(map[[2]int]float64, len(tr.traces))
+	for t := range tr.traces {
+		at[[2]int{tr.traces[t].Left, tr.traces[t].Right}] = 0
+	}
+	for _, p := range pairs {
+		k := [2]int{min(p.Left, p.Right), max(p.Left, p.Right)}
+		if _, ok := at[k]; ok {
+			at[k] = p.Probability
+		}
+	}
+	for t := range tr.traces {
+		pt := &tr.traces[t]
+		*get(pt) = at[[2]int{pt.Left, pt.Right}]
+	}
+}
+
+// dropped marks the pairs splitContradicted removed.
+func (tr *tracer) dropped(d map[[2]int]bool) {
+	for t := range tr.traces {
+		pt := &tr.traces[t]
+		pt.DroppedAsContradiction = d[[2]int{pt.Left, pt.Right}] || d[[2]int{pt.Right, pt.Left}]
+	}
+}
