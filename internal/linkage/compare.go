@@ -409,13 +409,19 @@ func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string
 	if aFull == bFull || aNS == bNS || (len(a) == len(b) && subset(a, b)) {
 		return Exact
 	}
-	shared := false
+	shared, joined := false, 0
 	for _, x := range a {
 		for _, y := range b {
 			if x == y {
 				shared = true
+			} else if sameBesideArticle(x, y) {
+				shared = true
+				joined++
 			}
 		}
+	}
+	if joined > 0 && len(a) == len(b) && joined == len(a) {
+		return Exact // "Alhassan" and "Al-Hassan"
 	}
 	if shared && (len(a) == 1 || len(b) == 1) {
 		return Strong // second surname dropped on one form
@@ -439,6 +445,21 @@ func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string
 		}
 	}
 	return Different
+}
+
+// sameBesideArticle reports whether two surname tokens are one Arabic
+// surname with its article joined on one form and apart (dropped as a
+// particle) on the other: "alhassan" and "hassan" (from "Al-Hassan"),
+// "elsayed" and "sayed". What follows the article must be four letters or
+// more, so that "Allen" and "Len" or "Ellis" and "Lis" stay two names.
+func sameBesideArticle(x, y string) bool {
+	if len(x) < len(y) {
+		x, y = y, x
+	}
+	if len(x) != len(y)+2 || len(y) < 4 || !strings.HasSuffix(x, y) {
+		return false
+	}
+	return strings.HasPrefix(x, "al") || strings.HasPrefix(x, "el")
 }
 
 // compareNameCross compares a given name with a surname, for forms where
