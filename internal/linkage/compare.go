@@ -178,7 +178,17 @@ func compareDate(a, b date) Level {
 	case a.Y == b.Y && a.M == b.D && a.D == b.M:
 		return Strong // day and month swapped
 	}
-	switch d := editWithin(a.Digits, b.Digits, 2); {
+	d := editWithin(a.Digits, b.Digits, 2)
+	if d <= 2 && a.possible() != b.possible() {
+		// One of the two is no date at all (month 13, day 00, year
+		// 2603): it was mistyped, for certain, and few real dates are
+		// within two keystrokes of it (its impossible digit must be
+		// one of them) — about as few as are within one keystroke of a
+		// real date, Strong's share among strangers. Weighed as Weak, a
+		// renewal whose first form said 2603-03-30 was missed.
+		return Strong
+	}
+	switch {
 	case d == 1 && a.M == b.M && a.D == b.D:
 		// One keystroke in the year, the same day of the year: a typo, or
 		// brothers and sisters born on one day years apart.

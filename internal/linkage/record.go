@@ -9,6 +9,7 @@ package linkage
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cityid/cityid/internal/person"
 )
@@ -127,6 +128,15 @@ func (d date) eitherOrder() string {
 }
 
 func (d date) zero() bool { return d.Digits == "" }
+
+// possible reports whether d could be someone's birth date: a real day of
+// a year from 1880 to 2099 (no clock here: a year just past today passes).
+func (d date) possible() bool {
+	if d.Y < 1880 || d.Y > 2099 || d.M < 1 || d.M > 12 || d.D < 1 {
+		return false
+	}
+	return d.D <= time.Date(d.Y, time.Month(d.M)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
 
 // parseDate reads YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD, MM/DD/YYYY and DD/MM/YYYY
 // (the latter two told apart when one part is over 12; otherwise US order).
