@@ -18,6 +18,8 @@ func TestImpossibleDate(t *testing.T) {
 		{"2603-03-30", "2003-03-30", Strong}, // year 2603: one keystroke
 		{"1067-99-09", "1967-09-09", Strong}, // two digits swapped, month 99
 		{"1998-00-17", "1998-10-17", Strong}, // month 00
+		{"0998-12-01", "1998-02-01", Strong}, // year 0998
+		{"0000-00-00", "1998-02-01", Missing},
 		{"2001-02-30", "2001-03-20", Strong}, // 30 February
 		{"1983-12-14", "1953-12-14", Weak},   // two real dates: maybe father and son
 		{"1983-12-14", "1973-11-14", Weak},

@@ -100,7 +100,10 @@ func TestParseDate(t *testing.T) {
 		{"1981-07-04", "19810704"},
 		{"07/04/1981", "19810704"},
 		{"25/12/1990", "19901225"},
-		{"19811304", "19811304"}, // impossible month kept for typo comparison
+		{"19811304", "19811304"},   // impossible month kept for typo comparison
+		{"0970-12-05", "09701205"}, // and a year with a leading zero
+		{"0000-00-00", ""},         // the placeholder for "unknown"
+		{"00000000", ""},
 		{"not a date", ""},
 		{"", ""},
 		{"12/12/12", ""},

@@ -172,10 +172,15 @@ func parseDate(s string) date {
 	default:
 		return date{}
 	}
-	if y < 1000 || y > 9999 || m < 0 || m > 99 || d < 0 || d > 99 {
+	// A year written with a leading zero ("0970" for 1970, a digit
+	// dropped or mistyped) is kept for typo comparison like month 13;
+	// only an all-zero date is the placeholder for "unknown".
+	if (y == 0 && m == 0 && d == 0) || y > 9999 || m < 0 || m > 99 || d < 0 || d > 99 {
 		return date{}
 	}
-	return date{Y: y, M: m, D: d, Digits: strconv.Itoa(y) + pad2(m) + pad2(d)}
+	year := strconv.Itoa(y)
+	year = strings.Repeat("0", 4-len(year)) + year
+	return date{Y: y, M: m, D: d, Digits: year + pad2(m) + pad2(d)}
 }
 
 func pad2(n int) string {
