@@ -52,7 +52,8 @@ func (m Mode) String() string {
 //     (catches changed names and mistyped dates at the same address);
 //   - c: town + the street's (or second line's) phonetic key (number and
 //     postcode mistyped, lines swapped);
-//   - e, t: e-mail address, phone number.
+//   - e, t: e-mail address, phone number;
+//   - l: the e-mail address's part before the @ (the domain mistyped).
 func blockKeys(p *prepared, nick Nicknames) []string {
 	keys := make([]string, 0, 6)
 	year := ""
@@ -100,6 +101,11 @@ func blockKeys(p *prepared, nick Nicknames) []string {
 	}
 	if p.email != "" {
 		keys = append(keys, "e|"+p.email)
+		if local, _, ok := strings.Cut(p.email, "@"); ok && len(local) >= 3 {
+			// The part before the @ alone: the domain retyped or
+			// mistyped ("emilya@roberts.com", "emilya@eroberts.com").
+			keys = append(keys, "l|"+local)
+		}
 	}
 	if p.phone != "" {
 		keys = append(keys, "t|"+p.phone)

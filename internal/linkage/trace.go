@@ -55,6 +55,7 @@ var keyKinds = map[string]string{
 	"g": "given name and birth year",
 	"c": "town and street",
 	"e": "e-mail address",
+	"l": "e-mail address before the @",
 	"t": "phone number",
 	"a": "postcode, house number and street",
 	"i": "birth date and given name initial",

@@ -67,3 +67,29 @@ func TestTraceFollowsTheRun(t *testing.T) {
 		t.Errorf("Trace in Bloom mode: err %v, want ErrMode", err)
 	}
 }
+
+// TestEmailLocalPartBlocks: two forms whose only shared key is the e-mail
+// address before the @ (the domain mistyped on one, the given name left
+// off, the birth date a decade out — the Splink set has such pairs) are
+// compared, through that key.
+func TestEmailLocalPartBlocks(t *testing.T) {
+	recs := []Record{
+		{ID: "a", GivenNames: "Emily", FirstSurname: "Atkinson", DateOfBirth: "2017-05-03", City: "London", Email: "emilya@roberts.com"},
+		{ID: "b", FirstSurname: "Atkinsno", DateOfBirth: "2007-05-06", City: "Londo", Email: "emilya@eroberts.com"},
+		{ID: "c", GivenNames: "Oscar", FirstSurname: "Moore", DateOfBirth: "1990-01-08", City: "Leeds", Email: "om@randall.com"},
+		{ID: "d", GivenNames: "Oscar", FirstSurname: "Moore", DateOfBirth: "1990-01-08", City: "Leeds", Email: "om@randal.com"},
+	}
+	_, traces, err := Trace(context.Background(), recs, Options{Seed: 1}, [][2]int{{0, 1}, {2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := traces[0]
+	if !tr.Candidate || len(tr.Keys) != 1 || tr.Keys[0].Key != "l|emilya" || tr.Keys[0].Kind == "" {
+		t.Errorf("Emily Atkinson's two forms: candidate %v, shared keys %+v; want compared through l|emilya", tr.Candidate, tr.Keys)
+	}
+	for _, k := range traces[1].Keys {
+		if k.Key == "l|om" {
+			t.Errorf("a two-letter part before the @ is a key: %+v (too short to tell anyone apart)", k)
+		}
+	}
+}
