@@ -457,19 +457,30 @@ func compareSurname(a []string, aFull, aNS string, aDM, aSp []string, b []string
 	return Different
 }
 
-// sameBesideArticle reports whether two surname tokens are one Arabic
-// surname with its article joined on one form and apart (dropped as a
-// particle) on the other: "alhassan" and "hassan" (from "Al-Hassan"),
-// "elsayed" and "sayed". What follows the article must be four letters or
-// more, so that "Allen" and "Len" or "Ellis" and "Lis" stay two names.
+// sameBesideArticle reports whether two surname tokens are one surname
+// with its particle joined on one form and apart (dropped as a particle)
+// on the other: the Arabic article ("alhassan" and "hassan" from
+// "Al-Hassan", "elsayed" and "sayed") and the Spanish, Portuguese, French
+// and Dutch particles ("dejesus" and "jesus" from "De Jesús", "delarosa",
+// "dasilva", "leblanc", "vandenberg"). What follows the particle must be
+// four letters or more, so that "Allen" and "Len" or "Ellis" and "Lis"
+// stay two names.
 func sameBesideArticle(x, y string) bool {
 	if len(x) < len(y) {
 		x, y = y, x
 	}
-	if len(x) != len(y)+2 || len(y) < 4 || !strings.HasSuffix(x, y) {
+	if len(y) < 4 || !strings.HasSuffix(x, y) {
 		return false
 	}
-	return strings.HasPrefix(x, "al") || strings.HasPrefix(x, "el")
+	return joinedParticles[x[:len(x)-len(y)]]
+}
+
+// joinedParticles are the particles (and runs of them) that sameBesideArticle
+// finds joined to a surname.
+var joinedParticles = map[string]bool{
+	"al": true, "el": true, "de": true, "del": true, "dela": true, "delos": true, "delas": true,
+	"da": true, "das": true, "do": true, "dos": true, "di": true, "du": true, "le": true,
+	"la": true, "van": true, "vande": true, "vander": true, "vanden": true, "von": true,
 }
 
 // compareNameCross compares a given name with a surname, for forms where

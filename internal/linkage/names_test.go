@@ -130,7 +130,8 @@ func TestExplainDistinctNames(t *testing.T) {
 }
 
 // TestJoinedArticle: an Arabic surname written with its article joined
-// ("Alhassan") and apart ("Al-Hassan", "El Sayed") is one surname, and a
+// ("Alhassan") and apart ("Al-Hassan", "El Sayed") is one surname, as is a
+// Spanish one with its particle ("Dejesús", "De Jesús"), and a
 // man who moved and wrote it the other way is still found; names that only
 // begin like an article stay apart.
 func TestJoinedArticle(t *testing.T) {
@@ -148,7 +149,12 @@ func TestJoinedArticle(t *testing.T) {
 		{"Elsayed", "Al-Sayed", Exact},
 		{"Alnajjar", "El Najjar", Exact},
 		{"Alhassan Haddad", "Al-Hassan", Strong}, // the second surname dropped too
-		{"Allen", "Len", Different},              // too short to be a name after an article
+		{"Dejesús", "De Jesús", Exact},           // a Spanish particle joined
+		{"Delarosa", "de la Rosa", Exact},
+		{"Dasilva", "Da Silva", Exact},
+		{"Jesus", "Torasa Dejesus", Strong}, // and a second surname dropped
+		{"Dean", "An", Different},           // "de" + "an": too short a rest
+		{"Allen", "Len", Different},         // too short to be a name after an article
 		{"Ellis", "Lis", Different},
 		{"Alhassan", "Hussein", Different},
 	} {
