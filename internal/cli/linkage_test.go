@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/synth"
 )
@@ -366,4 +367,22 @@ func febrlIDs(t *testing.T, path string) []string {
 		ids = append(ids, strings.TrimSpace(strings.SplitN(line, ",", 2)[0]))
 	}
 	return ids
+}
+
+// TestPrintCalibration: the estimate's summary says, for each band that
+// holds pairs, what the model said and what reviewers decided.
+func TestPrintCalibration(t *testing.T) {
+	var s linkage.LabelScore
+	s.Calibration[3] = linkage.CalibrationBand{From: 0.7, To: 0.9, Pairs: 10, Same: 6, MeanProbability: 0.81}
+	s.Calibration[5] = linkage.CalibrationBand{From: 0.99, To: 1, Pairs: 40, Same: 40, MeanProbability: 0.998}
+	var b bytes.Buffer
+	printCalibration(&b, s)
+	for _, want := range []string{" 70– 90 %: 10 pairs; the model says 81 % on average, reviewers called 60 % one person", " 99–100 %: 40 pairs"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("calibration output lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), " 20– 50") {
+		t.Errorf("an empty band is printed:\n%s", b.String())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
+	"github.com/cityid/cityid/internal/linkage"
 )
 
 // cmdLinkageModel manages the duplicate-detection model learned from
@@ -61,6 +63,7 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 		}
 		fmt.Fprintf(stdio.Err, "linkage model: version %d active; held-out precision %.3f recall %.3f (was %.3f / %.3f) on %d decisions it did not train on\n",
 			rep.Version, rep.Candidate.Precision, rep.Candidate.Recall, rep.Previous.Precision, rep.Previous.Recall, rep.HeldOut)
+		printCalibration(stdio.Err, rep.Candidate)
 	case "list":
 		ms, err := a.DB.LinkageModels(ctx)
 		if err != nil {
@@ -116,4 +119,17 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 		fmt.Fprintf(stdio.Err, "linkage model: %s stored as version %d (not active: 'cityid linkage model activate %d')\n", rest[0], v, v)
 	}
 	return nil
+}
+
+// printCalibration says, band by band, how the probabilities the model
+// gives held-out pairs compare with what reviewers decided.
+func printCalibration(w io.Writer, s linkage.LabelScore) {
+	fmt.Fprintln(w, "linkage model: its probabilities against the held-out decisions:")
+	for _, b := range s.Calibration {
+		if b.Pairs == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %3.0f–%3.0f %%: %d pairs; the model says %.0f %% on average, reviewers called %.0f %% one person\n",
+			100*b.From, 100*b.To, b.Pairs, 100*b.MeanProbability, 100*b.SameShare())
+	}
 }

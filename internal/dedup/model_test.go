@@ -80,6 +80,15 @@ func TestLearnFromDecisions(t *testing.T) {
 	if rep.Candidate.Pairs != rep.HeldOut || rep.Candidate.Recall < 0.8 || rep.Candidate.Precision < 0.8 {
 		t.Errorf("held-out score %+v; want it computed on the %d held-out pairs, precision and recall ≥ 0.8", rep.Candidate, rep.HeldOut)
 	}
+	// The report sets the model's probabilities against the decisions,
+	// every held-out pair in one band.
+	inBands := 0
+	for _, b := range rep.Candidate.Calibration {
+		inBands += b.Pairs
+	}
+	if inBands != rep.HeldOut {
+		t.Errorf("calibration bands %+v hold %d pairs, want the %d held out", rep.Candidate.Calibration, inBands, rep.HeldOut)
+	}
 	if sc.ModelVersion() != 1 {
 		t.Errorf("model in use on A = %d, want 1", sc.ModelVersion())
 	}

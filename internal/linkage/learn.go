@@ -26,6 +26,50 @@ type LabelScore struct {
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
 	F1        float64 `json:"f1"`
+	// Calibration sets the probability the model gave each pair against
+	// what the reviewers decided, band by band: of the pairs it put at
+	// 70–90 %, the share that were one person. A model whose percentages
+	// can be taken at their word has bands that agree.
+	Calibration [len(calibrationEdges) - 1]CalibrationBand `json:"calibration"`
+}
+
+// CalibrationBand is one band of probabilities (From ≤ p < To; the last
+// band includes 1): how many decided pairs the model put there, how many
+// of them the reviewers called one person, and the model's mean
+// probability over them.
+type CalibrationBand struct {
+	From            float64 `json:"from"`
+	To              float64 `json:"to"`
+	Pairs           int     `json:"pairs"`
+	Same            int     `json:"same"`
+	MeanProbability float64 `json:"mean_probability"`
+}
+
+// SameShare is the share of the band's pairs the reviewers called one
+// person (0 for an empty band).
+func (b CalibrationBand) SameShare() float64 {
+	if b.Pairs == 0 {
+		return 0
+	}
+	return float64(b.Same) / float64(b.Pairs)
+}
+
+// calibrationEdges bound the bands: the review threshold (0.5) and the
+// strong-match one (0.9) among them, finer where reviewers decide.
+var calibrationEdges = [...]float64{0, 0.2, 0.5, 0.7, 0.9, 0.99, 1}
+
+// addCalibrated counts a pair the model gave probability p into its band.
+func (s *LabelScore) addCalibrated(p float64, same bool) {
+	k := len(s.Calibration) - 1
+	for k > 0 && p < calibrationEdges[k] {
+		k--
+	}
+	b := &s.Calibration[k]
+	b.Pairs++
+	if same {
+		b.Same++
+	}
+	b.MeanProbability += p // a sum until Evaluate divides
 }
 
 // Label-learning weights, in pairs: how much the current model counts
@@ -118,6 +162,7 @@ func (ix *Index) Evaluate(model *Model, labels []Label) LabelScore {
 		_, w := sc.score(&a, &b)
 		ix.mu.RUnlock()
 		flagged := w >= threshold
+		s.addCalibrated(fromLogit2(w), labels[i].Same)
 		s.Pairs++
 		switch {
 		case labels[i].Same:
@@ -129,6 +174,13 @@ func (ix *Index) Evaluate(model *Model, labels []Label) LabelScore {
 			}
 		case flagged:
 			s.FP++
+		}
+	}
+	for k := range s.Calibration {
+		b := &s.Calibration[k]
+		b.From, b.To = calibrationEdges[k], calibrationEdges[k+1]
+		if b.Pairs > 0 {
+			b.MeanProbability /= float64(b.Pairs)
 		}
 	}
 	if s.TP+s.FP > 0 {

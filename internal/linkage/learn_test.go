@@ -44,6 +44,24 @@ func TestLearnFromReviewers(t *testing.T) {
 	if after.Worse(before) {
 		t.Errorf("learning from 600 decisions made held-out F1 worse: %.3f → %.3f", before.F1, after.F1)
 	}
+	// The calibration bands hold every pair once, each at a probability
+	// within its band; those at or over the review threshold (0.5) are
+	// the flagged ones.
+	pairs, same, flagged := 0, 0, 0
+	for _, b := range after.Calibration {
+		t.Logf("calibration %.2f–%.2f: %d pairs, model %.3f, reviewers %.3f one person", b.From, b.To, b.Pairs, b.MeanProbability, b.SameShare())
+		pairs += b.Pairs
+		same += b.Same
+		if b.From >= DefaultReview {
+			flagged += b.Pairs
+		}
+		if b.Pairs > 0 && (b.MeanProbability < b.From || b.MeanProbability > b.To) {
+			t.Errorf("band %.2f–%.2f: mean probability %.3f outside it", b.From, b.To, b.MeanProbability)
+		}
+	}
+	if pairs != after.Pairs || same != after.Same || flagged != after.TP+after.FP {
+		t.Errorf("calibration bands hold %d pairs, %d same, %d flagged; want %d, %d, %d", pairs, same, flagged, after.Pairs, after.Same, after.TP+after.FP)
+	}
 	// The learned model is used only once set; a broken one is refused.
 	if err := ix.SetModel(m); err != nil {
 		t.Fatal(err)
