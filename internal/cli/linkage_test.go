@@ -339,6 +339,18 @@ func TestLinkageExplainCommand(t *testing.T) {
 		}
 	}
 
+	// A CSV file with its truth in a column.
+	csvFile := filepath.Join(dir, "people.csv")
+	rows := "id,first,last,dob,person\n1,Ana,Rivera,1990-02-03,p1\n2,Ana,Rivera Torres,1990-02-03,p1\n3,Luis,Rivera,1962-07-30,p2\n"
+	if err := os.WriteFile(csvFile, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI("linkage", "explain", "--format", "csv", "--map", "id=id,given_name=first,surname=last,date_of_birth=dob",
+		"--truth-column", "person", csvFile, "1", "2", "1", "3")
+	if code != 0 || !strings.Contains(out, "== 1 and 2: linked") || strings.Count(out, "truth: one person") != 1 || !strings.Contains(out, "truth: different people") {
+		t.Errorf("explain of a CSV file with --truth-column = exit %d:\n%s%s", code, out, errOut)
+	}
+
 	for _, bad := range []struct {
 		args []string
 		want string

@@ -28,6 +28,7 @@ func cmdLinkageExplain(ctx context.Context, stdio IO, args []string) error {
 	transitive := fs.Bool("transitive", true, "as for 'cityid linkage'")
 	moves := fs.Bool("household-moves", true, "as for 'cityid linkage'")
 	workers := fs.Int("workers", 0, "goroutines comparing pairs (default: all CPUs)")
+	truth := fs.String("truth-column", "", "csv: column holding a cluster label, to say whether each pair is one person")
 	asJSON := fs.Bool("json", false, "print one JSON object per pair instead of text")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -41,6 +42,9 @@ func cmdLinkageExplain(ctx context.Context, stdio IO, args []string) error {
 	m, err := linkageMapping(stdio, "cityid linkage explain", *format, *mapping)
 	if err != nil {
 		return err
+	}
+	if *truth != "" {
+		m.Truth = *truth
 	}
 	recs, err := readRecords(rest[0], m)
 	if err != nil {
