@@ -155,7 +155,11 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 				if _, err := a.Screener.Sync(sctx, a.Enroll); err != nil {
 					a.Log.Warn("duplicate screening: follow the change feed", "err", err)
 				}
-				writeSnapshot(sctx, a, "shutdown")
+				if current, err := a.Screener.SnapshotCurrent(sctx); err == nil && current {
+					a.Log.Info("duplicate screening snapshot already current; not written again at shutdown")
+				} else {
+					writeSnapshot(sctx, a, "shutdown")
+				}
 				cancel()
 			}
 		})

@@ -68,7 +68,8 @@ func serveUntilStopped(t *testing.T, args ...string) string {
 
 // TestServeScreeningSnapshot: the job leader writes a snapshot of the
 // screening index when it stops, up to date with the change feed, and the
-// next start loads it instead of rebuilding, with nothing to replay.
+// next start loads it instead of rebuilding, with nothing to replay; when
+// nothing changed since, its stop writes none.
 func TestServeScreeningSnapshot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	first := serveUntilStopped(t, "--data", dir, "--demo", "--demo-residents", "6")
@@ -88,5 +89,10 @@ func TestServeScreeningSnapshot(t *testing.T) {
 	loaded := regexp.MustCompile(`duplicate screening index loaded" records=(\d+) .* snapshot=(snp_\w+) replayed=0`).FindStringSubmatch(second)
 	if loaded == nil || loaded[1] != records {
 		t.Errorf("second start: want the index loaded from a snapshot of %s records, got %v:\n%s", records, loaded, second)
+	}
+	// Nothing changed while the second server ran: its stop does not seal
+	// the same residents again.
+	if strings.Contains(second, "reason=shutdown") || !strings.Contains(second, "snapshot already current; not written again at shutdown") {
+		t.Errorf("second stop, nothing changed: want no snapshot written, and that said:\n%s", second)
 	}
 }

@@ -278,6 +278,27 @@ func (s *Screener) readSnapshot(ctx context.Context) (_ store.ScreeningSnapshot,
 	return hdr, info.Records, "", false
 }
 
+// SnapshotCurrent reports whether the newest snapshot already holds
+// everything this index has applied, under this master key: writing
+// another would seal the same residents again (a clean shutdown after an
+// idle hour).
+func (s *Screener) SnapshotCurrent(ctx context.Context) (bool, error) {
+	if s.snap == nil || s.db == nil {
+		return false, nil
+	}
+	hdr, err := s.db.LatestScreeningSnapshot(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.feed.mu.Lock()
+	mark := s.feed.applied()
+	s.feed.mu.Unlock()
+	return hdr.KEKID == s.snap.v.KEKID() && hdr.Mark == mark, nil
+}
+
 // SnapshotDue reports whether the newest complete snapshot is missing, at
 // least maxAge old, or sealed under another master key (a rotation: no
 // server can open it) — a leader that just started from a fresh one need

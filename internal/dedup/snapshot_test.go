@@ -89,6 +89,9 @@ func TestSnapshotStart(t *testing.T) {
 		if ws.Records != 12 || ws.Chunks != 1 {
 			t.Errorf("WriteSnapshot = %+v, want 12 records in 1 chunk", ws)
 		}
+		if cur, err := leader.Screener.SnapshotCurrent(ctx); err != nil || !cur {
+			t.Errorf("SnapshotCurrent just after writing = %v, %v; want true (a shutdown now need not write again)", cur, err)
+		}
 
 		// After the snapshot: a new application, and a rejection.
 		late := g.Person()
@@ -96,6 +99,13 @@ func TestSnapshotStart(t *testing.T) {
 		lateApp := e.submit(t, late, "late")
 		if err := leader.Enroll.Reject(ctx, e.supervisor, apps[3].ID, "not_resident", ""); err != nil {
 			t.Fatal(err)
+		}
+
+		if _, err := leader.Screener.Sync(ctx, leader.Enroll); err != nil {
+			t.Fatal(err)
+		}
+		if cur, err := leader.Screener.SnapshotCurrent(ctx); err != nil || cur {
+			t.Errorf("SnapshotCurrent after two changes = %v, %v; want false", cur, err)
 		}
 
 		fromSnap, sst := start(t, leader, true)
