@@ -136,6 +136,15 @@ func TestBrowserAuditLog390Spanish(t *testing.T) {
 	browserAs(t, bctx, e, aud)
 	run("Spanish", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/lang/es?next=/staff/audit"), chromedp.WaitVisible(chromedp.CSS("main table")))
 	peek(t, bctx, "audit-390-es.png")
+	// Each event is a card that fits: the table does not scroll sideways
+	// inside its frame, and each field says what it is.
+	type frame struct{ Scroll, Client int64 }
+	if fit, err := chromedp.Run(bctx, chromedp.Evaluate[frame](`(w => ({Scroll: w.scrollWidth, Client: w.clientWidth}))(document.querySelector('main .table-wrap'))`)); err != nil || fit.Scroll > fit.Client {
+		t.Errorf("audit table at 390 px: scroll width %d in a frame of %d (%v); want no sideways scrolling", fit.Scroll, fit.Client, err)
+	}
+	if label, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('main tbody td:nth-child(3)'), '::before').content`)); err != nil || !strings.Contains(label, "Quién: ") {
+		t.Errorf("the actor field at 390 px is labelled %q (%v), want \"Quién: \"", label, err)
+	}
 	type row struct {
 		Action, Code string
 		Lines        int
