@@ -333,6 +333,7 @@ func TestLinkageExplainCommand(t *testing.T) {
 		"truth: different people",
 		"no blocking key in common",
 		"blocking: NOT compared",
+		"each record's own keys:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out)

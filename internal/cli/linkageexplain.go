@@ -112,18 +112,11 @@ func printTrace(w io.Writer, recs []linkage.Record, t linkage.PairTrace, opt lin
 		fmt.Fprintln(w, "blocking: NOT compared (no shared key within the block cap)")
 	}
 	if len(t.Keys) == 0 {
-		fmt.Fprintln(w, "  no blocking key in common")
+		fmt.Fprintln(w, "  no blocking key in common; each record's own keys:")
+		printKeys(w, "  "+l.ID+" ", t.LeftKeys)
+		printKeys(w, "  "+r.ID+" ", t.RightKeys)
 	} else {
-		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-		fmt.Fprintln(tw, "  key\tkind\trecords\t")
-		for _, k := range t.Keys {
-			size := fmt.Sprint(k.Size)
-			if k.Oversized {
-				size += " (over the cap: skipped)"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", k.Key, k.Kind, size)
-		}
-		tw.Flush()
+		printKeys(w, "  ", t.Keys)
 	}
 
 	ex := t.Explanation
@@ -174,4 +167,18 @@ func defaultsOr(opt linkage.Options) linkage.Thresholds {
 		return linkage.Defaults()
 	}
 	return opt.Thresholds
+}
+
+// printKeys writes blocking keys as a table, each with its block's size.
+func printKeys(w io.Writer, indent string, keys []linkage.SharedKey) {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintf(tw, "%skey\tkind\trecords\t\n", indent)
+	for _, k := range keys {
+		size := fmt.Sprint(k.Size)
+		if k.Oversized {
+			size += " (over the cap: skipped)"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t\n", indent, k.Key, k.Kind, size)
+	}
+	tw.Flush()
 }

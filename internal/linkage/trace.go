@@ -14,6 +14,10 @@ type PairTrace struct {
 	Left, Right int // indexes into the records
 	// Keys are the blocking keys the two records share, plaintext.
 	Keys []SharedKey `json:"keys"`
+	// LeftKeys and RightKeys are each record's own keys, for a pair that
+	// shares none: the nearest misses show what blocking would need.
+	LeftKeys  []SharedKey `json:"left_keys,omitempty"`
+	RightKeys []SharedKey `json:"right_keys,omitempty"`
 	// Candidate says whether the pair was compared: a shared key's block
 	// within the cap, or the intersection of two oversized blocks.
 	Candidate bool `json:"candidate"`
@@ -117,6 +121,19 @@ func (tr *tracer) blocking(b *batch) {
 			}
 		}
 		pt.Candidate = firstShared(b.kept.blocksOf(pt.Left), b.kept.blocksOf(pt.Right)) >= 0
+		if len(pt.Keys) == 0 {
+			for _, side := range []struct {
+				i    int
+				keys *[]SharedKey
+			}{{pt.Left, &pt.LeftKeys}, {pt.Right, &pt.RightKeys}} {
+				for _, k := range tr.keyNames(b, side.i) {
+					if !slices.ContainsFunc(*side.keys, func(s SharedKey) bool { return s.Key == k }) {
+						*side.keys = append(*side.keys, SharedKey{Key: k, Kind: keyKinds[k[:strings.IndexByte(k, '|')]]})
+						sizes[fnv64(k)] = 0
+					}
+				}
+			}
+		}
 	}
 	for i := range b.entries {
 		seen := map[uint64]bool{}
@@ -127,10 +144,13 @@ func (tr *tracer) blocking(b *batch) {
 		}
 	}
 	for t := range tr.traces {
-		for s := range tr.traces[t].Keys {
-			k := &tr.traces[t].Keys[s]
-			k.Size = sizes[fnv64(k.Key)]
-			k.Oversized = k.Size > b.opt.MaxBlock
+		pt := &tr.traces[t]
+		for _, keys := range [][]SharedKey{pt.Keys, pt.LeftKeys, pt.RightKeys} {
+			for s := range keys {
+				k := &keys[s]
+				k.Size = sizes[fnv64(k.Key)]
+				k.Oversized = k.Size > b.opt.MaxBlock
+			}
 		}
 	}
 }

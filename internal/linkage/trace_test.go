@@ -58,6 +58,21 @@ func TestTraceFollowsTheRun(t *testing.T) {
 	if last.Final != 0 || last.Candidate || len(last.Keys) != 0 {
 		t.Errorf("first and last record: %+v, want no shared key, not compared, not linked", last)
 	}
+	// Sharing none, each record's own keys are listed, each in a block of
+	// at least its own record.
+	if len(last.LeftKeys) == 0 || len(last.RightKeys) == 0 {
+		t.Errorf("first and last record: own keys %v and %v, want both listed", last.LeftKeys, last.RightKeys)
+	}
+	for _, k := range append(slices.Clone(last.LeftKeys), last.RightKeys...) {
+		if k.Size < 1 || k.Kind == "" {
+			t.Errorf("own key %+v: want a kind and a block of at least one record", k)
+		}
+	}
+	for _, tr := range traces[:len(traces)-1] {
+		if len(tr.Keys) > 0 && len(tr.LeftKeys)+len(tr.RightKeys) > 0 {
+			t.Errorf("pair %d/%d shares keys yet lists its own: %+v", tr.Left, tr.Right, tr)
+		}
+	}
 	t.Logf("%d pairs followed, %d linked only as implied by others", len(traces), implied)
 
 	if _, _, err := Trace(context.Background(), recs, opt, [][2]int{{1, 1}}); err == nil {
