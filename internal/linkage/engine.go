@@ -241,6 +241,10 @@ func encodedEntry(e *Encoding) entry {
 // one family's, and the household class weighs families.)
 var tfFields = [...]Field{GivenName, Surname, Email, Phone}
 
+// crossField pairs the name fields whose values are looked up in each
+// other's term frequencies (plain mode: one id space for both).
+var crossField = map[Field]Field{GivenName: Surname, Surname: GivenName}
+
 // tfFactor maps a term-frequency field to the factor it adjusts.
 func tfFactor(f Field) Factor {
 	switch f {
@@ -420,7 +424,14 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 			if id == 0 || id != b.exact[i] {
 				continue // the exact level came from another route (a swap, the unit)
 			}
-			if share := s.tf.share(fld, id); share > 0 {
+			share := s.tf.share(fld, id)
+			if other, ok := crossField[fld]; ok && share > 0 {
+				// A name common in the other box ("Nguyen" as a given
+				// name, "Hang" as a surname) is a common name written
+				// in swapped order, not a rare one.
+				share = math.Max(share, s.tf.share(other, id))
+			}
+			if share > 0 {
 				ev.lu[f] = lgU(math.Min(share, 0.5))
 			}
 		}
