@@ -84,13 +84,13 @@ func cmdLinkageExplain(ctx context.Context, stdio IO, args []string) error {
 			fmt.Fprintln(stdio.Out, string(b))
 			continue
 		}
-		printTrace(stdio.Out, recs, t, opt)
+		printTrace(stdio.Out, recs, t)
 	}
 	return nil
 }
 
 // printTrace writes one pair's trace for a person to read.
-func printTrace(w io.Writer, recs []linkage.Record, t linkage.PairTrace, opt linkage.Options) {
+func printTrace(w io.Writer, recs []linkage.Record, t linkage.PairTrace) {
 	l, r := recs[t.Left], recs[t.Right]
 	verdict := "not linked"
 	if t.Final > 0 {
@@ -144,7 +144,7 @@ func printTrace(w io.Writer, recs []linkage.Record, t linkage.PairTrace, opt lin
 		step(t.Scored), step(t.Moved), step(t.Split), step(t.Final))
 	var notes []string
 	if t.Scored == 0 && t.Candidate {
-		notes = append(notes, fmt.Sprintf("the comparison fell below the review threshold (%.2f)", defaultsOr(opt).Review))
+		notes = append(notes, fmt.Sprintf("the comparison fell below the review threshold (%.2f)", linkage.Defaults().Review))
 	}
 	if t.Moved > 0 && t.Scored == 0 {
 		notes = append(notes, "linked because another member of the household moved between the same two addresses")
@@ -159,14 +159,6 @@ func printTrace(w io.Writer, recs []linkage.Record, t linkage.PairTrace, opt lin
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	fmt.Fprintln(w)
-}
-
-// defaultsOr returns opt's thresholds, or the defaults where unset.
-func defaultsOr(opt linkage.Options) linkage.Thresholds {
-	if opt.Thresholds == (linkage.Thresholds{}) {
-		return linkage.Defaults()
-	}
-	return opt.Thresholds
 }
 
 // printKeys writes blocking keys as a table, each with its block's size.

@@ -155,10 +155,10 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 				if _, err := a.Screener.Sync(sctx, a.Enroll); err != nil {
 					a.Log.Warn("duplicate screening: follow the change feed", "err", err)
 				}
-				if current, err := a.Screener.SnapshotCurrent(sctx); err == nil && current {
-					a.Log.Info("duplicate screening snapshot already current; not written again at shutdown")
-				} else {
+				if due, err := a.Screener.SnapshotDue(sctx, 0); due || err != nil {
 					writeSnapshot(sctx, a, "shutdown")
+				} else {
+					a.Log.Info("duplicate screening snapshot already current; not written again at shutdown")
 				}
 				cancel()
 			}

@@ -280,39 +280,52 @@ func (s *Screener) readSnapshot(ctx context.Context) (_ store.ScreeningSnapshot,
 
 // SnapshotCurrent reports whether the newest snapshot already holds
 // everything this index has applied, under this master key: writing
-// another would seal the same residents again (a clean shutdown after an
-// idle hour).
+// another would seal the same residents again (an idle hour, a clean
+// shutdown after one).
 func (s *Screener) SnapshotCurrent(ctx context.Context) (bool, error) {
-	if s.snap == nil || s.db == nil {
+	hdr, found, err := s.newestSnapshot(ctx)
+	if !found || err != nil {
+		return false, err
+	}
+	return s.current(hdr), nil
+}
+
+// SnapshotDue reports whether a snapshot should be written: the newest
+// complete one is missing, sealed under another master key (a rotation:
+// no server can open it) or at least maxAge old — unless it is current,
+// when another would be the same. A leader that just started from a fresh
+// one need not write another at once.
+func (s *Screener) SnapshotDue(ctx context.Context, maxAge time.Duration) (bool, error) {
+	hdr, found, err := s.newestSnapshot(ctx)
+	switch {
+	case err != nil:
+		return false, err
+	case s.snap == nil || s.db == nil:
 		return false, nil
+	case !found:
+		return true, nil
+	}
+	return !s.current(hdr) && (hdr.KEKID != s.snap.v.KEKID() || s.snap.now().Sub(hdr.CreatedAt) >= maxAge), nil
+}
+
+// newestSnapshot reads the newest complete snapshot's header; found is
+// false when there is none, or snapshots are not enabled.
+func (s *Screener) newestSnapshot(ctx context.Context) (_ store.ScreeningSnapshot, found bool, _ error) {
+	if s.snap == nil || s.db == nil {
+		return store.ScreeningSnapshot{}, false, nil
 	}
 	hdr, err := s.db.LatestScreeningSnapshot(ctx)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return hdr, false, nil
 	}
-	if err != nil {
-		return false, err
-	}
+	return hdr, err == nil, err
+}
+
+// current reports whether snapshot hdr holds everything this index has
+// applied, under this master key.
+func (s *Screener) current(hdr store.ScreeningSnapshot) bool {
 	s.feed.mu.Lock()
 	mark := s.feed.applied()
 	s.feed.mu.Unlock()
-	return hdr.KEKID == s.snap.v.KEKID() && hdr.Mark == mark, nil
-}
-
-// SnapshotDue reports whether the newest complete snapshot is missing, at
-// least maxAge old, or sealed under another master key (a rotation: no
-// server can open it) — a leader that just started from a fresh one need
-// not write another at once.
-func (s *Screener) SnapshotDue(ctx context.Context, maxAge time.Duration) (bool, error) {
-	if s.snap == nil || s.db == nil {
-		return false, nil
-	}
-	hdr, err := s.db.LatestScreeningSnapshot(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return hdr.KEKID != s.snap.v.KEKID() || s.snap.now().Sub(hdr.CreatedAt) >= maxAge, nil
+	return hdr.KEKID == s.snap.v.KEKID() && hdr.Mark == mark
 }

@@ -188,10 +188,8 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	}
 	b.index()
 	b.compact()
-	tr := opt.trace
-	if tr != nil {
-		tr.blocking(b)
-	}
+	tr := opt.trace // nil unless Trace: its methods then do nothing
+	tr.blocking(b)
 	b.sc.tf = newTermFreq()
 	for i := range b.entries {
 		b.sc.tf.add(&b.entries[i], 1)
@@ -203,9 +201,7 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 	}
 	if !opt.BlockingOnly {
 		b.sc.setModel(train(b.entries, b.sc, opt.MaxBlock, opt.DuplicateRate, pairs, rng, opt.Workers))
-		if tr != nil {
-			tr.explain(b)
-		}
+		tr.explain(b)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -215,30 +211,22 @@ func run(ctx context.Context, recs []Record, split int, opt Options) (*Result, e
 		return nil, err
 	}
 	res.Model = b.sc.model
-	if tr != nil {
-		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Scored })
-	}
+	tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Scored })
 	if !opt.BlockingOnly && !opt.SkipHouseholdMoves {
 		if res.Pairs, res.Stats.MoveLinks, err = b.householdMoves(ctx, res.Pairs); err != nil {
 			return nil, err
 		}
 	}
-	if tr != nil {
-		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Moved })
-	}
+	tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Moved })
 	if opt.Transitive && split == 0 && !opt.BlockingOnly {
 		pairs, dropped := b.splitContradicted(res.Pairs)
-		if tr != nil {
-			tr.stage(pairs, func(t *PairTrace) *float64 { return &t.Split })
-			tr.dropped(dropped)
-		}
+		tr.stage(pairs, func(t *PairTrace) *float64 { return &t.Split })
+		tr.dropped(dropped)
 		res.Pairs = b.closePairs(pairs, dropped)
-	} else if tr != nil {
+	} else {
 		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Split })
 	}
-	if tr != nil {
-		tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Final })
-	}
+	tr.stage(res.Pairs, func(t *PairTrace) *float64 { return &t.Final })
 	n := int64(len(recs))
 	if split > 0 {
 		res.Stats.TotalPairs = int64(split) * (n - int64(split))

@@ -241,9 +241,17 @@ func encodedEntry(e *Encoding) entry {
 // one family's, and the household class weighs families.)
 var tfFields = [...]Field{GivenName, Surname, Email, Phone}
 
-// crossField pairs the name fields whose values are looked up in each
-// other's term frequencies (plain mode: one id space for both).
-var crossField = map[Field]Field{GivenName: Surname, Surname: GivenName}
+// crossField returns the name field whose term frequencies f's values are
+// also looked up in (plain mode: one id space for both boxes).
+func crossField(f Field) (Field, bool) {
+	switch f {
+	case GivenName:
+		return Surname, true
+	case Surname:
+		return GivenName, true
+	}
+	return f, false
+}
 
 // tfFactor maps a term-frequency field to the factor it adjusts.
 func tfFactor(f Field) Factor {
@@ -425,7 +433,7 @@ func (s *scorer) evidence(a, b *entry, v Vector) classEvidence {
 				continue // the exact level came from another route (a swap, the unit)
 			}
 			share := s.tf.share(fld, id)
-			if other, ok := crossField[fld]; ok && share > 0 {
+			if other, ok := crossField(fld); ok && share > 0 {
 				// A name common in the other box ("Nguyen" as a given
 				// name, "Hang" as a surname) is a common name written
 				// in swapped order, not a rare one.

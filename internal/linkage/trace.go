@@ -66,7 +66,8 @@ var keyKinds = map[string]string{
 	"j": "birth date and surname initial",
 }
 
-// tracer follows some pairs through a batch run (Trace).
+// tracer follows some pairs through a batch run (Trace). Its methods do
+// nothing on a nil tracer: an ordinary run.
 type tracer struct {
 	recs   []Record
 	traces []PairTrace
@@ -110,6 +111,9 @@ func (tr *tracer) keyNames(b *batch, i int) []string {
 // blocking fills in the shared keys and whether each pair was compared;
 // called once the blocks are compacted.
 func (tr *tracer) blocking(b *batch) {
+	if tr == nil {
+		return
+	}
 	sizes := map[uint64]int{}
 	for t := range tr.traces {
 		pt := &tr.traces[t]
@@ -157,6 +161,9 @@ func (tr *tracer) blocking(b *batch) {
 
 // explain compares each pair under the trained model.
 func (tr *tracer) explain(b *batch) {
+	if tr == nil {
+		return
+	}
 	for t := range tr.traces {
 		pt := &tr.traces[t]
 		pt.Explanation = b.sc.explain(&b.entries[pt.Left], &b.entries[pt.Right], b.opt.Thresholds)
@@ -166,6 +173,9 @@ func (tr *tracer) explain(b *batch) {
 // stage records each pair's probability in pairs (0 when absent) into the
 // field that get returns.
 func (tr *tracer) stage(pairs []Pair, get func(*PairTrace) *float64) {
+	if tr == nil {
+		return
+	}
 	at := make(map[[2]int]float64, len(tr.traces))
 	for t := range tr.traces {
 		at[[2]int{tr.traces[t].Left, tr.traces[t].Right}] = 0
@@ -184,6 +194,9 @@ func (tr *tracer) stage(pairs []Pair, get func(*PairTrace) *float64) {
 
 // dropped marks the pairs splitContradicted removed.
 func (tr *tracer) dropped(d map[[2]int]bool) {
+	if tr == nil {
+		return
+	}
 	for t := range tr.traces {
 		pt := &tr.traces[t]
 		pt.DroppedAsContradiction = d[[2]int{pt.Left, pt.Right}] || d[[2]int{pt.Right, pt.Left}]
