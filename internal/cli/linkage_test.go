@@ -202,6 +202,11 @@ func TestLinkageGenerateUsage(t *testing.T) {
 	if code, _, errOut := runCLI("linkage", "generate", "--people", "0"); code != 2 || !strings.Contains(errOut, "--people") {
 		t.Errorf("generate --people 0 = exit %d, %q; want a usage error", code, errOut)
 	}
+	for _, n := range []string{"0", "-1", "11", "NaN"} {
+		if code, _, errOut := runCLI("linkage", "generate", "--people", "10", "--noise", n, "--out", t.TempDir()); code != 2 || !strings.Contains(errOut, "--noise") {
+			t.Errorf("generate --noise %s = exit %d, %q; want a usage error naming --noise", n, code, errOut)
+		}
+	}
 }
 
 // TestLinkageModelCommand runs `cityid linkage model` on a data directory

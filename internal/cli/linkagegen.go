@@ -14,7 +14,7 @@ import (
 
 // cmdLinkageGenerate writes a synthetic city's applications with truth.
 func cmdLinkageGenerate(_ context.Context, stdio IO, args []string) error {
-	fs := newFlagSet(stdio, "linkage generate", "linkage generate --people N [--seed S] [--out DIR]",
+	fs := newFlagSet(stdio, "linkage generate", "linkage generate --people N [--seed S] [--noise X] [--out DIR]",
 		"Make a synthetic New England city to evaluate duplicate detection on: households\n"+
 			"(couples, children, twins, fathers and sons of one name, grandparents, roommates),\n"+
 			"Hispanic, Haitian, Vietnamese, Arabic, Anglo and other naming, moves, marriages and\n"+
@@ -26,6 +26,7 @@ func cmdLinkageGenerate(_ context.Context, stdio IO, args []string) error {
 	people := fs.Int("people", 10000, "distinct applicants (10000, 100000, 1000000…)")
 	seed := fs.Uint64("seed", 1, "random seed; one seed always makes the same city")
 	out := fs.String("out", "city", "directory to write into (created if missing)")
+	noise := fs.Float64("noise", 1, "scale of clerks' slips (typos, dates mistyped or left out, empty boxes):\n2 doubles them, to see how detection holds up with messier records; 1 is the measured rates")
 	lower := fs.Bool("lowercase", false, "write the FEBRL file in lower case, as FEBRL's own files are")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,11 +39,15 @@ func cmdLinkageGenerate(_ context.Context, stdio IO, args []string) error {
 		fmt.Fprintln(stdio.Err, "cityid linkage generate: --people must be between 1 and 20000000")
 		return errUsage
 	}
+	if !(*noise > 0 && *noise <= 10) {
+		fmt.Fprintln(stdio.Err, "cityid linkage generate: --noise must be above 0 and at most 10 (1 is the usual rates, 2 twice as many slips)")
+		return errUsage
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
 	m := newMeter(stdio.Err, "people", int64(*people))
-	city := synth.NewCity(synth.CityOptions{People: *people, Seed: *seed, Progress: func(done, _ int) { m.Set(int64(done)) }})
+	city := synth.NewCity(synth.CityOptions{People: *people, Seed: *seed, Noise: *noise, Progress: func(done, _ int) { m.Set(int64(done)) }})
 	m.Done()
 	// Writing a million people's files takes minutes: each file gets its
 	// own meter, counted in rows (the header included).

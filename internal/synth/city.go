@@ -54,6 +54,12 @@ type CityOptions struct {
 	Today person.Date
 	// FirstYear is the program's first year (default 2015).
 	FirstYear int
+	// Noise scales the chance of each clerk's slip: a typo in a name,
+	// street, number, postcode or phone, a birth date mistyped, swapped or
+	// left out, an empty box, names in each other's boxes. 2 doubles them;
+	// 0 means 1, the rates in forms.go. What people do themselves (move,
+	// marry, use a nickname or another spelling) is not scaled.
+	Noise float64
 	// Mix is the share of households per community (default DefaultMix).
 	Mix map[Community]float64
 	// Progress, if set, is called now and then with people made so far.
@@ -203,6 +209,19 @@ func NewCity(opt CityOptions) *City {
 }
 
 func (g *cityGen) chance(p float64) bool { return g.rng.Float64() < p }
+
+// noise is the scale of clerks' slips (CityOptions.Noise, 1 when unset).
+func (g *cityGen) noise() float64 {
+	if g.opt.Noise > 0 {
+		return g.opt.Noise
+	}
+	return 1
+}
+
+// slip reports whether a clerk's slip of base rate p happens on this form.
+// At noise 1 it draws exactly as chance(p), so the default city stays the
+// same city for a seed.
+func (g *cityGen) slip(p float64) bool { return g.chance(p * g.noise()) }
 
 func (g *cityGen) makeStreets() {
 	names, _ := parseList(cityStreetNames)

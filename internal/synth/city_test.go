@@ -188,3 +188,35 @@ func TestSiblingNames(t *testing.T) {
 		t.Errorf("%d sibling pairs share a first name, %d residents write another name's spelling", clashes, wrong)
 	}
 }
+
+// TestNoiseScalesSlips checks --noise: the default is the same city, and
+// a larger noise makes clerks' slips (here an empty or mistyped birth
+// date) more common in proportion while people stay the same people.
+func TestNoiseScalesSlips(t *testing.T) {
+	base := NewCity(CityOptions{People: 20000, Seed: 5})
+	same := NewCity(CityOptions{People: 20000, Seed: 5, Noise: 1})
+	if !slices.Equal(base.Applications, same.Applications) {
+		t.Fatal("Noise 1 made another city than the default")
+	}
+	wrongDate := func(c *City) float64 {
+		byID := map[int32]*Resident{}
+		for i := range c.Residents {
+			byID[c.Residents[i].ID] = &c.Residents[i]
+		}
+		n := 0
+		for _, a := range c.Applications {
+			if a.DateOfBirth != byID[a.Person].DOB.String() {
+				n++
+			}
+		}
+		return float64(n) / float64(len(c.Applications))
+	}
+	messy := NewCity(CityOptions{People: 20000, Seed: 5, Noise: 3})
+	if len(messy.Residents) != len(base.Residents) {
+		t.Fatalf("residents %d at noise 3, %d at 1", len(messy.Residents), len(base.Residents))
+	}
+	b, m := wrongDate(base), wrongDate(messy)
+	if ratio := m / b; ratio < 2.5 || ratio > 3.5 {
+		t.Errorf("forms whose birth date is not the person's: %.4f at noise 1, %.4f at noise 3 (×%.2f), want about ×3", b, m, ratio)
+	}
+}

@@ -69,7 +69,7 @@ func (g *cityGen) form(r *Resident, y int) Application {
 	if r.Community == Vietnamese {
 		swap = rateNameSwapVN
 	}
-	if g.chance(swap) {
+	if g.slip(swap) {
 		a.GivenNames, a.FirstSurname, a.SecondSurname = strings.TrimSpace(a.FirstSurname+" "+a.SecondSurname), a.GivenNames, ""
 	}
 	if r.Community == Arabic && g.chance(rateArabicScript) {
@@ -82,10 +82,10 @@ func (g *cityGen) form(r *Resident, y int) Application {
 			a.FirstSurname = s
 		}
 	}
-	if g.chance(rateTypoName) {
+	if g.slip(rateTypoName) {
 		a.GivenNames = g.clerkTypo(a.GivenNames)
 	}
-	if g.chance(rateTypoName) {
+	if g.slip(rateTypoName) {
 		a.FirstSurname = g.clerkTypo(a.FirstSurname)
 	}
 	if r.Sex != person.SexNotShown && !g.chance(0.03) {
@@ -95,7 +95,7 @@ func (g *cityGen) form(r *Resident, y int) Application {
 	g.writtenAddress(&a, r.addressAt(y))
 	if r.phone != "" && g.chance(0.7) {
 		a.Phone = r.phone
-		if g.chance(0.02) {
+		if g.slip(0.02) {
 			a.Phone = g.digitTypo(a.Phone)
 		}
 	}
@@ -315,7 +315,7 @@ func titleWords(s string) string {
 
 // writtenDate is the date-of-birth box.
 func (g *cityGen) writtenDate(r *Resident) string {
-	if g.chance(rateDateMissing) {
+	if g.slip(rateDateMissing) {
 		return ""
 	}
 	d := r.DOB
@@ -323,7 +323,7 @@ func (g *cityGen) writtenDate(r *Resident) string {
 	if r.Community == Anglo || r.Community == AfricanAmerican {
 		swap = rateDateSwapUS
 	}
-	switch x := g.rng.Float64(); {
+	switch x := g.rng.Float64() / g.noise(); {
 	case x < swap:
 		if d.Day <= 12 && d.Day != int(d.Month) {
 			d = person.Date{Year: d.Year, Month: time.Month(d.Day), Day: int(d.Month)}
@@ -340,10 +340,10 @@ func (g *cityGen) writtenDate(r *Resident) string {
 // writtenAddress fills the address boxes from where r lived.
 func (g *cityGen) writtenAddress(a *Application, ad address) {
 	a.StreetNumber = ad.Number
-	if g.chance(rateTypoNumber) {
+	if g.slip(rateTypoNumber) {
 		a.StreetNumber = g.digitTypo(a.StreetNumber)
 	}
-	if g.chance(0.01) {
+	if g.slip(0.01) {
 		a.StreetNumber = ""
 	}
 	st := ad.Street
@@ -358,7 +358,7 @@ func (g *cityGen) writtenAddress(a *Application, ad address) {
 			}
 		}
 	}
-	if g.chance(rateTypoStreet) {
+	if g.slip(rateTypoStreet) {
 		st = g.clerkTypo(st)
 	}
 	a.Street = st
@@ -367,23 +367,23 @@ func (g *cityGen) writtenAddress(a *Application, ad address) {
 		if g.chance(0.5) {
 			a.Line2 = "c/o " + ad.CareOf
 		}
-	case ad.Unit != "" && !g.chance(rateUnitMissing):
+	case ad.Unit != "" && !g.slip(rateUnitMissing):
 		a.Line2 = g.unitForm(ad.Unit)
 	}
 	switch x := g.rng.Float64(); {
-	case x < rateCityMissing:
-	case x < rateCityMissing+0.05:
+	case x < rateCityMissing*g.noise():
+	case x < rateCityMissing*g.noise()+0.05:
 		a.City = ad.Hood
-	case x < rateCityMissing+0.07:
+	case x < rateCityMissing*g.noise()+0.07:
 		a.City = []string{"N Haven", "New Haven CT", "Newhaven"}[g.rng.IntN(3)]
 	default:
 		a.City = "New Haven"
 	}
-	switch x := g.rng.Float64(); {
-	case x < rateZIPMissing:
-	case x < rateZIPMissing+rateTypoZIP:
+	switch x, zm, zt := g.rng.Float64(), rateZIPMissing*g.noise(), rateTypoZIP*g.noise(); {
+	case x < zm:
+	case x < zm+zt:
 		a.PostalCode = g.digitTypo(ad.ZIP)
-	case x < rateZIPMissing+rateTypoZIP+0.015:
+	case x < zm+zt+0.015:
 		a.PostalCode = fmt.Sprintf("%s-%04d", ad.ZIP, g.rng.IntN(10000))
 	default:
 		a.PostalCode = ad.ZIP
