@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/synth"
@@ -387,20 +388,30 @@ func febrlIDs(t *testing.T, path string) []string {
 	return ids
 }
 
-// TestPrintCalibration: the estimate's summary says, for each band that
-// holds pairs, what the model said and what reviewers decided.
+// TestPrintCalibration: the estimate's summary says whether the figures
+// shown are calibrated and, for each band that holds pairs, what the model
+// said and what reviewers decided.
 func TestPrintCalibration(t *testing.T) {
-	var s linkage.LabelScore
+	var rep dedup.ModelReport
+	s := &rep.Candidate
 	s.Calibration[3] = linkage.CalibrationBand{From: 0.7, To: 0.9, Pairs: 10, Same: 6, MeanProbability: 0.81}
 	s.Calibration[5] = linkage.CalibrationBand{From: 0.99, To: 1, Pairs: 40, Same: 40, MeanProbability: 0.998}
+	s.Brier, rep.UncalibratedBrier, rep.Calibrated = 0.0123, 0.0456, true
 	var b bytes.Buffer
-	printCalibration(&b, s)
-	for _, want := range []string{" 70– 90 %: 10 pairs; the model says 81 % on average, reviewers called 60 % one person", " 99–100 %: 40 pairs"} {
+	printCalibration(&b, rep)
+	for _, want := range []string{"calibrated to the decisions it learned from (held-out Brier score 0.0123; 0.0456 without)",
+		" 70– 90 %: 10 pairs; the model says 81 % on average, reviewers called 60 % one person", " 99–100 %: 40 pairs"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("calibration output lacks %q:\n%s", want, b.String())
 		}
 	}
 	if strings.Contains(b.String(), " 20– 50") {
 		t.Errorf("an empty band is printed:\n%s", b.String())
+	}
+	rep.Calibrated, rep.CalibrationNote = false, "linkage: too few reviewer decisions to learn from: 12 decisions to calibrate on, need 40"
+	b.Reset()
+	printCalibration(&b, rep)
+	if !strings.Contains(b.String(), "not calibrated: linkage: too few reviewer decisions") {
+		t.Errorf("an uncalibrated model's summary does not say why:\n%s", b.String())
 	}
 }

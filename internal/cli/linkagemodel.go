@@ -13,7 +13,6 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
-	"github.com/cityid/cityid/internal/linkage"
 )
 
 // cmdLinkageModel manages the duplicate-detection model learned from
@@ -63,7 +62,7 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 		}
 		fmt.Fprintf(stdio.Err, "linkage model: version %d active; held-out precision %.3f recall %.3f (was %.3f / %.3f) on %d decisions it did not train on\n",
 			rep.Version, rep.Candidate.Precision, rep.Candidate.Recall, rep.Previous.Precision, rep.Previous.Recall, rep.HeldOut)
-		printCalibration(stdio.Err, rep.Candidate)
+		printCalibration(stdio.Err, rep)
 	case "list":
 		ms, err := a.DB.LinkageModels(ctx)
 		if err != nil {
@@ -121,11 +120,18 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 	return nil
 }
 
-// printCalibration says, band by band, how the probabilities the model
-// gives held-out pairs compare with what reviewers decided.
-func printCalibration(w io.Writer, s linkage.LabelScore) {
-	fmt.Fprintln(w, "linkage model: its probabilities against the held-out decisions:")
-	for _, b := range s.Calibration {
+// printCalibration says, band by band, how the figures the new model
+// shows for held-out pairs compare with what reviewers decided, and
+// whether they are calibrated to the decisions.
+func printCalibration(w io.Writer, rep dedup.ModelReport) {
+	if rep.Calibrated {
+		fmt.Fprintf(w, "linkage model: the figures shown to reviewers are calibrated to the decisions it learned from (held-out Brier score %.4f; %.4f without)\n",
+			rep.Candidate.Brier, rep.UncalibratedBrier)
+	} else if rep.CalibrationNote != "" {
+		fmt.Fprintf(w, "linkage model: the figures shown are the model's own, not calibrated: %s\n", rep.CalibrationNote)
+	}
+	fmt.Fprintln(w, "linkage model: its figures against the held-out decisions:")
+	for _, b := range rep.Candidate.Calibration {
 		if b.Pairs == 0 {
 			continue
 		}

@@ -336,7 +336,7 @@ func (s *Screener) Screen(ctx context.Context, self string, p person.Person) ([]
 		if c.ID == self || c.Probability < s.t.Review {
 			continue
 		}
-		out = append(out, enroll.Match{ID: c.ID, Probability: c.Probability})
+		out = append(out, enroll.Match{ID: c.ID, Probability: c.Calibrated})
 	}
 	if s.bloom == nil || s.bloom.Len() == 0 {
 		return out, nil
@@ -361,7 +361,7 @@ func (s *Screener) Screen(ctx context.Context, self string, p person.Person) ([]
 		if err != nil {
 			return out, err
 		}
-		out = append(out, enroll.Match{ID: appID, Probability: c.Probability})
+		out = append(out, enroll.Match{ID: appID, Probability: c.Calibrated})
 	}
 	return out, nil
 }

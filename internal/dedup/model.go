@@ -39,8 +39,16 @@ type ModelReport struct {
 	// Candidate the new model's.
 	Previous  linkage.LabelScore `json:"previous"`
 	Candidate linkage.LabelScore `json:"candidate"`
-	Refused   bool               `json:"refused"`
-	Reason    string             `json:"reason,omitempty"`
+	// Calibrated says the new model carries a calibration to the
+	// decisions it learned from (linkage.FitCalibration), kept because it
+	// brought the held-out Brier score down from UncalibratedBrier (the
+	// new model's own probabilities) to Candidate.Brier. CalibrationNote
+	// says why there is none otherwise.
+	Calibrated        bool    `json:"calibrated"`
+	UncalibratedBrier float64 `json:"uncalibrated_brier"`
+	CalibrationNote   string  `json:"calibration_note,omitempty"`
+	Refused           bool    `json:"refused"`
+	Reason            string  `json:"reason,omitempty"`
 }
 
 // heldOut puts a quarter of the decisions aside, by a hash of the pair's
@@ -94,6 +102,19 @@ func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Ac
 	}
 	rep.Previous = s.ix.Evaluate(nil, test)
 	rep.Candidate = s.ix.Evaluate(m, test)
+	rep.UncalibratedBrier = rep.Candidate.Brier
+	// The percentages shown to reviewers: calibrated on the decisions the
+	// model learned from, kept only if they are truer on the held-out ones.
+	switch cm, err := s.ix.Calibrate(m, train); {
+	case err != nil:
+		rep.CalibrationNote = err.Error()
+	default:
+		if sc := s.ix.Evaluate(cm, test); sc.Brier < rep.Candidate.Brier {
+			m, rep.Candidate, rep.Calibrated = cm, sc, true
+		} else {
+			rep.CalibrationNote = fmt.Sprintf("calibrated, the held-out Brier score was %.4f against %.4f without: not kept", sc.Brier, rep.Candidate.Brier)
+		}
+	}
 	if rep.Candidate.Worse(rep.Previous) {
 		rep.Refused = true
 		rep.Reason = fmt.Sprintf("held-out F1 %.4f is below the active model's %.4f", rep.Candidate.F1, rep.Previous.F1)

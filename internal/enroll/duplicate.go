@@ -32,7 +32,10 @@ type Screener interface {
 
 // Match is a possible earlier record of the same person.
 type Match struct {
-	ID          string
+	ID string
+	// Probability is the figure a reviewer is shown: the model's, through
+	// its calibration to reviewers' decisions when it has one (so it may
+	// be under the review threshold the model's own figure passed).
 	Probability float64
 }
 

@@ -14,10 +14,14 @@ import (
 
 // Candidate is a resident who may be the applicant being screened.
 type Candidate struct {
-	ID          string   `json:"id"`
-	Probability float64  `json:"probability"`
-	Weight      float64  `json:"weight"` // log2 odds
-	Decision    Decision `json:"decision"`
+	ID          string  `json:"id"`
+	Probability float64 `json:"probability"`
+	// Calibrated is the probability to show a reviewer: Probability
+	// through the model's calibration to reviewers' decisions, or
+	// Probability itself when the model has none.
+	Calibrated float64  `json:"calibrated"`
+	Weight     float64  `json:"weight"` // log2 odds
+	Decision   Decision `json:"decision"`
 }
 
 // FieldScore explains one field of a comparison.
@@ -389,7 +393,7 @@ func (ix *Index) screen(e *entry) ([]Candidate, int) {
 			_, w := sc.score(e, &ix.entries[s])
 			if w >= threshold {
 				pr := fromLogit2(w)
-				out = append(out, Candidate{ID: ix.ids[s], Probability: pr, Weight: w, Decision: ix.opt.Thresholds.Decide(pr)})
+				out = append(out, Candidate{ID: ix.ids[s], Probability: pr, Calibrated: sc.model.Calibrated(pr), Weight: w, Decision: ix.opt.Thresholds.Decide(pr)})
 			}
 		}
 	}

@@ -29,8 +29,13 @@ type LabelScore struct {
 	// Calibration sets the probability the model gave each pair against
 	// what the reviewers decided, band by band: of the pairs it put at
 	// 70–90 %, the share that were one person. A model whose percentages
-	// can be taken at their word has bands that agree.
+	// can be taken at their word has bands that agree. The probabilities
+	// are the ones shown: through the model's calibration when it has one.
 	Calibration [len(calibrationEdges) - 1]CalibrationBand `json:"calibration"`
+	// Brier is the mean squared difference between the probability shown
+	// and the decision (1 one person, 0 two): 0 is perfect, and lower is
+	// better calibrated and sharper.
+	Brier float64 `json:"brier"`
 }
 
 // CalibrationBand is one band of probabilities (From ≤ p < To; the last
@@ -119,6 +124,7 @@ func (ix *Index) Learn(labels []Label) (*Model, error) {
 		return nil, fmt.Errorf("%w: %d same-person and %d different-people decisions, need both", ErrFewLabels, same, diff)
 	}
 	m := ix.Model()
+	m.Calibration = nil // fitted to the old model's probabilities, not the new one's
 	for f := Factor(0); f < numFactors; f++ {
 		prior := m.M[f]
 		m.M[f] = mapEstimate(&cm[f], &prior, kappaLabelsM)
@@ -142,27 +148,66 @@ func (ix *Index) levelsOf(l *Label) [numFactors]Level {
 	return factorLevels(ix.sc.compare(&a, &b))
 }
 
-// Evaluate scores each labelled pair with model (nil: the index's own) in
+// weights scores each labelled pair with model (nil: the index's own) in
 // this index's population — its term frequencies and priors, as Screen
-// would — and compares the decision at the review threshold with the
-// reviewer's.
-func (ix *Index) Evaluate(model *Model, labels []Label) LabelScore {
+// would — and returns the log2 odds and the model used.
+func (ix *Index) weights(model *Model, labels []Label) ([]float64, *Model) {
 	ix.mu.RLock()
 	sc := *ix.sc
 	ix.priors(&sc)
 	ix.mu.RUnlock()
 	if model != nil {
-		sc.model = model
+		sc.setModel(model)
 	}
-	threshold := logit2(ix.opt.Thresholds.Review)
-	var s LabelScore
+	ws := make([]float64, len(labels))
 	for i := range labels {
 		a, b := ix.entryOf(&labels[i].A), ix.entryOf(&labels[i].B)
 		ix.mu.RLock()
-		_, w := sc.score(&a, &b)
+		_, ws[i] = sc.score(&a, &b)
 		ix.mu.RUnlock()
+	}
+	return ws, sc.model
+}
+
+// Calibrate returns a copy of model (nil: the index's own) with a
+// calibration fitted to labels (FitCalibration): what its probabilities
+// mean in this city by its reviewers' decisions.
+func (ix *Index) Calibrate(model *Model, labels []Label) (*Model, error) {
+	ws, m := ix.weights(model, labels)
+	p := make([]float64, len(ws))
+	same := make([]bool, len(ws))
+	for i, w := range ws {
+		p[i], same[i] = fromLogit2(w), labels[i].Same
+	}
+	pts, err := FitCalibration(p, same)
+	if err != nil {
+		return nil, err
+	}
+	c := *m
+	c.Calibration = pts
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Evaluate scores each labelled pair with model (nil: the index's own) as
+// Screen would and compares the decision at the review threshold with the
+// reviewer's; the calibration bands and Brier score read the probability
+// shown (Model.Calibrated).
+func (ix *Index) Evaluate(model *Model, labels []Label) LabelScore {
+	ws, m := ix.weights(model, labels)
+	threshold := logit2(ix.opt.Thresholds.Review)
+	var s LabelScore
+	for i, w := range ws {
 		flagged := w >= threshold
-		s.addCalibrated(fromLogit2(w), labels[i].Same)
+		shown := m.Calibrated(fromLogit2(w))
+		s.addCalibrated(shown, labels[i].Same)
+		if labels[i].Same {
+			s.Brier += (1 - shown) * (1 - shown)
+		} else {
+			s.Brier += shown * shown
+		}
 		s.Pairs++
 		switch {
 		case labels[i].Same:
@@ -182,6 +227,9 @@ func (ix *Index) Evaluate(model *Model, labels []Label) LabelScore {
 		if b.Pairs > 0 {
 			b.MeanProbability /= float64(b.Pairs)
 		}
+	}
+	if s.Pairs > 0 {
+		s.Brier /= float64(s.Pairs)
 	}
 	if s.TP+s.FP > 0 {
 		s.Precision = float64(s.TP) / float64(s.TP+s.FP)

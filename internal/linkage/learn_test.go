@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -114,7 +115,7 @@ func TestTrainDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *res.Model != *first.Model {
+		if !reflect.DeepEqual(res.Model, first.Model) {
 			t.Fatalf("run %d (%d workers) trained another model:\n%+v\nfirst (one worker):\n%+v", run+2, workers, *res.Model, *first.Model)
 		}
 		if !slices.Equal(res.Pairs, first.Pairs) {

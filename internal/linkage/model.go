@@ -160,6 +160,11 @@ type Model struct {
 	Used [numFactors]bool `json:"used"`
 	// Format is the version of this layout (ModelFormat).
 	Format int `json:"format"`
+	// Calibration, when set, maps the model's probabilities to the share
+	// of such pairs reviewers called one person (FitCalibration); it
+	// changes the probability shown, never what is flagged. A model
+	// without one (every model before it, the built-in one) shows its own.
+	Calibration []CalibrationPoint `json:"calibration,omitempty"`
 }
 
 // ModelFormat is the version of Model's layout and of the comparison
@@ -186,6 +191,9 @@ func ParseModel(b []byte) (*Model, error) {
 func (m *Model) Validate() error {
 	if m.Format != ModelFormat {
 		return fmt.Errorf("%w: format %d, want %d", ErrModel, m.Format, ModelFormat)
+	}
+	if err := validCalibration(m.Calibration); err != nil {
+		return err
 	}
 	ok := func(p float64) bool { return !math.IsNaN(p) && p >= 0 && p <= 1 }
 	if !ok(m.PriorM) || !ok(m.PriorH) || m.PriorM+m.PriorH >= 1 {

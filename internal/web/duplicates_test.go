@@ -2,15 +2,18 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/linkage"
 )
 
 // duplicateEnv submits an application and a second one by the same person
@@ -18,11 +21,21 @@ import (
 // returns the environment, the clerk and the flagged application's id.
 func duplicateEnv(t *testing.T) (*env, *client, string) {
 	t.Helper()
+	return duplicateEnvWith(t, nil)
+}
+
+// duplicateEnvWith is duplicateEnv with setup run on the screener before
+// the two applications are taken.
+func duplicateEnvWith(t *testing.T, setup func(*dedup.Screener)) (*env, *client, string) {
+	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
 	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(sc)
 	}
 	e.app.Enroll.SetScreener(sc)
 	e.app.Screener = sc
@@ -162,5 +175,37 @@ func TestDuplicateReview(t *testing.T) {
 		}
 	} else if err != nil || app3.Status != want {
 		t.Errorf("third application after 'replace' = %v (%v), want %s", app3.Status, err, want)
+	}
+}
+
+// TestDuplicateReviewShowsCalibratedFigure: with a model calibrated to the
+// city's decisions active (here one that says pairs it scores anywhere
+// were one person 42 % of the time), the review page shows the calibrated
+// figure, in English and Spanish, and the pair is still flagged.
+func TestDuplicateReviewShowsCalibratedFigure(t *testing.T) {
+	e, _, id := duplicateEnvWith(t, func(sc *dedup.Screener) {
+		m := linkage.DefaultModel()
+		m.Calibration = []linkage.CalibrationPoint{{Model: 0.0001, Share: 0.42}, {Model: 1, Share: 0.42}}
+		body, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, now := context.Background(), time.Now()
+		v, err := sc.Import(ctx, auth.System(), body, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Activate(ctx, auth.System(), v, now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	super := e.signIn(t, "super", testPassword)
+	page := text(super.get(t, "/staff/applications/"+id+"/duplicates").Body)
+	if !strings.Contains(page, "42% likely the same person") {
+		t.Errorf("duplicates page does not show the calibrated 42%%:\n%s", page)
+	}
+	super.lang = "es"
+	if es := text(super.get(t, "/staff/applications/"+id+"/duplicates").Body); !strings.Contains(es, "42% de probabilidad de ser la misma persona") {
+		t.Errorf("Spanish duplicates page does not show the calibrated 42%%:\n%s", es)
 	}
 }
