@@ -2,11 +2,14 @@ package linkage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/cityid/cityid/internal/synth"
 )
 
 func TestFitCalibration(t *testing.T) {
@@ -187,4 +190,50 @@ func TestCalibrationOnCityDecisions(t *testing.T) {
 	if moved == 0 {
 		t.Error("no screened candidate's figure moved by 5 points or more with the calibration")
 	}
+}
+
+// FuzzParseModel: a model file is outside input (`cityid linkage model
+// import`). Whatever the bytes, ParseModel returns an error or a model
+// that validates, scores a pair with a probability, and whose calibration
+// maps [0, 1] into [0, 1] without falling.
+func FuzzParseModel(f *testing.F) {
+	m := DefaultModel()
+	plain, _ := json.Marshal(m)
+	m.Calibration = []CalibrationPoint{{0.55, 0.4}, {0.8, 0.7}, {0.999, 0.998}}
+	calibrated, _ := json.Marshal(m)
+	f.Add(plain)
+	f.Add(calibrated)
+	f.Add([]byte(`{"format": 2, "calibration": [{"model": 0.5, "share": 0.2}, {"model": 1, "share": 0.1}]}`))
+	f.Add([]byte(`{"format": 2, "calibration": [{"model": 0, "share": 0}, {"model": 0, "share": 1}]}`))
+	a := FromPerson("", synth.New(1).Person())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseModel(b)
+		if err != nil {
+			if !errors.Is(err, ErrModel) {
+				t.Fatalf("ParseModel error %v is not ErrModel", err)
+			}
+			return
+		}
+		prev := 0.0
+		for i := 0; i <= 100; i++ {
+			c := m.Calibrated(float64(i) / 100)
+			if math.IsNaN(c) || c < 0 || c > 1 || c < prev-1e-9 {
+				t.Fatalf("Calibrated(%.2f) = %v after %v with %v", float64(i)/100, c, prev, m.Calibration)
+			}
+			prev = c
+		}
+		ix, err := NewIndex(Options{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix.Add("a", a)
+		if err := ix.SetModel(m); err != nil {
+			t.Fatalf("a model ParseModel accepted is refused by SetModel: %v", err)
+		}
+		for _, c := range ix.Screen(a) {
+			if math.IsNaN(c.Probability) || math.IsNaN(c.Calibrated) || c.Calibrated < 0 || c.Calibrated > 1 {
+				t.Fatalf("screening with the parsed model gave %+v", c)
+			}
+		}
+	})
 }
