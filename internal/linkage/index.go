@@ -140,6 +140,10 @@ type Index struct {
 	// coResidents is how many other residents each resident lives with,
 	// on average (estimated by Train).
 	coResidents float64
+	// ownForms is how many other applications of their own each
+	// resident's application has in the index, on average (estimated by
+	// Train): many where renewals come in as new applications.
+	ownForms float64
 }
 
 // NewIndex returns an empty index. model may be nil for DefaultModel; Train
@@ -360,14 +364,16 @@ func (ix *Index) ScreenEncoding(enc Encoding) ([]Candidate, error) {
 // everyone) and that it is someone who lives with that resident (the
 // number of people each resident lives with, spread over everyone): the
 // more residents, the more people an application is compared with, and
-// the less one look-alike means.
+// the less one look-alike means. The share of second applications is the
+// setting DuplicateRate or, where the index shows more (ownForms: a
+// program some years old, whose renewals come in as applications), that.
 //
 // An index of a few residents (a new program) is priced as one of a
 // thousand: with two residents, "one in two" would make any two people
 // of one surname a household.
 func (ix *Index) priors(sc *scorer) {
 	n := float64(max(len(ix.slot), 1000))
-	sc.priorM = math.Min(ix.opt.DuplicateRate/n, 0.4)
+	sc.priorM = math.Min(max(ix.opt.DuplicateRate, ix.ownForms)/n, 0.4)
 	sc.priorH = math.Min(ix.coResidents/n, 0.4)
 }
 
@@ -506,6 +512,17 @@ func (ix *Index) Train(seed uint64) {
 	// At least one relative each: a city's residents live in families even
 	// where few of them have applied yet.
 	ix.coResidents = max(2*sh.h*float64(pairs)/addrAgree/float64(len(live)), 1)
+	// The applications that are one person's, as a batch run counts them
+	// for its prior (setPriors): the share of one person among the pairs
+	// born the same day, over the share of one person's forms that give
+	// the same date. m is kept; only the class shares are fitted.
+	histB, pairsB := ruleHistogram(live, func(e *entry) uint64 { return e.dobKey }, &sc, max(ix.opt.MaxBlock, trainDateBlock), rng, ix.opt.Workers)
+	var skipB [numFactors]bool
+	skipB[FactorBirth] = true
+	d := m
+	shB := d.em(histB, 30, emOptions{skip: skipB})
+	birthAgree := math.Max(m.M[FactorBirth][Exact]+swapShare*m.M[FactorBirth][Strong], 0.3)
+	ix.ownForms = 2 * shB.m * float64(pairsB) / birthAgree / float64(len(live))
 	ix.sc.setModel(&m)
 }
 

@@ -49,6 +49,7 @@ type Snapshot struct {
 	ids         []string
 	pks         []string // packed records
 	coResidents float64
+	ownForms    float64
 }
 
 // Capture copies the plain index's current records (a string header each).
@@ -58,7 +59,7 @@ func (ix *Index) Capture() (*Snapshot, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s := &Snapshot{ids: make([]string, 0, len(ix.slot)), pks: make([]string, 0, len(ix.slot)), coResidents: ix.coResidents}
+	s := &Snapshot{ids: make([]string, 0, len(ix.slot)), pks: make([]string, 0, len(ix.slot)), coResidents: ix.coResidents, ownForms: ix.ownForms}
 	for i := range ix.entries {
 		if ix.ids[i] == "" || ix.entries[i].pk == "" {
 			continue // a free slot
@@ -76,6 +77,9 @@ func (s *Snapshot) Len() int { return len(s.ids) }
 type snapshotHeader struct {
 	Count       int     `json:"count"`
 	CoResidents float64 `json:"co_residents"`
+	// OwnForms is Index.ownForms (absent from older snapshots: 0, and the
+	// setting DuplicateRate stands until the next training).
+	OwnForms float64 `json:"own_forms,omitempty"`
 	// Base is the population-trained model the index was built with
 	// (not a reviewer-estimated version, which the caller applies again).
 	Base *Model `json:"base"`
@@ -84,7 +88,7 @@ type snapshotHeader struct {
 // Write writes the snapshot with base, the model to restore on load.
 func (s *Snapshot) Write(w io.Writer, base *Model) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	hdr, err := json.Marshal(snapshotHeader{Count: len(s.ids), CoResidents: s.coResidents, Base: base})
+	hdr, err := json.Marshal(snapshotHeader{Count: len(s.ids), CoResidents: s.coResidents, OwnForms: s.ownForms, Base: base})
 	if err != nil {
 		return fmt.Errorf("index snapshot: %w", err)
 	}
@@ -169,7 +173,7 @@ func (ix *Index) LoadSnapshot(r io.Reader) (SnapshotInfo, error) {
 	if err := json.Unmarshal(raw, &hdr); err != nil {
 		return bad("header: %v", err)
 	}
-	if hdr.Base == nil || hdr.Count < 0 || math.IsNaN(hdr.CoResidents) || hdr.CoResidents < 0 {
+	if hdr.Base == nil || hdr.Count < 0 || math.IsNaN(hdr.CoResidents) || hdr.CoResidents < 0 || math.IsNaN(hdr.OwnForms) || hdr.OwnForms < 0 {
 		return bad("header values")
 	}
 	if err := hdr.Base.Validate(); err != nil {
@@ -249,7 +253,7 @@ func (ix *Index) LoadSnapshot(r io.Reader) (SnapshotInfo, error) {
 	m := *hdr.Base
 	ix.mu.Lock()
 	ix.sc.model = &m
-	ix.coResidents = hdr.CoResidents
+	ix.coResidents, ix.ownForms = hdr.CoResidents, hdr.OwnForms
 	ix.mu.Unlock()
 	return SnapshotInfo{Records: hdr.Count, Base: hdr.Base}, nil
 }

@@ -62,8 +62,8 @@ func testSnapshotLoad(t *testing.T, ix *Index, people []person.Person, g *synth.
 	if diff := cmp.Diff(ix.Model(), loaded.Model()); diff != "" {
 		t.Errorf("model after load (-written +loaded):\n%s", diff)
 	}
-	if loaded.coResidents != ix.coResidents {
-		t.Errorf("co-residents = %v, want %v", loaded.coResidents, ix.coResidents)
+	if loaded.coResidents != ix.coResidents || loaded.ownForms != ix.ownForms {
+		t.Errorf("co-residents, own forms = %v, %v; want %v, %v", loaded.coResidents, loaded.ownForms, ix.coResidents, ix.ownForms)
 	}
 	for i := 0; i < 300; i++ {
 		app := FromPerson("", g.Duplicate(people[i]))
