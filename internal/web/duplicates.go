@@ -100,7 +100,7 @@ func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call)
 	base := "/staff/applications/" + url.PathEscape(a.ID) + "/duplicates/"
 	for _, rv := range reviews {
 		cv := candidateView{ID: rv.CandidateID, Other: rv.Candidate, Erased: rv.Erased,
-			Percent: fmt.Sprintf("%.0f%%", 100*rv.Probability), Strong: rv.Probability >= s.strongMatch(),
+			Percent: matchPercent(p, rv.Probability), Strong: rv.Probability >= s.strongMatch(),
 			ActionSame: base + url.PathEscape(rv.CandidateID) + "/same", ActionOther: base + url.PathEscape(rv.CandidateID) + "/distinct"}
 		cv.Summary = matchSentence(p, rv.Explanation.Summary)
 		for _, f := range rv.Explanation.Fields {
@@ -118,6 +118,19 @@ func (s *Server) duplicatesPage(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "duplicates", "layout", p)
+}
+
+// matchPercent writes a match probability for the reviewer. A statistical
+// match is never certain: rounding 0.997 to "100%" would say it is, so the
+// ends read "over 99%" and "under 1%".
+func matchPercent(p *page, x float64) string {
+	switch {
+	case x >= 0.995:
+		return p.T("dup.percent_over")
+	case x < 0.005:
+		return p.T("dup.percent_under")
+	}
+	return fmt.Sprintf("%.0f%%", 100*x)
 }
 
 func (s *Server) strongMatch() float64 {

@@ -87,6 +87,11 @@ func TestDuplicateReview(t *testing.T) {
 			t.Errorf("duplicates page lacks %q", want)
 		}
 	}
+	// A match is never certain: a probability that rounds to 100 % reads
+	// "over 99%".
+	if strings.Contains(body, "100%") || !strings.Contains(body, "over 99% likely the same person") {
+		t.Errorf("duplicates page does not say \"over 99%%\" for a near-certain match:\n%s", body)
+	}
 	if strings.Count(dup.Body, `class="portrait"`) != 2 {
 		t.Errorf("duplicates page shows %d photos, want both side by side", strings.Count(dup.Body, `class="portrait"`))
 	}
@@ -100,6 +105,9 @@ func TestDuplicateReview(t *testing.T) {
 	}
 	super.lang = "es"
 	es := text(super.get(t, "/staff/applications/"+id+"/duplicates").Body)
+	if !strings.Contains(es, "más del 99% de probabilidad de ser la misma persona") {
+		t.Errorf("Spanish duplicates page does not say \"más del 99%%\":\n%s", es)
+	}
 	if !strings.Contains(es, "Son personas distintas") {
 		t.Errorf("Spanish duplicates page lacks its decision button")
 	}
