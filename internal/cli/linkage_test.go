@@ -231,6 +231,24 @@ func TestLinkageModelCommand(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "refused") {
 		t.Errorf("linkage model import of a bad file = %d, %q; want refused", code, errOut)
 	}
+	// A model file with a calibration is stored, and the list says the
+	// figures it shows are calibrated.
+	m := linkage.DefaultModel()
+	m.Calibration = []linkage.CalibrationPoint{{Model: 0.6, Share: 0.4}, {Model: 0.99, Share: 0.98}}
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(t.TempDir(), "calibrated.json")
+	if err := os.WriteFile(good, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI("linkage", "model", "--data", dir, "import", good); code != 0 || !strings.Contains(errOut, "stored as version 1") {
+		t.Fatalf("linkage model import of a calibrated model = %d, %q; want version 1 stored", code, errOut)
+	}
+	if code, out, _ := runCLI("linkage", "model", "--data", dir, "list"); code != 0 || !strings.Contains(out, "FIGURES SHOWN") || !strings.Contains(out, "calibrated") {
+		t.Errorf("linkage model list after importing a calibrated model:\n%s\nwant its figures called calibrated", out)
+	}
 	code, _, errOut = runCLI("linkage", "model", "--data", dir, "activate", "7")
 	if code == 0 || !strings.Contains(errOut, "not found") {
 		t.Errorf("linkage model activate 7 = %d, %q; want not found", code, errOut)

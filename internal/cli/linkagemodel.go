@@ -13,6 +13,7 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
+	"github.com/cityid/cityid/internal/linkage"
 )
 
 // cmdLinkageModel manages the duplicate-detection model learned from
@@ -23,8 +24,11 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			"  estimate          re-estimate the model from the decisions: three quarters train it, the\n"+
 			"                    rest (never trained on) test it; it becomes the active version unless it\n"+
 			"                    scores worse there than the active model (then it is stored as refused\n"+
-			"                    and the active model kept). Prints the report as JSON.\n"+
-			"  list              the stored versions, their held-out precision and recall, which is active\n"+
+			"                    and the active model kept). The percentages reviewers see are then\n"+
+			"                    calibrated to the decisions, if that makes them truer on the held-out\n"+
+			"                    ones. Prints the report as JSON.\n"+
+			"  list              the stored versions, their held-out precision and recall, whether the\n"+
+			"                    figures they show are calibrated, which is active\n"+
 			"  activate VERSION  make a stored version active (0: the built-in model)\n"+
 			"  rollback          go back to the version active before the current one\n"+
 			"  import FILE       store a model file as a new version (refused if it does not load)\n"+
@@ -69,7 +73,7 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tCREATED\tSOURCE\tTRAINED\tHELD OUT\tPRECISION\tRECALL\tSTATE")
+		fmt.Fprintln(tw, "VERSION\tCREATED\tSOURCE\tTRAINED\tHELD OUT\tPRECISION\tRECALL\tFIGURES SHOWN\tSTATE")
 		for _, m := range ms {
 			var rep dedup.ModelReport
 			_ = json.Unmarshal(m.Report, &rep)
@@ -80,8 +84,16 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			case m.Refused:
 				state = "refused"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%.3f\t%.3f\t%s\n", m.Version, m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.Source,
-				rep.Trained, rep.HeldOut, rep.Candidate.Precision, rep.Candidate.Recall, state)
+			// Whether reviewers see the model's own probabilities or ones
+			// calibrated to their decisions (linkage.Model.Calibration).
+			shown := "model's own"
+			if mm, err := linkage.ParseModel(m.Model); err != nil {
+				shown = "unreadable"
+			} else if len(mm.Calibration) > 0 {
+				shown = "calibrated"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%.3f\t%.3f\t%s\t%s\n", m.Version, m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.Source,
+				rep.Trained, rep.HeldOut, rep.Candidate.Precision, rep.Candidate.Recall, shown, state)
 		}
 		if len(ms) == 0 {
 			fmt.Fprintln(tw, "(none: the built-in model is in use)")
