@@ -11,18 +11,23 @@ import (
 )
 
 func cmdDemo(ctx context.Context, stdio IO, args []string) error {
-	fs := newFlagSet(stdio, "demo", "demo [--data DIR] [--db URL] [--residents N] [--seed S] [--one-by-one] [--cards]",
+	fs := newFlagSet(stdio, "demo", "demo [--data DIR] [--db URL] [--residents N] [--seed S] [--one-by-one] [--returning] [--cards]",
 		"Load synthetic residents through the enrollment service: validated, screened for duplicates,\n"+
 			"sealed under a data key each and audited like every intake, and decided as a supervisor\n"+
 			"would (88% approved, 4% rejected, the rest left for review). By default residents go in\n"+
 			"batched transactions (enroll.Import), fast enough for a city of 1.5 million; --one-by-one\n"+
-			"submits and decides each through the same calls the staff portal makes. --cards then\n"+
+			"submits and decides each through the same calls the staff portal makes. --returning then\n"+
+			"has one resident in 25 apply again and one in 50 bring a look-alike relative (a twin, a\n"+
+			"son of the same name) through the portal's path, and decides most of what duplicate\n"+
+			"screening flags as a supervisor who knows the truth: a duplicate review queue to walk\n"+
+			"through, and decisions for 'cityid linkage model estimate' to learn from. --cards then\n"+
 			"issues, prints and hands over cards and adds pre-applications, bookings and tickets.\n"+
 			"The same --seed gives the same residents and decisions.")
 	data := addDataFlags(fs, "data directory (created if missing)", true)
 	n := fs.Int("residents", 200, "how many residents to load")
 	seed := fs.Int64("seed", 1, "random seed for the synthetic residents")
 	oneByOne := fs.Bool("one-by-one", false, "submit and decide each resident in its own requests (slow; the portal's path)")
+	returning := fs.Bool("returning", false, "then second applications and look-alike relatives, screened and mostly decided (see above)")
 	cards := fs.Bool("cards", false, "then issue, print and hand over cards, and add pre-applications, bookings and tickets")
 	batch := fs.Int("batch", 250, "residents per transaction (bulk load)")
 	workers := fs.Int("workers", 2, "parallel loaders")
@@ -44,6 +49,14 @@ func cmdDemo(ctx context.Context, stdio IO, args []string) error {
 	}
 	if err := seedDemo(ctx, stdio, a, demo.Options{Residents: *n, Seed: *seed, Batch: *batch, Workers: *workers}, !*oneByOne); err != nil {
 		return err
+	}
+	if *returning {
+		rr, err := demo.Returning(ctx, a, demo.Options{Residents: *n, Seed: *seed})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdio.Out, "returning: %d second applications (%d flagged as possible duplicates), %d look-alike relatives (%d flagged); %d pairs decided, %d applications left for duplicate review\n",
+			rr.Second, rr.SecondFlagged, rr.Relatives, rr.RelativesFlagged, rr.Decided, rr.LeftForReview)
 	}
 	if !*cards {
 		return nil

@@ -94,3 +94,52 @@ func TestDemoLoadsInTheEvening(t *testing.T) {
 		t.Fatalf("bulk load at 21:30 local time: %v", err)
 	}
 }
+
+// TestDemoReturning: after a load, returning residents and look-alike
+// relatives go through screening; most second applications are flagged,
+// the supervisor's decisions are kept as labels of both kinds, and some
+// flagged applications wait in the duplicate review queue.
+func TestDemoReturning(t *testing.T) {
+	ctx := context.Background()
+	opts := auth.DefaultOptions()
+	opts.Argon = auth.TestParams()
+	a, err := app.Open(ctx, app.Options{DataDir: filepath.Join(t.TempDir(), "data"), Create: true, Auth: &opts, Screening: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := demo.Bulk(ctx, a, demo.Options{Residents: 1500, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := demo.Returning(ctx, a, demo.Options{Residents: 1500, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", rr)
+	if rr.Second < 30 || rr.Relatives < 15 {
+		t.Fatalf("returning: %+v; want about one approved resident in 25 back and one in 50 with a relative", rr)
+	}
+	if float64(rr.SecondFlagged) < 0.8*float64(rr.Second) {
+		t.Errorf("screening flagged %d of %d second applications, want 80%% or more", rr.SecondFlagged, rr.Second)
+	}
+	ds, err := a.DB.PairDecisions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for _, d := range ds {
+		if d.Same {
+			same++
+		}
+	}
+	if len(ds) != rr.Decided || same == 0 || same == len(ds) {
+		t.Errorf("%d decisions stored (%d same person) for %d made; want every one, of both kinds", len(ds), same, rr.Decided)
+	}
+	waiting, err := a.Enroll.List(ctx, auth.Actor{StaffID: "x", Role: auth.RoleSupervisor}, enroll.ListFilter{Statuses: []enroll.Status{enroll.StatusNeedsReview}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.LeftForReview == 0 || len(waiting) < rr.LeftForReview {
+		t.Errorf("%d applications need review, %d left for it; want some left and all of them waiting", len(waiting), rr.LeftForReview)
+	}
+}
