@@ -219,9 +219,11 @@ func TestLinkageModelCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "built-in model") {
 		t.Fatalf("linkage model list = %d, %q, %q; want the built-in model named", code, out, errOut)
 	}
-	code, _, errOut = runCLI("linkage", "model", "--data", dir, "estimate")
-	if code == 0 || !strings.Contains(errOut, "too few reviewer decisions") {
-		t.Errorf("linkage model estimate with no decisions = %d, %q; want a failure saying there are too few decisions", code, errOut)
+	for _, verb := range []string{"estimate", "calibrate"} {
+		code, _, errOut = runCLI("linkage", "model", "--data", dir, verb)
+		if code == 0 || !strings.Contains(errOut, "too few reviewer decisions") {
+			t.Errorf("linkage model %s with no decisions = %d, %q; want a failure saying there are too few decisions", verb, code, errOut)
+		}
 	}
 	bad := filepath.Join(t.TempDir(), "model.json")
 	if err := os.WriteFile(bad, []byte(`{"format": 1}`), 0o600); err != nil {

@@ -19,14 +19,18 @@ import (
 // cmdLinkageModel manages the duplicate-detection model learned from
 // supervisors' decisions.
 func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
-	fs := newFlagSet(stdio, "linkage model", "linkage model [--data DIR] [--db URL] estimate|list|activate VERSION|rollback|import FILE",
+	fs := newFlagSet(stdio, "linkage model", "linkage model [--data DIR] [--db URL] estimate|calibrate|list|activate VERSION|rollback|import FILE",
 		"Learn duplicate detection from supervisors' decisions on possible duplicates.\n"+
 			"  estimate          re-estimate the model from the decisions: three quarters train it, the\n"+
 			"                    rest (never trained on) test it; it becomes the active version unless it\n"+
 			"                    scores worse there than the active model (then it is stored as refused\n"+
 			"                    and the active model kept). The percentages reviewers see are then\n"+
 			"                    calibrated to the decisions, if that makes them truer on the held-out\n"+
-			"                    ones. Prints the report as JSON.\n"+
+			"                    ones; if the new model is refused, the active one is calibrated so.\n"+
+			"                    Prints the report as JSON.\n"+
+			"  calibrate         calibrate the active model's percentages to the decisions, without\n"+
+			"                    re-estimating it: kept as a new active version if they come out truer\n"+
+			"                    on the held-out decisions (it flags exactly the same pairs)\n"+
 			"  list              the stored versions, their held-out precision and recall, whether the\n"+
 			"                    figures they show are calibrated, which is active\n"+
 			"  activate VERSION  make a stored version active (0: the built-in model)\n"+
@@ -42,13 +46,13 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 		return errUsage
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
-	want := map[string]int{"estimate": 0, "list": 0, "activate": 1, "rollback": 0, "import": 1}
+	want := map[string]int{"estimate": 0, "calibrate": 0, "list": 0, "activate": 1, "rollback": 0, "import": 1}
 	n, ok := want[verb]
 	if !ok || len(rest) != n {
-		fmt.Fprintf(stdio.Err, "cityid linkage model: want estimate, list, activate VERSION, rollback or import FILE\n")
+		fmt.Fprintf(stdio.Err, "cityid linkage model: want estimate, calibrate, list, activate VERSION, rollback or import FILE\n")
 		return errUsage
 	}
-	a, err := data.open(ctx, app.Options{Screening: verb == "estimate" || verb == "activate" || verb == "rollback" || verb == "import"})
+	a, err := data.open(ctx, app.Options{Screening: verb != "list"})
 	if err != nil {
 		return err
 	}
@@ -61,11 +65,31 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			b, _ := json.Marshal(rep)
 			fmt.Fprintln(stdio.Out, string(b))
 		}
+		if errors.Is(err, dedup.ErrRefused) && rep.Version > 0 {
+			fmt.Fprintf(stdio.Err, "linkage model: version %d refused: held-out precision %.3f recall %.3f, against the active model's %.3f / %.3f, on %d decisions it did not train on\n",
+				rep.Version, rep.Candidate.Precision, rep.Candidate.Recall, rep.Previous.Precision, rep.Previous.Recall, rep.HeldOut)
+			if rep.ActiveCalibrated > 0 {
+				fmt.Fprintf(stdio.Err, "linkage model: the active model, calibrated to the decisions, is now version %d: it flags the same pairs, and the figures shown are truer (held-out Brier score %.4f; %.4f before)\n",
+					rep.ActiveCalibrated, rep.ActiveCalibratedBrier, rep.Previous.Brier)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("linkage model estimate: %w", err)
 		}
 		fmt.Fprintf(stdio.Err, "linkage model: version %d active; held-out precision %.3f recall %.3f (was %.3f / %.3f) on %d decisions it did not train on\n",
 			rep.Version, rep.Candidate.Precision, rep.Candidate.Recall, rep.Previous.Precision, rep.Previous.Recall, rep.HeldOut)
+		printCalibration(stdio.Err, rep)
+	case "calibrate":
+		rep, err := a.Screener.CalibrateActive(ctx, a.Enroll, by, now)
+		if rep.Decisions > 0 {
+			b, _ := json.Marshal(rep)
+			fmt.Fprintln(stdio.Out, string(b))
+		}
+		if err != nil {
+			return fmt.Errorf("linkage model calibrate: %w", err)
+		}
+		fmt.Fprintf(stdio.Err, "linkage model: version %d active: the model that was active, calibrated to the decisions; it flags the same pairs (held-out Brier score %.4f; %.4f before)\n",
+			rep.Version, rep.Candidate.Brier, rep.UncalibratedBrier)
 		printCalibration(stdio.Err, rep)
 	case "list":
 		ms, err := a.DB.LinkageModels(ctx)
@@ -147,7 +171,11 @@ func printCalibration(w io.Writer, rep dedup.ModelReport) {
 		if b.Pairs == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "  %3.0f–%3.0f %%: %d pairs; the model says %.0f %% on average, reviewers called %.0f %% one person\n",
-			100*b.From, 100*b.To, b.Pairs, 100*b.MeanProbability, 100*b.SameShare())
+		pairs := "pairs"
+		if b.Pairs == 1 {
+			pairs = "pair"
+		}
+		fmt.Fprintf(w, "  %3.0f–%3.0f %%: %d %s; the model says %.0f %% on average, reviewers called %.0f %% one person\n",
+			100*b.From, 100*b.To, b.Pairs, pairs, 100*b.MeanProbability, 100*b.SameShare())
 	}
 }

@@ -42,13 +42,20 @@ type ModelReport struct {
 	// Calibrated says the new model carries a calibration to the
 	// decisions it learned from (linkage.FitCalibration), kept because it
 	// brought the held-out Brier score down from UncalibratedBrier (the
-	// new model's own probabilities) to Candidate.Brier. CalibrationNote
-	// says why there is none otherwise.
+	// figures without it) to Candidate.Brier. CalibrationNote says why
+	// there is none otherwise.
 	Calibrated        bool    `json:"calibrated"`
 	UncalibratedBrier float64 `json:"uncalibrated_brier"`
 	CalibrationNote   string  `json:"calibration_note,omitempty"`
 	Refused           bool    `json:"refused"`
 	Reason            string  `json:"reason,omitempty"`
+	// ActiveCalibrated is set when the new model was refused but the
+	// active one, calibrated to the decisions, showed truer figures on the
+	// held-out ones (Brier ActiveCalibratedBrier against Previous.Brier):
+	// the version stored and made active for it, which flags what the
+	// active model flags.
+	ActiveCalibrated      int64   `json:"active_calibrated_version,omitempty"`
+	ActiveCalibratedBrier float64 `json:"active_calibrated_brier,omitempty"`
 }
 
 // heldOut puts a quarter of the decisions aside, by a hash of the pair's
@@ -72,29 +79,9 @@ func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Ac
 	if s.loading.Load() {
 		return rep, fmt.Errorf("re-estimate the duplicate model: %w", errLoading)
 	}
-	stored, err := s.db.PairDecisions(ctx)
+	train, test, err := s.decisions(ctx, svc, by, &rep)
 	if err != nil {
 		return rep, err
-	}
-	ds := make([]enroll.PairDecision, len(stored))
-	for i, d := range stored {
-		ds[i] = enroll.PairDecision{ApplicationID: d.ApplicationID, CandidateID: d.CandidateID, Same: d.Same}
-	}
-	pairs, err := svc.DecidedPairs(ctx, by, ds)
-	if err != nil {
-		return rep, err
-	}
-	var train, test []linkage.Label
-	for _, p := range pairs {
-		if heldOut(p) {
-			test = append(test, labelOf(p))
-		} else {
-			train = append(train, labelOf(p))
-		}
-	}
-	rep.Decisions, rep.Trained, rep.HeldOut = len(pairs), len(train), len(test)
-	if len(test) < MinHeldOut {
-		return rep, fmt.Errorf("%w: %d decisions held out, need %d (%d usable decisions in all)", linkage.ErrFewLabels, len(test), MinHeldOut, len(pairs))
 	}
 	m, err := s.ix.Learn(train)
 	if err != nil {
@@ -103,18 +90,7 @@ func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Ac
 	rep.Previous = s.ix.Evaluate(nil, test)
 	rep.Candidate = s.ix.Evaluate(m, test)
 	rep.UncalibratedBrier = rep.Candidate.Brier
-	// The percentages shown to reviewers: calibrated on the decisions the
-	// model learned from, kept only if they are truer on the held-out ones.
-	switch cm, err := s.ix.Calibrate(m, train); {
-	case err != nil:
-		rep.CalibrationNote = err.Error()
-	default:
-		if sc := s.ix.Evaluate(cm, test); sc.Brier < rep.Candidate.Brier {
-			m, rep.Candidate, rep.Calibrated = cm, sc, true
-		} else {
-			rep.CalibrationNote = fmt.Sprintf("calibrated, the held-out Brier score was %.4f against %.4f without: not kept", sc.Brier, rep.Candidate.Brier)
-		}
-	}
+	m, rep.Candidate, rep.Calibrated, rep.CalibrationNote = s.calibrate(m, rep.Candidate, train, test)
 	if rep.Candidate.Worse(rep.Previous) {
 		rep.Refused = true
 		rep.Reason = fmt.Sprintf("held-out F1 %.4f is below the active model's %.4f", rep.Candidate.F1, rep.Previous.F1)
@@ -127,10 +103,103 @@ func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Ac
 	if err != nil {
 		return rep, err
 	}
-	if rep.Refused {
-		return rep, fmt.Errorf("%w: %s; the active model is kept", ErrRefused, rep.Reason)
+	if !rep.Refused {
+		return rep, s.Activate(ctx, by, rep.Version, now)
 	}
-	return rep, s.Activate(ctx, by, rep.Version, now)
+	// The active model stays. Its figures can still be made truer (see
+	// CalibrateActive).
+	crep := ModelReport{Decisions: rep.Decisions, Trained: rep.Trained, HeldOut: rep.HeldOut}
+	if err := s.calibrateActive(ctx, by, now, train, test, &crep); err == nil {
+		rep.ActiveCalibrated, rep.ActiveCalibratedBrier = crep.Version, crep.Candidate.Brier
+	} else if !errors.Is(err, ErrRefused) {
+		return rep, err
+	}
+	return rep, fmt.Errorf("%w: %s; the active model is kept", ErrRefused, rep.Reason)
+}
+
+// decisions reads the reviewers' decisions whose records are still
+// readable and splits them into training and held-out ones (heldOut),
+// counting them in rep; too few held out is ErrFewLabels.
+func (s *Screener) decisions(ctx context.Context, svc *enroll.Service, by auth.Actor, rep *ModelReport) (train, test []linkage.Label, err error) {
+	stored, err := s.db.PairDecisions(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds := make([]enroll.PairDecision, len(stored))
+	for i, d := range stored {
+		ds[i] = enroll.PairDecision{ApplicationID: d.ApplicationID, CandidateID: d.CandidateID, Same: d.Same}
+	}
+	pairs, err := svc.DecidedPairs(ctx, by, ds)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range pairs {
+		if heldOut(p) {
+			test = append(test, labelOf(p))
+		} else {
+			train = append(train, labelOf(p))
+		}
+	}
+	rep.Decisions, rep.Trained, rep.HeldOut = len(pairs), len(train), len(test)
+	if len(test) < MinHeldOut {
+		return nil, nil, fmt.Errorf("%w: %d decisions held out, need %d (%d usable decisions in all)", linkage.ErrFewLabels, len(test), MinHeldOut, len(pairs))
+	}
+	return train, test, nil
+}
+
+// CalibrateActive fits the active model's calibration to the reviewers'
+// decisions, without re-estimating the model: when that makes the figures
+// shown truer on the held-out decisions (a lower Brier score), the
+// calibrated model is stored as a version of its own and made active;
+// otherwise nothing is stored and ErrRefused says why. A calibration
+// changes what is shown, never what is flagged, so the new version flags
+// exactly what the active one did. Estimate does this itself when it
+// refuses a re-estimated model.
+func (s *Screener) CalibrateActive(ctx context.Context, svc *enroll.Service, by auth.Actor, now time.Time) (ModelReport, error) {
+	var rep ModelReport
+	if s.loading.Load() {
+		return rep, fmt.Errorf("calibrate the duplicate model: %w", errLoading)
+	}
+	train, test, err := s.decisions(ctx, svc, by, &rep)
+	if err != nil {
+		return rep, err
+	}
+	return rep, s.calibrateActive(ctx, by, now, train, test, &rep)
+}
+
+func (s *Screener) calibrateActive(ctx context.Context, by auth.Actor, now time.Time, train, test []linkage.Label, rep *ModelReport) error {
+	rep.Previous = s.ix.Evaluate(nil, test)
+	rep.UncalibratedBrier = rep.Previous.Brier
+	m, sc, ok, note := s.calibrate(s.ix.Model(), rep.Previous, train, test)
+	if !ok {
+		rep.Candidate, rep.CalibrationNote = rep.Previous, note
+		return fmt.Errorf("%w: %s; the active model is kept", ErrRefused, note)
+	}
+	rep.Candidate, rep.Calibrated = sc, true
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if rep.Version, err = s.storeModel(ctx, by, now, "calibrate", body, rep); err != nil {
+		return err
+	}
+	return s.Activate(ctx, by, rep.Version, now)
+}
+
+// calibrate fits m's calibration to the training decisions (replacing any
+// it had) and keeps it if the held-out Brier score falls below that of
+// score, m's held-out score without it. It returns the model to store, its
+// held-out score, whether a calibration was kept and, if not, why not.
+func (s *Screener) calibrate(m *linkage.Model, score linkage.LabelScore, train, test []linkage.Label) (*linkage.Model, linkage.LabelScore, bool, string) {
+	cm, err := s.ix.Calibrate(m, train)
+	if err != nil {
+		return m, score, false, err.Error()
+	}
+	sc := s.ix.Evaluate(cm, test)
+	if sc.Brier >= score.Brier {
+		return m, score, false, fmt.Sprintf("calibrated, the held-out Brier score was %.4f against %.4f without: not kept", sc.Brier, score.Brier)
+	}
+	return cm, sc, true, ""
 }
 
 // storeModel inserts a version with its report and audits it.

@@ -1,6 +1,7 @@
 package dedup_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -14,6 +15,90 @@ import (
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/synth"
 )
+
+// decide submits 60 residents, a second application of each and a twin or
+// son of the same name of each, and records the supervisor's decisions
+// (same person, different people) on them; first, if set, runs on the
+// first resident's pair before its decision is recorded. It returns how
+// many decisions were made.
+func decide(t *testing.T, e *env, g *synth.Generator, now time.Time, first func(orig, dup *enroll.Application)) int {
+	t.Helper()
+	record := func(a, b string, same bool) {
+		t.Helper()
+		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+			return tx.RecordPairDecision(ctx, a, b, same, e.supervisor.StaffID, now)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decided := 0
+	for i := range 60 {
+		p := g.Person()
+		orig := e.submit(t, p, fmt.Sprintf("o%d", i))
+		dup := e.submit(t, g.Duplicate(p), fmt.Sprintf("d%d", i))
+		if i == 0 && first != nil {
+			first(orig, dup)
+		}
+		record(dup.ID, orig.ID, true) // replaces a first decision: reviewers change their minds
+		rel := synth.Twin
+		if i%2 == 1 {
+			rel = synth.Junior
+		}
+		r := e.submit(t, g.Relative(p, rel), fmt.Sprintf("r%d", i))
+		record(r.ID, orig.ID, false)
+		decided += 2
+	}
+	return decided
+}
+
+// TestCalibrateActive: an active model whose percentages do not fit the
+// city (here an imported calibration that says 30 % of everything) is
+// calibrated to the decisions without being re-estimated: the new version
+// flags exactly the same pairs and its held-out figures are truer. Doing
+// it again finds nothing better and stores nothing.
+func TestCalibrateActive(t *testing.T) {
+	e := newEnv(t)
+	sc := e.app.Screener
+	now := time.Now()
+	if _, err := sc.CalibrateActive(ctx, e.app.Enroll, auth.System(), now); !errors.Is(err, linkage.ErrFewLabels) {
+		t.Fatalf("CalibrateActive with no decisions = %v, want ErrFewLabels", err)
+	}
+	decide(t, e, synth.New(54), now, nil)
+	m := linkage.DefaultModel()
+	m.Calibration = []linkage.CalibrationPoint{{Model: 0.0001, Share: 0.3}, {Model: 1, Share: 0.3}}
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := sc.Import(ctx, auth.System(), body, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Activate(ctx, auth.System(), v, now); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sc.CalibrateActive(ctx, e.app.Enroll, auth.System(), now)
+	if err != nil {
+		t.Fatalf("CalibrateActive: %v (report %+v)", err, rep)
+	}
+	t.Logf("held-out Brier %.4f → %.4f", rep.UncalibratedBrier, rep.Candidate.Brier)
+	if !rep.Calibrated || rep.Version != v+1 || sc.ModelVersion() != v+1 || rep.Candidate.Brier >= rep.Previous.Brier {
+		t.Errorf("report %+v, model in use %d; want version %d calibrated and active, its held-out Brier below the active model's", rep, sc.ModelVersion(), v+1)
+	}
+	if c, p := rep.Candidate, rep.Previous; c.TP != p.TP || c.FP != p.FP || c.FN != p.FN {
+		t.Errorf("the calibrated model flags other pairs: %+v, before %+v", c, p)
+	}
+	ms, err := e.app.DB.LinkageModels(ctx)
+	if err != nil || len(ms) != 2 || ms[0].Source != "calibrate" || !ms[0].Active {
+		t.Fatalf("stored models %+v, %v; want the calibrated one active, newest", ms, err)
+	}
+	if _, err := sc.CalibrateActive(ctx, e.app.Enroll, auth.System(), now); !errors.Is(err, dedup.ErrRefused) {
+		t.Errorf("calibrating again = %v, want ErrRefused (nothing truer)", err)
+	}
+	if ms, _ := e.app.DB.LinkageModels(ctx); len(ms) != 2 {
+		t.Errorf("%d models stored after a refused calibration, want 2", len(ms))
+	}
+}
 
 // TestLearnFromDecisions: supervisors' decisions are kept as labels; a
 // re-estimation trains on three quarters, reports precision and recall on
@@ -33,41 +118,19 @@ func TestLearnFromDecisions(t *testing.T) {
 		t.Fatalf("Estimate with no decisions = %v, want ErrFewLabels", err)
 	}
 
-	decided := 0
-	record := func(a, b string, same bool) {
-		t.Helper()
-		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
-			return tx.RecordPairDecision(ctx, a, b, same, e.supervisor.StaffID, now)
-		}); err != nil {
+	decided := decide(t, e, g, now, func(orig, dup *enroll.Application) {
+		// Through the review itself: "different people" is kept as a label.
+		if dup.Status != enroll.StatusNeedsReview {
+			t.Fatalf("a second application: %s, want needs_review", dup.Status)
+		}
+		if err := e.app.Enroll.ResolveDuplicate(ctx, e.supervisor, dup.ID, orig.ID, false, ""); err != nil {
 			t.Fatal(err)
 		}
-	}
-	for i := range 60 {
-		p := g.Person()
-		orig := e.submit(t, p, fmt.Sprintf("o%d", i))
-		dup := e.submit(t, g.Duplicate(p), fmt.Sprintf("d%d", i))
-		if i == 0 {
-			// Through the review itself: "different people" is kept as a label.
-			if dup.Status != enroll.StatusNeedsReview {
-				t.Fatalf("a second application: %s, want needs_review", dup.Status)
-			}
-			if err := e.app.Enroll.ResolveDuplicate(ctx, e.supervisor, dup.ID, orig.ID, false, ""); err != nil {
-				t.Fatal(err)
-			}
-			got, err := e.app.DB.PairDecisions(ctx)
-			if err != nil || len(got) != 1 || got[0].Same || got[0].ApplicationID != dup.ID || got[0].CandidateID != orig.ID {
-				t.Fatalf("PairDecisions after 'different people' = %+v, %v; want the pair, not same", got, err)
-			}
+		got, err := e.app.DB.PairDecisions(ctx)
+		if err != nil || len(got) != 1 || got[0].Same || got[0].ApplicationID != dup.ID || got[0].CandidateID != orig.ID {
+			t.Fatalf("PairDecisions after 'different people' = %+v, %v; want the pair, not same", got, err)
 		}
-		record(dup.ID, orig.ID, true) // replaces the first decision: reviewers change their minds
-		rel := synth.Twin
-		if i%2 == 1 {
-			rel = synth.Junior
-		}
-		r := e.submit(t, g.Relative(p, rel), fmt.Sprintf("r%d", i))
-		record(r.ID, orig.ID, false)
-		decided += 2
-	}
+	})
 
 	rep, err := sc.Estimate(ctx, e.app.Enroll, auth.System(), now)
 	if err != nil {
