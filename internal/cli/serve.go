@@ -400,11 +400,15 @@ func relearnDuplicates(ctx context.Context, a *app.App) {
 	case !ran && err == nil:
 	case errors.Is(err, linkage.ErrFewLabels), errors.Is(err, dedup.ErrRefused):
 		a.Log.Info("duplicate model not replaced", "reason", err.Error(), "decisions", rep.Decisions)
+		if rep.ActiveCalibrated > 0 {
+			a.Log.Info("duplicate model calibrated to the decisions", "version", rep.ActiveCalibrated,
+				"held_out_brier", rep.ActiveCalibratedBrier, "before", rep.Previous.Brier)
+		}
 	case err != nil:
 		a.Log.Error("duplicate model re-estimation", "error", err)
 	default:
 		a.Log.Info("duplicate model re-estimated", "version", rep.Version, "held_out", rep.HeldOut,
-			"precision", rep.Candidate.Precision, "recall", rep.Candidate.Recall)
+			"precision", rep.Candidate.Precision, "recall", rep.Candidate.Recall, "calibrated", rep.Calibrated)
 	}
 }
 
