@@ -51,12 +51,9 @@ func cmdDemo(ctx context.Context, stdio IO, args []string) error {
 		return err
 	}
 	if *returning {
-		rr, err := demo.Returning(ctx, a, demo.Options{Residents: *n, Seed: *seed})
-		if err != nil {
+		if err := seedReturning(ctx, stdio, a, *seed); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdio.Out, "returning: %d second applications (%d flagged as possible duplicates), %d look-alike relatives (%d flagged); %d pairs decided, %d applications left for duplicate review\n",
-			rr.Second, rr.SecondFlagged, rr.Relatives, rr.RelativesFlagged, rr.Decided, rr.LeftForReview)
 	}
 	if !*cards {
 		return nil
@@ -93,5 +90,17 @@ func seedDemo(ctx context.Context, stdio IO, a *app.App, o demo.Options, bulk bo
 	for user, pw := range res.Staff {
 		fmt.Fprintf(stdio.Out, "demo account %s, one-time password %s\n", user, pw)
 	}
+	return nil
+}
+
+// seedReturning sends returning residents and look-alikes after a demo
+// load (demo.Returning) and says what screening made of them.
+func seedReturning(ctx context.Context, stdio IO, a *app.App, seed int64) error {
+	rr, err := demo.Returning(ctx, a, demo.Options{Seed: seed})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "returning: %d second applications (%d flagged as possible duplicates), %d look-alikes (%d flagged); %d pairs decided, %d applications left for duplicate review\n",
+		rr.Second, rr.SecondFlagged, rr.Relatives, rr.RelativesFlagged, rr.Decided, rr.LeftForReview)
 	return nil
 }

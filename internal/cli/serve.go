@@ -39,7 +39,7 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			"SQLite database) and prints the staff URL and a one-time administrator password.")
 	data := addDataFlags(fs, "data directory (settings, master key, SQLite database)", true)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	withDemo := fs.Bool("demo", false, "also load synthetic residents (only into an empty database: refuses one that holds people)")
+	withDemo := fs.Bool("demo", false, "also load synthetic residents, a few of whom apply again or bring a look-alike for the duplicate review (only into an empty database: refuses one that holds people)")
 	demoN := fs.Int("demo-residents", 200, "how many synthetic residents --demo loads")
 	publicURL := fs.String("public-url", "", "URL residents and staff use, when behind a proxy (default http://ADDR)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send HSTS (implied by --tls-cert or an https --public-url)")
@@ -181,6 +181,11 @@ func cmdServe(ctx context.Context, stdio IO, args []string) error {
 			return err
 		}
 		if err := seedDemo(ctx, stdio, a, demo.Options{Residents: *demoN, Seed: 1}, false); err != nil {
+			return err
+		}
+		// A few come back and a few bring a look-alike, so the
+		// supervisor's duplicate review has something to show.
+		if err := seedReturning(ctx, stdio, a, 1); err != nil {
 			return err
 		}
 	}
