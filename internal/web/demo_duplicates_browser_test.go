@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -43,15 +42,8 @@ func TestBrowserDemoDuplicateReview(t *testing.T) {
 	}
 	e.addStaff(t, "super", auth.RoleSupervisor, "")
 	super := e.signIn(t, "super", testPassword)
-	base, _ := url.Parse(e.ts.URL)
-	var session string
-	for _, c := range super.http.Jar.Cookies(base) {
-		if c.Name == e.srv.sessionCookie() {
-			session = c.Value
-		}
-	}
-	run("load a page of the site", chromedp.Navigate(e.ts.URL+"/verify"))
-	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.cookie = "`+e.srv.sessionCookie()+`=`+session+`; path=/"; document.cookie = "`+langCookie+`=es; path=/"`)); err != nil {
+	browserAs(t, bctx, e, super)
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.cookie = "`+langCookie+`=es; path=/"`)); err != nil {
 		t.Fatal(err)
 	}
 	run("open the queue", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/staff/queue"), chromedp.WaitVisible(chromedp.CSS("table.summaries")))

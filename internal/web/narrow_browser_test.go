@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,11 +12,12 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 )
 
-// An administrator on a 390 px phone in Spanish: the staff and sites
-// tables scroll inside their own box and the page itself does not scroll
-// sideways. The buttons in those tables carry screen-reader-only names
-// (absolutely positioned spans) that escaped the table's scroll box and
-// made the staff page 595 px wide and the sites page 465 px.
+// An administrator on a 390 px phone in Spanish: each staff member, request
+// and site is a small card with its column names, and neither the page
+// nor a table scrolls sideways (the staff table needed 734 px, the sites
+// table 465, scrolling in their own boxes). The buttons in those tables
+// carry screen-reader-only names (absolutely positioned spans) that once
+// escaped the table's scroll box and made the staff page 595 px wide.
 func TestBrowserAdminTablesFit390Spanish(t *testing.T) {
 	bctx, run := headless(t, 390, 844, 90*time.Second)
 	e := newEnv(t)
@@ -29,8 +32,22 @@ func TestBrowserAdminTablesFit390Spanish(t *testing.T) {
 		{"/staff/admin/sites", `a[href^="/staff/admin/sites/site_"]`},
 	} {
 		run(p.path, chromedp.Navigate(e.ts.URL+p.path), chromedp.WaitReady(chromedp.CSS(p.table)))
-		peek(t, bctx, "narrow"+p.path[len("/staff/admin"):]+".png")
+		peek(t, bctx, "narrow"+strings.ReplaceAll(p.path[len("/staff/admin"):], "/", "-")+".png")
 		noSidewaysScroll(t, bctx, p.path, 390)
+		cellsWithin(t, bctx, p.path, 390)
+	}
+}
+
+// cellsWithin fails the test when a table cell of the page reaches past
+// width: a table wider than the screen scrolls in its own box, which the
+// page's width does not show.
+func cellsWithin(t *testing.T, bctx context.Context, step string, width int) {
+	t.Helper()
+	over, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](fmt.Sprintf(`Array.from(document.querySelectorAll("tbody td, tbody th"))
+		.filter(c => c.getBoundingClientRect().width > 0 && c.getBoundingClientRect().right > %d)
+		.slice(0, 5).map(c => (c.dataset.label || c.tagName) + ":" + Math.round(c.getBoundingClientRect().right))`, width+1)))
+	if err != nil || len(over) > 0 {
+		t.Errorf("%s at %d px: table cells reach past the screen (%v): %v", step, width, err, over)
 	}
 }
 
