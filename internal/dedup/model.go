@@ -108,7 +108,7 @@ func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Ac
 	}
 	// The active model stays. Its figures can still be made truer (see
 	// CalibrateActive).
-	crep := ModelReport{Decisions: rep.Decisions, Trained: rep.Trained, HeldOut: rep.HeldOut}
+	crep := ModelReport{Decisions: rep.Decisions, Trained: rep.Trained, HeldOut: rep.HeldOut, Previous: rep.Previous}
 	if err := s.calibrateActive(ctx, by, now, train, test, &crep); err == nil {
 		rep.ActiveCalibrated, rep.ActiveCalibratedBrier = crep.Version, crep.Candidate.Brier
 	} else if !errors.Is(err, ErrRefused) {
@@ -164,11 +164,13 @@ func (s *Screener) CalibrateActive(ctx context.Context, svc *enroll.Service, by 
 	if err != nil {
 		return rep, err
 	}
+	rep.Previous = s.ix.Evaluate(nil, test)
 	return rep, s.calibrateActive(ctx, by, now, train, test, &rep)
 }
 
+// calibrateActive is CalibrateActive on decisions already read, with
+// rep.Previous the active model's held-out score.
 func (s *Screener) calibrateActive(ctx context.Context, by auth.Actor, now time.Time, train, test []linkage.Label, rep *ModelReport) error {
-	rep.Previous = s.ix.Evaluate(nil, test)
 	rep.UncalibratedBrier = rep.Previous.Brier
 	m, sc, ok, note := s.calibrate(s.ix.Model(), rep.Previous, train, test)
 	if !ok {

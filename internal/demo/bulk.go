@@ -157,7 +157,12 @@ func item(a *app.App, gen *synth.Generator, r *rand.Rand, portraits [][]byte, to
 // and the program's fee paid by one of its methods or, one time in ten,
 // waived. The load test submits these through the intake form.
 func Applicant(s config.Settings, gen *synth.Generator, r *rand.Rand, today person.Date) enroll.Intake {
-	p := gen.Person()
+	return intakeFor(s, gen.Person(), r, today)
+}
+
+// intakeFor is p's intake (no photo, no idempotency key): documents that
+// meet s's evidence rules and the fee paid or, one time in ten, waived.
+func intakeFor(s config.Settings, p person.Person, r *rand.Rand, today person.Date) enroll.Intake {
 	docs := pickDocuments(s, p, today, r)
 	q := fee.Compute(s.Fees, fee.KindNew, p.DateOfBirth, today)
 	pay := fee.Payment{Method: s.Fees.PaymentMethods[r.IntN(len(s.Fees.PaymentMethods))], AmountCents: q.AmountCents}

@@ -18,7 +18,6 @@ import (
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/evidence"
-	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/site"
@@ -84,21 +83,10 @@ func Load(ctx context.Context, a *app.App, o Options) (Result, error) {
 	today := a.Today()
 	jobs := make([]job, o.Residents)
 	for i := range jobs {
-		p := gen.Person()
-		docs := pickDocuments(a.Settings, p, today, r)
-		q := fee.Compute(a.Settings.Fees, fee.KindNew, p.DateOfBirth, today)
-		pay := fee.Payment{Method: a.Settings.Fees.PaymentMethods[r.IntN(len(a.Settings.Fees.PaymentMethods))], AmountCents: q.AmountCents}
-		if r.IntN(10) == 0 && len(a.Settings.Fees.WaiverReasons) > 0 {
-			pay = fee.Payment{Method: "waiver", WaiverReason: a.Settings.Fees.WaiverReasons[r.IntN(len(a.Settings.Fees.WaiverReasons))],
-				WaiverNote: "demo waiver"}
-		}
-		if q.AmountCents == 0 {
-			pay = fee.Payment{Method: a.Settings.Fees.PaymentMethods[0]}
-		}
-		j := job{i: i, clerk: clerks[r.IntN(len(clerks))], intake: enroll.Intake{
-			Person: p, Documents: docs, Photo: portraits[r.IntN(len(portraits))], Payment: pay,
-			IdempotencyKey: fmt.Sprintf("demo-%d-%d", o.Seed, i),
-		}}
+		in := intakeFor(a.Settings, gen.Person(), r, today)
+		j := job{i: i, clerk: clerks[r.IntN(len(clerks))]}
+		in.Photo, in.IdempotencyKey = portraits[r.IntN(len(portraits))], fmt.Sprintf("demo-%d-%d", o.Seed, i)
+		j.intake = in
 		switch x := r.IntN(100); {
 		case x < 88:
 			j.outcome = 0

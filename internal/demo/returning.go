@@ -11,7 +11,6 @@ import (
 
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/enroll"
-	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/photo"
 	"github.com/cityid/cityid/internal/synth"
@@ -99,17 +98,17 @@ func Returning(ctx context.Context, a *app.App, o Options) (ReturningResult, err
 	if a.Settings.Photo.Width > 0 {
 		spec.Width, spec.Height = a.Settings.Photo.Width, a.Settings.Photo.Height
 	}
+	portraits := make([][]byte, 12)
+	for i := range portraits {
+		if portraits[i], err = Portrait(r, spec.Width, spec.Height); err != nil {
+			return res, err
+		}
+	}
 	today := a.Today()
 	flagged := 0
 	submit := func(k int, p person.Person, original string) (bool, error) {
-		portrait, err := Portrait(r, spec.Width, spec.Height)
-		if err != nil {
-			return false, err
-		}
-		q := fee.Compute(a.Settings.Fees, fee.KindNew, p.DateOfBirth, today)
-		pay := fee.Payment{Method: a.Settings.Fees.PaymentMethods[r.IntN(len(a.Settings.Fees.PaymentMethods))], AmountCents: q.AmountCents}
-		in := enroll.Intake{Person: p, Documents: pickDocuments(a.Settings, p, today, r), Photo: portrait, Payment: pay,
-			IdempotencyKey: fmt.Sprintf("demo-returning-%d-%d", o.Seed, k)}
+		in := intakeFor(a.Settings, p, r, today)
+		in.Photo, in.IdempotencyKey = portraits[r.IntN(len(portraits))], fmt.Sprintf("demo-returning-%d-%d", o.Seed, k)
 		got, err := a.Enroll.Submit(ctx, clerks[r.IntN(len(clerks))], "", in)
 		if err != nil {
 			return false, err
@@ -127,14 +126,16 @@ func Returning(ctx context.Context, a *app.App, o Options) (ReturningResult, err
 		}
 		// "Different people" first: "same person" rejects the application
 		// and closes its review.
-		slices.SortStableFunc(cands, func(x, y enroll.DuplicateCandidate) int {
-			return boolInt(x.CandidateID == original) - boolInt(y.CandidateID == original)
-		})
-		for _, c := range cands {
-			if err := a.Enroll.ResolveDuplicate(ctx, supervisor, got.ID, c.CandidateID, c.CandidateID == original, ""); err != nil {
-				return true, fmt.Errorf("decide %s against %s: %w", got.ID, c.CandidateID, err)
+		for _, same := range []bool{false, true} {
+			for _, c := range cands {
+				if (c.CandidateID == original) != same {
+					continue
+				}
+				if err := a.Enroll.ResolveDuplicate(ctx, supervisor, got.ID, c.CandidateID, same, ""); err != nil {
+					return true, fmt.Errorf("decide %s against %s: %w", got.ID, c.CandidateID, err)
+				}
+				res.Decided++
 			}
-			res.Decided++
 		}
 		return true, nil
 	}
@@ -172,11 +173,4 @@ func Returning(ctx context.Context, a *app.App, o Options) (ReturningResult, err
 		}
 	}
 	return res, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

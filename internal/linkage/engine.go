@@ -923,14 +923,21 @@ func train(entries []entry, sc *scorer, maxBlock int, dupRate float64, pairs flo
 	return m
 }
 
+// sameDayMatches turns the share of one person among the pairs born the
+// same day (EM on the same-day blocks, pairs of them) into the matches
+// among all pairs: the same-day blocks hold only the matches whose dates
+// agree exactly or with day and month swapped (about half of the Strong
+// level).
+func (m *Model) sameDayMatches(share float64, pairs int64) float64 {
+	birthAgree := math.Max(m.M[FactorBirth][Exact]+swapShare*m.M[FactorBirth][Strong], 0.3)
+	return share * float64(pairs) / birthAgree
+}
+
 // setPriors turns class shares in the training blocks into priors over
 // all pairs.
 func (m *Model) setPriors(shA, shB emShares, pairsA, pairsB int64, pairs float64) {
 	pairs = math.Max(pairs, 1)
-	// Same-day blocks hold the matches whose dates agree exactly or with
-	// day and month swapped (about half of the Strong level).
-	birthAgree := math.Max(m.M[FactorBirth][Exact]+swapShare*m.M[FactorBirth][Strong], 0.3)
-	matches := shB.m * float64(pairsB) / birthAgree
+	matches := m.sameDayMatches(shB.m, pairsB)
 	m.PriorM = math.Min(math.Max(matches/pairs, 1e-12), 0.4)
 	addrAgree := math.Max(m.H[FactorAddress][Exact]+m.H[FactorAddress][Strong], 0.5)
 	households := shA.h * float64(pairsA) / addrAgree

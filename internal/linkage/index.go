@@ -513,16 +513,14 @@ func (ix *Index) Train(seed uint64) {
 	// where few of them have applied yet.
 	ix.coResidents = max(2*sh.h*float64(pairs)/addrAgree/float64(len(live)), 1)
 	// The applications that are one person's, as a batch run counts them
-	// for its prior (setPriors): the share of one person among the pairs
-	// born the same day, over the share of one person's forms that give
-	// the same date. m is kept; only the class shares are fitted.
+	// for its prior (setPriors). m is kept; only the class shares are
+	// fitted.
 	histB, pairsB := ruleHistogram(live, func(e *entry) uint64 { return e.dobKey }, &sc, max(ix.opt.MaxBlock, trainDateBlock), rng, ix.opt.Workers)
 	var skipB [numFactors]bool
 	skipB[FactorBirth] = true
 	d := m
 	shB := d.em(histB, 30, emOptions{skip: skipB})
-	birthAgree := math.Max(m.M[FactorBirth][Exact]+swapShare*m.M[FactorBirth][Strong], 0.3)
-	ix.ownForms = 2 * shB.m * float64(pairsB) / birthAgree / float64(len(live))
+	ix.ownForms = 2 * m.sameDayMatches(shB.m, pairsB) / float64(len(live))
 	ix.sc.setModel(&m)
 }
 

@@ -98,6 +98,15 @@ func noSidewaysScroll(t *testing.T, bctx context.Context, step string, width int
 	}
 }
 
+// browserAsSpanish is browserAs with the site's language set to Spanish.
+func browserAsSpanish(t *testing.T, bctx context.Context, e *env, c *client) {
+	t.Helper()
+	browserAs(t, bctx, e, c)
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.cookie = "`+langCookie+`=es; path=/"`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // browserAs gives the browser the session of a signed-in test client.
 func browserAs(t *testing.T, bctx context.Context, e *env, c *client) {
 	t.Helper()

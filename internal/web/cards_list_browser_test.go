@@ -30,10 +30,7 @@ func TestBrowserCardListsFit390Spanish(t *testing.T) {
 	}
 	e.addStaff(t, "super", auth.RoleSupervisor, "")
 	super := e.signIn(t, "super", testPassword)
-	browserAs(t, bctx, e, super)
-	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.cookie = "`+langCookie+`=es; path=/"`)); err != nil {
-		t.Fatal(err)
-	}
+	browserAsSpanish(t, bctx, e, super)
 	listed := 0
 	for _, tab := range []string{"queue", "pickup", "status"} {
 		run("open the "+tab+" list", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/staff/cards?tab="+tab))

@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/demo"
 )
 
@@ -24,12 +23,7 @@ func TestBrowserDemoDuplicateReview(t *testing.T) {
 	bctx, run := headless(t, 390, 844, 2*time.Minute)
 	e := newEnv(t)
 	ctx := context.Background()
-	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.app.Enroll.SetScreener(sc)
-	e.app.Screener = sc
+	withScreener(t, e, nil)
 	if _, err := demo.Bulk(ctx, e.app, demo.Options{Residents: 300, Seed: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +36,7 @@ func TestBrowserDemoDuplicateReview(t *testing.T) {
 	}
 	e.addStaff(t, "super", auth.RoleSupervisor, "")
 	super := e.signIn(t, "super", testPassword)
-	browserAs(t, bctx, e, super)
-	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.cookie = "`+langCookie+`=es; path=/"`)); err != nil {
-		t.Fatal(err)
-	}
+	browserAsSpanish(t, bctx, e, super)
 	run("open the queue", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/staff/queue"), chromedp.WaitVisible(chromedp.CSS("table.summaries")))
 	href, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => { for (const f of document.querySelectorAll("table.summaries .flag")) {
 		if (f.textContent.includes("posible duplicado")) return f.closest("tr").querySelector("a").getAttribute("href"); } return ""; })()`))

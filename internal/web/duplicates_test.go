@@ -24,12 +24,10 @@ func duplicateEnv(t *testing.T) (*env, *client, string) {
 	return duplicateEnvWith(t, nil)
 }
 
-// duplicateEnvWith is duplicateEnv with setup run on the screener before
-// the two applications are taken.
-func duplicateEnvWith(t *testing.T, setup func(*dedup.Screener)) (*env, *client, string) {
+// withScreener gives e's intake a duplicate screener, with setup (if set)
+// run on it first.
+func withScreener(t *testing.T, e *env, setup func(*dedup.Screener)) {
 	t.Helper()
-	e := newEnv(t)
-	ctx := context.Background()
 	sc, err := dedup.New(e.app.Settings.Linkage, e.app.DB, e.app.Keys.MatchKey())
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +37,15 @@ func duplicateEnvWith(t *testing.T, setup func(*dedup.Screener)) (*env, *client,
 	}
 	e.app.Enroll.SetScreener(sc)
 	e.app.Screener = sc
+}
+
+// duplicateEnvWith is duplicateEnv with setup run on the screener before
+// the two applications are taken.
+func duplicateEnvWith(t *testing.T, setup func(*dedup.Screener)) (*env, *client, string) {
+	t.Helper()
+	e := newEnv(t)
+	ctx := context.Background()
+	withScreener(t, e, setup)
 	e.addStaff(t, "clerk", auth.RoleClerk, e.siteA.ID)
 	e.addStaff(t, "super", auth.RoleSupervisor, e.siteA.ID)
 	clerk := e.signIn(t, "clerk", testPassword)
