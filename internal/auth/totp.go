@@ -8,15 +8,13 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
-	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/boombuler/barcode/qr"
+	"github.com/cityid/cityid/internal/qrcode"
 )
 
 // TOTP as every authenticator app implements it: RFC 6238 over HMAC-SHA-1,
@@ -111,30 +109,16 @@ func otpauthURL(issuer, username, secret string) string {
 }
 
 // EnrollmentQR renders an otpauth:// URL as a QR code PNG for the
-// enrollment page: 8 pixels a module with the 4-module quiet zone scanners need.
+// enrollment page: 8 pixels a module with the 4-module quiet zone scanners
+// need, proof-read with ZXing (package qrcode).
 func EnrollmentQR(otpauth string) ([]byte, error) {
-	code, err := qr.Encode(otpauth, qr.M, qr.Auto)
+	code, err := qrcode.Encode(otpauth, qrcode.M)
 	if err != nil {
 		return nil, fmt.Errorf("enrollment QR: %w", err)
 	}
-	const scale, quiet = 8, 4
-	n := code.Bounds().Dx()
-	side := (n + 2*quiet) * scale
-	img := image.NewPaletted(image.Rect(0, 0, side, side), color.Palette{color.White, color.Black})
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			if r, _, _, _ := code.At(x, y).RGBA(); r != 0 {
-				continue // light module: the background already is
-			}
-			for dy := 0; dy < scale; dy++ {
-				for dx := 0; dx < scale; dx++ {
-					img.SetColorIndex((x+quiet)*scale+dx, (y+quiet)*scale+dy, 1)
-				}
-			}
-		}
-	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, qrcode.Scale(code, 8)); err != nil {
 		return nil, fmt.Errorf("enrollment QR: %w", err)
 	}
 	return buf.Bytes(), nil

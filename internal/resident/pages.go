@@ -12,9 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/boombuler/barcode"
-	"github.com/boombuler/barcode/qr"
-
 	"github.com/cityid/cityid/internal/booking"
 	"github.com/cityid/cityid/internal/config"
 	"github.com/cityid/cityid/internal/enroll"
@@ -23,6 +20,7 @@ import (
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/notify"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/qrcode"
 	"github.com/cityid/cityid/internal/randid"
 	"github.com/cityid/cityid/internal/site"
 )
@@ -269,22 +267,18 @@ func dedupe(errs person.Errors) person.Errors {
 }
 
 // qrDataURL renders text as a QR code PNG in a data: URL (QR alphanumeric
-// mode for upper-case payloads, medium error correction, 4-module margin).
+// mode for upper-case payloads, medium error correction, 4-module margin),
+// proof-read with ZXing (package qrcode).
 // The URL is built here from our own PNG bytes only, which is what makes
 // marking it safe for the template.
 func qrDataURL(text string) (template.URL, error) {
-	code, err := qr.Encode(text, qr.M, qr.Auto)
-	if err != nil {
-		return "", fmt.Errorf("qr: %w", err)
-	}
-	n := code.Bounds().Dx()
-	scaled, err := barcode.Scale(code, n*8, n*8)
+	code, err := qrcode.Encode(text, qrcode.M)
 	if err != nil {
 		return "", fmt.Errorf("qr: %w", err)
 	}
 	var buf bytes.Buffer
 	// A quiet zone of 4 modules on a white page is the CSS padding's job.
-	if err := png.Encode(&buf, scaled); err != nil {
+	if err := png.Encode(&buf, qrcode.Scale(qrcode.Bare(code), 8)); err != nil {
 		return "", fmt.Errorf("qr: %w", err)
 	}
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil

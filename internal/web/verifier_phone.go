@@ -10,11 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/boombuler/barcode"
-	"github.com/boombuler/barcode/qr"
-
 	"github.com/cityid/cityid/internal/httplayer"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/qrcode"
 	"github.com/cityid/cityid/internal/throttle"
 	"github.com/cityid/cityid/internal/verify"
 	"github.com/cityid/cityid/internal/wallet/present"
@@ -205,19 +203,15 @@ func claimText(c *call, v any) string {
 // requestQR renders the openid4vp:// request as a QR code PNG data URL.
 // Low error correction: a screen is not a scratched card, and the ~850
 // characters fit version 20 (97 modules) instead of 23 at medium, so each
-// module is bigger on a phone's screen.
+// module is bigger on a phone's screen. Proof-read with ZXing (package qrcode).
 func requestQR(uri string) (template.URL, error) {
-	code, err := qr.Encode(uri, qr.L, qr.Auto)
-	if err != nil {
-		return "", fmt.Errorf("request qr: %w", err)
-	}
-	n := code.Bounds().Dx()
-	scaled, err := barcode.Scale(code, n*4, n*4)
+	code, err := qrcode.Encode(uri, qrcode.L)
 	if err != nil {
 		return "", fmt.Errorf("request qr: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, scaled); err != nil {
+	// The page's styling draws the quiet zone.
+	if err := png.Encode(&buf, qrcode.Scale(qrcode.Bare(code), 4)); err != nil {
 		return "", fmt.Errorf("request qr: %w", err)
 	}
 	// Our own PNG bytes only: safe to mark as a URL.

@@ -150,26 +150,33 @@ func TestQRCodeDecodesWithIndependentReaders(t *testing.T) {
 		}
 	})
 	t.Run("ZXingReader", func(t *testing.T) {
-		const reader = "/usr/bin/ZXingReader"
-		if _, err := os.Stat(reader); err != nil {
-			t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", reader, err)
-		}
-		path := filepath.Join(t.TempDir(), "qr.png")
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, scaled); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(reader, "-format", "QRCode", "-bytes", path).Output()
-		if err != nil {
-			t.Fatalf("ZXingReader: %v", err)
-		}
-		if string(out) != payload {
+		if out := zxingRead(t, scaled); out != payload {
 			t.Errorf("ZXingReader read %q, want %q", out, payload)
 		}
 	})
+}
+
+// zxingRead decodes img with zxing-cpp's command-line reader, skipping the
+// test where it is not installed.
+func zxingRead(t *testing.T, img image.Image) string {
+	t.Helper()
+	const reader = "/usr/bin/ZXingReader"
+	if _, err := os.Stat(reader); err != nil {
+		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", reader, err)
+	}
+	path := filepath.Join(t.TempDir(), "qr.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(reader, "-format", "QRCode", "-bytes", path).Output()
+	if err != nil {
+		t.Fatalf("ZXingReader: %v", err)
+	}
+	return string(out)
 }
 
 func TestQRCodeRejectsOversized(t *testing.T) {
