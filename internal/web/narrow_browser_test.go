@@ -13,9 +13,11 @@ import (
 )
 
 // An administrator on a 390 px phone in Spanish: each staff member, request
-// and site is a small card with its column names, and neither the page
-// nor a table scrolls sideways (the staff table needed 734 px, the sites
-// table 465, scrolling in their own boxes). The buttons in those tables
+// and site, each document rule, each row of the privacy and statistics
+// tables is a small card with its column names, and neither the page nor a
+// table scrolls sideways (the staff table needed 734 px, the sites table
+// 465, the settings' document rules 531, the privacy holdings 448, the
+// statistics 516-582, scrolling in their own boxes). The buttons in those tables
 // carry screen-reader-only names (absolutely positioned spans) that once
 // escaped the table's scroll box and made the staff page 595 px wide.
 func TestBrowserAdminTablesFit390Spanish(t *testing.T) {
@@ -30,9 +32,12 @@ func TestBrowserAdminTablesFit390Spanish(t *testing.T) {
 	for _, p := range []struct{ path, table string }{
 		{"/staff/admin/staff", `form[action$="/reset"] button`},
 		{"/staff/admin/sites", `a[href^="/staff/admin/sites/site_"]`},
+		{"/staff/admin/settings", `main table tbody tr`},
+		{"/staff/privacy", `tr#class-drafts`},
+		{"/staff/stats", `main table tfoot tr`},
 	} {
 		run(p.path, chromedp.Navigate(e.ts.URL+p.path), chromedp.WaitReady(chromedp.CSS(p.table)))
-		peek(t, bctx, "narrow"+strings.ReplaceAll(p.path[len("/staff/admin"):], "/", "-")+".png")
+		peek(t, bctx, "narrow"+strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(p.path, "/staff"), "/admin"), "/", "-")+".png")
 		noSidewaysScroll(t, bctx, p.path, 390)
 		cellsWithin(t, bctx, p.path, 390)
 	}
@@ -55,7 +60,7 @@ func cellsWithin(t *testing.T, bctx context.Context, step string, width int) {
 // form fields (file pickers too), the header's menu and language links.
 // Links inside running text, tick boxes and the hidden file inputs behind
 // a button-styled label (their labels are the target) are left out.
-const smallTargets = `Array.from(document.querySelectorAll('button, .button, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, header a, table.summaries a, .tabs a'))
+const smallTargets = `Array.from(document.querySelectorAll('button, .button, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, header a, table.summaries a, table.cards a, .tabs a'))
  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.height < 43.5 && !e.classList.contains('skip') && !(e.type === 'file' && e.closest('.file-pick')); })
  .map(e => e.tagName + (e.id ? '#' + e.id : '') + (e.type ? '[' + e.type + ']' : '') + ' "' + (e.innerText || '').trim().slice(0, 20) + '" ' + Math.round(e.getBoundingClientRect().height) + ' px')`
 
