@@ -8,7 +8,10 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
+	"math/rand/v2"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,21 +39,43 @@ type env struct {
 	today             person.Date
 }
 
-func open(t *testing.T, dir string) *app.App {
+func open(t *testing.T, dir string) *app.App { return openWith(t, dir, nil) }
+
+// openWith opens the data directory with random as its source of ids and
+// keys (nil: crypto/rand).
+func openWith(t *testing.T, dir string, random io.Reader) *app.App {
 	t.Helper()
 	opts := auth.DefaultOptions()
 	opts.Argon = auth.TestParams()
-	a, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Screening: true, Auth: &opts})
+	a, err := app.Open(ctx, app.Options{DataDir: dir, Create: true, Screening: true, Auth: &opts, Rand: random})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
-func newEnv(t *testing.T) *env {
+// seeded is a deterministic source of ids and keys, safe for concurrent
+// use: the application ids, and so which decisions a hash puts aside as
+// held out, are the same in every run.
+type seeded struct {
+	mu sync.Mutex
+	r  *rand.ChaCha8
+}
+
+func newSeeded(seed byte) *seeded { return &seeded{r: rand.NewChaCha8([32]byte{seed})} }
+
+func (s *seeded) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.r.Read(p)
+}
+
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+func newEnvWith(t *testing.T, random io.Reader) *env {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	a := open(t, dir)
+	a := openWith(t, dir, random)
 	t.Cleanup(func() { a.Close() })
 	st, err := a.Sites.Create(ctx, auth.System(), site.Site{Name: "City Hall", Kind: site.KindCityHall})
 	if err != nil {

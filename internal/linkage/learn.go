@@ -97,8 +97,9 @@ var labelsH = [numFactors]bool{FactorGiven: true, FactorBirth: true, FactorSuffi
 // each factor's distribution among duplicates (m) from the "same person"
 // pairs, and among relatives (h) for given name, birth date and suffix
 // from the "different people" pairs, each a Dirichlet-posterior mean with
-// the current model as the prior, then held to the usual bounds. u and the
-// priors, which the population gives, are kept.
+// the built-in model as the prior, then held to the usual bounds. u and the
+// priors, which the population gives, are kept. The same decisions give the
+// same model, whichever model is active.
 func (ix *Index) Learn(labels []Label) (*Model, error) {
 	var same, diff int
 	var cm, ch [numFactors][numLevels]float64
@@ -125,12 +126,15 @@ func (ix *Index) Learn(labels []Label) (*Model, error) {
 	}
 	m := ix.Model()
 	m.Calibration = nil // fitted to the old model's probabilities, not the new one's
+	// The prior is the built-in model, not the active one: an active model
+	// learned from these decisions already holds them, and starting from it
+	// would count each decision again at every re-estimate (and the same
+	// decisions would give another model each time).
+	base := DefaultModel()
 	for f := Factor(0); f < numFactors; f++ {
-		prior := m.M[f]
-		m.M[f] = mapEstimate(&cm[f], &prior, kappaLabelsM)
+		m.M[f] = mapEstimate(&cm[f], &base.M[f], kappaLabelsM)
 		if labelsH[f] {
-			prior := m.H[f]
-			m.H[f] = mapEstimate(&ch[f], &prior, kappaLabelsH)
+			m.H[f] = mapEstimate(&ch[f], &base.H[f], kappaLabelsH)
 		}
 	}
 	m.constrain()

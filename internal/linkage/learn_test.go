@@ -70,6 +70,16 @@ func TestLearnFromReviewers(t *testing.T) {
 	if got := ix.Evaluate(nil, test); got != after {
 		t.Errorf("Evaluate after SetModel = %+v, want %+v", got, after)
 	}
+	// Learning again from the same decisions, with the learned model now
+	// in use, gives the same model: each decision counts once, however often
+	// the model is re-estimated (the daily run re-estimates from all of them).
+	again, err := ix.Learn(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.M != m.M || again.H != m.H {
+		t.Errorf("re-learning from the same decisions changed the model: given-name m %v → %v", m.M[FactorGiven], again.M[FactorGiven])
+	}
 	bad := *m
 	bad.M[FactorGiven][Exact] = 7
 	if err := ix.SetModel(&bad); !errors.Is(err, ErrModel) {
