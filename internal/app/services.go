@@ -12,6 +12,7 @@ import (
 	"github.com/cityid/cityid/internal/card"
 	"github.com/cityid/cityid/internal/cash"
 	"github.com/cityid/cityid/internal/config"
+	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/field/intake"
 	"github.com/cityid/cityid/internal/i18n"
@@ -60,6 +61,10 @@ type Services struct {
 	// still loading, how much of it is loaded (0–100); ok is false once it
 	// is ready (or there is no screening). The dashboard says so.
 	ScreeningLoading func() (percent int, ok bool)
+	// Duplicates is the duplicate-screening model as administrators manage
+	// it: its versions, re-estimation from reviewers' decisions, rollback.
+	// Nil without screening.
+	Duplicates *dedup.Screener
 
 	// Guard is what the public pages need against abuse.
 	Guard Guard
@@ -135,6 +140,7 @@ func (a *App) services() (*Services, error) {
 		Field: a.Field,
 	}
 	if sc := a.Screener; sc != nil {
+		sv.Duplicates = sc
 		sv.ScreeningLoading = func() (int, bool) {
 			st := sc.State()
 			if st.Ready {

@@ -13,7 +13,6 @@ import (
 	"github.com/cityid/cityid/internal/app"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
-	"github.com/cityid/cityid/internal/linkage"
 )
 
 // cmdLinkageModel manages the duplicate-detection model learned from
@@ -92,15 +91,13 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			rep.Version, rep.Candidate.Brier, rep.UncalibratedBrier)
 		printCalibration(stdio.Err, rep)
 	case "list":
-		ms, err := a.DB.LinkageModels(ctx)
+		ms, err := dedup.ListModels(ctx, a.DB)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "VERSION\tCREATED\tSOURCE\tTRAINED\tHELD OUT\tPRECISION\tRECALL\tFIGURES SHOWN\tSTATE")
 		for _, m := range ms {
-			var rep dedup.ModelReport
-			_ = json.Unmarshal(m.Report, &rep)
 			state := ""
 			switch {
 			case m.Active:
@@ -111,13 +108,13 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			// Whether reviewers see the model's own probabilities or ones
 			// calibrated to their decisions (linkage.Model.Calibration).
 			shown := "model's own"
-			if mm, err := linkage.ParseModel(m.Model); err != nil {
+			if !m.Loads {
 				shown = "unreadable"
-			} else if len(mm.Calibration) > 0 {
+			} else if m.Calibrated {
 				shown = "calibrated"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%.3f\t%.3f\t%s\t%s\n", m.Version, m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.Source,
-				rep.Trained, rep.HeldOut, rep.Candidate.Precision, rep.Candidate.Recall, shown, state)
+				m.Report.Trained, m.Report.HeldOut, m.Report.Candidate.Precision, m.Report.Candidate.Recall, shown, state)
 		}
 		if len(ms) == 0 {
 			fmt.Fprintln(tw, "(none: the built-in model is in use)")

@@ -76,6 +76,9 @@ func labelOf(d enroll.DecidedPair) linkage.Label {
 // ErrRefused returned with the report.
 func (s *Screener) Estimate(ctx context.Context, svc *enroll.Service, by auth.Actor, now time.Time) (ModelReport, error) {
 	var rep ModelReport
+	if err := mayManage(by); err != nil {
+		return rep, err
+	}
 	if s.loading.Load() {
 		return rep, fmt.Errorf("re-estimate the duplicate model: %w", errLoading)
 	}
@@ -157,6 +160,9 @@ func (s *Screener) decisions(ctx context.Context, svc *enroll.Service, by auth.A
 // refuses a re-estimated model.
 func (s *Screener) CalibrateActive(ctx context.Context, svc *enroll.Service, by auth.Actor, now time.Time) (ModelReport, error) {
 	var rep ModelReport
+	if err := mayManage(by); err != nil {
+		return rep, err
+	}
 	if s.loading.Load() {
 		return rep, fmt.Errorf("calibrate the duplicate model: %w", errLoading)
 	}
@@ -223,6 +229,9 @@ func (s *Screener) storeModel(ctx context.Context, by auth.Actor, now time.Time,
 // Import stores a model file as a new version (not active). A file that is
 // not a valid model of this format is refused and nothing is stored.
 func (s *Screener) Import(ctx context.Context, by auth.Actor, body []byte, now time.Time) (int64, error) {
+	if err := mayManage(by); err != nil {
+		return 0, err
+	}
 	if _, err := linkage.ParseModel(body); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
@@ -233,6 +242,9 @@ func (s *Screener) Import(ctx context.Context, by auth.Actor, body []byte, now t
 // it here; other servers follow within seconds. A stored model that does
 // not load is refused and the active one kept.
 func (s *Screener) Activate(ctx context.Context, by auth.Actor, version int64, now time.Time) error {
+	if err := mayManage(by); err != nil {
+		return err
+	}
 	if version != 0 {
 		ms, err := s.db.LinkageModels(ctx)
 		if err != nil {
@@ -267,6 +279,9 @@ func (s *Screener) Activate(ctx context.Context, by auth.Actor, version int64, n
 // (versions only grow, so rolling back again goes further back), or the
 // built-in model when there is none; it returns the version now active.
 func (s *Screener) Rollback(ctx context.Context, by auth.Actor, now time.Time) (int64, error) {
+	if err := mayManage(by); err != nil {
+		return 0, err
+	}
 	ms, err := s.db.LinkageModels(ctx)
 	if err != nil {
 		return 0, err

@@ -11,6 +11,7 @@ import (
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
 	"github.com/cityid/cityid/internal/enroll"
+	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/synth"
@@ -241,5 +242,35 @@ func TestLearnFromDecisions(t *testing.T) {
 	e.submit(t, p, "late-orig")
 	if d := e.submit(t, g.Duplicate(p), "late-dup"); d.Status != enroll.StatusNeedsReview {
 		t.Errorf("after rollback a second application is %s, want needs_review", d.Status)
+	}
+}
+
+// TestModelNeedsAdministrator: which model finds duplicates decides which
+// applications reviewers see, so only administrators (and the system's
+// own jobs) may list, re-estimate, calibrate, import, activate or roll back.
+func TestModelNeedsAdministrator(t *testing.T) {
+	e := newEnv(t)
+	sc := e.app.Screener
+	now := time.Now()
+	body, err := json.Marshal(linkage.DefaultModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, by := range []auth.Actor{e.supervisor, e.clerk, {StaffID: "aud", Role: auth.RoleAuditor}} {
+		calls := map[string]error{}
+		_, calls["Models"] = sc.Models(ctx, by)
+		_, calls["Estimate"] = sc.Estimate(ctx, e.app.Enroll, by, now)
+		_, calls["CalibrateActive"] = sc.CalibrateActive(ctx, e.app.Enroll, by, now)
+		_, calls["Import"] = sc.Import(ctx, by, body, now)
+		calls["Activate"] = sc.Activate(ctx, by, 0, now)
+		_, calls["Rollback"] = sc.Rollback(ctx, by, now)
+		for name, err := range calls {
+			if !errors.Is(err, errs.ErrForbidden) {
+				t.Errorf("%s by a %s = %v, want ErrForbidden", name, by.Role, err)
+			}
+		}
+	}
+	if ms, err := sc.Models(ctx, auth.System()); err != nil || len(ms) != 0 {
+		t.Errorf("Models by the system = %d, %v; want none stored by the refused calls", len(ms), err)
 	}
 }

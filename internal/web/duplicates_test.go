@@ -37,6 +37,7 @@ func withScreener(t *testing.T, e *env, setup func(*dedup.Screener)) {
 	}
 	e.app.Enroll.SetScreener(sc)
 	e.app.Screener = sc
+	e.app.Services.Duplicates = sc
 }
 
 // duplicateEnvWith is duplicateEnv with setup run on the screener before

@@ -129,7 +129,8 @@ func (p *page) Nav() []navLink {
 	}
 	if a.Can(roleAdmin...) {
 		links = append(links, navLink{"/staff/admin/sites", p.T("web.nav.sites")}, navLink{"/staff/admin/staff", p.T("web.nav.staff")},
-			navLink{"/staff/admin/booking", p.T("booking.staff.admin_title")}, navLink{"/staff/admin/settings", p.T("web.nav.settings")})
+			navLink{"/staff/admin/booking", p.T("booking.staff.admin_title")}, navLink{"/staff/admin/settings", p.T("web.nav.settings")},
+			navLink{"/staff/admin/model", p.T("dup.model.title")})
 	}
 	if a.Can(roleCash...) {
 		links = append(links, navLink{"/staff/cash", p.T("cash.title")})

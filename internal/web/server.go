@@ -185,6 +185,10 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("POST /staff/tokens", staff(s.tokenCreate))
 	pages.Handle("POST /staff/tokens/{id}/revoke", staff(s.tokenRevoke))
 	pages.Handle("GET /staff/admin/settings", staff(s.settingsPage, roleAdmin...))
+	pages.Handle("GET /staff/admin/model", staff(s.modelPage, roleAdmin...))
+	pages.Handle("POST /staff/admin/model/estimate", staff(s.modelEstimate, roleAdmin...))
+	pages.Handle("POST /staff/admin/model/rollback", staff(s.modelRollback, roleAdmin...))
+	pages.Handle("POST /staff/admin/model/{version}/activate", staff(s.modelActivate, roleAdmin...))
 
 	// Browser pages: cross-origin POSTs are refused (Sec-Fetch-Site /
 	// Origin checks), on top of the SameSite=Strict session cookie.

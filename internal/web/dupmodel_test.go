@@ -1,0 +1,212 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cityid/cityid/internal/audit"
+	"github.com/cityid/cityid/internal/auth"
+	"github.com/cityid/cityid/internal/fee"
+	"github.com/cityid/cityid/internal/linkage"
+	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/synth"
+)
+
+// decidePairs submits n synthetic residents, each with a second
+// application (same person) and a twin or a junior (different people), and
+// records a supervisor's decision on both pairs, as the review does.
+func decidePairs(t *testing.T, e *env, n int) {
+	t.Helper()
+	ctx := context.Background()
+	st := e.addStaff(t, "clerk-decide", auth.RoleClerk, e.siteA.ID)
+	clerk := auth.Actor{StaffID: st.ID, Username: st.Username, Role: st.Role, SiteID: st.SiteID}
+	g := synth.New(53)
+	today := person.DateOf(e.clk.Now())
+	submit := func(p person.Person, key string) string {
+		t.Helper()
+		in := validIntake(t, e, key)
+		in.Person = p
+		in.Payment.AmountCents = fee.Compute(e.app.Settings.Fees, fee.KindNew, p.DateOfBirth, today).AmountCents
+		a, err := e.app.Enroll.Submit(ctx, clerk, "", in)
+		if err != nil {
+			t.Fatalf("Submit(%s): %v", key, err)
+		}
+		return a.ID
+	}
+	record := func(a, b string, same bool) {
+		t.Helper()
+		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
+			return tx.RecordPairDecision(ctx, a, b, same, "sup-decide", e.clk.Now())
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		p := g.Person()
+		orig := submit(p, fmt.Sprintf("o%d", i))
+		record(submit(g.Duplicate(p), fmt.Sprintf("d%d", i)), orig, true)
+		rel := synth.Twin
+		if i%2 == 1 {
+			rel = synth.Junior
+		}
+		record(submit(g.Relative(p, rel), fmt.Sprintf("r%d", i)), orig, false)
+	}
+}
+
+// TestModelPage: an administrator sees the duplicate model's versions and
+// what each did on the decisions it never trained on, has it learn from the
+// decisions now, brings back a version and goes back; each change is in
+// the audit log under their name. Other roles are refused.
+func TestModelPage(t *testing.T) {
+	e := newEnv(t)
+	withScreener(t, e, nil)
+	adm := e.addStaff(t, "adm1", auth.RoleAdmin, "")
+	e.addStaff(t, "sup1", auth.RoleSupervisor, "")
+	admin := e.signIn(t, "adm1", testPassword)
+	super := e.signIn(t, "sup1", testPassword)
+	for _, path := range []string{"/staff/admin/model"} {
+		if r := super.get(t, path); r.Status != http.StatusForbidden {
+			t.Errorf("supervisor GET %s = %d, want 403", path, r.Status)
+		}
+	}
+	if r := super.post(t, "/staff/admin/model/estimate", nil); r.Status != http.StatusForbidden {
+		t.Errorf("supervisor POST estimate = %d, want 403", r.Status)
+	}
+
+	r := admin.get(t, "/staff/admin/model")
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `id="model-in-use">the built-in model<`) || !strings.Contains(r.Body, "No version yet") {
+		t.Fatalf("admin GET /staff/admin/model = %d; want the built-in model in use and no version: %s", r.Status, r.Body)
+	}
+	// Nothing to learn from yet: said so, nothing stored.
+	r = admin.post(t, "/staff/admin/model/estimate", nil)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "done=few") {
+		t.Fatalf("POST estimate with no decisions = %d %s, want 303 to done=few", r.Status, r.Location)
+	}
+	if r = admin.get(t, r.Location); !strings.Contains(r.Body, "Not enough decisions to learn from yet") {
+		t.Errorf("after an estimate with no decisions the page does not say why: %s", r.Body)
+	}
+
+	decidePairs(t, e, 60)
+	r = admin.post(t, "/staff/admin/model/estimate", nil)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "v=1") {
+		t.Fatalf("POST estimate = %d %s, want 303 to version 1", r.Status, r.Location)
+	}
+	r = admin.get(t, r.Location)
+	ms, err := e.app.Services.Duplicates.Models(context.Background(), auth.System())
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("Models = %d versions, %v; want 1", len(ms), err)
+	}
+	rep := ms[0].Report
+	// The page shows what the store holds, whichever way the held-out test went.
+	wantState, wantNotice := "in use", "Version 1 learned from the decisions and is now in use."
+	if ms[0].Refused {
+		wantState, wantNotice = "refused", "Version 1 learned from the decisions but did worse on those it never saw"
+	}
+	for _, want := range []string{
+		wantNotice, `<tr id="model-1">`, wantState,
+		fmt.Sprintf("learned from %d, tested on %d", rep.Trained, rep.HeldOut),
+		fmt.Sprintf("%d of %d (", rep.Candidate.TP, rep.Candidate.Same),
+	} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("model page after the estimate lacks %q", want)
+		}
+	}
+	if rep.Trained+rep.HeldOut != 120 {
+		t.Errorf("the estimate used %d+%d decisions, want the 120 made", rep.Trained, rep.HeldOut)
+	}
+
+	// A model file stored as a version (not in use) can be brought in by
+	// the administrator, then left by going back.
+	body, _ := json.Marshal(linkage.DefaultModel())
+	v, err := e.app.Services.Duplicates.Import(context.Background(), auth.System(), body, e.clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.app.Services.Duplicates.ModelVersion()
+	r = admin.get(t, "/staff/admin/model")
+	if !strings.Contains(r.Body, fmt.Sprintf(`action="/staff/admin/model/%d/activate"`, v)) {
+		t.Fatalf("the imported version %d has no 'Use this version' button", v)
+	}
+	if ms[0].Refused && strings.Contains(r.Body, `action="/staff/admin/model/1/activate"`) {
+		t.Error("a refused version offers 'Use this version'")
+	}
+	r = admin.post(t, fmt.Sprintf("/staff/admin/model/%d/activate", v), nil)
+	if r.Status != http.StatusSeeOther || e.app.Services.Duplicates.ModelVersion() != v {
+		t.Fatalf("POST activate %d = %d, model in use %d", v, r.Status, e.app.Services.Duplicates.ModelVersion())
+	}
+	if r = admin.get(t, r.Location); !strings.Contains(r.Body, fmt.Sprintf("Version %d is now in use.", v)) || !strings.Contains(r.Body, fmt.Sprintf(`id="model-in-use">Version %d<`, v)) {
+		t.Errorf("after activating %d the page does not say so: %s", v, r.Body)
+	}
+	r = admin.post(t, "/staff/admin/model/rollback", nil)
+	if r.Status != http.StatusSeeOther || e.app.Services.Duplicates.ModelVersion() != before {
+		t.Fatalf("POST rollback = %d %s, model in use %d; want %d back", r.Status, r.Location, e.app.Services.Duplicates.ModelVersion(), before)
+	}
+	if r = admin.get(t, r.Location); !strings.Contains(r.Body, "Went back: version") {
+		t.Errorf("after going back the page does not say so")
+	}
+	// Every change is in the audit log under the administrator's name.
+	evs, err := e.app.DB.AuditEvents(context.Background(), audit.Filter{Actor: adm.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	activations := 0
+	for _, ev := range evs {
+		if ev.Action == "linkage.model_activate" {
+			activations++
+		}
+	}
+	if activations < 2 {
+		t.Errorf("%d model activations audited under the administrator, want the activation and the rollback", activations)
+	}
+	// A version that does not exist is an error page, not a change.
+	if r = admin.post(t, "/staff/admin/model/999/activate", nil); r.Status < 400 {
+		t.Errorf("POST activate 999 = %d, want an error", r.Status)
+	}
+}
+
+// TestBrowserModelPage390Spanish: the administrator's page of model
+// versions on a 390 px phone in Spanish: each version a small card whose
+// figures are labelled, nothing past the screen's edge, and "Usar esta
+// versión" puts a version in use.
+func TestBrowserModelPage390Spanish(t *testing.T) {
+	bctx, run := headless(t, 390, 844, 2*time.Minute)
+	e := newEnv(t)
+	withScreener(t, e, nil)
+	e.addStaff(t, "adm1", auth.RoleAdmin, "")
+	admin := e.signIn(t, "adm1", testPassword)
+	decidePairs(t, e, 60)
+	if _, err := e.app.Services.Duplicates.Estimate(context.Background(), e.app.Enroll, auth.System(), e.clk.Now()); err != nil {
+		t.Logf("estimate: %v", err) // refused is a state the page shows too
+	}
+	body, _ := json.Marshal(linkage.DefaultModel())
+	v, err := e.app.Services.Duplicates.Import(context.Background(), auth.System(), body, e.clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserAsSpanish(t, bctx, e, admin)
+	run("open the model page", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/staff/admin/model"), chromedp.WaitVisible(chromedp.CSS("#model-versions")))
+	peek(t, bctx, "model-es.png")
+	noSidewaysScroll(t, bctx, "model page", 390)
+	cellsWithin(t, bctx, "model page", 390)
+	label, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#model-1 td[data-label]"), "::before").content`))
+	if err != nil || !strings.Contains(label, "Creada: ") {
+		t.Errorf("the first figure of version 1 is labelled %s (%v), want 'Creada: '", label, err)
+	}
+	run("use the imported version", chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/staff/admin/model/%d/activate"] button`, v))), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	notice, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(".notice")))
+	if err != nil || !strings.Contains(notice, fmt.Sprintf("La versión %d ya está en uso.", v)) {
+		t.Errorf("after 'Usar esta versión' the notice reads %q (%v)", notice, err)
+	}
+	peek(t, bctx, "model-es-activated.png")
+	if e.app.Services.Duplicates.ModelVersion() != v {
+		t.Errorf("model in use %d, want %d", e.app.Services.Duplicates.ModelVersion(), v)
+	}
+}
