@@ -67,14 +67,7 @@ func EncodeAlphanumeric(text string, level Level) (*image.Gray, error) {
 // first other mask it reads; were none to read (never seen), the standard's
 // choice. The version does not depend on the mask.
 func encode(segs []*goqr.QrSegment, text string, level Level) (*image.Gray, error) {
-	draw := func(mask int) (*image.Gray, error) {
-		code, err := goqr.EncodeSegments(segs, level.ecc(), goqr.MinVersion, goqr.MaxVersion, mask, false)
-		if err != nil {
-			return nil, fmt.Errorf("qr code: %w", err)
-		}
-		return moduleImage(code), nil
-	}
-	best, err := draw(-1)
+	best, err := render(segs, level, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +75,7 @@ func encode(segs []*goqr.QrSegment, text string, level Level) (*image.Gray, erro
 		return best, nil
 	}
 	for mask := range 8 {
-		img, err := draw(mask)
+		img, err := render(segs, level, mask)
 		if err != nil {
 			return nil, err
 		}
@@ -93,15 +86,9 @@ func encode(segs []*goqr.QrSegment, text string, level Level) (*image.Gray, erro
 	return best, nil
 }
 
-// Standard draws text in alphanumeric mode with the mask the standard's
-// penalty picks, not proof-read: for tests that show what proof-reading
-// changes.
-func Standard(text string, level Level) (*image.Gray, error) {
-	seg, err := goqr.MakeAlphanumeric(text)
-	if err != nil {
-		return nil, fmt.Errorf("qr code: %w", err)
-	}
-	code, err := goqr.EncodeSegments([]*goqr.QrSegment{seg}, level.ecc(), goqr.MinVersion, goqr.MaxVersion, -1, false)
+// render draws segs with mask (-1: the one the standard's penalty picks).
+func render(segs []*goqr.QrSegment, level Level, mask int) (*image.Gray, error) {
+	code, err := goqr.EncodeSegments(segs, level.ecc(), goqr.MinVersion, goqr.MaxVersion, mask, false)
 	if err != nil {
 		return nil, fmt.Errorf("qr code: %w", err)
 	}

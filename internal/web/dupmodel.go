@@ -54,9 +54,9 @@ func (s *Server) modelPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		if m.Calibrated {
 			row.Shown = p.T("dup.model.shown_calibrated")
 		}
-		if sc := m.Report.Candidate; sc.Pairs > 0 {
-			row.Found = countOf(p, sc.TP, sc.Same)
-			row.RightWhenFlagged = countOf(p, sc.TP, sc.TP+sc.FP)
+		if held := m.Report.Candidate; held.Pairs > 0 {
+			row.Found = countOf(p, held.TP, held.Same)
+			row.RightWhenFlagged = countOf(p, held.TP, held.TP+held.FP)
 		}
 		switch {
 		case m.Active:
