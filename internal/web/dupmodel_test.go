@@ -67,11 +67,18 @@ func decidePairs(t *testing.T, e *env, n int) {
 // the audit log under their name. Other roles are refused.
 func TestModelPage(t *testing.T) {
 	e := newEnv(t)
-	withScreener(t, e, nil)
 	adm := e.addStaff(t, "adm1", auth.RoleAdmin, "")
 	e.addStaff(t, "sup1", auth.RoleSupervisor, "")
 	admin := e.signIn(t, "adm1", testPassword)
 	super := e.signIn(t, "sup1", testPassword)
+	// A server without duplicate screening has no model to manage.
+	if r := admin.get(t, "/staff/admin/model"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Duplicate screening is off on this server") || strings.Contains(r.Body, "model-estimate") {
+		t.Errorf("model page without screening = %d, want it to say screening is off and offer nothing: %s", r.Status, r.Body)
+	}
+	if r := admin.post(t, "/staff/admin/model/estimate", nil); r.Status != http.StatusNotFound {
+		t.Errorf("POST estimate without screening = %d, want 404", r.Status)
+	}
+	withScreener(t, e, nil)
 	for _, path := range []string{"/staff/admin/model"} {
 		if r := super.get(t, path); r.Status != http.StatusForbidden {
 			t.Errorf("supervisor GET %s = %d, want 403", path, r.Status)
