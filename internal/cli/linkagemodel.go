@@ -35,7 +35,9 @@ func cmdLinkageModel(ctx context.Context, stdio IO, args []string) error {
 			"  activate VERSION  make a stored version active (0: the built-in model)\n"+
 			"  rollback          go back to the version active before the current one\n"+
 			"  import FILE       store a model file as a new version (refused if it does not load)\n"+
-			"Running servers switch to the active version within seconds.")
+			"Running servers switch to the active version within seconds. Administrators can list,\n"+
+			"estimate, activate and roll back on the staff site too: Duplicate detection model\n"+
+			"(/staff/admin/model).")
 	data := addDataFlags(fs, "", true)
 	if err := parseFlags(fs, args); err != nil {
 		return err
