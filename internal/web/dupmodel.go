@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 
@@ -28,6 +29,10 @@ type modelView struct {
 	InUse       string
 	CanRollback bool
 	Rows        []modelRow
+	// Chart sets the percentages the version in use showed on the
+	// decisions it never saw against what supervisors decided.
+	ChartTitle string
+	Chart      template.HTML
 }
 
 // modelPage shows an administrator the duplicate model's versions: what
@@ -63,6 +68,8 @@ func (s *Server) modelPage(w http.ResponseWriter, r *http.Request, c *call) erro
 			row.State = p.T("dup.model.state_active")
 			v.InUse = p.T("dup.model.version", "n", m.Version)
 			v.CanRollback = true
+			v.ChartTitle = p.T("dup.model.chart_title", "n", m.Version)
+			v.Chart = calibrationChart(p, "model-calibration", v.ChartTitle, m.Report.Candidate.Calibration[:])
 		case m.Refused:
 			row.State = p.T("dup.model.state_refused")
 			row.Reason = p.T("dup.model.refused_why", "f1", fmt.Sprintf("%.3f", m.Report.Candidate.F1), "was", fmt.Sprintf("%.3f", m.Report.Previous.F1))

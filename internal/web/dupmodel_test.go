@@ -126,6 +126,10 @@ func TestModelPage(t *testing.T) {
 			t.Errorf("model page after the estimate lacks %q", want)
 		}
 	}
+	// The version in use shows how true its percentages were.
+	if chart := strings.Contains(r.Body, `<figure class="chart-figure" id="model-chart">`); chart == ms[0].Refused {
+		t.Errorf("calibration chart shown %v with version 1 refused %v; want it for the version in use", chart, ms[0].Refused)
+	}
 	if rep.Trained+rep.HeldOut != 120 {
 		t.Errorf("the estimate used %d+%d decisions, want the 120 made", rep.Trained, rep.HeldOut)
 	}
@@ -207,6 +211,13 @@ func TestBrowserModelPage390Spanish(t *testing.T) {
 	if err != nil || !strings.Contains(label, "Creada: ") {
 		t.Errorf("the first figure of version 1 is labelled %s (%v), want 'Creada: '", label, err)
 	}
+	if ms, _ := e.app.Services.Duplicates.Models(context.Background(), auth.System()); len(ms) == 2 && ms[1].Active {
+		// Version 1 in use: its chart fits the phone.
+		right, err := chromedp.Run(bctx, chromedp.Evaluate[float64](`document.querySelector("#model-chart svg").getBoundingClientRect().right`))
+		if err != nil || right > 390 {
+			t.Errorf("the calibration chart ends at %.0f px (%v), want within 390", right, err)
+		}
+	}
 	run("use the imported version", chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/staff/admin/model/%d/activate"] button`, v))), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	notice, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(".notice")))
 	if err != nil || !strings.Contains(notice, fmt.Sprintf("La versión %d ya está en uso.", v)) {
@@ -215,5 +226,36 @@ func TestBrowserModelPage390Spanish(t *testing.T) {
 	peek(t, bctx, "model-es-activated.png")
 	if e.app.Services.Duplicates.ModelVersion() != v {
 		t.Errorf("model in use %d, want %d", e.app.Services.Duplicates.ModelVersion(), v)
+	}
+}
+
+// TestCalibrationChart: each band with pairs is drawn as two bars on one
+// 0–100 % scale, the percentage shown and the share supervisors called one
+// person, each value written as text; empty bands are left out, and no
+// bands at all is no chart.
+func TestCalibrationChart(t *testing.T) {
+	e := newEnv(t)
+	p := &page{c: &call{P: e.app.I18n.Printer("en")}}
+	bands := []linkage.CalibrationBand{
+		{From: 0.5, To: 0.7, Pairs: 0},
+		{From: 0.7, To: 0.9, Pairs: 10, Same: 6, MeanProbability: 0.81},
+		{From: 0.99, To: 1, Pairs: 1, Same: 1, MeanProbability: 0.998},
+	}
+	svg := string(calibrationChart(p, "c", "How true", bands))
+	for _, want := range []string{
+		`role="img"`, `<title id="c-title">How true</title>`,
+		"70–90 %: 10 pairs", "99–100 %: 1 pair", "shown over 99%",
+		`width="44.55%" height="14" fill="#9ca3af"`, "shown 81%",
+		`width="33.00%" height="14" fill="#1d4ed8"`, "same person: 60%",
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %q:\n%s", want, svg)
+		}
+	}
+	if strings.Contains(svg, "50–70") {
+		t.Error("an empty band is drawn")
+	}
+	if got := calibrationChart(p, "c", "none", bands[:1]); got != "" {
+		t.Errorf("no pairs: chart %q, want none", got)
 	}
 }
