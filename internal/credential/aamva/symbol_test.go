@@ -2,6 +2,7 @@ package aamva
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -232,5 +233,27 @@ func TestSymbolECLevel(t *testing.T) {
 	}
 	if level != "5" {
 		t.Errorf("ZXingReader EC Level = %q, want 5", level)
+	}
+}
+
+// TestProofReadCatchesMisdrawnSymbol: a symbol that does not read back as
+// its data is refused, and the error does not quote the data (a person's).
+// The library draws "…!!!\xff00000A" (a single byte text compaction has no
+// code for, between text runs) as "…!!!\xff'AAAAA0"; AAMVA data never holds
+// such a byte, so the data here is built by hand.
+func TestProofReadCatchesMisdrawnSymbol(t *testing.T) {
+	b, err := symbol([]byte("@\n\x1e\rAAAA00000A000000000!!!\xff00000A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.proofRead(); !errors.Is(err, ErrMisdrawn) || strings.Contains(err.Error(), "AAAA") {
+		t.Errorf("proofRead of the misdrawn symbol = %v, want ErrMisdrawn without the data", err)
+	}
+	good, err := NewBarcode(baseRecord(), testOpts)
+	if err != nil {
+		t.Fatalf("NewBarcode(a typical card) = %v", err)
+	}
+	if err := good.proofRead(); err != nil {
+		t.Errorf("proofRead of a typical card's symbol = %v", err)
 	}
 }
