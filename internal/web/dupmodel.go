@@ -96,22 +96,31 @@ func countOf(p *page, k, n int) string {
 // modelNotice says what the last action did; the page shows the figures.
 func modelNotice(p *page, done, version string) string {
 	switch done {
-	case "estimated", "refused", "activated", "rolledback", "few", "loading", "builtin":
+	case "estimated", "refused", "activated", "rolledback", "few", "loading", "builtin", "nothing":
 		return p.T("dup.model.done."+done, "n", version)
 	}
 	return ""
 }
 
 // modelEstimate re-estimates the model from the reviewers' decisions now,
-// as the daily job does.
+// as the daily job does, if there is a decision it has not learned from.
 func (s *Server) modelEstimate(w http.ResponseWriter, r *http.Request, c *call) error {
 	sc := s.svc.Duplicates
 	if sc == nil {
 		return errs.ErrNotFound
 	}
-	rep, err := sc.Estimate(r.Context(), s.svc.Applications, c.Actor, s.svc.Now())
+	// As the daily job: nothing is re-estimated (and no copy stored) when no
+	// supervisor has decided a pair since the newest version was made.
+	rep, ran, err := sc.EstimateIfNew(r.Context(), s.svc.Applications, c.Actor, s.svc.Now())
 	done := "estimated"
 	switch {
+	case err == nil && !ran:
+		done = "nothing"
+		if ms, err := sc.Models(r.Context(), c.Actor); err != nil {
+			return err
+		} else if len(ms) == 0 {
+			done = "few" // no decisions at all
+		}
 	case errors.Is(err, dedup.ErrRefused) && rep.Version > 0:
 		done = "refused"
 	case errors.Is(err, linkage.ErrFewLabels):

@@ -130,6 +130,15 @@ func TestModelPage(t *testing.T) {
 	if chart := strings.Contains(r.Body, `<figure class="chart-figure" id="model-chart">`); chart == ms[0].Refused {
 		t.Errorf("calibration chart shown %v with version 1 refused %v; want it for the version in use", chart, ms[0].Refused)
 	}
+	// Asked again with no new decision: nothing learned, no copy stored.
+	if r := admin.post(t, "/staff/admin/model/estimate", nil); r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "done=nothing") {
+		t.Errorf("POST estimate with no new decision = %d %s, want 303 to done=nothing", r.Status, r.Location)
+	} else if body := admin.get(t, r.Location).Body; !strings.Contains(body, "there is nothing new to learn from") {
+		t.Errorf("the page does not say there was nothing new")
+	}
+	if again, _ := e.app.Services.Duplicates.Models(context.Background(), auth.System()); len(again) != 1 {
+		t.Errorf("%d versions after asking again with no new decision, want 1", len(again))
+	}
 	if rep.Trained+rep.HeldOut != 120 {
 		t.Errorf("the estimate used %d+%d decisions, want the 120 made", rep.Trained, rep.HeldOut)
 	}
