@@ -352,6 +352,9 @@ func auditEvent(at time.Time, by auth.Actor, action string, version int64) audit
 // newest stored model was made (or no model is stored yet); ran is false
 // when there was nothing new. The job leader calls it daily.
 func (s *Screener) EstimateIfNew(ctx context.Context, svc *enroll.Service, by auth.Actor, now time.Time) (rep ModelReport, ran bool, err error) {
+	if err := mayManage(by); err != nil {
+		return rep, false, err
+	}
 	ms, err := s.db.LinkageModels(ctx)
 	if err != nil {
 		return rep, false, err

@@ -260,6 +260,7 @@ func TestModelNeedsAdministrator(t *testing.T) {
 		calls := map[string]error{}
 		_, calls["Models"] = sc.Models(ctx, by)
 		_, calls["Estimate"] = sc.Estimate(ctx, e.app.Enroll, by, now)
+		_, _, calls["EstimateIfNew"] = sc.EstimateIfNew(ctx, e.app.Enroll, by, now)
 		_, calls["CalibrateActive"] = sc.CalibrateActive(ctx, e.app.Enroll, by, now)
 		_, calls["Import"] = sc.Import(ctx, by, body, now)
 		calls["Activate"] = sc.Activate(ctx, by, 0, now)

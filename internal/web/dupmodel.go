@@ -94,10 +94,15 @@ func countOf(p *page, k, n int) string {
 }
 
 // modelNotice says what the last action did; the page shows the figures.
+// Only the known outcomes and a version number are taken from the link.
 func modelNotice(p *page, done, version string) string {
+	v, err := strconv.ParseInt(version, 10, 64)
+	if err != nil || v < 0 {
+		return ""
+	}
 	switch done {
 	case "estimated", "refused", "activated", "rolledback", "few", "loading", "builtin", "nothing":
-		return p.T("dup.model.done."+done, "n", version)
+		return p.T("dup.model.done."+done, "n", v)
 	}
 	return ""
 }

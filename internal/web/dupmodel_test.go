@@ -186,6 +186,10 @@ func TestModelPage(t *testing.T) {
 	if activations < 2 {
 		t.Errorf("%d model activations audited under the administrator, want the activation and the rollback", activations)
 	}
+	// A link cannot make the page announce what did not happen.
+	if body := admin.get(t, "/staff/admin/model?done=activated&v=<b>7</b>").Body; strings.Contains(body, "is now in use.") {
+		t.Error("a notice was shown for a version number that is not one")
+	}
 	// A version that does not exist is an error page, not a change.
 	if r = admin.post(t, "/staff/admin/model/999/activate", nil); r.Status < 400 {
 		t.Errorf("POST activate 999 = %d, want an error", r.Status)
