@@ -4,38 +4,20 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	goqr "github.com/piglig/go-qr"
+
+	"github.com/cityid/cityid/internal/zxingtest"
 )
 
-// zxingRead decodes img, enlarged k times, with zxing-cpp's command-line
-// reader, skipping the test where it is not installed.
+// zxingRead decodes img, enlarged k times, with zxing-cpp's reader.
 func zxingRead(t *testing.T, img *image.Gray, k int) string {
 	t.Helper()
-	const reader = "/usr/bin/ZXingReader"
-	if _, err := os.Stat(reader); err != nil {
-		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", reader, err)
-	}
-	path := filepath.Join(t.TempDir(), "qr.png")
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, Scale(img, k)); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(reader, "-format", "QRCode", "-bytes", path).Output()
-	if err != nil {
-		t.Fatalf("ZXingReader: %v", err)
-	}
-	return string(out)
+	return string(zxingtest.Read(t, Scale(img, k), "QRCode"))
 }
 
 // base45 is a pseudo-random string over the Base45 alphabet. It is harder on

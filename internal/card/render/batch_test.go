@@ -26,6 +26,7 @@ import (
 	"github.com/cityid/cityid/internal/credential/claim169"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/zxingtest"
 )
 
 var (
@@ -156,8 +157,8 @@ var _ io.Writer = (*countWriter)(nil)
 // exact signed payload, the QR versions and the printed QR size. The batch
 // is CITYID_QR_BATCH cards (default 20).
 func TestQRBatchDecodes(t *testing.T) {
-	if _, err := os.Stat(zxing); err != nil {
-		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", zxing, err)
+	if _, err := os.Stat(zxingtest.Reader); err != nil {
+		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", zxingtest.Reader, err)
 	}
 	n := 20
 	if v := os.Getenv("CITYID_QR_BATCH"); v != "" {
@@ -201,7 +202,7 @@ func TestQRBatchDecodes(t *testing.T) {
 					continue
 				}
 				os.WriteFile(path, buf.Bytes(), 0o600)
-				out, _ := exec.Command(zxing, "-format", "QRCode", "-bytes", path).Output()
+				out, _ := exec.Command(zxingtest.Reader, "-format", "QRCode", "-bytes", path).Output()
 				os.Remove(path)
 				m := c.QR.Bounds().Dx()
 				k := modulePx(m, min(qrMaxSide, HeightMM-0.3-(1.0+float64(c.PDF417.Bounds().Dy())/pxPerMM+0.2)))

@@ -13,7 +13,6 @@ import (
 	"image/png"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/cityid/cityid/internal/credential/cose"
 	"github.com/cityid/cityid/internal/credential/signing"
 	"github.com/cityid/cityid/internal/person"
+	"github.com/cityid/cityid/internal/zxingtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata/")
@@ -254,28 +254,6 @@ func TestPDFStructure(t *testing.T) {
 	}
 }
 
-const zxing = "/usr/bin/ZXingReader"
-
-func zxingRead(t *testing.T, img image.Image, format string) []byte {
-	t.Helper()
-	if _, err := os.Stat(zxing); err != nil {
-		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", zxing, err)
-	}
-	path := filepath.Join(t.TempDir(), "side.png")
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(zxing, "-format", format, "-bytes", path).Output()
-	if err != nil {
-		t.Fatalf("ZXingReader -format %s: %v", format, err)
-	}
-	return out
-}
-
 // TestBackDecodes reads both barcodes off the 300-dpi back image with an
 // independent decoder, as a verifier's scanner would.
 func TestBackDecodes(t *testing.T) {
@@ -287,7 +265,7 @@ func TestBackDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("QR", func(t *testing.T) {
-		got := string(zxingRead(t, back, "QRCode"))
+		got := string(zxingtest.Read(t, back, "QRCode"))
 		if got != payload {
 			t.Fatalf("ZXingReader read %d characters, want the %d-character payload", len(got), len(payload))
 		}
@@ -301,7 +279,7 @@ func TestBackDecodes(t *testing.T) {
 		}
 	})
 	t.Run("PDF417", func(t *testing.T) {
-		rec, err := aamva.Parse(zxingRead(t, back, "PDF417"))
+		rec, err := aamva.Parse(zxingtest.Read(t, back, "PDF417"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,17 +8,15 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
-	"image/png"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
 	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/cityid/cityid/internal/zxingtest"
 )
 
 // portrait draws a deterministic 600x800 photo-like portrait: a lit backdrop,
@@ -150,33 +148,10 @@ func TestQRCodeDecodesWithIndependentReaders(t *testing.T) {
 		}
 	})
 	t.Run("ZXingReader", func(t *testing.T) {
-		if out := zxingRead(t, scaled); out != payload {
+		if out := string(zxingtest.Read(t, scaled, "QRCode")); out != payload {
 			t.Errorf("ZXingReader read %q, want %q", out, payload)
 		}
 	})
-}
-
-// zxingRead decodes img with zxing-cpp's command-line reader, skipping the
-// test where it is not installed.
-func zxingRead(t *testing.T, img image.Image) string {
-	t.Helper()
-	const reader = "/usr/bin/ZXingReader"
-	if _, err := os.Stat(reader); err != nil {
-		t.Skipf("%s is absent (Debian package zxing-cpp-tools): %v", reader, err)
-	}
-	path := filepath.Join(t.TempDir(), "qr.png")
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(reader, "-format", "QRCode", "-bytes", path).Output()
-	if err != nil {
-		t.Fatalf("ZXingReader: %v", err)
-	}
-	return string(out)
 }
 
 func TestQRCodeRejectsOversized(t *testing.T) {
