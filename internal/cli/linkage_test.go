@@ -366,6 +366,61 @@ func TestLinkageExplainCommand(t *testing.T) {
 		}
 	}
 
+	// Bloom mode: the trace follows the run that compares encodings only
+	// (same key, same pairs, same probabilities) and shows the values and
+	// keys it read from the file.
+	keyFile := filepath.Join(dir, "key.hex")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("5a", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bloomPairs := filepath.Join(dir, "bloom.csv")
+	if code, _, errOut := runCLI("linkage", "--mode", "bloom", "--key-file", keyFile, "--out", bloomPairs, file); code != 0 {
+		t.Fatalf("linkage --mode bloom exit = %d; stderr:\n%s", code, errOut)
+	}
+	if raw, err = os.ReadFile(bloomPairs); err != nil {
+		t.Fatal(err)
+	}
+	args = []string{"linkage", "explain", "--mode", "bloom", "--key-file", keyFile, "--json", file}
+	bloomLinked := map[[2]string]string{}
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		bloomLinked[[2]string{f[0], f[1]}] = f[2]
+		if i < 3 {
+			args = append(args, f[0], f[1])
+		}
+	}
+	code, out, errOut = runCLI(args...)
+	if code != 0 {
+		t.Fatalf("explain --mode bloom exit = %d; stderr:\n%s", code, errOut)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var tr struct {
+			L     string `json:"id_l"`
+			R     string `json:"id_r"`
+			Final float64
+			Keys  []struct {
+				Key, Kind string
+				Size      int
+			}
+			Explanation struct {
+				Fields []struct{ Field, Left, Right string }
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &tr); err != nil {
+			t.Fatalf("explain --mode bloom line %q: %v", line, err)
+		}
+		want, _ := strconv.ParseFloat(bloomLinked[[2]string{tr.L, tr.R}], 64)
+		if fmt.Sprintf("%.6f", tr.Final) != fmt.Sprintf("%.6f", want) {
+			t.Errorf("Bloom pair %s/%s: trace says %.6f, the Bloom run wrote %.6f", tr.L, tr.R, tr.Final, want)
+		}
+		if len(tr.Keys) == 0 || tr.Keys[0].Kind == "" || tr.Keys[0].Size < 2 {
+			t.Errorf("Bloom pair %s/%s: keys %+v, want named keys with their block sizes", tr.L, tr.R, tr.Keys)
+		}
+		if len(tr.Explanation.Fields) == 0 || tr.Explanation.Fields[0].Left == "" {
+			t.Errorf("Bloom pair %s/%s: explanation %+v, want the values read from the file", tr.L, tr.R, tr.Explanation)
+		}
+	}
+
 	// A CSV file with its truth in a column.
 	csvFile := filepath.Join(dir, "people.csv")
 	rows := "id,first,last,dob,person\n1,Ana,Rivera,1990-02-03,p1\n2,Ana,Rivera Torres,1990-02-03,p1\n3,Luis,Rivera,1962-07-30,p2\n"

@@ -21,9 +21,12 @@ func cmdLinkageExplain(ctx context.Context, stdio IO, args []string) error {
 			"two share (and how many records hold each; a block over the cap is skipped), the\n"+
 			"comparison field by field under the model the run trained, and the pair's probability\n"+
 			"after each step: compared, household moves, a record linked to two people, output.\n"+
-			"Plaintext only. Example:\n"+
+			"--mode bloom compares the keyed encodings as 'cityid linkage --mode bloom' does and\n"+
+			"shows the plaintext it read from FILE beside them. Example:\n"+
 			"  cityid linkage explain --format febrl city.febrl.csv rec-32490-org rec-32488-org")
 	format := fs.String("format", "febrl", "input format: febrl or csv (needs --map)")
+	mode := fs.String("mode", "plain", "as for 'cityid linkage': plain or bloom")
+	keyFile := fs.String("key-file", "", "bloom: as for 'cityid linkage'")
 	mapping := fs.String("map", "", "csv: field=column list, e.g. id=unique_id,given_name=first,surname=last,date_of_birth=dob")
 	transitive := fs.Bool("transitive", true, "as for 'cityid linkage'")
 	moves := fs.Bool("household-moves", true, "as for 'cityid linkage'")
@@ -69,7 +72,17 @@ func cmdLinkageExplain(ctx context.Context, stdio IO, args []string) error {
 		}
 		want = append(want, pair)
 	}
-	opt := linkage.Options{Workers: *workers, Transitive: *transitive, SkipHouseholdMoves: !*moves, Progress: linkageProgress(stdio.Err)}
+	md, ok := linkage.ParseMode(*mode)
+	if !ok {
+		fmt.Fprintf(stdio.Err, "cityid linkage explain: unknown --mode %q (plain or bloom)\n", *mode)
+		return errUsage
+	}
+	opt := linkage.Options{Mode: md, Workers: *workers, Transitive: *transitive, SkipHouseholdMoves: !*moves, Progress: linkageProgress(stdio.Err)}
+	if md == linkage.ModeBloom {
+		if opt.Key, err = encodingKey(*keyFile); err != nil {
+			return err
+		}
+	}
 	_, traces, err := linkage.Trace(ctx, recs, opt, want)
 	if err != nil {
 		return fmt.Errorf("linking: %w", err)

@@ -2,6 +2,8 @@ package linkage
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,17 +73,26 @@ var keyKinds = map[string]string{
 type tracer struct {
 	recs   []Record
 	traces []PairTrace
+	// hash turns a key name into the key a batch's entries hold: fnv64 in
+	// plain mode, the keyed hash in Bloom mode.
+	hash func(string) uint64
 }
 
 // Trace deduplicates recs as Dedup does (same options, same result) and
-// follows the pairs of record indexes in want through the run. Plaintext
-// only: in Bloom mode the blocking keys are keyed hashes with nothing to
-// show.
+// follows the pairs of record indexes in want through the run. In Bloom
+// mode the run compares encodings only, as it does without a trace; the
+// trace names the keys and values from recs, which whoever runs it holds in
+// plaintext anyway.
 func Trace(ctx context.Context, recs []Record, opt Options, want [][2]int) (*Result, []PairTrace, error) {
+	tr := &tracer{recs: recs, hash: fnv64}
 	if opt.Mode == ModeBloom {
-		return nil, nil, fmt.Errorf("linkage: trace: %w (plaintext only)", ErrMode)
+		e, err := NewEncoder(opt.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("linkage: trace: %w", err)
+		}
+		h := &keyedHasher{mac: hmac.New(sha256.New, e.key)}
+		tr.hash = func(k string) uint64 { return h.sum("k", k) }
 	}
-	tr := &tracer{recs: recs}
 	for _, w := range want {
 		i, j := min(w[0], w[1]), max(w[0], w[1])
 		if i < 0 || j >= len(recs) || i == j {
@@ -102,7 +113,7 @@ func Trace(ctx context.Context, recs []Record, opt Options, want [][2]int) (*Res
 func (tr *tracer) keyNames(b *batch, i int) []string {
 	p := prepare(&tr.recs[i], b.sc.nick)
 	keys := blockKeys(p, b.sc.nick)
-	if !b.opt.SkipHouseholdMoves {
+	if !b.opt.SkipHouseholdMoves && b.opt.Mode != ModeBloom {
 		keys = append(keys, dateInitialKeyNames(p)...)
 	}
 	return keys
@@ -121,7 +132,7 @@ func (tr *tracer) blocking(b *batch) {
 		for _, k := range tr.keyNames(b, pt.Left) {
 			if slices.Contains(theirs, k) && !slices.ContainsFunc(pt.Keys, func(s SharedKey) bool { return s.Key == k }) {
 				pt.Keys = append(pt.Keys, SharedKey{Key: k, Kind: keyKinds[k[:strings.IndexByte(k, '|')]]})
-				sizes[fnv64(k)] = 0
+				sizes[tr.hash(k)] = 0
 			}
 		}
 		pt.Candidate = firstShared(b.kept.blocksOf(pt.Left), b.kept.blocksOf(pt.Right)) >= 0
@@ -133,7 +144,7 @@ func (tr *tracer) blocking(b *batch) {
 				for _, k := range tr.keyNames(b, side.i) {
 					if !slices.ContainsFunc(*side.keys, func(s SharedKey) bool { return s.Key == k }) {
 						*side.keys = append(*side.keys, SharedKey{Key: k, Kind: keyKinds[k[:strings.IndexByte(k, '|')]]})
-						sizes[fnv64(k)] = 0
+						sizes[tr.hash(k)] = 0
 					}
 				}
 			}
@@ -152,7 +163,7 @@ func (tr *tracer) blocking(b *batch) {
 		for _, keys := range [][]SharedKey{pt.Keys, pt.LeftKeys, pt.RightKeys} {
 			for s := range keys {
 				k := &keys[s]
-				k.Size = sizes[fnv64(k.Key)]
+				k.Size = sizes[tr.hash(k.Key)]
 				k.Oversized = k.Size > b.opt.MaxBlock
 			}
 		}
@@ -167,6 +178,17 @@ func (tr *tracer) explain(b *batch) {
 	for t := range tr.traces {
 		pt := &tr.traces[t]
 		pt.Explanation = b.sc.explain(&b.entries[pt.Left], &b.entries[pt.Right], b.opt.Thresholds)
+		if b.opt.Mode == ModeBloom { // the encodings hold no values to show
+			l, r := prepare(&tr.recs[pt.Left], b.sc.nick), prepare(&tr.recs[pt.Right], b.sc.nick)
+			for i := range pt.Explanation.Fields {
+				fs := &pt.Explanation.Fields[i]
+				for f := Field(0); f < numFields; f++ {
+					if f.String() == fs.Field {
+						fs.Left, fs.Right = l.display(f), r.display(f)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -10,10 +10,23 @@ import (
 // TestTraceFollowsTheRun checks that following pairs does not change the
 // run (Trace gives Dedup's pairs) and that each step it reports is what the
 // run did: a pair linked in the output has its probability there; a pair
-// added only because others imply it was not linked before that step.
+// added only because others imply it was not linked before that step. In
+// Bloom mode too: the trace's blocking keys are the run's keyed ones, named.
 func TestTraceFollowsTheRun(t *testing.T) {
 	recs, _ := generatedCity(t, 3000, 3)
-	opt := Options{Transitive: true, Seed: 1, Workers: 2}
+	t.Run("plain", func(t *testing.T) { traceFollowsRun(t, recs, Options{Transitive: true, Seed: 1, Workers: 2}) })
+	t.Run("bloom", func(t *testing.T) {
+		traceFollowsRun(t, recs, Options{Mode: ModeBloom, Key: testKey(), Transitive: true, Seed: 1, Workers: 2})
+	})
+	if _, _, err := Trace(context.Background(), recs, Options{Seed: 1}, [][2]int{{1, 1}}); err == nil {
+		t.Error("Trace of a record with itself: no error")
+	}
+	if _, _, err := Trace(context.Background(), recs, Options{Mode: ModeBloom, Key: []byte("short")}, [][2]int{{0, 1}}); !errors.Is(err, ErrShortKey) {
+		t.Errorf("Trace in Bloom mode with a short key: err %v, want ErrShortKey", err)
+	}
+}
+
+func traceFollowsRun(t *testing.T, recs []Record, opt Options) {
 	want, err := Dedup(context.Background(), recs, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -74,13 +87,6 @@ func TestTraceFollowsTheRun(t *testing.T) {
 		}
 	}
 	t.Logf("%d pairs followed, %d linked only as implied by others", len(traces), implied)
-
-	if _, _, err := Trace(context.Background(), recs, opt, [][2]int{{1, 1}}); err == nil {
-		t.Error("Trace of a record with itself: no error")
-	}
-	if _, _, err := Trace(context.Background(), recs, Options{Mode: ModeBloom, Key: testKey()}, [][2]int{{0, 1}}); !errors.Is(err, ErrMode) {
-		t.Errorf("Trace in Bloom mode: err %v, want ErrMode", err)
-	}
 }
 
 // TestEmailLocalPartBlocks: two forms whose only shared key is the e-mail
