@@ -66,8 +66,18 @@ type Encoding struct {
 	// than the date's filter, whose bits are the same digit-with-place
 	// grams under the same key. DateImpossible marks a date that is no
 	// date (month 13, year 2603): certainly mistyped.
-	DateDigits     []uint16 `json:"dd,omitempty"`
-	DateImpossible bool     `json:"di,omitempty"`
+	// GivenRest are keyed hashes of each given name after the first, and
+	// of it with one letter left out; GivenRestInitials of the first
+	// letter of each such name of two letters or more, GivenRestLetters of
+	// each that is a single letter ("María J."). Two compound names that
+	// share the first part and nothing a typo, a nickname or an initial
+	// explains are two names, as in plain mode (compareGiven): twins
+	// "Jean-Claude" and "Jean-Rony".
+	GivenRest         []uint64 `json:"gr,omitempty"`
+	GivenRestInitials []uint64 `json:"gri,omitempty"`
+	GivenRestLetters  []uint64 `json:"grl,omitempty"`
+	DateDigits        []uint16 `json:"dd,omitempty"`
+	DateImpossible    bool     `json:"di,omitempty"`
 }
 
 // Encoder turns Records into Encodings under one secret key (from the vault).
@@ -137,6 +147,9 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 				enc.GivenConsonants = h.sum("gc", consonantKey(t))
 			}
 			enc.GivenTokens = append(enc.GivenTokens, toks...)
+			if i > 0 {
+				enc.givenRest(h, t)
+			}
 		}
 	}
 	if len(p.surSp) > 0 {
@@ -168,6 +181,30 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 		enc.Keys = append(enc.Keys, h.sum("k", k))
 	}
 	return enc
+}
+
+// givenRest adds a given name after the first to GivenRest and its
+// initial to GivenRestInitials or GivenRestLetters.
+func (enc *Encoding) givenRest(h *keyedHasher, t string) {
+	rs := []rune(t)
+	if len(rs) == 1 {
+		enc.GivenRestLetters = append(enc.GivenRestLetters, h.sum("gi", t))
+		return
+	}
+	enc.GivenRestInitials = append(enc.GivenRestInitials, h.sum("gi", string(rs[0])))
+	enc.GivenRest = append(enc.GivenRest, h.sum("gr", t))
+	for i := range rs {
+		enc.GivenRest = append(enc.GivenRest, h.sum("gr", string(rs[:i])+string(rs[i+1:])))
+	}
+}
+
+// restAlike reports whether the given names after the first of a and b
+// could be one name: one letter apart (each with a letter left out shares
+// a hash: a typo, a letter added or dropped) or one the initial of the
+// other (restAgrees in plain mode; nicknames are GivenTokens').
+func restAlike(a, b *Encoding) bool {
+	return shareAny(a.GivenRest, b.GivenRest) || shareAny(a.GivenRestLetters, b.GivenRestInitials) ||
+		shareAny(b.GivenRestLetters, a.GivenRestInitials) || shareAny(a.GivenRestLetters, b.GivenRestLetters)
 }
 
 // dateDigits digests each digit of a date with its place, then each two
@@ -365,13 +402,27 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 			return skelLevel(a.Skel[0], b.Skel[0])
 		}
 		if ra, rb := a.GivenTokens[min(len(a.GivenFirst), len(a.GivenTokens)):], b.GivenTokens[min(len(b.GivenFirst), len(b.GivenTokens)):]; len(ra) > 0 && len(rb) > 0 &&
-			shareAny(a.GivenFirst, b.GivenFirst) && !shareAny(ra, rb) && Dice(fa[:], fb[:]) < strongDice {
-			return Weak // "María José" and "María Fernanda": siblings share the first part
+			shareAny(a.GivenFirst, b.GivenFirst) && !shareAny(ra, rb) {
+			// "María José" and "María Fernanda": sisters, brothers and
+			// twins share the first part; one person does not change
+			// the second.
+			hasRest := func(e *Encoding) bool { return len(e.GivenRest)+len(e.GivenRestLetters) > 0 }
+			switch {
+			case hasRest(a) && hasRest(b) && !restAlike(a, b):
+				return Different
+			case hasRest(a) && hasRest(b):
+				return Strong // "María Jose" and "María Josr", "María J."
+			case Dice(fa[:], fb[:]) < strongDice:
+				return Weak // encodings made before GivenRest
+			}
 		}
 		if shareAny(a.GivenFirst, b.GivenFirst) ||
 			(len(a.GivenFirst) == len(a.GivenTokens) && shareAny(a.GivenFirst, b.GivenTokens)) ||
 			(len(b.GivenFirst) == len(b.GivenTokens) && shareAny(b.GivenFirst, a.GivenTokens)) {
 			return Strong // same first name or nickname; or a single name found among the other's
+		}
+		if len(a.GivenExact) > 1 && len(a.GivenExact) == len(b.GivenExact) && !slices.ContainsFunc(a.GivenExact, func(x uint64) bool { return !slices.Contains(b.GivenExact, x) }) {
+			return Strong // the same names in another order: "José María", "María José"
 		}
 		if l := diceLevel(fa, fb, strongDice, weakDice); l != Different {
 			return l
