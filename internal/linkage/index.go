@@ -382,12 +382,53 @@ func (ix *Index) priors(sc *scorer) {
 func (ix *Index) screen(e *entry) ([]Candidate, int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	return ix.screenLocked(e, ix.opt.Thresholds.Review, -1)
+}
+
+// IDs returns the residents' ids, in no particular order.
+func (ix *Index) IDs() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.slot))
+	for id := range ix.slot {
+		out = append(out, id)
+	}
+	return out
+}
+
+// ScreenResident screens resident id against the others as an application
+// would be, returning the candidates at or above floor (a probability, say
+// AutoClear: the pairs under Review that screening counts but does not
+// show). It reads only the index. ErrUnknownID when id is not a resident.
+func (ix *Index) ScreenResident(id string, floor float64) ([]Candidate, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s, ok := ix.slot[id]
+	if !ok {
+		return nil, fmt.Errorf("ScreenResident %q: %w", id, ErrUnknownID)
+	}
+	e := ix.entries[s]
+	if e.keys == nil && e.pk != "" { // packed without its keys (removeLocked)
+		var arr [maxPackedStrings]string
+		p := unpack(e.pk, &arr)
+		e.keys = preparedEntry(&p, ix.sc.nick).keys
+	}
+	out, _ := ix.screenLocked(&e, floor, s)
+	return out, nil
+}
+
+// screenLocked screens e, keeping candidates at or above the probability
+// floor; self (a slot, or -1) is never one. The caller holds ix.mu.
+func (ix *Index) screenLocked(e *entry, floor float64, self int32) ([]Candidate, int) {
 	sc := *ix.sc
 	sc.buf = new(unpackBuf)
 	ix.priors(&sc)
 	maxBlock := ix.opt.maxBlockFor(len(ix.slot))
-	threshold := logit2(ix.opt.Thresholds.Review)
+	threshold := logit2(floor)
 	seen := make(map[int32]struct{}, 64)
+	if self >= 0 {
+		seen[self] = struct{}{}
+	}
 	var out []Candidate
 	var scratch [1]int32
 	compare := func(p []int32) {

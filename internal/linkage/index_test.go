@@ -253,3 +253,61 @@ func TestSwappedBirthDateWeighsAsAgreement(t *testing.T) {
 			swapTotal, swapDate, typoTotal, typoDate)
 	}
 }
+
+// TestScreenResident: a resident screened against the others from the
+// index alone gives what screening its record as an application gives
+// (without itself), plus the pairs under the review threshold down to the
+// floor asked — the band spot checks are drawn from.
+func TestScreenResident(t *testing.T) {
+	ix, people, g := loadIndex(t, Options{}, 3000)
+	dups := make([]person.Person, 60)
+	for i := range dups {
+		dups[i] = g.Duplicate(people[i])
+		ix.Add(fmt.Sprintf("d%d", i), FromPerson("", dups[i]))
+	}
+	below, originals := 0, 0
+	for i := range dups {
+		id := fmt.Sprintf("d%d", i)
+		got, err := ix.ScreenResident(id, DefaultAutoClear)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := map[string]float64{}
+		for _, c := range got {
+			if c.ID == id {
+				t.Fatalf("%s screened against itself", id)
+			}
+			if c.Probability < DefaultAutoClear {
+				t.Errorf("%s: candidate %s at %.3f, under the floor", id, c.ID, c.Probability)
+			}
+			if c.Probability < DefaultReview {
+				below++
+			}
+			at[c.ID] = c.Probability
+		}
+		for _, c := range ix.Screen(FromPerson("", dups[i])) {
+			if c.ID == id {
+				continue
+			}
+			if p, ok := at[c.ID]; !ok || p != c.Probability {
+				t.Errorf("%s: screening its record flags %s at %.4f; screening the resident gave %.4f (found %v)", id, c.ID, c.Probability, p, ok)
+			}
+		}
+		if _, ok := at[fmt.Sprintf("r%d", i)]; ok {
+			originals++
+		}
+	}
+	if below == 0 {
+		t.Error("no candidate under the review threshold in 60 residents' screening: the band is empty")
+	}
+	if originals < 54 {
+		t.Errorf("the original among a second form's candidates %d/60 times, want ≥ 54", originals)
+	}
+	t.Logf("originals found %d/60; %d candidates under the review threshold", originals, below)
+	if _, err := ix.ScreenResident("nobody", DefaultAutoClear); !errors.Is(err, ErrUnknownID) {
+		t.Errorf("ScreenResident(unknown) error %v, want ErrUnknownID", err)
+	}
+	if n := len(ix.IDs()); n != 3060 {
+		t.Errorf("IDs() gave %d, want 3060", n)
+	}
+}

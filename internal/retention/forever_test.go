@@ -18,7 +18,7 @@ import (
 // personalTables hold personal data or link records to a person; after
 // every retention period has passed they must all be empty.
 var personalTables = []string{"persons", "applications", "cards", "match_encodings", "preapplications", "appointments",
-	"waitlist", "lottery_entries", "tickets", "ticket_counters", "duplicate_candidates", "distinct_people"}
+	"waitlist", "lottery_entries", "tickets", "ticket_counters", "duplicate_candidates", "distinct_people", "pair_decisions", "spot_checks"}
 
 // TestNothingKeptForever runs a demo city (intake, review, cards issued,
 // printed, handed over and left uncollected, pre-applications, bookings,
@@ -43,12 +43,13 @@ func TestNothingKeptForever(t *testing.T) {
 					t.Fatalf("demo city lacks a class of record: %+v", lc)
 				}
 				t.Logf("demo city %+v in %s", lc, time.Since(t0))
+				spotChecks(t, e)
 				t0 = time.Now()
 				pol := PolicyFrom(config.Default().Retention)
 				pol.NoList = noList
 				eng := e.engine(t, pol, Options{})
 				before := e.counts(t)
-				for _, tb := range []string{"persons", "cards", "preapplications", "appointments", "waitlist", "lottery_entries", "tickets"} {
+				for _, tb := range []string{"persons", "cards", "preapplications", "appointments", "waitlist", "lottery_entries", "tickets", "spot_checks"} {
 					if before[tb] == 0 {
 						t.Fatalf("demo city has no %s rows: %v", tb, before)
 					}
@@ -76,6 +77,27 @@ func TestNothingKeptForever(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// spotChecks draws spot checks of the duplicate model between some of the
+// city's applications, as an administrator would (the demo makes none):
+// they name two applications each and must go with either.
+func spotChecks(t *testing.T, e *env) {
+	t.Helper()
+	var ids []string
+	if err := e.app.DB.EachApplication(ctx, enroll.ScreenedStatuses(), func(r enroll.Record, _ []byte) error {
+		ids = append(ids, r.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var cs []store.SpotCheck
+	for i := 0; i+1 < len(ids) && i < 20; i += 2 {
+		cs = append(cs, store.SpotCheck{ApplicationID: ids[i], CandidateID: ids[i+1], Probability: 0.6, BandPairs: 1, DrawnBy: "stf_admin", DrawnAt: e.clock.Now()})
+	}
+	if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error { return tx.InsertSpotChecks(ctx, cs) }); err != nil {
+		t.Fatal(err)
 	}
 }
 

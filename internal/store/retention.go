@@ -279,6 +279,7 @@ func (tx *Tx) ErasePersons(ctx context.Context, personIDs []string) (Erased, err
 		{"DELETE FROM distinct_people WHERE first_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR second_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR first_id IN " + in + " OR second_id IN " + in, nil},
 		{"DELETE FROM duplicate_candidates WHERE application_id IN (SELECT id FROM applications WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM pair_decisions WHERE application_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR candidate_id IN (SELECT id FROM applications WHERE person_id IN " + in + ")", nil},
+		{"DELETE FROM spot_checks WHERE application_id IN (SELECT id FROM applications WHERE person_id IN " + in + ") OR candidate_id IN (SELECT id FROM applications WHERE person_id IN " + in + ")", nil},
 		{"DELETE FROM applications WHERE person_id IN " + in, &e.Applications},
 		{"UPDATE slots SET booked = booked - (SELECT COUNT(*) FROM appointments a WHERE a.slot_id = slots.id AND a.status = 'booked' AND a.preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + ")) " +
 			"WHERE id IN (SELECT slot_id FROM appointments WHERE status = 'booked' AND preapp_id IN (SELECT id FROM preapplications WHERE person_id IN " + in + "))", nil},

@@ -33,6 +33,9 @@ type modelView struct {
 	// decisions it never saw against what supervisors decided.
 	ChartTitle string
 	Chart      template.HTML
+	// Spot checks: pairs drawn from those screening does not flag.
+	SpotOpen, SpotDecided, SpotSame int
+	SpotSummary, SpotHow, SpotDraw  string
 }
 
 // modelPage shows an administrator the duplicate model's versions: what
@@ -80,6 +83,15 @@ func (s *Server) modelPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	_, rep, err := sc.SpotChecks(r.Context(), c.Actor, true)
+	if err != nil {
+		return err
+	}
+	lk := s.svc.Settings.Linkage
+	v.SpotOpen, v.SpotDecided, v.SpotSame = rep.Open, rep.Decided, rep.Same
+	v.SpotSummary = spotSummary(p, rep, lk.AutoClear, lk.Review)
+	v.SpotHow = p.T("dup.model.spot.how", "from", fmt.Sprintf("%.0f", 100*lk.AutoClear), "to", fmt.Sprintf("%.0f", 100*lk.Review))
+	v.SpotDraw = p.T("dup.model.spot.draw", "n", dedup.SpotCheckPairs)
 	p.Notice = modelNotice(p, r.URL.Query().Get("done"), r.URL.Query().Get("v"))
 	p.Data = v
 	return s.views.render(w, http.StatusOK, "model", "layout", p)
@@ -101,7 +113,7 @@ func modelNotice(p *page, done, version string) string {
 		return ""
 	}
 	switch done {
-	case "estimated", "refused", "activated", "rolledback", "few", "loading", "builtin", "nothing":
+	case "estimated", "refused", "activated", "rolledback", "few", "loading", "builtin", "nothing", "drawn", "drawnnone":
 		return p.T("dup.model.done."+done, "n", v)
 	}
 	return ""

@@ -125,7 +125,7 @@ func (p *page) Nav() []navLink {
 	}
 	if a.Can(roleReview...) {
 		links = append(links, navLink{"/staff/queue", p.T("web.nav.queue")}, navLink{"/staff/search", p.T("search.title")},
-			navLink{"/staff/cards", p.T("cards_web.nav")})
+			navLink{"/staff/cards", p.T("cards_web.nav")}, navLink{"/staff/spot-checks", p.T("spot.title")})
 	}
 	if a.Can(roleAdmin...) {
 		links = append(links, navLink{"/staff/admin/sites", p.T("web.nav.sites")}, navLink{"/staff/admin/staff", p.T("web.nav.staff")},

@@ -146,6 +146,10 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/same", staff(s.duplicateDecision(true), roleReview...))
 	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/distinct", staff(s.duplicateDecision(false), roleReview...))
 	pages.Handle("POST /staff/applications/{id}/duplicates/{candidate}/replace", staff(s.duplicateReplace, roleReview...))
+	pages.Handle("GET /staff/spot-checks", staff(s.spotChecksPage, roleReview...))
+	pages.Handle("GET /staff/spot-checks/{a}/{b}", staff(s.spotCheckPage, roleReview...))
+	pages.Handle("POST /staff/spot-checks/{a}/{b}/same", staff(s.spotDecision(true), roleReview...))
+	pages.Handle("POST /staff/spot-checks/{a}/{b}/distinct", staff(s.spotDecision(false), roleReview...))
 	pages.Handle("POST /staff/applications/{id}/approve", staff(s.approve, roleReview...))
 	pages.Handle("POST /staff/applications/{id}/reject", staff(s.reject, roleReview...))
 
@@ -188,6 +192,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	pages.Handle("GET /staff/admin/model", staff(s.modelPage, roleAdmin...))
 	pages.Handle("POST /staff/admin/model/estimate", staff(s.modelEstimate, roleAdmin...))
 	pages.Handle("POST /staff/admin/model/rollback", staff(s.modelRollback, roleAdmin...))
+	pages.Handle("POST /staff/admin/model/spot-checks", staff(s.modelSpotDraw, roleAdmin...))
 	pages.Handle("POST /staff/admin/model/{version}/activate", staff(s.modelActivate, roleAdmin...))
 
 	// Browser pages: cross-origin POSTs are refused (Sec-Fetch-Site /
