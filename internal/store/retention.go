@@ -368,6 +368,12 @@ func (tx *Tx) ReducePerson(ctx context.Context, personID string, encoding []byte
 	}
 	n, _ := res.RowsAffected()
 	e.Applications = int(n)
+	// A spot check not yet decided cannot be any more: its record has no
+	// personal data to look at. Decided ones stay (ids only) until erasure.
+	if _, err := tx.exec(ctx, "DELETE FROM spot_checks WHERE same IS NULL AND (application_id IN (SELECT id FROM applications WHERE person_id = ?) OR candidate_id IN (SELECT id FROM applications WHERE person_id = ?))",
+		personID, personID); err != nil {
+		return Erased{}, fmt.Errorf("reduce person: spot checks: %w", err)
+	}
 	// Every server moves them from its plain index to its "no list" one.
 	if err := tx.noteScreeningOfPersons(ctx, []string{personID}); err != nil {
 		return Erased{}, err

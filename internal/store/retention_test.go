@@ -92,6 +92,21 @@ func TestRetentionStore(t *testing.T) {
 			t.Errorf("Person after erasure: %v, want ErrNotFound", err)
 		}
 
+		// Spot checks naming d1: the open one cannot be decided once d1 is
+		// reduced and goes; the decided one stays (ids only).
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertSpotChecks(ctx, []store.SpotCheck{
+				{ApplicationID: "d1", CandidateID: "d2", Probability: 0.6, BandPairs: 1, DrawnBy: "adm", DrawnAt: now},
+				{ApplicationID: "d3", CandidateID: "d1", Probability: 0.6, BandPairs: 1, DrawnBy: "adm", DrawnAt: now},
+				{ApplicationID: "d3", CandidateID: "d2", Probability: 0.6, BandPairs: 1, DrawnBy: "adm", DrawnAt: now},
+			}); err != nil {
+				return err
+			}
+			return tx.DecideSpotCheck(ctx, "d3", "d1", false, "sup", now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		err = db.InTx(ctx, func(tx *store.Tx) error {
 			r, err := tx.ReducePerson(ctx, "per_d1", []byte(`{"k":[1]}`), now)
 			if err != nil {
@@ -108,6 +123,9 @@ func TestRetentionStore(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if checks, err := db.SpotChecks(ctx, false); err != nil || len(checks) != 2 || checks[0].CandidateID != "d1" || checks[1].CandidateID != "d2" {
+			t.Errorf("spot checks after reducing d1's person = %+v, %v; want the decided d3/d1 and the untouched d3/d2", checks, err)
 		}
 		a, err := db.Application(ctx, "d1")
 		if err != nil || a.Sealed.GivenNames != nil || a.Sealed.Photo != nil || a.Status != "draft" {
