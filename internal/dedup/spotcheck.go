@@ -30,10 +30,15 @@ import (
 // SpotCheckPairs is how many pairs a draw asks for.
 const SpotCheckPairs = 20
 
-// spotScreenLimit bounds the residents one draw screens: in a city whose
-// records are well apart most residents have no pair in the band, and each
-// screening takes a millisecond or two.
-const spotScreenLimit = 20000
+// spotScreenLimit and spotBudget bound one draw: in a city whose records
+// are well apart most residents have no pair in the band, and each
+// screening takes a millisecond or more (at a million residents a few), so
+// a draw stops after 20,000 residents or 15 seconds, well inside the
+// server's 60-second write timeout, with the pairs it has.
+const (
+	spotScreenLimit = 20000
+	spotBudget      = 15 * time.Second
+)
 
 // SpotDraw says what a draw did (no personal data).
 type SpotDraw struct {
@@ -67,8 +72,9 @@ func (s *Screener) DrawSpotChecks(ctx context.Context, by auth.Actor, n int, rng
 	slices.Sort(ids) // the map's order is not random enough to rely on, nor fixed enough to test
 	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	var drawn []store.SpotCheck
+	stop := time.Now().Add(spotBudget) // wall time spent, not the program's clock
 	for _, id := range ids {
-		if len(drawn) >= n || d.Screened >= spotScreenLimit {
+		if len(drawn) >= n || d.Screened >= spotScreenLimit || time.Now().After(stop) {
 			break
 		}
 		if err := ctx.Err(); err != nil {

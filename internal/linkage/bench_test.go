@@ -87,6 +87,45 @@ func BenchmarkScreen(b *testing.B) {
 	b.ReportMetric(float64(aboveClear)/float64(b.N), "above-autoclear")
 }
 
+// BenchmarkScreenResident screens residents of an index against the others
+// down to the auto-clear threshold, as a spot-check draw does (one call per
+// resident screened): ns/op is one resident, band-pairs how many pairs under
+// the review threshold each had on average.
+func BenchmarkScreenResident(b *testing.B) {
+	n := *benchResidents
+	g := synth.New(77)
+	ix, err := NewIndex(Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, n)
+	recs := make([]Record, n)
+	for i := range n {
+		ids[i] = fmt.Sprint(i)
+		p := g.Person()
+		if i%10 == 9 {
+			p = g.Duplicate(g.Person()) // some residents with a second form somewhere
+		}
+		recs[i] = FromPerson("", p)
+	}
+	ix.AddBatch(ids, recs)
+	ix.Train(1)
+	band := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cs, err := ix.ScreenResident(ids[(i*7919)%n], DefaultAutoClear)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.Probability < DefaultReview {
+				band++
+			}
+		}
+	}
+	b.ReportMetric(float64(band)/float64(b.N), "band-pairs")
+}
+
 // BenchmarkDedup deduplicates synthetic residents plus a duplicate for one
 // in ten, on every core; it reports seconds per run and the F1.
 func BenchmarkDedup(b *testing.B) {
