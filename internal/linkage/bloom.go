@@ -416,10 +416,16 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 				return Weak // encodings made before GivenRest
 			}
 		}
-		if shareAny(a.GivenFirst, b.GivenFirst) ||
-			(len(a.GivenFirst) == len(a.GivenTokens) && shareAny(a.GivenFirst, b.GivenTokens)) ||
+		if shareAny(a.GivenFirst, b.GivenFirst) {
+			return Strong // same first name or nickname
+		}
+		if (len(a.GivenFirst) == len(a.GivenTokens) && shareAny(a.GivenFirst, b.GivenTokens)) ||
 			(len(b.GivenFirst) == len(b.GivenTokens) && shareAny(b.GivenFirst, a.GivenTokens)) {
-			return Strong // same first name or nickname; or a single name found among the other's
+			// A single name that is a later part of the other's ("José",
+			// "María José"; "Lupe", "María Guadalupe"): one person who
+			// goes by it, or a sister named for it — weak, as in plain
+			// mode (laterPart).
+			return Weak
 		}
 		if len(a.GivenExact) > 1 && len(a.GivenExact) == len(b.GivenExact) && !slices.ContainsFunc(a.GivenExact, func(x uint64) bool { return !slices.Contains(b.GivenExact, x) }) {
 			return Strong // the same names in another order: "José María", "María José"
