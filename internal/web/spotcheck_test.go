@@ -203,7 +203,14 @@ func TestBrowserSpotCheck390Spanish(t *testing.T) {
 	e.addStaff(t, "sup1", auth.RoleSupervisor, "")
 	super := e.signIn(t, "sup1", testPassword)
 	browserAsSpanish(t, bctx, e, super)
-	run("open the spot checks", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/staff/spot-checks"), chromedp.WaitVisible(chromedp.CSS("#spot-open a")))
+	run("open the menu", chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.ts.URL+"/staff"), chromedp.Click(chromedp.CSS("details.menu summary")),
+		chromedp.WaitVisible(chromedp.CSS(`details.menu a[href="/staff/spot-checks"]`)))
+	peek(t, bctx, "spot-menu-es.png")
+	entry, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`details.menu a[href="/staff/spot-checks"]`)))
+	if err != nil || entry != "Comprobaciones al azar" {
+		t.Errorf("menu entry %q (%v), want Comprobaciones al azar", entry, err)
+	}
+	run("open the spot checks from the menu", chromedp.Click(chromedp.CSS(`details.menu a[href="/staff/spot-checks"]`)), chromedp.WaitVisible(chromedp.CSS("#spot-open a")))
 	peek(t, bctx, "spot-list-es.png")
 	noSidewaysScroll(t, bctx, "spot check list", 390)
 	run("open the pair", chromedp.Click(chromedp.CSS("#spot-open a")), chromedp.WaitVisible(chromedp.CSS("#spot-distinct")))
