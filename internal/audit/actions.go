@@ -14,6 +14,7 @@ func Actions() []string {
 		"application.duplicate_distinct",
 		"application.duplicate_link",
 		"application.duplicate_same",
+		"application.flag_duplicate",
 		"application.from_preapp",
 		"application.notes",
 		"application.read",

@@ -216,14 +216,27 @@ var ErrSpotDecided = fmt.Errorf("this pair was decided already: %w", errs.ErrCon
 
 // DecideSpotCheck records a supervisor's decision on a drawn pair: kept with
 // the spot check, and as a label the model learns from (as a decision on a
-// flagged pair is). Audited. A pair not drawn is errs.ErrNotFound.
-func (s *Screener) DecideSpotCheck(ctx context.Context, by auth.Actor, applicationID, candidateID string, same bool, now time.Time) error {
+// flagged pair is). "Same person" also puts the pending record of the two,
+// if there is one, before the supervisors as a possible duplicate
+// (enroll.Service.FlagMissedDuplicate, in the same transaction); flagged is
+// its id. Audited. A pair not drawn is errs.ErrNotFound.
+func (s *Screener) DecideSpotCheck(ctx context.Context, svc *enroll.Service, by auth.Actor, applicationID, candidateID string, same bool, now time.Time) (flagged string, err error) {
 	if !by.Can(auth.RoleSupervisor) {
-		return fmt.Errorf("decide a spot check: %w", errs.ErrForbidden)
+		return "", fmt.Errorf("decide a spot check: %w", errs.ErrForbidden)
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		flagged = ""
 		if err := tx.DecideSpotCheck(ctx, applicationID, candidateID, same, by.StaffID, now.UTC()); err != nil {
 			return err
+		}
+		if same && svc != nil {
+			c, err := tx.SpotCheckPair(ctx, applicationID, candidateID)
+			if err != nil {
+				return err
+			}
+			if flagged, err = svc.FlagMissedDuplicate(ctx, tx, by, applicationID, candidateID, c.Probability, now); err != nil {
+				return err
+			}
 		}
 		if err := tx.RecordPairDecision(ctx, applicationID, candidateID, same, by.StaffID, now.UTC()); err != nil {
 			return err
@@ -236,9 +249,11 @@ func (s *Screener) DecideSpotCheck(ctx context.Context, by auth.Actor, applicati
 	})
 	switch {
 	case errors.Is(err, errs.ErrConflict):
-		return ErrSpotDecided
+		return "", ErrSpotDecided
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("spot check %s/%s: %w", applicationID, candidateID, errs.ErrNotFound)
+		return "", fmt.Errorf("spot check %s/%s: %w", applicationID, candidateID, errs.ErrNotFound)
+	case err != nil:
+		return "", err
 	}
-	return err
+	return flagged, nil
 }

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
 	"github.com/cityid/cityid/internal/dedup"
+	"github.com/cityid/cityid/internal/enroll"
 	"github.com/cityid/cityid/internal/errs"
 	"github.com/cityid/cityid/internal/linkage"
 	"github.com/cityid/cityid/internal/synth"
@@ -103,21 +105,45 @@ func TestSpotChecks(t *testing.T) {
 
 	// Decisions: a clerk may not; a supervisor once; the label is kept.
 	first := open[0]
-	if err := sc.DecideSpotCheck(ctx, e.clerk, first.ApplicationID, first.CandidateID, false, now); !errors.Is(err, errs.ErrForbidden) {
+	if _, err := sc.DecideSpotCheck(ctx, e.app.Enroll, e.clerk, first.ApplicationID, first.CandidateID, false, now); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("a clerk decides: %v, want forbidden", err)
 	}
-	if err := sc.DecideSpotCheck(ctx, e.supervisor, first.ApplicationID, first.CandidateID, false, now); err != nil {
+	if flagged, err := sc.DecideSpotCheck(ctx, e.app.Enroll, e.supervisor, first.ApplicationID, first.CandidateID, false, now); err != nil || flagged != "" {
 		t.Fatal(err)
 	}
-	if err := sc.DecideSpotCheck(ctx, e.supervisor, first.ApplicationID, first.CandidateID, true, now); !errors.Is(err, dedup.ErrSpotDecided) {
+	if _, err := sc.DecideSpotCheck(ctx, e.app.Enroll, e.supervisor, first.ApplicationID, first.CandidateID, true, now); !errors.Is(err, dedup.ErrSpotDecided) {
 		t.Errorf("deciding a pair again: %v, want ErrSpotDecided", err)
 	}
-	if err := sc.DecideSpotCheck(ctx, e.supervisor, first.CandidateID, "app_nobody", true, now); !errors.Is(err, errs.ErrNotFound) {
+	if _, err := sc.DecideSpotCheck(ctx, e.app.Enroll, e.supervisor, first.CandidateID, "app_nobody", true, now); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("deciding a pair never drawn: %v, want not found", err)
 	}
 	if len(open) > 1 {
-		if err := sc.DecideSpotCheck(ctx, e.supervisor, open[1].ApplicationID, open[1].CandidateID, true, now); err != nil {
+		// Same person: both records are pending here, so the newer goes
+		// before a supervisor as a possible duplicate of the other.
+		flagged, err := sc.DecideSpotCheck(ctx, e.app.Enroll, e.supervisor, open[1].ApplicationID, open[1].CandidateID, true, now)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if flagged != open[1].ApplicationID && flagged != open[1].CandidateID {
+			t.Fatalf("'same person' flagged %q, want one of the pair", flagged)
+		}
+		other := open[1].ApplicationID
+		if flagged == other {
+			other = open[1].CandidateID
+		}
+		got, err := e.app.Enroll.Get(ctx, e.supervisor, flagged, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != enroll.StatusNeedsReview || got.ReviewReason != enroll.ReviewPossibleDuplicate {
+			t.Errorf("the flagged application is %s/%s, want in review as a possible duplicate", got.Status, got.ReviewReason)
+		}
+		cands, err := e.app.DB.DuplicateCandidates(ctx, flagged)
+		if err != nil || !slices.ContainsFunc(cands, func(c enroll.DuplicateCandidate) bool { return c.CandidateID == other }) {
+			t.Errorf("the flagged application's candidates %+v (%v), want the other record", cands, err)
+		}
+		if ev, err := e.app.DB.AuditEvents(ctx, audit.Filter{Action: "application.flag_duplicate"}); err != nil || len(ev) != 1 || ev[0].RecordID != flagged {
+			t.Errorf("flag audited %+v (%v)", ev, err)
 		}
 	}
 	labels, err := e.app.DB.PairDecisions(ctx)

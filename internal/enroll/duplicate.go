@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
@@ -368,6 +369,56 @@ func (s *Service) ResolveDuplicate(ctx context.Context, by auth.Actor, id, candi
 		}
 		return tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.duplicate_distinct", RecordType: "application", RecordID: id})
 	})
+}
+
+// FlagMissedDuplicate puts a pending application before a supervisor as a
+// possible duplicate when a spot check of the duplicate model found it to
+// be the same person as another record that screening did not flag. Of the
+// two, the pending one is flagged (both pending: the newer); one submitted
+// goes to review, one already in review for a possible duplicate gains the
+// candidate. Decided records, or one held for another reason, are left to
+// the supervisor (flagged is ""). It runs in the caller's transaction (the
+// spot check's decision) and is audited there.
+func (s *Service) FlagMissedDuplicate(ctx context.Context, tx Tx, by auth.Actor, a, b string, probability float64, now time.Time) (flagged string, err error) {
+	if !by.Can(auth.RoleSupervisor) {
+		return "", fmt.Errorf("flag a missed duplicate: %w", errs.ErrForbidden)
+	}
+	ra, err := tx.Application(ctx, a)
+	if err != nil {
+		return "", wrapNotFound(err, a)
+	}
+	rb, err := tx.Application(ctx, b)
+	if err != nil {
+		return "", wrapNotFound(err, b)
+	}
+	open := func(r Record) bool {
+		return r.Status == StatusSubmitted || (r.Status == StatusNeedsReview && r.ReviewReason == ReviewPossibleDuplicate)
+	}
+	target, other := ra, rb
+	switch {
+	case open(ra) && open(rb):
+		if rb.CreatedAt.After(ra.CreatedAt) || (rb.CreatedAt.Equal(ra.CreatedAt) && rb.ID > ra.ID) {
+			target, other = rb, ra
+		}
+	case open(rb):
+		target, other = rb, ra
+	case !open(ra):
+		return "", nil
+	}
+	now = now.UTC()
+	if err := tx.InsertDuplicateCandidates(ctx, []DuplicateCandidate{{ApplicationID: target.ID, CandidateID: other.ID, Probability: probability, CreatedAt: now}}); err != nil {
+		return "", err
+	}
+	if target.Status == StatusSubmitted {
+		target.Status, target.ReviewReason, target.UpdatedAt = StatusNeedsReview, ReviewPossibleDuplicate, now
+		if err := tx.UpdateApplication(ctx, target); err != nil {
+			return "", err
+		}
+	}
+	if err := tx.AppendAudit(ctx, audit.Event{At: now, Actor: by.StaffID, Action: "application.flag_duplicate", RecordType: "application", RecordID: target.ID}); err != nil {
+		return "", err
+	}
+	return target.ID, nil
 }
 
 // LinkDuplicate records that the application is by the same person as the

@@ -98,6 +98,15 @@ func (db *DB) SpotCheckPair(ctx context.Context, applicationID, candidateID stri
 	return c, err
 }
 
+// SpotCheckPair is DB.SpotCheckPair inside a transaction.
+func (tx *Tx) SpotCheckPair(ctx context.Context, applicationID, candidateID string) (SpotCheck, error) {
+	c, err := scanSpotCheck(tx.queryRow(ctx, "SELECT "+spotCheckColumns+" FROM spot_checks WHERE application_id = ? AND candidate_id = ?", applicationID, candidateID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("spot check %s/%s: %w", applicationID, candidateID, ErrNotFound)
+	}
+	return c, err
+}
+
 func scanSpotCheck(r interface{ Scan(...any) error }) (SpotCheck, error) {
 	var c SpotCheck
 	var drawn, decided int64

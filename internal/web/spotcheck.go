@@ -34,6 +34,9 @@ type spotListView struct {
 	// SameA, SameB link to the two applications of a pair just called one
 	// person: screening missed them, and somebody should act on it.
 	SameA, SameB string
+	// Flagged links to the duplicate review of a pending application a
+	// spot check just put there.
+	Flagged string
 }
 
 type spotPairView struct {
@@ -76,6 +79,11 @@ func (s *Server) spotChecksPage(w http.ResponseWriter, r *http.Request, c *call)
 		if a, b := q.Get("a"), q.Get("b"); appIDPattern.MatchString(a) && appIDPattern.MatchString(b) {
 			v.SameA = "/staff/applications/" + a + "?purpose=" + string(enroll.PurposeFraudReview)
 			v.SameB = "/staff/applications/" + b + "?purpose=" + string(enroll.PurposeFraudReview)
+		}
+	case "flagged":
+		if f := q.Get("f"); appIDPattern.MatchString(f) {
+			p.Notice = p.T("spot.done.flagged")
+			v.Flagged = "/staff/applications/" + f + "/duplicates"
 		}
 	case "distinct":
 		p.Notice = p.T("spot.done.distinct")
@@ -146,13 +154,16 @@ func (s *Server) spotDecision(same bool) func(http.ResponseWriter, *http.Request
 			return errs.ErrNotFound
 		}
 		a, b := r.PathValue("a"), r.PathValue("b")
-		err := sc.DecideSpotCheck(r.Context(), c.Actor, a, b, same, s.svc.Now())
+		flagged, err := sc.DecideSpotCheck(r.Context(), s.svc.Applications, c.Actor, a, b, same, s.svc.Now())
 		switch {
 		case errors.Is(err, dedup.ErrSpotDecided):
 			http.Redirect(w, r, "/staff/spot-checks?done=taken", http.StatusSeeOther)
 			return nil
 		case err != nil:
 			return err
+		case same && flagged != "":
+			http.Redirect(w, r, "/staff/spot-checks?done=flagged&f="+url.QueryEscape(flagged), http.StatusSeeOther)
+			return nil
 		case same:
 			http.Redirect(w, r, "/staff/spot-checks?done=same&a="+url.QueryEscape(a)+"&b="+url.QueryEscape(b), http.StatusSeeOther)
 			return nil

@@ -42,6 +42,7 @@ func spotEnv(t *testing.T, e *env) (ana, again, other string) {
 	p := person.Person{GivenNames: "Ana Lucía", FirstSurname: "Rivera", SecondSurname: "Torres", DateOfBirth: person.Date{Year: 1979, Month: 3, Day: 14},
 		Address: person.Address{Line1: "55 Orchard St", City: "New Haven", State: "CT", PostalCode: "06511"}, Language: "es"}
 	ana = submit(p, "spot-ana")
+	e.clk.Add(48 * time.Hour) // her second form two days later: the newer of the two
 	q := p
 	q.Address = person.Address{Line1: "410 Winchester Ave", Line2: "Apt 2", City: "New Haven", State: "CT", PostalCode: "06515"}
 	q.DateOfBirth = person.Date{Year: 1979, Month: 4, Day: 15}
@@ -145,26 +146,48 @@ func TestSpotCheckPages(t *testing.T) {
 		t.Errorf("opening the pair audited %v, want both records read for fraud_review", read)
 	}
 
-	// Same person: recorded, and the supervisor is sent to act on it.
+	// Same person, both pending: the newer goes before a supervisor as a
+	// possible duplicate, and the notice leads there.
 	r = super.post(t, pairPath+"/same", nil)
-	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "done=same") {
-		t.Fatalf("POST same = %d %s", r.Status, r.Location)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "done=flagged") {
+		t.Fatalf("POST same = %d %s, want 303 to done=flagged", r.Status, r.Location)
 	}
 	r = super.get(t, r.Location)
-	if !strings.Contains(r.Body, "Screening did not flag these two records") ||
-		!strings.Contains(r.Body, `href="/staff/applications/`+again+`?purpose=fraud_review"`) || !strings.Contains(r.Body, `href="/staff/applications/`+ana+`?purpose=fraud_review"`) {
-		t.Errorf("after 'same person' the list does not say so and link both records:\n%s", r.Body)
+	if !strings.Contains(r.Body, "the pending application is now in the review queue as a possible duplicate") ||
+		!strings.Contains(r.Body, `href="/staff/applications/`+again+`/duplicates"`) {
+		t.Errorf("after 'same person' the list does not say where the application went:\n%s", r.Body)
 	}
 	if strings.Contains(r.Body, pairPath) {
 		t.Error("the decided pair is still listed")
+	}
+	if r := super.get(t, "/staff/applications/"+again+"/duplicates"); r.Status != http.StatusOK || !strings.Contains(r.Body, "/staff/applications/"+again+"/duplicates/"+ana+"/same") {
+		t.Errorf("the flagged application's duplicates page = %d, want Ana's first form as its candidate", r.Status)
+	}
+
+	// Same person, neither pending (both rejected here): nothing to queue,
+	// so the notice links both records for the supervisor to act on.
+	supActor := auth.Actor{StaffID: sup.ID, Username: sup.Username, Role: sup.Role, SiteID: sup.SiteID}
+	for _, id := range []string{other, ana} {
+		if err := e.app.Enroll.Reject(context.Background(), supActor, id, "not_resident", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = super.post(t, "/staff/spot-checks/"+other+"/"+ana+"/same", nil)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location, "done=same") {
+		t.Fatalf("POST same on two decided records = %d %s, want 303 to done=same", r.Status, r.Location)
+	}
+	r = super.get(t, r.Location)
+	if !strings.Contains(r.Body, "Screening did not flag these two records") ||
+		!strings.Contains(r.Body, `href="/staff/applications/`+other+`?purpose=fraud_review"`) || !strings.Contains(r.Body, `href="/staff/applications/`+ana+`?purpose=fraud_review"`) {
+		t.Errorf("after 'same person' on decided records the list does not link both:\n%s", r.Body)
 	}
 	// A link cannot make the page link elsewhere.
 	if r := super.get(t, "/staff/spot-checks?done=same&a="+url.QueryEscape(`"><script>x</script>`)+"&b=app_aaaaaaaaaaaaaaaa"); strings.Contains(r.Body, "<script>x") || strings.Contains(r.Body, "spot-same-links") {
 		t.Error("a crafted link put its ids in the page")
 	}
 	labels, err := e.app.DB.PairDecisions(context.Background())
-	if err != nil || len(labels) != 1 || !labels[0].Same || labels[0].DecidedBy != sup.ID {
-		t.Errorf("labels %+v (%v), want the supervisor's 'same person'", labels, err)
+	if err != nil || len(labels) != 2 || !labels[0].Same || !labels[1].Same || labels[0].DecidedBy != sup.ID {
+		t.Errorf("labels %+v (%v), want the supervisor's two 'same person'", labels, err)
 	}
 
 	// Decided already: the page and a second POST say so.
@@ -179,13 +202,14 @@ func TestSpotCheckPages(t *testing.T) {
 	if r := super.get(t, "/staff/spot-checks/"+ana+"/"+other); r.Status != http.StatusNotFound {
 		t.Errorf("a pair never drawn = %d, want 404", r.Status)
 	}
-	if r := admin.post(t, "/staff/spot-checks/"+other+"/"+ana+"/same", nil); r.Status != http.StatusForbidden {
+	addSpotCheck(t, e, ana, again)
+	if r := admin.post(t, "/staff/spot-checks/"+ana+"/"+again+"/same", nil); r.Status != http.StatusForbidden {
 		t.Errorf("administrator decides = %d, want 403", r.Status)
 	}
 
 	// The model page sums the decisions up.
 	r = admin.get(t, "/staff/admin/model")
-	for _, want := range []string{`id="spot-decided-count">1<`, `id="spot-same-count">1<`, "Decided so far: 1 pair; one person: 1."} {
+	for _, want := range []string{`id="spot-decided-count">2<`, `id="spot-same-count">2<`, "Decided so far: 2 pairs; one person: 2."} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("model page lacks %q", want)
 		}
