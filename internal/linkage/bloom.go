@@ -73,6 +73,14 @@ type Encoding struct {
 	// share the first part and nothing a typo, a nickname or an initial
 	// explains are two names, as in plain mode (compareGiven): twins
 	// "Jean-Claude" and "Jean-Rony".
+	// GivenJoined is a keyed hash of the given names written without
+	// spaces; GivenSuffixes, for a single given name, of its endings of
+	// two letters or more after at least two (in the domain of given-name
+	// tokens): "Thi My" and "Thimy", "Kim" and "Hoaikim" — names run
+	// together, as US systems often store Vietnamese names (runTogether in
+	// plain mode).
+	GivenJoined       uint64   `json:"gj,omitempty"`
+	GivenSuffixes     []uint64 `json:"gsx,omitempty"`
 	GivenRest         []uint64 `json:"gr,omitempty"`
 	GivenRestInitials []uint64 `json:"gri,omitempty"`
 	GivenRestLetters  []uint64 `json:"grl,omitempty"`
@@ -149,6 +157,17 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 			enc.GivenTokens = append(enc.GivenTokens, toks...)
 			if i > 0 {
 				enc.givenRest(h, t)
+			}
+		}
+	}
+	if p.givenNoSp != "" {
+		enc.GivenJoined = h.sum("gj", p.givenNoSp)
+	}
+	if len(p.given) == 1 {
+		t := p.given[0]
+		for i := range t {
+			if i >= 2 && len(t)-i >= 2 {
+				enc.GivenSuffixes = append(enc.GivenSuffixes, h.sum("t", t[i:]))
 			}
 		}
 	}
@@ -400,6 +419,9 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 	case GivenName:
 		if a.Arabic != b.Arabic {
 			return skelLevel(a.Skel[0], b.Skel[0])
+		}
+		if (a.GivenJoined != 0 && a.GivenJoined == b.GivenJoined) || shareAny(a.GivenSuffixes, b.GivenExact) || shareAny(b.GivenSuffixes, a.GivenExact) {
+			return Strong // names run together: "Thi My" and "Thimy", "Kim" and "Hoaikim"
 		}
 		if ra, rb := a.GivenTokens[min(len(a.GivenFirst), len(a.GivenTokens)):], b.GivenTokens[min(len(b.GivenFirst), len(b.GivenTokens)):]; len(ra) > 0 && len(rb) > 0 &&
 			shareAny(a.GivenFirst, b.GivenFirst) && !shareAny(ra, rb) {

@@ -578,7 +578,7 @@ func (ix *Index) MemoryBytes() int64 {
 		n += int64(cap(e.keys)+cap(e.tok)) * 8
 		n += int64(len(e.pk))
 		if e.e != nil {
-			n += int64(unsafe.Sizeof(Encoding{})) + int64(cap(e.e.GivenFirst)+cap(e.e.GivenTokens)+cap(e.e.GivenExact)+cap(e.e.SurTokens))*8 + int64(cap(e.e.DateDigits))*2
+			n += int64(unsafe.Sizeof(Encoding{})) + int64(cap(e.e.GivenFirst)+cap(e.e.GivenTokens)+cap(e.e.GivenExact)+cap(e.e.SurTokens)+cap(e.e.GivenSuffixes)+cap(e.e.GivenRest)+cap(e.e.GivenRestInitials)+cap(e.e.GivenRestLetters))*8 + int64(cap(e.e.DateDigits))*2
 		}
 		n += int64(len(ix.ids[i]))
 	}
