@@ -66,6 +66,8 @@ type Encoding struct {
 	// than the date's filter, whose bits are the same digit-with-place
 	// grams under the same key. DateImpossible marks a date that is no
 	// date (month 13, year 2603): certainly mistyped.
+	DateDigits     []uint16 `json:"dd,omitempty"`
+	DateImpossible bool     `json:"di,omitempty"`
 	// GivenRest are keyed hashes of each given name after the first, and
 	// of it with one letter left out; GivenRestInitials of the first
 	// letter of each such name of two letters or more, GivenRestLetters of
@@ -73,19 +75,17 @@ type Encoding struct {
 	// share the first part and nothing a typo, a nickname or an initial
 	// explains are two names, as in plain mode (compareGiven): twins
 	// "Jean-Claude" and "Jean-Rony".
+	GivenRest         []uint64 `json:"gr,omitempty"`
+	GivenRestInitials []uint64 `json:"gri,omitempty"`
+	GivenRestLetters  []uint64 `json:"grl,omitempty"`
 	// GivenJoined is a keyed hash of the given names written without
 	// spaces; GivenSuffixes, for a single given name, of its endings of
 	// two letters or more after at least two (in the domain of given-name
 	// tokens): "Thi My" and "Thimy", "Kim" and "Hoaikim" — names run
 	// together, as US systems often store Vietnamese names (runTogether in
 	// plain mode).
-	GivenJoined       uint64   `json:"gj,omitempty"`
-	GivenSuffixes     []uint64 `json:"gsx,omitempty"`
-	GivenRest         []uint64 `json:"gr,omitempty"`
-	GivenRestInitials []uint64 `json:"gri,omitempty"`
-	GivenRestLetters  []uint64 `json:"grl,omitempty"`
-	DateDigits        []uint16 `json:"dd,omitempty"`
-	DateImpossible    bool     `json:"di,omitempty"`
+	GivenJoined   uint64   `json:"gj,omitempty"`
+	GivenSuffixes []uint64 `json:"gsx,omitempty"`
 }
 
 // Encoder turns Records into Encodings under one secret key (from the vault).
@@ -197,9 +197,18 @@ func (e *Encoder) encodePrepared(p *prepared) Encoding {
 		enc.DateImpossible = !p.dob.possible()
 	}
 	for _, k := range blockKeys(p, e.nick) {
-		enc.Keys = append(enc.Keys, h.sum("k", k))
+		enc.Keys = append(enc.Keys, blockKey(h, k))
 	}
 	return enc
+}
+
+// blockKey is the keyed hash an encoding holds for the blocking key k.
+func blockKey(h *keyedHasher, k string) uint64 { return h.sum("k", k) }
+
+// blockKeyHash is the keyed hash encodings made by e hold for the blocking
+// key k (blockKeys): what a trace looks blocks up by.
+func (e *Encoder) blockKeyHash(k string) uint64 {
+	return blockKey(&keyedHasher{mac: hmac.New(sha256.New, e.key)}, k)
 }
 
 // givenRest adds a given name after the first to GivenRest and its
@@ -509,20 +518,9 @@ func compareEncodedField(a, b *Encoding, f Field) Level {
 // encodedDateLevel is compareDate's level for two dates d keystrokes apart
 // (dateKeystrokes), neither equal nor with day and month swapped.
 func encodedDateLevel(a, b *Encoding, d int) Level {
-	switch {
-	case d <= 2 && a.DateImpossible != b.DateImpossible:
-		return Strong // one is no date at all: mistyped, for certain
-	case d == 1 && a.DateParts[1] == b.DateParts[1]:
-		return Weak // the year one keystroke off: a typo, or siblings born on one day
-	case d == 1:
-		return Strong
-	case d == 2:
-		return Weak
-	}
+	twoParts := false
 	for i := range a.DateParts {
-		if a.DateParts[i] != 0 && a.DateParts[i] == b.DateParts[i] {
-			return Phonetic // two of year, month and day
-		}
+		twoParts = twoParts || (a.DateParts[i] != 0 && a.DateParts[i] == b.DateParts[i])
 	}
-	return Different
+	return keystrokeLevel(d, a.DateImpossible != b.DateImpossible, a.DateParts[1] == b.DateParts[1], twoParts)
 }

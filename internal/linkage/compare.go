@@ -178,8 +178,31 @@ func compareDate(a, b date) Level {
 	case a.Y == b.Y && a.M == b.D && a.D == b.M:
 		return Strong // day and month swapped
 	}
+	// Each fact is worked out only where the level depends on it: this
+	// runs for every compared pair of a batch.
 	d := editWithin(a.Digits, b.Digits, 2)
-	if d <= 2 && a.possible() != b.possible() {
+	oneImpossible := d <= 2 && a.possible() != b.possible()
+	twoParts := false
+	if d > 2 {
+		same := 0
+		for _, eq := range [3]bool{a.Y == b.Y, a.M == b.M, a.D == b.D} {
+			if eq {
+				same++
+			}
+		}
+		twoParts = same == 2
+	}
+	return keystrokeLevel(d, oneImpossible, a.M == b.M && a.D == b.D, twoParts)
+}
+
+// keystrokeLevel is the level of two birth dates, neither equal nor with day
+// and month swapped, d keystrokes apart (more than 2 for any d over 2), in
+// plain mode and in Bloom mode alike (encodedDateLevel). oneImpossible: one
+// of them is no date at all; sameMonthDay: only the year differs; twoParts:
+// two of year, month and day agree.
+func keystrokeLevel(d int, oneImpossible, sameMonthDay, twoParts bool) Level {
+	switch {
+	case d <= 2 && oneImpossible:
 		// One of the two is no date at all (month 13, day 00, year
 		// 2603): it was mistyped, for certain, and few real dates are
 		// within two keystrokes of it (its impossible digit must be
@@ -187,9 +210,7 @@ func compareDate(a, b date) Level {
 		// real date, Strong's share among strangers. Weighed as Weak, a
 		// renewal whose first form said 2603-03-30 was missed.
 		return Strong
-	}
-	switch {
-	case d == 1 && a.M == b.M && a.D == b.D:
+	case d == 1 && sameMonthDay:
 		// One keystroke in the year, the same day of the year: a typo, or
 		// brothers and sisters born on one day years apart.
 		return Weak
@@ -197,18 +218,7 @@ func compareDate(a, b date) Level {
 		return Strong
 	case d == 2:
 		return Weak
-	}
-	same := 0
-	if a.Y == b.Y {
-		same++
-	}
-	if a.M == b.M {
-		same++
-	}
-	if a.D == b.D {
-		same++
-	}
-	if same == 2 {
+	case twoParts:
 		// Two of year, month and day: a wrong day or month, or two people
 		// born in the same month. Its own level, so that EM weighs it
 		// apart from two-keystroke typos.

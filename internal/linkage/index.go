@@ -318,13 +318,7 @@ func (ix *Index) removeLocked(id string) bool {
 	}
 	e := &ix.entries[s]
 	ix.sc.tf.add(e, -1)
-	keys := e.keys
-	if keys == nil && e.pk != "" {
-		var arr [maxPackedStrings]string
-		p := unpack(e.pk, &arr)
-		keys = preparedEntry(&p, ix.sc.nick).keys
-	}
-	for _, k := range keys {
+	for _, k := range ix.keysOf(e) {
 		ix.postings.remove(k, s)
 	}
 	*e = entry{}
@@ -332,6 +326,17 @@ func (ix *Index) removeLocked(id string) bool {
 	ix.free = append(ix.free, s)
 	delete(ix.slot, id)
 	return true
+}
+
+// keysOf returns a resident's blocking keys: a plain entry is kept packed
+// without them (put) and they are derived again from its record.
+func (ix *Index) keysOf(e *entry) []uint64 {
+	if e.keys != nil || e.pk == "" {
+		return e.keys
+	}
+	var arr [maxPackedStrings]string
+	p := unpack(e.pk, &arr)
+	return preparedEntry(&p, ix.sc.nick).keys
 }
 
 // Len returns the number of residents in the index.
@@ -408,11 +413,7 @@ func (ix *Index) ScreenResident(id string, floor float64) ([]Candidate, error) {
 		return nil, fmt.Errorf("ScreenResident %q: %w", id, ErrUnknownID)
 	}
 	e := ix.entries[s]
-	if e.keys == nil && e.pk != "" { // packed without its keys (removeLocked)
-		var arr [maxPackedStrings]string
-		p := unpack(e.pk, &arr)
-		e.keys = preparedEntry(&p, ix.sc.nick).keys
-	}
+	e.keys = ix.keysOf(&e)
 	out, _ := ix.screenLocked(&e, floor, s)
 	return out, nil
 }

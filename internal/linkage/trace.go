@@ -2,8 +2,6 @@ package linkage
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -90,8 +88,7 @@ func Trace(ctx context.Context, recs []Record, opt Options, want [][2]int) (*Res
 		if err != nil {
 			return nil, nil, fmt.Errorf("linkage: trace: %w", err)
 		}
-		h := &keyedHasher{mac: hmac.New(sha256.New, e.key)}
-		tr.hash = func(k string) uint64 { return h.sum("k", k) }
+		tr.hash = e.blockKeyHash
 	}
 	for _, w := range want {
 		i, j := min(w[0], w[1]), max(w[0], w[1])

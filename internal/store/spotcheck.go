@@ -89,18 +89,20 @@ func (db *DB) SpotChecks(ctx context.Context, open bool) ([]SpotCheck, error) {
 	return out, rows.Err()
 }
 
+const spotCheckPairQuery = "SELECT " + spotCheckColumns + " FROM spot_checks WHERE application_id = ? AND candidate_id = ?"
+
 // SpotCheckPair returns one drawn pair.
 func (db *DB) SpotCheckPair(ctx context.Context, applicationID, candidateID string) (SpotCheck, error) {
-	c, err := scanSpotCheck(db.queryRow(ctx, "SELECT "+spotCheckColumns+" FROM spot_checks WHERE application_id = ? AND candidate_id = ?", applicationID, candidateID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("spot check %s/%s: %w", applicationID, candidateID, ErrNotFound)
-	}
-	return c, err
+	return spotCheckPair(db.queryRow(ctx, spotCheckPairQuery, applicationID, candidateID), applicationID, candidateID)
 }
 
 // SpotCheckPair is DB.SpotCheckPair inside a transaction.
 func (tx *Tx) SpotCheckPair(ctx context.Context, applicationID, candidateID string) (SpotCheck, error) {
-	c, err := scanSpotCheck(tx.queryRow(ctx, "SELECT "+spotCheckColumns+" FROM spot_checks WHERE application_id = ? AND candidate_id = ?", applicationID, candidateID))
+	return spotCheckPair(tx.queryRow(ctx, spotCheckPairQuery, applicationID, candidateID), applicationID, candidateID)
+}
+
+func spotCheckPair(row *sql.Row, applicationID, candidateID string) (SpotCheck, error) {
+	c, err := scanSpotCheck(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("spot check %s/%s: %w", applicationID, candidateID, ErrNotFound)
 	}

@@ -26,21 +26,8 @@ import (
 func decidePairs(t *testing.T, e *env, n int) {
 	t.Helper()
 	ctx := context.Background()
-	st := e.addStaff(t, "clerk-decide", auth.RoleClerk, e.siteA.ID)
-	clerk := auth.Actor{StaffID: st.ID, Username: st.Username, Role: st.Role, SiteID: st.SiteID}
+	submit := clerkSubmit(t, e, "clerk-decide")
 	g := synth.New(53)
-	today := person.DateOf(e.clk.Now())
-	submit := func(p person.Person, key string) string {
-		t.Helper()
-		in := validIntake(t, e, key)
-		in.Person = p
-		in.Payment.AmountCents = fee.Compute(e.app.Settings.Fees, fee.KindNew, p.DateOfBirth, today).AmountCents
-		a, err := e.app.Enroll.Submit(ctx, clerk, "", in)
-		if err != nil {
-			t.Fatalf("Submit(%s): %v", key, err)
-		}
-		return a.ID
-	}
 	record := func(a, b string, same bool) {
 		t.Helper()
 		if err := e.app.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -58,6 +45,26 @@ func decidePairs(t *testing.T, e *env, n int) {
 			rel = synth.Junior
 		}
 		record(submit(g.Relative(p, rel), fmt.Sprintf("r%d", i)), orig, false)
+	}
+}
+
+// clerkSubmit adds a clerk at site A and returns a function that submits a
+// person's application as that clerk (paying the fee for the applicant's
+// age today) and gives its id.
+func clerkSubmit(t *testing.T, e *env, username string) func(p person.Person, key string) string {
+	t.Helper()
+	st := e.addStaff(t, username, auth.RoleClerk, e.siteA.ID)
+	clerk := auth.Actor{StaffID: st.ID, Username: st.Username, Role: st.Role, SiteID: st.SiteID}
+	return func(p person.Person, key string) string {
+		t.Helper()
+		in := validIntake(t, e, key)
+		in.Person = p
+		in.Payment.AmountCents = fee.Compute(e.app.Settings.Fees, fee.KindNew, p.DateOfBirth, person.DateOf(e.clk.Now())).AmountCents
+		a, err := e.app.Enroll.Submit(context.Background(), clerk, "", in)
+		if err != nil {
+			t.Fatalf("Submit(%s): %v", key, err)
+		}
+		return a.ID
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/cityid/cityid/internal/audit"
 	"github.com/cityid/cityid/internal/auth"
-	"github.com/cityid/cityid/internal/fee"
 	"github.com/cityid/cityid/internal/person"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -24,21 +23,7 @@ import (
 func spotEnv(t *testing.T, e *env) (ana, again, other string) {
 	t.Helper()
 	withScreener(t, e, nil)
-	ctx := context.Background()
-	st := e.addStaff(t, "clerk-spot", auth.RoleClerk, e.siteA.ID)
-	clerk := auth.Actor{StaffID: st.ID, Username: st.Username, Role: st.Role, SiteID: st.SiteID}
-	today := person.DateOf(e.clk.Now())
-	submit := func(p person.Person, key string) string {
-		t.Helper()
-		in := validIntake(t, e, key)
-		in.Person = p
-		in.Payment.AmountCents = fee.Compute(e.app.Settings.Fees, fee.KindNew, p.DateOfBirth, today).AmountCents
-		a, err := e.app.Enroll.Submit(ctx, clerk, "", in)
-		if err != nil {
-			t.Fatalf("Submit(%s): %v", key, err)
-		}
-		return a.ID
-	}
+	submit := clerkSubmit(t, e, "clerk-spot")
 	p := person.Person{GivenNames: "Ana Lucía", FirstSurname: "Rivera", SecondSurname: "Torres", DateOfBirth: person.Date{Year: 1979, Month: 3, Day: 14},
 		Address: person.Address{Line1: "55 Orchard St", City: "New Haven", State: "CT", PostalCode: "06511"}, Language: "es"}
 	ana = submit(p, "spot-ana")
